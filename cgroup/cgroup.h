@@ -1,0 +1,118 @@
+/* One backend-neutral cgroup API over cgroup v2 and the v1-hybrid layout (memory controller
+ * on v1). The only code that touches cgroupfs or libcgroup lives in this folder.
+ *
+ * All functions return 0 (or a count) on success and -errno on failure, with e filled. */
+#ifndef WCMEM_CGROUP_H
+#define WCMEM_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "report/error.h"
+#include "report/record.h"
+
+#define CG_UNLIMITED UINT64_MAX
+
+enum cg_version { CG_V1 = 1, CG_V2 = 2 };
+
+/* The memory hierarchy and where we may build: found once per run. */
+struct cg_hier {
+	enum cg_version version;
+	char mount[256];  /* the memory controller's mount, e.g. /sys/fs/cgroup or .../memory */
+	char base[4096];  /* absolute path of the cgroup we build under */
+	char own[4096];   /* absolute path of the cgroup the runner was started in */
+	bool swap_accounting; /* v2 memory.swap.max / v1 memory.memsw.* exist */
+};
+
+/* One cgroup of ours, with the descriptors its hot reads go through. */
+struct cg_group {
+	const struct cg_hier *hier;
+	char path[4096];  /* absolute */
+	char rel[512];    /* relative to hier->base, for the log: "wcmem-4242/u1" */
+	int dirfd;        /* O_PATH|O_DIRECTORY: CLONE_INTO_CGROUP on v2, openat on both */
+	int procs_fd;     /* cgroup.procs, for attaching */
+	int current_fd;   /* memory.current / memory.usage_in_bytes */
+	int peak_fd;      /* memory.peak / memory.max_usage_in_bytes; -1 before 5.19 */
+	int events_fd;    /* memory.events.local (else memory.events) / memory.oom_control */
+	int failcnt_fd;   /* v1 memory.failcnt; -1 on v2 */
+	int memsw_failcnt_fd; /* v1 memory.memsw.failcnt (charged first when swap is counted) */
+	int watch_fd;     /* readable after a memory event: inotify (v2) or eventfd (v1) */
+	int watch_aux_fd; /* v1: the memory.oom_control fd registered with the eventfd */
+	bool created;     /* we made it, so we remove it */
+	bool enabled_parent_memory; /* cg_leave_base turned +memory on in the base */
+	uint64_t peak_sampled; /* fallback peak from memory.current samples (no memory.peak) */
+};
+
+/* Finds the memory controller and our own cgroup; base_override (an absolute cgroupfs
+ * path, or NULL) is where to build instead of our own cgroup. */
+int cg_discover(struct cg_hier *h, const char *base_override, struct rep_error *e);
+
+/* Sets g to an unopened group (all fds -1). */
+void cg_group_init(struct cg_group *g, const struct cg_hier *h);
+
+/* Creates parent/name (parent NULL: the base) and opens its descriptors.
+ * On v2 also enables +memory in the parent's cgroup.subtree_control. */
+int cg_create(struct cg_group *g, const struct cg_hier *h, const struct cg_group *parent,
+	      const char *name, struct rep_error *e);
+
+/* Kills every process in g and below, waits (bounded) until it is empty, removes it and
+ * closes its descriptors. Safe on a group never created. ENOENT counts as success. */
+int cg_destroy(struct cg_group *g, struct rep_error *e);
+
+/* Sends SIGKILL to every process in g and below: cgroup.kill (5.14), else a kill loop. */
+int cg_kill(struct cg_group *g, struct rep_error *e);
+
+/* 1 when g or a descendant has a process, 0 when empty, -errno. */
+int cg_populated(struct cg_group *g, struct rep_error *e);
+
+enum cg_limit { CG_LIMIT_MAX, CG_LIMIT_SWAP, CG_LIMIT_HIGH };
+
+/* Writes a limit (CG_UNLIMITED for "max") and reads it back; a value that did not apply is
+ * an error (-EIO), never a silent unlimited run. v1: CG_LIMIT_SWAP sets memsw to the memory
+ * limit plus bytes; CG_LIMIT_HIGH is -EOPNOTSUPP. *applied gets what the kernel holds. */
+int cg_set_limit(struct cg_group *g, enum cg_limit which, uint64_t bytes, uint64_t *applied,
+		 struct rep_error *e);
+
+/* Kills the whole group when one process of it is OOM-killed (v2 memory.oom.group, 4.19).
+ * -EOPNOTSUPP on v1. */
+int cg_set_oom_group(struct cg_group *g, struct rep_error *e);
+
+/* Moves a process (all its threads) into g. */
+int cg_attach(struct cg_group *g, pid_t pid, struct rep_error *e);
+
+/* Hot reads through the descriptors opened at creation. */
+int cg_read_current(struct cg_group *g, uint64_t *bytes, struct rep_error *e);
+int cg_read_peak(struct cg_group *g, uint64_t *bytes, struct rep_error *e);
+int cg_read_events(struct cg_group *g, struct rep_events *ev, struct rep_error *e);
+
+/* After watch_fd became readable: consumes the notification. */
+void cg_watch_drain(struct cg_group *g);
+
+/* The tightest memory limit in force at the base, from the base up to the root
+ * (CG_UNLIMITED when none). */
+int cg_base_limit(const struct cg_hier *h, uint64_t *bytes, struct rep_error *e);
+
+/* cgroup v2's no-internal-process rule: before +memory can be enabled in the base's
+ * subtree_control, the runner must leave the base. Moves the runner into base/name
+ * (created) when the base is not the root and the version is 2; a no-op on v1.
+ * g is left unopened when nothing was needed. */
+int cg_leave_base(struct cg_group *g, const struct cg_hier *h, const char *name,
+		  struct rep_error *e);
+
+/* Undoes cg_leave_base: moves the runner back to where it started and removes g. */
+int cg_return_home(struct cg_group *g, struct rep_error *e);
+
+/* Removes wcmem-PID* groups in the base whose runner is dead. Returns the number removed. */
+int cg_sweep_stale(const struct cg_hier *h, struct rep_error *e);
+
+/* Text parsers, pure (tested against fixtures from real kernels). */
+int cg_parse_events(const char *text, struct rep_events *ev);      /* v2 memory.events */
+int cg_parse_oom_control(const char *text, uint64_t *oom_kill);    /* v1 memory.oom_control */
+int cg_parse_u64(const char *text, uint64_t *val);                  /* "123\n" or "max\n" */
+/* The path of our cgroup in /proc/self/cgroup text: v2 the "0::" line, v1 the line
+ * whose controller list holds "memory". Returns 0, or -ENOENT. */
+int cg_parse_proc_cgroup(const char *text, enum cg_version v, char *out, size_t size);
+
+#endif

@@ -1,0 +1,115 @@
+/* Finding the memory controller, our own cgroup, and the limits already in force above us. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <libcgroup.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+
+#include "cgroup/backend.h"
+#include "cgroup/fs.h"
+
+/* libcgroup knows where each controller is mounted, on v2 and on v1 alike. */
+static int cg_find_memory_mount(char *out, size_t size, struct rep_error *e)
+{
+	char *mp = NULL;
+	int r = cgroup_init();
+
+	if (r)
+		return rep_fail(e, ENOENT, "find the cgroup filesystem (libcgroup: %s); "
+				"mount cgroup2 on /sys/fs/cgroup", cgroup_strerror(r));
+	r = cgroup_get_subsys_mount_point("memory", &mp);
+	if (r || !mp)
+		return rep_fail(e, ENOENT, "find the memory controller (libcgroup: %s); the "
+				"kernel needs CONFIG_MEMCG and a cgroup mount that has it",
+				cgroup_strerror(r));
+	snprintf(out, size, "%s", mp);
+	free(mp);
+	return 0;
+}
+
+static int cg_join(char *out, size_t size, const char *mount, const char *rel)
+{
+	if (strcmp(rel, "/") == 0)
+		rel = "";
+	if ((size_t)snprintf(out, size, "%s%s", mount, rel) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int cg_discover(struct cg_hier *h, const char *base_override, struct rep_error *e)
+{
+	char text[8192], rel[4096];
+	struct statfs sfs;
+	struct stat st;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	r = cg_find_memory_mount(h->mount, sizeof(h->mount), e);
+	if (r < 0)
+		return r;
+	if (statfs(h->mount, &sfs) < 0)
+		return rep_fail(e, errno, "statfs %s", h->mount);
+	h->version = sfs.f_type == CGROUP2_SUPER_MAGIC ? CG_V2 : CG_V1;
+
+	r = cg_fs_read_at(-1, "/proc/self/cgroup", text, sizeof(text));
+	if (r < 0)
+		return rep_fail(e, -r, "read /proc/self/cgroup");
+	if (cg_parse_proc_cgroup(text, h->version, rel, sizeof(rel)) < 0)
+		return rep_fail(e, ENOENT, "find our %s cgroup in /proc/self/cgroup",
+				h->version == CG_V2 ? "cgroup v2" : "v1 memory");
+	if (cg_join(h->own, sizeof(h->own), h->mount, rel) < 0)
+		return rep_fail(e, ENAMETOOLONG, "cgroup path %s%s", h->mount, rel);
+
+	if (!base_override || !*base_override) {
+		snprintf(h->base, sizeof(h->base), "%s", h->own);
+		return 0;
+	}
+	/* An explicit base must be a cgroup of the same memory hierarchy. */
+	if ((size_t)snprintf(h->base, sizeof(h->base), "%s", base_override) >= sizeof(h->base))
+		return rep_fail(e, ENAMETOOLONG, "cgroup base %s", base_override);
+	if (strncmp(h->base, h->mount, strlen(h->mount)) != 0 ||
+	    (h->base[strlen(h->mount)] != '/' && h->base[strlen(h->mount)] != '\0'))
+		return rep_fail(e, EINVAL, "cgroup base %s is not under the memory controller's "
+				"mount %s", h->base, h->mount);
+	if (stat(h->base, &st) < 0)
+		return rep_fail(e, errno, "cgroup base %s", h->base);
+	if (!S_ISDIR(st.st_mode))
+		return rep_fail(e, ENOTDIR, "cgroup base %s", h->base);
+	return 0;
+}
+
+/* Walks from the base up to the mount, keeping the smallest limit. */
+int cg_base_limit(const struct cg_hier *h, uint64_t *bytes, struct rep_error *e)
+{
+	const char *file = cg_backend_of(h)->limit_file;
+	char path[4096], buf[64];
+	size_t mlen = strlen(h->mount);
+	uint64_t v;
+
+	(void)e;
+	*bytes = CG_UNLIMITED;
+	snprintf(path, sizeof(path), "%s", h->base);
+	for (;;) {
+		char *slash;
+		int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		/* The root has no limit file on v2; an unreadable level is skipped, not fatal. */
+		if (fd >= 0 && cg_fs_read_at(fd, file, buf, sizeof(buf)) > 0 &&
+		    cg_parse_u64(buf, &v) == 0 && v < CG_V1_UNLIMITED_FROM && v < *bytes)
+			*bytes = v;
+		if (fd >= 0)
+			close(fd);
+		if (strlen(path) <= mlen)
+			break;
+		slash = strrchr(path, '/');
+		if (!slash || (size_t)(slash - path) < mlen)
+			break;
+		*slash = '\0';
+	}
+	return 0;
+}

@@ -1,0 +1,254 @@
+/* Creating, reading, attaching to and removing one cgroup: what both backends share. */
+#include "cgroup/cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libcgroup.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup/backend.h"
+#include "cgroup/fs.h"
+
+/* Teardown waits at most this long for a killed group to empty (crun-style bounded tries). */
+#define CG_RMDIR_TRIES 500
+#define CG_RMDIR_PAUSE_NS (10 * 1000 * 1000)
+
+void cg_group_init(struct cg_group *g, const struct cg_hier *h)
+{
+	memset(g, 0, sizeof(*g));
+	g->hier = h;
+	g->dirfd = g->procs_fd = g->current_fd = g->peak_fd = -1;
+	g->events_fd = g->failcnt_fd = g->memsw_failcnt_fd = g->watch_fd = g->watch_aux_fd = -1;
+}
+
+static void cg_close_all(struct cg_group *g)
+{
+	cg_fs_close(&g->dirfd);
+	cg_fs_close(&g->procs_fd);
+	cg_fs_close(&g->current_fd);
+	cg_fs_close(&g->peak_fd);
+	cg_fs_close(&g->events_fd);
+	cg_fs_close(&g->failcnt_fd);
+	cg_fs_close(&g->memsw_failcnt_fd);
+	cg_fs_close(&g->watch_fd);
+	cg_fs_close(&g->watch_aux_fd);
+}
+
+/* libcgroup creates the directory (and, on v2, enables +memory in the parent). It names
+ * groups relative to the controller's mount point. */
+static int cg_mkdir_libcgroup(const struct cg_hier *h, const char *path, struct rep_error *e)
+{
+	const char *rel = path + strlen(h->mount);
+	struct cgroup *cg = cgroup_new_cgroup(*rel ? rel : "/");
+	int r;
+
+	if (!cg)
+		return rep_fail(e, ENOMEM, "create cgroup %s", path);
+	if (!cgroup_add_controller(cg, "memory")) {
+		cgroup_free(&cg);
+		return rep_fail(e, ENOMEM, "create cgroup %s", path);
+	}
+	r = cgroup_create_cgroup(cg, 1);
+	cgroup_free(&cg);
+	if (r == 0)
+		return 0;
+	if (r == ECGOTHER || r == ECGROUPNOTALLOWED || r == ECGROUPNOTOWNER) {
+		int err = cgroup_get_last_errno();
+
+		return rep_fail(e, err ? err : EACCES, "create cgroup %s", path);
+	}
+	return rep_fail(e, EIO, "create cgroup %s (libcgroup: %s)", path, cgroup_strerror(r));
+}
+
+static int cg_open_files(struct cg_group *g, struct rep_error *e)
+{
+	const struct cg_backend *b = cg_backend_of(g->hier);
+	int fd;
+
+	fd = open(g->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return rep_fail(e, errno, "open %s", g->path);
+	g->dirfd = fd;
+
+	fd = cg_fs_open_at(g->dirfd, "cgroup.procs", O_WRONLY);
+	if (fd < 0)
+		return rep_fail(e, -fd, "open %s/cgroup.procs", g->path);
+	g->procs_fd = fd;
+
+	fd = cg_fs_open_at(g->dirfd, b->current_file, O_RDONLY);
+	if (fd < 0)
+		return rep_fail(e, -fd, "open %s/%s", g->path, b->current_file);
+	g->current_fd = fd;
+
+	/* memory.peak exists since 5.19; without it the peak is the highest sample. */
+	fd = cg_fs_open_at(g->dirfd, b->peak_file, O_RDONLY);
+	if (fd < 0 && fd != -ENOENT)
+		return rep_fail(e, -fd, "open %s/%s", g->path, b->peak_file);
+	g->peak_fd = fd;
+
+	return b->open_events(g, e);
+}
+
+int cg_create(struct cg_group *g, const struct cg_hier *h, const struct cg_group *parent,
+	      const char *name, struct rep_error *e)
+{
+	const struct cg_backend *b = cg_backend_of(h);
+	const char *ppath = parent ? parent->path : h->base;
+	int r;
+
+	cg_group_init(g, h);
+	if ((size_t)snprintf(g->path, sizeof(g->path), "%s/%s", ppath, name) >= sizeof(g->path))
+		return rep_fail(e, ENAMETOOLONG, "cgroup path %s/%s", ppath, name);
+	if (parent)
+		snprintf(g->rel, sizeof(g->rel), "%s/%s", parent->rel, name);
+	else
+		snprintf(g->rel, sizeof(g->rel), "%s", name);
+
+	r = b->enable_memory(ppath, e);
+	if (r < 0)
+		return r;
+	r = cg_mkdir_libcgroup(h, g->path, e);
+	if (r < 0)
+		return r;
+	g->created = true;
+	r = cg_open_files(g, e);
+	if (r < 0) {
+		struct rep_error ignored;
+
+		cg_destroy(g, &ignored);
+		return r;
+	}
+	return 0;
+}
+
+int cg_kill(struct cg_group *g, struct rep_error *e)
+{
+	if (!g->created)
+		return 0;
+	return cg_backend_of(g->hier)->kill(g, e);
+}
+
+int cg_populated(struct cg_group *g, struct rep_error *e)
+{
+	if (!g->created)
+		return 0;
+	return cg_backend_of(g->hier)->populated(g, e);
+}
+
+/* Removes a killed group. Its processes may take a moment to exit and uncharge, so EBUSY is
+ * retried, boundedly, killing again each time (a process may have forked meanwhile).
+ * libcgroup's delete is not used: it moves leftover tasks to the parent, which would let a
+ * sandboxed process escape its limits. */
+static int cg_rmdir_bounded(struct cg_group *g, struct rep_error *e)
+{
+	const struct timespec pause = { 0, CG_RMDIR_PAUSE_NS };
+	struct rep_error ignored;
+
+	for (int i = 0; i < CG_RMDIR_TRIES; i++) {
+		if (rmdir(g->path) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY && errno != EINTR)
+			return rep_fail(e, errno, "remove cgroup %s", g->path);
+		cg_backend_of(g->hier)->kill(g, &ignored);
+		nanosleep(&pause, NULL);
+	}
+	return rep_fail(e, EBUSY, "remove cgroup %s (still busy after %d s)", g->path,
+			CG_RMDIR_TRIES * (CG_RMDIR_PAUSE_NS / 1000000) / 1000);
+}
+
+int cg_destroy(struct cg_group *g, struct rep_error *e)
+{
+	int r = 0;
+
+	if (g->created) {
+		cg_kill(g, e);
+		cg_close_all(g);  /* an open fd does not pin a cgroup, but keep it simple */
+		r = cg_rmdir_bounded(g, e);
+		g->created = false;
+	}
+	cg_close_all(g);
+	return r;
+}
+
+int cg_attach(struct cg_group *g, pid_t pid, struct rep_error *e)
+{
+	char buf[32];
+	int r;
+
+	/* Written straight to cgroup.procs through the descriptor opened at creation: this is
+	 * per test on the hot path, and libcgroup's attach writes "tasks" (one thread) on v1. */
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	r = cg_fs_write_fd(g->procs_fd, buf);
+	if (r < 0)
+		return rep_fail(e, -r, "move process %d into %s", (int)pid, g->path);
+	return 0;
+}
+
+static int cg_read_u64_fd(struct cg_group *g, int fd, const char *what, uint64_t *val,
+			  struct rep_error *e)
+{
+	char buf[64];
+	int r = cg_fs_pread(fd, buf, sizeof(buf));
+
+	if (r < 0)
+		return rep_fail(e, -r, "read %s/%s", g->path, what);
+	if (cg_parse_u64(buf, val) < 0)
+		return rep_fail(e, EINVAL, "read %s/%s: unexpected \"%s\"", g->path, what, buf);
+	return 0;
+}
+
+int cg_read_current(struct cg_group *g, uint64_t *bytes, struct rep_error *e)
+{
+	int r = cg_read_u64_fd(g, g->current_fd, cg_backend_of(g->hier)->current_file, bytes, e);
+
+	if (r == 0 && *bytes > g->peak_sampled)
+		g->peak_sampled = *bytes;
+	return r;
+}
+
+int cg_read_peak(struct cg_group *g, uint64_t *bytes, struct rep_error *e)
+{
+	if (g->peak_fd < 0) {
+		uint64_t now;
+		int r = cg_read_current(g, &now, e);
+
+		*bytes = g->peak_sampled;
+		return r;
+	}
+	return cg_read_u64_fd(g, g->peak_fd, cg_backend_of(g->hier)->peak_file, bytes, e);
+}
+
+int cg_read_events(struct cg_group *g, struct rep_events *ev, struct rep_error *e)
+{
+	memset(ev, 0, sizeof(*ev));
+	return cg_backend_of(g->hier)->read_events(g, ev, e);
+}
+
+void cg_watch_drain(struct cg_group *g)
+{
+	char buf[4096];
+
+	while (g->watch_fd >= 0 && read(g->watch_fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+int cg_set_limit(struct cg_group *g, enum cg_limit which, uint64_t bytes, uint64_t *applied,
+		 struct rep_error *e)
+{
+	return cg_backend_of(g->hier)->set_limit(g, which, bytes, applied, e);
+}
+
+int cg_set_oom_group(struct cg_group *g, struct rep_error *e)
+{
+	int r;
+
+	if (g->hier->version != CG_V2)
+		return rep_fail(e, EOPNOTSUPP, "memory.oom.group (cgroup v2 only)");
+	r = cg_fs_write_at(g->dirfd, "memory.oom.group", "1");
+	if (r < 0)
+		return rep_fail(e, -r, "write %s/memory.oom.group", g->path);
+	return 0;
+}

@@ -1,0 +1,51 @@
+/* Writing a limit and proving it applied: shared by both backends. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cgroup/backend.h"
+#include "cgroup/fs.h"
+
+uint64_t cg_limit_rounded(uint64_t bytes)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	if (bytes == CG_UNLIMITED)
+		return bytes;
+	return bytes / page * page;
+}
+
+int cg_write_limit_checked(struct cg_group *g, const char *name, uint64_t bytes,
+			   const char *unlimited_text, uint64_t *applied, struct rep_error *e)
+{
+	char buf[64];
+	uint64_t got, want = cg_limit_rounded(bytes);
+	int r;
+
+	if (bytes == CG_UNLIMITED)
+		snprintf(buf, sizeof(buf), "%s", unlimited_text);
+	else
+		snprintf(buf, sizeof(buf), "%" PRIu64, bytes);
+	r = cg_fs_write_at(g->dirfd, name, buf);
+	if (r == -ENOENT)
+		return rep_fail(e, EOPNOTSUPP, "write %s/%s (the kernel has no %s here)",
+				g->path, name, name);
+	if (r < 0)
+		return rep_fail(e, -r, "write %s to %s/%s", buf, g->path, name);
+
+	/* Read back: a limit that did not apply must never become a silent unlimited run. */
+	r = cg_fs_read_at(g->dirfd, name, buf, sizeof(buf));
+	if (r < 0)
+		return rep_fail(e, -r, "read back %s/%s", g->path, name);
+	if (cg_parse_u64(buf, &got) < 0)
+		return rep_fail(e, EIO, "read back %s/%s: unexpected \"%s\"", g->path, name, buf);
+	if (got >= CG_V1_UNLIMITED_FROM)
+		got = CG_UNLIMITED;
+	if (applied)
+		*applied = got;
+	if (got != want)
+		return rep_fail(e, EIO, "%s/%s reads %" PRIu64 " after writing %" PRIu64
+				": the limit did not apply", g->path, name, got, want);
+	return 0;
+}

@@ -1,0 +1,100 @@
+/* Removing what runners that died (SIGKILL, a crash, a reboot of the machine's cgroupfs
+ * does not count) left behind: wcmem-PID and wcmem-PID-sup groups whose PID is no longer a
+ * wcmem-sandbox. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup/backend.h"
+#include "cgroup/fs.h"
+
+/* The runner's pid from a group name "wcmem-PID" or "wcmem-PID-sup", or 0. */
+static pid_t cg_stale_owner(const char *name)
+{
+	char *end;
+	long pid;
+
+	if (strncmp(name, "wcmem-", 6) != 0)
+		return 0;
+	pid = strtol(name + 6, &end, 10);
+	if (end == name + 6 || pid <= 0 || (*end && strcmp(end, "-sup") != 0))
+		return 0;
+	return (pid_t)pid;
+}
+
+static bool cg_runner_alive(pid_t pid)
+{
+	char path[64], comm[64] = "";
+	int fd, n;
+
+	if (pid == getpid())
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = (int)read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	comm[n > 0 ? n : 0] = '\0';
+	return strncmp(comm, "wcmem-sandbox", 13) == 0;  /* else the pid was reused */
+}
+
+/* Children first: a cgroup with child cgroups cannot be removed. */
+static int cg_remove_tree(const struct cg_hier *h, const char *path, struct rep_error *e)
+{
+	struct cg_group g;
+	struct dirent *de;
+	DIR *d = opendir(path);
+	int r = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : rep_fail(e, errno, "read directory %s", path);
+	while ((de = readdir(d)) && r == 0) {
+		char child[4200];
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(child, sizeof(child), "%s/%s", path, de->d_name);
+		r = cg_remove_tree(h, child, e);
+	}
+	closedir(d);
+	if (r < 0)
+		return r;
+
+	cg_group_init(&g, h);
+	snprintf(g.path, sizeof(g.path), "%s", path);
+	g.dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	g.created = true;
+	return cg_destroy(&g, e);
+}
+
+int cg_sweep_stale(const struct cg_hier *h, struct rep_error *e)
+{
+	struct dirent *de;
+	DIR *d = opendir(h->base);
+	int n = 0, r;
+
+	if (!d)
+		return rep_fail(e, errno, "read directory %s", h->base);
+	while ((de = readdir(d))) {
+		char path[4200];
+		pid_t pid = cg_stale_owner(de->d_name);
+
+		if (de->d_type != DT_DIR || !pid || cg_runner_alive(pid))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", h->base, de->d_name);
+		r = cg_remove_tree(h, path, e);
+		if (r < 0) {
+			closedir(d);
+			return r;
+		}
+		n++;
+	}
+	closedir(d);
+	return n;
+}

@@ -1,0 +1,66 @@
+/* The memory log of LOG_FORMAT.md.
+ *
+ * Formatting is pure (rep_log_format_*: records in, text out) so the format is tested
+ * against golden files; writing is one write(2) per entry on an O_APPEND descriptor, so
+ * tail -f sees whole entries and a killed process never leaves a torn one. */
+#ifndef WCMEM_REPORT_LOG_H
+#define WCMEM_REPORT_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "report/error.h"
+#include "report/record.h"
+
+/* What the SESSION_START and SESSION_END entries say. */
+struct rep_session {
+	struct timespec start;   /* CLOCK_REALTIME */
+	double elapsed;          /* seconds since start, for SESSION_END */
+	const char *command;     /* the command line, unescaped */
+	const char *cgroup;      /* the sandbox, e.g. "wcmem-4242" */
+	const char *backend;     /* "cgroup v2" or "cgroup v1" */
+	uint64_t limit;          /* the sandbox total, bytes or REP_UNLIMITED */
+	uint64_t test_limit;     /* each unit's limit, bytes or REP_UNLIMITED */
+	uint64_t swap;           /* bytes or REP_UNLIMITED */
+	uint64_t peak;           /* the sandbox's peak at the end, bytes or REP_UNKNOWN */
+	int units;               /* units run, for SESSION_END */
+	int oom_killed;          /* units OOM-killed, for SESSION_END */
+	int exit_status;         /* the runner's exit status, for SESSION_END */
+	const char *log_path;    /* the memory log, NULL when it is off (for the summary) */
+};
+
+struct rep_log {
+	int fd;      /* -1 when the log is off */
+};
+
+/* The default log path: $WEATHERCOP_DIR/test_memory.log, else $HOME/.weathercop/test_memory.log.
+ * weathercop_dir and home may be NULL or empty. Returns 0, or -ENAMETOOLONG / -ENOENT (no HOME). */
+int rep_log_default_path(char *buf, size_t size, const char *weathercop_dir, const char *home);
+
+/* Opens the log (O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, 0644), creating the parent folder when
+ * missing, truncating it unless append. Returns 0, or -errno with e filled. */
+int rep_log_open(struct rep_log *log, const char *path, bool append, struct rep_error *e);
+
+/* Closes the log; safe on a closed or never-opened log (fd -1). */
+void rep_log_close(struct rep_log *log);
+
+/* Writes one whole entry with one write(2) (retried on EINTR and short writes), and
+ * fdatasync()s it when sync. A log with fd -1 accepts and drops. Returns 0, or -errno. */
+int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync);
+
+/* Copies name into out with control characters and backslashes escaped
+ * (\n \r \t \\ \xHH), so that a name can never forge an entry. Always NUL-terminates;
+ * truncates when out is too small. Returns the length written. */
+size_t rep_log_escape(const char *name, char *out, size_t size);
+
+/* Each formats one entry into buf, ending with a newline. They return the length, or
+ * -ENOSPC when buf is too small (the caller grows it and retries). */
+int rep_log_format_session_start(char *buf, size_t size, const struct rep_session *s);
+int rep_log_format_session_end(char *buf, size_t size, const struct rep_session *s,
+			       const struct timespec *now);
+int rep_log_format_unit_start(char *buf, size_t size, const struct rep_unit *u);
+int rep_log_format_unit_end(char *buf, size_t size, const struct rep_unit *u,
+			    const struct timespec *now, double elapsed);
+
+#endif

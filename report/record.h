@@ -1,0 +1,76 @@
+/* The unit record: everything known about one unit (a command, a suite or a test) once
+ * it has ended. Every report sink (the memory log, the summary, later JSON and JUnit) is a
+ * pure function of these records, so sinks are tested without cgroups. */
+#ifndef WCMEM_REPORT_RECORD_H
+#define WCMEM_REPORT_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#define REP_UNLIMITED UINT64_MAX  /* a limit of "max" */
+#define REP_UNKNOWN   UINT64_MAX  /* a figure that could not be read */
+
+/* The four /proc/PID/status fields the seed's log shows, in kB; -1 when absent
+ * (a zombie has no Vm* lines). */
+struct rep_status {
+	long vm_peak;
+	long vm_size;
+	long vm_hwm;
+	long vm_rss;
+};
+
+/* A unit cgroup's memory event counters, backend-neutral.
+ * cgroup v2: the fields of memory.events.local (or memory.events).
+ * cgroup v1: max = memory.failcnt, oom_kill = oom_kill of memory.oom_control; the rest 0. */
+struct rep_events {
+	uint64_t low;
+	uint64_t high;
+	uint64_t max;
+	uint64_t oom;
+	uint64_t oom_kill;
+	uint64_t oom_group_kill;
+};
+
+/* Which limit an OOM kill in a unit came from. */
+enum rep_oom {
+	REP_OOM_NONE = 0,
+	REP_OOM_OWN,      /* the unit exceeded its own memory.max */
+	REP_OOM_SANDBOX,  /* the sandbox total (--limit) was reached */
+	REP_OOM_SYSTEM,   /* neither: an ancestor outside the sandbox, or the global OOM killer */
+};
+
+/* How the unit's main process ended. */
+enum rep_end {
+	REP_END_EXITED = 0, /* code holds the exit status */
+	REP_END_SIGNALED,   /* code holds the signal */
+	REP_END_NOT_RUN,    /* the command could not be started (code: 126 or 127) */
+};
+
+struct rep_unit {
+	char *name;            /* pytest node ID or command line, unescaped */
+	const char *kind;      /* "command", "suite" or "test" */
+	char *cgroup;          /* e.g. "wcmem-4242/u1", relative to the cgroup base */
+	bool v1;               /* counters are cgroup v1's (failcnt, oom_control) */
+
+	struct timespec start; /* CLOCK_REALTIME, for the log's time stamps */
+	double start_elapsed;  /* seconds since the session started */
+	double duration;       /* seconds */
+
+	uint64_t limit;        /* memory.max in force for the unit, bytes or REP_UNLIMITED */
+	uint64_t sandbox_limit;/* the sandbox total, bytes or REP_UNLIMITED */
+	uint64_t peak;         /* memory.peak (v1 max_usage_in_bytes), bytes or REP_UNKNOWN */
+	uint64_t current;      /* memory.current at the end, bytes or REP_UNKNOWN */
+	struct rep_events events;         /* the unit's own counters over its life */
+	struct rep_events sandbox_events; /* the sandbox's own counters over the unit's life */
+
+	int pid;                       /* the unit's main process */
+	struct rep_status status_start;/* /proc/PID/status when the unit started */
+	struct rep_status status_end;  /* the last snapshot before it ended (VmHWM from rusage) */
+
+	enum rep_end end;
+	int code;
+	enum rep_oom oom;      /* derived by rep_verdict() */
+};
+
+#endif

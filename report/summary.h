@@ -1,0 +1,15 @@
+/* The end-of-run summary on stderr: each unit with its peak, its limit and its verdict. */
+#ifndef WCMEM_REPORT_SUMMARY_H
+#define WCMEM_REPORT_SUMMARY_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "report/log.h"
+#include "report/record.h"
+
+/* Writes the summary of n units and the session to f. Returns 0, or -errno. */
+int rep_summary_write(FILE *f, const struct rep_unit *units, size_t n,
+		      const struct rep_session *s);
+
+#endif

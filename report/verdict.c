@@ -1,0 +1,105 @@
+/* The verdict: which limit an OOM kill came from, and how to say it. */
+#include "report/verdict.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+enum rep_oom rep_verdict_oom(const struct rep_unit *u)
+{
+	if (u->events.oom_kill == 0)
+		return REP_OOM_NONE;
+	if (u->v1) {
+		/* v1 has no "oom" counter: failcnt counts hits on the cgroup's own limit. */
+		if (u->events.max > 0)
+			return REP_OOM_OWN;
+		if (u->sandbox_events.max > 0)
+			return REP_OOM_SANDBOX;
+		return REP_OOM_SYSTEM;
+	}
+	if (u->events.oom > 0)
+		return REP_OOM_OWN;
+	if (u->sandbox_events.oom > 0)
+		return REP_OOM_SANDBOX;
+	return REP_OOM_SYSTEM;
+}
+
+/* MiB with one decimal, rounded half up in integers: a double would do, but integers
+ * give the same text on every machine. UINT64_MAX is "max": this formats limits;
+ * callers print measured figures that are REP_UNKNOWN themselves. */
+int rep_format_mb(uint64_t bytes, char *buf, size_t size)
+{
+	uint64_t whole = bytes >> 20;
+	uint64_t tenths = ((bytes & 0xfffff) * 10 + 0x80000) >> 20;
+
+	if (bytes == REP_UNLIMITED)
+		return snprintf(buf, size, "max");
+	if (tenths == 10) {
+		whole++;
+		tenths = 0;
+	}
+	return snprintf(buf, size, "%llu.%llu MB", (unsigned long long)whole,
+			(unsigned long long)tenths);
+}
+
+/* "exceeded its own limit 512.0 MB" and its siblings. */
+static int oom_reason(const struct rep_unit *u, char *buf, size_t size)
+{
+	char mb[32];
+
+	switch (u->oom) {
+	case REP_OOM_OWN:
+		rep_format_mb(u->limit, mb, sizeof(mb));
+		return snprintf(buf, size, "exceeded its own limit %s", mb);
+	case REP_OOM_SANDBOX:
+		rep_format_mb(u->sandbox_limit, mb, sizeof(mb));
+		return snprintf(buf, size, "the sandbox total %s was reached", mb);
+	case REP_OOM_SYSTEM:
+		return snprintf(buf, size,
+				"by the system (a limit outside the sandbox, or the machine ran out)");
+	case REP_OOM_NONE:
+		break;
+	}
+	return snprintf(buf, size, "none");
+}
+
+/* "SIGKILL", or "signal 70" for a number without a name. */
+static void signal_name(int sig, char *buf, size_t size)
+{
+	const char *abbrev = sigabbrev_np(sig);  /* glibc 2.32 */
+
+	if (abbrev)
+		snprintf(buf, size, "SIG%s", abbrev);
+	else
+		snprintf(buf, size, "signal %d", sig);
+}
+
+int rep_verdict_text(const struct rep_unit *u, char *buf, size_t size)
+{
+	char how[64], why[128];
+
+	oom_reason(u, why, sizeof(why));
+	switch (u->end) {
+	case REP_END_NOT_RUN:
+		if (u->code == 127)
+			return snprintf(buf, size, "not started: command not found");
+		if (u->code == 126)
+			return snprintf(buf, size, "not started: command not executable");
+		return snprintf(buf, size, "not started (code %d)", u->code);
+	case REP_END_SIGNALED:
+		/* The OOM killer always sends SIGKILL: any other signal came from elsewhere. */
+		if (u->code == SIGKILL && u->oom != REP_OOM_NONE)
+			return snprintf(buf, size, "OOM-killed: %s", why);
+		signal_name(u->code, how, sizeof(how));
+		if (u->code == SIGKILL && u->oom == REP_OOM_NONE)
+			return snprintf(buf, size, "killed by %s, not by the OOM killer", how);
+		if (u->oom == REP_OOM_NONE)
+			return snprintf(buf, size, "killed by %s", how);
+		return snprintf(buf, size, "killed by %s; a process was OOM-killed: %s", how, why);
+	case REP_END_EXITED:
+		break;
+	}
+	if (u->oom == REP_OOM_NONE)
+		return snprintf(buf, size, "exited %d", u->code);
+	return snprintf(buf, size, "exited %d; a process was OOM-killed: %s", u->code, why);
+}

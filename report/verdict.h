@@ -1,0 +1,34 @@
+/* The verdict: how a unit ended and, when the OOM killer struck, which limit it enforced.
+ * Derived only from the kernel's own counters (DESIGN.md, "Verdicts"). */
+#ifndef WCMEM_REPORT_VERDICT_H
+#define WCMEM_REPORT_VERDICT_H
+
+#include <stddef.h>
+
+#include "report/record.h"
+
+/* Which limit an OOM kill came from, from the unit's own counters and the sandbox's
+ * counters over the unit's life:
+ *   v2: unit oom_kill > 0 and unit oom > 0      -> REP_OOM_OWN
+ *       unit oom_kill > 0, sandbox oom > 0      -> REP_OOM_SANDBOX
+ *       unit oom_kill > 0 otherwise             -> REP_OOM_SYSTEM
+ *   v1: unit oom_kill > 0 and unit failcnt > 0  -> REP_OOM_OWN, sandbox failcnt > 0 -> SANDBOX,
+ *       else SYSTEM.
+ * Returns REP_OOM_NONE when the unit's oom_kill is 0. */
+enum rep_oom rep_verdict_oom(const struct rep_unit *u);
+
+/* The verdict as one line of text, no trailing newline, for the summary and the log:
+ *   "OOM-killed: exceeded its own limit 512.0 MB"
+ *   "OOM-killed: the sandbox total 200.0 MB was reached"
+ *   "OOM-killed: by the system (a limit outside the sandbox, or the machine ran out)"
+ *   "killed by SIGKILL, not by the OOM killer"      (SIGKILL, no OOM counters)
+ *   "killed by SIGTERM"  "exited 0"  "exited 3"  "not started: command not found"
+ * A unit whose main process survived while one of its processes was OOM-killed reads
+ *   "exited 0; a process was OOM-killed: exceeded its own limit 512.0 MB".
+ * Uses u->oom (set it with rep_verdict_oom first). Returns the length (snprintf). */
+int rep_verdict_text(const struct rep_unit *u, char *buf, size_t size);
+
+/* Bytes as the log shows them: "512.0 MB" (MiB, one decimal) or "max" / "unknown". */
+int rep_format_mb(uint64_t bytes, char *buf, size_t size);
+
+#endif

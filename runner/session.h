@@ -1,0 +1,56 @@
+/* One run of wcmem-sandbox: the cgroup tree, the log, the units, the command. */
+#ifndef WCMEM_RUNNER_SESSION_H
+#define WCMEM_RUNNER_SESSION_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/resource.h>
+
+#include "cgroup/cgroup.h"
+#include "report/log.h"
+#include "report/record.h"
+#include "runner/options.h"
+#include "runner/spawn.h"
+
+/* Our own failures (bad usage, no cgroup to work in), as timeout(1) and env(1) do it. */
+#define RUN_EXIT_FAILURE 125
+
+struct run_session {
+	const struct run_options *opt;
+	struct cg_hier hier;
+	struct cg_group leaf;     /* v2: where the runner waits, outside every limit */
+	struct cg_group sandbox;  /* wcmem-PID: memory.max = --limit */
+	struct cg_group harness;  /* the command's processes between units */
+	struct rep_log log;
+	char log_path[4096];
+	struct rep_session info;
+	struct timespec mono_start;
+	sigset_t child_mask;      /* the signal mask the command starts with */
+	int sigfd;                /* SIGCHLD, SIGINT, SIGTERM, SIGHUP */
+	char *command_line;       /* argv joined, shell-quoted where needed */
+	struct rep_unit *units;
+	int nunits;
+};
+
+/* Blocks the signals the event loop reads and opens the signalfd. Returns 0 or -errno. */
+int run_signals_setup(struct run_session *s, struct rep_error *e);
+
+/* Discovers cgroups, sweeps stale ones, leaves the base (v2), builds sandbox and harness with
+ * their limits read back, and opens the log. Warnings go to stderr. Returns 0 or -errno. */
+int run_session_open(struct run_session *s, const struct run_options *o, struct rep_error *e);
+
+/* Kills what is left in the sandbox, reaps it, removes every cgroup, writes SESSION_END and
+ * closes the log. Safe after a partial run_session_open. Returns 0 or -errno. */
+int run_session_close(struct run_session *s, int exit_status, struct rep_error *e);
+
+/* Seconds since the session started. */
+double run_elapsed(const struct run_session *s);
+
+/* Reaps every exited child without blocking; *main_status gets the wait status of pid when it
+ * is among them (and *ru its rusage). Returns 1 when pid was reaped, else 0. */
+int run_reap(pid_t pid, int *main_status, struct rusage *ru);
+
+/* Prints "wcmem-sandbox: warning: ..." to stderr. */
+void run_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,31 @@
+/* Starting the command inside its unit cgroup, held at a gate until the log says it runs. */
+#ifndef WCMEM_RUNNER_SPAWN_H
+#define WCMEM_RUNNER_SPAWN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cgroup/cgroup.h"
+#include "report/error.h"
+
+struct run_child {
+	pid_t pid;
+	int pidfd;     /* -1 before Linux 5.3: SIGCHLD alone tells us then */
+	int gate_fd;   /* write end: closing it lets the child exec */
+	int err_fd;    /* read end: the child's execvp errno, or EOF when exec succeeded */
+};
+
+/* Creates the child inside unit, stopped at the gate before exec: clone3(CLONE_INTO_CGROUP)
+ * (5.7, cgroup v2), else fork and a move into the unit while it waits. Not one instruction of
+ * the command runs outside the unit. Returns 0, or -errno. */
+int run_spawn(struct run_child *c, char *const argv[], struct cg_group *unit,
+	      const sigset_t *child_mask, struct rep_error *e);
+
+/* Opens the gate and waits for the exec. Returns 0 when the command runs, or the
+ * positive errno execvp failed with (the child then exits 126 or 127). */
+int run_release(struct run_child *c);
+
+/* Closes the child's descriptors. */
+void run_child_close(struct run_child *c);
+
+#endif

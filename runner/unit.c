@@ -1,0 +1,195 @@
+#include "runner/unit.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "report/status.h"
+#include "report/verdict.h"
+
+/* An entry grows with the name (escaped up to 4 bytes a byte); past this, refuse. */
+#define ENTRY_MAX (16u << 20)
+
+int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
+		  bool sync, struct rep_error *e)
+{
+	struct timespec now;
+	size_t size = 4096;
+	char *buf = NULL;
+	int n = -ENOSPC;
+
+	if (s->log.fd < 0)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	while (n == -ENOSPC && size <= ENTRY_MAX) {
+		char *nb = realloc(buf, size);
+
+		if (!nb) {
+			free(buf);
+			return rep_fail(e, ENOMEM, "format a log entry");
+		}
+		buf = nb;
+		switch (kind) {
+		case RUN_ENTRY_SESSION_START:
+			n = rep_log_format_session_start(buf, size, &s->info);
+			break;
+		case RUN_ENTRY_SESSION_END:
+			n = rep_log_format_session_end(buf, size, &s->info, &now);
+			break;
+		case RUN_ENTRY_UNIT_START:
+			n = rep_log_format_unit_start(buf, size, u);
+			break;
+		case RUN_ENTRY_UNIT_END:
+			n = rep_log_format_unit_end(buf, size, u, &now, run_elapsed(s));
+			break;
+		}
+		size *= 2;
+	}
+	if (n < 0) {
+		free(buf);
+		return rep_fail(e, -n, "format a log entry");
+	}
+	n = rep_log_write(&s->log, buf, (size_t)n, sync);
+	free(buf);
+	return n < 0 ? rep_fail(e, -n, "write the log %s", s->log_path) : 0;
+}
+
+static struct rep_unit *run_new_record(struct run_session *s)
+{
+	struct rep_unit *units = realloc(s->units, (size_t)(s->nunits + 1) * sizeof(*units));
+
+	if (!units)
+		return NULL;
+	s->units = units;
+	memset(&units[s->nunits], 0, sizeof(*units));
+	return &units[s->nunits++];
+}
+
+int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
+		  const char *kind, uint64_t limit, struct rep_error *e)
+{
+	struct rep_unit *rec;
+	struct rep_error w;
+	char cgname[32];
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	cg_group_init(&u->cg, &s->hier);
+	rec = run_new_record(s);
+	if (!rec)
+		return rep_fail(e, ENOMEM, "record a unit");
+	u->rec = rec;
+	rec->name = strdup(name);
+	rec->kind = kind;
+	rec->v1 = s->hier.version == CG_V1;
+	rec->limit = limit;
+	rec->sandbox_limit = s->opt->limit;
+	rec->peak = rec->current = REP_UNKNOWN;
+	rec->pid = -1;
+	rep_status_clear(&rec->status_start);
+	rep_status_clear(&rec->status_end);
+
+	/* Named by sequence, never by test name: node IDs carry '/', '[', spaces, unicode. */
+	snprintf(cgname, sizeof(cgname), "u%d", s->nunits);
+	r = cg_create(&u->cg, &s->hier, &s->sandbox, cgname, e);
+	if (r < 0)
+		return r;
+	rec->cgroup = strdup(u->cg.rel);
+	if (!rec->name || !rec->cgroup)
+		return rep_fail(e, ENOMEM, "record a unit");
+	r = cg_set_limit(&u->cg, CG_LIMIT_MAX, limit, NULL, e);
+	if (r < 0)
+		return r;
+	r = cg_set_limit(&u->cg, CG_LIMIT_SWAP, s->opt->swap, NULL, &w);
+	if (r < 0 && r != -EOPNOTSUPP)  /* no swap accounting: warned about for the sandbox */
+		return rep_fail(e, w.err, "%s", w.msg);
+	r = cg_set_oom_group(&u->cg, &w);
+	if (r < 0 && r != -EOPNOTSUPP)  /* v1 has none: the unit is killed whole at its end */
+		return rep_fail(e, w.err, "%s", w.msg);
+	return 0;
+}
+
+int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, struct rep_error *e)
+{
+	struct rep_unit *rec = u->rec;
+	struct rep_error ignored;
+
+	cg_read_events(&s->sandbox, &u->sandbox_ev0, &ignored);
+	clock_gettime(CLOCK_REALTIME, &rec->start);
+	clock_gettime(CLOCK_MONOTONIC, &u->mono0);
+	rec->start_elapsed = run_elapsed(s);
+	rec->pid = pid;
+	rep_status_read(pid, &rec->status_start);
+	rec->status_end = rec->status_start;
+	/* On disk before the unit runs: after a hard freeze the log still names it. */
+	return run_log_entry(s, RUN_ENTRY_UNIT_START, rec, true, e);
+}
+
+void run_unit_sample(struct run_unit *u)
+{
+	struct rep_status st;
+	struct rep_error ignored;
+	uint64_t cur;
+
+	cg_read_current(&u->cg, &cur, &ignored);
+	/* Only a live process has Vm* lines; keep the last full snapshot for TEST_END. */
+	if (u->rec->pid > 0 && rep_status_read(u->rec->pid, &st) == 4)
+		u->rec->status_end = st;
+}
+
+static uint64_t delta(uint64_t now, uint64_t then)
+{
+	return now >= then ? now - then : 0;
+}
+
+int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, int not_run,
+		    const struct rusage *ru, struct rep_error *e)
+{
+	struct rep_unit *rec = u->rec;
+	struct rep_events sev;
+	struct rep_error ignored;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rec->duration = (double)(now.tv_sec - u->mono0.tv_sec) +
+			(double)(now.tv_nsec - u->mono0.tv_nsec) / 1e9;
+	if (cg_read_peak(&u->cg, &rec->peak, &ignored) < 0)
+		rec->peak = REP_UNKNOWN;
+	if (cg_read_current(&u->cg, &rec->current, &ignored) < 0)
+		rec->current = REP_UNKNOWN;
+	/* The kernel counts oom_kill before it sends SIGKILL: read after the wait, no race. */
+	cg_read_events(&u->cg, &rec->events, &ignored);
+	if (cg_read_events(&s->sandbox, &sev, &ignored) == 0) {
+		rec->sandbox_events.low = delta(sev.low, u->sandbox_ev0.low);
+		rec->sandbox_events.high = delta(sev.high, u->sandbox_ev0.high);
+		rec->sandbox_events.max = delta(sev.max, u->sandbox_ev0.max);
+		rec->sandbox_events.oom = delta(sev.oom, u->sandbox_ev0.oom);
+		rec->sandbox_events.oom_kill = delta(sev.oom_kill, u->sandbox_ev0.oom_kill);
+		rec->sandbox_events.oom_group_kill =
+			delta(sev.oom_group_kill, u->sandbox_ev0.oom_group_kill);
+	}
+	/* A zombie has no Vm* lines: its high-water mark comes from rusage (ru_maxrss, kB). */
+	if (ru && ru->ru_maxrss > rec->status_end.vm_hwm)
+		rec->status_end.vm_hwm = ru->ru_maxrss;
+
+	if (not_run) {
+		rec->end = REP_END_NOT_RUN;
+		rec->code = not_run;
+	} else if (WIFSIGNALED(wait_status)) {
+		rec->end = REP_END_SIGNALED;
+		rec->code = WTERMSIG(wait_status);
+	} else {
+		rec->end = REP_END_EXITED;
+		rec->code = WEXITSTATUS(wait_status);
+	}
+	rec->oom = rep_verdict_oom(rec);
+	return run_log_entry(s, RUN_ENTRY_UNIT_END, rec, false, e);
+}
+
+int run_unit_close(struct run_unit *u, struct rep_error *e)
+{
+	return cg_destroy(&u->cg, e);
+}
