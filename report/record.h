@@ -61,6 +61,7 @@ struct rep_unit {
 	uint64_t sandbox_limit;/* the sandbox total, bytes or REP_UNLIMITED */
 	uint64_t peak;         /* memory.peak (v1 max_usage_in_bytes), bytes or REP_UNKNOWN */
 	uint64_t current;      /* memory.current at the end, bytes or REP_UNKNOWN */
+	uint64_t sandbox_peak; /* the sandbox's peak at the unit's end, bytes or REP_UNKNOWN */
 	struct rep_events events;         /* the unit's own counters over its life */
 	struct rep_events sandbox_events; /* the sandbox's own counters over the unit's life */
 

@@ -5,15 +5,27 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A v1 limit was reached when the peak came within this much of it: a charge that fails
+ * leaves usage below the limit by less than one charge (a batch of pages, a huge page). */
+#define REP_V1_REACHED_SLACK (4u << 20)
+
+static bool reached(uint64_t peak, uint64_t limit)
+{
+	return limit != REP_UNLIMITED && peak != REP_UNKNOWN && peak + REP_V1_REACHED_SLACK >= limit;
+}
+
 enum rep_oom rep_verdict_oom(const struct rep_unit *u)
 {
 	if (u->events.oom_kill == 0)
 		return REP_OOM_NONE;
 	if (u->v1) {
-		/* v1 has no "oom" counter: failcnt counts hits on the cgroup's own limit. */
-		if (u->events.max > 0)
+		/* v1 has no "oom" counter. failcnt counts hits on a cgroup's own limit, but recent
+		 * kernels count it for the memory counter alone, and with swap accounting the
+		 * memory+swap counter is charged (and fails) first: so a peak that reached the
+		 * limit says the same. */
+		if (u->events.max > 0 || reached(u->peak, u->limit))
 			return REP_OOM_OWN;
-		if (u->sandbox_events.max > 0)
+		if (u->sandbox_events.max > 0 || reached(u->sandbox_peak, u->sandbox_limit))
 			return REP_OOM_SANDBOX;
 		return REP_OOM_SYSTEM;
 	}

@@ -87,7 +87,7 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 	rec->v1 = s->hier.version == CG_V1;
 	rec->limit = limit;
 	rec->sandbox_limit = s->opt->limit;
-	rec->peak = rec->current = REP_UNKNOWN;
+	rec->peak = rec->current = rec->sandbox_peak = REP_UNKNOWN;
 	rec->pid = -1;
 	rep_status_clear(&rec->status_start);
 	rep_status_clear(&rec->status_end);
@@ -160,6 +160,8 @@ int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, 
 		rec->peak = REP_UNKNOWN;
 	if (cg_read_current(&u->cg, &rec->current, &ignored) < 0)
 		rec->current = REP_UNKNOWN;
+	if (cg_read_peak(&s->sandbox, &rec->sandbox_peak, &ignored) < 0)
+		rec->sandbox_peak = REP_UNKNOWN;
 	/* The kernel counts oom_kill before it sends SIGKILL: read after the wait, no race. */
 	cg_read_events(&u->cg, &rec->events, &ignored);
 	if (cg_read_events(&s->sandbox, &sev, &ignored) == 0) {

@@ -1,0 +1,129 @@
+"""Integration tests: the built binary on this machine's real cgroups (v1-hybrid on the
+development machines, pure v2 in the test VM). Every test checks afterwards that no sandbox
+cgroup and no process of its own is left behind."""
+import os
+import signal
+import subprocess
+import time
+import uuid
+
+import pytest
+
+import memlog
+
+BIN = os.environ.get("WCMEM_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "wcmem-sandbox")
+BIN = os.path.abspath(BIN)
+
+
+def memory_hierarchy():
+    """('v1', mount, own path) or ('v2', mount, own path) for this process."""
+    with open("/proc/self/cgroup") as f:
+        lines = [line.rstrip("\n").split(":", 2) for line in f]
+    for _, ctrls, path in lines:
+        if "memory" in ctrls.split(","):
+            return "v1", "/sys/fs/cgroup/memory", path
+    for hid, ctrls, path in lines:
+        if hid == "0":
+            return "v2", "/sys/fs/cgroup", path
+    raise RuntimeError("no memory cgroup found")
+
+
+BACKEND, MOUNT, OWN = memory_hierarchy()
+BASE = os.path.join(MOUNT, OWN.lstrip("/")) if OWN != "/" else MOUNT
+
+
+def sandboxes():
+    return sorted(e for e in os.listdir(BASE) if e.startswith("wcmem-"))
+
+
+def marker_processes(marker):
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+class Run:
+    """What one run of the binary left: exit status, stderr, the parsed log."""
+
+    def __init__(self, proc, log_path):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.log_path = log_path
+        self.log_text = open(log_path).read() if os.path.exists(log_path) else None
+        self.entries = memlog.parse(self.log_text) if self.log_text is not None else []
+
+    def entry(self, event):
+        found = [e for e in self.entries if e.event == event]
+        assert len(found) == 1, f"{event}: {found} in\n{self.log_text}"
+        return found[0]
+
+
+class Sandbox:
+    def __init__(self, tmp_path):
+        self.tmp = tmp_path
+        self.log = str(tmp_path / "wc" / "test_memory.log")
+        self.marker = "wcmem-test-" + uuid.uuid4().hex[:12]
+        self.env = dict(os.environ, WEATHERCOP_DIR=str(tmp_path / "wc"))
+        self.env.pop("WEATHERCOP_DISABLE_DIAGNOSTICS", None)
+
+    def cmd(self, *args):
+        return [BIN, *args]
+
+    def run(self, *args, env=None, timeout=120, **kw):
+        proc = subprocess.run(self.cmd(*args), env=env or self.env, capture_output=True,
+                              text=True, timeout=timeout, **kw)
+        return Run(proc, self.log)
+
+    def start(self, *args, **kw):
+        return subprocess.Popen(self.cmd(*args), env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, **kw)
+
+    def finish(self, popen, timeout=60):
+        out, err = popen.communicate(timeout=timeout)
+        popen.stdout, popen.stderr = out, err
+        return Run(popen, self.log)
+
+    def python(self, code):
+        """argv for a python3 command tagged with this test's marker."""
+        return ["/usr/bin/python3", "-c", code, self.marker]
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    before = set(sandboxes())
+    sb = Sandbox(tmp_path)
+    yield sb
+    # Nothing of the run may be left: no process carrying the marker, no sandbox cgroup.
+    deadline = time.monotonic() + 5
+    while marker_processes(sb.marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = marker_processes(sb.marker)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes left behind: {left}"
+    assert set(sandboxes()) <= before, f"cgroups left behind: {set(sandboxes()) - before}"
+
+
+def wait_for(predicate, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def allocate(mb, then=""):
+    """Python code that allocates mb MiB (bytearray zero-fills, so every page is touched),
+    then runs `then`."""
+    return f"b = bytearray({mb} << 20)\n{then}"

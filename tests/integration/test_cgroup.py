@@ -1,0 +1,90 @@
+"""The cgroup tree as the command sees it from inside: limits really applied."""
+import pytest
+
+from conftest import BACKEND
+
+MB = 1 << 20
+
+# The command prints its own cgroup's files, read from inside the sandbox.
+READ_OWN = r"""
+import os, sys
+own = [l.split(':', 2) for l in open('/proc/self/cgroup').read().splitlines()]
+if sys.argv[1] == 'v1':
+    path = next(p for _, c, p in own if 'memory' in c.split(','))
+    root = '/sys/fs/cgroup/memory'
+else:
+    path = next(p for h, _, p in own if h == '0')
+    root = '/sys/fs/cgroup'
+d = root + path
+parent = os.path.dirname(d)
+for name in sys.argv[2:]:
+    for where, base in (('unit', d), ('sandbox', parent)):
+        try:
+            print(where, name, open(os.path.join(base, name)).read().strip())
+        except OSError as e:
+            print(where, name, 'ERR', e.errno)
+print('cgroup', path)
+"""
+
+
+def read_own(sandbox, *args, files):
+    run = sandbox.run("-q", *args, "--", "/usr/bin/python3", "-c", READ_OWN, BACKEND, *files,
+                      sandbox.marker)
+    assert run.rc == 0, run.stderr
+    seen = {}
+    for line in run.stdout.splitlines():
+        if line.startswith("cgroup "):
+            seen["cgroup"] = line.split(" ", 1)[1]
+            continue
+        where, name, value = line.split(" ", 2)
+        seen[(where, name)] = value
+    return seen
+
+
+def test_command_runs_in_its_unit_inside_the_sandbox(sandbox):
+    path = read_own(sandbox, files=[])["cgroup"]
+    assert path.endswith("/u1") and "/wcmem-" in path, path
+
+
+@pytest.mark.skipif(BACKEND != "v1", reason="cgroup v1 files")
+def test_v1_limits_are_applied(sandbox):
+    seen = read_own(sandbox, "--limit", "300M", "--test-limit", "200M", files=[
+        "memory.limit_in_bytes", "memory.memsw.limit_in_bytes"])
+    assert int(seen[("sandbox", "memory.limit_in_bytes")]) == 300 * MB
+    assert int(seen[("unit", "memory.limit_in_bytes")]) == 200 * MB
+    # --swap 0 (the default): memory+swap equals memory, so nothing can go to swap
+    assert int(seen[("unit", "memory.memsw.limit_in_bytes")]) == 200 * MB
+    assert int(seen[("sandbox", "memory.memsw.limit_in_bytes")]) == 300 * MB
+
+
+@pytest.mark.skipif(BACKEND != "v1", reason="cgroup v1 files")
+def test_v1_swap_is_added_to_memsw(sandbox):
+    seen = read_own(sandbox, "--limit", "300M", "--swap", "100M", files=[
+        "memory.memsw.limit_in_bytes"])
+    assert int(seen[("sandbox", "memory.memsw.limit_in_bytes")]) == 400 * MB
+
+
+@pytest.mark.skipif(BACKEND != "v1", reason="cgroup v1 has no memory.high")
+def test_v1_high_is_a_warning_not_a_silent_no_op(sandbox):
+    run = sandbox.run("--high", "100M", "--", "true")
+    assert run.rc == 0
+    assert "warning: --high is not in force" in run.stderr
+
+
+@pytest.mark.skipif(BACKEND != "v2", reason="cgroup v2 files")
+def test_v2_limits_are_applied(sandbox):
+    seen = read_own(sandbox, "--limit", "300M", "--test-limit", "200M", "--high", "250M",
+                    files=["memory.max", "memory.swap.max", "memory.high", "memory.oom.group"])
+    assert int(seen[("sandbox", "memory.max")]) == 300 * MB
+    assert int(seen[("unit", "memory.max")]) == 200 * MB
+    assert seen[("unit", "memory.swap.max")] == "0"
+    assert seen[("sandbox", "memory.swap.max")] == "0"
+    assert int(seen[("sandbox", "memory.high")]) == 250 * MB
+    assert seen[("unit", "memory.oom.group")] == "1"
+
+
+@pytest.mark.skipif(BACKEND != "v2", reason="cgroup v2 files")
+def test_v2_unlimited_is_max(sandbox):
+    seen = read_own(sandbox, "--limit", "max", "--swap", "max", files=["memory.max", "memory.swap.max"])
+    assert seen[("sandbox", "memory.max")] == "max"
+    assert seen[("sandbox", "memory.swap.max")] == "max"

@@ -1,0 +1,584 @@
+/* The memory log: entry formats against golden files, escaping, and the writer.
+ * write(2) is wrapped (test_log.wrap) to inject EINTR, short writes and errors. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "report/log.h"
+#include "report/status.h"
+#include "report/verdict.h"
+#include "unit.h"
+
+#define MIB UINT64_C(1048576)
+#define GIB (MIB * 1024)
+
+/* ---- write(2) under test control ---- */
+
+ssize_t __real_write(int fd, const void *buf, size_t n);
+
+static enum { WRITE_REAL, WRITE_INTERRUPTED_THEN_SHORT, WRITE_NO_SPACE } write_mode;
+static int write_calls;
+
+ssize_t __wrap_write(int fd, const void *buf, size_t n);
+ssize_t __wrap_write(int fd, const void *buf, size_t n)
+{
+	write_calls++;
+	switch (write_mode) {
+	case WRITE_REAL:
+		break;
+	case WRITE_INTERRUPTED_THEN_SHORT:
+		if (write_calls == 1) {
+			errno = EINTR;
+			return -1;
+		}
+		return __real_write(fd, buf, n < 3 ? n : 3);  /* three bytes at a time */
+	case WRITE_NO_SPACE:
+		errno = ENOSPC;
+		return -1;
+	}
+	return __real_write(fd, buf, n);
+}
+
+/* ---- records for the golden files ---- */
+
+/* 2025-10-24T12:34:56.789012 UTC, plus seconds. */
+static struct timespec stamp(double plus)
+{
+	long long ns = 789012000LL + (long long)(plus * 1e9 + 0.5);
+	struct timespec ts = { 1761309296 + ns / 1000000000, ns % 1000000000 };
+
+	return ts;
+}
+
+static const struct rep_status status_fresh = { 3060, 3060, 1696, 1696 };
+static const struct rep_status status_big = { 2113544, 2113544, 524800, 524288 };
+static const struct rep_status status_none = { -1, -1, -1, -1 };
+
+/* The entries formatted so far, as the log file would hold them. */
+static char logbuf[32768];
+static size_t loglen;
+
+static void add(int r)
+{
+	if (r < 0)
+		fail_msg("formatting an entry failed: %d", r);
+	loglen += (size_t)r;
+}
+
+#define AT_END (logbuf + loglen), (sizeof(logbuf) - loglen)
+
+static int setup_log(void **state)
+{
+	(void)state;
+	loglen = 0;
+	logbuf[0] = '\0';
+	write_mode = WRITE_REAL;
+	write_calls = 0;
+	return 0;
+}
+
+/* Every head line splits into a known event and a name the way upstream readers split
+ * it, every other line is indented, and every Peak memory value reads as a float. */
+static void check_reader_view(const char *text)
+{
+	static const char *const events[] = { "SESSION_START", "TEST_START", "TEST_END",
+					      "SESSION_END" };
+
+	for (const char *line = text; *line; ) {
+		const char *nl = strchr(line, '\n');
+		char copy[1024];
+
+		assert_non_null(nl);
+		snprintf(copy, sizeof(copy), "%.*s", (int)(nl - line), line);
+		if (copy[0] == '[') {
+			char *event = strchr(copy, ']'), *colon;
+			bool known = false;
+
+			assert_non_null(event);
+			event += 2;
+			colon = strchr(event, ':');
+			assert_non_null(colon);
+			*colon = '\0';
+			for (size_t i = 0; i < 4; i++)
+				known |= strcmp(event, events[i]) == 0;
+			if (!known)
+				fail_msg("head line with unknown event: %s", line);
+		} else if (strncmp(copy, "  ", 2) != 0) {
+			fail_msg("continuation line not indented: %s", copy);
+		}
+		if (strstr(copy, "Peak memory:")) {
+			char *end, *value = strrchr(copy, ':') + 1;
+
+			strtod(value, &end);
+			if (end == value || strcmp(end, " MB") != 0)
+				fail_msg("Peak memory does not read as a float: %s", copy);
+		}
+		line = nl + 1;
+	}
+}
+
+/* A single command on cgroup v1, OOM-killed by its own limit: the whole log. */
+static void test_log_golden_command_v1_oom(void **state)
+{
+	const char *cmd = "python3 -c 'b = bytearray(2 << 30)'";
+	struct rep_session s = {
+		.start = stamp(0), .elapsed = 4.3, .command = cmd, .cgroup = "wcmem-4242",
+		.backend = "cgroup v1", .limit = 512 * MIB, .test_limit = 512 * MIB, .swap = 0,
+		.peak = 537198592, .units = 1, .oom_killed = 1, .exit_status = 137,
+	};
+	struct rep_unit u = {
+		.name = (char *)cmd, .kind = "command", .cgroup = "wcmem-4242/u1", .v1 = true,
+		.start = stamp(0.001), .start_elapsed = 0.0, .duration = 4.2,
+		.limit = 512 * MIB, .sandbox_limit = 512 * MIB,
+		.peak = 536870912, .current = 1179648, .pid = 4243,
+		.status_start = status_fresh, .status_end = status_big,
+		.end = REP_END_SIGNALED, .code = SIGKILL,
+	};
+	struct timespec end = stamp(4.201), last = stamp(4.3);
+
+	(void)state;
+	u.events.max = 3784;
+	u.events.oom_kill = 1;
+	u.oom = rep_verdict_oom(&u);
+	add(rep_log_format_session_start(AT_END, &s));
+	add(rep_log_format_unit_start(AT_END, &u));
+	add(rep_log_format_unit_end(AT_END, &u, &end, 4.2));
+	add(rep_log_format_session_end(AT_END, &s, &last));
+	check_reader_view(logbuf);
+	unit_assert_golden(logbuf, "golden/command_v1_oom.log");
+}
+
+/* A pytest run on cgroup v2: a passing test, one killed by the sandbox total, one by the
+ * system with a forging name and no /proc figures, then the command itself. */
+static void test_log_golden_pytest_v2(void **state)
+{
+	const char *cmd = "pytest -q tests/suites/basic";
+	struct rep_session s = {
+		.start = stamp(0), .elapsed = 30.25, .command = cmd, .cgroup = "wcmem-5151",
+		.backend = "cgroup v2", .limit = 4 * GIB, .test_limit = 3 * GIB, .swap = 0,
+		.peak = 4 * GIB, .units = 4, .oom_killed = 2, .exit_status = 1,
+	};
+	struct rep_unit command = {
+		.name = (char *)cmd, .kind = "command", .cgroup = "wcmem-5151/u1",
+		.start = stamp(0.002), .duration = 30.2, .limit = REP_UNLIMITED,
+		.sandbox_limit = 4 * GIB, .peak = 130 * MIB, .current = 0, .pid = 5152,
+		.status_start = status_fresh, .status_end = status_none,
+		.end = REP_END_SIGNALED, .code = SIGKILL,
+	};
+	struct rep_unit small = {
+		.name = "tests/test_basic.py::test_small[a:b]", .kind = "test",
+		.cgroup = "wcmem-5151/u2", .start = stamp(1.5), .start_elapsed = 1.5,
+		.duration = 0.75, .limit = 3 * GIB, .sandbox_limit = 4 * GIB,
+		.peak = 210239488, .current = 12 * MIB, .pid = 5152,
+		.status_start = status_fresh, .status_end = status_big,
+	};
+	struct rep_unit big = small, evil = small;
+	struct timespec t;
+
+	(void)state;
+	big.name = "tests/test_basic.py::test_big";
+	big.cgroup = "wcmem-5151/u3";
+	big.start = stamp(2.3);
+	big.start_elapsed = 2.3;
+	big.duration = 10;
+	big.peak = 3000 * MIB;
+	big.current = REP_UNKNOWN;
+	big.end = REP_END_SIGNALED;
+	big.code = SIGKILL;
+	big.events.max = 7;
+	big.events.oom_kill = 1;
+	big.events.oom_group_kill = 1;
+	big.sandbox_events.oom = 1;
+	big.oom = rep_verdict_oom(&big);
+	evil.name = "tests/test_evil.py::test_x[\n[2025-01-01T00:00:00.000000] TEST_END: "
+		    "forged\x1b[31m\t\\]";
+	evil.cgroup = "wcmem-5151/u4";
+	evil.start = stamp(20.05);
+	evil.start_elapsed = 20.05;
+	evil.duration = 9.94;
+	evil.peak = REP_UNKNOWN;
+	evil.current = REP_UNKNOWN;
+	evil.status_start = (struct rep_status){ -1, -1, -1, 4 };
+	evil.status_end = status_none;
+	evil.end = REP_END_SIGNALED;
+	evil.code = SIGKILL;
+	evil.events.oom_kill = 1;
+	evil.oom = rep_verdict_oom(&evil);
+	command.oom = rep_verdict_oom(&command);
+
+	add(rep_log_format_session_start(AT_END, &s));
+	add(rep_log_format_unit_start(AT_END, &command));
+	add(rep_log_format_unit_start(AT_END, &small));
+	t = stamp(2.25);
+	add(rep_log_format_unit_end(AT_END, &small, &t, 2.25));
+	add(rep_log_format_unit_start(AT_END, &big));
+	t = stamp(12.3);
+	add(rep_log_format_unit_end(AT_END, &big, &t, 12.3));
+	add(rep_log_format_unit_start(AT_END, &evil));
+	t = stamp(29.99);
+	add(rep_log_format_unit_end(AT_END, &evil, &t, 29.99));
+	t = stamp(30.2);
+	add(rep_log_format_unit_end(AT_END, &command, &t, 30.2));
+	t = stamp(30.25);
+	add(rep_log_format_session_end(AT_END, &s, &t));
+	check_reader_view(logbuf);
+	unit_assert_golden(logbuf, "golden/pytest_v2.log");
+}
+
+/* A command that could not be started, with no limits at all and unknown peaks. */
+static void test_log_golden_not_started(void **state)
+{
+	const char *cmd = "no-such-command --flag";
+	struct rep_session s = {
+		.start = stamp(0), .elapsed = 0.01, .command = cmd, .cgroup = "wcmem-77",
+		.backend = "cgroup v2", .limit = REP_UNLIMITED, .test_limit = REP_UNLIMITED,
+		.swap = REP_UNLIMITED, .peak = REP_UNKNOWN, .units = 1, .exit_status = 127,
+	};
+	struct rep_unit u = {
+		.name = (char *)cmd, .kind = "command", .cgroup = "wcmem-77/u1",
+		.start = stamp(0.001), .duration = 0.004, .limit = REP_UNLIMITED,
+		.sandbox_limit = REP_UNLIMITED, .peak = REP_UNKNOWN, .current = REP_UNKNOWN,
+		.pid = 78, .status_start = status_none, .status_end = status_none,
+		.end = REP_END_NOT_RUN, .code = 127,
+	};
+	struct timespec end = stamp(0.005), last = stamp(0.01);
+
+	(void)state;
+	add(rep_log_format_session_start(AT_END, &s));
+	add(rep_log_format_unit_start(AT_END, &u));
+	add(rep_log_format_unit_end(AT_END, &u, &end, 0.005));
+	add(rep_log_format_session_end(AT_END, &s, &last));
+	check_reader_view(logbuf);
+	unit_assert_golden(logbuf, "golden/not_started.log");
+}
+
+/* The OOM line names the limit; "a process" when the main process was not the victim. */
+static void test_log_oom_line_wording(void **state)
+{
+	struct rep_unit u = {
+		.name = "t", .limit = 512 * MIB, .sandbox_limit = 200 * MIB,
+		.peak = REP_UNKNOWN, .current = REP_UNKNOWN, .status_end = status_none,
+		.end = REP_END_SIGNALED, .code = SIGKILL, .oom = REP_OOM_SANDBOX,
+	};
+	struct timespec t = stamp(1);
+	char buf[1024];
+
+	(void)state;
+	assert_true(rep_log_format_unit_end(buf, sizeof(buf), &u, &t, 1) > 0);
+	assert_non_null(strstr(buf, "\n  OOM: killed (the sandbox total 200.0 MB was reached)\n"));
+	u.oom = REP_OOM_SYSTEM;
+	assert_true(rep_log_format_unit_end(buf, sizeof(buf), &u, &t, 1) > 0);
+	assert_non_null(strstr(buf, "\n  OOM: killed (by the system: a limit outside the "
+			       "sandbox, or the machine ran out)\n"));
+	u.oom = REP_OOM_OWN;
+	u.end = REP_END_EXITED;
+	u.code = 0;
+	assert_true(rep_log_format_unit_end(buf, sizeof(buf), &u, &t, 1) > 0);
+	assert_non_null(strstr(buf, "\n  Exit: code 0\n  OOM: a process was killed "
+			       "(exceeded its own limit 512.0 MB)\n"));
+	u.oom = REP_OOM_NONE;
+	assert_true(rep_log_format_unit_end(buf, sizeof(buf), &u, &t, 1) > 0);
+	assert_null(strstr(buf, "OOM"));
+}
+
+/* Every size short of the entry is -ENOSPC; the exact size plus the NUL succeeds. */
+static void test_log_format_too_small_is_enospc(void **state)
+{
+	struct rep_unit u = {
+		.name = "tests/x.py::t\n", .kind = "test", .cgroup = "wcmem-1/u1",
+		.start = stamp(0), .limit = GIB, .peak = GIB, .current = 0,
+		.status_start = status_fresh, .status_end = status_big,
+	};
+	struct rep_session s = { .start = stamp(0), .command = "c\x1b", .cgroup = "w",
+				 .backend = "cgroup v2", .peak = 1 };
+	struct timespec t = stamp(1);
+	char full[2048], small[2048];
+	int len;
+
+	(void)state;
+	len = rep_log_format_unit_end(full, sizeof(full), &u, &t, 1);
+	assert_true(len > 0);
+	for (int size = 0; size <= len; size++)
+		assert_int_equal(rep_log_format_unit_end(small, (size_t)size, &u, &t, 1),
+				 -ENOSPC);
+	assert_int_equal(rep_log_format_unit_end(small, (size_t)len + 1, &u, &t, 1), len);
+	assert_string_equal(small, full);
+
+	len = rep_log_format_unit_start(full, sizeof(full), &u);
+	for (int size = 0; size <= len; size++)
+		assert_int_equal(rep_log_format_unit_start(small, (size_t)size, &u), -ENOSPC);
+	len = rep_log_format_session_start(full, sizeof(full), &s);
+	for (int size = 0; size <= len; size++)
+		assert_int_equal(rep_log_format_session_start(small, (size_t)size, &s), -ENOSPC);
+	len = rep_log_format_session_end(full, sizeof(full), &s, &t);
+	for (int size = 0; size <= len; size++)
+		assert_int_equal(rep_log_format_session_end(small, (size_t)size, &s, &t),
+				 -ENOSPC);
+}
+
+/* Control characters and backslashes are escaped; other bytes (UTF-8) pass. */
+static void test_log_escape_control_characters(void **state)
+{
+	char out[128];
+
+	(void)state;
+	assert_int_equal(rep_log_escape("a\nb", out, sizeof(out)), 4);
+	assert_string_equal(out, "a\\nb");
+	rep_log_escape("\x1b[31mred", out, sizeof(out));
+	assert_string_equal(out, "\\x1b[31mred");
+	rep_log_escape("back\\slash", out, sizeof(out));
+	assert_string_equal(out, "back\\\\slash");
+	rep_log_escape("tab\there\r", out, sizeof(out));
+	assert_string_equal(out, "tab\\there\\r");
+	rep_log_escape("\x01\x7f", out, sizeof(out));
+	assert_string_equal(out, "\\x01\\x7f");
+	rep_log_escape("t[π::ü]", out, sizeof(out));
+	assert_string_equal(out, "t[π::ü]");
+	rep_log_escape(NULL, out, sizeof(out));
+	assert_string_equal(out, "");
+}
+
+/* A short buffer truncates between escapes, never inside one, and stays terminated. */
+static void test_log_escape_truncates_whole_escapes(void **state)
+{
+	char out[5] = "xxxx";
+
+	(void)state;
+	assert_int_equal(rep_log_escape("ab\x1b", out, sizeof(out)), 2);
+	assert_string_equal(out, "ab");
+	assert_int_equal(rep_log_escape("a\nbc", out, sizeof(out)), 4);
+	assert_string_equal(out, "a\\nb");
+	assert_int_equal(rep_log_escape("abc", out, 0), 0);
+	assert_int_equal(rep_log_escape("abc", out, 1), 0);
+	assert_string_equal(out, "");
+}
+
+/* $WEATHERCOP_DIR wins, then $HOME/.weathercop; neither is -ENOENT. */
+static void test_log_default_path_sources(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	setenv("WEATHERCOP_DIR", "/data/wc", 1);
+	setenv("HOME", "/home/ada", 1);
+	assert_int_equal(rep_log_default_path(buf, sizeof(buf), getenv("WEATHERCOP_DIR"),
+					      getenv("HOME")), 0);
+	assert_string_equal(buf, "/data/wc/test_memory.log");
+	unsetenv("WEATHERCOP_DIR");
+	assert_int_equal(rep_log_default_path(buf, sizeof(buf), getenv("WEATHERCOP_DIR"),
+					      getenv("HOME")), 0);
+	assert_string_equal(buf, "/home/ada/.weathercop/test_memory.log");
+	assert_int_equal(rep_log_default_path(buf, sizeof(buf), "", "/h"), 0);
+	assert_string_equal(buf, "/h/.weathercop/test_memory.log");
+	assert_int_equal(rep_log_default_path(buf, sizeof(buf), NULL, NULL), -ENOENT);
+	assert_int_equal(rep_log_default_path(buf, sizeof(buf), "", ""), -ENOENT);
+	assert_int_equal(rep_log_default_path(buf, 10, "/data/wc", NULL), -ENAMETOOLONG);
+}
+
+/* ---- the writer, in a fresh temporary folder ---- */
+
+static char tmpdir[64];
+
+static int setup_tmpdir(void **state)
+{
+	setup_log(state);
+	strcpy(tmpdir, "/tmp/wcmem-test-log-XXXXXX");
+	umask(022);
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown_tmpdir(void **state)
+{
+	(void)state;
+	return nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void write_text(struct rep_log *log, const char *text, bool sync)
+{
+	assert_int_equal(rep_log_write(log, text, strlen(text), sync), 0);
+}
+
+static void expect_file(const char *path, const char *want)
+{
+	char *text = unit_read_file(path);
+
+	assert_non_null(text);
+	assert_string_equal(text, want);
+	free(text);
+}
+
+/* The first run creates ~/.weathercop (mode 0755) and the log (0644). */
+static void test_log_open_creates_parent_folder(void **state)
+{
+	struct rep_log log = { -1 };
+	struct rep_error e = { 0 };
+	char path[160], dir[128];
+	struct stat st;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/.weathercop", tmpdir);
+	snprintf(path, sizeof(path), "%s/test_memory.log", dir);
+	assert_int_equal(rep_log_open(&log, path, false, &e), 0);
+	assert_true(log.fd >= 0);
+	write_text(&log, "entry\n", true);
+	rep_log_close(&log);
+	assert_int_equal(log.fd, -1);
+	rep_log_close(&log);  /* twice is harmless */
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	expect_file(path, "entry\n");
+}
+
+/* A new session empties the log; --append keeps what is there. */
+static void test_log_open_truncates_unless_append(void **state)
+{
+	struct rep_log log = { -1 };
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/test_memory.log", tmpdir);
+	assert_int_equal(rep_log_open(&log, path, false, NULL), 0);
+	write_text(&log, "old\n", false);
+	rep_log_close(&log);
+	assert_int_equal(rep_log_open(&log, path, false, NULL), 0);
+	expect_file(path, "");
+	write_text(&log, "new\n", false);
+	rep_log_close(&log);
+	assert_int_equal(rep_log_open(&log, path, true, NULL), 0);
+	write_text(&log, "more\n", true);
+	rep_log_close(&log);
+	expect_file(path, "new\nmore\n");
+}
+
+/* Only one level is created; a deeper missing folder is an error that says which. */
+static void test_log_open_errors_fill_record(void **state)
+{
+	struct rep_log log = { 7 };
+	struct rep_error e = { 0 };
+	char path[128], want[160];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/a/b/test_memory.log", tmpdir);
+	assert_int_equal(rep_log_open(&log, path, false, &e), -ENOENT);
+	assert_int_equal(log.fd, -1);
+	assert_int_equal(e.err, ENOENT);
+	snprintf(want, sizeof(want), "create folder %s/a/b", tmpdir);
+	assert_string_equal(e.msg, want);
+
+	assert_int_equal(rep_log_open(&log, tmpdir, false, &e), -EISDIR);
+	snprintf(want, sizeof(want), "open %s", tmpdir);
+	assert_string_equal(e.msg, want);
+}
+
+/* EINTR is retried and short writes are continued until the entry is whole. */
+static void test_log_write_retries_eintr_and_short_writes(void **state)
+{
+	struct rep_log log = { -1 };
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/test_memory.log", tmpdir);
+	assert_int_equal(rep_log_open(&log, path, false, NULL), 0);
+	write_mode = WRITE_INTERRUPTED_THEN_SHORT;
+	write_calls = 0;
+	write_text(&log, "[stamp] TEST_START: x\n", true);
+	write_mode = WRITE_REAL;
+	assert_int_equal(write_calls, 1 + 8);  /* EINTR, then 22 bytes in threes */
+	rep_log_close(&log);
+	expect_file(path, "[stamp] TEST_START: x\n");
+}
+
+/* A write error is returned as -errno; a log that is off drops entries silently. */
+static void test_log_write_errors_and_off(void **state)
+{
+	struct rep_log log = { -1 };
+	char path[128];
+
+	(void)state;
+	write_calls = 0;
+	assert_int_equal(rep_log_write(&log, "x\n", 2, true), 0);
+	assert_int_equal(write_calls, 0);
+	snprintf(path, sizeof(path), "%s/test_memory.log", tmpdir);
+	assert_int_equal(rep_log_open(&log, path, false, NULL), 0);
+	write_mode = WRITE_NO_SPACE;
+	assert_int_equal(rep_log_write(&log, "x\n", 2, false), -ENOSPC);
+	write_mode = WRITE_REAL;
+	rep_log_close(&log);
+}
+
+/* One entry is one write(2): tail -f never sees half an entry. */
+static void test_log_write_one_call_per_entry(void **state)
+{
+	struct rep_log log = { -1 };
+	char path[128];
+	struct rep_unit u = { .name = "t", .kind = "test", .start = stamp(0),
+			      .status_start = status_fresh };
+	char entry[512];
+	int len = rep_log_format_unit_start(entry, sizeof(entry), &u);
+
+	(void)state;
+	assert_true(len > 0);
+	snprintf(path, sizeof(path), "%s/test_memory.log", tmpdir);
+	assert_int_equal(rep_log_open(&log, path, false, NULL), 0);
+	write_calls = 0;
+	assert_int_equal(rep_log_write(&log, entry, (size_t)len, true), 0);
+	assert_int_equal(write_calls, 1);
+	rep_log_close(&log);
+	expect_file(path, entry);
+}
+
+static int setup_utc(void **state)
+{
+	(void)state;
+	/* Stamps are local time: pin the zone so golden files hold on any machine. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_log_golden_command_v1_oom, setup_log),
+		cmocka_unit_test_setup(test_log_golden_pytest_v2, setup_log),
+		cmocka_unit_test_setup(test_log_golden_not_started, setup_log),
+		cmocka_unit_test(test_log_oom_line_wording),
+		cmocka_unit_test(test_log_format_too_small_is_enospc),
+		cmocka_unit_test(test_log_escape_control_characters),
+		cmocka_unit_test(test_log_escape_truncates_whole_escapes),
+		cmocka_unit_test(test_log_default_path_sources),
+		cmocka_unit_test_setup_teardown(test_log_open_creates_parent_folder,
+						setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_log_open_truncates_unless_append,
+						setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_log_open_errors_fill_record,
+						setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_log_write_retries_eintr_and_short_writes,
+						setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_log_write_errors_and_off,
+						setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_log_write_one_call_per_entry,
+						setup_tmpdir, teardown_tmpdir),
+	};
+
+	return cmocka_run_group_tests_name("log", tests, setup_utc, NULL);
+}

@@ -1,0 +1,125 @@
+/* The end-of-run summary, against golden text captured with open_memstream. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+
+#include "report/summary.h"
+#include "report/verdict.h"
+#include "unit.h"
+
+#define MIB UINT64_C(1048576)
+#define GIB (MIB * 1024)
+
+/* Runs rep_summary_write into memory and returns the text (free it). */
+static char *summary(const struct rep_unit *units, size_t n, const struct rep_session *s)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	assert_int_equal(rep_summary_write(f, units, n, s), 0);
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+/* One command, OOM-killed by its own limit on cgroup v1, log off. */
+static void test_summary_single_command_oom(void **state)
+{
+	const char *cmd = "python3 -c 'b = bytearray(2 << 30)'";
+	struct rep_unit u = {
+		.name = (char *)cmd, .kind = "command", .v1 = true,
+		.limit = 512 * MIB, .sandbox_limit = 512 * MIB, .peak = 512 * MIB,
+		.end = REP_END_SIGNALED, .code = SIGKILL,
+	};
+	struct rep_session s = {
+		.command = cmd, .backend = "cgroup v1", .limit = 512 * MIB,
+		.peak = 537198592, .units = 1, .oom_killed = 1, .log_path = NULL,
+	};
+	char *text;
+
+	(void)state;
+	u.events.max = 3784;
+	u.events.oom_kill = 1;
+	u.oom = rep_verdict_oom(&u);
+	text = summary(&u, 1, &s);
+	unit_assert_golden(text, "golden/summary_single.txt");
+	free(text);
+}
+
+/* Several units: one aligned line each; escaped names; unknown and unlimited figures. */
+static void test_summary_table_of_units(void **state)
+{
+	struct rep_unit units[4] = {
+		{ .name = "pytest -q tests", .kind = "command", .limit = REP_UNLIMITED,
+		  .peak = 130 * MIB, .end = REP_END_EXITED, .code = 1 },
+		{ .name = "tests/test_a.py::test_small", .kind = "test", .limit = 3 * GIB,
+		  .peak = 210239488, .end = REP_END_EXITED, .code = 0 },
+		{ .name = "tests/test_a.py::test_big[\x1b[2J]", .kind = "test",
+		  .limit = 3 * GIB, .sandbox_limit = 4 * GIB, .peak = 3000 * MIB,
+		  .end = REP_END_SIGNALED, .code = SIGKILL },
+		{ .name = "tests/test_b.py::test_killed", .kind = "test", .limit = 3 * GIB,
+		  .peak = REP_UNKNOWN, .end = REP_END_SIGNALED, .code = SIGKILL },
+	};
+	struct rep_session s = {
+		.command = "pytest -q tests", .backend = "cgroup v2", .limit = 4 * GIB,
+		.peak = 4 * GIB, .units = 4, .oom_killed = 1,
+		.log_path = "/home/ada/.weathercop/test_memory.log",
+	};
+	char *text;
+
+	(void)state;
+	units[2].events.oom_kill = 1;
+	units[2].sandbox_events.oom = 1;
+	for (size_t i = 0; i < 4; i++)
+		units[i].oom = rep_verdict_oom(&units[i]);
+	text = summary(units, 4, &s);
+	unit_assert_golden(text, "golden/summary_table.txt");
+	assert_null(strchr(text, '\x1b'));
+	free(text);
+}
+
+/* No units (nothing ran) and no limit: only the closing line. */
+static void test_summary_no_units_no_limit(void **state)
+{
+	struct rep_session s = {
+		.command = "true", .backend = "cgroup v2", .limit = REP_UNLIMITED,
+		.peak = REP_UNKNOWN, .log_path = "log",
+	};
+	char *text;
+
+	(void)state;
+	text = summary(NULL, 0, &s);
+	assert_string_equal(text, "wcmem-sandbox: 0 units, 0 OOM-killed; sandbox peak unknown, "
+			    "no limit (cgroup v2); log: log\n");
+	free(text);
+}
+
+/* A stream that cannot be written is reported as an error, not ignored. */
+static void test_summary_write_error(void **state)
+{
+	struct rep_session s = { .command = "true", .peak = REP_UNKNOWN };
+	FILE *f = fopen("/dev/full", "we");
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(rep_summary_write(f, NULL, 0, &s), -ENOSPC);
+	fclose(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_summary_single_command_oom),
+		cmocka_unit_test(test_summary_table_of_units),
+		cmocka_unit_test(test_summary_no_units_no_limit),
+		cmocka_unit_test(test_summary_write_error),
+	};
+
+	return cmocka_run_group_tests_name("summary", tests, NULL, NULL);
+}
