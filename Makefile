@@ -85,7 +85,7 @@ demo: $(BIN)
 	@etc/example/demo.sh $(abspath $(BIN))
 
 bench: $(BIN)
-	@tests/bench/bench.sh $(abspath $(BIN))
+	$(PYTHON) tests/bench/bench.py $(abspath $(BIN))
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/wcmem-sandbox
