@@ -72,6 +72,7 @@ struct rep_unit {
 	enum rep_end end;
 	int code;
 	enum rep_oom oom;      /* derived by rep_verdict() */
+	bool timed_out;        /* killed by the runner at its time limit */
 };
 
 #endif

@@ -103,6 +103,8 @@ int rep_verdict_text(const struct rep_unit *u, char *buf, size_t size)
 		if (u->code == SIGKILL && u->oom != REP_OOM_NONE)
 			return snprintf(buf, size, "OOM-killed: %s", why);
 		signal_name(u->code, how, sizeof(how));
+		if (u->timed_out && u->oom == REP_OOM_NONE)
+			return snprintf(buf, size, "killed by %s at its time limit", how);
 		if (u->code == SIGKILL && u->oom == REP_OOM_NONE)
 			return snprintf(buf, size, "killed by %s, not by the OOM killer", how);
 		if (u->oom == REP_OOM_NONE)

@@ -22,6 +22,7 @@ enum rep_oom rep_verdict_oom(const struct rep_unit *u);
  *   "OOM-killed: the sandbox total 200.0 MB was reached"
  *   "OOM-killed: by the system (a limit outside the sandbox, or the machine ran out)"
  *   "killed by SIGKILL, not by the OOM killer"      (SIGKILL, no OOM counters)
+ *   "killed by SIGKILL at its time limit"           (u->timed_out)
  *   "killed by SIGTERM"  "exited 0"  "exited 3"  "not started: command not found"
  * A unit whose main process survived while one of its processes was OOM-killed reads
  *   "exited 0; a process was OOM-killed: exceeded its own limit 512.0 MB".

@@ -12,9 +12,7 @@
 #include "runner/options.h"
 #include "runner/session.h"
 #include "runner/size.h"
-#include "runner/spawn.h"
-#include "runner/supervise.h"
-#include "runner/unit.h"
+#include "runner/job.h"
 
 static void print_error(const struct rep_error *e)
 {
@@ -54,61 +52,6 @@ static char *join_command(char *const argv[])
 	return out;
 }
 
-/* The exit status of a wrapper: the command's own, 128+signal, or 126/127 when not run. */
-static int exit_status_of(const struct rep_unit *u)
-{
-	switch (u->end) {
-	case REP_END_SIGNALED:
-		return 128 + u->code;
-	case REP_END_NOT_RUN:
-	case REP_END_EXITED:
-		break;
-	}
-	return u->code;
-}
-
-/* Runs the command as one unit. Returns its exit status, or -errno. */
-static int run_command(struct run_session *s, const struct run_options *o, struct rep_error *e)
-{
-	struct run_unit u;
-	struct run_child c = { .pid = -1, .pidfd = -1, .gate_fd = -1, .err_fd = -1 };
-	struct rusage ru;
-	int r, status = 0, exec_err;
-
-	r = run_unit_open(s, &u, o->name ? o->name : s->command_line, "command", o->test_limit, e);
-	if (r < 0)
-		goto out;
-	r = run_spawn(&c, o->argv, &u.cg, &s->child_mask, e);
-	if (r < 0)
-		goto out;
-	r = run_unit_start(s, &u, c.pid, e);
-	if (r < 0)
-		goto out;  /* the gate stays shut: the child never runs, and is killed below */
-	exec_err = run_release(&c);
-	if (exec_err)
-		fprintf(stderr, "wcmem-sandbox: %s: %s\n", o->argv[0], strerror(exec_err));
-	r = run_supervise(s, &u, &c, &status, &ru, e);
-	if (r < 0)
-		goto out;
-	r = run_unit_finish(s, &u, status, exec_err ? (exec_err == ENOENT ? 127 : 126) : 0, &ru, e);
-	if (r == 0)
-		r = exit_status_of(u.rec);
-out:
-	if (c.pid > 0 && r < 0) {
-		struct rep_error ignored;
-
-		cg_kill(&u.cg, &ignored);
-	}
-	run_child_close(&c);
-	if (u.rec) {
-		struct rep_error err2;
-
-		if (run_unit_close(&u, &err2) < 0 && r >= 0)
-			r = rep_fail(e, err2.err, "%s", err2.msg);
-	}
-	return r;
-}
-
 int main(int argc, char **argv)
 {
 	struct run_session s;
@@ -139,8 +82,16 @@ int main(int argc, char **argv)
 	r = run_signals_setup(&s, &e);
 	if (r == 0)
 		r = run_session_open(&s, &o, &e);
-	if (r == 0)
-		r = run_command(&s, &o, &e);
+	if (r == 0) {
+		struct run_job job = {
+			.name = o.name ? o.name : s.command_line,
+			.kind = "command",
+			.argv = o.argv,
+			.limit = o.test_limit,
+		};
+
+		r = run_job(&s, &job, &e);
+	}
 	status = r < 0 ? RUN_EXIT_FAILURE : r;
 	if (r < 0)
 		print_error(&e);

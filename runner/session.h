@@ -10,7 +10,6 @@
 #include "report/log.h"
 #include "report/record.h"
 #include "runner/options.h"
-#include "runner/spawn.h"
 
 /* Our own failures (bad usage, no cgroup to work in), as timeout(1) and env(1) do it. */
 #define RUN_EXIT_FAILURE 125

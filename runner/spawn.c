@@ -15,7 +15,8 @@
 static bool clone3_unsupported;  /* cached: probed once */
 
 /* The child: wait at the gate, then become the command. Runs only async-signal-safe code. */
-static void run_child_main(int gate_rd, int err_wr, char *const argv[], const sigset_t *mask)
+static void run_child_main(int gate_rd, int err_wr, const struct run_job *job,
+			   const sigset_t *mask)
 {
 	char byte;
 	int err;
@@ -31,7 +32,15 @@ static void run_child_main(int gate_rd, int err_wr, char *const argv[], const si
 		_exit(125);
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
-	execvp(argv[0], argv);
+	for (char *const *kv = job->env; kv && *kv; kv++)
+		putenv(*kv);  /* the child's own copy of the environment */
+	if (job->workdir && chdir(job->workdir) < 0) {
+		err = errno;
+		n = write(err_wr, &err, sizeof(err));
+		(void)n;
+		_exit(126);
+	}
+	execvp(job->argv[0], job->argv);
 	err = errno;
 	n = write(err_wr, &err, sizeof(err));
 	(void)n;
@@ -50,7 +59,7 @@ static pid_t run_clone_into(int cgroup_fd, int *pidfd)
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
-int run_spawn(struct run_child *c, char *const argv[], struct cg_group *unit,
+int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *unit,
 	      const sigset_t *child_mask, struct rep_error *e)
 {
 	int gate[2] = { -1, -1 }, err[2] = { -1, -1 };
@@ -92,7 +101,7 @@ int run_spawn(struct run_child *c, char *const argv[], struct cg_group *unit,
 	if (pid == 0) {
 		close(gate[1]);
 		close(err[0]);
-		run_child_main(gate[0], err[1], argv, child_mask);
+		run_child_main(gate[0], err[1], job, child_mask);
 	}
 	close(gate[0]);
 	close(err[1]);
@@ -129,8 +138,12 @@ void run_child_close(struct run_child *c)
 {
 	if (c->pidfd >= 0)
 		close(c->pidfd);
-	if (c->gate_fd >= 0)
+	if (c->gate_fd >= 0) {
+		ssize_t n = write(c->gate_fd, "x", 1);  /* data at the gate: exit, don't exec */
+
+		(void)n;
 		close(c->gate_fd);
+	}
 	if (c->err_fd >= 0)
 		close(c->err_fd);
 	c->pidfd = c->gate_fd = c->err_fd = -1;

@@ -7,6 +7,7 @@
 
 #include "cgroup/cgroup.h"
 #include "report/error.h"
+#include "runner/job.h"
 
 struct run_child {
 	pid_t pid;
@@ -18,14 +19,14 @@ struct run_child {
 /* Creates the child inside unit, stopped at the gate before exec: clone3(CLONE_INTO_CGROUP)
  * (5.7, cgroup v2), else fork and a move into the unit while it waits. Not one instruction of
  * the command runs outside the unit. Returns 0, or -errno. */
-int run_spawn(struct run_child *c, char *const argv[], struct cg_group *unit,
+int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *unit,
 	      const sigset_t *child_mask, struct rep_error *e);
 
 /* Opens the gate and waits for the exec. Returns 0 when the command runs, or the
- * positive errno execvp failed with (the child then exits 126 or 127). */
+ * positive errno chdir or execvp failed with (the child then exits 126 or 127). */
 int run_release(struct run_child *c);
 
-/* Closes the child's descriptors. */
+/* Closes the child's descriptors; a child still at the gate is told to exit (125). */
 void run_child_close(struct run_child *c);
 
 #endif

@@ -9,12 +9,13 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-enum { EV_SIGNAL, EV_PIDFD, EV_MEMORY, EV_TICK, EV_KILL };
+enum { EV_SIGNAL, EV_PIDFD, EV_MEMORY, EV_TICK, EV_KILL, EV_TIMEOUT };
 
 struct loop {
 	int epfd;
 	int tickfd;
 	int killfd;
+	int timeoutfd;
 	int forwarded;  /* SIGINT/SIGTERM/SIGHUP received so far */
 };
 
@@ -49,6 +50,8 @@ static void loop_close(struct loop *l)
 		close(l->tickfd);
 	if (l->killfd >= 0)
 		close(l->killfd);
+	if (l->timeoutfd >= 0)
+		close(l->timeoutfd);
 }
 
 static void kill_sandbox(struct run_session *s)
@@ -89,9 +92,9 @@ static int on_signals(struct run_session *s, struct loop *l, const struct run_ch
 }
 
 int run_supervise(struct run_session *s, struct run_unit *u, const struct run_child *c,
-		  int *wait_status, struct rusage *ru, struct rep_error *e)
+		  uint64_t timeout_ns, int *wait_status, struct rusage *ru, struct rep_error *e)
 {
-	struct loop l = { .epfd = -1, .tickfd = -1, .killfd = -1 };
+	struct loop l = { .epfd = -1, .tickfd = -1, .killfd = -1, .timeoutfd = -1 };
 	struct rep_error ignored;
 	uint64_t ticks, cur;
 	int r, done = 0;
@@ -99,7 +102,8 @@ int run_supervise(struct run_session *s, struct run_unit *u, const struct run_ch
 	l.epfd = epoll_create1(EPOLL_CLOEXEC);
 	l.tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	l.killfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (l.epfd < 0 || l.tickfd < 0 || l.killfd < 0) {
+	l.timeoutfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (l.epfd < 0 || l.tickfd < 0 || l.killfd < 0 || l.timeoutfd < 0) {
 		r = rep_fail(e, errno, "set up the event loop");
 		goto out;
 	}
@@ -107,9 +111,12 @@ int run_supervise(struct run_session *s, struct run_unit *u, const struct run_ch
 	    (r = loop_add(&l, c->pidfd, EV_PIDFD, e)) < 0 ||
 	    (r = loop_add(&l, u->cg.watch_fd, EV_MEMORY, e)) < 0 ||
 	    (r = loop_add(&l, l.tickfd, EV_TICK, e)) < 0 ||
-	    (r = loop_add(&l, l.killfd, EV_KILL, e)) < 0)
+	    (r = loop_add(&l, l.killfd, EV_KILL, e)) < 0 ||
+	    (r = loop_add(&l, l.timeoutfd, EV_TIMEOUT, e)) < 0)
 		goto out;
 	timer_arm(l.tickfd, s->opt->interval_ns, true);
+	if (timeout_ns)
+		timer_arm(l.timeoutfd, timeout_ns, false);
 
 	/* SIGCHLD may be queued already (a command that exits at once). */
 	done = run_reap(c->pid, wait_status, ru);
@@ -143,6 +150,12 @@ int run_supervise(struct run_session *s, struct run_unit *u, const struct run_ch
 			case EV_KILL:
 				if (read(l.killfd, &ticks, sizeof(ticks)) > 0)
 					kill_sandbox(s);
+				break;
+			case EV_TIMEOUT:
+				if (read(l.timeoutfd, &ticks, sizeof(ticks)) > 0) {
+					u->rec->timed_out = true;
+					cg_kill(&u->cg, &ignored);
+				}
 				break;
 			}
 		}

@@ -13,9 +13,10 @@
  *  - draining the unit's memory-event notices (inotify on v2, eventfd on v1),
  *  - passing SIGINT, SIGTERM and SIGHUP on to the command (signalfd); after --kill-after,
  *    or at a second such signal, the whole sandbox is killed,
+ *  - killing the unit after timeout_ns (0: never),
  *  - reaping every child (we are the sandbox's subreaper).
  * Returns 0 with *wait_status and *ru set, or -errno. */
 int run_supervise(struct run_session *s, struct run_unit *u, const struct run_child *c,
-		  int *wait_status, struct rusage *ru, struct rep_error *e);
+		  uint64_t timeout_ns, int *wait_status, struct rusage *ru, struct rep_error *e);
 
 #endif

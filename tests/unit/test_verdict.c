@@ -104,6 +104,17 @@ static void test_verdict_v1_peak_at_limit(void **state)
 	assert_int_equal(rep_verdict_oom(&sys), REP_OOM_SYSTEM);
 }
 
+/* A unit the runner killed at its time limit says so, unless the OOM killer came first. */
+static void test_verdict_timed_out(void **state)
+{
+	struct rep_unit u = killed_unit(false);
+
+	(void)state;
+	u.events.oom_kill = 0;
+	u.timed_out = true;
+	assert_string_equal(verdict(&u), "killed by SIGKILL at its time limit");
+}
+
 /* No oom_kill in the unit: no OOM verdict, whatever else was counted. */
 static void test_verdict_no_oom_kill(void **state)
 {
@@ -211,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_verdict_v2_system),
 		cmocka_unit_test(test_verdict_v1_uses_failcnt),
 		cmocka_unit_test(test_verdict_v1_peak_at_limit),
+		cmocka_unit_test(test_verdict_timed_out),
 		cmocka_unit_test(test_verdict_no_oom_kill),
 		cmocka_unit_test(test_verdict_text_ordinary_ends),
 		cmocka_unit_test(test_verdict_text_not_started),
