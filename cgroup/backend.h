@@ -9,8 +9,10 @@ struct cg_backend {
 	const char *current_file;  /* memory.current | memory.usage_in_bytes */
 	const char *peak_file;     /* memory.peak | memory.max_usage_in_bytes */
 	const char *limit_file;    /* memory.max | memory.limit_in_bytes */
-	/* Opens the event counters and the watch descriptor of a new group. */
+	/* Opens the event counters of a new group. */
 	int (*open_events)(struct cg_group *g, struct rep_error *e);
+	/* Opens g->watch_fd, readable after a memory event. */
+	int (*open_watch)(struct cg_group *g, struct rep_error *e);
 	int (*read_events)(struct cg_group *g, struct rep_events *ev, struct rep_error *e);
 	int (*set_limit)(struct cg_group *g, enum cg_limit which, uint64_t bytes,
 			 uint64_t *applied, struct rep_error *e);

@@ -37,10 +37,10 @@ struct cg_group {
 	int peak_fd;      /* memory.peak / memory.max_usage_in_bytes; -1 before 5.19 */
 	int events_fd;    /* memory.events.local (else memory.events) / memory.oom_control */
 	int failcnt_fd;   /* v1 memory.failcnt; -1 on v2 */
-	int memsw_failcnt_fd; /* v1 memory.memsw.failcnt (charged first when swap is counted) */
 	int watch_fd;     /* readable after a memory event: inotify (v2) or eventfd (v1) */
 	int watch_aux_fd; /* v1: the memory.oom_control fd registered with the eventfd */
 	bool created;     /* we made it, so we remove it */
+	uint64_t limit;   /* memory.max as read back by cg_set_limit; 0 before it */
 	bool enabled_parent_memory; /* cg_leave_base turned +memory on in the base */
 	uint64_t peak_sampled; /* fallback peak from memory.current samples (no memory.peak) */
 };
@@ -82,10 +82,29 @@ int cg_set_oom_group(struct cg_group *g, struct rep_error *e);
 /* Moves a process (all its threads) into g. */
 int cg_attach(struct cg_group *g, pid_t pid, struct rep_error *e);
 
+/* Calls fn for each process in g itself (not in its children). Returns the count or -errno. */
+int cg_for_each_proc(struct cg_group *g, void (*fn)(pid_t pid, void *arg), void *arg,
+		     struct rep_error *e);
+
+/* The memory cgroup of process pid, relative to the mount ("/a/wcmem-1/u3"). 0 or -errno. */
+int cg_pid_cgroup(const struct cg_hier *h, pid_t pid, char *rel, size_t size,
+		  struct rep_error *e);
+
+/* Moves process pid into the cgroup at rel (as cg_pid_cgroup gives it). 0 or -errno. */
+int cg_attach_path(const struct cg_hier *h, const char *rel, pid_t pid, struct rep_error *e);
+
+/* 1 when process pid is in g or below, 0 when not, -errno when it cannot be told. */
+int cg_pid_inside(const struct cg_group *g, pid_t pid, struct rep_error *e);
+
 /* Hot reads through the descriptors opened at creation. */
 int cg_read_current(struct cg_group *g, uint64_t *bytes, struct rep_error *e);
 int cg_read_peak(struct cg_group *g, uint64_t *bytes, struct rep_error *e);
 int cg_read_events(struct cg_group *g, struct rep_events *ev, struct rep_error *e);
+
+/* Opens g->watch_fd, which becomes readable after a memory event in g (an OOM kill):
+ * inotify on memory.events (v2), an eventfd on memory.oom_control (v1). Not opened by
+ * cg_create: units of tests do without. Returns 0 or -errno. */
+int cg_watch_open(struct cg_group *g, struct rep_error *e);
 
 /* After watch_fd became readable: consumes the notification. */
 void cg_watch_drain(struct cg_group *g);

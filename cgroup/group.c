@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cgroup/backend.h"
@@ -21,7 +22,7 @@ void cg_group_init(struct cg_group *g, const struct cg_hier *h)
 	memset(g, 0, sizeof(*g));
 	g->hier = h;
 	g->dirfd = g->procs_fd = g->current_fd = g->peak_fd = -1;
-	g->events_fd = g->failcnt_fd = g->memsw_failcnt_fd = g->watch_fd = g->watch_aux_fd = -1;
+	g->events_fd = g->failcnt_fd = g->watch_fd = g->watch_aux_fd = -1;
 }
 
 static void cg_close_all(struct cg_group *g)
@@ -32,7 +33,6 @@ static void cg_close_all(struct cg_group *g)
 	cg_fs_close(&g->peak_fd);
 	cg_fs_close(&g->events_fd);
 	cg_fs_close(&g->failcnt_fd);
-	cg_fs_close(&g->memsw_failcnt_fd);
 	cg_fs_close(&g->watch_fd);
 	cg_fs_close(&g->watch_aux_fd);
 }
@@ -110,9 +110,16 @@ int cg_create(struct cg_group *g, const struct cg_hier *h, const struct cg_group
 	r = b->enable_memory(ppath, e);
 	if (r < 0)
 		return r;
-	r = cg_mkdir_libcgroup(h, g->path, e);
-	if (r < 0)
-		return r;
+	/* The sandbox goes through libcgroup. Groups inside it are made once per test, on the
+	 * hot path: a plain mkdirat on the parent's descriptor, where libcgroup would try mkdir
+	 * on every level of the path and stat each (measured: 8 mkdirs a unit). */
+	if (parent && mkdirat(parent->dirfd, name, 0755) < 0)
+		return rep_fail(e, errno, "create cgroup %s", g->path);
+	if (!parent) {
+		r = cg_mkdir_libcgroup(h, g->path, e);
+		if (r < 0)
+			return r;
+	}
 	g->created = true;
 	r = cg_open_files(g, e);
 	if (r < 0) {
@@ -144,16 +151,18 @@ int cg_populated(struct cg_group *g, struct rep_error *e)
  * sandboxed process escape its limits. */
 static int cg_rmdir_bounded(struct cg_group *g, struct rep_error *e)
 {
+	const struct timespec brief = { 0, CG_RMDIR_PAUSE_NS / 10 };
 	const struct timespec pause = { 0, CG_RMDIR_PAUSE_NS };
 	struct rep_error ignored;
 
+	/* Most groups are empty by now (a test's unit): rmdir first, kill only when busy. */
 	for (int i = 0; i < CG_RMDIR_TRIES; i++) {
 		if (rmdir(g->path) == 0 || errno == ENOENT)
 			return 0;
 		if (errno != EBUSY && errno != EINTR)
 			return rep_fail(e, errno, "remove cgroup %s", g->path);
 		cg_backend_of(g->hier)->kill(g, &ignored);
-		nanosleep(&pause, NULL);
+		nanosleep(i < 10 ? &brief : &pause, NULL);
 	}
 	return rep_fail(e, EBUSY, "remove cgroup %s (still busy after %d s)", g->path,
 			CG_RMDIR_TRIES * (CG_RMDIR_PAUSE_NS / 1000000) / 1000);
@@ -164,9 +173,7 @@ int cg_destroy(struct cg_group *g, struct rep_error *e)
 	int r = 0;
 
 	if (g->created) {
-		cg_kill(g, e);
-		cg_close_all(g);  /* an open fd does not pin a cgroup, but keep it simple */
-		r = cg_rmdir_bounded(g, e);
+		r = cg_rmdir_bounded(g, e);  /* an open descriptor does not pin a cgroup */
 		g->created = false;
 	}
 	cg_close_all(g);
@@ -227,6 +234,13 @@ int cg_read_events(struct cg_group *g, struct rep_events *ev, struct rep_error *
 	return cg_backend_of(g->hier)->read_events(g, ev, e);
 }
 
+int cg_watch_open(struct cg_group *g, struct rep_error *e)
+{
+	if (g->watch_fd >= 0)
+		return 0;
+	return cg_backend_of(g->hier)->open_watch(g, e);
+}
+
 void cg_watch_drain(struct cg_group *g)
 {
 	char buf[4096];
@@ -238,7 +252,14 @@ void cg_watch_drain(struct cg_group *g)
 int cg_set_limit(struct cg_group *g, enum cg_limit which, uint64_t bytes, uint64_t *applied,
 		 struct rep_error *e)
 {
-	return cg_backend_of(g->hier)->set_limit(g, which, bytes, applied, e);
+	uint64_t got;
+	int r = cg_backend_of(g->hier)->set_limit(g, which, bytes, &got, e);
+
+	if (r == 0 && which == CG_LIMIT_MAX)
+		g->limit = got;
+	if (applied)
+		*applied = got;
+	return r;
 }
 
 int cg_set_oom_group(struct cg_group *g, struct rep_error *e)

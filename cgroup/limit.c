@@ -1,5 +1,6 @@
 /* Writing a limit and proving it applied: shared by both backends. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -21,21 +22,27 @@ int cg_write_limit_checked(struct cg_group *g, const char *name, uint64_t bytes,
 {
 	char buf[64];
 	uint64_t got, want = cg_limit_rounded(bytes);
-	int r;
+	int r, fd;
 
 	if (bytes == CG_UNLIMITED)
 		snprintf(buf, sizeof(buf), "%s", unlimited_text);
 	else
 		snprintf(buf, sizeof(buf), "%" PRIu64, bytes);
-	r = cg_fs_write_at(g->dirfd, name, buf);
-	if (r == -ENOENT)
+	fd = cg_fs_open_at(g->dirfd, name, O_RDWR);  /* one open for both: per test */
+	if (fd == -ENOENT)
 		return rep_fail(e, EOPNOTSUPP, "write %s/%s (the kernel has no %s here)",
 				g->path, name, name);
-	if (r < 0)
+	if (fd < 0)
+		return rep_fail(e, -fd, "open %s/%s", g->path, name);
+	r = cg_fs_write_fd(fd, buf);
+	if (r < 0) {
+		close(fd);
 		return rep_fail(e, -r, "write %s to %s/%s", buf, g->path, name);
+	}
 
 	/* Read back: a limit that did not apply must never become a silent unlimited run. */
-	r = cg_fs_read_at(g->dirfd, name, buf, sizeof(buf));
+	r = cg_fs_pread(fd, buf, sizeof(buf));
+	close(fd);
 	if (r < 0)
 		return rep_fail(e, -r, "read back %s/%s", g->path, name);
 	if (cg_parse_u64(buf, &got) < 0)

@@ -13,8 +13,7 @@
 
 static int v1_open_events(struct cg_group *g, struct rep_error *e)
 {
-	char buf[64];
-	int fd, r;
+	int fd;
 
 	fd = cg_fs_open_at(g->dirfd, "memory.oom_control", O_RDONLY);
 	if (fd < 0)
@@ -24,10 +23,15 @@ static int v1_open_events(struct cg_group *g, struct rep_error *e)
 	if (fd < 0)
 		return rep_fail(e, -fd, "open %s/memory.failcnt", g->path);
 	g->failcnt_fd = fd;
-	/* With swap accounting the kernel charges memory+swap first: a limit hit may count in
-	 * memsw.failcnt alone. Absent without swap accounting. */
-	fd = cg_fs_open_at(g->dirfd, "memory.memsw.failcnt", O_RDONLY);
-	g->memsw_failcnt_fd = fd < 0 ? -1 : fd;
+	/* memory.memsw.failcnt is not read: the kernel charges memory+swap first, and recent
+	 * kernels count failcnt for the memory counter alone; verdicts use peaks instead. */
+	return 0;
+}
+
+static int v1_open_watch(struct cg_group *g, struct rep_error *e)
+{
+	char buf[64];
+	int fd, r;
 
 	/* v1 signals an OOM in the group through an eventfd registered in cgroup.event_control
 	 * against memory.oom_control. Kernels built without it just get no early notice: the
@@ -64,16 +68,6 @@ static int v1_read_events(struct cg_group *g, struct rep_events *ev, struct rep_
 		return rep_fail(e, -r, "read %s/memory.failcnt", g->path);
 	if (cg_parse_u64(buf, &ev->max) < 0)
 		return rep_fail(e, EINVAL, "parse %s/memory.failcnt", g->path);
-	if (g->memsw_failcnt_fd >= 0) {
-		uint64_t memsw;
-
-		r = cg_fs_pread(g->memsw_failcnt_fd, buf, sizeof(buf));
-		if (r < 0)
-			return rep_fail(e, -r, "read %s/memory.memsw.failcnt", g->path);
-		if (cg_parse_u64(buf, &memsw) < 0)
-			return rep_fail(e, EINVAL, "parse %s/memory.memsw.failcnt", g->path);
-		ev->max += memsw;
-	}
 	return 0;
 }
 
@@ -84,9 +78,13 @@ static int v1_set_swap(struct cg_group *g, uint64_t swap, uint64_t *applied, str
 	uint64_t mem, memsw, got;
 	int r;
 
-	r = cg_fs_read_at(g->dirfd, "memory.limit_in_bytes", buf, sizeof(buf));
-	if (r < 0 || cg_parse_u64(buf, &mem) < 0)
-		return rep_fail(e, r < 0 ? -r : EINVAL, "read %s/memory.limit_in_bytes", g->path);
+	mem = g->limit;  /* known when cg_set_limit set it first, as it should */
+	if (!mem) {
+		r = cg_fs_read_at(g->dirfd, "memory.limit_in_bytes", buf, sizeof(buf));
+		if (r < 0 || cg_parse_u64(buf, &mem) < 0)
+			return rep_fail(e, r < 0 ? -r : EINVAL, "read %s/memory.limit_in_bytes",
+					g->path);
+	}
 	if (mem >= CG_V1_UNLIMITED_FROM || swap == CG_UNLIMITED)
 		memsw = CG_UNLIMITED;
 	else
@@ -140,6 +138,7 @@ const struct cg_backend cg_v1_backend = {
 	.peak_file = "memory.max_usage_in_bytes",
 	.limit_file = "memory.limit_in_bytes",
 	.open_events = v1_open_events,
+	.open_watch = v1_open_watch,
 	.read_events = v1_read_events,
 	.set_limit = v1_set_limit,
 	.kill = v1_kill,

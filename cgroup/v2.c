@@ -23,14 +23,18 @@ static int v2_open_events(struct cg_group *g, struct rep_error *e)
 	if (fd < 0)
 		return rep_fail(e, -fd, "open %s/%s", g->path, name);
 	g->events_fd = fd;
+	return 0;
+}
 
-	/* The kernel raises IN_MODIFY on memory.events when a counter changes. */
-	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+/* The kernel raises IN_MODIFY on memory.events when a counter changes. */
+static int v2_open_watch(struct cg_group *g, struct rep_error *e)
+{
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	char path[4200];
+
 	if (fd < 0)
 		return rep_fail(e, errno, "inotify_init1");
 	g->watch_fd = fd;
-	char path[4200];
-
 	snprintf(path, sizeof(path), "%s/memory.events", g->path);
 	if (inotify_add_watch(fd, path, IN_MODIFY) < 0)
 		return rep_fail(e, errno, "inotify_add_watch %s", path);
@@ -125,6 +129,7 @@ const struct cg_backend cg_v2_backend = {
 	.peak_file = "memory.peak",
 	.limit_file = "memory.max",
 	.open_events = v2_open_events,
+	.open_watch = v2_open_watch,
 	.read_events = v2_read_events,
 	.set_limit = v2_set_limit,
 	.kill = v2_kill,

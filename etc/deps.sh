@@ -4,6 +4,8 @@
 set -eu
 
 PKGS="gcc make pkg-config libcgroup-dev libinih-dev libcmocka-dev python3 python3-pytest"
+# pytest-xdist: the per-worker units test; pytest-forked: what `make bench` compares against.
+PKGS="$PKGS python3-pytest-xdist python3-pytest-forked"
 # The pure cgroup v2 tests boot a kernel under qemu (tests/vm).
 PKGS="$PKGS qemu-system-x86 linux-image-amd64 busybox-static"
 

@@ -269,6 +269,32 @@ static void put_exit(struct out *o, const struct rep_unit *u)
 	case REP_END_NOT_RUN:
 		put(o, "  Exit: not started (code %d)\n", u->code);
 		break;
+	case REP_END_LOST:
+		put(o, "  Exit: unknown (the process ended without reporting)\n");
+		break;
+	}
+}
+
+/* Lines the plugin sent, each indented and escaped: a client can never forge an entry. */
+static void put_extras(struct out *o, const char *text)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char line[1024];
+
+		if (n >= sizeof(line))
+			n = sizeof(line) - 1;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if (n) {
+			put(o, "  ");
+			put_escaped(o, line);
+			put(o, "\n");
+		}
+		p = nl ? nl + 1 : NULL;
 	}
 }
 
@@ -350,6 +376,7 @@ int rep_log_format_unit_start(char *buf, size_t size, const struct rep_unit *u)
 		put(&o, "\n");
 		put_limit(&o, "    ", "memory.max", u->limit);
 	}
+	put_extras(&o, u->extras_start);
 	return finish(&o);
 }
 
@@ -374,6 +401,12 @@ int rep_log_format_unit_end(char *buf, size_t size, const struct rep_unit *u,
 		put_measured(&o, "    ", "memory.current", u->current);
 		put_events(&o, u);
 	}
+	if (u->sandbox_current != REP_UNKNOWN && u->sandbox_current != 0)
+		put_measured(&o, "  ", "Sandbox memory.current", u->sandbox_current);
+	if (u->left_behind > 0)
+		put(&o, "  Left behind: %d process%s, moved to the harness\n", u->left_behind,
+		    u->left_behind == 1 ? "" : "es");
+	put_extras(&o, u->extras_end);
 	put_exit(&o, u);
 	put_oom(&o, u);
 	return finish(&o);

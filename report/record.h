@@ -45,6 +45,7 @@ enum rep_end {
 	REP_END_EXITED = 0, /* code holds the exit status */
 	REP_END_SIGNALED,   /* code holds the signal */
 	REP_END_NOT_RUN,    /* the command could not be started (code: 126 or 127) */
+	REP_END_LOST,       /* not our child, and it vanished: no exit status to be had */
 };
 
 struct rep_unit {
@@ -62,6 +63,13 @@ struct rep_unit {
 	uint64_t peak;         /* memory.peak (v1 max_usage_in_bytes), bytes or REP_UNKNOWN */
 	uint64_t current;      /* memory.current at the end, bytes or REP_UNKNOWN */
 	uint64_t sandbox_peak; /* the sandbox's peak at the unit's end, bytes or REP_UNKNOWN */
+	uint64_t sandbox_current; /* the sandbox's memory.current after the unit: growth that
+				   * no single unit owns (leaks, caches); REP_UNKNOWN */
+	int left_behind;       /* processes the unit left running (moved to the harness) */
+	char *outcome;         /* pytest's outcome (passed, failed, skipped, error), or NULL */
+	char *location;        /* "path/to/test_x.py:LINE" of a test, or NULL */
+	char *extras_start;    /* lines from the pytest plugin for TEST_START, or NULL */
+	char *extras_end;      /* ... for TEST_END (GC, tracemalloc, xarray), or NULL */
 	struct rep_events events;         /* the unit's own counters over its life */
 	struct rep_events sandbox_events; /* the sandbox's own counters over the unit's life */
 

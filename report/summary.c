@@ -9,6 +9,7 @@
 #include "report/summary.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -47,35 +48,109 @@ static void write_single(FILE *f, const struct rep_unit *u)
 	fprintf(f, "  peak %s, limit %s, %s\n", peak, lim, verdict);
 }
 
-/* The table form: widths from a first pass, then one line per unit. */
+/* Column widths over the units write_rows will show. */
+struct widths {
+	int name, peak, lim;
+};
+
+static bool shown_as_test(const struct rep_unit *u)
+{
+	return u->kind && strcmp(u->kind, "test") == 0;
+}
+
+static void widen(struct widths *w, const struct rep_unit *u)
+{
+	char name[4096], peak[32], lim[32];
+	int n = (int)rep_log_escape(u->name, name, sizeof(name));
+
+	measured(u->peak, peak, sizeof(peak));
+	limit(u->limit, lim, sizeof(lim));
+	if (n > w->name)
+		w->name = n < NAME_COLUMN_MAX ? n : NAME_COLUMN_MAX;
+	if ((int)strlen(peak) > w->peak)
+		w->peak = (int)strlen(peak);
+	if ((int)strlen(lim) > w->lim)
+		w->lim = (int)strlen(lim);
+}
+
+static void write_row(FILE *f, const char *indent, const struct widths *w,
+		      const struct rep_unit *u)
+{
+	char name[4096], peak[32], lim[32], verdict[256];
+
+	rep_log_escape(u->name, name, sizeof(name));
+	measured(u->peak, peak, sizeof(peak));
+	limit(u->limit, lim, sizeof(lim));
+	rep_verdict_text(u, verdict, sizeof(verdict));
+	fprintf(f, "%s%-*s  peak %*s  limit %*s  %s\n", indent, w->name, name, w->peak, peak,
+		w->lim, lim, verdict);
+}
+
+/* Tests by peak, biggest first (stable: equal peaks keep their order). */
+static int by_peak(const void *a, const void *b)
+{
+	const struct rep_unit *x = *(const struct rep_unit *const *)a;
+	const struct rep_unit *y = *(const struct rep_unit *const *)b;
+	uint64_t px = x->peak == REP_UNKNOWN ? 0 : x->peak, py = y->peak == REP_UNKNOWN ? 0 : y->peak;
+
+	if (px != py)
+		return px < py ? 1 : -1;
+	return x < y ? -1 : x > y;
+}
+
+/* "tests/test_x.py:12: test_blowup OOM-killed (peak 300.0 MB, limit 300.0 MB)": at the start
+ * of a line, as compilers print, so Emacs' compilation mode and other editors jump to it. */
+static void write_killed(FILE *f, const struct rep_unit *u)
+{
+	char name[4096], where[4096], peak[32], lim[32];
+	const char *short_name = strstr(u->name, "::");
+
+	if (u->oom == REP_OOM_NONE || u->end == REP_END_EXITED)
+		return;
+	rep_log_escape(short_name ? short_name + 2 : u->name, name, sizeof(name));
+	rep_log_escape(u->location ? u->location : "?", where, sizeof(where));
+	measured(u->peak, peak, sizeof(peak));
+	limit(u->oom == REP_OOM_SANDBOX ? u->sandbox_limit : u->limit, lim, sizeof(lim));
+	fprintf(f, "%s: %s OOM-killed (peak %s, limit %s%s)\n", where, name, peak, lim,
+		u->oom == REP_OOM_OWN ? ", own limit" :
+		u->oom == REP_OOM_SANDBOX ? ", the sandbox total" : ", by the system");
+}
+
+/* Commands and suites one line each; of the tests, the biggest by peak; then every test
+ * that was killed, in the editors' form. */
 static void write_table(FILE *f, const struct rep_unit *units, size_t n,
 			const struct rep_session *s)
 {
-	char name[4096], peak[32], lim[32], verdict[256];
-	int name_w = 0, peak_w = 0, lim_w = 0;
+	const struct rep_unit **tests = calloc(n, sizeof(*tests));
+	struct widths w = { 0 };
+	size_t ntests = 0, shown;
+	char name[4096];
 
 	for (size_t i = 0; i < n; i++) {
-		int w = (int)rep_log_escape(units[i].name, name, sizeof(name));
-
-		if (w > name_w)
-			name_w = w < NAME_COLUMN_MAX ? w : NAME_COLUMN_MAX;
-		measured(units[i].peak, peak, sizeof(peak));
-		limit(units[i].limit, lim, sizeof(lim));
-		if ((int)strlen(peak) > peak_w)
-			peak_w = (int)strlen(peak);
-		if ((int)strlen(lim) > lim_w)
-			lim_w = (int)strlen(lim);
+		if (shown_as_test(&units[i]) && tests)
+			tests[ntests++] = &units[i];
+		else
+			widen(&w, &units[i]);
 	}
+	if (tests)
+		qsort(tests, ntests, sizeof(*tests), by_peak);
+	shown = ntests < REP_SUMMARY_BIGGEST ? ntests : REP_SUMMARY_BIGGEST;
+	for (size_t i = 0; i < shown; i++)
+		widen(&w, tests[i]);
+
 	rep_log_escape(s->command, name, sizeof(name));
 	fprintf(f, "wcmem-sandbox: %s\n", name);
-	for (size_t i = 0; i < n; i++) {
-		rep_log_escape(units[i].name, name, sizeof(name));
-		measured(units[i].peak, peak, sizeof(peak));
-		limit(units[i].limit, lim, sizeof(lim));
-		rep_verdict_text(&units[i], verdict, sizeof(verdict));
-		fprintf(f, "  %-*s  peak %*s  limit %*s  %s\n", name_w, name, peak_w, peak,
-			lim_w, lim, verdict);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (!shown_as_test(&units[i]) || !tests)
+			write_row(f, "  ", &w, &units[i]);
+	if (shown)
+		fprintf(f, "  the %zu biggest of %zu test%s by peak:\n", shown, ntests,
+			ntests == 1 ? "" : "s");
+	for (size_t i = 0; i < shown; i++)
+		write_row(f, "    ", &w, tests[i]);
+	for (size_t i = 0; i < n; i++)
+		write_killed(f, &units[i]);
+	free(tests);
 }
 
 /* "1 unit, 1 OOM-killed; sandbox peak 512.3 MB of 512.0 MB (cgroup v1); log: PATH" */

@@ -8,6 +8,9 @@
 #include "report/log.h"
 #include "report/record.h"
 
+/* How many of the tests, biggest peak first, the summary lists. */
+#define REP_SUMMARY_BIGGEST 10
+
 /* Writes the summary of n units and the session to f. Returns 0, or -errno. */
 int rep_summary_write(FILE *f, const struct rep_unit *units, size_t n,
 		      const struct rep_session *s);

@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A v1 limit was reached when the peak came within this much of it: a charge that fails
+/* A limit was reached when the peak came within this much of it: a charge that fails
  * leaves usage below the limit by less than one charge (a batch of pages, a huge page). */
-#define REP_V1_REACHED_SLACK (4u << 20)
+#define REP_REACHED_SLACK (4u << 20)
 
 static bool reached(uint64_t peak, uint64_t limit)
 {
-	return limit != REP_UNLIMITED && peak != REP_UNKNOWN && peak + REP_V1_REACHED_SLACK >= limit;
+	return limit != REP_UNLIMITED && peak != REP_UNKNOWN && peak + REP_REACHED_SLACK >= limit;
 }
 
 enum rep_oom rep_verdict_oom(const struct rep_unit *u)
@@ -29,7 +29,10 @@ enum rep_oom rep_verdict_oom(const struct rep_unit *u)
 			return REP_OOM_SANDBOX;
 		return REP_OOM_SYSTEM;
 	}
-	if (u->events.oom > 0)
+	/* The kernel counts "oom" where the limit was hit. A unit whose limit equals the
+	 * sandbox's hits the sandbox's first (the unit's own kernel memory is charged to its
+	 * parent): a peak that reached the unit's limit says it was the unit's own. */
+	if (u->events.oom > 0 || reached(u->peak, u->limit))
 		return REP_OOM_OWN;
 	if (u->sandbox_events.oom > 0)
 		return REP_OOM_SANDBOX;
@@ -110,9 +113,15 @@ int rep_verdict_text(const struct rep_unit *u, char *buf, size_t size)
 		if (u->oom == REP_OOM_NONE)
 			return snprintf(buf, size, "killed by %s", how);
 		return snprintf(buf, size, "killed by %s; a process was OOM-killed: %s", how, why);
+	case REP_END_LOST:
+		if (u->oom != REP_OOM_NONE)
+			return snprintf(buf, size, "OOM-killed: %s", why);
+		return snprintf(buf, size, "ended without reporting (exit status unknown)");
 	case REP_END_EXITED:
 		break;
 	}
+	if (u->oom == REP_OOM_NONE && u->outcome)
+		return snprintf(buf, size, "%s", u->outcome);  /* a test: pytest's word */
 	if (u->oom == REP_OOM_NONE)
 		return snprintf(buf, size, "exited %d", u->code);
 	return snprintf(buf, size, "exited %d; a process was OOM-killed: %s", u->code, why);

@@ -24,6 +24,7 @@ enum rep_oom rep_verdict_oom(const struct rep_unit *u);
  *   "killed by SIGKILL, not by the OOM killer"      (SIGKILL, no OOM counters)
  *   "killed by SIGKILL at its time limit"           (u->timed_out)
  *   "killed by SIGTERM"  "exited 0"  "exited 3"  "not started: command not found"
+ *   "passed" "failed" "skipped" "error"  (a test that ended normally: pytest's outcome)
  * A unit whose main process survived while one of its processes was OOM-killed reads
  *   "exited 0; a process was OOM-killed: exceeded its own limit 512.0 MB".
  * Uses u->oom (set it with rep_verdict_oom first). Returns the length (snprintf). */

@@ -1,20 +1,30 @@
-/* Running one job as one unit: spawn it into its cgroup, supervise it, record it. */
+/* Running one job as one unit: spawn it into its cgroup, supervise it, record it; and when
+ * pytest was OOM-killed in a test, run it again without what is done. */
 #include "runner/job.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
+#include "runner/control.h"
+#include "runner/plugin_env.h"
 #include "runner/session.h"
 #include "runner/spawn.h"
 #include "runner/supervise.h"
 #include "runner/unit.h"
+
+/* A collection that keeps changing under us must not resume forever. */
+#define MAX_RESUMES 1000
 
 int run_exit_status(const struct rep_unit *u)
 {
 	switch (u->end) {
 	case REP_END_SIGNALED:
 		return 128 + u->code;
+	case REP_END_LOST:
+		return 128 + 9;
 	case REP_END_NOT_RUN:
 	case REP_END_EXITED:
 		break;
@@ -22,39 +32,103 @@ int run_exit_status(const struct rep_unit *u)
 	return u->code;
 }
 
-int run_job(struct run_session *s, const struct run_job *job, struct rep_error *e)
+/* The command died in a test that the OOM killer took: run it again, unless asked not to,
+ * or it would loop (the same test killed again, or no test started at all). */
+static bool should_resume(struct run_session *s, int status, int resumes)
 {
-	struct run_unit u;
-	struct run_child c = { .pid = -1, .pidfd = -1, .gate_fd = -1, .err_fd = -1 };
-	struct rusage ru;
-	int r, status = 0, exec_err;
+	struct run_control *c = s->control;
+	bool crashed = WIFSIGNALED(status) || WEXITSTATUS(status) >= 128;
 
-	r = run_unit_open(s, &u, job->name, job->kind, job->limit, e);
+	if (!c || s->opt->stop_on_oom || s->forwarded || !crashed || resumes >= MAX_RESUMES)
+		return false;
+	if (!run_control_killed(c) || !run_control_started(c))
+		return false;
+	if (run_control_killed_again(c)) {
+		run_warn("a test was OOM-killed again after a resume: not resuming");
+		return false;
+	}
+	return true;
+}
+
+/* One run of the command. Returns 0 with *status set, or -errno. */
+static int run_attempt(struct run_session *s, const struct run_job *job, struct run_unit *u,
+		       const char *plugin_dir, const char *resume, bool first, int *status,
+		       struct rusage *ru, int *exec_err, struct rep_error *e)
+{
+	struct run_child c = { .pid = -1, .pidfd = -1, .gate_fd = -1, .err_fd = -1 };
+	struct run_job this = *job;
+	char **env = NULL;
+	int r;
+
+	run_control_begin_attempt(s->control);
+	r = run_plugin_env(s, plugin_dir, job->env, resume, &env, e);
+	if (r < 0)
+		return r;
+	this.env = env;
+	r = run_spawn(&c, &this, &u->cg, &s->child_mask, e);
 	if (r < 0)
 		goto out;
-	r = run_spawn(&c, job, &u.cg, &s->child_mask, e);
+	run_control_set_main(s->control, c.pid);
+	if (first) {
+		r = run_unit_start(s, u, c.pid, NULL, e);
+		if (r < 0)
+			goto out;  /* the gate stays shut: the child never runs */
+	}
+	*exec_err = run_release(&c);
+	if (*exec_err)
+		fprintf(stderr, "wcmem-sandbox: %s: %s\n", job->argv[0], strerror(*exec_err));
+	r = run_supervise(s, u, &c, job->timeout_ns, status, ru, e);
 	if (r < 0)
 		goto out;
-	r = run_unit_start(s, &u, c.pid, e);
-	if (r < 0)
-		goto out;  /* the gate stays shut: the child never runs, and is killed below */
-	exec_err = run_release(&c);
-	if (exec_err)
-		fprintf(stderr, "wcmem-sandbox: %s: %s\n", job->argv[0], strerror(exec_err));
-	r = run_supervise(s, &u, &c, job->timeout_ns, &status, &ru, e);
-	if (r < 0)
-		goto out;
-	r = run_unit_finish(s, &u, status, exec_err ? (exec_err == ENOENT ? 127 : 126) : 0, &ru, e);
-	if (r == 0)
-		r = run_exit_status(u.rec);
+	run_control_child_ended(s->control, *status, ru);
 out:
-	if (c.pid > 0 && r < 0) {
+	if (r < 0 && c.pid > 0) {
 		struct rep_error ignored;
 
-		cg_kill(&u.cg, &ignored);
+		cg_kill(&u->cg, &ignored);
 	}
 	run_child_close(&c);
-	if (u.rec) {
+	run_env_free(env);
+	return r;
+}
+
+int run_job(struct run_session *s, const struct run_job *job, struct rep_error *e)
+{
+	char dirbuf[PATH_MAX];
+	const char *plugin_dir = NULL, *resume = NULL;
+	struct run_unit u;
+	struct rusage ru = { 0 };
+	int r, status = 0, exec_err = 0, resumes = 0;
+
+	if (s->opt->plugin) {
+		if (run_plugin_dir(dirbuf, sizeof(dirbuf)) == 0)
+			plugin_dir = dirbuf;
+		else
+			run_warn("the pytest plugin (wcmem_pytest.py) is not installed beside the "
+				 "binary: tests get no units of their own");
+	}
+	r = run_unit_open(s, &u, job->name, job->kind, job->limit, e);
+	while (r == 0) {
+		r = run_attempt(s, job, &u, plugin_dir, resume, resumes == 0, &status, &ru,
+				&exec_err, e);
+		if (r < 0 || exec_err || !should_resume(s, status, resumes))
+			break;
+		r = run_control_write_resume(s->control, &resume, e);
+		if (r < 0)
+			break;
+		fprintf(stderr, "wcmem-sandbox: a test was OOM-killed; running the command again "
+			"without the tests that are done\n");
+		run_reap_group(s, &u.cg);
+		run_reap_group(s, &s->harness);
+		resumes++;
+	}
+	if (r == 0) {
+		r = run_unit_finish(s, &u, status, exec_err ? (exec_err == ENOENT ? 127 : 126) : 0,
+				    false, &ru, NULL, e);
+		if (r == 0)
+			r = run_exit_status(run_unit_rec(s, &u));
+	}
+	if (u.idx >= 0) {
 		struct rep_error err2;
 
 		if (run_unit_close(&u, &err2) < 0 && r >= 0)
@@ -62,4 +136,3 @@ out:
 	}
 	return r;
 }
-

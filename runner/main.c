@@ -1,4 +1,10 @@
-/* wcmem-sandbox: run a command in a memory-capped cgroup sandbox. */
+/* wcmem-sandbox: run a command, or a profile's suites, in a memory-capped cgroup sandbox.
+ *
+ *   command line -> config file (found, loaded, checked) -> effective settings
+ *     `config`: print them and where each came from; done
+ *   -> the jobs: the command, or the profile's suites -> the report files, opened
+ *   (every mistake so far exits 125 before any cgroup or log exists)
+ *   -> one session: each job run as a unit, one after another -> summary, reports. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,11 +14,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include "report/json.h"
+#include "report/junit.h"
 #include "report/summary.h"
+#include "runner/config.h"
+#include "runner/config_keys.h"
+#include "runner/job.h"
+#include "runner/nested.h"
 #include "runner/options.h"
 #include "runner/session.h"
 #include "runner/size.h"
-#include "runner/job.h"
 
 static void print_error(const struct rep_error *e)
 {
@@ -52,46 +65,211 @@ static char *join_command(char *const argv[])
 	return out;
 }
 
-int main(int argc, char **argv)
+/* What one invocation runs. */
+struct plan {
+	struct run_options o;           /* the effective settings */
+	struct cfg_origin origin[CFG_NKEYS];
+	struct cfg_file file;           /* o points into it */
+	bool have_file;
+	struct run_job *jobs;
+	size_t njobs;
+	bool suites;                    /* the jobs are a profile's suites */
+	char *command_line;             /* the session's name in the log and the summary */
+	FILE *junit, *json;             /* the report files, opened before the run */
+	bool usage;                     /* the error was one of usage: point to --help */
+};
+
+/* A usage error: fills e (no errno part) and marks it. Returns -EINVAL. */
+static int usage_error(struct plan *p, struct rep_error *e, const char *what)
+{
+	rep_fail(e, 0, "%s", what);
+	p->usage = true;
+	return -EINVAL;
+}
+
+static void plan_free(struct plan *p)
+{
+	if (p->junit)
+		fclose(p->junit);
+	if (p->json)
+		fclose(p->json);
+	free(p->jobs);
+	free(p->command_line);
+	cfg_free(&p->file);
+}
+
+/* Finds and loads the config file, and merges it under the command line. */
+static int settings(const struct run_options *cli, struct plan *p, struct rep_error *e)
+{
+	enum cfg_found found;
+	char *path = NULL;
+	int r;
+
+	r = cfg_find(cli->config, CFG_SYSTEM_PATH, &path, &found, e);
+	if (r > 0) {
+		r = cfg_load(path, cfg_physical_memory(), &p->file, e);
+		p->file.found = found;
+		p->have_file = r == 0;
+	}
+	free(path);
+	if (r < 0)
+		return r;
+	return cfg_merge(p->have_file ? &p->file : NULL, cli->profile, cli, &p->o, p->origin, e);
+}
+
+/* The jobs: the command line's command (the profile then only gives settings), or else the
+ * profile's suites, each a unit of kind "suite". */
+static int jobs(struct plan *p, char **argv, struct rep_error *e)
+{
+	const struct cfg_suite **suites = NULL;
+	char *rest;
+	int n;
+
+	if (p->o.argv) {
+		p->command_line = join_command(p->o.argv);
+		p->jobs = calloc(1, sizeof(*p->jobs));
+		if (!p->command_line || !p->jobs)
+			return rep_fail(e, ENOMEM, "plan the run");
+		p->jobs[0] = (struct run_job){ .name = p->o.name ? p->o.name : p->command_line,
+			.kind = "command", .argv = p->o.argv, .limit = p->o.test_limit };
+		p->njobs = 1;
+		return 0;
+	}
+	if (!p->o.profile)
+		return usage_error(p, e, "no command given (or --profile NAME to run a profile's "
+				   "suites)");
+	n = cfg_profile_suites(&p->file, cfg_profile_find(&p->file, p->o.profile), &suites);
+	if (n < 0)
+		return rep_fail(e, -n, "plan the run");
+	if (n == 0) {
+		free(suites);
+		rep_fail(e, 0, "%s: [profile %s] has no suites to run: define [suite NAME] "
+			 "sections, or give a command", p->file.path, p->o.profile);
+		return -ENOENT;
+	}
+	p->jobs = calloc((size_t)n, sizeof(*p->jobs));
+	for (int i = 0; p->jobs && i < n; i++)
+		cfg_suite_job(suites[i], &p->o, &p->jobs[i]);
+	free(suites);
+	p->njobs = (size_t)n;
+	p->suites = true;
+	/* The session is named after the invocation: "wcmem-sandbox --profile ci". */
+	rest = join_command(argv + 1);
+	if (rest && asprintf(&p->command_line, "wcmem-sandbox %s", rest) < 0)
+		p->command_line = NULL;
+	free(rest);
+	if (!p->jobs || !p->command_line)
+		return rep_fail(e, ENOMEM, "plan the run");
+	return 0;
+}
+
+/* Opens a report file now, creating its folders, so that a path that cannot be written is
+ * known before anything runs; a stale report from an earlier run is emptied. */
+static int open_report(const char *path, FILE **f, struct rep_error *e)
+{
+	char dir[4096];
+
+	if (!path)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return rep_fail(e, errno, "create folder %s", dir);
+		*p = '/';
+	}
+	*f = fopen(path, "we");
+	if (!*f)
+		return rep_fail(e, errno, "open %s", path);
+	return 0;
+}
+
+typedef int (*report_writer)(FILE *f, const struct rep_unit *units, size_t n,
+			     const struct rep_session *s);
+
+/* Writes one report and closes its file. Returns 0 or -errno. */
+static int write_report(FILE **f, const char *path, const struct run_session *s,
+			report_writer format, struct rep_error *e)
+{
+	int r;
+
+	if (!*f)
+		return 0;
+	r = format(*f, s->units, (size_t)s->nunits, &s->info);
+	if (fclose(*f) != 0 && r == 0)
+		r = -errno;
+	*f = NULL;
+	return r < 0 ? rep_fail(e, -r, "write %s", path) : 0;
+}
+
+/* Did the job that made units [from, s->nunits) lose a process to the OOM killer? */
+static bool oom_since(const struct run_session *s, int from)
+{
+	for (int i = from; i < s->nunits; i++)
+		if (s->units[i].oom != REP_OOM_NONE)
+			return true;
+	return false;
+}
+
+static void not_run(const struct plan *p, size_t next, const char *why)
+{
+	if (p->o.quiet)
+		return;
+	fprintf(stderr, "wcmem-sandbox: %s: %zu suite%s not run:", why, p->njobs - next,
+		p->njobs - next == 1 ? "" : "s");
+	for (size_t i = next; i < p->njobs; i++)
+		fprintf(stderr, " %s", p->jobs[i].name);
+	fputc('\n', stderr);
+}
+
+/* Runs the jobs one after another. Returns the command's exit status; for suites the first
+ * failing suite's (or 1 when it failed with status 0: a process of it was OOM-killed); or
+ * -errno when the runner failed. */
+static int run_jobs(struct run_session *s, const struct plan *p, struct rep_error *e)
+{
+	int status = 0;
+
+	for (size_t i = 0; i < p->njobs; i++) {
+		int from = s->nunits, r = run_job(s, &p->jobs[i], e);
+		bool oom = oom_since(s, from);
+
+		if (r < 0 || !p->suites)
+			return r;
+		if ((r != 0 || oom) && status == 0)
+			status = r ? r : 1;
+		if (i + 1 == p->njobs)
+			break;
+		if (s->forwarded) {
+			not_run(p, i + 1, "interrupted");
+			break;
+		}
+		if (oom && p->o.stop_on_oom) {
+			not_run(p, i + 1, "stopping after an OOM kill (stop_on_oom)");
+			break;
+		}
+	}
+	return status;
+}
+
+/* One session around the jobs: summary on stderr, then the reports. Returns the exit status. */
+static int session(struct plan *p)
 {
 	struct run_session s;
-	struct run_options o;
 	struct rep_error e = { 0 }, e2 = { 0 };
 	int r, status;
 
-	r = cfg_parse_args(argc, argv, cfg_physical_memory(), &o, &e);
-	if (r == CFG_EXIT_OK)
-		return 0;
-	if (r < 0) {
-		print_error(&e);
-		fputs("Try 'wcmem-sandbox --help' for more information.\n", stderr);
-		return RUN_EXIT_FAILURE;
-	}
-
 	memset(&s, 0, sizeof(s));
 	s.sigfd = -1;
-	s.command_line = join_command(o.argv);
-	if (!s.command_line) {
-		fputs("wcmem-sandbox: out of memory\n", stderr);
-		return RUN_EXIT_FAILURE;
-	}
+	s.command_line = p->command_line;
 	/* Orphans of the command (a double-forked daemon) are reparented to us, so that we
 	 * reap them, and nothing of the run is left behind. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
 	r = run_signals_setup(&s, &e);
 	if (r == 0)
-		r = run_session_open(&s, &o, &e);
-	if (r == 0) {
-		struct run_job job = {
-			.name = o.name ? o.name : s.command_line,
-			.kind = "command",
-			.argv = o.argv,
-			.limit = o.test_limit,
-		};
-
-		r = run_job(&s, &job, &e);
-	}
+		r = run_session_open(&s, &p->o, &e);
+	if (r == 0)
+		r = run_jobs(&s, p, &e);
 	status = r < 0 ? RUN_EXIT_FAILURE : r;
 	if (r < 0)
 		print_error(&e);
@@ -103,14 +281,96 @@ int main(int argc, char **argv)
 		print_error(&e2);
 		status = RUN_EXIT_FAILURE;
 	}
-	if (!o.quiet && s.nunits > 0)
+	if (!p->o.quiet && s.nunits > 0)
 		rep_summary_write(stderr, s.units, (size_t)s.nunits, &s.info);
 
-	for (int i = 0; i < s.nunits; i++) {
-		free(s.units[i].name);
-		free(s.units[i].cgroup);
+	s.info.command = p->command_line;  /* also when the session never opened */
+	s.info.elapsed = run_elapsed(&s);
+	s.info.exit_status = status;
+	if (write_report(&p->junit, p->o.junit_xml, &s, rep_junit_write, &e) < 0 ||
+	    write_report(&p->json, p->o.json, &s, rep_json_write, &e) < 0) {
+		print_error(&e);
+		status = RUN_EXIT_FAILURE;
 	}
-	free(s.units);
-	free(s.command_line);
+	run_session_free(&s);
+	return status;
+}
+
+/* Everything before the session; returns 1 to run it, 0 when done (config, --help), or
+ * -errno with e filled (and p->usage for a usage error). */
+static int prepare(int argc, char **argv, struct plan *p, struct rep_error *e)
+{
+	bool config = argc > 1 && strcmp(argv[1], "config") == 0;
+	struct run_options cli;
+	char what[300];
+	int r;
+
+	/* `config` is a subcommand only as the first word; `wcmem-sandbox -- config` runs a
+	 * program of that name. */
+	r = cfg_parse_args(argc - config, argv + config, cfg_physical_memory(), &cli, e);
+	if (r != CFG_RUN) {
+		p->usage = r < 0;
+		return r == CFG_EXIT_OK ? 0 : r;
+	}
+	if (config && cli.argv) {
+		snprintf(what, sizeof(what), "config takes options only, not '%s'", cli.argv[0]);
+		return usage_error(p, e, what);
+	}
+	r = settings(&cli, p, e);
+	if (r < 0)
+		return r;
+	if (config) {
+		r = cfg_show(stdout, p->have_file ? &p->file : NULL, p->o.profile, &p->o,
+			     p->origin);
+		return r < 0 ? rep_fail(e, -r, "write the settings") : 0;
+	}
+	r = jobs(p, argv, e);
+	if (r == 0)
+		r = open_report(p->o.junit_xml, &p->junit, e);
+	if (r == 0)
+		r = open_report(p->o.json, &p->json, e);
+	return r < 0 ? r : 1;
+}
+
+/* Inside a sandbox, a command runs as one unit of the enclosing session (per-test units for
+ * make check, ctest, shell loops). Returns its exit status, or -ENOENT to run a session of
+ * our own (no enclosing sandbox, or a profile's suites). */
+static int nested(struct plan *p)
+{
+	uint64_t limit = p->o.set & CFG_BIT(CFG_TEST_LIMIT) ? p->o.test_limit : UINT64_MAX;
+	struct rep_error e = { 0 };
+	int r;
+
+	if (p->suites || !getenv("WCMEM_SANDBOX_SOCKET"))
+		return -ENOENT;
+	r = run_nested(p->jobs[0].name, p->o.argv, limit, &e);
+	if (r == -ENOENT)
+		return r;
+	if (r < 0) {
+		print_error(&e);
+		return RUN_EXIT_FAILURE;
+	}
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct plan p;
+	struct rep_error e = { 0 };
+	int r, status = 0;
+
+	memset(&p, 0, sizeof(p));
+	r = prepare(argc, argv, &p, &e);
+	if (r < 0) {
+		print_error(&e);
+		if (p.usage)
+			fputs("Try 'wcmem-sandbox --help' for more information.\n", stderr);
+		status = RUN_EXIT_FAILURE;
+	} else if (r > 0) {
+		status = nested(&p);
+		if (status == -ENOENT)
+			status = session(&p);
+	}
+	plan_free(&p);
 	return status;
 }

@@ -1,5 +1,7 @@
 /* getopt_long over the command line: "+" stops at the command, so
- * `wcmem-sandbox --limit 4G pytest -x` leaves -x to pytest. */
+ * `wcmem-sandbox --limit 4G pytest -x` leaves -x to pytest. Values go through the same
+ * parsers as INI files (config_keys.c), and each setting given is marked in o->set, so that
+ * the command line wins over profiles (config_merge.c). */
 #include "runner/options.h"
 
 #include <errno.h>
@@ -8,27 +10,34 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runner/config_keys.h"
 #include "runner/size.h"
 
-#define DEFAULT_LIMIT_PERCENT 80
-#define DEFAULT_INTERVAL_NS (100ULL * 1000 * 1000)
-#define DEFAULT_KILL_AFTER_NS (10ULL * 1000 * 1000 * 1000)
-
-enum { OPT_HIGH = 256, OPT_APPEND };
+enum {
+	OPT_HIGH = 256, OPT_APPEND, OPT_CONFIG, OPT_NO_PLUGIN, OPT_STOP_ON_OOM, OPT_TRACEMALLOC,
+	OPT_JUNIT_XML, OPT_JSON,
+};
 
 static const struct option longopts[] = {
-	{ "limit",      required_argument, NULL, 'l' },
-	{ "test-limit", required_argument, NULL, 't' },
-	{ "swap",       required_argument, NULL, 's' },
-	{ "high",       required_argument, NULL, OPT_HIGH },
-	{ "log",        required_argument, NULL, 'o' },
-	{ "append",     no_argument,       NULL, OPT_APPEND },
-	{ "name",       required_argument, NULL, 'n' },
-	{ "interval",   required_argument, NULL, 'i' },
-	{ "kill-after", required_argument, NULL, 'k' },
-	{ "quiet",      no_argument,       NULL, 'q' },
-	{ "help",       no_argument,       NULL, 'h' },
-	{ "version",    no_argument,       NULL, 'V' },
+	{ "limit",       required_argument, NULL, 'l' },
+	{ "test-limit",  required_argument, NULL, 't' },
+	{ "swap",        required_argument, NULL, 's' },
+	{ "high",        required_argument, NULL, OPT_HIGH },
+	{ "log",         required_argument, NULL, 'o' },
+	{ "append",      no_argument,       NULL, OPT_APPEND },
+	{ "name",        required_argument, NULL, 'n' },
+	{ "interval",    required_argument, NULL, 'i' },
+	{ "kill-after",  required_argument, NULL, 'k' },
+	{ "quiet",       no_argument,       NULL, 'q' },
+	{ "profile",     required_argument, NULL, 'p' },
+	{ "config",      required_argument, NULL, OPT_CONFIG },
+	{ "no-plugin",   no_argument,       NULL, OPT_NO_PLUGIN },
+	{ "stop-on-oom", no_argument,       NULL, OPT_STOP_ON_OOM },
+	{ "tracemalloc", required_argument, NULL, OPT_TRACEMALLOC },
+	{ "junit-xml",   required_argument, NULL, OPT_JUNIT_XML },
+	{ "json",        required_argument, NULL, OPT_JSON },
+	{ "help",        no_argument,       NULL, 'h' },
+	{ "version",     no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -36,8 +45,12 @@ static void usage(void)
 {
 	fputs(
 "Usage: wcmem-sandbox [OPTION]... [--] COMMAND [ARG]...\n"
+"       wcmem-sandbox [OPTION]... --profile NAME\n"
+"       wcmem-sandbox config [OPTION]...\n"
 "Run COMMAND in a memory-capped cgroup sandbox, log the memory it used, and say\n"
 "whether and why it was OOM-killed. Nothing outside the sandbox can be hurt.\n"
+"With --profile and no COMMAND, run the profile's suites one after another.\n"
+"`config` prints the settings in effect and where each one came from.\n"
 "\n"
 "Limits:\n"
 "  -l, --limit SIZE          cap on the whole run (default: 80% of physical memory)\n"
@@ -52,6 +65,18 @@ static void usage(void)
 "  -n, --name NAME           the unit's name in the log (default: the command line)\n"
 "  -i, --interval DURATION   how often memory.current is sampled (default: 100ms)\n"
 "  -q, --quiet               no summary on stderr (errors and warnings still show)\n"
+"      --junit-xml FILE      write a JUnit XML report at the end (a testcase a unit)\n"
+"      --json FILE           write every unit record as JSON at the end\n"
+"\n"
+"Profiles (INI file: --config FILE, $WCMEM_SANDBOX_CONFIG, ./wcmem-sandbox.ini or\n"
+"the nearest parent's, $XDG_CONFIG_HOME/wcmem-sandbox/config.ini, /etc/wcmem-sandbox.ini):\n"
+"  -p, --profile NAME        take settings (and suites) from [profile NAME]\n"
+"      --config FILE         read FILE instead of searching\n"
+"\n"
+"pytest:\n"
+"      --no-plugin           do not load the pytest plugin (per-test units)\n"
+"      --stop-on-oom         run no further test or suite after an OOM kill\n"
+"      --tracemalloc N       log each test's N biggest allocations (tracemalloc)\n"
 "\n"
 "Supervision:\n"
 "  -k, --kill-after DURATION after passing SIGINT, SIGTERM or SIGHUP on to COMMAND,\n"
@@ -65,9 +90,9 @@ static void usage(void)
 "DURATION is a number with ms, s, m or h (seconds when none).\n"
 "\n"
 "Exit status:\n"
-"  N      COMMAND's own exit status\n"
+"  N      COMMAND's own exit status (suites: the first failing suite's)\n"
 "  128+N  COMMAND was killed by signal N (137: SIGKILL, as after an OOM kill)\n"
-"  125    wcmem-sandbox itself failed (bad usage, no cgroup to work in)\n"
+"  125    wcmem-sandbox itself failed (bad usage or config file, no cgroup to work in)\n"
 "  126    COMMAND was found but could not be run\n"
 "  127    COMMAND was not found\n"
 "\n"
@@ -76,9 +101,11 @@ static void usage(void)
 "  WEATHERCOP_DISABLE_DIAGNOSTICS  1: write no log (the limits stay on)\n"
 "  WCMEM_CGROUP_BASE               the cgroup to build the sandbox in\n"
 "                                  (default: the one wcmem-sandbox runs in)\n"
+"  WCMEM_SANDBOX_CONFIG            the config file (after --config)\n"
 "\n"
-"Example:\n"
-"  wcmem-sandbox --limit 4G pytest -x\n", stdout);
+"Examples:\n"
+"  wcmem-sandbox --limit 4G pytest -x\n"
+"  wcmem-sandbox --profile ci\n", stdout);
 }
 
 /* A usage error: e->msg says what, e->err stays 0 (no strerror part). Returns -EINVAL. */
@@ -95,88 +122,80 @@ static int usage_fail(struct rep_error *e, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int bad_value(struct rep_error *e, const char *opt, const char *value, int err,
-		     const char *what)
+/* Parses one option of the table, by its INI key's index. Returns 0 or -EINVAL. */
+static int value(struct run_options *o, enum cfg_key k, uint64_t phys, struct rep_error *e)
 {
-	return usage_fail(e, "%s: %s '%s' %s", opt,
-			  err == -ERANGE ? "out of range:" : "invalid value", value, what);
+	return cfg_parse_value(o, k, cfg_keys[k].option, optarg, phys, e) < 0 ? -EINVAL : 0;
 }
 
-static int parse_size_opt(const char *opt, const char *value, uint64_t phys, uint64_t *out,
-			  struct rep_error *e)
+/* A flag: sets a bool setting and marks it given. */
+static int flag(struct run_options *o, enum cfg_key k, bool on)
 {
-	int r = cfg_parse_size(value, phys, out);
-
-	if (r < 0)
-		return bad_value(e, opt, value, r,
-				 "(a size: bytes, 512M, 1.5G, 50% or max; more than 0, under 8 EiB)");
+	*(bool *)((char *)o + cfg_keys[k].offset) = on;
+	o->set |= CFG_BIT(k);
 	return 0;
 }
 
-static int parse_duration_opt(const char *opt, const char *value, uint64_t *out,
-			      struct rep_error *e)
+/* A name that must not be empty (--name, --profile, --config). */
+static int text(const char **field, const char *opt, struct rep_error *e)
 {
-	int r = cfg_parse_duration(value, out);
-
-	if (r < 0)
-		return bad_value(e, opt, value, r, "(a duration: 100ms, 2s, 1m; more than 0, at most 1 day)");
+	if (!*optarg)
+		return usage_fail(e, "%s: invalid value '' (must not be empty)", opt);
+	*field = optarg;
 	return 0;
+}
+
+/* Handles option c. Returns 0, CFG_EXIT_OK, or -EINVAL. */
+static int one_option(int c, char **argv, uint64_t phys, struct run_options *o,
+		      struct rep_error *e)
+{
+	const char *arg;
+
+	switch (c) {
+	case 'l': return value(o, CFG_LIMIT, phys, e);
+	case 't': return value(o, CFG_TEST_LIMIT, phys, e);
+	case 's': return value(o, CFG_SWAP, phys, e);
+	case OPT_HIGH: return value(o, CFG_HIGH, phys, e);
+	case 'o': return value(o, CFG_LOG, phys, e);
+	case OPT_APPEND: return flag(o, CFG_APPEND, true);
+	case 'n': return text(&o->name, "--name", e);
+	case 'i': return value(o, CFG_INTERVAL, phys, e);
+	case 'k': return value(o, CFG_KILL_AFTER, phys, e);
+	case 'q': return flag(o, CFG_QUIET, true);
+	case 'p': return text(&o->profile, "--profile", e);
+	case OPT_CONFIG: return text(&o->config, "--config", e);
+	case OPT_NO_PLUGIN: return flag(o, CFG_PLUGIN, false);
+	case OPT_STOP_ON_OOM: return flag(o, CFG_STOP_ON_OOM, true);
+	case OPT_TRACEMALLOC: return value(o, CFG_TRACEMALLOC, phys, e);
+	case OPT_JUNIT_XML: return value(o, CFG_JUNIT_XML, phys, e);
+	case OPT_JSON: return value(o, CFG_JSON, phys, e);
+	case 'h': usage(); return CFG_EXIT_OK;
+	case 'V': printf("wcmem-sandbox %s\n", WCMEM_VERSION); return CFG_EXIT_OK;
+	case ':': return usage_fail(e, "option '%s' needs a value", argv[optind - 1]);
+	default: break;
+	}
+	/* getopt sets optopt to a known option's value when it refused the "=VALUE" given. */
+	arg = argv[optind - 1];
+	if (optopt && strncmp(arg, "--", 2) == 0 && strchr(arg, '='))
+		return usage_fail(e, "option '%.*s' takes no value", (int)strcspn(arg, "="), arg);
+	return usage_fail(e, "unknown option '%s'", arg);
 }
 
 int cfg_parse_args(int argc, char **argv, uint64_t phys, struct run_options *o,
 		   struct rep_error *e)
 {
-	bool test_limit_set = false;
 	int c, r = 0;
 
-	memset(o, 0, sizeof(*o));
-	o->limit = phys ? phys / 100 * DEFAULT_LIMIT_PERCENT : CFG_SIZE_MAX;
-	o->swap = 0;
-	o->high = CFG_SIZE_MAX;
-	o->interval_ns = DEFAULT_INTERVAL_NS;
-	o->kill_after_ns = DEFAULT_KILL_AFTER_NS;
-
+	cfg_defaults(o, phys);
 	opterr = 0;
 	optind = 1;
-	while (r == 0 && (c = getopt_long(argc, argv, "+:l:t:s:o:n:i:k:qhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'l': r = parse_size_opt("--limit", optarg, phys, &o->limit, e); break;
-		case 't':
-			r = parse_size_opt("--test-limit", optarg, phys, &o->test_limit, e);
-			test_limit_set = true;
-			break;
-		case 's':
-			/* 0 is a real swap size (and the default), unlike a memory limit. */
-			if (strcmp(optarg, "0") == 0)
-				o->swap = 0;
-			else
-				r = parse_size_opt("--swap", optarg, phys, &o->swap, e);
-			break;
-		case OPT_HIGH: r = parse_size_opt("--high", optarg, phys, &o->high, e); break;
-		case 'o':
-			if (!*optarg)
-				r = bad_value(e, "--log", optarg, -EINVAL, "(a file name)");
-			o->log_path = optarg;
-			break;
-		case OPT_APPEND: o->append = true; break;
-		case 'n': o->name = optarg; break;
-		case 'i': r = parse_duration_opt("--interval", optarg, &o->interval_ns, e); break;
-		case 'k': r = parse_duration_opt("--kill-after", optarg, &o->kill_after_ns, e); break;
-		case 'q': o->quiet = true; break;
-		case 'h': usage(); return CFG_EXIT_OK;
-		case 'V': printf("wcmem-sandbox %s\n", WCMEM_VERSION); return CFG_EXIT_OK;
-		case ':':
-			return usage_fail(e, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_fail(e, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (r < 0)
+	while (r == 0 && (c = getopt_long(argc, argv, "+:l:t:s:o:n:i:k:qp:hV", longopts,
+					  NULL)) != -1)
+		r = one_option(c, argv, phys, o, e);
+	if (r != 0)
 		return r;
-	if (optind >= argc)
-		return usage_fail(e, "no command given");
-	if (!test_limit_set)
+	if (!(o->set & CFG_BIT(CFG_TEST_LIMIT)))
 		o->test_limit = o->limit;
-	o->argv = argv + optind;
+	o->argv = optind < argc ? argv + optind : NULL;
 	return CFG_RUN;
 }

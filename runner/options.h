@@ -1,4 +1,6 @@
-/* The command line, parsed into one validated options struct. */
+/* The command line, parsed into one options struct; INI profiles fill the same struct
+ * (runner/config.h), and run_options.set says which settings the command line gave, so
+ * that it wins over them. */
 #ifndef WCMEM_RUNNER_OPTIONS_H
 #define WCMEM_RUNNER_OPTIONS_H
 
@@ -18,13 +20,23 @@ struct run_options {
 	const char *name;        /* the unit's name; NULL: the command line */
 	bool append;
 	bool quiet;
-	char **argv;             /* the command, NULL-terminated */
+	bool plugin;             /* load the pytest plugin into pytest (default yes) */
+	bool stop_on_oom;        /* run no further test or suite after an OOM kill (default no) */
+	unsigned tracemalloc;    /* allocation lines logged per test (tracemalloc); 0: off */
+	const char *junit_xml;   /* JUnit XML report written at the end, or NULL */
+	const char *json;        /* JSON report written at the end, or NULL */
+	const char *config;      /* --config FILE, or NULL: search (config.h) */
+	const char *profile;     /* --profile NAME, or NULL */
+	uint32_t set;            /* CFG_BIT(k) for each setting k given (config_keys.h) */
+	char **argv;             /* the command, NULL-terminated; NULL when none was given */
 };
 
 enum cfg_parsed { CFG_RUN = 0, CFG_EXIT_OK = 1 };
 
-/* Parses argv. Returns CFG_RUN, CFG_EXIT_OK (--help or --version was printed to stdout), or
- * -EINVAL with e naming the option and the value. physical_bytes resolves N% sizes. */
+/* Parses argv into built-in defaults plus what the command line gives, and sets o->set.
+ * A missing command is not an error here (a profile may supply suites): o->argv is NULL.
+ * Returns CFG_RUN, CFG_EXIT_OK (--help or --version was printed to stdout), or -EINVAL with
+ * e naming the option and the value. physical_bytes resolves N% sizes. */
 int cfg_parse_args(int argc, char **argv, uint64_t physical_bytes, struct run_options *o,
 		   struct rep_error *e);
 

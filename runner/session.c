@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "report/verdict.h"
+#include "runner/control.h"
 #include "runner/size.h"
 #include "runner/unit.h"
 
@@ -44,6 +45,7 @@ int run_signals_setup(struct run_session *s, struct rep_error *e)
 {
 	sigset_t mask;
 
+	s->loop.epfd = -1;  /* the first session call: every descriptor starts closed */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGINT);
@@ -156,10 +158,14 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	clock_gettime(CLOCK_REALTIME, &s->info.start);
 	clock_gettime(CLOCK_MONOTONIC, &s->mono_start);
 	s->log.fd = -1;
+	s->loop.epfd = -1;
 	cg_group_init(&s->leaf, &s->hier);
 	cg_group_init(&s->sandbox, &s->hier);
 	cg_group_init(&s->harness, &s->hier);
 
+	r = run_loop_init(&s->loop, e);
+	if (r < 0)
+		return r;
 	r = cg_discover(&s->hier, getenv("WCMEM_CGROUP_BASE"), e);
 	if (r < 0)
 		return r;
@@ -188,6 +194,10 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	r = run_log_open(s, e);
 	if (r < 0)
 		return r;
+	/* Always on, for nested calls too; the plugin is what --no-plugin leaves out. */
+	r = run_control_open(s, e);
+	if (r < 0)
+		return r;
 
 	s->info.command = s->command_line;
 	s->info.cgroup = s->sandbox.rel;
@@ -200,23 +210,41 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	return run_log_entry(s, RUN_ENTRY_SESSION_START, NULL, false, e);
 }
 
-/* Kills and reaps every process left in the sandbox (a daemon the command double-forked
- * comes back to us: we are its subreaper). */
-static void run_reap_sandbox(struct run_session *s)
+/* A daemon the command double-forked comes back to us (we are its subreaper), so killing
+ * is followed by reaping until the group is empty. */
+void run_reap_group(struct run_session *s, struct cg_group *g)
 {
 	const struct timespec pause = { 0, REAP_PAUSE_NS };
 	struct rep_error ignored;
 	int status;
 
-	if (!s->sandbox.created)
+	(void)s;
+	if (!g->created)
 		return;
 	for (int i = 0; i < REAP_TRIES; i++) {
-		cg_kill(&s->sandbox, &ignored);
+		cg_kill(g, &ignored);
 		run_reap(-1, &status, NULL);
-		if (cg_populated(&s->sandbox, &ignored) <= 0)
+		if (cg_populated(g, &ignored) <= 0)
 			return;
 		nanosleep(&pause, NULL);
 	}
+}
+
+void run_session_free(struct run_session *s)
+{
+	for (int i = 0; i < s->nunits; i++) {
+		struct rep_unit *u = &s->units[i];
+
+		free(u->name);
+		free(u->cgroup);
+		free(u->outcome);
+		free(u->location);
+		free(u->extras_start);
+		free(u->extras_end);
+	}
+	free(s->units);
+	s->units = NULL;
+	s->nunits = 0;
 }
 
 int run_session_close(struct run_session *s, int exit_status, struct rep_error *e)
@@ -227,7 +255,8 @@ int run_session_close(struct run_session *s, int exit_status, struct rep_error *
 
 	if (s->sandbox.created && cg_read_peak(&s->sandbox, &peak, &err2) == 0)
 		s->info.peak = peak;
-	run_reap_sandbox(s);
+	run_control_close(s);
+	run_reap_group(s, &s->sandbox);
 	if (cg_destroy(&s->harness, &err2) < 0 && r == 0)
 		r = rep_fail(e, err2.err, "%s", err2.msg);
 	if (cg_destroy(&s->sandbox, &err2) < 0 && r == 0)
@@ -244,5 +273,6 @@ int run_session_close(struct run_session *s, int exit_status, struct rep_error *
 	if (s->sigfd >= 0)
 		close(s->sigfd);
 	s->sigfd = -1;
+	run_loop_close(&s->loop);
 	return r;
 }

@@ -9,10 +9,13 @@
 #include "cgroup/cgroup.h"
 #include "report/log.h"
 #include "report/record.h"
+#include "runner/loop.h"
 #include "runner/options.h"
 
 /* Our own failures (bad usage, no cgroup to work in), as timeout(1) and env(1) do it. */
 #define RUN_EXIT_FAILURE 125
+
+struct run_control;
 
 struct run_session {
 	const struct run_options *opt;
@@ -26,6 +29,9 @@ struct run_session {
 	struct timespec mono_start;
 	sigset_t child_mask;      /* the signal mask the command starts with */
 	int sigfd;                /* SIGCHLD, SIGINT, SIGTERM, SIGHUP */
+	int forwarded;            /* stop signals received and passed on */
+	struct run_loop loop;     /* the one event loop */
+	struct run_control *control; /* the control socket, when the plugin is on */
 	char *command_line;       /* argv joined, shell-quoted where needed */
 	struct rep_unit *units;
 	int nunits;
@@ -42,12 +48,18 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
  * closes the log. Safe after a partial run_session_open. Returns 0 or -errno. */
 int run_session_close(struct run_session *s, int exit_status, struct rep_error *e);
 
+/* Frees the unit records (after the reports are written). */
+void run_session_free(struct run_session *s);
+
 /* Seconds since the session started. */
 double run_elapsed(const struct run_session *s);
 
 /* Reaps every exited child without blocking; *main_status gets the wait status of pid when it
  * is among them (and *ru its rusage). Returns 1 when pid was reaped, else 0. */
 int run_reap(pid_t pid, int *main_status, struct rusage *ru);
+
+/* Kills every process in g and reaps those that were ours, boundedly. */
+void run_reap_group(struct run_session *s, struct cg_group *g);
 
 /* Prints "wcmem-sandbox: warning: ..." to stderr. */
 void run_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,6 +1,8 @@
 #include "runner/unit.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,16 +80,18 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 
 	memset(u, 0, sizeof(*u));
 	cg_group_init(&u->cg, &s->hier);
+	u->idx = -1;
+	u->pid = -1;
 	rec = run_new_record(s);
 	if (!rec)
 		return rep_fail(e, ENOMEM, "record a unit");
-	u->rec = rec;
+	u->idx = s->nunits - 1;
 	rec->name = strdup(name);
 	rec->kind = kind;
 	rec->v1 = s->hier.version == CG_V1;
 	rec->limit = limit;
 	rec->sandbox_limit = s->opt->limit;
-	rec->peak = rec->current = rec->sandbox_peak = REP_UNKNOWN;
+	rec->peak = rec->current = rec->sandbox_peak = rec->sandbox_current = REP_UNKNOWN;
 	rec->pid = -1;
 	rep_status_clear(&rec->status_start);
 	rep_status_clear(&rec->status_end);
@@ -112,23 +116,43 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 	return 0;
 }
 
-int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, struct rep_error *e)
+/* Writing 5 to clear_refs resets VmHWM to the current RSS (3.10). */
+static void reset_hwm(pid_t pid)
 {
-	struct rep_unit *rec = u->rec;
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)pid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = write(fd, "5", 1);
+
+		(void)n;
+		close(fd);
+	}
+}
+
+int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const char *extras,
+		   struct rep_error *e)
+{
+	struct rep_unit *rec = run_unit_rec(s, u);
 	struct rep_error ignored;
 
 	cg_read_events(&s->sandbox, &u->sandbox_ev0, &ignored);
 	clock_gettime(CLOCK_REALTIME, &rec->start);
 	clock_gettime(CLOCK_MONOTONIC, &u->mono0);
 	rec->start_elapsed = run_elapsed(s);
-	rec->pid = pid;
+	rec->pid = u->pid = pid;
+	if (extras && !(rec->extras_start = strdup(extras)))
+		return rep_fail(e, ENOMEM, "record a unit");
+	reset_hwm(pid);
 	rep_status_read(pid, &rec->status_start);
 	rec->status_end = rec->status_start;
 	/* On disk before the unit runs: after a hard freeze the log still names it. */
 	return run_log_entry(s, RUN_ENTRY_UNIT_START, rec, true, e);
 }
 
-void run_unit_sample(struct run_unit *u)
+void run_unit_sample(struct run_session *s, struct run_unit *u)
 {
 	struct rep_status st;
 	struct rep_error ignored;
@@ -136,8 +160,8 @@ void run_unit_sample(struct run_unit *u)
 
 	cg_read_current(&u->cg, &cur, &ignored);
 	/* Only a live process has Vm* lines; keep the last full snapshot for TEST_END. */
-	if (u->rec->pid > 0 && rep_status_read(u->rec->pid, &st) == 4)
-		u->rec->status_end = st;
+	if (u->pid > 0 && rep_status_read(u->pid, &st) == 4)
+		run_unit_rec(s, u)->status_end = st;
 }
 
 static uint64_t delta(uint64_t now, uint64_t then)
@@ -145,10 +169,9 @@ static uint64_t delta(uint64_t now, uint64_t then)
 	return now >= then ? now - then : 0;
 }
 
-int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, int not_run,
-		    const struct rusage *ru, struct rep_error *e)
+void run_unit_measure(struct run_session *s, struct run_unit *u)
 {
-	struct rep_unit *rec = u->rec;
+	struct rep_unit *rec = run_unit_rec(s, u);
 	struct rep_events sev;
 	struct rep_error ignored;
 	struct timespec now;
@@ -162,6 +185,8 @@ int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, 
 		rec->current = REP_UNKNOWN;
 	if (cg_read_peak(&s->sandbox, &rec->sandbox_peak, &ignored) < 0)
 		rec->sandbox_peak = REP_UNKNOWN;
+	if (cg_read_current(&s->sandbox, &rec->sandbox_current, &ignored) < 0)
+		rec->sandbox_current = REP_UNKNOWN;
 	/* The kernel counts oom_kill before it sends SIGKILL: read after the wait, no race. */
 	cg_read_events(&u->cg, &rec->events, &ignored);
 	if (cg_read_events(&s->sandbox, &sev, &ignored) == 0) {
@@ -173,13 +198,31 @@ int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, 
 		rec->sandbox_events.oom_group_kill =
 			delta(sev.oom_group_kill, u->sandbox_ev0.oom_group_kill);
 	}
+	run_unit_sample(s, u);  /* the last /proc snapshot, while the process still lives */
+	u->measured = true;
+}
+
+int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, int not_run,
+		    bool lost, const struct rusage *ru, const char *extras, struct rep_error *e)
+{
+	struct rep_unit *rec;
+
+	if (!u->measured)
+		run_unit_measure(s, u);
+	rec = run_unit_rec(s, u);
 	/* A zombie has no Vm* lines: its high-water mark comes from rusage (ru_maxrss, kB). */
 	if (ru && ru->ru_maxrss > rec->status_end.vm_hwm)
 		rec->status_end.vm_hwm = ru->ru_maxrss;
+	if (extras && !(rec->extras_end = strdup(extras)))
+		return rep_fail(e, ENOMEM, "record a unit");
 
 	if (not_run) {
 		rec->end = REP_END_NOT_RUN;
 		rec->code = not_run;
+	} else if (lost) {
+		/* The OOM killer always sends SIGKILL: with its counter up, that is the end. */
+		rec->end = rec->events.oom_kill ? REP_END_SIGNALED : REP_END_LOST;
+		rec->code = rec->events.oom_kill ? SIGKILL : 0;
 	} else if (WIFSIGNALED(wait_status)) {
 		rec->end = REP_END_SIGNALED;
 		rec->code = WTERMSIG(wait_status);
@@ -189,6 +232,23 @@ int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, 
 	}
 	rec->oom = rep_verdict_oom(rec);
 	return run_log_entry(s, RUN_ENTRY_UNIT_END, rec, false, e);
+}
+
+static void evict_one(pid_t pid, void *arg)
+{
+	struct run_session *s = arg;
+	struct rep_error ignored;
+
+	cg_attach(&s->harness, pid, &ignored);
+}
+
+int run_unit_evict(struct run_session *s, struct run_unit *u, struct rep_error *e)
+{
+	int n = cg_for_each_proc(&u->cg, evict_one, s, e);
+
+	if (n > 0)
+		run_unit_rec(s, u)->left_behind += n;
+	return n;
 }
 
 int run_unit_close(struct run_unit *u, struct rep_error *e)

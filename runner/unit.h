@@ -8,9 +8,11 @@
 
 struct run_unit {
 	struct cg_group cg;
-	struct rep_unit *rec;          /* in s->units */
+	int idx;                       /* its record: s->units[idx] (the array may move) */
+	pid_t pid;                     /* its main process */
 	struct rep_events sandbox_ev0; /* the sandbox's counters when the unit began */
 	struct timespec mono0;
+	bool measured;                 /* run_unit_measure ran */
 };
 
 enum run_entry {
@@ -19,6 +21,11 @@ enum run_entry {
 	RUN_ENTRY_UNIT_START,
 	RUN_ENTRY_UNIT_END,
 };
+
+static inline struct rep_unit *run_unit_rec(struct run_session *s, const struct run_unit *u)
+{
+	return &s->units[u->idx];
+}
 
 /* Formats one log entry and writes it with one write(2), fdatasync'd when sync.
  * A log that is off accepts and drops. Returns 0 or -errno. */
@@ -30,17 +37,27 @@ int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_u
 int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 		  const char *kind, uint64_t limit, struct rep_error *e);
 
-/* The unit's main process pid is in the unit: snapshot /proc, write TEST_START and make it
- * durable before the unit may run. Returns 0 or -errno. */
-int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, struct rep_error *e);
+/* The unit's main process pid is in the unit: snapshot /proc (after resetting its VmHWM, so
+ * the high-water mark is the unit's own), write TEST_START and make it durable before the
+ * unit may run. extras: lines from the plugin, or NULL. Returns 0 or -errno. */
+int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const char *extras,
+		   struct rep_error *e);
 
 /* Samples the unit while it runs (the timeline): memory.current and /proc/PID/status. */
-void run_unit_sample(struct run_unit *u);
+void run_unit_sample(struct run_session *s, struct run_unit *u);
 
-/* The unit ended (wait status, or not_run = 126/127 when exec failed): read its counters,
- * decide the verdict, write TEST_END. Returns 0 or -errno. */
+/* Reads the unit's counters and /proc status now (before its process leaves the unit). */
+void run_unit_measure(struct run_session *s, struct run_unit *u);
+
+/* The unit ended (wait status; or not_run = 126/127 when exec failed; or lost when the
+ * process was not our child): decide the verdict, write TEST_END. Measures first unless
+ * run_unit_measure already did. Returns 0 or -errno. */
 int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, int not_run,
-		    const struct rusage *ru, struct rep_error *e);
+		    bool lost, const struct rusage *ru, const char *extras, struct rep_error *e);
+
+/* Moves the processes still in the unit to the harness (they outlive the unit, as a test's
+ * leftover server would) and counts them in the record. Returns the number, or -errno. */
+int run_unit_evict(struct run_session *s, struct run_unit *u, struct rep_error *e);
 
 /* Kills what is left in the unit and removes its cgroup. Returns 0 or -errno. */
 int run_unit_close(struct run_unit *u, struct rep_error *e);

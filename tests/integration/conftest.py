@@ -30,11 +30,43 @@ def memory_hierarchy():
 
 
 BACKEND, MOUNT, OWN = memory_hierarchy()
+# A pytest-xdist worker starts where its controller moved itself (below): same base.
+if os.path.basename(OWN) == "wcmemtest-pytest":
+    OWN = os.path.dirname(OWN)
 BASE = os.path.join(MOUNT, OWN.lstrip("/")) if OWN != "/" else MOUNT
 
 
-def sandboxes():
-    return sorted(e for e in os.listdir(BASE) if e.startswith("wcmem-"))
+def _write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _v2_prepare():
+    """cgroup v2 allows no processes in a cgroup that hands a controller down. As
+    `systemd-run --scope -p Delegate=yes` would, each test gives its runners a cgroup of their
+    own beside a leaf that pytest itself moves into; the runner then has to leave that
+    cgroup for a leaf of its own, which is the case the tests must cover."""
+    if OWN != "/":
+        leaf = os.path.join(BASE, "wcmemtest-pytest")
+        os.makedirs(leaf, exist_ok=True)
+        _write(os.path.join(leaf, "cgroup.procs"), str(os.getpid()))
+    with open(os.path.join(BASE, "cgroup.subtree_control")) as f:
+        if "memory" not in f.read().split():
+            _write(os.path.join(BASE, "cgroup.subtree_control"), "+memory")
+
+
+if BACKEND == "v2":
+    _v2_prepare()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "no_cgroup: exits before any cgroup is made (usage and file errors), so "
+        "it is the same on every backend; the cgroup v2 VM leaves it out")
+
+
+def sandboxes(base=BASE):
+    return sorted(e for e in os.listdir(base) if e.startswith("wcmem-"))
 
 
 def marker_processes(marker):
@@ -75,18 +107,37 @@ class Sandbox:
         self.marker = "wcmem-test-" + uuid.uuid4().hex[:12]
         self.env = dict(os.environ, WEATHERCOP_DIR=str(tmp_path / "wc"))
         self.env.pop("WEATHERCOP_DISABLE_DIAGNOSTICS", None)
+        self.cgroups = []
+        self.cgroup = self.fresh_cgroup() if BACKEND == "v2" else None
+
+    def fresh_cgroup(self):
+        """v2: a new empty cgroup for runners to start in (the runner's base)."""
+        path = os.path.join(BASE, f"wcmemtest-{self.marker}-{len(self.cgroups)}")
+        os.mkdir(path)
+        self.cgroups.append(path)
+        return path
+
+    def base(self):
+        return self.cgroup or BASE
 
     def cmd(self, *args):
         return [BIN, *args]
 
+    def _kw(self, kw):
+        cgroup = kw.pop("cgroup", self.cgroup)
+        if cgroup:
+            procs = os.path.join(cgroup, "cgroup.procs")
+            kw["preexec_fn"] = lambda: _write(procs, "0")
+        return kw
+
     def run(self, *args, env=None, timeout=120, **kw):
         proc = subprocess.run(self.cmd(*args), env=env or self.env, capture_output=True,
-                              text=True, timeout=timeout, **kw)
+                              text=True, timeout=timeout, **self._kw(kw))
         return Run(proc, self.log)
 
-    def start(self, *args, **kw):
-        return subprocess.Popen(self.cmd(*args), env=self.env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, **kw)
+    def start(self, *args, env=None, **kw):
+        return subprocess.Popen(self.cmd(*args), env=env or self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, **self._kw(kw))
 
     def finish(self, popen, timeout=60):
         out, err = popen.communicate(timeout=timeout)
@@ -112,6 +163,9 @@ def sandbox(tmp_path):
         os.kill(pid, signal.SIGKILL)
     assert not left, f"processes left behind: {left}"
     assert set(sandboxes()) <= before, f"cgroups left behind: {set(sandboxes()) - before}"
+    for cg in sb.cgroups:
+        assert not sandboxes(cg), f"cgroups left behind in {cg}: {sandboxes(cg)}"
+        os.rmdir(cg)  # fails when the runner left anything in it
 
 
 def wait_for(predicate, timeout=10):

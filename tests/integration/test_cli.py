@@ -4,6 +4,7 @@ import pytest
 from conftest import BIN, Sandbox  # noqa: F401  (BIN: the binary under test)
 
 
+@pytest.mark.no_cgroup
 @pytest.mark.parametrize("value", [
     "4X", "-1", "0", "", "1e999", "9223372036854775808", "8E", "abc", "1.5.5G", " 4G",
     "4G ", "0x10", "inf", "nan", "101%", "0%", "4GG", "16777216T",
@@ -16,6 +17,7 @@ def test_bad_limit_exits_125_naming_option_and_value(sandbox, value):
     assert run.log_text is None  # nothing ran
 
 
+@pytest.mark.no_cgroup
 @pytest.mark.parametrize("option", ["--test-limit", "--swap", "--high"])
 def test_every_size_option_uses_the_size_parser(sandbox, option):
     run = sandbox.run(option, "12Q", "--", "true")
@@ -23,6 +25,7 @@ def test_every_size_option_uses_the_size_parser(sandbox, option):
     assert f"{option}: invalid value '12Q'" in run.stderr
 
 
+@pytest.mark.no_cgroup
 @pytest.mark.parametrize("option", ["--interval", "--kill-after"])
 @pytest.mark.parametrize("value", ["0", "-1s", "5x", "", "2d"])
 def test_bad_duration_exits_125(sandbox, option, value):
@@ -31,6 +34,7 @@ def test_bad_duration_exits_125(sandbox, option, value):
     assert option in run.stderr and f"'{value}'" in run.stderr, run.stderr
 
 
+@pytest.mark.no_cgroup
 @pytest.mark.parametrize("args,words", [
     ([], "no command given"),
     (["--bogus", "true"], "unknown option '--bogus'"),
@@ -42,6 +46,7 @@ def test_usage_errors_exit_125(sandbox, args, words):
     assert words in run.stderr
 
 
+@pytest.mark.no_cgroup
 def test_help_lists_options_and_exit_status(sandbox):
     run = sandbox.run("--help")
     assert run.rc == 0
@@ -51,6 +56,7 @@ def test_help_lists_options_and_exit_status(sandbox):
     assert run.stderr == ""
 
 
+@pytest.mark.no_cgroup
 def test_version(sandbox):
     run = sandbox.run("--version")
     assert run.rc == 0

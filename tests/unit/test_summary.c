@@ -62,7 +62,7 @@ static void test_summary_table_of_units(void **state)
 		  .peak = 210239488, .end = REP_END_EXITED, .code = 0 },
 		{ .name = "tests/test_a.py::test_big[\x1b[2J]", .kind = "test",
 		  .limit = 3 * GIB, .sandbox_limit = 4 * GIB, .peak = 3000 * MIB,
-		  .end = REP_END_SIGNALED, .code = SIGKILL },
+		  .end = REP_END_SIGNALED, .code = SIGKILL, .location = "tests/test_a.py:12" },
 		{ .name = "tests/test_b.py::test_killed", .kind = "test", .limit = 3 * GIB,
 		  .peak = REP_UNKNOWN, .end = REP_END_SIGNALED, .code = SIGKILL },
 	};
@@ -81,6 +81,37 @@ static void test_summary_table_of_units(void **state)
 	text = summary(units, 4, &s);
 	unit_assert_golden(text, "golden/summary_table.txt");
 	assert_null(strchr(text, '\x1b'));
+	free(text);
+}
+
+/* Of many tests only the biggest are listed, biggest first; a killed one among the rest
+ * still gets its line for the editors. */
+static void test_summary_lists_biggest_tests_only(void **state)
+{
+	struct rep_unit units[REP_SUMMARY_BIGGEST + 3];
+	struct rep_session s = { .command = "pytest", .limit = 4 * GIB, .peak = GIB };
+	char names[REP_SUMMARY_BIGGEST + 3][32], *text;
+	size_t n = REP_SUMMARY_BIGGEST + 3;
+
+	(void)state;
+	memset(units, 0, sizeof(units));
+	for (size_t i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "t.py::test_%02zu", i);
+		units[i] = (struct rep_unit){ .name = names[i], .kind = "test", .limit = GIB,
+					      .peak = (i + 1) * MIB, .outcome = "passed" };
+	}
+	units[0].end = REP_END_SIGNALED;  /* the smallest, and killed: not in the top list */
+	units[0].code = SIGKILL;
+	units[0].outcome = NULL;
+	units[0].events.oom_kill = 1;
+	units[0].location = "t.py:3";
+	units[0].oom = rep_verdict_oom(&units[0]);
+	text = summary(units, n, &s);
+	assert_non_null(strstr(text, "the 10 biggest of 13 tests by peak:"));
+	assert_true(strstr(text, "test_12") < strstr(text, "test_03"));  /* biggest first */
+	assert_null(strstr(text, "test_01 "));
+	assert_null(strstr(text, "test_02 "));
+	assert_non_null(strstr(text, "\nt.py:3: test_00 OOM-killed (peak 1.0 MB, limit 1024.0 MB, by the system)\n"));
 	free(text);
 }
 
@@ -117,6 +148,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_summary_single_command_oom),
 		cmocka_unit_test(test_summary_table_of_units),
+		cmocka_unit_test(test_summary_lists_biggest_tests_only),
 		cmocka_unit_test(test_summary_no_units_no_limit),
 		cmocka_unit_test(test_summary_write_error),
 	};

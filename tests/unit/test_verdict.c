@@ -58,6 +58,21 @@ static void test_verdict_v2_sandbox_total(void **state)
 	assert_int_equal(u.oom, REP_OOM_SANDBOX);
 }
 
+/* v2: a unit whose limit equals the sandbox's is OOM-killed at the sandbox (its kernel
+ * memory is charged there): its peak at its own limit still makes the limit its own. */
+static void test_verdict_v2_equal_limits_own(void **state)
+{
+	struct rep_unit u = killed_unit(false);
+
+	(void)state;
+	u.limit = u.sandbox_limit = 256 * MIB;
+	u.peak = 256 * MIB;
+	u.sandbox_events.oom = 1;
+	assert_string_equal(verdict(&u), "OOM-killed: exceeded its own limit 256.0 MB");
+	u.peak = 200 * MIB;  /* another unit held the rest: the total it is */
+	assert_string_equal(verdict(&u), "OOM-killed: the sandbox total 256.0 MB was reached");
+}
+
 /* v2: oom_kill with no oom anywhere in the sandbox: a limit outside it, or the machine. */
 static void test_verdict_v2_system(void **state)
 {
@@ -220,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_verdict_v2_own_limit),
 		cmocka_unit_test(test_verdict_v2_sandbox_total),
 		cmocka_unit_test(test_verdict_v2_system),
+		cmocka_unit_test(test_verdict_v2_equal_limits_own),
 		cmocka_unit_test(test_verdict_v1_uses_failcnt),
 		cmocka_unit_test(test_verdict_v1_peak_at_limit),
 		cmocka_unit_test(test_verdict_timed_out),

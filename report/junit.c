@@ -1,0 +1,231 @@
+/* The JUnit XML report:
+ *
+ *   <testsuites name="wcmem-sandbox" tests="2" failures="1" errors="0" time="1.234">
+ *     <testsuite name="wcmem-sandbox --profile ci" ... timestamp="2026-11-25T17:53:48">
+ *       <properties> the sandbox: cgroup, backend, limits, peak, log </properties>
+ *       <testcase classname="suite" name="blowup" time="0.812">
+ *         <failure type="oom" message="OOM-killed: exceeded its own limit 64.0 MB; peak 64.0 MB">
+ *         ...the figures...</failure>
+ *         <system-out>peak 64.0 MB, limit 64.0 MB, cgroup wcmem-42/u2</system-out>
+ *
+ * Times are UTC. The figures are the log's ("64.0 MB"): people read JUnit in CI pages; programs
+ * read the JSON report. */
+#include "report/junit.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report/utf8.h"
+#include "report/verdict.h"
+
+enum rep_outcome rep_outcome(const struct rep_unit *u)
+{
+	/* pytest's outcomes, in enum rep_outcome's order */
+	static const char *const pytest[] = { "passed", "failed", "error", "skipped" };
+
+	if (u->oom != REP_OOM_NONE)
+		return REP_FAILED;  /* even when the main process survived: a process was lost */
+	for (int i = 0; u->outcome && i < 4; i++)
+		if (strcmp(u->outcome, pytest[i]) == 0)
+			return (enum rep_outcome)i;
+	switch (u->end) {
+	case REP_END_EXITED:
+		return u->code == 0 ? REP_PASSED : REP_FAILED;
+	case REP_END_SIGNALED:
+		return REP_FAILED;
+	default:
+		return REP_ERROR;  /* never started, or ended without an exit status */
+	}
+}
+
+/* The failure's or error's type attribute. */
+static const char *kind_of_failure(const struct rep_unit *u)
+{
+	if (u->oom != REP_OOM_NONE)
+		return "oom";
+	if (u->timed_out)
+		return "timeout";
+	if (u->outcome)
+		return u->outcome;  /* pytest's: "failed", "error" */
+	switch (u->end) {
+	case REP_END_EXITED: return "exit";
+	case REP_END_SIGNALED: return "signal";
+	case REP_END_NOT_RUN: return "not_run";
+	default: return "lost";
+	}
+}
+
+void rep_xml_escape(FILE *f, const char *text)
+{
+	static const char *const named[128] = {
+		['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;",
+		['\''] = "&apos;", ['\t'] = "&#9;", ['\n'] = "&#10;", ['\r'] = "&#13;",
+	};
+	uint32_t cp;
+	size_t len;
+
+	for (const char *p = text ? text : ""; *p; p += len) {
+		unsigned char c = (unsigned char)*p;
+
+		len = rep_utf8_next(p, &cp);
+		if (len == 0)
+			len = 1;  /* not UTF-8: this byte alone */
+		if (c < 128 && named[c])
+			fputs(named[c], f);
+		else if (len == 1 && c >= 0x80)
+			fprintf(f, "\\x%02x", c);
+		else if (cp < 0x20 || cp == 0x7f || cp == 0xfffe || cp == 0xffff)
+			for (size_t i = 0; i < len; i++)  /* not an XML character */
+				fprintf(f, "\\x%02x", (unsigned char)p[i]);
+		else
+			fwrite(p, 1, len, f);
+	}
+}
+
+/* A limit as the log writes it: "64.0 MB", or "max". */
+static const char *mb(uint64_t bytes, char *buf, size_t size)
+{
+	rep_format_mb(bytes, buf, size);
+	return buf;
+}
+
+/* A measured figure: "64.0 MB", or "unknown" (REP_UNKNOWN is also REP_UNLIMITED). */
+static const char *measured(uint64_t bytes, char *buf, size_t size)
+{
+	if (bytes == REP_UNKNOWN)
+		snprintf(buf, size, "unknown");
+	else
+		rep_format_mb(bytes, buf, size);
+	return buf;
+}
+
+static void property(FILE *f, const char *name, const char *value)
+{
+	fprintf(f, "      <property name=\"%s\" value=\"", name);
+	rep_xml_escape(f, value);
+	fputs("\"/>\n", f);
+}
+
+static void suite_properties(FILE *f, const struct rep_session *s)
+{
+	char buf[32];
+
+	fputs("    <properties>\n", f);
+	property(f, "cgroup", s->cgroup);
+	property(f, "backend", s->backend);
+	property(f, "limit", mb(s->limit, buf, sizeof(buf)));
+	property(f, "test_limit", mb(s->test_limit, buf, sizeof(buf)));
+	property(f, "swap", mb(s->swap, buf, sizeof(buf)));
+	property(f, "peak", measured(s->peak, buf, sizeof(buf)));
+	property(f, "log", s->log_path ? s->log_path : "off");
+	fputs("    </properties>\n", f);
+}
+
+/* "peak 64.0 MB, limit 64.0 MB, cgroup wcmem-42/u2" */
+static void figures(FILE *f, const struct rep_unit *u)
+{
+	char a[32], b[32];
+
+	fprintf(f, "peak %s, limit %s, cgroup ", measured(u->peak, a, sizeof(a)),
+		mb(u->limit, b, sizeof(b)));
+	rep_xml_escape(f, u->cgroup);
+}
+
+static void failure(FILE *f, const struct rep_unit *u, enum rep_outcome o)
+{
+	const struct rep_events *ev = &u->events;
+	char verdict[256], peak[32], msg[320];
+
+	rep_verdict_text(u, verdict, sizeof(verdict));
+	snprintf(msg, sizeof(msg), "%s; peak %s", verdict, measured(u->peak, peak, sizeof(peak)));
+	fprintf(f, "      <%s type=\"%s\" message=\"", o == REP_FAILED ? "failure" : "error",
+		kind_of_failure(u));
+	rep_xml_escape(f, msg);
+	fputs("\">", f);
+	rep_xml_escape(f, verdict);
+	fputs("\n", f);
+	figures(f, u);
+	if (u->v1)
+		fprintf(f, "\nmemory events (cgroup v1): failcnt=%llu oom_kill=%llu",
+			(unsigned long long)ev->max, (unsigned long long)ev->oom_kill);
+	else
+		fprintf(f, "\nmemory events: low=%llu high=%llu max=%llu oom=%llu oom_kill=%llu",
+			(unsigned long long)ev->low, (unsigned long long)ev->high,
+			(unsigned long long)ev->max, (unsigned long long)ev->oom,
+			(unsigned long long)ev->oom_kill);
+	fprintf(f, "</%s>\n", o == REP_FAILED ? "failure" : "error");
+}
+
+/* classname and name: a test's node ID split at its last "::" ("tests/test_a.py::TestX" and
+ * "test_y[1]"), as CI pages group tests by class; a suite or command is classed by its kind. */
+static void testcase_names(FILE *f, const struct rep_unit *u)
+{
+	const char *name = u->name ? u->name : "", *last = NULL;
+
+	if (strcmp(u->kind ? u->kind : "", "test") == 0)
+		for (const char *p = strstr(name, "::"); p; p = strstr(p + 2, "::"))
+			last = p;
+	fputs("classname=\"", f);
+	if (last) {
+		char *cls = strndup(name, (size_t)(last - name));
+
+		rep_xml_escape(f, cls ? cls : "test");
+		free(cls);
+		name = last + 2;
+	} else {
+		rep_xml_escape(f, u->kind);
+	}
+	fputs("\" name=\"", f);
+	rep_xml_escape(f, name);
+	fputs("\"", f);
+}
+
+static void testcase(FILE *f, const struct rep_unit *u)
+{
+	enum rep_outcome o = rep_outcome(u);
+
+	fputs("    <testcase ", f);
+	testcase_names(f, u);
+	fprintf(f, " time=\"%.3f\">\n", u->duration);
+	if (o == REP_SKIPPED)
+		fputs("      <skipped/>\n", f);
+	else if (o != REP_PASSED)
+		failure(f, u, o);
+	fputs("      <system-out>", f);
+	figures(f, u);
+	fputs("</system-out>\n    </testcase>\n", f);
+}
+
+int rep_junit_write(FILE *f, const struct rep_unit *units, size_t n, const struct rep_session *s)
+{
+	size_t failures = 0, errors = 0, skipped = 0;
+	char stamp[32];
+	struct tm tm;
+
+	for (size_t i = 0; i < n; i++) {
+		failures += rep_outcome(&units[i]) == REP_FAILED;
+		errors += rep_outcome(&units[i]) == REP_ERROR;
+		skipped += rep_outcome(&units[i]) == REP_SKIPPED;
+	}
+	gmtime_r(&s->start.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+	fprintf(f, "<testsuites name=\"wcmem-sandbox\" tests=\"%zu\" failures=\"%zu\" "
+		"errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n", n, failures, errors, skipped,
+		s->elapsed);
+	fputs("  <testsuite name=\"", f);
+	rep_xml_escape(f, s->command);
+	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
+		"time=\"%.3f\" timestamp=\"%s\">\n", n, failures, errors, skipped, s->elapsed,
+		stamp);
+	suite_properties(f, s);
+	for (size_t i = 0; i < n; i++)
+		testcase(f, &units[i]);
+	fputs("  </testsuite>\n</testsuites>\n", f);
+	if (fflush(f) == EOF)
+		return -errno;
+	return ferror(f) ? -EIO : 0;
+}

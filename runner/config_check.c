@@ -1,0 +1,170 @@
+/* The checks that need the whole file, lookups, and freeing. A file is checked whole, every
+ * profile and suite, used or not, so a mistake shows on the first run, not on the day someone
+ * picks the broken profile. */
+#include "runner/config_load.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHELL_HINT "set shell = yes to run the command through sh -c, or quote it"
+
+const struct cfg_profile *cfg_profile_find(const struct cfg_file *f, const char *name)
+{
+	for (size_t i = 0; f && i < f->nprofiles; i++)
+		if (strcmp(f->profiles[i].name, name) == 0)
+			return &f->profiles[i];
+	return NULL;
+}
+
+const struct cfg_suite *cfg_suite_find(const struct cfg_file *f, const char *name)
+{
+	for (size_t i = 0; f && i < f->nsuites; i++)
+		if (strcmp(f->suites[i].name, name) == 0)
+			return &f->suites[i];
+	return NULL;
+}
+
+/* " (profiles: a, b)" or " (suites: ...)", or " (there are no [KIND NAME] sections)". */
+static void name_list(const struct cfg_file *f, bool profiles, char *buf, size_t size)
+{
+	size_t n = profiles ? f->nprofiles : f->nsuites, len = 0;
+
+	if (n == 0) {
+		snprintf(buf, size, " (there are no [%s NAME] sections)",
+			 profiles ? "profile" : "suite");
+		return;
+	}
+	len += (size_t)snprintf(buf, size, " (%s: ", profiles ? "profiles" : "suites");
+	for (size_t i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
+					profiles ? f->profiles[i].name : f->suites[i].name);
+	if (len < size)
+		snprintf(buf + len, size - len, ")");
+}
+
+/* A suite's argv: sh -c COMMAND, or the command's words; env and workdir defaults. */
+static int finish_suite(struct cfg_loader *ld, struct cfg_suite *s)
+{
+	struct rep_error we;
+	int n;
+
+	if (!s->command)
+		return cfg_fail_at(ld, s->line, 0, "[suite %s] has no command: add command = ...",
+				   s->name);
+	if (s->shell) {
+		s->argv = calloc(4, sizeof(*s->argv));
+		if (s->argv) {
+			s->argv[0] = strdup("sh");
+			s->argv[1] = strdup("-c");
+			s->argv[2] = strdup(s->command);
+		}
+		if (!s->argv || !s->argv[0] || !s->argv[1] || !s->argv[2])
+			return cfg_fail_at(ld, s->line, ENOMEM, "[suite %s]", s->name);
+	} else {
+		int line = s->key_line[CFG_S_COMMAND];
+
+		n = cfg_split_words(s->command, SHELL_HINT, &s->argv, &we);
+		if (n < 0)
+			return cfg_fail_at(ld, line, we.err == ENOMEM ? ENOMEM : 0, "command: %s",
+					   we.msg);
+		if (n == 0)
+			return cfg_fail_at(ld, line, 0, "command has no words");
+	}
+	if (!s->env)
+		s->env = calloc(1, sizeof(*s->env));
+	if (!s->workdir)
+		s->workdir = strdup(ld->f->dir);  /* suites start beside their file */
+	if (!s->env || !s->workdir)
+		return cfg_fail_at(ld, s->line, ENOMEM, "[suite %s]", s->name);
+	return 0;
+}
+
+/* The profile's inherit names a profile, and following inherit never comes back to it. */
+static int check_inherit(struct cfg_loader *ld, const struct cfg_profile *p)
+{
+	const struct cfg_file *f = ld->f;
+	const struct cfg_profile *q = p;
+	char chain[400], names[300];
+	size_t len;
+
+	if (!p->inherit)
+		return 0;
+	if (!cfg_profile_find(f, p->inherit)) {
+		name_list(f, true, names, sizeof(names));
+		return cfg_fail_at(ld, p->inherit_line, 0, "profile '%s' inherits '%s', which is "
+				   "not defined%s", p->name, p->inherit, names);
+	}
+	len = (size_t)snprintf(chain, sizeof(chain), "%s", p->name);
+	/* A chain longer than the number of profiles has come round. */
+	for (size_t step = 0; q->inherit && step < f->nprofiles; step++) {
+		q = cfg_profile_find(f, q->inherit);
+		if (len < sizeof(chain))
+			len += (size_t)snprintf(chain + len, sizeof(chain) - len, " -> %s",
+						q->name);
+		if (q == p)
+			return cfg_fail_at(ld, p->inherit_line, 0, "inherit cycle: %s; break it by "
+					   "removing one inherit", chain);
+	}
+	return 0;
+}
+
+static int check_suites(struct cfg_loader *ld, const struct cfg_profile *p)
+{
+	char names[300];
+
+	for (size_t i = 0; p->suites && p->suites[i]; i++) {
+		if (cfg_suite_find(ld->f, p->suites[i]))
+			continue;
+		name_list(ld->f, false, names, sizeof(names));
+		return cfg_fail_at(ld, p->suites_line, 0, "profile '%s' names suite '%s', which is "
+				   "not defined%s", p->name, p->suites[i], names);
+	}
+	return 0;
+}
+
+int cfg_finish(struct cfg_loader *ld)
+{
+	struct cfg_file *f = ld->f;
+	int r = 0;
+
+	for (size_t i = 0; i < f->nsuites && r == 0; i++)
+		r = finish_suite(ld, &f->suites[i]);
+	for (size_t i = 0; i < f->nprofiles && r == 0; i++) {
+		r = check_inherit(ld, &f->profiles[i]);
+		if (r == 0)
+			r = check_suites(ld, &f->profiles[i]);
+	}
+	return r;
+}
+
+/* Frees the strings a layer owns (its paths). */
+static void free_layer(struct cfg_layer *l)
+{
+	for (int k = 0; k < CFG_NKEYS; k++)
+		if (cfg_keys[k].type == CFG_T_PATH)
+			free(*(char **)((char *)&l->v + cfg_keys[k].offset));
+}
+
+void cfg_free(struct cfg_file *f)
+{
+	for (size_t i = 0; i < f->nprofiles; i++) {
+		free(f->profiles[i].name);
+		free(f->profiles[i].inherit);
+		cfg_words_free(f->profiles[i].suites);
+		free_layer(&f->profiles[i].layer);
+	}
+	for (size_t i = 0; i < f->nsuites; i++) {
+		free(f->suites[i].name);
+		free(f->suites[i].command);
+		cfg_words_free(f->suites[i].argv);
+		cfg_words_free(f->suites[i].env);
+		free(f->suites[i].workdir);
+	}
+	free_layer(&f->defaults);
+	free(f->profiles);
+	free(f->suites);
+	free(f->path);
+	free(f->dir);
+	memset(f, 0, sizeof(*f));
+}

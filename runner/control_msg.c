@@ -1,0 +1,180 @@
+/* What each control message does (runner/PROTOCOL.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "report/verdict.h"
+#include "runner/control_int.h"
+#include "runner/protocol.h"
+
+/* The cgroup a process is in, relative to the controller's mount ("/a/wcmem-1/u3"). */
+static char *cgroup_of(struct run_session *s, pid_t pid)
+{
+	char rel[4096];
+	struct rep_error e;
+
+	return cg_pid_cgroup(&s->hier, pid, rel, sizeof(rel), &e) < 0 ? NULL : strdup(rel);
+}
+
+static void send_home(struct run_control *c, struct conn *k)
+{
+	struct rep_error e;
+
+	if (!k->unit_is_test && k->origin && cg_attach_path(&c->s->hier, k->origin, k->pid, &e) == 0)
+		return;
+	cg_attach(&c->s->harness, k->pid, &e);  /* a test's home; else the origin is gone */
+}
+
+/* "OOM-killed: peak 512.0 MB, limit 512.0 MB (own limit)", the failure a resumed plugin
+ * reports for the test that was killed. */
+static void killed_text(const struct rep_unit *u, char *buf, size_t size)
+{
+	static const char *const why[] = {
+		[REP_OOM_NONE] = "not by the OOM killer", [REP_OOM_OWN] = "own limit",
+		[REP_OOM_SANDBOX] = "sandbox total", [REP_OOM_SYSTEM] = "system",
+	};
+	char peak[32] = "unknown", limit[32];
+
+	if (u->peak != REP_UNKNOWN)
+		rep_format_mb(u->peak, peak, sizeof(peak));
+	rep_format_mb(u->oom == REP_OOM_SANDBOX ? u->sandbox_limit : u->limit, limit, sizeof(limit));
+	snprintf(buf, size, "OOM-killed: peak %s, limit %s (%s)", peak, limit, why[u->oom]);
+}
+
+void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, bool lost,
+		       const struct rusage *ru)
+{
+	struct run_session *s = c->s;
+	struct rep_error e;
+	struct rep_unit *rec;
+
+	run_unit_measure(s, &k->unit);
+	if (!lost || kill(k->pid, 0) == 0)
+		send_home(c, k);
+	run_unit_evict(s, &k->unit, &e);
+	if (run_unit_finish(s, &k->unit, wait_status, 0, lost, ru, NULL, &e) < 0)
+		run_warn("%s: %s", k->unit.cg.rel, e.msg);
+	rec = run_unit_rec(s, &k->unit);
+	if (rec->end != REP_END_EXITED && rec->oom != REP_OOM_NONE) {
+		char text[256];
+
+		killed_text(rec, text, sizeof(text));
+		run_resume_add(c, rec->name, text, rec->duration, true);
+	}
+	if (run_unit_close(&k->unit, &e) < 0)
+		run_warn("%s", e.msg);
+	k->has_unit = false;
+}
+
+static int on_start(struct run_control *c, struct conn *k, const struct run_msg *m)
+{
+	struct run_session *s = c->s;
+	uint64_t limit = m->limit == UINT64_MAX ? s->opt->test_limit : m->limit;
+	struct rep_unit *rec;
+	struct rep_error e;
+
+	if (k->has_unit) {
+		run_conn_reply(k, "ERR 409 a unit is open: END it first");
+		return -EBUSY;
+	}
+	k->unit_is_test = strcmp(m->kind, "test") == 0;
+	free(k->origin);
+	k->origin = k->unit_is_test ? NULL : cgroup_of(s, k->pid);
+	/* The record keeps kind for good: a static string, not the line it came in. */
+	if (run_unit_open(s, &k->unit, m->name, k->unit_is_test ? "test" : "command", limit, &e) < 0 ||
+	    cg_attach(&k->unit.cg, k->pid, &e) < 0) {
+		run_conn_reply(k, "ERR 500 %s", e.msg);
+		run_unit_close(&k->unit, &e);
+		return -EIO;
+	}
+	k->has_unit = true;
+	rec = run_unit_rec(s, &k->unit);
+	if (m->where)
+		rec->location = strdup(m->where);
+	/* TEST_START is on disk before the answer lets the test run. */
+	if (run_unit_start(s, &k->unit, k->pid, m->extras, &e) < 0)
+		run_warn("%s", e.msg);
+	c->started++;
+	run_conn_reply(k, "OK %s", k->unit.cg.rel);
+	return 0;
+}
+
+static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m)
+{
+	struct run_session *s = c->s;
+	struct rep_unit *rec;
+	int code;
+
+	if (!k->has_unit || strcmp(run_unit_rec(s, &k->unit)->name, m->name) != 0) {
+		run_conn_reply(k, "ERR 409 no unit of that name is open");
+		return -ENOENT;
+	}
+	rec = run_unit_rec(s, &k->unit);
+	if (m->outcome)
+		rec->outcome = strdup(m->outcome);
+	code = m->status >= 0 ? m->status :
+	       m->outcome && (!strcmp(m->outcome, "failed") || !strcmp(m->outcome, "error"));
+	if (m->extras)
+		rec->extras_end = strdup(m->extras);
+	/* A status as a shell reports it: above 128, killed by signal status - 128. */
+	run_conn_end_unit(c, k, code > 128 ? (code - 128) & 0x7f : W_EXITCODE(code, 0), false, NULL);
+	run_resume_add(c, m->name, m->reports ? m->reports : "-", rec->duration, false);
+	run_conn_reply(k, "OK");
+	return 0;
+}
+
+static void on_verdict(struct run_control *c, struct conn *k, const struct run_msg *m)
+{
+	struct run_session *s = c->s;
+	char text[256], enc[800];
+
+	for (int i = s->nunits - 1; i >= 0; i--) {
+		if (strcmp(s->units[i].name, m->name) != 0 || s->units[i].duration <= 0)
+			continue;
+		rep_verdict_text(&s->units[i], text, sizeof(text));
+		run_field_encode(text, enc, sizeof(enc));
+		run_conn_reply(k, "OK %s", enc);
+		return;
+	}
+	run_conn_reply(k, "ERR 409 no ended unit of that name");
+}
+
+void run_conn_line(struct run_control *c, struct conn *k, char *line)
+{
+	struct run_msg m;
+	struct rep_error e;
+
+	if (run_msg_parse(line, &m, &e) < 0) {
+		run_conn_reply(k, "ERR 400 %s", e.msg);
+		run_conn_warn(c, k, e.msg);
+		return;
+	}
+	if (!k->hello && m.verb != RUN_MSG_HELLO) {
+		run_conn_reply(k, "ERR 409 HELLO first");
+		return;
+	}
+	switch (m.verb) {
+	case RUN_MSG_HELLO:
+		if (m.version != RUN_PROTOCOL_VERSION) {
+			run_conn_reply(k, "ERR 505 this runner speaks version %d", RUN_PROTOCOL_VERSION);
+			return;
+		}
+		k->hello = true;
+		run_conn_reply(k, "OK %d", RUN_PROTOCOL_VERSION);
+		return;
+	case RUN_MSG_START:
+		on_start(c, k, &m);
+		return;
+	case RUN_MSG_END:
+		on_end(c, k, &m);
+		return;
+	case RUN_MSG_VERDICT:
+		on_verdict(c, k, &m);
+		return;
+	}
+}

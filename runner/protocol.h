@@ -1,0 +1,40 @@
+/* The control protocol's lines (runner/PROTOCOL.md), parsed and formatted. Pure: no I/O. */
+#ifndef WCMEM_RUNNER_PROTOCOL_H
+#define WCMEM_RUNNER_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report/error.h"
+
+#define RUN_PROTOCOL_VERSION 1
+#define RUN_LINE_MAX 65536  /* bytes, the newline included */
+
+enum run_verb { RUN_MSG_HELLO, RUN_MSG_START, RUN_MSG_END, RUN_MSG_VERDICT };
+
+/* One parsed line. Strings point into the line, decoded in place. */
+struct run_msg {
+	enum run_verb verb;
+	int version;          /* HELLO */
+	const char *name;     /* START, END, VERDICT */
+	const char *kind;     /* START: "test" (default) or "command" */
+	uint64_t limit;       /* START: bytes; UINT64_MAX when absent */
+	const char *outcome;  /* END: NULL when absent */
+	int status;           /* END: -1 when absent */
+	const char *extras;   /* START, END: NULL when absent */
+	const char *where;    /* START: "path/to/test_x.py:LINE", NULL when absent */
+	const char *reports;  /* END: pytest's serialized reports (opaque), NULL when absent */
+};
+
+/* Parses one line (without its newline), decoding fields in place.
+ * Returns 0, or -EINVAL with e->msg saying what is wrong. */
+int run_msg_parse(char *line, struct run_msg *m, struct rep_error *e);
+
+/* Percent-encodes src into dst (NUL-terminated; truncated to size). Returns the length
+ * the whole encoding needs. Letters, digits and -_.:/[]=,()@+ stay as they are. */
+size_t run_field_encode(const char *src, char *dst, size_t size);
+
+/* Decodes a percent-encoded field in place. Returns 0, or -EINVAL (bad escape, NUL). */
+int run_field_decode(char *s);
+
+#endif

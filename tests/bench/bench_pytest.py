@@ -1,0 +1,103 @@
+"""The per-test overhead benchmark: 2,000 trivial tests under plain pytest, under
+wcmem-sandbox with a unit per test, under wcmem-sandbox with --no-plugin (one unit for the
+run), and under pytest --forked; and allocation-heavy tests plain vs per-test units.
+Interleaved in the same run, so machine noise hits every case alike.
+
+    make bench    (or: /usr/bin/python3 tests/bench/bench_pytest.py ./wcmem-sandbox [reps] [tests])
+"""
+import importlib.util
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PYTEST = ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+
+
+def write_suites(tmp, ntests):
+    trivial = os.path.join(tmp, "test_trivial.py")
+    with open(trivial, "w") as f:
+        f.write("import pytest\n\n\n@pytest.mark.parametrize('i', range(%d))\n"
+                "def test_trivial(i):\n    assert i >= 0\n" % ntests)
+    heavy = os.path.join(tmp, "test_heavy.py")
+    with open(heavy, "w") as f:
+        f.write("import pytest\n\n\n@pytest.mark.parametrize('i', range(20))\n"
+                "def test_heavy(i):\n    b = bytearray(200 << 20)\n"
+                "    for j in range(0, len(b), 1 << 16):\n        b[j] = 1\n")
+    return trivial, heavy
+
+
+def runner_hwm_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def timed(argv, env, watch_runner=False):
+    """Wall seconds, and the runner's peak RSS in kB (sampled while it runs)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    hwm = 0
+    while watch_runner and p.poll() is None:
+        hwm = max(hwm, runner_hwm_kb(p.pid))
+        time.sleep(0.02)
+    _, err = p.communicate()
+    elapsed = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.exit(f"bench: {' '.join(argv)} exited {p.returncode}:\n{err.decode()}")
+    return elapsed, hwm
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "wcmem-sandbox")
+    reps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    ntests = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
+    forked = importlib.util.find_spec("pytest_forked") is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        trivial, heavy = write_suites(tmp, ntests)
+        env = dict(os.environ, WEATHERCOP_DIR=tmp)
+        sandbox = [binary, "-q", "--limit", "4G", "--test-limit", "1G", "--"]
+        cases = {
+            "plain pytest": (PYTEST + [trivial], False),
+            "wcmem-sandbox, unit per test": (sandbox + PYTEST + [trivial], True),
+            "wcmem-sandbox --no-plugin": ([binary, "-q", "--limit", "4G", "--no-plugin", "--"]
+                                          + PYTEST + [trivial], True),
+        }
+        if forked:
+            cases["pytest --forked"] = (PYTEST + ["-p", "pytest_forked", "--forked", trivial],
+                                        False)
+        heavy_cases = {
+            "plain pytest, 20 x 200 MB": (PYTEST + [heavy], False),
+            "wcmem-sandbox, 20 x 200 MB": (sandbox + PYTEST + [heavy], True),
+        }
+        times = {k: [] for k in {**cases, **heavy_cases}}
+        hwm = 0
+        for _ in range(reps):
+            for name, (argv, watch) in {**cases, **heavy_cases}.items():
+                t, h = timed(argv, env, watch)
+                times[name].append(t)
+                hwm = max(hwm, h)
+
+    plain = statistics.median(times["plain pytest"])
+    print(f"per-test overhead: {ntests} trivial tests, median of {reps} interleaved runs "
+          f"({os.cpu_count()} cores)")
+    print(f"  {'case':<32}{'wall s':>8}{'added ms/test':>15}")
+    for name in cases:
+        med = statistics.median(times[name])
+        print(f"  {name:<32}{med:>8.2f}{(med - plain) * 1e3 / ntests:>15.3f}")
+    hp = statistics.median(times["plain pytest, 20 x 200 MB"])
+    hs = statistics.median(times["wcmem-sandbox, 20 x 200 MB"])
+    print("allocation-heavy tests:")
+    print(f"  plain {hp:.2f} s, wcmem-sandbox {hs:.2f} s: {hs / hp:.3f}x")
+    print(f"runner peak RSS: {hwm} kB")
+
+
+if __name__ == "__main__":
+    main()

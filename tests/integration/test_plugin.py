@@ -1,0 +1,227 @@
+"""Per-test units for pytest: the plugin the runner loads by itself, a unit per test, and
+the run carrying on after a test is OOM-killed."""
+import os
+import socket
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import memlog
+from conftest import marker_processes, wait_for
+
+SUITES = os.path.join(os.path.dirname(__file__), "..", "suites")
+PYTEST = ["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+
+
+def suite(name):
+    return os.path.abspath(os.path.join(SUITES, name))
+
+
+def units_of(run):
+    """TEST_END entries of kind test, by node ID."""
+    ends = {e.name: e for e in run.entries if e.event == "TEST_END"}
+    starts = [e for e in run.entries if e.event == "TEST_START" and e.value("Kind") == "test"]
+    return {s.name: ends[s.name] for s in starts if s.name in ends}
+
+
+def junit_cases(path):
+    root = ET.parse(path).getroot()
+    return {c.get("name"): c for c in root.iter("testcase")}
+
+
+def test_each_test_gets_its_own_unit_and_its_own_peak(sandbox):
+    # Tests holding 60, 100 and 150 MB read that as their peak (within 10 % or 8 MB).
+    run = sandbox.run("--limit", "1G", "--", *PYTEST, suite("peaks"))
+    assert run.rc == 0, run.stdout + run.stderr
+    tests = units_of(run)
+    assert len(tests) == 3, tests
+    cgroups = set()
+    for mb in (60, 100, 150):
+        end = next(e for n, e in tests.items() if n.endswith(f"[{mb}]"))
+        peak = memlog.peak_mb(end)
+        assert abs(peak - mb) <= max(0.1 * mb, 8), f"{end.name}: peak {peak} MB for {mb} MB"
+        cgroups.add(end.value("cgroup"))
+        assert end.value("GC").startswith("collections=")
+    assert len(cgroups) == 3  # one cgroup each
+
+
+def test_blowup_is_killed_named_and_the_run_carries_on(sandbox, tmp_path):
+    junit = tmp_path / "junit.xml"
+    run = sandbox.run("--limit", "1G", "--test-limit", "200M", "--", *PYTEST,
+                      suite("blowup"), f"--junitxml={junit}")
+    assert run.rc == 1, run.stdout + run.stderr  # pytest's own: a test failed
+    tests = units_of(run)
+    blowup = [e for n, e in tests.items() if n.endswith("test_blowup")]
+    assert len(blowup) == 1
+    assert blowup[0].value("OOM") == "killed (exceeded its own limit 200.0 MB)"
+    # The tests after it ran, in the resumed pytest.
+    assert any(n.endswith("test_after_two") for n in tests)
+    # pytest's own summary and the JUnit file list every test exactly once.
+    assert "1 failed, 3 passed" in run.stdout, run.stdout
+    cases = junit_cases(junit)
+    assert len(cases) == 4, list(cases)
+    failure = cases["test_blowup"].find("failure")
+    assert failure is not None
+    assert "OOM-killed: peak 200.0 MB, limit 200.0 MB (own limit)" in failure.get("message")
+    # The summary names it the way editors jump to it.
+    assert "test_blowup.py:8: test_blowup OOM-killed (peak 200.0 MB, limit 200.0 MB, own limit)" \
+        in run.stderr, run.stderr
+
+
+def test_stop_on_oom_does_not_resume(sandbox):
+    run = sandbox.run("--limit", "1G", "--test-limit", "200M", "--stop-on-oom", "--",
+                      *PYTEST, suite("blowup"))
+    assert run.rc == 137
+    assert not any(n.endswith("test_after_two") for n in units_of(run))
+
+
+def test_child_process_memory_counts_for_the_test(sandbox):
+    run = sandbox.run("--limit", "1G", "--", *PYTEST, suite("child"))
+    assert run.rc == 0, run.stdout + run.stderr
+    (end,) = units_of(run).values()
+    assert 120 <= memlog.peak_mb(end) <= 140, end.lines
+
+
+def test_process_left_behind_is_reported(sandbox):
+    env = dict(sandbox.env, LEFTOVER_MARKER=sandbox.marker)
+    run = sandbox.run("--limit", "1G", "--", *PYTEST, suite("leftover"), env=env)
+    assert run.rc == 0, run.stdout + run.stderr
+    tests = units_of(run)
+    left = tests[next(n for n in tests if n.endswith("test_leaves_a_process"))]
+    assert left.value("Left behind") == "1 process, moved to the harness"
+    # and it does not outlive the run: the fixture checks for the marker
+
+
+def test_no_plugin_runs_the_command_as_one_unit(sandbox):
+    run = sandbox.run("--limit", "1G", "--no-plugin", "--", *PYTEST, suite("peaks"))
+    assert run.rc == 0
+    assert units_of(run) == {}
+    assert [e.event for e in run.entries].count("TEST_START") == 1
+
+
+def test_users_pythonpath_and_plugins_are_kept(sandbox, tmp_path):
+    (tmp_path / "myplug.py").write_text("def pytest_configure(config):\n    print('MYPLUG')\n")
+    env = dict(sandbox.env, PYTHONPATH=str(tmp_path), PYTEST_PLUGINS="myplug")
+    run = sandbox.run("--limit", "1G", "--", *PYTEST, "-s", suite("peaks"), env=env)
+    assert run.rc == 0, run.stderr
+    assert "MYPLUG" in run.stdout
+    assert len(units_of(run)) == 3
+
+
+def test_diagnostics_off_sends_no_extras(sandbox, tmp_path):
+    env = dict(sandbox.env, WEATHERCOP_DISABLE_DIAGNOSTICS="1")
+    log = tmp_path / "forced.log"
+    run = sandbox.run("--limit", "1G", "--log", str(log), "--", *PYTEST, suite("peaks"), env=env)
+    assert run.rc == 0
+    assert not log.exists()  # the log is off too; the units were still made:
+    assert "the 3 biggest of 3 tests by peak" in run.stderr
+
+
+def test_tracemalloc_top_allocations(sandbox):
+    run = sandbox.run("--limit", "1G", "--tracemalloc", "3", "--", *PYTEST, suite("keeps"))
+    assert run.rc == 0, run.stderr
+    (end,) = units_of(run).values()
+    lines = [line.strip() for line in end.lines]
+    top = lines.index("Top tracemalloc allocations:")
+    assert lines[top + 1].endswith("test_keeps.py:6: 5.0 MB"), lines
+
+
+def test_xdist_workers_get_units_and_a_killed_worker_is_marked(sandbox):
+    pytest.importorskip("xdist")
+    run = sandbox.run("--limit", "1G", "--test-limit", "200M", "--", *PYTEST, "-n", "2",
+                      "-p", "xdist", suite("blowup"), timeout=300)
+    assert run.rc == 1, run.stdout + run.stderr
+    tests = units_of(run)
+    assert {n.rsplit("::", 1)[1] for n in tests} >= {"test_before", "test_blowup",
+                                                     "test_after_one", "test_after_two"}
+    blowup = tests[next(n for n in tests if n.endswith("test_blowup"))]
+    assert blowup.value("OOM") == "killed (exceeded its own limit 200.0 MB)"
+    assert "OOM-killed: exceeded its own limit 200.0 MB" in run.stdout  # xdist's crash report
+    assert "1 failed, 3 passed" in run.stdout
+
+
+def test_nested_call_is_a_unit_of_the_enclosing_session(sandbox):
+    inner = (f"{sandbox.cmd()[0]} --name inner-make --test-limit 100M -- "
+             f"/usr/bin/python3 -c 'b = bytearray(300 << 20)' {sandbox.marker}; echo inner=$?")
+    run = sandbox.run("--limit", "1G", "--no-plugin", "--", "sh", "-c", inner)
+    assert run.rc == 0, run.stderr
+    assert "inner=137" in run.stdout
+    end = next(e for e in run.entries if e.event == "TEST_END" and e.name == "inner-make")
+    assert end.value("OOM") == "killed (exceeded its own limit 100.0 MB)"
+    assert end.value("Exit") == "signal 9 (SIGKILL)"
+    assert end.value("memory.max") == "100.0 MB"
+
+
+CLIENT = r"""
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(os.environ["WCMEM_SANDBOX_SOCKET"])
+f = s.makefile("rb")
+def ask(line):
+    s.sendall(line)
+    return f.readline().decode().strip()
+print(ask(b"START x\n"))               # before HELLO
+print(ask(b"HELLO 2\n"))               # a version we do not speak
+print(ask(b"HELLO 1\n"))
+print(ask(b"FROB\n"))
+print(ask(b"START a%zz\n"))
+print(ask(b"END nothing-open\n"))
+print(ask(b"START t1 limit=104857600\n"))
+print(ask(b"START t2\n"))              # one open at a time
+print(ask(b"END t2\n"))                # not the open one
+print(ask(b"END t1 outcome=passed\n"))
+try:                                   # 1 MB line: refused, connection closed
+    s.sendall(b"X" * (1 << 20) + b"\n")
+except BrokenPipeError:
+    pass
+print(f.readline().decode().strip())
+print(repr(f.readline()))
+"""
+
+
+def test_protocol_abuse_gets_errors_not_a_crash(sandbox):
+    run = sandbox.run("--limit", "512M", "--", "/usr/bin/python3", "-c", CLIENT, sandbox.marker)
+    assert run.rc == 0, run.stderr
+    answers = run.stdout.splitlines()
+    assert answers[0] == "ERR 409 HELLO first"
+    assert answers[1].startswith("ERR 505")
+    assert answers[2] == "OK 1"
+    assert answers[3] == "ERR 400 unknown verb 'FROB'"
+    assert answers[4].startswith("ERR 400 bad name")
+    assert answers[5].startswith("ERR 409")
+    assert answers[6].startswith("OK ") and answers[6].endswith("/u2")
+    assert answers[7].startswith("ERR 409")
+    assert answers[8].startswith("ERR 409")
+    assert answers[9] == "OK"
+    assert answers[10].startswith("ERR 413")
+    assert answers[11] == "b''"
+    t1 = next(e for e in run.entries if e.event == "TEST_END" and e.name == "t1")
+    assert t1.value("memory.max") == "100.0 MB"
+    assert "bad line" in run.stderr or "unknown verb" in run.stderr  # a line on stderr
+
+
+def test_a_client_outside_the_sandbox_is_refused(sandbox):
+    code = ("import os, time\nprint(os.environ['WCMEM_SANDBOX_SOCKET'], flush=True)\n"
+            "time.sleep(30)")
+    p = sandbox.start("--limit", "256M", "--", "/usr/bin/python3", "-c", code, sandbox.marker)
+    path = p.stdout.readline().strip()
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)  # from this test: outside the sandbox
+    answer = s.makefile("rb").readline().decode()
+    assert answer.startswith("ERR 403"), answer
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    assert oct(os.stat(os.path.dirname(path)).st_mode & 0o777) == "0o700"
+    p.terminate()
+    sandbox.finish(p)
+    assert not os.path.exists(path)
+
+
+def test_open_xarray_datasets_are_counted(sandbox):
+    run = sandbox.run("--limit", "1G", "--", *PYTEST, suite("xarray_fake"))
+    assert run.rc == 0, run.stdout + run.stderr
+    tests = units_of(run)
+    leaves = tests[next(n for n in tests if n.endswith("test_leaves_two_open"))]
+    closes = tests[next(n for n in tests if n.endswith("test_closes_its_own"))]
+    assert leaves.value("Open xarray datasets") == "2"
+    assert closes.value("Open xarray datasets") == "2"  # the two of before are still open

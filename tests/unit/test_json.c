@@ -1,0 +1,105 @@
+/* The JSON report, against a golden file; string escaping on its own. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include "report/json.h"
+#include "report_units.h"
+#include "unit.h"
+
+/* rep_json_string into memory (free the result). */
+static char *quoted(const char *text)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	assert_non_null(f);
+	rep_json_string(f, text);
+	assert_int_equal(fclose(f), 0);
+	return out;
+}
+
+/* Every field of every record; null for unlimited and unknown figures. (The integration
+ * tests parse a real report with Python's json.) */
+static void test_json_golden(void **state)
+{
+	struct rep_unit u[RU_NUNITS];
+	struct rep_session s;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	ru_units(u, &s);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(rep_json_write(f, u, RU_NUNITS, &s), 0);
+	assert_int_equal(fclose(f), 0);
+	unit_assert_golden(text, "golden/report.json");
+	free(text);
+}
+
+/* No units: still a whole document. */
+static void test_json_no_units(void **state)
+{
+	struct rep_session s = { .command = "true", .peak = REP_UNKNOWN, .limit = REP_UNLIMITED };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(rep_json_write(f, NULL, 0, &s), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(text, "\"units\": []\n}\n"));
+	assert_non_null(strstr(text, "\"limit\": null"));
+	assert_non_null(strstr(text, "\"cgroup\": null"));
+	free(text);
+}
+
+/* Quotes, backslashes and control characters escaped; UTF-8 kept; other bytes as \xHH. */
+static void test_json_string_escape(void **state)
+{
+	char *t;
+
+	(void)state;
+	t = quoted("a\"b\\c/\n\r\t\x01\x1b\x7f");
+	assert_string_equal(t, "\"a\\\"b\\\\c/\\n\\r\\t\\u0001\\u001b\x7f\"");
+	free(t);
+	t = quoted("\xc3\xa9\xf0\x9f\x98\x80|\xff|\xc3");
+	assert_string_equal(t, "\"\xc3\xa9\xf0\x9f\x98\x80|\\\\xff|\\\\xc3\"");
+	free(t);
+	t = quoted(NULL);
+	assert_string_equal(t, "null");
+	free(t);
+}
+
+static void test_json_write_error(void **state)
+{
+	struct rep_unit u[RU_NUNITS];
+	struct rep_session s;
+	FILE *f = fopen("/dev/full", "we");
+
+	(void)state;
+	assert_non_null(f);
+	ru_units(u, &s);
+	assert_int_equal(rep_json_write(f, u, RU_NUNITS, &s), -ENOSPC);
+	fclose(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_golden),
+		cmocka_unit_test(test_json_no_units),
+		cmocka_unit_test(test_json_string_escape),
+		cmocka_unit_test(test_json_write_error),
+	};
+
+	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+}

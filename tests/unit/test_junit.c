@@ -1,0 +1,95 @@
+/* The JUnit XML report, against a golden file; escaping on its own. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include "report/junit.h"
+#include "report_units.h"
+#include "unit.h"
+
+/* rep_xml_escape into memory (free the result). */
+static char *escaped(const char *text)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	assert_non_null(f);
+	rep_xml_escape(f, text);
+	assert_int_equal(fclose(f), 0);
+	return out;
+}
+
+/* One of each ending: passed, OOM-killed, not run, skipped, failed by pytest, timed out, and
+ * a process lost to the sandbox total; counts, verdicts, peaks, escaped names. */
+static void test_junit_golden(void **state)
+{
+	struct rep_unit u[RU_NUNITS];
+	struct rep_session s;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	ru_units(u, &s);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(rep_junit_write(f, u, RU_NUNITS, &s), 0);
+	assert_int_equal(fclose(f), 0);
+	unit_assert_golden(text, "golden/report.junit.xml");
+	free(text);
+}
+
+/* What XML 1.0 cannot carry never reaches the file; markup characters become entities. */
+static void test_junit_escape(void **state)
+{
+	char *t;
+
+	(void)state;
+	t = escaped("a<b>&\"c\"'d'");
+	assert_string_equal(t, "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;");
+	free(t);
+	t = escaped("\x1b[0m\x01\x7f|\t\n\r|");
+	assert_string_equal(t, "\\x1b[0m\\x01\\x7f|&#9;&#10;&#13;|");
+	free(t);
+	t = escaped("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");  /* é € 😀 pass */
+	assert_string_equal(t, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+	free(t);
+	/* not UTF-8: a lone continuation byte, an overlong '/', a surrogate, a cut sequence,
+	 * and U+FFFE (not an XML character) */
+	t = escaped("\x80|\xc0\xaf|\xed\xa0\x80|\xe2\x82|\xef\xbf\xbe");
+	assert_string_equal(t, "\\x80|\\xc0\\xaf|\\xed\\xa0\\x80|\\xe2\\x82|\\xef\\xbf\\xbe");
+	free(t);
+	t = escaped(NULL);
+	assert_string_equal(t, "");
+	free(t);
+}
+
+/* A stream that cannot be written is an error, not a silent empty report. */
+static void test_junit_write_error(void **state)
+{
+	struct rep_unit u[RU_NUNITS];
+	struct rep_session s;
+	FILE *f = fopen("/dev/full", "we");
+
+	(void)state;
+	assert_non_null(f);
+	ru_units(u, &s);
+	assert_int_equal(rep_junit_write(f, u, RU_NUNITS, &s), -ENOSPC);
+	fclose(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_junit_golden),
+		cmocka_unit_test(test_junit_escape),
+		cmocka_unit_test(test_junit_write_error),
+	};
+
+	return cmocka_run_group_tests_name("junit", tests, NULL, NULL);
+}

@@ -1,0 +1,136 @@
+/* run_msg_parse, run_field_encode and run_field_decode: the control protocol's lines. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "runner/protocol.h"
+
+static int parse(const char *text, struct run_msg *m, struct rep_error *e)
+{
+	static char line[4096];
+
+	snprintf(line, sizeof(line), "%s", text);
+	return run_msg_parse(line, m, e);
+}
+
+/* HELLO carries the protocol version and nothing else. */
+static void test_msg_hello(void **state)
+{
+	struct run_msg m;
+	struct rep_error e;
+
+	(void)state;
+	assert_int_equal(parse("HELLO 1", &m, &e), 0);
+	assert_int_equal(m.verb, RUN_MSG_HELLO);
+	assert_int_equal(m.version, 1);
+	assert_int_equal(parse("HELLO x", &m, &e), -EINVAL);
+	assert_string_equal(e.msg, "bad version 'x'");
+	assert_int_equal(parse("HELLO 1 2", &m, &e), -EINVAL);
+}
+
+/* START decodes the node ID and its options; defaults when absent. */
+static void test_msg_start_fields(void **state)
+{
+	struct run_msg m;
+	struct rep_error e;
+
+	(void)state;
+	assert_int_equal(parse("START tests/t.py::test_a%5B1%202%5D", &m, &e), 0);
+	assert_string_equal(m.name, "tests/t.py::test_a[1 2]");
+	assert_string_equal(m.kind, "test");
+	assert_true(m.limit == UINT64_MAX);
+	assert_null(m.extras);
+	assert_int_equal(parse("START n kind=command limit=1048576 extras=GC:%20x%0Ay", &m, &e), 0);
+	assert_string_equal(m.kind, "command");
+	assert_true(m.limit == 1048576);
+	assert_string_equal(m.extras, "GC: x\ny");
+}
+
+/* END carries outcome and status; status is an exit status. */
+static void test_msg_end_fields(void **state)
+{
+	struct run_msg m;
+	struct rep_error e;
+
+	(void)state;
+	assert_int_equal(parse("END n outcome=failed status=1", &m, &e), 0);
+	assert_string_equal(m.outcome, "failed");
+	assert_int_equal(m.status, 1);
+	assert_null(m.reports);
+	assert_int_equal(parse("END n outcome=failed reports=eyJhIjogMX0=", &m, &e), 0);
+	assert_string_equal(m.reports, "eyJhIjogMX0=");
+	assert_int_equal(parse("END n status=256", &m, &e), -EINVAL);
+	assert_string_equal(e.msg, "status must be 0-255, got '256'");
+}
+
+/* Garbage is refused with a message that says what was wrong. */
+static void test_msg_garbage_refused(void **state)
+{
+	static const struct { const char *line, *msg; } cases[] = {
+		{ "", "empty line" },
+		{ "FROB x", "unknown verb 'FROB'" },
+		{ "START", "missing name" },
+		{ "START a%zz", "bad name 'a%zz'" },
+		{ "START a%00b", "bad name 'a%00b'" },
+		{ "START a limit=0", "limit must be bytes, got '0'" },
+		{ "START a limit=-5", "limit must be bytes, got '-5'" },
+		{ "START a kind=suite", "kind must be test or command, got 'suite'" },
+		{ "START a colour=red", "unknown field 'colour'" },
+		{ "START a extras", "expected key=value, got 'extras'" },
+		{ "END a limit=5", "unknown field 'limit'" },
+		{ "END a reports=", "reports must be one word" },
+		{ "END a reports=x%20y", "reports must be one word" },
+		{ "VERDICT a b", "VERDICT takes one field" },
+	};
+	struct run_msg m;
+	struct rep_error e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(parse(cases[i].line, &m, &e), -EINVAL);
+		assert_string_equal(e.msg, cases[i].msg);
+	}
+}
+
+/* Encoding leaves readable node IDs readable and round-trips every other byte. */
+static void test_field_encode_round_trip(void **state)
+{
+	char enc[256], all[256];
+
+	(void)state;
+	assert_int_equal(run_field_encode("t.py::Test::test_x[a-1]", enc, sizeof(enc)), 23);
+	assert_string_equal(enc, "t.py::Test::test_x[a-1]");
+	run_field_encode("a b\n%\x1b", enc, sizeof(enc));
+	assert_string_equal(enc, "a%20b%0A%25%1B");
+	for (int i = 1; i < 256; i++)
+		all[i - 1] = (char)i;
+	all[255] = '\0';
+	run_field_encode(all, enc, sizeof(enc));  /* too small: truncated, still terminated */
+	assert_int_equal(strlen(enc), sizeof(enc) - 1);
+	{
+		char big[1024];
+
+		assert_true(run_field_encode(all, big, sizeof(big)) < sizeof(big));
+		assert_int_equal(run_field_decode(big), 0);
+		assert_memory_equal(big, all, 256);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_msg_hello),
+		cmocka_unit_test(test_msg_start_fields),
+		cmocka_unit_test(test_msg_end_fields),
+		cmocka_unit_test(test_msg_garbage_refused),
+		cmocka_unit_test(test_field_encode_round_trip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,143 @@
+#!/bin/bash
+# Runs inside the test VM as root, chrooted into the host's tree (read-only 9p) that init.sh
+# prepared: pure cgroup v2 at /sys/fs/cgroup, tmpfs on /tmp /var/tmp /root /home /run.
+# Two passes, each: smoke.sh, then (unless MODE=smoke) the project's integration tests.
+#   root  as root, in the root cgroup (+memory enabled in its cgroup.subtree_control);
+#   user  as uid 1000, started inside /sys/fs/cgroup/delegated, which it owns the way
+#         systemd's Delegate=yes hands it over (the directory, cgroup.procs,
+#         cgroup.subtree_control and cgroup.threads chowned to the user).
+# Results go to the writable 9p share at $RES, which run-vm.sh reads on the host:
+#   PASS/smoke.rc PASS/smoke.log PASS/pytest.rc PASS/pytest.log PASS/junit.xml
+#   capture/ (with CAPTURE=1)  dmesg.txt  done (written last)
+# No `set -e`: a failing step is recorded and the next one still runs.
+set -uo pipefail
+
+RES=/run/wcmem-vm
+CG=/sys/fs/cgroup
+DELEGATED=$CG/delegated
+VM_UID=1000
+VM_USER=wcmemvm
+VM_HOME=/home/$VM_USER
+
+# From run-vm.sh: MODE (smoke|full) PROJECT BIN PASS_TIMEOUT CAPTURE EXTRA=(pytest args)
+# shellcheck source=/dev/null
+. "$RES/config"
+VM_DIR=$PROJECT/tests/vm
+
+base_env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
+	TERM=dumb PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 WCMEM_BACKEND=v2)
+[ -z "$BIN" ] || base_env+=("WCMEM_BIN=$BIN")
+
+say() { printf 'vm[%s]: %s\n' "$pass" "$*"; }
+
+# Sets `run` to the command prefix that runs a command as the pass's user, in its cgroup,
+# with a clean environment (more NAME=VALUE words may follow, then the command).
+pass_prefix() {
+	if [ "$pass" = root ]; then
+		run=(env -i "${base_env[@]}" HOME=/root USER=root LOGNAME=root WCMEM_VM_PASS=root)
+	else
+		# Into the delegated cgroup while still root, then drop privileges: the command
+		# starts inside the subtree it owns (and must find its own leaf there).
+		# shellcheck disable=SC2016 # $$ and $1 are for the inner bash
+		run=(bash -c 'echo $$ >"$1" || exit 125; shift; exec "$@"' _ "$DELEGATED/cgroup.procs"
+			setpriv "--reuid=$VM_UID" "--regid=$VM_UID" --clear-groups --
+			env -i "${base_env[@]}" "HOME=$VM_HOME" "USER=$VM_USER" "LOGNAME=$VM_USER"
+			"XDG_RUNTIME_DIR=/run/user/$VM_UID" WCMEM_VM_PASS=user)
+	fi
+}
+
+# Kills every process under cgroup $1 and removes it with all its descendants.
+cg_remove_tree() {
+	[ -d "$1" ] || return 0
+	echo 1 >"$1/cgroup.kill"
+	for _ in $(seq 50); do
+		grep -qx 'populated 0' "$1/cgroup.events" && break
+		sleep 0.1
+	done
+	find "$1" -depth -type d -exec rmdir {} + || say "could not remove $1"
+}
+
+# A fresh delegated cgroup for the next step of the user pass, with the memory controller
+# (enabled again in the root: the root pass's tests may have changed that).
+make_delegated() {
+	cg_remove_tree "$DELEGATED"
+	echo +memory >$CG/cgroup.subtree_control &&
+		mkdir "$DELEGATED" &&
+		chown $VM_UID:$VM_UID "$DELEGATED" "$DELEGATED"/cgroup.{procs,subtree_control,threads}
+}
+
+# A passwd/group entry for uid 1000 (the host's /etc is read-only here), its HOME and
+# XDG_RUNTIME_DIR on tmpfs.
+setup_user() {
+	local etc=/run/wcmem-vm-etc f
+	mkdir -p $etc
+	for f in passwd group; do
+		grep -v "^[^:]*:[^:]*:$VM_UID:" /etc/$f >$etc/$f
+	done
+	echo "$VM_USER:x:$VM_UID:$VM_UID:wcmem VM test user:$VM_HOME:/bin/bash" >>$etc/passwd
+	echo "$VM_USER:x:$VM_UID:" >>$etc/group
+	mount -o bind $etc/passwd /etc/passwd && mount -o bind $etc/group /etc/group
+	install -d -o $VM_UID -g $VM_UID -m 0700 "$VM_HOME" /run/user/$VM_UID
+}
+
+step_smoke() {
+	local cap="" rc
+	if [ "$CAPTURE" = 1 ]; then
+		cap=/tmp/wcmem-vm-capture-$pass
+		install -d -m 0755 -o "$uid" -g "$uid" "$cap"
+	fi
+	[ "$pass" = root ] || make_delegated
+	pass_prefix
+	timeout -k 5 60 "${run[@]}" ${cap:+WCMEM_VM_CAPTURE=$cap} /bin/bash "$VM_DIR/smoke.sh" 2>&1 |
+		tee "$RES/$pass/smoke.log"
+	rc=${PIPESTATUS[0]}
+	echo "$rc" >"$RES/$pass/smoke.rc"
+	[ -z "$cap" ] || cp -r "$cap" "$RES/capture-$pass"
+	say "smoke.sh exit $rc"
+}
+
+step_pytest() {
+	# SIGINT on timeout: pytest then shows where it hung and still writes its junit xml.
+	local junit=/tmp/wcmem-vm-junit-$pass.xml rc
+	# Tests that exit before any cgroup exists are the host's business; the rest run two at a
+	# time (both vCPUs: TCG is slow), each in cgroups of its own.
+	local select=(-m "not no_cgroup")
+	/usr/bin/python3 -c "import xdist" 2>/dev/null && select+=(-p xdist -n 2)
+	[ "$pass" = root ] || make_delegated
+	pass_prefix
+	say "pytest tests/integration ${select[*]} ${EXTRA[*]}"
+	(cd "$PROJECT" && timeout -s INT -k 10 "$PASS_TIMEOUT" "${run[@]}" /usr/bin/python3 -m pytest -q \
+		-p no:cacheprovider --junitxml="$junit" "${select[@]}" tests/integration "${EXTRA[@]}") 2>&1 |
+		tee "$RES/$pass/pytest.log"
+	rc=${PIPESTATUS[0]}
+	[ ! -f "$junit" ] || cp "$junit" "$RES/$pass/junit.xml"
+	echo "$rc" >"$RES/$pass/pytest.rc"
+	say "pytest exit $rc"
+}
+
+# Cgroups left behind by the pass (the runner must remove all of its own).
+check_leftovers() {
+	local left
+	left=$(find $CG -mindepth 1 -type d ! -path "$DELEGATED" | sed "s|^$CG||")
+	[ -z "$left" ] || say "cgroups left behind: ${left//$'\n'/ }"
+}
+
+pass=setup
+echo +memory >$CG/cgroup.subtree_control || say "cannot enable memory in the root cgroup"
+setup_user || say "cannot set up user $VM_UID"
+
+for pass in root user; do
+	uid=0
+	[ "$pass" = root ] || uid=$VM_UID
+	mkdir -p "$RES/$pass"
+	say "pass as $(id -un $uid) (uid $uid)"
+	step_smoke
+	[ "$MODE" = smoke ] || step_pytest
+	[ "$pass" = root ] || cg_remove_tree "$DELEGATED"
+	check_leftovers
+done
+
+pass=end
+dmesg >"$RES/dmesg.txt"
+echo ok >"$RES/done"
+sync

@@ -1,0 +1,269 @@
+#!/bin/bash
+# Runs the project's integration tests on pure cgroup v2, in a qemu VM (TCG) that boots Debian's
+# linux-image-amd64 with a busybox initramfs built here, sees the host's tree read-only over 9p,
+# and writes its results into a second, writable 9p share. See tests/vm/README.md.
+set -euo pipefail
+
+usage() {
+	cat <<'EOF'
+Usage: tests/vm/run-vm.sh [OPTIONS] BIN [-- PYTEST_ARGS...]
+       tests/vm/run-vm.sh --smoke-only [OPTIONS]
+
+Boots a qemu VM with pure cgroup v2 and runs, as root in the root cgroup and then as uid 1000
+in a delegated cgroup: tests/vm/smoke.sh, then `pytest tests/integration` with WCMEM_BIN=BIN
+(an absolute path on this host), WCMEM_BACKEND=v2 and WCMEM_VM_PASS=root|user.
+
+  --smoke-only       run only the smoke test in both passes (BIN is not needed)
+  --results DIR      copy the VM's results (logs, junit xml, dmesg) into DIR
+  --capture DIR      copy the smoke cgroup's v2 files (user pass) into DIR, as fixtures
+  -h, --help         this text
+
+Environment: WCMEM_VM_TIMEOUT (seconds for the whole VM, default 280),
+WCMEM_VM_KERNEL (a version in /lib/modules, default the newest *-amd64 with a /boot/vmlinuz).
+Exit status: 0 when every step of both passes passed; 1 when a test failed or a result is
+missing (timeout, kernel panic); 2 on a usage error or a missing package.
+EOF
+}
+
+me=run-vm.sh
+die() { echo "$me: $*" >&2; exit 2; }
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+PROJECT=$(cd "$VM_DIR/../.." && pwd -P)
+VM_TIMEOUT=${WCMEM_VM_TIMEOUT:-280}
+# The 9p modules and the order to insmod them in follow from modules.dep.
+MODULES=(virtio_pci 9pnet_virtio 9p)
+
+mode=full bin="" results="" capture="" extra=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--smoke-only) mode=smoke ;;
+	--results | --capture)
+		[ $# -ge 2 ] || die "$1 needs a directory"
+		if [ "$1" = --results ]; then results=$2; else capture=$2; fi
+		shift
+		;;
+	--results=*) results=${1#*=} ;;
+	--capture=*) capture=${1#*=} ;;
+	-h | --help) usage; exit 0 ;;
+	--) shift; extra=("$@"); break ;;
+	-*) die "unknown option $1 (try --help)" ;;
+	*) [ -z "$bin" ] || die "one BIN only (try --help)"; bin=$1 ;;
+	esac
+	shift
+done
+[[ $VM_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "WCMEM_VM_TIMEOUT must be a number of seconds"
+if [ "$mode" = full ]; then
+	[ -n "$bin" ] || die "BIN missing (try --help)"
+	[[ $bin == /* ]] || die "BIN must be an absolute path: $bin"
+	[ -f "$bin" ] && [ -x "$bin" ] || die "BIN is not an executable file: $bin"
+	bin=$(realpath "$bin")
+fi
+for p in "$PROJECT" "$bin"; do
+	[[ $p != *$'\n'* ]] || die "paths with a newline are not supported: $p"
+done
+
+# Packages: name exactly what is missing.
+missing=()
+pkg_installed() { [ "$(dpkg-query -W -f '${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
+have() { local p; p=$(command -v "$1") && [ -x "$p" ]; }
+have qemu-system-x86_64 || missing+=(qemu-system-x86)
+kver=${WCMEM_VM_KERNEL:-}
+if [ -z "$kver" ]; then
+	for d in /lib/modules/*-amd64; do
+		v=${d##*/}
+		[ -f "/boot/vmlinuz-$v" ] && [ -f "$d/modules.dep" ] || continue
+		[ -n "$kver" ] && [ "$(printf '%s\n' "$kver" "$v" | sort -V | tail -1)" = "$kver" ] || kver=$v
+	done
+fi
+[ -n "$kver" ] && [ -f "/boot/vmlinuz-$kver" ] || missing+=(linux-image-amd64)
+pkg_installed busybox-static && [ -x /bin/busybox ] || missing+=(busybox-static)
+if [ "$mode" = full ]; then
+	[ -x /usr/bin/python3 ] || missing+=(python3)
+	[ ! -x /usr/bin/python3 ] || /usr/bin/python3 -c 'import pytest' 2>/dev/null ||
+		missing+=(python3-pytest)
+fi
+have setpriv || missing+=(util-linux)
+if [ ${#missing[@]} -gt 0 ]; then
+	die "missing Debian package(s): ${missing[*]} (install: apt-get install ${missing[*]})"
+fi
+vmlinuz=/boot/vmlinuz-$kver
+[ -r "$vmlinuz" ] || die "cannot read $vmlinuz (run as root)"
+
+tmp="" tee_pid=""
+cleanup() {
+	local rc=$? f p i
+	trap - EXIT INT TERM HUP
+	# Only the timeout and qemu this run started: their command lines name our temp dir.
+	for f in timeout.pid qemu.pid; do
+		[ -n "$tmp" ] && [ -s "$tmp/$f" ] || continue
+		p=$(cat "$tmp/$f")
+		grep -qF "$tmp" "/proc/$p/cmdline" 2>/dev/null || continue
+		kill -TERM "$p" 2>/dev/null || true
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.5
+		done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	[ -z "$tee_pid" ] || wait "$tee_pid" 2>/dev/null || true
+	[ -z "$tmp" ] || rm -rf "$tmp"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/wcmem-vm.XXXXXX")
+
+# The initramfs: busybox, the 9p modules (decompressed here), init.sh as /init.
+initrd=$tmp/initrd
+share=$tmp/share
+mkdir -p "$initrd"/{bin,dev,proc,sys,host,orig,res,lib/modules} "$share"
+cp /bin/busybox "$initrd/bin/busybox"
+cp "$VM_DIR/init.sh" "$initrd/init"
+chmod 0755 "$initrd/init"
+
+declare -A dep_of=() loaded=()
+while IFS=: read -r ko deps; do dep_of[$ko]=$deps; done <"/lib/modules/$kver/modules.dep"
+order=()
+add_module() { # $1: path of a .ko relative to /lib/modules/$kver; its deps first, in the
+	local i d # order modprobe loads them (modules.dep's list from the right)
+	read -ra d <<<"${dep_of[$1]:-}"
+	[ -z "${loaded[$1]:-}" ] || return 0
+	loaded[$1]=1
+	for ((i = ${#d[@]} - 1; i >= 0; i--)); do add_module "${d[i]}"; done
+	order+=("$1")
+}
+for m in "${MODULES[@]}"; do
+	ko=""
+	for k in "${!dep_of[@]}"; do
+		case ${k##*/} in "$m".ko | "$m".ko.*) ko=$k ;; esac
+	done
+	if [ -n "$ko" ]; then
+		add_module "$ko"
+	elif ! grep -q "/$m\.ko" "/lib/modules/$kver/modules.builtin"; then
+		die "kernel $kver has no module $m"
+	fi
+done
+for ko in "${order[@]}"; do
+	name=${ko##*/}
+	name=${name%%.ko*}
+	src=/lib/modules/$kver/$ko
+	case $ko in
+	*.ko) cp "$src" "$initrd/lib/modules/$name.ko" ;;
+	*.ko.xz) busybox xzcat "$src" >"$initrd/lib/modules/$name.ko" ;;
+	*.ko.gz) busybox zcat "$src" >"$initrd/lib/modules/$name.ko" ;;
+	*.ko.zst)
+		have zstd || die "missing Debian package: zstd (modules are .ko.zst)"
+		zstd -qdc "$src" >"$initrd/lib/modules/$name.ko"
+		;;
+	*) die "unknown module format: $src" ;;
+	esac
+	echo "$name" >>"$initrd/modules"
+done
+(cd "$initrd" && find . | busybox cpio -o -H newc 2>/dev/null) >"$tmp/initrd.cpio"
+
+# What the VM reads from the results share. Each pass's pytest gets an equal share of the
+# VM's time, less boot and smoke tests, so that a hang in the first still leaves the second.
+pass_timeout=$(((VM_TIMEOUT - 40) / 2 > 10 ? (VM_TIMEOUT - 40) / 2 : 10))
+echo "$PROJECT" >"$share/project"
+printf '%s\n' "$PROJECT" ${bin:+"$(dirname "$bin")"} >"$share/binds"
+{
+	printf 'MODE=%q\nPROJECT=%q\nBIN=%q\n' "$mode" "$PROJECT" "$bin"
+	printf 'PASS_TIMEOUT=%q\n' "$pass_timeout"
+	printf 'CAPTURE=%q\n' "$([ -n "$capture" ] && echo 1 || echo 0)"
+	printf 'EXTRA=('
+	[ ${#extra[@]} -eq 0 ] || printf '%q ' "${extra[@]}"
+	printf ')\n'
+} >"$share/config"
+
+echo "$me: kernel $kver, $mode run of $PROJECT${bin:+ with $bin}, at most ${VM_TIMEOUT}s"
+start=$SECONDS
+# The VM's serial console, live, without carriage returns and the firmware's terminal escapes;
+# timeout bounds a hang.
+(
+	timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
+		-accel tcg -cpu max -m 2G -smp 2 -nographic -no-reboot -no-user-config -nic none \
+		-pidfile "$tmp/qemu.pid" \
+		-kernel "$vmlinuz" -initrd "$tmp/initrd.cpio" \
+		-append "console=ttyS0 edd=off loglevel=3 panic=-1 cgroup_no_v1=all" \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-virtfs "local,path=$share,mount_tag=wcmemres,security_model=none" \
+		</dev/null 2>&1 &
+	echo $! >"$tmp/timeout.pid"
+	rc=0
+	wait $! || rc=$?
+	echo $rc >"$tmp/timeout.rc"
+) | sed -u 's/\r//g; s/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[c=>]//g' | tee "$tmp/console.log" &
+tee_pid=$!
+wait "$tee_pid" || true
+tee_pid=""
+elapsed=$((SECONDS - start))
+
+# The verdict, from the results share only.
+[ -z "$results" ] || { mkdir -p "$results" && cp -r "$share"/. "$results"/; }
+passed=0 failed=0 skipped=0 problems=()
+junit_attr() { # FILE NAME: the attribute of the first <testsuite>, 0 if absent
+	local v
+	v=$(grep -o '<testsuite [^>]*' "$1" | head -1 | grep -o " $2=\"[0-9]*\"" | tr -dc 0-9)
+	echo "${v:-0}"
+}
+for pass in root user; do
+	r=$share/$pass
+	rc=$(cat "$r/smoke.rc" 2>/dev/null || echo none)
+	if [ "$rc" = 0 ]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		problems+=("$pass pass: smoke test $([ "$rc" = none ] && echo 'gave no result' || echo "exit $rc")")
+	fi
+	[ "$mode" = full ] || continue
+	rc=$(cat "$r/pytest.rc" 2>/dev/null || echo none)
+	t=0 f=0 s=0
+	if [ -s "$r/junit.xml" ]; then
+		t=$(junit_attr "$r/junit.xml" tests)
+		f=$(($(junit_attr "$r/junit.xml" failures) + $(junit_attr "$r/junit.xml" errors)))
+		s=$(junit_attr "$r/junit.xml" skipped)
+	fi
+	echo "vm[$pass]: pytest exit $rc; tests $t: passed $((t - f - s)), failed $f, skipped $s"
+	passed=$((passed + t - f - s)) failed=$((failed + f)) skipped=$((skipped + s))
+	case $rc in
+	0) ;;
+	1) [ "$f" -gt 0 ] || { failed=$((failed + 1)); problems+=("$pass pass: pytest exit 1 without failures in its junit xml"); } ;;
+	5) failed=$((failed + 1)); problems+=("$pass pass: pytest collected no tests (exit 5)") ;;
+	124 | 137) failed=$((failed + 1)); problems+=("$pass pass: pytest timed out after ${pass_timeout}s (its share of WCMEM_VM_TIMEOUT=$VM_TIMEOUT)") ;;
+	none) failed=$((failed + 1)); problems+=("$pass pass: pytest gave no result") ;;
+	*) failed=$((failed + 1)); problems+=("$pass pass: pytest exit $rc (interrupted, internal or usage error)") ;;
+	esac
+done
+vm_rc=$(cat "$tmp/timeout.rc" 2>/dev/null || echo none)
+if [ ! -f "$share/done" ]; then
+	if grep -q 'Kernel panic' "$tmp/console.log"; then
+		problems+=("the VM's kernel panicked")
+	elif [ "$vm_rc" = 124 ] || [ "$vm_rc" = 137 ]; then
+		problems+=("the VM timed out after ${VM_TIMEOUT}s")
+	else
+		problems+=("the VM stopped before guest.sh finished")
+	fi
+fi
+# Shown, pass or fail (OOM kills print call traces too: those are expected, not shown).
+kernel_trouble='BUG:|Oops|WARNING:|general protection|Kernel panic|soft lockup|hung_task'
+if [ -s "$share/dmesg.txt" ] && grep -qE "$kernel_trouble" "$share/dmesg.txt"; then
+	echo "vm: kernel messages of note (guest dmesg):"
+	grep -E -A12 "$kernel_trouble" "$share/dmesg.txt" | head -60
+fi
+if [ -n "$capture" ]; then
+	if [ -s "$share/capture-user/memory.events" ]; then
+		mkdir -p "$capture" && cp "$share/capture-user"/* "$capture"/
+		echo "vm: captured the user pass's smoke cgroup files into $capture"
+	else
+		problems+=("nothing captured")
+	fi
+fi
+for p in "${problems[@]}"; do echo "vm: FAILED: $p"; done
+# A problem that no test count holds (no result at all, nothing captured) still fails.
+[ ${#problems[@]} -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
+echo "vm: 2 passes (root, user), $mode run, ${elapsed}s in the VM"
+echo "vm: $passed passed, $failed failed$([ "$skipped" = 0 ] || echo ", $skipped skipped")"
+[ "$failed" = 0 ] && [ ${#problems[@]} -eq 0 ]
