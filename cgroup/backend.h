@@ -42,6 +42,9 @@ uint64_t cg_limit_rounded(uint64_t bytes);
 int cg_write_limit_checked(struct cg_group *g, const char *name, uint64_t bytes,
 			   const char *unlimited_text, uint64_t *applied, struct rep_error *e);
 
+/* "create cgroup PATH" with errno, and for a permission error a hint of what to do. */
+int cg_fail_create(struct rep_error *e, int err, const char *path);
+
 /* Sends SIGKILL to every pid listed in path/cgroup.procs and its descendants'. Returns the
  * number of processes signalled, or -errno. (The v1 kill loop; v2 before 5.14.) */
 int cg_kill_listed(const char *path, struct rep_error *e);

@@ -17,6 +17,16 @@
 #define CG_RMDIR_TRIES 500
 #define CG_RMDIR_PAUSE_NS (10 * 1000 * 1000)
 
+int cg_fail_create(struct rep_error *e, int err, const char *path)
+{
+	rep_fail(e, err, "create cgroup %s", path);
+	if (err == EACCES || err == EPERM || err == EROFS)
+		rep_hint(e, "this cgroup is not yours to write: run as root, or in a cgroup delegated "
+			 "to you (systemd-run --user --scope -p Delegate=yes wcmem-sandbox ...), or "
+			 "set WCMEM_CGROUP_BASE to a cgroup you own");
+	return -err;
+}
+
 void cg_group_init(struct cg_group *g, const struct cg_hier *h)
 {
 	memset(g, 0, sizeof(*g));
@@ -58,7 +68,7 @@ static int cg_mkdir_libcgroup(const struct cg_hier *h, const char *path, struct 
 	if (r == ECGOTHER || r == ECGROUPNOTALLOWED || r == ECGROUPNOTOWNER) {
 		int err = cgroup_get_last_errno();
 
-		return rep_fail(e, err ? err : EACCES, "create cgroup %s", path);
+		return cg_fail_create(e, err ? err : EACCES, path);
 	}
 	return rep_fail(e, EIO, "create cgroup %s (libcgroup: %s)", path, cgroup_strerror(r));
 }
@@ -114,7 +124,7 @@ int cg_create(struct cg_group *g, const struct cg_hier *h, const struct cg_group
 	 * hot path: a plain mkdirat on the parent's descriptor, where libcgroup would try mkdir
 	 * on every level of the path and stat each (measured: 8 mkdirs a unit). */
 	if (parent && mkdirat(parent->dirfd, name, 0755) < 0)
-		return rep_fail(e, errno, "create cgroup %s", g->path);
+		return cg_fail_create(e, errno, g->path);
 	if (!parent) {
 		r = cg_mkdir_libcgroup(h, g->path, e);
 		if (r < 0)

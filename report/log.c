@@ -370,6 +370,8 @@ int rep_log_format_unit_start(char *buf, size_t size, const struct rep_unit *u)
 	put_status(&o, u->pid, &u->status_start);
 	if (u->kind)
 		put(&o, "  Kind: %s\n", u->kind);
+	if (u->started)
+		put(&o, "  Started: %s\n", u->started);
 	if (u->cgroup) {
 		put(&o, "  cgroup: ");
 		put_escaped(&o, u->cgroup);

@@ -81,6 +81,7 @@ struct rep_unit {
 	int code;
 	enum rep_oom oom;      /* derived by rep_verdict() */
 	bool timed_out;        /* killed by the runner at its time limit */
+	const char *started;   /* how the command got into its cgroup (static text), or NULL */
 };
 
 #endif

@@ -70,6 +70,7 @@ static int run_attempt(struct run_session *s, const struct run_job *job, struct 
 		goto out;
 	run_control_set_main(s->control, c.pid);
 	if (first) {
+		run_unit_rec(s, u)->started = c.how;
 		r = run_unit_start(s, u, c.pid, NULL, e);
 		if (r < 0)
 			goto out;  /* the gate stays shut: the child never runs */

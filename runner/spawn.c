@@ -64,6 +64,7 @@ int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *u
 {
 	int gate[2] = { -1, -1 }, err[2] = { -1, -1 };
 	pid_t pid = -1;
+	bool cloned = false;
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -75,6 +76,7 @@ int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *u
 
 	if (unit->hier->version == CG_V2 && !clone3_unsupported) {
 		pid = run_clone_into(unit->dirfd, &c->pidfd);
+		cloned = pid >= 0;
 		if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL))
 			clone3_unsupported = true;  /* before 5.7: fork and move below */
 		else if (pid < 0) {
@@ -105,6 +107,7 @@ int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *u
 	}
 	close(gate[0]);
 	close(err[1]);
+	c->how = cloned ? "clone3(CLONE_INTO_CGROUP)" : "fork, moved into the cgroup before exec";
 	c->pid = pid;
 	c->gate_fd = gate[1];
 	c->err_fd = err[0];

@@ -14,6 +14,7 @@ struct run_child {
 	int pidfd;     /* -1 before Linux 5.3: SIGCHLD alone tells us then */
 	int gate_fd;   /* write end: closing it lets the child exec */
 	int err_fd;    /* read end: the child's execvp errno, or EOF when exec succeeded */
+	const char *how; /* how it got into its cgroup, for the log */
 };
 
 /* Creates the child inside unit, stopped at the gate before exec: clone3(CLONE_INTO_CGROUP)

@@ -108,6 +108,7 @@ class Sandbox:
         self.env = dict(os.environ, WEATHERCOP_DIR=str(tmp_path / "wc"))
         self.env.pop("WEATHERCOP_DISABLE_DIAGNOSTICS", None)
         self.cgroups = []
+        self.runners = []
         self.cgroup = self.fresh_cgroup() if BACKEND == "v2" else None
 
     def fresh_cgroup(self):
@@ -131,13 +132,26 @@ class Sandbox:
         return kw
 
     def run(self, *args, env=None, timeout=120, **kw):
-        proc = subprocess.run(self.cmd(*args), env=env or self.env, capture_output=True,
-                              text=True, timeout=timeout, **self._kw(kw))
-        return Run(proc, self.log)
+        p = self.start(*args, env=env, **kw)
+        try:
+            return self.finish(p, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            raise
 
     def start(self, *args, env=None, **kw):
-        return subprocess.Popen(self.cmd(*args), env=env or self.env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, **self._kw(kw))
+        p = subprocess.Popen(self.cmd(*args), env=env or self.env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, **self._kw(kw))
+        self.runners.append(p.pid)
+        return p
+
+    def leftovers(self):
+        """Cgroups of this test's runners still there (wcmem-PID, wcmem-PID-sup): other
+        runs on the machine, tests of a parallel worker among them, are not ours to judge."""
+        ours = {f"wcmem-{pid}" for pid in self.runners}
+        ours |= {name + "-sup" for name in ours}
+        return [f"{base}/{name}" for base in {BASE, *self.cgroups}
+                for name in sandboxes(base) if name in ours]
 
     def finish(self, popen, timeout=60):
         out, err = popen.communicate(timeout=timeout)
@@ -151,7 +165,6 @@ class Sandbox:
 
 @pytest.fixture
 def sandbox(tmp_path):
-    before = set(sandboxes())
     sb = Sandbox(tmp_path)
     yield sb
     # Nothing of the run may be left: no process carrying the marker, no sandbox cgroup.
@@ -162,7 +175,7 @@ def sandbox(tmp_path):
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, f"processes left behind: {left}"
-    assert set(sandboxes()) <= before, f"cgroups left behind: {set(sandboxes()) - before}"
+    assert not sb.leftovers(), f"cgroups left behind: {sb.leftovers()}"
     for cg in sb.cgroups:
         assert not sandboxes(cg), f"cgroups left behind in {cg}: {sandboxes(cg)}"
         os.rmdir(cg)  # fails when the runner left anything in it

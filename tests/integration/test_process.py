@@ -123,3 +123,6 @@ def test_runner_is_outside_every_limit(sandbox):
     assert "/u1" in own and "/wcmem-" in own
     sandbox_name = own.split("/wcmem-")[1].split("/")[0]
     assert f"wcmem-{sandbox_name}/" not in parent, parent
+    if BACKEND == "v2":
+        # it left the cgroup it was started in for a leaf of its own (no internal process)
+        assert parent.rstrip(" |").endswith(f"/wcmem-{sandbox_name}-sup"), parent
