@@ -52,8 +52,17 @@ static void cg_close_all(struct cg_group *g)
 static int cg_mkdir_libcgroup(const struct cg_hier *h, const char *path, struct rep_error *e)
 {
 	const char *rel = path + strlen(h->mount);
-	struct cgroup *cg = cgroup_new_cgroup(*rel ? rel : "/");
+	struct cgroup *cg;
+	char parent[4096];
 	int r;
+
+	/* libcgroup reports a parent we may not write as "requested group parameter does not
+	 * exist": ask the kernel first, to say what is wrong and what to do. */
+	snprintf(parent, sizeof(parent), "%s", path);
+	*strrchr(parent, '/') = '\0';
+	if (faccessat(AT_FDCWD, parent, W_OK, AT_EACCESS) < 0)
+		return cg_fail_create(e, errno, path);
+	cg = cgroup_new_cgroup(*rel ? rel : "/");
 
 	if (!cg)
 		return rep_fail(e, ENOMEM, "create cgroup %s", path);

@@ -105,10 +105,10 @@ static void write_killed(FILE *f, const struct rep_unit *u)
 	char name[4096], where[4096], peak[32], lim[32];
 	const char *short_name = strstr(u->name, "::");
 
-	if (u->oom == REP_OOM_NONE || u->end == REP_END_EXITED)
-		return;
+	if (u->oom == REP_OOM_NONE || u->end == REP_END_EXITED || !u->location)
+		return;  /* a suite or command has no line to jump to: its row says it all */
 	rep_log_escape(short_name ? short_name + 2 : u->name, name, sizeof(name));
-	rep_log_escape(u->location ? u->location : "?", where, sizeof(where));
+	rep_log_escape(u->location, where, sizeof(where));
 	measured(u->peak, peak, sizeof(peak));
 	limit(u->oom == REP_OOM_SANDBOX ? u->sandbox_limit : u->limit, lim, sizeof(lim));
 	fprintf(f, "%s: %s OOM-killed (peak %s, limit %s%s)\n", where, name, peak, lim,

@@ -117,6 +117,7 @@ void cfg_suite_job(const struct cfg_suite *s, const struct run_options *o, struc
 	job->kind = "suite";
 	job->argv = s->argv;
 	job->limit = s->limit ? s->limit : o->test_limit;
+	job->test_limit = s->test_limit;
 	job->env = s->env;
 	job->workdir = s->workdir;
 	job->timeout_ns = s->timeout_ns;

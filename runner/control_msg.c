@@ -74,7 +74,7 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 static int on_start(struct run_control *c, struct conn *k, const struct run_msg *m)
 {
 	struct run_session *s = c->s;
-	uint64_t limit = m->limit == UINT64_MAX ? s->opt->test_limit : m->limit;
+	uint64_t limit = m->limit == UINT64_MAX ? s->test_limit : m->limit;
 	struct rep_unit *rec;
 	struct rep_error e;
 

@@ -101,10 +101,11 @@ int run_job(struct run_session *s, const struct run_job *job, struct rep_error *
 	struct rusage ru = { 0 };
 	int r, status = 0, exec_err = 0, resumes = 0;
 
+	s->test_limit = job->test_limit ? job->test_limit : s->opt->test_limit;
 	if (s->opt->plugin) {
 		if (run_plugin_dir(dirbuf, sizeof(dirbuf)) == 0)
 			plugin_dir = dirbuf;
-		else
+		else if (!s->plugin_warned++)
 			run_warn("the pytest plugin (wcmem_pytest.py) is not installed beside the "
 				 "binary: tests get no units of their own");
 	}

@@ -16,6 +16,7 @@ struct run_job {
 	const char *kind;     /* "command" or "suite" */
 	char *const *argv;    /* the command, NULL-terminated */
 	uint64_t limit;       /* the unit's memory.max, bytes or CFG_SIZE_MAX */
+	uint64_t test_limit;  /* memory.max of each test inside it (plugin); 0: --test-limit */
 	char *const *env;     /* "KEY=VALUE" entries added to the environment, or NULL */
 	const char *workdir;  /* where the command starts; NULL: here */
 	uint64_t timeout_ns;  /* the unit is killed after this long; 0: never */

@@ -30,6 +30,8 @@ struct run_session {
 	sigset_t child_mask;      /* the signal mask the command starts with */
 	int sigfd;                /* SIGCHLD, SIGINT, SIGTERM, SIGHUP */
 	int forwarded;            /* stop signals received and passed on */
+	uint64_t test_limit;      /* each test's limit in the job that runs now */
+	int plugin_warned;        /* the plugin is missing: said once */
 	struct run_loop loop;     /* the one event loop */
 	struct run_control *control; /* the control socket, when the plugin is on */
 	char *command_line;       /* argv joined, shell-quoted where needed */

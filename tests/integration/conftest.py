@@ -126,9 +126,18 @@ class Sandbox:
 
     def _kw(self, kw):
         cgroup = kw.pop("cgroup", self.cgroup)
-        if cgroup:
-            procs = os.path.join(cgroup, "cgroup.procs")
-            kw["preexec_fn"] = lambda: _write(procs, "0")
+        uid = kw.pop("uid", None)
+        procs = os.path.join(cgroup, "cgroup.procs") if cgroup else None
+
+        def preexec():
+            if procs:
+                _write(procs, "0")
+            if uid is not None:
+                os.setgid(uid)
+                os.setuid(uid)
+
+        if procs or uid is not None:
+            kw["preexec_fn"] = preexec
         return kw
 
     def run(self, *args, env=None, timeout=120, **kw):

@@ -415,3 +415,25 @@ def test_golden_reports_parse():
     with open(os.path.join(GOLDEN, "report.json")) as f:
         report = json.load(f)
     assert len(report["units"]) == report["session"]["units"]
+
+
+def test_suite_test_limit_applies_to_its_tests(sandbox):
+    # A pytest suite: the suite's own limit caps the whole suite, its test_limit each test.
+    suites = os.path.join(TOP, "tests", "suites", "peaks")
+    path = write_ini(sandbox, f"""
+[profile ci]
+limit = 1G
+test_limit = 400M
+
+[suite peaks]
+command = /usr/bin/python3 -m pytest -q -p no:cacheprovider {suites}
+limit = 600M
+test_limit = 200M
+""")
+    run = wcmem(sandbox, "--config", path, "--profile", "ci")
+    assert run.rc == 0, run.stdout + run.stderr
+    ends = [e for e in run.entries if e.event == "TEST_END"]
+    suite = next(e for e in ends if e.name == "peaks")
+    tests = [e for e in ends if "test_holds" in e.name]
+    assert suite.value("memory.max") == "600.0 MB"
+    assert len(tests) == 3 and {t.value("memory.max") for t in tests} == {"200.0 MB"}
