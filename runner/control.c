@@ -28,6 +28,7 @@ static void conn_free(struct run_control *c, struct conn *k)
 		run_loop_del(&c->s->loop, &k->w);
 		close(k->w.fd);
 	}
+	run_conn_unpark(c, k);
 	free(k->buf);
 	free(k->origin);
 	free(k);

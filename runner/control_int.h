@@ -26,6 +26,8 @@ struct conn {
 	bool has_unit;
 	bool unit_is_test;    /* kind=test: lives in the harness between units */
 	struct run_unit unit;
+	bool parked;          /* the client still sits in its last test's unit: */
+	struct run_unit park; /* it leaves at its next START, one migration a test, not two */
 	char *origin;         /* kind=command: the cgroup it came from, to go back to */
 	struct conn *next;
 };
@@ -58,6 +60,10 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line);
 void run_conn_reply(struct conn *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void run_conn_warn(struct run_control *c, struct conn *k, const char *what);
 void run_conn_close(struct run_control *c, struct conn *k);
+
+/* Removes the unit the client stayed in after its last test (moving anything left in it to
+ * the harness). A no-op when there is none. */
+void run_conn_unpark(struct run_control *c, struct conn *k);
 
 /* Ends the client's open unit: measured, client moved out, leftovers evicted, TEST_END
  * written, cgroup removed; recorded for a resume. */

@@ -53,10 +53,15 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 	struct rep_error e;
 	struct rep_unit *rec;
 
+	/* A live test client stays in the unit until its next START moves it straight into
+	 * the next one: each migration may wait for an RCU grace period (milliseconds once
+	 * tests are far apart), so one a test, not two. The counters are read now. */
+	bool alive = !lost || kill(k->pid, 0) == 0, park = alive && !lost && k->unit_is_test;
+
 	run_unit_measure(s, &k->unit);
-	if (!lost || kill(k->pid, 0) == 0)
+	if (alive && !park)
 		send_home(c, k);
-	run_unit_evict(s, &k->unit, &e);
+	run_unit_evict(s, &k->unit, park ? k->pid : 0, true, &e);
 	if (run_unit_finish(s, &k->unit, wait_status, 0, lost, ru, NULL, &e) < 0)
 		run_warn("%s: %s", k->unit.cg.rel, e.msg);
 	rec = run_unit_rec(s, &k->unit);
@@ -66,9 +71,27 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 		killed_text(rec, text, sizeof(text));
 		run_resume_add(c, rec->name, text, rec->duration, true);
 	}
-	if (run_unit_close(&k->unit, &e) < 0)
-		run_warn("%s", e.msg);
 	k->has_unit = false;
+	if (park) {
+		k->park = k->unit;  /* the descriptors move with it */
+		k->parked = true;
+	} else if (run_unit_close(&k->unit, &e) < 0) {
+		run_warn("%s", e.msg);
+	}
+}
+
+void run_conn_unpark(struct run_control *c, struct conn *k)
+{
+	struct rep_error e;
+
+	if (!k->parked)
+		return;
+	/* Whatever is still there (the client, when it did not move on) goes to the harness
+	 * first: removing a busy group would kill it. */
+	run_unit_evict(c->s, &k->park, 0, false, &e);
+	if (run_unit_close(&k->park, &e) < 0)
+		run_warn("%s", e.msg);
+	k->parked = false;
 }
 
 static int on_start(struct run_control *c, struct conn *k, const struct run_msg *m)
@@ -93,6 +116,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 		return -EIO;
 	}
 	k->has_unit = true;
+	run_conn_unpark(c, k);  /* the client has moved on: its last unit is empty now */
 	rec = run_unit_rec(s, &k->unit);
 	if (m->where)
 		rec->location = strdup(m->where);

@@ -206,6 +206,7 @@ int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, 
 		    bool lost, const struct rusage *ru, const char *extras, struct rep_error *e)
 {
 	struct rep_unit *rec;
+	int r;
 
 	if (!u->measured)
 		run_unit_measure(s, u);
@@ -231,24 +232,42 @@ int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, 
 		rec->code = WEXITSTATUS(wait_status);
 	}
 	rec->oom = rep_verdict_oom(rec);
-	return run_log_entry(s, RUN_ENTRY_UNIT_END, rec, false, e);
+	r = run_log_entry(s, RUN_ENTRY_UNIT_END, rec, false, e);
+	/* Thousands of tests: the plugin's lines are kept only for a JSON report. */
+	if (!s->opt->json) {
+		free(rec->extras_start);
+		free(rec->extras_end);
+		rec->extras_start = rec->extras_end = NULL;
+	}
+	return r;
 }
+
+struct eviction {
+	struct run_session *s;
+	pid_t keep;
+	int moved;
+};
 
 static void evict_one(pid_t pid, void *arg)
 {
-	struct run_session *s = arg;
+	struct eviction *ev = arg;
 	struct rep_error ignored;
 
-	cg_attach(&s->harness, pid, &ignored);
+	if (pid != ev->keep && cg_attach(&ev->s->harness, pid, &ignored) == 0)
+		ev->moved++;
 }
 
-int run_unit_evict(struct run_session *s, struct run_unit *u, struct rep_error *e)
+int run_unit_evict(struct run_session *s, struct run_unit *u, pid_t keep, bool counted,
+		   struct rep_error *e)
 {
-	int n = cg_for_each_proc(&u->cg, evict_one, s, e);
+	struct eviction ev = { s, keep, 0 };
+	int r = cg_for_each_proc(&u->cg, evict_one, &ev, e);
 
-	if (n > 0)
-		run_unit_rec(s, u)->left_behind += n;
-	return n;
+	if (r < 0)
+		return r;
+	if (counted)
+		run_unit_rec(s, u)->left_behind += ev.moved;
+	return ev.moved;
 }
 
 int run_unit_close(struct run_unit *u, struct rep_error *e)

@@ -55,9 +55,11 @@ void run_unit_measure(struct run_session *s, struct run_unit *u);
 int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, int not_run,
 		    bool lost, const struct rusage *ru, const char *extras, struct rep_error *e);
 
-/* Moves the processes still in the unit to the harness (they outlive the unit, as a test's
- * leftover server would) and counts them in the record. Returns the number, or -errno. */
-int run_unit_evict(struct run_session *s, struct run_unit *u, struct rep_error *e);
+/* Moves the processes still in the unit but keep (0: none) to the harness (they outlive
+ * the unit, as a test's leftover server would); when counted, the record reports them.
+ * Returns the number moved, or -errno. */
+int run_unit_evict(struct run_session *s, struct run_unit *u, pid_t keep, bool counted,
+		   struct rep_error *e);
 
 /* Kills what is left in the unit and removes its cgroup. Returns 0 or -errno. */
 int run_unit_close(struct run_unit *u, struct rep_error *e);
