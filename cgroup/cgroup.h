@@ -75,6 +75,9 @@ enum cg_limit { CG_LIMIT_MAX, CG_LIMIT_SWAP, CG_LIMIT_HIGH };
 int cg_set_limit(struct cg_group *g, enum cg_limit which, uint64_t bytes, uint64_t *applied,
 		 struct rep_error *e);
 
+/* What memory.max reads back after writing bytes: whole pages, CG_UNLIMITED kept. */
+uint64_t cg_limit_applied(uint64_t bytes);
+
 /* Kills the whole group when one process of it is OOM-killed (v2 memory.oom.group, 4.19).
  * -EOPNOTSUPP on v1. */
 int cg_set_oom_group(struct cg_group *g, struct rep_error *e);

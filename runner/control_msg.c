@@ -116,7 +116,6 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 		return -EIO;
 	}
 	k->has_unit = true;
-	run_conn_unpark(c, k);  /* the client has moved on: its last unit is empty now */
 	rec = run_unit_rec(s, &k->unit);
 	if (m->where)
 		rec->location = strdup(m->where);
@@ -125,6 +124,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 		run_warn("%s", e.msg);
 	c->started++;
 	run_conn_reply(k, "OK %s", k->unit.cg.rel);
+	run_conn_unpark(c, k);  /* the client has moved on: its last unit is empty now */
 	return 0;
 }
 
@@ -149,6 +149,8 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 	run_conn_end_unit(c, k, code > 128 ? (code - 128) & 0x7f : W_EXITCODE(code, 0), false, NULL);
 	run_resume_add(c, m->name, m->reports ? m->reports : "-", rec->duration, false);
 	run_conn_reply(k, "OK");
+	if (k->unit_is_test)
+		run_unit_prepare(s, s->test_limit);  /* while pytest moves on to its next test */
 	return 0;
 }
 

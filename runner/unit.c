@@ -70,12 +70,46 @@ static struct rep_unit *run_new_record(struct run_session *s)
 	return &units[s->nunits++];
 }
 
+/* A unit cgroup uN in the sandbox with memory.max = limit (read back), the session's swap and
+ * memory.oom.group (v2). Named by sequence, never by test name: node IDs carry '/', '[',
+ * spaces, unicode. */
+static int run_unit_cgroup(struct run_session *s, struct cg_group *g, uint64_t limit,
+			   struct rep_error *e)
+{
+	struct rep_error w;
+	char cgname[32];
+	int r;
+
+	snprintf(cgname, sizeof(cgname), "u%d", ++s->cgroups_made);
+	r = cg_create(g, &s->hier, &s->sandbox, cgname, e);
+	if (r < 0)
+		return r;
+	r = cg_set_limit(g, CG_LIMIT_MAX, limit, NULL, e);
+	if (r < 0)
+		return r;
+	r = cg_set_limit(g, CG_LIMIT_SWAP, s->opt->swap, NULL, &w);
+	if (r < 0 && r != -EOPNOTSUPP)  /* no swap accounting: warned about for the sandbox */
+		return rep_fail(e, w.err, "%s", w.msg);
+	r = cg_set_oom_group(g, &w);
+	if (r < 0 && r != -EOPNOTSUPP)  /* v1 has none: the unit is killed whole at its end */
+		return rep_fail(e, w.err, "%s", w.msg);
+	return 0;
+}
+
+void run_unit_prepare(struct run_session *s, uint64_t limit)
+{
+	struct rep_error ignored;
+
+	if (s->spare.created)
+		return;
+	if (run_unit_cgroup(s, &s->spare, limit, &ignored) < 0)
+		cg_destroy(&s->spare, &ignored);  /* then the next unit is made when it starts */
+}
+
 int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 		  const char *kind, uint64_t limit, struct rep_error *e)
 {
 	struct rep_unit *rec;
-	struct rep_error w;
-	char cgname[32];
 	int r;
 
 	memset(u, 0, sizeof(*u));
@@ -96,23 +130,17 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 	rep_status_clear(&rec->status_start);
 	rep_status_clear(&rec->status_end);
 
-	/* Named by sequence, never by test name: node IDs carry '/', '[', spaces, unicode. */
-	snprintf(cgname, sizeof(cgname), "u%d", s->nunits);
-	r = cg_create(&u->cg, &s->hier, &s->sandbox, cgname, e);
-	if (r < 0)
-		return r;
+	if (s->spare.created && s->spare.limit == cg_limit_applied(limit)) {
+		u->cg = s->spare;  /* the descriptors move with it */
+		cg_group_init(&s->spare, &s->hier);
+	} else {
+		r = run_unit_cgroup(s, &u->cg, limit, e);
+		if (r < 0)
+			return r;
+	}
 	rec->cgroup = strdup(u->cg.rel);
 	if (!rec->name || !rec->cgroup)
 		return rep_fail(e, ENOMEM, "record a unit");
-	r = cg_set_limit(&u->cg, CG_LIMIT_MAX, limit, NULL, e);
-	if (r < 0)
-		return r;
-	r = cg_set_limit(&u->cg, CG_LIMIT_SWAP, s->opt->swap, NULL, &w);
-	if (r < 0 && r != -EOPNOTSUPP)  /* no swap accounting: warned about for the sandbox */
-		return rep_fail(e, w.err, "%s", w.msg);
-	r = cg_set_oom_group(&u->cg, &w);
-	if (r < 0 && r != -EOPNOTSUPP)  /* v1 has none: the unit is killed whole at its end */
-		return rep_fail(e, w.err, "%s", w.msg);
 	return 0;
 }
 

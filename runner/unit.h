@@ -37,6 +37,10 @@ int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_u
 int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 		  const char *kind, uint64_t limit, struct rep_error *e);
 
+/* Makes the next unit's cgroup ahead of time (s->spare), while no test waits for it: a
+ * START then only moves the process in. Best effort. */
+void run_unit_prepare(struct run_session *s, uint64_t limit);
+
 /* The unit's main process pid is in the unit: snapshot /proc (after resetting its VmHWM, so
  * the high-water mark is the unit's own), write TEST_START and make it durable before the
  * unit may run. extras: lines from the plugin, or NULL. Returns 0 or -errno. */
