@@ -4,6 +4,7 @@
 #define WCMEM_TESTS_REPORT_UNITS_H
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "report/log.h"
@@ -88,6 +89,37 @@ static inline void ru_units(struct rep_unit u[RU_NUNITS], struct rep_session *s)
 		.backend = "cgroup v1", .limit = 1024 * RU_MIB, .test_limit = 256 * RU_MIB,
 		.swap = 0, .peak = 1024 * RU_MIB, .units = RU_NUNITS, .oom_killed = 2,
 		.exit_status = 137, .log_path = "/tmp/ci/memory.log" };
+}
+
+/* What put(f, text) prints, as a string (free it). */
+static inline char *ru_capture(void (*put)(FILE *f, const char *text), const char *text)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	assert_non_null(f);
+	put(f, text);
+	assert_int_equal(fclose(f), 0);
+	return out;
+}
+
+/* What a report writer prints for the records of ru_units, as a string (free it). */
+static inline char *ru_report(int (*write)(FILE *f, const struct rep_unit *units, size_t n,
+					   const struct rep_session *s))
+{
+	struct rep_unit u[RU_NUNITS];
+	struct rep_session s;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	ru_units(u, &s);
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	assert_int_equal(write(f, u, RU_NUNITS, &s), 0);
+	assert_int_equal(fclose(f), 0);
+	return out;
 }
 
 #endif

@@ -14,32 +14,16 @@
 /* rep_xml_escape into memory (free the result). */
 static char *escaped(const char *text)
 {
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-
-	assert_non_null(f);
-	rep_xml_escape(f, text);
-	assert_int_equal(fclose(f), 0);
-	return out;
+	return ru_capture(rep_xml_escape, text);
 }
 
 /* One of each ending: passed, OOM-killed, not run, skipped, failed by pytest, timed out, and
  * a process lost to the sandbox total; counts, verdicts, peaks, escaped names. */
 static void test_junit_golden(void **state)
 {
-	struct rep_unit u[RU_NUNITS];
-	struct rep_session s;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *text = ru_report(rep_junit_write);
 
 	(void)state;
-	ru_units(u, &s);
-	f = open_memstream(&text, &len);
-	assert_non_null(f);
-	assert_int_equal(rep_junit_write(f, u, RU_NUNITS, &s), 0);
-	assert_int_equal(fclose(f), 0);
 	unit_assert_golden(text, "golden/report.junit.xml");
 	free(text);
 }
