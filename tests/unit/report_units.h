@@ -3,6 +3,7 @@
 #ifndef WCMEM_TESTS_REPORT_UNITS_H
 #define WCMEM_TESTS_REPORT_UNITS_H
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -104,9 +105,24 @@ static inline char *ru_capture(void (*put)(FILE *f, const char *text), const cha
 	return out;
 }
 
+typedef int (*ru_writer)(FILE *f, const struct rep_unit *units, size_t n,
+			 const struct rep_session *s);
+
+/* A report writer fed a stream that cannot be written says so: -ENOSPC, not an empty file. */
+static inline void ru_assert_write_error(ru_writer write)
+{
+	struct rep_unit u[RU_NUNITS];
+	struct rep_session s;
+	FILE *f = fopen("/dev/full", "we");
+
+	assert_non_null(f);
+	ru_units(u, &s);
+	assert_int_equal(write(f, u, RU_NUNITS, &s), -ENOSPC);
+	fclose(f);
+}
+
 /* What a report writer prints for the records of ru_units, as a string (free it). */
-static inline char *ru_report(int (*write)(FILE *f, const struct rep_unit *units, size_t n,
-					   const struct rep_session *s))
+static inline char *ru_report(ru_writer write)
 {
 	struct rep_unit u[RU_NUNITS];
 	struct rep_session s;
