@@ -34,8 +34,6 @@ static inline const struct cg_backend *cg_backend_of(const struct cg_hier *h)
 /* v1 reads "no limit" back as a page-rounded 2^63-1; any value this large is unlimited. */
 #define CG_V1_UNLIMITED_FROM (UINT64_C(1) << 62)
 
-/* What a limit of `bytes` reads back as: rounded down to whole pages, CG_UNLIMITED kept. */
-uint64_t cg_limit_rounded(uint64_t bytes);
 
 /* Writes "max" or the number to dirfd/name and reads it back into *applied (v1's huge value
  * and "max" both as CG_UNLIMITED). -EIO with e filled when it reads back other than written. */

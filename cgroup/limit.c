@@ -8,7 +8,7 @@
 #include "cgroup/backend.h"
 #include "cgroup/fs.h"
 
-uint64_t cg_limit_rounded(uint64_t bytes)
+uint64_t cg_limit_applied(uint64_t bytes)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 
@@ -17,16 +17,11 @@ uint64_t cg_limit_rounded(uint64_t bytes)
 	return bytes / page * page;
 }
 
-uint64_t cg_limit_applied(uint64_t bytes)
-{
-	return cg_limit_rounded(bytes);
-}
-
 int cg_write_limit_checked(struct cg_group *g, const char *name, uint64_t bytes,
 			   const char *unlimited_text, uint64_t *applied, struct rep_error *e)
 {
 	char buf[64];
-	uint64_t got, want = cg_limit_rounded(bytes);
+	uint64_t got, want = cg_limit_applied(bytes);
 	int r, fd;
 
 	if (bytes == CG_UNLIMITED)

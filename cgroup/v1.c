@@ -94,7 +94,7 @@ static int v1_set_swap(struct cg_group *g, uint64_t swap, uint64_t *applied, str
 		return rep_fail(e, EOPNOTSUPP, "%s has no memory.memsw.limit_in_bytes: the kernel "
 				"does not account swap (boot with swapaccount=1)", g->path);
 	if (applied)
-		*applied = got == CG_UNLIMITED ? CG_UNLIMITED : got - cg_limit_rounded(mem);
+		*applied = got == CG_UNLIMITED ? CG_UNLIMITED : got - cg_limit_applied(mem);
 	return r;
 }
 

@@ -70,9 +70,8 @@ void run_conn_reply(struct conn *k, const char *fmt, ...)
 		k->broken = true;
 }
 
-void run_conn_warn(struct run_control *c, struct conn *k, const char *what)
+void run_conn_warn(struct conn *k, const char *what)
 {
-	(void)c;
 	if (++k->warnings <= MAX_WARNINGS_PER_CLIENT)
 		run_warn("control client %d: %s", (int)k->pid, what);
 }
@@ -115,7 +114,7 @@ static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
 		/* Closing now, with the rest of the line unread, would reset the connection
 		 * before the client read why: answer, stop answering, and read to its end. */
 		run_conn_reply(k, "ERR 413 line longer than %d bytes", RUN_LINE_MAX);
-		run_conn_warn(c, k, "line too long: no more answers on this connection");
+		run_conn_warn(k, "line too long: no more answers on this connection");
 		shutdown(w->fd, SHUT_WR);
 		k->discarding = true;
 		k->len = 0;
@@ -158,7 +157,7 @@ static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 	inside = cg_pid_inside(&c->s->sandbox, k->pid, &e);
 	if (inside <= 0) {
 		run_conn_reply(k, "ERR 403 process %d is not inside this sandbox", (int)k->pid);
-		run_conn_warn(c, k, "refused: not inside this sandbox");
+		run_conn_warn(k, "refused: not inside this sandbox");
 		conn_free(c, k);
 		return;
 	}

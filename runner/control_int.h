@@ -58,7 +58,7 @@ struct run_control {
 
 void run_conn_line(struct run_control *c, struct conn *k, char *line);
 void run_conn_reply(struct conn *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void run_conn_warn(struct run_control *c, struct conn *k, const char *what);
+void run_conn_warn(struct conn *k, const char *what);
 void run_conn_close(struct run_control *c, struct conn *k);
 
 /* Removes the unit the client stayed in after its last test (moving anything left in it to

@@ -177,7 +177,7 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line)
 
 	if (run_msg_parse(line, &m, &e) < 0) {
 		run_conn_reply(k, "ERR 400 %s", e.msg);
-		run_conn_warn(c, k, e.msg);
+		run_conn_warn(k, e.msg);
 		return;
 	}
 	if (!k->hello && m.verb != RUN_MSG_HELLO) {

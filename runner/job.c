@@ -120,8 +120,8 @@ int run_job(struct run_session *s, const struct run_job *job, struct rep_error *
 			break;
 		fprintf(stderr, "wcmem-sandbox: a test was OOM-killed; running the command again "
 			"without the tests that are done\n");
-		run_reap_group(s, &u.cg);
-		run_reap_group(s, &s->harness);
+		run_reap_group(&u.cg);
+		run_reap_group(&s->harness);
 		resumes++;
 	}
 	if (r == 0) {

@@ -213,13 +213,12 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 
 /* A daemon the command double-forked comes back to us (we are its subreaper), so killing
  * is followed by reaping until the group is empty. */
-void run_reap_group(struct run_session *s, struct cg_group *g)
+void run_reap_group(struct cg_group *g)
 {
 	const struct timespec pause = { 0, REAP_PAUSE_NS };
 	struct rep_error ignored;
 	int status;
 
-	(void)s;
 	if (!g->created)
 		return;
 	for (int i = 0; i < REAP_TRIES; i++) {
@@ -245,7 +244,10 @@ void run_session_free(struct run_session *s)
 	}
 	free(s->units);
 	s->units = NULL;
-	s->nunits = 0;
+	s->nunits = s->units_cap = 0;
+	free(s->entry);
+	s->entry = NULL;
+	s->entry_size = 0;
 }
 
 int run_session_close(struct run_session *s, int exit_status, struct rep_error *e)
@@ -257,7 +259,7 @@ int run_session_close(struct run_session *s, int exit_status, struct rep_error *
 	if (s->sandbox.created && cg_read_peak(&s->sandbox, &peak, &err2) == 0)
 		s->info.peak = peak;
 	run_control_close(s);
-	run_reap_group(s, &s->sandbox);
+	run_reap_group(&s->sandbox);
 	if (cg_destroy(&s->spare, &err2) < 0 && r == 0)
 		r = rep_fail(e, err2.err, "%s", err2.msg);
 	if (cg_destroy(&s->harness, &err2) < 0 && r == 0)

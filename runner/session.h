@@ -39,6 +39,9 @@ struct run_session {
 	char *command_line;       /* argv joined, shell-quoted where needed */
 	struct rep_unit *units;
 	int nunits;
+	int units_cap;            /* records allocated */
+	char *entry;              /* the log entry being formatted, reused */
+	size_t entry_size;
 };
 
 /* Blocks the signals the event loop reads and opens the signalfd. Returns 0 or -errno. */
@@ -63,7 +66,7 @@ double run_elapsed(const struct run_session *s);
 int run_reap(pid_t pid, int *main_status, struct rusage *ru);
 
 /* Kills every process in g and reaps those that were ours, boundedly. */
-void run_reap_group(struct run_session *s, struct cg_group *g);
+void run_reap_group(struct cg_group *g);
 
 /* Prints "wcmem-sandbox: warning: ..." to stderr. */
 void run_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -15,57 +15,63 @@
 /* An entry grows with the name (escaped up to 4 bytes a byte); past this, refuse. */
 #define ENTRY_MAX (16u << 20)
 
+static int format_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
+			const struct timespec *now)
+{
+	char *buf = s->entry;
+	size_t size = s->entry_size;
+
+	switch (kind) {
+	case RUN_ENTRY_SESSION_START:
+		return rep_log_format_session_start(buf, size, &s->info);
+	case RUN_ENTRY_SESSION_END:
+		return rep_log_format_session_end(buf, size, &s->info, now);
+	case RUN_ENTRY_UNIT_START:
+		return rep_log_format_unit_start(buf, size, u);
+	case RUN_ENTRY_UNIT_END:
+		return rep_log_format_unit_end(buf, size, u, now, run_elapsed(s));
+	}
+	return -EINVAL;
+}
+
 int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
 		  bool sync, struct rep_error *e)
 {
 	struct timespec now;
-	size_t size = 4096;
-	char *buf = NULL;
-	int n = -ENOSPC;
+	int n;
 
 	if (s->log.fd < 0)
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &now);
-	while (n == -ENOSPC && size <= ENTRY_MAX) {
-		char *nb = realloc(buf, size);
+	/* One buffer for the session, grown to the largest entry so far: no malloc a test. */
+	while ((n = s->entry_size ? format_entry(s, kind, u, &now) : -ENOSPC) == -ENOSPC) {
+		size_t size = s->entry_size ? s->entry_size * 2 : 4096;
+		char *buf = size > ENTRY_MAX ? NULL : realloc(s->entry, size);
 
-		if (!nb) {
-			free(buf);
-			return rep_fail(e, ENOMEM, "format a log entry");
-		}
-		buf = nb;
-		switch (kind) {
-		case RUN_ENTRY_SESSION_START:
-			n = rep_log_format_session_start(buf, size, &s->info);
-			break;
-		case RUN_ENTRY_SESSION_END:
-			n = rep_log_format_session_end(buf, size, &s->info, &now);
-			break;
-		case RUN_ENTRY_UNIT_START:
-			n = rep_log_format_unit_start(buf, size, u);
-			break;
-		case RUN_ENTRY_UNIT_END:
-			n = rep_log_format_unit_end(buf, size, u, &now, run_elapsed(s));
-			break;
-		}
-		size *= 2;
+		if (!buf)
+			return rep_fail(e, size > ENTRY_MAX ? ENOSPC : ENOMEM, "format a log entry");
+		s->entry = buf;
+		s->entry_size = size;
 	}
-	if (n < 0) {
-		free(buf);
+	if (n < 0)
 		return rep_fail(e, -n, "format a log entry");
-	}
-	n = rep_log_write(&s->log, buf, (size_t)n, sync);
-	free(buf);
+	n = rep_log_write(&s->log, s->entry, (size_t)n, sync);
 	return n < 0 ? rep_fail(e, -n, "write the log %s", s->log_path) : 0;
 }
 
 static struct rep_unit *run_new_record(struct run_session *s)
 {
-	struct rep_unit *units = realloc(s->units, (size_t)(s->nunits + 1) * sizeof(*units));
+	struct rep_unit *units = s->units;
 
-	if (!units)
-		return NULL;
-	s->units = units;
+	if (s->nunits == s->units_cap) {  /* doubling: thousands of tests a run */
+		int cap = s->units_cap ? s->units_cap * 2 : 64;
+
+		units = realloc(s->units, (size_t)cap * sizeof(*units));
+		if (!units)
+			return NULL;
+		s->units = units;
+		s->units_cap = cap;
+	}
 	memset(&units[s->nunits], 0, sizeof(*units));
 	return &units[s->nunits++];
 }
@@ -180,16 +186,22 @@ int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const c
 	return run_log_entry(s, RUN_ENTRY_UNIT_START, rec, true, e);
 }
 
-void run_unit_sample(struct run_session *s, struct run_unit *u)
+/* Only a live process has Vm* lines: keep the last full snapshot for TEST_END. */
+static void snapshot_status(struct run_session *s, struct run_unit *u)
 {
 	struct rep_status st;
+
+	if (u->pid > 0 && rep_status_read(u->pid, &st) == 4)
+		run_unit_rec(s, u)->status_end = st;
+}
+
+void run_unit_sample(struct run_session *s, struct run_unit *u)
+{
 	struct rep_error ignored;
 	uint64_t cur;
 
-	cg_read_current(&u->cg, &cur, &ignored);
-	/* Only a live process has Vm* lines; keep the last full snapshot for TEST_END. */
-	if (u->pid > 0 && rep_status_read(u->pid, &st) == 4)
-		run_unit_rec(s, u)->status_end = st;
+	cg_read_current(&u->cg, &cur, &ignored);  /* the sampled peak, before memory.peak */
+	snapshot_status(s, u);
 }
 
 static uint64_t delta(uint64_t now, uint64_t then)
@@ -226,7 +238,7 @@ void run_unit_measure(struct run_session *s, struct run_unit *u)
 		rec->sandbox_events.oom_group_kill =
 			delta(sev.oom_group_kill, u->sandbox_ev0.oom_group_kill);
 	}
-	run_unit_sample(s, u);  /* the last /proc snapshot, while the process still lives */
+	snapshot_status(s, u);  /* the last one, while the process still lives */
 	u->measured = true;
 }
 
