@@ -199,6 +199,15 @@ def wait_for(predicate, timeout=10):
     return False
 
 
+def wait_for_signal(sig):
+    """One line of Python that prints 'ready', waits for sig and exits 7. The signal is
+    blocked before 'ready' and taken with sigwait: a Python handler would lose a signal that
+    lands between print() and time.sleep(), since the interpreter checks for signals only
+    between some bytecodes and the sleep would then run its whole length."""
+    return (f"import signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, [{int(sig)}]); "
+            f"print('ready', flush=True); signal.sigwait([{int(sig)}]); sys.exit(7)")
+
+
 def allocate(mb, then=""):
     """Python code that allocates mb MiB (bytearray zero-fills, so every page is touched),
     then runs `then`."""

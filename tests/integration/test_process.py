@@ -2,7 +2,7 @@
 import signal
 import time
 
-from conftest import BACKEND, marker_processes, sandboxes, wait_for
+from conftest import BACKEND, marker_processes, sandboxes, wait_for, wait_for_signal
 
 READY = "import time\nprint('ready', flush=True)\n"
 
@@ -40,10 +40,7 @@ def test_sigterm_is_passed_on(sandbox):
 
 def test_sigint_and_sighup_are_passed_on(sandbox):
     for sig in (signal.SIGINT, signal.SIGHUP):
-        code = ("import signal, sys, time\n"
-                f"signal.signal({int(sig)}, lambda *a: sys.exit(7))\n"
-                "print('ready', flush=True)\ntime.sleep(60)")
-        p = sandbox.start("-q", "--", *sandbox.python(code))
+        p = sandbox.start("-q", "--", *sandbox.python(wait_for_signal(sig)))
         assert p.stdout.readline().strip() == "ready"
         p.send_signal(sig)
         run = sandbox.finish(p)

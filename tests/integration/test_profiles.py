@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import BIN  # noqa: F401  (the binary under test)
+from conftest import BIN, wait_for_signal  # noqa: F401  (BIN: the binary under test)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -122,7 +122,7 @@ def test_an_interrupt_runs_no_further_suite(sandbox):
     ini = write_ini(sandbox, f"""
 [profile p]
 [suite one]
-command = /usr/bin/python3 -c "import signal, sys, time; signal.signal(15, lambda *a: sys.exit(7)); print('ready', flush=True); time.sleep(60)" {sandbox.marker}
+command = /usr/bin/python3 -c "{wait_for_signal(signal.SIGTERM)}" {sandbox.marker}
 [suite two]
 command = touch {sandbox.tmp / 'ran'}
 """)
