@@ -60,7 +60,7 @@ $(BUILD)/%.o: %.c
 # to replace with __wrap_ versions (mocks at module boundaries).
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIB_OBJ) \
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(TEST_CFLAGS) -MMD -MP -o $@ $< $(LIB_OBJ) \
 		$(if $(wildcard tests/unit/$*.wrap),$(addprefix -Wl$(comma)--wrap=,$(shell cat tests/unit/$*.wrap))) \
 		$(PKG_LIBS) $(TEST_LIBS)
 
@@ -107,4 +107,4 @@ install: $(BIN)
 clean:
 	rm -rf build build-san wcmem-sandbox
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)

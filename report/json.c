@@ -1,7 +1,8 @@
 /* The JSON report, one object:
  *
  *   { "schema": "wcmem-sandbox-report/1",
- *     "session": { "command": ..., "cgroup": ..., "start": ..., "limit": ..., ... },
+ *     "session": { "command": ..., "cgroup": ..., "start": ..., "limit": ..., ...,
+ *                  "not_run": [ suite names ], "not_run_reason": ... },
  *     "units": [ { "name": ..., "kind": ..., "peak": ..., "exit": {...}, "verdict": ... } ] }
  *
  * Written by hand (no library): the records are flat, and the escaping is the only subtle
@@ -227,6 +228,13 @@ static void session(FILE *f, const struct rep_session *s)
 	fprintf(f, ",\n    \"units\": %d, \"oom_killed\": %d, \"exit_status\": %d, \"log\": ",
 		s->units, s->oom_killed, s->exit_status);
 	rep_json_string(f, s->log_path);
+	fputs(",\n    \"not_run\": [", f);
+	for (size_t i = 0; i < s->n_not_run; i++) {
+		fputs(i ? ", " : "", f);
+		rep_json_string(f, s->not_run[i]);
+	}
+	fputs("], \"not_run_reason\": ", f);
+	rep_json_string(f, s->n_not_run ? s->not_run_why : NULL);
 	fputs("},\n", f);
 }
 

@@ -198,9 +198,19 @@ static void testcase(FILE *f, const struct rep_unit *u)
 	fputs("</system-out>\n    </testcase>\n", f);
 }
 
+/* A suite that never started: skipped, with the reason. */
+static void testcase_not_run(FILE *f, const char *name, const char *why)
+{
+	fputs("    <testcase classname=\"suite\" name=\"", f);
+	rep_xml_escape(f, name);
+	fputs("\" time=\"0.000\">\n      <skipped message=\"not run: ", f);
+	rep_xml_escape(f, why ? why : "");
+	fputs("\"/>\n    </testcase>\n", f);
+}
+
 int rep_junit_write(FILE *f, const struct rep_unit *units, size_t n, const struct rep_session *s)
 {
-	size_t failures = 0, errors = 0, skipped = 0;
+	size_t failures = 0, errors = 0, skipped = s->n_not_run, tests = n + s->n_not_run;
 	char stamp[32];
 	struct tm tm;
 
@@ -214,16 +224,18 @@ int rep_junit_write(FILE *f, const struct rep_unit *units, size_t n, const struc
 
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
 	fprintf(f, "<testsuites name=\"wcmem-sandbox\" tests=\"%zu\" failures=\"%zu\" "
-		"errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n", n, failures, errors, skipped,
+		"errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n", tests, failures, errors, skipped,
 		s->elapsed);
 	fputs("  <testsuite name=\"", f);
 	rep_xml_escape(f, s->command);
 	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
-		"time=\"%.3f\" timestamp=\"%s\">\n", n, failures, errors, skipped, s->elapsed,
+		"time=\"%.3f\" timestamp=\"%s\">\n", tests, failures, errors, skipped, s->elapsed,
 		stamp);
 	suite_properties(f, s);
 	for (size_t i = 0; i < n; i++)
 		testcase(f, &units[i]);
+	for (size_t i = 0; i < s->n_not_run; i++)
+		testcase_not_run(f, s->not_run[i], s->not_run_why);
 	fputs("  </testsuite>\n</testsuites>\n", f);
 	if (fflush(f) == EOF)
 		return -errno;

@@ -28,6 +28,11 @@ struct rep_session {
 	int oom_killed;          /* units OOM-killed, for SESSION_END */
 	int exit_status;         /* the runner's exit status, for SESSION_END */
 	const char *log_path;    /* the memory log, NULL when it is off (for the summary) */
+	/* Suites of a profile that never started (after an OOM kill with stop_on_oom, or an
+	 * interrupt), and why: the reports list them, so that nothing vanishes from CI. */
+	const char *const *not_run;
+	size_t n_not_run;
+	const char *not_run_why;
 };
 
 struct rep_log {

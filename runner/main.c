@@ -211,8 +211,18 @@ static bool oom_since(const struct run_session *s, int from)
 	return false;
 }
 
-static void not_run(const struct plan *p, size_t next, const char *why)
+static void not_run(struct run_session *s, const struct plan *p, size_t next, const char *why)
 {
+	const char **names = calloc(p->njobs - next, sizeof(*names));
+
+	/* For the reports; without memory they only miss the list, and stderr still has it. */
+	if (names) {
+		for (size_t i = next; i < p->njobs; i++)
+			names[i - next] = p->jobs[i].name;
+		s->info.not_run = names;
+		s->info.n_not_run = p->njobs - next;
+		s->info.not_run_why = why;
+	}
 	if (p->o.quiet)
 		return;
 	fprintf(stderr, "wcmem-sandbox: %s: %zu suite%s not run:", why, p->njobs - next,
@@ -240,11 +250,11 @@ static int run_jobs(struct run_session *s, const struct plan *p, struct rep_erro
 		if (i + 1 == p->njobs)
 			break;
 		if (s->forwarded) {
-			not_run(p, i + 1, "interrupted");
+			not_run(s, p, i + 1, "interrupted");
 			break;
 		}
 		if (oom && p->o.stop_on_oom) {
-			not_run(p, i + 1, "stopping after an OOM kill (stop_on_oom)");
+			not_run(s, p, i + 1, "stopping after an OOM kill (stop_on_oom)");
 			break;
 		}
 	}
@@ -292,6 +302,7 @@ static int session(struct plan *p)
 		print_error(&e);
 		status = RUN_EXIT_FAILURE;
 	}
+	free((void *)s.info.not_run);
 	run_session_free(&s);
 	return status;
 }

@@ -16,6 +16,8 @@
 enum {
 	OPT_HIGH = 256, OPT_APPEND, OPT_CONFIG, OPT_NO_PLUGIN, OPT_STOP_ON_OOM, OPT_TRACEMALLOC,
 	OPT_JUNIT_XML, OPT_JSON,
+	/* The opposites: a yes or no of a profile can always be undone on the command line. */
+	OPT_NO_APPEND, OPT_NO_QUIET, OPT_PLUGIN, OPT_NO_STOP_ON_OOM,
 };
 
 static const struct option longopts[] = {
@@ -36,6 +38,10 @@ static const struct option longopts[] = {
 	{ "tracemalloc", required_argument, NULL, OPT_TRACEMALLOC },
 	{ "junit-xml",   required_argument, NULL, OPT_JUNIT_XML },
 	{ "json",        required_argument, NULL, OPT_JSON },
+	{ "no-append",   no_argument,       NULL, OPT_NO_APPEND },
+	{ "no-quiet",    no_argument,       NULL, OPT_NO_QUIET },
+	{ "plugin",      no_argument,       NULL, OPT_PLUGIN },
+	{ "no-stop-on-oom", no_argument,    NULL, OPT_NO_STOP_ON_OOM },
 	{ "help",        no_argument,       NULL, 'h' },
 	{ "version",     no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -72,6 +78,9 @@ static void usage(void)
 "the nearest parent's, $XDG_CONFIG_HOME/wcmem-sandbox/config.ini, /etc/wcmem-sandbox.ini):\n"
 "  -p, --profile NAME        take settings (and suites) from [profile NAME]\n"
 "      --config FILE         read FILE instead of searching\n"
+"      --no-append, --no-quiet, --plugin, --no-stop-on-oom\n"
+"                            undo the profile's append, quiet, plugin = no\n"
+"                            or stop_on_oom\n"
 "\n"
 "pytest:\n"
 "      --no-plugin           do not load the pytest plugin (per-test units)\n"
@@ -161,14 +170,18 @@ static int one_option(int c, char **argv, uint64_t phys, struct run_options *o,
 	case OPT_HIGH: return value(o, CFG_HIGH, phys, e);
 	case 'o': return value(o, CFG_LOG, phys, e);
 	case OPT_APPEND: return flag(o, CFG_APPEND, true);
+	case OPT_NO_APPEND: return flag(o, CFG_APPEND, false);
 	case 'n': return text(&o->name, "--name", e);
 	case 'i': return value(o, CFG_INTERVAL, phys, e);
 	case 'k': return value(o, CFG_KILL_AFTER, phys, e);
 	case 'q': return flag(o, CFG_QUIET, true);
+	case OPT_NO_QUIET: return flag(o, CFG_QUIET, false);
 	case 'p': return text(&o->profile, "--profile", e);
 	case OPT_CONFIG: return text(&o->config, "--config", e);
 	case OPT_NO_PLUGIN: return flag(o, CFG_PLUGIN, false);
+	case OPT_PLUGIN: return flag(o, CFG_PLUGIN, true);
 	case OPT_STOP_ON_OOM: return flag(o, CFG_STOP_ON_OOM, true);
+	case OPT_NO_STOP_ON_OOM: return flag(o, CFG_STOP_ON_OOM, false);
 	case OPT_TRACEMALLOC: return value(o, CFG_TRACEMALLOC, phys, e);
 	case OPT_JUNIT_XML: return value(o, CFG_JUNIT_XML, phys, e);
 	case OPT_JSON: return value(o, CFG_JSON, phys, e);

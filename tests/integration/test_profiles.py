@@ -114,6 +114,33 @@ def test_stop_on_oom_runs_no_further_suite(sandbox):
     assert "small ran" not in run.stdout
     assert "stopping after an OOM kill (stop_on_oom): 1 suite not run: small" in run.stderr
     assert [e.name for e in run.entries if e.event == "TEST_END"] == ["blowup"]
+    # the suite never started is in both reports, not lost
+    junit = ET.parse(sandbox.tmp / "out" / "junit.xml").getroot()
+    suite = junit.find("testsuite")
+    assert (suite.get("tests"), suite.get("skipped")) == ("2", "1")
+    small = [c for c in suite.iter("testcase") if c.get("name") == "small"]
+    assert small[0].find("skipped").get("message") == \
+        "not run: stopping after an OOM kill (stop_on_oom)"
+    report = json.loads((sandbox.tmp / "out" / "report.json").read_text())
+    assert report["session"]["not_run"] == ["small"]
+    assert report["session"]["not_run_reason"] == "stopping after an OOM kill (stop_on_oom)"
+    assert [u["name"] for u in report["units"]] == ["blowup"]
+
+
+def test_command_line_undoes_a_profiles_yes_and_no(sandbox):
+    ini = write_ini(sandbox, two_suites(sandbox, "stop_on_oom = yes\nquiet = yes\nplugin = no"))
+    run = wcmem(sandbox, "--config", ini, "--profile", "ci", "--no-stop-on-oom", "--no-quiet")
+    assert run.rc == 137, run.stderr
+    assert "small ran" in run.stdout  # the suite after the OOM kill ran
+    assert "OOM-killed: exceeded its own limit 64.0 MB" in run.stderr  # the summary is back
+    # plugin = no, undone: a pytest command gets a unit per test again
+    keeps = os.path.join(TOP, "tests", "suites", "keeps")
+    run = wcmem(sandbox, "--config", ini, "--profile", "ci", "--plugin", "--",
+                "/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q", keeps)
+    assert run.rc == 0, run.stderr
+    ends = [e.name for e in run.entries if e.event == "TEST_END"]
+    assert "test_keeps.py::test_keeps_a_block" in ends, run.log_text
+    assert run.stderr == ""  # quiet = yes still holds: only what was undone changed
 
 
 def test_an_interrupt_runs_no_further_suite(sandbox):

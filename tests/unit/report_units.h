@@ -23,6 +23,8 @@ static inline struct timespec ru_time(long s, long us)
 
 static inline void ru_units(struct rep_unit u[RU_NUNITS], struct rep_session *s)
 {
+	static const char *const not_run[] = { "memory", "slow & <big>" };  /* two suites after */
+
 	static const struct rep_status st = { 15192, 15032, 13356, 12368 };
 	static const struct rep_status none = { -1, -1, -1, -1 };
 
@@ -89,7 +91,9 @@ static inline void ru_units(struct rep_unit u[RU_NUNITS], struct rep_session *s)
 		.command = "wcmem-sandbox --profile ci", .cgroup = "wcmem-42",
 		.backend = "cgroup v1", .limit = 1024 * RU_MIB, .test_limit = 256 * RU_MIB,
 		.swap = 0, .peak = 1024 * RU_MIB, .units = RU_NUNITS, .oom_killed = 2,
-		.exit_status = 137, .log_path = "/tmp/ci/memory.log" };
+		.exit_status = 137, .log_path = "/tmp/ci/memory.log",
+		.not_run = not_run, .n_not_run = 2,
+		.not_run_why = "stopping after an OOM kill (stop_on_oom)" };
 }
 
 /* What put(f, text) prints, as a string (free it). */

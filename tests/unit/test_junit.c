@@ -18,7 +18,8 @@ static char *escaped(const char *text)
 }
 
 /* One of each ending: passed, OOM-killed, not run, skipped, failed by pytest, timed out, and
- * a process lost to the sandbox total; counts, verdicts, peaks, escaped names. */
+ * a process lost to the sandbox total; then two suites never started (skipped, with the
+ * reason); counts, verdicts, peaks, escaped names. */
 static void test_junit_golden(void **state)
 {
 	char *text = ru_report(rep_junit_write);

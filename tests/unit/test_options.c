@@ -88,6 +88,30 @@ static void test_options_new_options_are_marked(void **state)
 	assert_null(o.argv);
 }
 
+/* Each yes/no has its opposite, so that a profile's choice can be undone; the last one
+ * given wins, and either marks the setting as given. */
+static void test_options_opposites_undo_and_are_marked(void **state)
+{
+	struct run_options o;
+	struct rep_error e;
+
+	(void)state;
+	assert_int_equal(parse(&o, &e, (const char *[]){ "--no-append", "--no-quiet", "--plugin",
+		"--no-stop-on-oom", NULL }), CFG_RUN);
+	assert_false(o.append);
+	assert_false(o.quiet);
+	assert_true(o.plugin);
+	assert_false(o.stop_on_oom);
+	assert_int_equal(o.set, CFG_BIT(CFG_APPEND) | CFG_BIT(CFG_QUIET) | CFG_BIT(CFG_PLUGIN) |
+			 CFG_BIT(CFG_STOP_ON_OOM));
+	assert_int_equal(parse(&o, &e, (const char *[]){ "--plugin", "--no-plugin", "-q",
+		"--no-quiet", "--stop-on-oom", "--append", NULL }), CFG_RUN);
+	assert_false(o.plugin);
+	assert_false(o.quiet);
+	assert_true(o.stop_on_oom);
+	assert_true(o.append);
+}
+
 /* "+": parsing stops at the command; the test limit follows a given limit. */
 static void test_options_stop_at_the_command(void **state)
 {
@@ -217,6 +241,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options_defaults),
 		cmocka_unit_test(test_options_new_options_are_marked),
+		cmocka_unit_test(test_options_opposites_undo_and_are_marked),
 		cmocka_unit_test(test_options_stop_at_the_command),
 		cmocka_unit_test(test_options_bad_values),
 		cmocka_unit_test(test_options_typed_values),
