@@ -19,7 +19,7 @@ VM_UID=1000
 VM_USER=wcmemvm
 VM_HOME=/home/$VM_USER
 
-# From run-vm.sh: MODE (smoke|full) PROJECT BIN PASS_TIMEOUT CAPTURE EXTRA=(pytest args)
+# From run-vm.sh: MODE (smoke|full) PROJECT BIN PASS_TIMEOUT DEADLINE CAPTURE EXTRA=(pytest args)
 # shellcheck source=/dev/null
 . "$RES/config"
 VM_DIR=$PROJECT/tests/vm
@@ -96,17 +96,32 @@ step_smoke() {
 	say "smoke.sh exit $rc"
 }
 
+# Seconds the pass's pytest may take: the root pass its share; the user pass (the last) what
+# is left until the deadline, at least 10.
+pass_timeout() {
+	local up
+	if [ "$pass" = root ]; then
+		echo "$PASS_TIMEOUT"
+		return
+	fi
+	read -r up _ </proc/uptime
+	up=${up%%.*}
+	echo $((DEADLINE - up > 10 ? DEADLINE - up : 10))
+}
+
 step_pytest() {
 	# SIGINT on timeout: pytest then shows where it hung and still writes its junit xml.
-	local junit=/tmp/wcmem-vm-junit-$pass.xml rc
+	local junit=/tmp/wcmem-vm-junit-$pass.xml rc limit
+	limit=$(pass_timeout)
+	echo "$limit" >"$RES/$pass/pytest.timeout"
 	# Tests that exit before any cgroup exists are the host's business; the rest run two at a
 	# time (both vCPUs: TCG is slow), each in cgroups of its own.
 	local select=(-m "not no_cgroup")
 	/usr/bin/python3 -c "import xdist" 2>/dev/null && select+=(-p xdist -n 2)
 	[ "$pass" = root ] || make_delegated
 	pass_prefix
-	say "pytest tests/integration ${select[*]} ${EXTRA[*]}"
-	(cd "$PROJECT" && timeout -s INT -k 10 "$PASS_TIMEOUT" "${run[@]}" /usr/bin/python3 -m pytest -q \
+	say "pytest tests/integration ${select[*]}${EXTRA[*]:+ ${EXTRA[*]}} (at most ${limit}s)"
+	(cd "$PROJECT" && timeout -s INT -k 10 "$limit" "${run[@]}" /usr/bin/python3 -m pytest -q \
 		-p no:cacheprovider --junitxml="$junit" "${select[@]}" tests/integration "${EXTRA[@]}") 2>&1 |
 		tee "$RES/$pass/pytest.log"
 	rc=${PIPESTATUS[0]}

@@ -164,14 +164,17 @@ for ko in "${order[@]}"; do
 done
 (cd "$initrd" && find . | busybox cpio -o -H newc 2>/dev/null) >"$tmp/initrd.cpio"
 
-# What the VM reads from the results share. Each pass's pytest gets an equal share of the
-# VM's time, less boot and smoke tests, so that a hang in the first still leaves the second.
+# What the VM reads from the results share. The first pass's pytest gets half of the VM's
+# time, less boot and smoke tests, so that a hang in it still leaves time for the second;
+# the second gets what is left until DEADLINE (seconds of the guest's uptime), which keeps
+# room for pytest's own exit after SIGINT and for the shutdown.
 pass_timeout=$(((VM_TIMEOUT - 40) / 2 > 10 ? (VM_TIMEOUT - 40) / 2 : 10))
+deadline=$((VM_TIMEOUT - 25))
 echo "$PROJECT" >"$share/project"
 printf '%s\n' "$PROJECT" ${bin:+"$(dirname "$bin")"} >"$share/binds"
 {
 	printf 'MODE=%q\nPROJECT=%q\nBIN=%q\n' "$mode" "$PROJECT" "$bin"
-	printf 'PASS_TIMEOUT=%q\n' "$pass_timeout"
+	printf 'PASS_TIMEOUT=%q\nDEADLINE=%q\n' "$pass_timeout" "$deadline"
 	printf 'CAPTURE=%q\n' "$([ -n "$capture" ] && echo 1 || echo 0)"
 	printf 'EXTRA=('
 	[ ${#extra[@]} -eq 0 ] || printf '%q ' "${extra[@]}"
@@ -232,7 +235,7 @@ for pass in root user; do
 	0) ;;
 	1) [ "$f" -gt 0 ] || { failed=$((failed + 1)); problems+=("$pass pass: pytest exit 1 without failures in its junit xml"); } ;;
 	5) failed=$((failed + 1)); problems+=("$pass pass: pytest collected no tests (exit 5)") ;;
-	124 | 137) failed=$((failed + 1)); problems+=("$pass pass: pytest timed out after ${pass_timeout}s (its share of WCMEM_VM_TIMEOUT=$VM_TIMEOUT)") ;;
+	124 | 137) failed=$((failed + 1)); problems+=("$pass pass: pytest timed out after $(cat "$r/pytest.timeout" 2>/dev/null || echo ?)s (its share of WCMEM_VM_TIMEOUT=$VM_TIMEOUT)") ;;
 	none) failed=$((failed + 1)); problems+=("$pass pass: pytest gave no result") ;;
 	*) failed=$((failed + 1)); problems+=("$pass pass: pytest exit $rc (interrupted, internal or usage error)") ;;
 	esac
