@@ -211,6 +211,7 @@ static bool oom_since(const struct run_session *s, int from)
 	return false;
 }
 
+/* The suites from next on will not run: say so on stderr, and keep them for the reports. */
 static void not_run(struct run_session *s, const struct plan *p, size_t next, const char *why)
 {
 	const char **names = calloc(p->njobs - next, sizeof(*names));
