@@ -12,6 +12,7 @@ PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 DATADIR  ?= $(PREFIX)/share/wcmem-sandbox
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 PYTHON   ?= /usr/bin/python3
 
 CC       ?= cc
@@ -103,6 +104,7 @@ install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/wcmem-sandbox
 	install -D -m 0644 runner/wcmem_pytest.py $(DESTDIR)$(DATADIR)/wcmem_pytest.py
 	install -D -m 0644 etc/wcmem-sandbox.1 $(DESTDIR)$(MANDIR)/man1/wcmem-sandbox.1
+	install -D -m 0644 etc/wcmem-sandbox.bash $(DESTDIR)$(COMPLETIONDIR)/wcmem-sandbox
 
 clean:
 	rm -rf build build-san wcmem-sandbox

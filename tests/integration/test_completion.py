@@ -1,0 +1,52 @@
+"""The bash completion (etc/wcmem-sandbox.bash), driven as bash drives it: COMP_WORDS and
+COMP_CWORD set, the function called, COMPREPLY read. No cgroup is involved."""
+import os
+import subprocess
+
+import pytest
+
+from conftest import BIN
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPT = os.path.join(os.path.dirname(os.path.dirname(HERE)), "etc", "wcmem-sandbox.bash")
+
+pytestmark = pytest.mark.no_cgroup
+
+
+def complete(*words, cwd=None, env=None):
+    """What bash offers for the last word of `BIN words...`."""
+    script = ('source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); '
+              '_wcmem_sandbox; printf "%s\\n" "${COMPREPLY[@]}"')
+    out = subprocess.run(["bash", "--norc", "-c", script, "bash", SCRIPT, BIN, *words],
+                         capture_output=True, text=True, cwd=cwd, env=env, check=True)
+    return [w for w in out.stdout.split("\n") if w]
+
+
+def test_options_come_from_the_help():
+    assert complete("--no-") == ["--no-append", "--no-plugin", "--no-quiet", "--no-stop-on-oom"]
+    assert complete("--test") == ["--test-limit"]
+    assert complete("config", "--pro") == ["--profile"]
+
+
+def test_profiles_come_from_the_config_file(tmp_path):
+    ini = tmp_path / "profiles.ini"
+    ini.write_text("[profile ci]\n[profile laptop]\ninherit = ci\n")
+    assert complete("--config", str(ini), "--profile", "") == ["ci", "laptop"]
+    assert complete("--config", str(ini), "-p", "l") == ["laptop"]
+    (tmp_path / "wcmem-sandbox.ini").write_text("[profile nearby]\n")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "none"))
+    env.pop("WCMEM_SANDBOX_CONFIG", None)
+    assert complete("--profile", "", cwd=tmp_path, env=env) == ["nearby"]
+
+
+def test_values_and_files():
+    assert "4G" in complete("--limit", "") and "max" in complete("--test-limit", "")
+    assert complete("--json", SCRIPT[:-2]) == [SCRIPT]
+    assert complete("--name", "") == []
+
+
+def test_the_command_and_its_arguments():
+    assert "sh" in complete("--", "s")
+    assert "sh" in complete("-q", "--limit", "1G", "s")  # a value is not the command
+    assert complete("config") == ["config"]
+    assert complete("sh", SCRIPT[:-2]) == [SCRIPT]  # the command's argument: a file
