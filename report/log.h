@@ -25,6 +25,8 @@ struct rep_session {
 	uint64_t swap;           /* bytes or REP_UNLIMITED */
 	uint64_t peak;           /* the sandbox's peak at the end, bytes or REP_UNKNOWN */
 	int units;               /* units run, for SESSION_END */
+	int tests_dropped;       /* of them, tests whose records were let go: they ended
+				  * normally and were too small for the summary's biggest */
 	int oom_killed;          /* units OOM-killed, for SESSION_END */
 	int exit_status;         /* the runner's exit status, for SESSION_END */
 	const char *log_path;    /* the memory log, NULL when it is off (for the summary) */

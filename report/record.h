@@ -51,6 +51,7 @@ enum rep_end {
 struct rep_unit {
 	char *name;            /* pytest node ID or command line, unescaped */
 	const char *kind;      /* "command", "suite" or "test" */
+	unsigned long seq;     /* the order units began in (records may be stored out of it) */
 	char *cgroup;          /* e.g. "wcmem-4242/u1", relative to the cgroup base */
 	bool v1;               /* counters are cgroup v1's (failcnt, oom_control) */
 

@@ -143,6 +143,7 @@ static void write_table(FILE *f, const struct rep_unit *units, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (!shown_as_test(&units[i]) || !tests)
 			write_row(f, "  ", &w, &units[i]);
+	ntests += (size_t)s->tests_dropped;  /* let go, as smaller than those shown */
 	if (shown)
 		fprintf(f, "  the %zu biggest of %zu test%s by peak:\n", shown, ntests,
 			ntests == 1 ? "" : "s");
@@ -160,10 +161,12 @@ static void write_footer(FILE *f, const struct rep_unit *units, size_t n,
 	char peak[32], lim[32], path[4096];
 	size_t oom = 0;
 
-	/* Counted from the records shown, so the footer agrees with the lines above it. */
+	/* Counted from the records shown, so the footer agrees with the lines above it; the
+	 * tests let go ended normally, so they add to the units, not to the OOM kills. */
 	for (size_t i = 0; i < n; i++)
 		if (units[i].oom != REP_OOM_NONE)
 			oom++;
+	n += (size_t)s->tests_dropped;
 	measured(s->peak, peak, sizeof(peak));
 	fprintf(f, "wcmem-sandbox: %zu unit%s, %zu OOM-killed; sandbox peak %s", n,
 		n == 1 ? "" : "s", oom, peak);
@@ -183,7 +186,7 @@ static void write_footer(FILE *f, const struct rep_unit *units, size_t n,
 int rep_summary_write(FILE *f, const struct rep_unit *units, size_t n,
 		      const struct rep_session *s)
 {
-	if (n == 1)
+	if (n == 1 && s->tests_dropped == 0)
 		write_single(f, &units[0]);
 	else if (n > 1)
 		write_table(f, units, n, s);

@@ -11,6 +11,7 @@
 #include "report/verdict.h"
 #include "runner/control_int.h"
 #include "runner/protocol.h"
+#include "runner/records.h"
 
 /* The cgroup a process is in, relative to the controller's mount ("/a/wcmem-1/u3"). */
 static char *cgroup_of(struct run_session *s, pid_t pid)
@@ -148,6 +149,7 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 	/* A status as a shell reports it: above 128, killed by signal status - 128. */
 	run_conn_end_unit(c, k, code > 128 ? (code - 128) & 0x7f : W_EXITCODE(code, 0), false, NULL);
 	run_resume_add(c, m->name, m->reports ? m->reports : "-", rec->duration, false);
+	run_record_settle(s, k->unit.idx);  /* its record was read for the last time above */
 	run_conn_reply(k, "OK");
 	if (k->unit_is_test)
 		run_unit_prepare(s, s->test_limit);  /* while pytest moves on to its next test */
@@ -160,7 +162,8 @@ static void on_verdict(struct run_control *c, struct conn *k, const struct run_m
 	char text[256], enc[800];
 
 	for (int i = s->nunits - 1; i >= 0; i--) {
-		if (strcmp(s->units[i].name, m->name) != 0 || s->units[i].duration <= 0)
+		if (!s->units[i].name || strcmp(s->units[i].name, m->name) != 0 ||
+		    s->units[i].duration <= 0)
 			continue;
 		rep_verdict_text(&s->units[i], text, sizeof(text));
 		run_field_encode(text, enc, sizeof(enc));

@@ -24,6 +24,7 @@
 #include "runner/job.h"
 #include "runner/nested.h"
 #include "runner/options.h"
+#include "runner/records.h"
 #include "runner/session.h"
 #include "runner/size.h"
 
@@ -187,29 +188,21 @@ static int open_report(const char *path, FILE **f, struct rep_error *e)
 typedef int (*report_writer)(FILE *f, const struct rep_unit *units, size_t n,
 			     const struct rep_session *s);
 
-/* Writes one report and closes its file. Returns 0 or -errno. */
-static int write_report(FILE **f, const char *path, const struct run_session *s,
-			report_writer format, struct rep_error *e)
+/* Writes one report of the records units[0..n) and closes its file. Returns 0 or -errno. */
+static int write_report(FILE **f, const char *path, const struct rep_unit *units, size_t n,
+			const struct run_session *s, report_writer format, struct rep_error *e)
 {
 	int r;
 
 	if (!*f)
 		return 0;
-	r = format(*f, s->units, (size_t)s->nunits, &s->info);
+	r = format(*f, units, n, &s->info);
 	if (fclose(*f) != 0 && r == 0)
 		r = -errno;
 	*f = NULL;
 	return r < 0 ? rep_fail(e, -r, "write %s", path) : 0;
 }
 
-/* Did the job that made units [from, s->nunits) lose a process to the OOM killer? */
-static bool oom_since(const struct run_session *s, int from)
-{
-	for (int i = from; i < s->nunits; i++)
-		if (s->units[i].oom != REP_OOM_NONE)
-			return true;
-	return false;
-}
 
 /* The suites from next on will not run: say so on stderr, and keep them for the reports. */
 static void not_run(struct run_session *s, const struct plan *p, size_t next, const char *why)
@@ -241,8 +234,8 @@ static int run_jobs(struct run_session *s, const struct plan *p, struct rep_erro
 	int status = 0;
 
 	for (size_t i = 0; i < p->njobs; i++) {
-		int from = s->nunits, r = run_job(s, &p->jobs[i], e);
-		bool oom = oom_since(s, from);
+		int ooms = s->oom_units, r = run_job(s, &p->jobs[i], e);
+		bool oom = s->oom_units > ooms;  /* the job lost a process to the OOM killer */
 
 		if (r < 0 || !p->suites)
 			return r;
@@ -267,7 +260,9 @@ static int session(struct plan *p)
 {
 	struct run_session s;
 	struct rep_error e = { 0 }, e2 = { 0 };
+	struct rep_unit *units;
 	int r, status;
+	size_t n;
 
 	memset(&s, 0, sizeof(s));
 	s.sigfd = -1;
@@ -285,25 +280,32 @@ static int session(struct plan *p)
 	if (r < 0)
 		print_error(&e);
 
-	s.info.units = s.nunits;
-	for (int i = 0; i < s.nunits; i++)
-		s.info.oom_killed += s.units[i].oom != REP_OOM_NONE;
+	/* Records may sit out of order once some were let go (records.h). */
+	units = run_records_in_order(&s, &n);
+	if (!units) {
+		units = s.units;
+		n = (size_t)s.nunits;
+	}
+	s.info.units = (int)n + s.info.tests_dropped;
+	s.info.oom_killed = s.oom_units;
 	if (run_session_close(&s, status, &e2) < 0) {
 		print_error(&e2);
 		status = RUN_EXIT_FAILURE;
 	}
-	if (!p->o.quiet && s.nunits > 0)
-		rep_summary_write(stderr, s.units, (size_t)s.nunits, &s.info);
+	if (!p->o.quiet && n > 0)
+		rep_summary_write(stderr, units, n, &s.info);
 
 	s.info.command = p->command_line;  /* also when the session never opened */
 	s.info.elapsed = run_elapsed(&s);
 	s.info.exit_status = status;
-	if (write_report(&p->junit, p->o.junit_xml, &s, rep_junit_write, &e) < 0 ||
-	    write_report(&p->json, p->o.json, &s, rep_json_write, &e) < 0) {
+	if (write_report(&p->junit, p->o.junit_xml, units, n, &s, rep_junit_write, &e) < 0 ||
+	    write_report(&p->json, p->o.json, units, n, &s, rep_json_write, &e) < 0) {
 		print_error(&e);
 		status = RUN_EXIT_FAILURE;
 	}
 	free((void *)s.info.not_run);
+	if (units != s.units)
+		free(units);
 	run_session_free(&s);
 	return status;
 }

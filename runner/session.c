@@ -14,6 +14,7 @@
 
 #include "report/verdict.h"
 #include "runner/control.h"
+#include "runner/records.h"
 #include "runner/size.h"
 #include "runner/unit.h"
 
@@ -232,19 +233,7 @@ void run_reap_group(struct cg_group *g)
 
 void run_session_free(struct run_session *s)
 {
-	for (int i = 0; i < s->nunits; i++) {
-		struct rep_unit *u = &s->units[i];
-
-		free(u->name);
-		free(u->cgroup);
-		free(u->outcome);
-		free(u->location);
-		free(u->extras_start);
-		free(u->extras_end);
-	}
-	free(s->units);
-	s->units = NULL;
-	s->nunits = s->units_cap = 0;
+	run_records_free(s);
 	free(s->entry);
 	s->entry = NULL;
 	s->entry_size = 0;

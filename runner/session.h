@@ -9,6 +9,7 @@
 #include "cgroup/cgroup.h"
 #include "report/log.h"
 #include "report/record.h"
+#include "report/summary.h"
 #include "runner/loop.h"
 #include "runner/options.h"
 
@@ -37,9 +38,17 @@ struct run_session {
 	struct run_loop loop;     /* the one event loop */
 	struct run_control *control; /* the control socket, when the plugin is on */
 	char *command_line;       /* argv joined, shell-quoted where needed */
+	/* The unit records (records.c): slots, some free for reuse when no report needs every
+	 * record; units in flight address theirs by index. */
 	struct rep_unit *units;
-	int nunits;
-	int units_cap;            /* records allocated */
+	int nunits;               /* slots in use or free */
+	int units_cap;            /* slots allocated */
+	int *free_slots;
+	int nfree, free_cap;
+	int biggest[REP_SUMMARY_BIGGEST]; /* the kept tests that compete for the summary */
+	int nbiggest;
+	unsigned long units_made; /* records made: the next one's seq */
+	int oom_units;            /* records with an OOM verdict */
 	char *entry;              /* the log entry being formatted, reused */
 	size_t entry_size;
 };

@@ -11,6 +11,7 @@
 
 #include "report/status.h"
 #include "report/verdict.h"
+#include "runner/records.h"
 
 /* An entry grows with the name (escaped up to 4 bytes a byte); past this, refuse. */
 #define ENTRY_MAX (16u << 20)
@@ -59,23 +60,6 @@ int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_u
 	return n < 0 ? rep_fail(e, -n, "write the log %s", s->log_path) : 0;
 }
 
-static struct rep_unit *run_new_record(struct run_session *s)
-{
-	struct rep_unit *units = s->units;
-
-	if (s->nunits == s->units_cap) {  /* doubling: thousands of tests a run */
-		int cap = s->units_cap ? s->units_cap * 2 : 64;
-
-		units = realloc(s->units, (size_t)cap * sizeof(*units));
-		if (!units)
-			return NULL;
-		s->units = units;
-		s->units_cap = cap;
-	}
-	memset(&units[s->nunits], 0, sizeof(*units));
-	return &units[s->nunits++];
-}
-
 /* A unit cgroup uN in the sandbox with memory.max = limit (read back), the session's swap and
  * memory.oom.group (v2). Named by sequence, never by test name: node IDs carry '/', '[',
  * spaces, unicode. */
@@ -122,10 +106,10 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 	cg_group_init(&u->cg, &s->hier);
 	u->idx = -1;
 	u->pid = -1;
-	rec = run_new_record(s);
-	if (!rec)
+	u->idx = run_record_new(s);
+	if (u->idx < 0)
 		return rep_fail(e, ENOMEM, "record a unit");
-	u->idx = s->nunits - 1;
+	rec = run_unit_rec(s, u);
 	rec->name = strdup(name);
 	rec->kind = kind;
 	rec->v1 = s->hier.version == CG_V1;
@@ -272,6 +256,7 @@ int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, 
 		rec->code = WEXITSTATUS(wait_status);
 	}
 	rec->oom = rep_verdict_oom(rec);
+	s->oom_units += rec->oom != REP_OOM_NONE;
 	r = run_log_entry(s, RUN_ENTRY_UNIT_END, rec, false, e);
 	/* Thousands of tests: the plugin's lines are kept only for a JSON report. */
 	if (!s->opt->json) {

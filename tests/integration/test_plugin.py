@@ -1,5 +1,6 @@
 """Per-test units for pytest: the plugin the runner loads by itself, a unit per test, and
 the run carrying on after a test is OOM-killed."""
+import json
 import os
 import socket
 import sys
@@ -44,6 +45,33 @@ def test_each_test_gets_its_own_unit_and_its_own_peak(sandbox):
         cgroups.add(end.value("cgroup"))
         assert end.value("GC").startswith("collections=")
     assert len(cgroups) == 3  # one cgroup each
+
+
+def biggest_listed(stderr):
+    """The test names of the summary's "biggest" rows, in order."""
+    lines = stderr.split("\n")
+    at = next(i for i, line in enumerate(lines) if "biggest of" in line)
+    return [line.split()[0] for line in lines[at + 1:] if line.startswith("    ")]
+
+
+def test_the_summary_lists_the_biggest_of_many_tests_and_counts_all(sandbox, tmp_path):
+    # Without a JSON or JUnit report the runner keeps only the records the summary shows;
+    # with one, every record. The summary is the same either way.
+    run = sandbox.run("--limit", "1G", "--", *PYTEST, suite("many"))
+    assert run.rc == 0, run.stdout + run.stderr
+    assert "the 10 biggest of 30 tests by peak:" in run.stderr
+    assert "wcmem-sandbox: 31 units, 0 OOM-killed;" in run.stderr
+    listed = biggest_listed(run.stderr)
+    assert [int(n.split("[")[1].rstrip("]")) for n in listed] == list(range(120, 80, -4))
+    assert len(units_of(run)) == 30  # the log has every test
+    report = tmp_path / "report.json"
+    full = sandbox.run("--limit", "1G", "--json", str(report), "--", *PYTEST, suite("many"))
+    assert full.rc == 0, full.stderr
+    assert biggest_listed(full.stderr) == listed
+    units = json.loads(report.read_text())["units"]
+    assert len(units) == 31 and units[0]["kind"] == "command"
+    assert [u["name"].split("[")[1] for u in units[1:]] == \
+        [f"{mb}]" for mb in [(7 * i) % 30 * 4 + 4 for i in range(30)]]  # in the order run
 
 
 def test_blowup_is_killed_named_and_the_run_carries_on(sandbox, tmp_path):

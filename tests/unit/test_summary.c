@@ -115,6 +115,25 @@ static void test_summary_lists_biggest_tests_only(void **state)
 	free(text);
 }
 
+/* Tests whose records were let go (smaller than those shown) still count. */
+static void test_summary_counts_tests_let_go(void **state)
+{
+	struct rep_unit units[2] = {
+		{ .name = "pytest", .kind = "command", .limit = GIB, .peak = 9 * MIB },
+		{ .name = "t.py::test_a", .kind = "test", .limit = GIB, .peak = 5 * MIB,
+		  .outcome = "passed" },
+	};
+	struct rep_session s = { .command = "pytest", .limit = GIB, .peak = GIB,
+				 .tests_dropped = 1998 };
+	char *text;
+
+	(void)state;
+	text = summary(units, 2, &s);
+	assert_non_null(strstr(text, "the 1 biggest of 1999 tests by peak:"));
+	assert_non_null(strstr(text, "wcmem-sandbox: 2000 units, 0 OOM-killed;"));
+	free(text);
+}
+
 /* No units (nothing ran) and no limit: only the closing line. */
 static void test_summary_no_units_no_limit(void **state)
 {
@@ -149,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_summary_single_command_oom),
 		cmocka_unit_test(test_summary_table_of_units),
 		cmocka_unit_test(test_summary_lists_biggest_tests_only),
+		cmocka_unit_test(test_summary_counts_tests_let_go),
 		cmocka_unit_test(test_summary_no_units_no_limit),
 		cmocka_unit_test(test_summary_write_error),
 	};
