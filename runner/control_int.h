@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "runner/control.h"
 #include "runner/loop.h"
@@ -32,13 +33,10 @@ struct conn {
 	struct conn *next;
 };
 
-/* A test as the resumed plugin needs it. */
+/* A test that was OOM-killed, for the loop check (the resume file has the rest). */
 struct resume_entry {
 	char *name;
-	char *text;           /* DONE: the reports ("-": it passed); KILLED: the failure text */
-	double duration;      /* seconds */
-	bool killed;
-	int attempt;          /* the attempt it ended in */
+	int attempt;          /* the attempt it was killed in */
 };
 
 struct run_control {
@@ -49,8 +47,10 @@ struct run_control {
 	char env[4300];
 	pid_t main_pid;
 	struct conn *conns;
-	struct resume_entry *entries;
+	struct resume_entry *entries; /* the killed tests */
 	int nentries;
+	FILE *resume;         /* the resume file, written as tests end (resume.c) */
+	bool resume_warned;   /* it could not be written: said once */
 	int attempt;
 	int started;          /* START messages in this attempt */
 	char resume_path[4300];
@@ -70,9 +70,9 @@ void run_conn_unpark(struct run_control *c, struct conn *k);
 void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, bool lost,
 		       const struct rusage *ru);
 
-/* Records a finished (or killed) test for a resumed run. Returns 0 or -ENOMEM. */
-int run_resume_add(struct run_control *c, const char *name, const char *text, double duration,
-		   bool killed);
+/* Records a finished (or killed) test for a resumed run; warns once when it cannot. */
+void run_resume_add(struct run_control *c, const char *name, const char *text,
+		    double duration, bool killed);
 void run_resume_free(struct run_control *c);
 
 #endif

@@ -8,38 +8,80 @@
 #include "runner/control_int.h"
 #include "runner/protocol.h"
 
-int run_resume_add(struct run_control *c, const char *name, const char *text, double duration,
-		   bool killed)
+/* One line of the resume file: "DONE NAME SECONDS REPORTS" or "KILLED NAME SECONDS TEXT". */
+static int resume_line(FILE *f, const char *name, const char *text, double duration,
+		       bool killed)
 {
-	struct resume_entry *n = realloc(c->entries, (size_t)(c->nentries + 1) * sizeof(*n));
+	size_t need = (strlen(name) > strlen(text) ? strlen(name) : strlen(text)) * 3 + 1;
+	char *ename = malloc(need), *etext = killed ? malloc(need) : NULL;
+	int r = -ENOMEM;
 
+	if (ename && (etext || !killed)) {
+		run_field_encode(name, ename, need);
+		if (killed)
+			run_field_encode(text, etext, need);
+		r = fprintf(f, "%s %s %.6f %s\n", killed ? "KILLED" : "DONE", ename, duration,
+			    killed ? etext : text) < 0 ? -EIO : 0;
+	}
+	free(ename);
+	free(etext);
+	return r;
+}
+
+/* Appends the line, and keeps a killed test for the loop check. Returns 0 or -errno. */
+static int resume_record(struct run_control *c, const char *name, const char *text,
+			 double duration, bool killed)
+{
+	struct resume_entry *n;
+
+	if (!c->resume) {
+		snprintf(c->resume_path, sizeof(c->resume_path), "%s/resume", c->dir);
+		c->resume = fopen(c->resume_path, "we");
+		if (!c->resume)
+			return -errno;
+	}
+	if (resume_line(c->resume, name, text, duration, killed) < 0)
+		return -EIO;
+	if (!killed)
+		return 0;
+	n = realloc(c->entries, (size_t)(c->nentries + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	c->entries = n;
 	n = &c->entries[c->nentries];
 	n->name = strdup(name);
-	n->text = strdup(text);
-	n->killed = killed;
-	n->duration = duration;
 	n->attempt = c->attempt;
-	if (!n->name || !n->text) {
-		free(n->name);
-		free(n->text);
+	if (!n->name)
 		return -ENOMEM;
-	}
 	c->nentries++;
 	return 0;
 }
 
+/* The resume file is written as tests end, through stdio's buffer, so that the runner holds
+ * nothing a test: a resume only flushes it. Killed tests are also kept in memory, for the
+ * loop check (run_control_killed_again). */
+void run_resume_add(struct run_control *c, const char *name, const char *text,
+		    double duration, bool killed)
+{
+	int r = resume_record(c, name, text, duration, killed);
+
+	if (r < 0 && !c->resume_warned) {
+		c->resume_warned = true;
+		run_warn("%s: %s: after an OOM kill this run cannot resume", c->resume_path,
+			 strerror(-r));
+	}
+}
+
 void run_resume_free(struct run_control *c)
 {
-	for (int i = 0; i < c->nentries; i++) {
+	for (int i = 0; i < c->nentries; i++)
 		free(c->entries[i].name);
-		free(c->entries[i].text);
-	}
 	free(c->entries);
 	c->entries = NULL;
 	c->nentries = 0;
+	if (c->resume)
+		fclose(c->resume);
+	c->resume = NULL;
 	if (c->resume_path[0])
 		unlink(c->resume_path);
 }
@@ -62,7 +104,7 @@ int run_control_killed(const struct run_control *c)
 	int n = 0;
 
 	for (int i = 0; c && i < c->nentries; i++)
-		n += c->entries[i].killed && c->entries[i].attempt == c->attempt;
+		n += c->entries[i].attempt == c->attempt;
 	return n;
 }
 
@@ -71,10 +113,10 @@ int run_control_killed_again(const struct run_control *c)
 	for (int i = 0; c && i < c->nentries; i++) {
 		const struct resume_entry *now = &c->entries[i];
 
-		if (!now->killed || now->attempt != c->attempt)
+		if (now->attempt != c->attempt)
 			continue;
 		for (int j = 0; j < c->nentries; j++)
-			if (c->entries[j].killed && c->entries[j].attempt < c->attempt &&
+			if (c->entries[j].attempt < c->attempt &&
 			    strcmp(c->entries[j].name, now->name) == 0)
 				return 1;
 	}
@@ -83,29 +125,14 @@ int run_control_killed_again(const struct run_control *c)
 
 int run_control_write_resume(struct run_control *c, const char **path, struct rep_error *e)
 {
-	FILE *f;
-
-	snprintf(c->resume_path, sizeof(c->resume_path), "%s/resume", c->dir);
-	f = fopen(c->resume_path, "we");
-	if (!f)
-		return rep_fail(e, errno, "write %s", c->resume_path);
-	for (int i = 0; i < c->nentries; i++) {
-		const struct resume_entry *n = &c->entries[i];
-		size_t need = strlen(n->name) * 3 + strlen(n->text) * 3 + 1;
-		char *name = malloc(need), *text = malloc(need);
-
-		if (name && text) {
-			run_field_encode(n->name, name, need);
-			if (n->killed)
-				run_field_encode(n->text, text, need);
-			fprintf(f, "%s %s %.6f %s\n", n->killed ? "KILLED" : "DONE", name,
-				n->duration, n->killed ? text : n->text);
-		}
-		free(name);
-		free(text);
+	if (!c->resume) {  /* nothing ended yet: an empty file */
+		snprintf(c->resume_path, sizeof(c->resume_path), "%s/resume", c->dir);
+		c->resume = fopen(c->resume_path, "we");
+		if (!c->resume)
+			return rep_fail(e, errno, "write %s", c->resume_path);
 	}
-	if (fclose(f) != 0)
-		return rep_fail(e, errno, "write %s", c->resume_path);
+	if (fflush(c->resume) != 0 || ferror(c->resume))
+		return rep_fail(e, errno ? errno : EIO, "write %s", c->resume_path);
 	*path = c->resume_path;
 	return 0;
 }
