@@ -69,7 +69,7 @@ def test_the_summary_lists_the_biggest_of_many_tests_and_counts_all(sandbox, tmp
     others = [p for n, p in peaks.items() if n not in listed]
     assert len(listed) == 10 and shown == sorted(shown, reverse=True), (listed, peaks)
     assert min(shown) >= max(others), (listed, peaks)
-    assert sum(int(n.split("[")[1].rstrip("]")) >= 84 for n in listed) >= 8, peaks  # 84..120
+    assert {n.split("[")[1] for n in listed} >= {"60]", "58]"}, peaks  # the two biggest
 
     report = tmp_path / "report.json"
     full = sandbox.run("--limit", "1G", "--json", str(report), "--", *PYTEST, suite("many"))
@@ -77,7 +77,7 @@ def test_the_summary_lists_the_biggest_of_many_tests_and_counts_all(sandbox, tmp
     units = json.loads(report.read_text())["units"]
     assert len(units) == 31 and units[0]["kind"] == "command"
     assert [u["name"].split("[")[1] for u in units[1:]] == \
-        [f"{mb}]" for mb in [(7 * i) % 30 * 4 + 4 for i in range(30)]]  # in the order run
+        [f"{mb}]" for mb in [(7 * i) % 30 * 2 + 2 for i in range(30)]]  # in the order run
     biggest = sorted(units[1:], key=lambda u: -u["peak"])[:10]  # stable: ties keep run order
     assert biggest_listed(full.stderr) == [u["name"] for u in biggest], \
         [(u["name"], u["peak"]) for u in units]

@@ -1,7 +1,7 @@
-"""30 tests that hold 4, 8, ... 120 MB, in a shuffled order: more than the summary lists."""
+"""30 tests that hold 2, 4, ... 60 MB, in a shuffled order: more than the summary lists."""
 import pytest
 
-SIZES = [(7 * i) % 30 * 4 + 4 for i in range(30)]  # 7 and 30 are coprime: all different
+SIZES = [(7 * i) % 30 * 2 + 2 for i in range(30)]  # 7 and 30 are coprime: all different
 
 
 @pytest.mark.parametrize("mb", SIZES)
