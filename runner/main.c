@@ -260,7 +260,8 @@ static int session(struct plan *p)
 {
 	struct run_session s;
 	struct rep_error e = { 0 }, e2 = { 0 };
-	struct rep_unit *units;
+	const struct rep_unit *units;
+	struct rep_unit *copy;
 	int r, status;
 	size_t n;
 
@@ -281,11 +282,7 @@ static int session(struct plan *p)
 		print_error(&e);
 
 	/* Records may sit out of order once some were let go (records.h). */
-	units = run_records_in_order(&s, &n);
-	if (!units) {
-		units = s.units;
-		n = (size_t)s.nunits;
-	}
+	units = run_records_in_order(&s, &n, &copy);
 	s.info.units = (int)n + s.info.tests_dropped;
 	s.info.oom_killed = s.oom_units;
 	if (run_session_close(&s, status, &e2) < 0) {
@@ -304,8 +301,7 @@ static int session(struct plan *p)
 		status = RUN_EXIT_FAILURE;
 	}
 	free((void *)s.info.not_run);
-	if (units != s.units)
-		free(units);
+	free(copy);
 	run_session_free(&s);
 	return status;
 }

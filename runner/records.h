@@ -18,9 +18,12 @@ int run_record_new(struct run_session *s);
  * record go when neither the summary nor a report will show it. */
 void run_record_settle(struct run_session *s, int idx);
 
-/* The kept records in the order their units began, for the summary and the reports (free
- * the array, not the records). *n is 0 when there are none or no memory: then NULL. */
-struct rep_unit *run_records_in_order(const struct run_session *s, size_t *n);
+/* The kept records in the order their units began, for the summary and the reports: the
+ * slots themselves when none was let go (they are in order then), else a sorted copy that
+ * *copy owns (free it, not the records). Without memory for the copy, the slots as they are
+ * (every record still there; only the order may differ). */
+const struct rep_unit *run_records_in_order(const struct run_session *s, size_t *n,
+					    struct rep_unit **copy);
 
 /* Frees every record. */
 void run_records_free(struct run_session *s);

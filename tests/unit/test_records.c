@@ -58,7 +58,8 @@ static void test_records_keep_what_the_summary_shows(void **state)
 {
 	struct run_session s;
 	struct run_options o;
-	struct rep_unit *kept;
+	const struct rep_unit *kept;
+	struct rep_unit *copy;
 	size_t n;
 	int biggest[10], nb = 0;
 
@@ -73,7 +74,7 @@ static void test_records_keep_what_the_summary_shows(void **state)
 			if (i != 17 && (5 + 7 * i) % 41 + 1 == mb)
 				biggest[nb++] = i;
 
-	kept = run_records_in_order(&s, &n);
+	kept = run_records_in_order(&s, &n, &copy);
 	assert_non_null(kept);
 	assert_int_equal(n, 12);
 	assert_int_equal(s.info.tests_dropped, 29);
@@ -88,7 +89,7 @@ static void test_records_keep_what_the_summary_shows(void **state)
 			listed |= biggest[j] == t;
 		assert_true(listed);
 	}
-	free(kept);
+	free(copy);
 	run_records_free(&s);
 }
 
@@ -97,18 +98,19 @@ static void test_records_equal_peaks_keep_the_earliest(void **state)
 {
 	struct run_session s;
 	struct run_options o;
-	struct rep_unit *kept;
+	const struct rep_unit *kept;
+	struct rep_unit *copy;
 	size_t n;
 
 	(void)state;
 	session_init(&s, &o, false);
 	for (int i = 0; i < 25; i++)
 		ended(&s, "test", name(i), 1, REP_OOM_NONE);
-	kept = run_records_in_order(&s, &n);
+	kept = run_records_in_order(&s, &n, &copy);
 	assert_int_equal(n, 10);
 	for (size_t i = 0; i < n; i++)
 		assert_string_equal(kept[i].name, name((int)i));
-	free(kept);
+	free(copy);
 	run_records_free(&s);
 }
 
@@ -117,19 +119,22 @@ static void test_records_a_report_keeps_all(void **state)
 {
 	struct run_session s;
 	struct run_options o;
-	struct rep_unit *kept;
+	const struct rep_unit *kept;
+	struct rep_unit *copy;
 	size_t n;
 
 	(void)state;
 	session_init(&s, &o, true);
 	for (int i = 0; i < 100; i++)
 		ended(&s, "test", name(i), (uint64_t)i % 7, REP_OOM_NONE);
-	kept = run_records_in_order(&s, &n);
+	kept = run_records_in_order(&s, &n, &copy);
 	assert_int_equal(n, 100);
 	assert_int_equal(s.info.tests_dropped, 0);
+	assert_ptr_equal(kept, s.units);  /* in order already: no copy */
+	assert_null(copy);
 	for (size_t i = 0; i < n; i++)
 		assert_string_equal(kept[i].name, name((int)i));
-	free(kept);
+	free(copy);
 	run_records_free(&s);
 }
 
