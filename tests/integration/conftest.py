@@ -63,6 +63,10 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "no_cgroup: exits before any cgroup is made (usage and file errors), so "
         "it is the same on every backend; the cgroup v2 VM leaves it out")
+    config.addinivalue_line(
+        "markers", "backend_neutral: checks what no cgroup backend changes (which records "
+        "the summary keeps, the command line over a profile) with several slow pytest runs; "
+        "the host covers it, and the cgroup v2 VM leaves it out to stay within its time")
 
 
 def sandboxes(base=BASE):

@@ -54,6 +54,7 @@ def biggest_listed(stderr):
     return [line.split()[0] for line in lines[at + 1:] if line.startswith("    ")]
 
 
+@pytest.mark.backend_neutral
 def test_the_summary_lists_the_biggest_of_many_tests_and_counts_all(sandbox, tmp_path):
     # Without a JSON or JUnit report the runner keeps only the records the summary shows;
     # with one, every record. Either way the summary lists the 10 biggest by the peaks the

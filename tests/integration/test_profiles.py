@@ -127,6 +127,7 @@ def test_stop_on_oom_runs_no_further_suite(sandbox):
     assert [u["name"] for u in report["units"]] == ["blowup"]
 
 
+@pytest.mark.backend_neutral
 def test_command_line_undoes_a_profiles_yes_and_no(sandbox):
     ini = write_ini(sandbox, two_suites(sandbox, "stop_on_oom = yes\nquiet = yes\nplugin = no"))
     run = wcmem(sandbox, "--config", ini, "--profile", "ci", "--no-stop-on-oom", "--no-quiet")
