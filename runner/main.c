@@ -203,7 +203,6 @@ static int write_report(FILE **f, const char *path, const struct rep_unit *units
 	return r < 0 ? rep_fail(e, -r, "write %s", path) : 0;
 }
 
-
 /* The suites from next on will not run: say so on stderr, and keep them for the reports. */
 static void not_run(struct run_session *s, const struct plan *p, size_t next, const char *why)
 {

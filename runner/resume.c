@@ -8,21 +8,38 @@
 #include "runner/control_int.h"
 #include "runner/protocol.h"
 
-/* One line of the resume file: "DONE NAME SECONDS REPORTS" or "KILLED NAME SECONDS TEXT". */
+/* Opens the resume file in the control's private folder, once. Returns 0 or -errno. */
+static int resume_open(struct run_control *c)
+{
+	if (c->resume)
+		return 0;
+	snprintf(c->resume_path, sizeof(c->resume_path), "%s/resume", c->dir);
+	c->resume = fopen(c->resume_path, "we");
+	return c->resume ? 0 : -errno;
+}
+
+/* text field-encoded into a new string (free it), or NULL without memory. */
+static char *encoded(const char *text)
+{
+	size_t need = strlen(text) * 3 + 1;
+	char *out = malloc(need);
+
+	if (out)
+		run_field_encode(text, out, need);
+	return out;
+}
+
+/* One line of the resume file: "DONE NAME SECONDS REPORTS" (the reports are base64 already)
+ * or "KILLED NAME SECONDS TEXT". Returns 0 or -errno. */
 static int resume_line(FILE *f, const char *name, const char *text, double duration,
 		       bool killed)
 {
-	size_t need = (strlen(name) > strlen(text) ? strlen(name) : strlen(text)) * 3 + 1;
-	char *ename = malloc(need), *etext = killed ? malloc(need) : NULL;
+	char *ename = encoded(name), *etext = killed ? encoded(text) : NULL;
 	int r = -ENOMEM;
 
-	if (ename && (etext || !killed)) {
-		run_field_encode(name, ename, need);
-		if (killed)
-			run_field_encode(text, etext, need);
+	if (ename && (etext || !killed))
 		r = fprintf(f, "%s %s %.6f %s\n", killed ? "KILLED" : "DONE", ename, duration,
 			    killed ? etext : text) < 0 ? -EIO : 0;
-	}
 	free(ename);
 	free(etext);
 	return r;
@@ -33,17 +50,12 @@ static int resume_record(struct run_control *c, const char *name, const char *te
 			 double duration, bool killed)
 {
 	struct resume_entry *n;
+	int r = resume_open(c);
 
-	if (!c->resume) {
-		snprintf(c->resume_path, sizeof(c->resume_path), "%s/resume", c->dir);
-		c->resume = fopen(c->resume_path, "we");
-		if (!c->resume)
-			return -errno;
-	}
-	if (resume_line(c->resume, name, text, duration, killed) < 0)
-		return -EIO;
-	if (!killed)
-		return 0;
+	if (r == 0)
+		r = resume_line(c->resume, name, text, duration, killed);
+	if (r < 0 || !killed)
+		return r;
 	n = realloc(c->entries, (size_t)(c->nentries + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
@@ -125,12 +137,10 @@ int run_control_killed_again(const struct run_control *c)
 
 int run_control_write_resume(struct run_control *c, const char **path, struct rep_error *e)
 {
-	if (!c->resume) {  /* nothing ended yet: an empty file */
-		snprintf(c->resume_path, sizeof(c->resume_path), "%s/resume", c->dir);
-		c->resume = fopen(c->resume_path, "we");
-		if (!c->resume)
-			return rep_fail(e, errno, "write %s", c->resume_path);
-	}
+	int r = resume_open(c);  /* nothing ended yet: an empty file */
+
+	if (r < 0)
+		return rep_fail(e, -r, "write %s", c->resume_path);
 	if (fflush(c->resume) != 0 || ferror(c->resume))
 		return rep_fail(e, errno ? errno : EIO, "write %s", c->resume_path);
 	*path = c->resume_path;

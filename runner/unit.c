@@ -104,7 +104,6 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 
 	memset(u, 0, sizeof(*u));
 	cg_group_init(&u->cg, &s->hier);
-	u->idx = -1;
 	u->pid = -1;
 	u->idx = run_record_new(s);
 	if (u->idx < 0)
