@@ -32,10 +32,14 @@ BIN      ?= wcmem-sandbox
 SANFLAGS :=
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags libcgroup inih 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libcgroup inih 2>/dev/null)
-TEST_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
-TEST_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
+# pkg-config runs when a recipe first needs its answer, not when this file is read: in
+# `make deps demo` on a fresh machine, pkg-config and the -dev packages exist only once `deps`
+# has run. Each answer is kept after its first use (lazy := idiom); an error shows as is.
+lazy = $(eval $(1) := $(shell $(2)))$($(1))
+PKG_CFLAGS  = $(call lazy,PKG_CFLAGS,pkg-config --cflags libcgroup inih)
+PKG_LIBS    = $(call lazy,PKG_LIBS,pkg-config --libs libcgroup inih)
+TEST_CFLAGS = $(call lazy,TEST_CFLAGS,pkg-config --cflags cmocka)
+TEST_LIBS   = $(call lazy,TEST_LIBS,pkg-config --libs cmocka)
 
 LIB_SRC  := $(wildcard cgroup/*.c report/*.c) $(filter-out runner/main.c,$(wildcard runner/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -66,6 +70,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 		$(PKG_LIBS) $(TEST_LIBS)
 
 comma := ,
+
+# `make deps X` installs before it builds, also under -j.
+ifneq ($(filter deps,$(MAKECMDGOALS)),)
+$(LIB_OBJ) $(MAIN_OBJ) $(UNIT_BIN): | deps
+endif
 
 check: check-unit check-integration check-vm-where-possible
 

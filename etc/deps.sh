@@ -1,11 +1,17 @@
 #!/bin/sh
-# Installs the Debian packages that building and testing wcmem-sandbox needs: as root with
-# apt-get; otherwise prints the exact command. Does nothing when all are present.
+# Installs the Debian packages that building and testing wcmem-sandbox needs. As root it runs
+# apt-get; as a user it runs it through sudo when sudo is there, and otherwise prints the exact
+# command to run as root and fails. Does nothing when every package is present.
 set -eu
 
 PKGS="gcc make pkg-config libcgroup-dev libinih-dev libcmocka-dev python3 python3-pytest"
-# pytest-xdist: the per-worker units test; pytest-forked: what `make bench` compares against.
-PKGS="$PKGS python3-pytest-xdist python3-pytest-forked"
+# pytest-xdist: the per-worker units test; pytest-forked: what `make bench` compares against;
+# pytest-timeout: a test that hangs fails with its name instead of stopping the suite.
+PKGS="$PKGS python3-pytest-xdist python3-pytest-forked python3-pytest-timeout"
+# The real xarray and netCDF4: the plugin's dataset count is tested against them.
+PKGS="$PKGS python3-xarray python3-netcdf4"
+# libFuzzer (clang's runtime) for `make fuzz`.
+PKGS="$PKGS clang libclang-rt-14-dev"
 # The pure cgroup v2 tests boot a kernel under qemu (tests/vm).
 PKGS="$PKGS qemu-system-x86 linux-image-amd64 busybox-static"
 
@@ -19,13 +25,19 @@ if [ -z "$missing" ]; then
 	echo "deps: all packages present"
 	exit 0
 fi
+as_root=""
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing:$missing" >&2
-	echo "deps: run as root: apt-get update && apt-get install -y --no-install-recommends$missing" >&2
-	exit 1
+	if ! command -v sudo >/dev/null 2>&1; then
+		echo "deps: missing:$missing" >&2
+		echo "deps: as root, run: apt-get update && apt-get install -y --no-install-recommends$missing" >&2
+		exit 1
+	fi
+	as_root="sudo"
+	echo "deps: installing as root through sudo:$missing"
+else
+	echo "deps: installing:$missing"
 fi
-echo "deps: installing:$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-# shellcheck disable=SC2086  # word splitting of the package list is wanted
-apt-get install -y -q --no-install-recommends $missing
+# shellcheck disable=SC2086  # word splitting of the package list (and of an empty $as_root) is wanted
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+# shellcheck disable=SC2086
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
