@@ -83,8 +83,12 @@ check-unit: $(UNIT_BIN)
 		(cd tests/unit && ../../$$t) || fail=1; \
 	done; exit $$fail
 
+# A test that hangs fails by name after TEST_TIMEOUT seconds (pytest-timeout), many times
+# the slowest test's time here, so that a slow host is never taken for a hang.
+TEST_TIMEOUT ?= 300
 check-integration: $(BIN)
-	WCMEM_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+	WCMEM_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -p no:cacheprovider \
+		--timeout=$(TEST_TIMEOUT) tests/integration
 
 check-vm: $(BIN)
 	tests/vm/run-vm.sh $(abspath $(BIN))

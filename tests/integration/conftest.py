@@ -16,6 +16,44 @@ BIN = os.environ.get("WCMEM_BIN") or os.path.join(
 BIN = os.path.abspath(BIN)
 
 
+def reachable_by_others(path):
+    """True when a user with no rights of ours may execute `path`: every folder on the way
+    searchable by others, the file executable by others."""
+    path = os.path.realpath(path)
+    if not os.stat(path).st_mode & 0o001:
+        return False
+    d = os.path.dirname(path)
+    while True:
+        if not os.stat(d).st_mode & 0o001:
+            return False
+        if d == "/":
+            return True
+        d = os.path.dirname(d)
+
+
+_shared_bin = None
+
+
+def bin_for_others():
+    """The binary as another user (nobody) can run it. A clone may lie below a folder only
+    its owner may enter (a home folder, `mktemp -d`): then a copy in a world-searchable
+    temporary folder, made once per test session and removed at its end."""
+    global _shared_bin
+    if reachable_by_others(BIN):
+        return BIN
+    if _shared_bin is None:
+        import atexit
+        import shutil
+        import tempfile
+        d = tempfile.mkdtemp(prefix="wcmem-test-bin.")
+        os.chmod(d, 0o755)
+        _shared_bin = os.path.join(d, "wcmem-sandbox")
+        shutil.copy2(BIN, _shared_bin)
+        os.chmod(_shared_bin, 0o755)
+        atexit.register(shutil.rmtree, d, True)
+    return _shared_bin
+
+
 def memory_hierarchy():
     """('v1', mount, own path) or ('v2', mount, own path) for this process."""
     with open("/proc/self/cgroup") as f:
@@ -153,7 +191,10 @@ class Sandbox:
             raise
 
     def start(self, *args, env=None, **kw):
-        p = subprocess.Popen(self.cmd(*args), env=env or self.env, stdout=subprocess.PIPE,
+        argv = self.cmd(*args)
+        if kw.get("uid") is not None and argv[0] == BIN:
+            argv[0] = bin_for_others()
+        p = subprocess.Popen(argv, env=env or self.env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, **self._kw(kw))
         self.runners.append(p.pid)
         return p

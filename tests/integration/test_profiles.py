@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import BIN, wait_for_signal  # noqa: F401  (BIN: the binary under test)
+from conftest import BIN, bin_for_others, wait_for_signal  # noqa: F401  (BIN: the binary under test)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -421,15 +421,17 @@ def test_bundled_example_profiles(sandbox):
 def test_a_folder_we_may_not_search_hides_no_config(sandbox):
     # HOME=/root left in another user's environment (sudo -u does that): ~/.config cannot be
     # searched, which is "no file there", not an error. As root, become nobody to see it.
+    binary = BIN
     if os.getuid() == 0:
         drop = lambda: os.setuid(65534)  # noqa: E731
+        binary = bin_for_others()
     elif os.access("/root", os.X_OK):
         pytest.skip("/root is searchable by this user: nothing is hidden from it")
     else:
         drop = None
     e = env(sandbox, HOME="/root")
     del e["XDG_CONFIG_HOME"]
-    proc = subprocess.run([BIN, "config"], env=e, cwd="/", preexec_fn=drop,
+    proc = subprocess.run([binary, "config"], env=e, cwd="/", preexec_fn=drop,
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("; config file: none")

@@ -19,7 +19,7 @@ VM_UID=1000
 VM_USER=wcmemvm
 VM_HOME=/home/$VM_USER
 
-# From run-vm.sh: MODE (smoke|full) PROJECT BIN PASS_TIMEOUT DEADLINE CAPTURE EXTRA=(pytest args)
+# From run-vm.sh: MODE (smoke|full) PROJECT BIN ALL TEST_TIMEOUT CAPTURE EXTRA=(pytest args)
 # shellcheck source=/dev/null
 . "$RES/config"
 VM_DIR=$PROJECT/tests/vm
@@ -88,7 +88,7 @@ step_smoke() {
 	fi
 	[ "$pass" = root ] || make_delegated
 	pass_prefix
-	timeout -k 5 60 "${run[@]}" ${cap:+WCMEM_VM_CAPTURE=$cap} /bin/bash "$VM_DIR/smoke.sh" 2>&1 |
+	timeout -k 5 "$TEST_TIMEOUT" "${run[@]}" ${cap:+WCMEM_VM_CAPTURE=$cap} /bin/bash "$VM_DIR/smoke.sh" 2>&1 |
 		tee "$RES/$pass/smoke.log"
 	rc=${PIPESTATUS[0]}
 	echo "$rc" >"$RES/$pass/smoke.rc"
@@ -96,36 +96,40 @@ step_smoke() {
 	say "smoke.sh exit $rc"
 }
 
-# Seconds the pass's pytest may take: the root pass its share; the user pass (the last) what
-# is left until the deadline, at least 10.
-pass_timeout() {
-	local up
-	if [ "$pass" = root ]; then
-		echo "$PASS_TIMEOUT"
-		return
+# The tests a pass runs: the node ids of tests/vm/tests.txt (what a cgroup backend changes), or
+# with ALL=1 every test that makes a cgroup. Either way two at a time (both vCPUs; TCG is slow),
+# each in cgroups of its own; pytest-timeout fails a test that hangs, by name, and the pass
+# goes on.
+select_tests() {
+	local line
+	select=()
+	if [ "$ALL" = 1 ]; then
+		select=(-m "not no_cgroup" tests/integration)
+	else
+		while read -r line; do
+			line=${line%%#*}
+			line=${line%"${line##*[![:space:]]}"}
+			[ -z "$line" ] || select+=("tests/integration/$line")
+		done <"$VM_DIR/tests.txt"
 	fi
-	read -r up _ </proc/uptime
-	up=${up%%.*}
-	echo $((DEADLINE - up > 10 ? DEADLINE - up : 10))
+	/usr/bin/python3 -c "import xdist" 2>/dev/null && select+=(-p xdist -n 2)
+	select+=("--timeout=$TEST_TIMEOUT")
 }
 
 step_pytest() {
-	# SIGINT on timeout: pytest then shows where it hung and still writes its junit xml.
-	local junit=/tmp/wcmem-vm-junit-$pass.xml rc limit
-	limit=$(pass_timeout)
-	echo "$limit" >"$RES/$pass/pytest.timeout"
-	# Tests that exit before any cgroup exists, or check only what no backend changes, are
-	# the host's business (conftest.py's markers); the rest run two at a time (both vCPUs:
-	# TCG is slow), each in cgroups of its own.
-	local select=(-m "not no_cgroup and not backend_neutral")
-	/usr/bin/python3 -c "import xdist" 2>/dev/null && select+=(-p xdist -n 2)
+	local junit=/tmp/wcmem-vm-junit-$pass.xml rc select t0 t1
+	select_tests
 	[ "$pass" = root ] || make_delegated
 	pass_prefix
-	say "pytest tests/integration ${select[*]}${EXTRA[*]:+ ${EXTRA[*]}} (at most ${limit}s)"
-	(cd "$PROJECT" && timeout -s INT -k 10 "$limit" "${run[@]}" /usr/bin/python3 -m pytest -q \
-		-p no:cacheprovider --junitxml="$junit" "${select[@]}" tests/integration "${EXTRA[@]}") 2>&1 |
+	say "pytest: $([ "$ALL" = 1 ] && echo "every test that makes a cgroup" ||
+		echo "the $(grep -c '^test_' "$VM_DIR/tests.txt") tests of tests/vm/tests.txt")${EXTRA[*]:+ ${EXTRA[*]}}"
+	read -r t0 _ </proc/uptime
+	(cd "$PROJECT" && "${run[@]}" /usr/bin/python3 -m pytest -v -p no:cacheprovider \
+		--junitxml="$junit" "${select[@]}" "${EXTRA[@]}") 2>&1 |
 		tee "$RES/$pass/pytest.log"
 	rc=${PIPESTATUS[0]}
+	read -r t1 _ </proc/uptime
+	echo $((${t1%.*} - ${t0%.*})) >"$RES/$pass/pytest.seconds"
 	[ ! -f "$junit" ] || cp "$junit" "$RES/$pass/junit.xml"
 	echo "$rc" >"$RES/$pass/pytest.rc"
 	say "pytest exit $rc"

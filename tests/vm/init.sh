@@ -21,6 +21,14 @@ fail() {
 }
 
 mount -t proc proc /proc || fail "mount proc"
+# run-vm.sh's accelerator probe: reaching this line is all it asks.
+case " $(cat /proc/cmdline) " in
+*" wcmem.probe=1 "*)
+	echo "vm-init: probe ok"
+	poweroff -f
+	sleep 30
+	;;
+esac
 while read -r m; do
 	insmod "/lib/modules/$m.ko" || fail "insmod $m"
 done </modules

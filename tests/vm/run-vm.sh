@@ -10,18 +10,24 @@ Usage: tests/vm/run-vm.sh [OPTIONS] BIN [-- PYTEST_ARGS...]
        tests/vm/run-vm.sh --smoke-only [OPTIONS]
 
 Boots a qemu VM with pure cgroup v2 and runs, as root in the root cgroup and then as uid 1000
-in a delegated cgroup: tests/vm/smoke.sh, then `pytest tests/integration` with WCMEM_BIN=BIN
-(an absolute path on this host), WCMEM_BACKEND=v2 and WCMEM_VM_PASS=root|user.
+in a delegated cgroup: tests/vm/smoke.sh, then the integration tests that tests/vm/tests.txt
+lists (what a cgroup backend changes) with WCMEM_BIN=BIN (an absolute path on this host),
+WCMEM_BACKEND=v2 and WCMEM_VM_PASS=root|user.
 
+  --all              every integration test that makes a cgroup, not only tests.txt's
   --smoke-only       run only the smoke test in both passes (BIN is not needed)
   --results DIR      copy the VM's results (logs, junit xml, dmesg) into DIR
   --capture DIR      copy the smoke cgroup's v2 files (user pass) into DIR, as fixtures
   -h, --help         this text
 
-Environment: WCMEM_VM_TIMEOUT (seconds for the whole VM, default 280),
-WCMEM_VM_KERNEL (a version in /lib/modules, default the newest *-amd64 with a /boot/vmlinuz).
+Time limits catch hangs, not slow hosts (defaults several times the measured times):
+  WCMEM_VM_TEST_TIMEOUT=300  seconds one test may take (pytest-timeout fails it by name)
+  WCMEM_VM_SILENCE=600       seconds the VM may print nothing before it is called hung
+  WCMEM_VM_TIMEOUT=2400      seconds for the whole VM, a last resort
+  WCMEM_VM_ACCEL=kvm|tcg     skip the probe (default: KVM when a short probe boot works)
+  WCMEM_VM_KERNEL            a version in /lib/modules (default: the newest *-amd64)
 Exit status: 0 when every step of both passes passed; 1 when a test failed or a result is
-missing (timeout, kernel panic); 2 on a usage error or a missing package.
+missing (hang, kernel panic); 2 on a usage error or a missing package.
 EOF
 }
 
@@ -30,14 +36,19 @@ die() { echo "$me: $*" >&2; exit 2; }
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 PROJECT=$(cd "$VM_DIR/../.." && pwd -P)
-VM_TIMEOUT=${WCMEM_VM_TIMEOUT:-280}
+VM_TIMEOUT=${WCMEM_VM_TIMEOUT:-2400}
+SILENCE=${WCMEM_VM_SILENCE:-600}
+TEST_TIMEOUT=${WCMEM_VM_TEST_TIMEOUT:-300}
+ACCEL=${WCMEM_VM_ACCEL:-}
+PROBE_SECONDS=15
 # The 9p modules and the order to insmod them in follow from modules.dep.
 MODULES=(virtio_pci 9pnet_virtio 9p)
 
-mode=full bin="" results="" capture="" extra=()
+mode=full all=0 bin="" results="" capture="" extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke-only) mode=smoke ;;
+	--all) all=1 ;;
 	--results | --capture)
 		[ $# -ge 2 ] || die "$1 needs a directory"
 		if [ "$1" = --results ]; then results=$2; else capture=$2; fi
@@ -52,7 +63,10 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[[ $VM_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "WCMEM_VM_TIMEOUT must be a number of seconds"
+for v in VM_TIMEOUT SILENCE TEST_TIMEOUT; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "WCMEM_$( [ $v = VM_TIMEOUT ] || echo VM_)$v must be a number of seconds"
+done
+case $ACCEL in '' | kvm | tcg) ;; *) die "WCMEM_VM_ACCEL must be kvm or tcg" ;; esac
 if [ "$mode" = full ]; then
 	[ -n "$bin" ] || die "BIN missing (try --help)"
 	[[ $bin == /* ]] || die "BIN must be an absolute path: $bin"
@@ -82,6 +96,8 @@ if [ "$mode" = full ]; then
 	[ -x /usr/bin/python3 ] || missing+=(python3)
 	[ ! -x /usr/bin/python3 ] || /usr/bin/python3 -c 'import pytest' 2>/dev/null ||
 		missing+=(python3-pytest)
+	[ ! -x /usr/bin/python3 ] || /usr/bin/python3 -c 'import pytest_timeout' 2>/dev/null ||
+		missing+=(python3-pytest-timeout)
 fi
 have setpriv || missing+=(util-linux)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -95,7 +111,7 @@ cleanup() {
 	local rc=$? f p i
 	trap - EXIT INT TERM HUP
 	# Only the timeout and qemu this run started: their command lines name our temp dir.
-	for f in timeout.pid qemu.pid; do
+	for f in probe.pid watchdog.pid timeout.pid qemu.pid; do
 		[ -n "$tmp" ] && [ -s "$tmp/$f" ] || continue
 		p=$(cat "$tmp/$f")
 		grep -qF "$tmp" "/proc/$p/cmdline" 2>/dev/null || continue
@@ -164,33 +180,64 @@ for ko in "${order[@]}"; do
 done
 (cd "$initrd" && find . | busybox cpio -o -H newc 2>/dev/null) >"$tmp/initrd.cpio"
 
-# What the VM reads from the results share. The first pass's pytest gets half of the VM's
-# time, less boot and smoke tests, so that a hang in it still leaves time for the second;
-# the second gets what is left until DEADLINE (seconds of the guest's uptime), which keeps
-# room for pytest's own exit after SIGINT and for the shutdown.
-pass_timeout=$(((VM_TIMEOUT - 40) / 2 > 10 ? (VM_TIMEOUT - 40) / 2 : 10))
-deadline=$((VM_TIMEOUT - 25))
+# What the VM reads from the results share.
 echo "$PROJECT" >"$share/project"
 printf '%s\n' "$PROJECT" ${bin:+"$(dirname "$bin")"} >"$share/binds"
 {
-	printf 'MODE=%q\nPROJECT=%q\nBIN=%q\n' "$mode" "$PROJECT" "$bin"
-	printf 'PASS_TIMEOUT=%q\nDEADLINE=%q\n' "$pass_timeout" "$deadline"
+	printf 'MODE=%q\nPROJECT=%q\nBIN=%q\nALL=%q\n' "$mode" "$PROJECT" "$bin" "$all"
+	printf 'TEST_TIMEOUT=%q\n' "$TEST_TIMEOUT"
 	printf 'CAPTURE=%q\n' "$([ -n "$capture" ] && echo 1 || echo 0)"
 	printf 'EXTRA=('
 	[ ${#extra[@]} -eq 0 ] || printf '%q ' "${extra[@]}"
 	printf ')\n'
 } >"$share/config"
 
-echo "$me: kernel $kver, $mode run of $PROJECT${bin:+ with $bin}, at most ${VM_TIMEOUT}s"
+KERNEL_ARGS="console=ttyS0 edd=off loglevel=3 panic=-1"
+qemu_args() { # $1: kvm or tcg
+	if [ "$1" = kvm ]; then echo "-accel kvm -cpu host"; else echo "-accel tcg -cpu max"; fi
+}
+
+# KVM where it works: a probe boot to init.sh, bounded by PROBE_SECONDS (a good KVM gets there
+# in about a second; TCG needs about 6). Where /dev/kvm exists but a guest hangs in early boot,
+# the probe times out and the run falls back to TCG.
+probe_kvm() {
+	local rc=0
+	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	# shellcheck disable=SC2046 # the accelerator's words
+	timeout -k 2 "$PROBE_SECONDS" qemu-system-x86_64 $(qemu_args kvm) -m 256M -smp 1 \
+		-nographic -no-reboot -no-user-config -nic none \
+		-kernel "$vmlinuz" -initrd "$tmp/initrd.cpio" -append "$KERNEL_ARGS wcmem.probe=1" \
+		</dev/null >"$tmp/probe.log" 2>&1 &
+	echo $! >"$tmp/probe.pid"
+	wait $! || rc=$?
+	rm -f "$tmp/probe.pid"
+	grep -q 'vm-init: probe ok' "$tmp/probe.log"
+}
+if [ -z "$ACCEL" ]; then
+	probe_start=$SECONDS
+	if probe_kvm; then
+		ACCEL=kvm
+		echo "$me: KVM probe booted in $((SECONDS - probe_start))s: using KVM"
+	else
+		ACCEL=tcg
+		if [ -c /dev/kvm ]; then
+			echo "$me: KVM probe did not boot within ${PROBE_SECONDS}s: using TCG"
+		fi
+	fi
+fi
+
+echo "$me: kernel $kver, $ACCEL, $mode run of $PROJECT${bin:+ with $bin}"
+echo "$me: a test may take ${TEST_TIMEOUT}s, the console may be silent ${SILENCE}s, the VM may run ${VM_TIMEOUT}s"
 start=$SECONDS
-# The VM's serial console, live, without carriage returns and the firmware's terminal escapes;
-# timeout bounds a hang.
+# The VM's serial console, live, without carriage returns and the firmware's terminal escapes.
+# timeout bounds the whole VM (a last resort); the watchdog below catches a hang sooner.
 (
+	# shellcheck disable=SC2046 # the accelerator's words
 	timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
-		-accel tcg -cpu max -m 2G -smp 2 -nographic -no-reboot -no-user-config -nic none \
+		$(qemu_args "$ACCEL") -m 2G -smp 2 -nographic -no-reboot -no-user-config -nic none \
 		-pidfile "$tmp/qemu.pid" \
 		-kernel "$vmlinuz" -initrd "$tmp/initrd.cpio" \
-		-append "console=ttyS0 edd=off loglevel=3 panic=-1 cgroup_no_v1=all" \
+		-append "$KERNEL_ARGS cgroup_no_v1=all" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$share,mount_tag=wcmemres,security_model=none" \
 		</dev/null 2>&1 &
@@ -200,8 +247,28 @@ start=$SECONDS
 	echo $rc >"$tmp/timeout.rc"
 ) | sed -u 's/\r//g; s/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[c=>]//g' | tee "$tmp/console.log" &
 tee_pid=$!
+
+# The watchdog: a VM whose console says nothing for SILENCE seconds is hung (every test prints
+# a line as it ends, and each test is bounded by TEST_TIMEOUT well below SILENCE).
+(
+	while sleep 5; do
+		[ -s "$tmp/timeout.pid" ] || continue
+		p=$(cat "$tmp/timeout.pid")
+		kill -0 "$p" 2>/dev/null || exit 0
+		[ -f "$tmp/console.log" ] || continue
+		quiet=$(($(date +%s) - $(stat -c %Y "$tmp/console.log")))
+		if [ "$quiet" -ge "$SILENCE" ]; then
+			echo "$quiet" >"$tmp/hung"
+			kill -TERM "$p" 2>/dev/null
+			exit 0
+		fi
+	done
+) &
+echo $! >"$tmp/watchdog.pid"
 wait "$tee_pid" || true
 tee_pid=""
+kill "$(cat "$tmp/watchdog.pid")" 2>/dev/null || true
+rm -f "$tmp/watchdog.pid"
 elapsed=$((SECONDS - start))
 
 # The verdict, from the results share only.
@@ -211,6 +278,23 @@ junit_attr() { # FILE NAME: the attribute of the first <testsuite>, 0 if absent
 	local v
 	v=$(grep -o '<testsuite [^>]*' "$1" | head -1 | grep -o " $2=\"[0-9]*\"" | tr -dc 0-9)
 	echo "${v:-0}"
+}
+# The pass's slowest tests, and each test that pytest-timeout stopped, by name.
+junit_times() { # PASS FILE
+	/usr/bin/python3 - "$@" <<'PY' || true
+import sys
+import xml.etree.ElementTree as ET
+name, path = sys.argv[1:]
+cases = list(ET.parse(path).getroot().iter("testcase"))
+def nodeid(c):
+    return c.get("classname", "").replace(".", "/") + ".py::" + c.get("name", "")
+slow = sorted(cases, key=lambda c: -float(c.get("time") or 0))[:3]
+print(f"vm[{name}]: slowest: " + ", ".join(f"{nodeid(c)} {float(c.get('time')):.1f}s" for c in slow))
+for c in cases:
+    for f in c.findall("failure"):
+        if "Timeout" in (f.get("message") or ""):
+            print(f"vm[{name}]: hung: {nodeid(c)} ({f.get('message')})")
+PY
 }
 for pass in root user; do
 	r=$share/$pass
@@ -229,13 +313,14 @@ for pass in root user; do
 		f=$(($(junit_attr "$r/junit.xml" failures) + $(junit_attr "$r/junit.xml" errors)))
 		s=$(junit_attr "$r/junit.xml" skipped)
 	fi
-	echo "vm[$pass]: pytest exit $rc; tests $t: passed $((t - f - s)), failed $f, skipped $s"
+	echo "vm[$pass]: pytest exit $rc; tests $t: passed $((t - f - s)), failed $f, skipped $s;" \
+		"$(cat "$r/pytest.seconds" 2>/dev/null || echo ?)s"
+	[ ! -s "$r/junit.xml" ] || junit_times "$pass" "$r/junit.xml"
 	passed=$((passed + t - f - s)) failed=$((failed + f)) skipped=$((skipped + s))
 	case $rc in
 	0) ;;
 	1) [ "$f" -gt 0 ] || { failed=$((failed + 1)); problems+=("$pass pass: pytest exit 1 without failures in its junit xml"); } ;;
 	5) failed=$((failed + 1)); problems+=("$pass pass: pytest collected no tests (exit 5)") ;;
-	124 | 137) failed=$((failed + 1)); problems+=("$pass pass: pytest timed out after $(cat "$r/pytest.timeout" 2>/dev/null || echo ?)s (its share of WCMEM_VM_TIMEOUT=$VM_TIMEOUT)") ;;
 	none) failed=$((failed + 1)); problems+=("$pass pass: pytest gave no result") ;;
 	*) failed=$((failed + 1)); problems+=("$pass pass: pytest exit $rc (interrupted, internal or usage error)") ;;
 	esac
@@ -244,8 +329,10 @@ vm_rc=$(cat "$tmp/timeout.rc" 2>/dev/null || echo none)
 if [ ! -f "$share/done" ]; then
 	if grep -q 'Kernel panic' "$tmp/console.log"; then
 		problems+=("the VM's kernel panicked")
+	elif [ -f "$tmp/hung" ]; then
+		problems+=("hung: the VM printed nothing for $(cat "$tmp/hung")s; its last lines: $(grep -v '^$' "$tmp/console.log" | tail -3 | tr '\n' '|')")
 	elif [ "$vm_rc" = 124 ] || [ "$vm_rc" = 137 ]; then
-		problems+=("the VM timed out after ${VM_TIMEOUT}s")
+		problems+=("hung: the VM still ran after ${VM_TIMEOUT}s (WCMEM_VM_TIMEOUT)")
 	else
 		problems+=("the VM stopped before guest.sh finished")
 	fi
