@@ -151,6 +151,7 @@ class Sandbox:
         self.env.pop("WEATHERCOP_DISABLE_DIAGNOSTICS", None)
         self.cgroups = []
         self.runners = []
+        self.popens = []
         self.cgroup = self.fresh_cgroup() if BACKEND == "v2" else None
 
     def fresh_cgroup(self):
@@ -197,6 +198,7 @@ class Sandbox:
         p = subprocess.Popen(argv, env=env or self.env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, **self._kw(kw))
         self.runners.append(p.pid)
+        self.popens.append(p)
         return p
 
     def leftovers(self):
@@ -221,6 +223,17 @@ class Sandbox:
 def sandbox(tmp_path):
     sb = Sandbox(tmp_path)
     yield sb
+    # A test that failed half-way (an assertion, a timeout) may leave its runners running:
+    # end them as a user would, so that they remove their own cgroups, and say so.
+    running = [p for p in sb.popens if p.poll() is None]
+    for p in running:
+        p.terminate()
+    for p in running:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
     # Nothing of the run may be left: no process carrying the marker, no sandbox cgroup.
     deadline = time.monotonic() + 5
     while marker_processes(sb.marker) and time.monotonic() < deadline:

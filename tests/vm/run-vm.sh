@@ -274,10 +274,17 @@ elapsed=$((SECONDS - start))
 # The verdict, from the results share only.
 [ -z "$results" ] || { mkdir -p "$results" && cp -r "$share"/. "$results"/; }
 passed=0 failed=0 skipped=0 problems=()
-junit_attr() { # FILE NAME: the attribute of the first <testsuite>, 0 if absent
-	local v
-	v=$(grep -o '<testsuite [^>]*' "$1" | head -1 | grep -o " $2=\"[0-9]*\"" | tr -dc 0-9)
-	echo "${v:-0}"
+junit_counts() { # FILE: "tests failed skipped", a test counted once (a failure in the call
+	# and an error in its teardown are one failed test)
+	/usr/bin/python3 - "$1" <<'PY' || echo "0 1 0"
+import sys
+import xml.etree.ElementTree as ET
+cases = list(ET.parse(sys.argv[1]).getroot().iter("testcase"))
+ids = {(c.get("classname"), c.get("name")) for c in cases}
+bad = {(c.get("classname"), c.get("name")) for c in cases if c.find("failure") is not None or c.find("error") is not None}
+skip = {(c.get("classname"), c.get("name")) for c in cases if c.find("skipped") is not None} - bad
+print(len(ids), len(bad), len(skip))
+PY
 }
 # The pass's slowest tests, and each test that pytest-timeout stopped, by name.
 junit_times() { # PASS FILE
@@ -288,8 +295,11 @@ name, path = sys.argv[1:]
 cases = list(ET.parse(path).getroot().iter("testcase"))
 def nodeid(c):
     return c.get("classname", "").replace(".", "/") + ".py::" + c.get("name", "")
-slow = sorted(cases, key=lambda c: -float(c.get("time") or 0))[:3]
-print(f"vm[{name}]: slowest: " + ", ".join(f"{nodeid(c)} {float(c.get('time')):.1f}s" for c in slow))
+took = {}
+for c in cases:  # a test's call and teardown may be two testcases
+    took[nodeid(c)] = took.get(nodeid(c), 0) + float(c.get("time") or 0)
+slow = sorted(took.items(), key=lambda kv: -kv[1])[:3]
+print(f"vm[{name}]: slowest: " + ", ".join(f"{k} {v:.1f}s" for k, v in slow))
 for c in cases:
     for f in c.findall("failure"):
         if "Timeout" in (f.get("message") or ""):
@@ -308,11 +318,7 @@ for pass in root user; do
 	[ "$mode" = full ] || continue
 	rc=$(cat "$r/pytest.rc" 2>/dev/null || echo none)
 	t=0 f=0 s=0
-	if [ -s "$r/junit.xml" ]; then
-		t=$(junit_attr "$r/junit.xml" tests)
-		f=$(($(junit_attr "$r/junit.xml" failures) + $(junit_attr "$r/junit.xml" errors)))
-		s=$(junit_attr "$r/junit.xml" skipped)
-	fi
+	[ ! -s "$r/junit.xml" ] || read -r t f s < <(junit_counts "$r/junit.xml")
 	echo "vm[$pass]: pytest exit $rc; tests $t: passed $((t - f - s)), failed $f, skipped $s;" \
 		"$(cat "$r/pytest.seconds" 2>/dev/null || echo ?)s"
 	[ ! -s "$r/junit.xml" ] || junit_times "$pass" "$r/junit.xml"
