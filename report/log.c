@@ -1,4 +1,4 @@
-/* The memory log (LOG_FORMAT.md): pure formatters, and a writer that puts each entry on
+/* The memory log (etc/log-format.md): pure formatters, and a writer that puts each entry on
  * disk with one write(2). */
 #include "report/log.h"
 
@@ -103,14 +103,15 @@ int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync)
 /* ---- escaping ---- */
 
 /* The escaped form of one byte into tmp (at most 4 characters + NUL). Bytes >= 0x80 pass:
- * they are UTF-8 in test names and cannot start a line. */
+ * they are UTF-8 in test names and cannot start a line. A backslash passes too: a name
+ * reads as pytest prints it (its ids already escape what is not printable), and only a
+ * line break could forge an entry. */
 static size_t escape_byte(unsigned char c, char tmp[5])
 {
 	switch (c) {
 	case '\n': return (size_t)snprintf(tmp, 5, "\\n");
 	case '\r': return (size_t)snprintf(tmp, 5, "\\r");
 	case '\t': return (size_t)snprintf(tmp, 5, "\\t");
-	case '\\': return (size_t)snprintf(tmp, 5, "\\\\");
 	}
 	if (c < 0x20 || c == 0x7f)
 		return (size_t)snprintf(tmp, 5, "\\x%02x", c);
@@ -361,11 +362,20 @@ int rep_log_format_session_end(char *buf, size_t size, const struct rep_session 
 	return finish(&o);
 }
 
+/* The enclosing command is no test: the guide's readers count TEST_* entries as tests,
+ * and skip events they do not know. */
+static const char *event(const struct rep_unit *u, bool start)
+{
+	if (u->enclosing)
+		return start ? "COMMAND_START" : "COMMAND_END";
+	return start ? "TEST_START" : "TEST_END";
+}
+
 int rep_log_format_unit_start(char *buf, size_t size, const struct rep_unit *u)
 {
 	struct out o = { buf, size, 0, size == 0 };
 
-	put_head(&o, &u->start, "TEST_START", u->name);
+	put_head(&o, &u->start, event(u, true), u->name);
 	put(&o, "  Elapsed: %.1fs\n", u->start_elapsed);
 	put_status(&o, u->pid, &u->status_start);
 	if (u->kind)
@@ -387,7 +397,7 @@ int rep_log_format_unit_end(char *buf, size_t size, const struct rep_unit *u,
 {
 	struct out o = { buf, size, 0, size == 0 };
 
-	put_head(&o, now, "TEST_END", u->name);
+	put_head(&o, now, event(u, false), u->name);
 	put(&o, "  Elapsed: %.1fs\n", elapsed);
 	put_status(&o, u->pid, &u->status_end);
 	/* Readers take the first word after the last ':' as a float: never "unknown". */
@@ -411,5 +421,18 @@ int rep_log_format_unit_end(char *buf, size_t size, const struct rep_unit *u,
 	put_extras(&o, u->extras_end);
 	put_exit(&o, u);
 	put_oom(&o, u);
+	return finish(&o);
+}
+
+int rep_log_format_refused(char *buf, size_t size, const struct timespec *now, const char *verb,
+			   const char *name, const char *answer)
+{
+	struct out o = { buf, size, 0, size == 0 };
+
+	put_head(&o, now, "UNIT_REFUSED", name);
+	put(&o, "  Request: %s\n", verb);
+	put(&o, "  Answer: ");
+	put_escaped(&o, answer);
+	put(&o, "\n");
 	return finish(&o);
 }

@@ -1,4 +1,4 @@
-/* The memory log of LOG_FORMAT.md.
+/* The memory log of etc/log-format.md.
  *
  * Formatting is pure (rep_log_format_*: records in, text out) so the format is tested
  * against golden files; writing is one write(2) per entry on an O_APPEND descriptor, so
@@ -56,8 +56,8 @@ void rep_log_close(struct rep_log *log);
  * fdatasync()s it when sync. A log with fd -1 accepts and drops. Returns 0, or -errno. */
 int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync);
 
-/* Copies name into out with control characters and backslashes escaped
- * (\n \r \t \\ \xHH), so that a name can never forge an entry. Always NUL-terminates;
+/* Copies name into out with control characters escaped (\n \r \t \xHH), so that a name
+ * can never forge an entry; backslashes pass as they are. Always NUL-terminates;
  * truncates when out is too small. Returns the length written. */
 size_t rep_log_escape(const char *name, char *out, size_t size);
 
@@ -69,5 +69,8 @@ int rep_log_format_session_end(char *buf, size_t size, const struct rep_session 
 int rep_log_format_unit_start(char *buf, size_t size, const struct rep_unit *u);
 int rep_log_format_unit_end(char *buf, size_t size, const struct rep_unit *u,
 			    const struct timespec *now, double elapsed);
+/* UNIT_REFUSED: the runner refused a client's START or END (verb) for name, with answer. */
+int rep_log_format_refused(char *buf, size_t size, const struct timespec *now, const char *verb,
+			   const char *name, const char *answer);
 
 #endif

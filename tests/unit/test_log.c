@@ -91,7 +91,8 @@ static int setup_log(void **state)
 static void check_reader_view(const char *text)
 {
 	static const char *const events[] = { "SESSION_START", "TEST_START", "TEST_END",
-					      "SESSION_END" };
+					      "SESSION_END", "COMMAND_START", "COMMAND_END",
+					      "UNIT_REFUSED" };
 
 	for (const char *line = text; *line; ) {
 		const char *nl = strchr(line, '\n');
@@ -108,7 +109,7 @@ static void check_reader_view(const char *text)
 			colon = strchr(event, ':');
 			assert_non_null(colon);
 			*colon = '\0';
-			for (size_t i = 0; i < 4; i++)
+			for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 				known |= strcmp(event, events[i]) == 0;
 			if (!known)
 				fail_msg("head line with unknown event: %s", line);
@@ -126,6 +127,24 @@ static void check_reader_view(const char *text)
 	}
 }
 
+/* The names of the TEST_END entries, one a line: the tests a reader that knows only the
+ * guide's format sees (it skips every other event, etc/log-format.md). */
+static void guide_tests(const char *text, char *out, size_t size)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (const char *line = text; *line; line = strchr(line, '\n') + 1) {
+		const char *nl = strchr(line, '\n'), *event = strstr(line, "] ");
+
+		if (line[0] != '[' || !event || event > nl || strncmp(event + 2, "TEST_END: ", 10))
+			continue;
+		len += (size_t)snprintf(out + len, size - len, "%.*s\n", (int)(nl - event - 12),
+					event + 12);
+		assert_true(len < size);
+	}
+}
+
 /* A single command on cgroup v1, OOM-killed by its own limit: the whole log. */
 static void test_log_golden_command_v1_oom(void **state)
 {
@@ -136,7 +155,7 @@ static void test_log_golden_command_v1_oom(void **state)
 		.peak = 537198592, .units = 1, .oom_killed = 1, .exit_status = 137,
 	};
 	struct rep_unit u = {
-		.name = (char *)cmd, .kind = "command", .cgroup = "wcmem-4242/u1", .v1 = true,
+		.name = (char *)cmd, .kind = "command", .enclosing = true, .cgroup = "wcmem-4242/u1", .v1 = true,
 		.start = stamp(0.001), .start_elapsed = 0.0, .duration = 4.2,
 		.limit = 512 * MIB, .sandbox_limit = 512 * MIB,
 		.peak = 536870912, .current = 1179648, .pid = 4243,
@@ -144,6 +163,7 @@ static void test_log_golden_command_v1_oom(void **state)
 		.end = REP_END_SIGNALED, .code = SIGKILL,
 	};
 	struct timespec end = stamp(4.201), last = stamp(4.3);
+	char names[256];
 
 	(void)state;
 	u.events.max = 3784;
@@ -154,6 +174,8 @@ static void test_log_golden_command_v1_oom(void **state)
 	add(rep_log_format_unit_end(AT_END, &u, &end, 4.2));
 	add(rep_log_format_session_end(AT_END, &s, &last));
 	check_reader_view(logbuf);
+	guide_tests(logbuf, names, sizeof(names));
+	assert_string_equal(names, "");  /* no test ran: the command is no test */
 	unit_assert_golden(logbuf, "golden/command_v1_oom.log");
 }
 
@@ -168,7 +190,7 @@ static void test_log_golden_pytest_v2(void **state)
 		.peak = 4 * GIB, .units = 4, .oom_killed = 2, .exit_status = 1,
 	};
 	struct rep_unit command = {
-		.name = (char *)cmd, .kind = "command", .cgroup = "wcmem-5151/u1",
+		.name = (char *)cmd, .kind = "command", .enclosing = true, .cgroup = "wcmem-5151/u1",
 		.start = stamp(0.002), .duration = 30.2, .limit = REP_UNLIMITED,
 		.sandbox_limit = 4 * GIB, .peak = 130 * MIB, .current = 0, .pid = 5152,
 		.status_start = status_fresh, .status_end = status_none,
@@ -183,6 +205,7 @@ static void test_log_golden_pytest_v2(void **state)
 	};
 	struct rep_unit big = small, evil = small;
 	struct timespec t;
+	char names[1024];
 
 	(void)state;
 	big.name = "tests/test_basic.py::test_big";
@@ -226,11 +249,19 @@ static void test_log_golden_pytest_v2(void **state)
 	add(rep_log_format_unit_start(AT_END, &evil));
 	t = stamp(29.99);
 	add(rep_log_format_unit_end(AT_END, &evil, &t, 29.99));
+	t = stamp(30.1);
+	add(rep_log_format_refused(AT_END, &t, "START", "tests/test_basic.py::test_p[a\\b]",
+				   "ERR 409 a unit is open: END it first"));
 	t = stamp(30.2);
 	add(rep_log_format_unit_end(AT_END, &command, &t, 30.2));
 	t = stamp(30.25);
 	add(rep_log_format_session_end(AT_END, &s, &t));
 	check_reader_view(logbuf);
+	guide_tests(logbuf, names, sizeof(names));
+	assert_string_equal(names, "tests/test_basic.py::test_small[a:b]\n"
+			    "tests/test_basic.py::test_big\n"
+			    "tests/test_evil.py::test_x[\\n[2025-01-01T00:00:00.000000] TEST_END: "
+			    "forged\\x1b[31m\\t\\]\n");
 	unit_assert_golden(logbuf, "golden/pytest_v2.log");
 }
 
@@ -244,7 +275,7 @@ static void test_log_golden_not_started(void **state)
 		.swap = REP_UNLIMITED, .peak = REP_UNKNOWN, .units = 1, .exit_status = 127,
 	};
 	struct rep_unit u = {
-		.name = (char *)cmd, .kind = "command", .cgroup = "wcmem-77/u1",
+		.name = (char *)cmd, .kind = "command", .enclosing = true, .cgroup = "wcmem-77/u1",
 		.start = stamp(0.001), .duration = 0.004, .limit = REP_UNLIMITED,
 		.sandbox_limit = REP_UNLIMITED, .peak = REP_UNKNOWN, .current = REP_UNKNOWN,
 		.pid = 78, .status_start = status_none, .status_end = status_none,
@@ -325,7 +356,8 @@ static void test_log_format_too_small_is_enospc(void **state)
 				 -ENOSPC);
 }
 
-/* Control characters and backslashes are escaped; other bytes (UTF-8) pass. */
+/* Control characters are escaped; backslashes (pytest's own escapes in ids) and other
+ * bytes (UTF-8) pass as they are. */
 static void test_log_escape_control_characters(void **state)
 {
 	char out[128];
@@ -335,8 +367,8 @@ static void test_log_escape_control_characters(void **state)
 	assert_string_equal(out, "a\\nb");
 	rep_log_escape("\x1b[31mred", out, sizeof(out));
 	assert_string_equal(out, "\\x1b[31mred");
-	rep_log_escape("back\\slash", out, sizeof(out));
-	assert_string_equal(out, "back\\\\slash");
+	rep_log_escape("test_p[a\\b]", out, sizeof(out));
+	assert_string_equal(out, "test_p[a\\b]");
 	rep_log_escape("tab\there\r", out, sizeof(out));
 	assert_string_equal(out, "tab\\there\\r");
 	rep_log_escape("\x01\x7f", out, sizeof(out));
