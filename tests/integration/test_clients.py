@@ -2,12 +2,17 @@
 diagnostics writing the same log, the readers of WeatherCop's Memory Diagnostics Guide
 format, what a test reads of its own process, hostile tests that make the runner refuse,
 and test ids or tracemalloc lists too long for a protocol line."""
-import os
 import re
+
+import pytest
 
 import guide_reader
 from test_plugin import PYTEST, suite, units_of
 from test_profiles import two_suites, wcmem, write_ini
+
+# What the plugin and the log do is the same on every backend: the host covers it, the
+# cgroup v2 VM runs only the in-process writer's case (an OOM kill and a resume).
+neutral = pytest.mark.backend_neutral
 
 
 def by_test(run):
@@ -19,6 +24,7 @@ def no_internal_error(run):
     assert "INTERNALERROR" not in run.stdout + run.stderr, run.stdout + run.stderr
 
 
+@neutral
 def test_a_test_that_stops_tracemalloc_passes(sandbox):
     run = sandbox.run("--limit", "1G", "--tracemalloc", "3", "--", *PYTEST,
                       suite("tracemalloc_stop"))
@@ -40,6 +46,7 @@ def summary_peaks(stderr, indent):
     return {name: float(mb) for name, mb in rows}
 
 
+@neutral
 def test_a_guide_reader_sees_exactly_the_tests_of_a_pytest_run(sandbox):
     # Four tests, one OOM-killed and pytest started again: each test once, none more (not
     # the pytest command), with the peaks the summary shows.
@@ -51,6 +58,7 @@ def test_a_guide_reader_sees_exactly_the_tests_of_a_pytest_run(sandbox):
     assert dict(seen) == summary_peaks(run.stderr, 4), run.stderr
 
 
+@neutral
 def test_a_guide_reader_sees_exactly_the_suites_of_a_profile_run(sandbox):
     run = wcmem(sandbox, "--config", write_ini(sandbox, two_suites(sandbox)), "--profile", "ci")
     assert run.rc == 137, run.stderr
@@ -80,6 +88,7 @@ def test_an_in_process_writer_of_the_same_log_loses_nothing(sandbox):
     assert len(said) == 1 and "WEATHERCOP_DISABLE_DIAGNOSTICS=1" in said[0], run.stderr
 
 
+@neutral
 def test_a_log_elsewhere_leaves_in_process_diagnostics_on(sandbox, tmp_path):
     log = tmp_path / "elsewhere.log"
     run = sandbox.run("--limit", "1G", "--log", str(log), "--", *PYTEST,
@@ -97,6 +106,7 @@ def maxrss(sandbox, tmp_path, *options):
     return [int(v) for v in out.read_text().split()]
 
 
+@neutral
 def test_a_test_reads_its_high_water_mark_as_without_the_sandbox(sandbox, tmp_path):
     # ru_maxrss and VmHWM read in a test after a 200 MB test: plain pytest (one capped
     # cgroup, no plugin) and per-test units agree within 5 %.
@@ -107,6 +117,7 @@ def test_a_test_reads_its_high_water_mark_as_without_the_sandbox(sandbox, tmp_pa
     assert abs(hwm - plain_hwm) <= 0.05 * plain_hwm, (hwm, plain_hwm)
 
 
+@neutral
 def test_units_the_runner_refuses_do_not_end_the_session(sandbox):
     run = sandbox.run("--limit", "1G", "--", *PYTEST, suite("refused"))
     no_internal_error(run)
@@ -125,6 +136,7 @@ def test_units_the_runner_refuses_do_not_end_the_session(sandbox):
     assert "refused" in warnings[0] and "lost the connection" in warnings[1], warnings
 
 
+@neutral
 def test_long_ids_and_a_big_tracemalloc_do_not_end_the_session(sandbox):
     run = sandbox.run("--limit", "1G", "--test-limit", "150M", "--tracemalloc", "65535",
                       "--", *PYTEST, "-p", "no:warnings", suite("ids"), timeout=300)
@@ -146,6 +158,7 @@ def test_long_ids_and_a_big_tracemalloc_do_not_end_the_session(sandbox):
     assert any(line.startswith("(cut: ") for line in many), many
 
 
+@neutral
 def test_a_backslash_in_a_test_id_is_logged_as_pytest_prints_it(sandbox):
     run = sandbox.run("--limit", "1G", "--", *PYTEST, "-k", "backslash", suite("ids"))
     assert run.rc == 0, run.stdout + run.stderr

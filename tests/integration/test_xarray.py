@@ -9,6 +9,7 @@ pytest.importorskip("xarray", reason="python3-xarray is not installed (make deps
 pytest.importorskip("netCDF4", reason="python3-netcdf4 is not installed (make deps)")
 
 
+@pytest.mark.backend_neutral  # pure Python, and slow to import under the VM's emulation
 def test_open_datasets_are_counted_and_closed_ones_are_not(sandbox):
     run = sandbox.run("--limit", "1G", "--", *PYTEST, "-p", "no:warnings", suite("xarray"))
     assert run.rc == 0, run.stdout + run.stderr
