@@ -2,6 +2,7 @@
 diagnostics writing the same log, the readers of WeatherCop's Memory Diagnostics Guide
 format, what a test reads of its own process, hostile tests that make the runner refuse,
 and test ids or tracemalloc lists too long for a protocol line."""
+import os
 import re
 
 import pytest
@@ -67,6 +68,21 @@ def test_a_guide_reader_sees_exactly_the_suites_of_a_profile_run(sandbox):
     assert dict(seen) == summary_peaks(run.stderr, 2), run.stderr
 
 
+RUNNER_ENTRIES = [
+    ("SESSION_START", None), ("COMMAND_START", None),
+    ("TEST_START", "test_before"), ("TEST_END", "test_before"),
+    ("TEST_START", "test_blowup"), ("TEST_END", "test_blowup"),
+    ("TEST_START", "test_after"), ("TEST_END", "test_after"),
+    ("COMMAND_END", None), ("SESSION_END", None)]
+
+
+def runner_entries(run):
+    """(event, test) of the entries the runner wrote (the suite's writer adds only a Peak
+    memory line, never an Elapsed one)."""
+    return [(e.event, e.name.rsplit("::", 1)[1] if "::" in e.name else None)
+            for e in run.entries if e.value("Elapsed") is not None]
+
+
 def test_an_in_process_writer_of_the_same_log_loses_nothing(sandbox):
     # The suite's conftest, like WeatherCop's plugin, empties the default log when its
     # session starts: once, and again when the runner starts pytest after the OOM kill.
@@ -74,18 +90,28 @@ def test_an_in_process_writer_of_the_same_log_loses_nothing(sandbox):
                       suite("own_diagnostics"))
     assert run.rc == 1, run.stdout + run.stderr
     assert "1 failed, 2 passed" in run.stdout
-    events = [(e.event, e.name.rsplit("::", 1)[-1]) for e in run.entries]
-    tests = [(ev, n) for ev, n in events if ev.startswith("TEST_")]
-    assert events[0][0] == "SESSION_START" and events[1][0] == "COMMAND_START", events
-    assert tests == [("TEST_START", "test_before"), ("TEST_END", "test_before"),
-                     ("TEST_START", "test_blowup"), ("TEST_END", "test_blowup"),
-                     ("TEST_START", "test_after"), ("TEST_END", "test_after")], events
-    assert [ev for ev, _ in events[-2:]] == ["COMMAND_END", "SESSION_END"], events
+    assert runner_entries(run) == RUNNER_ENTRIES, run.log_text
     assert by_test(run)["test_blowup"].value("OOM") == "killed (exceeded its own limit 150.0 MB)"
     assert "Peak memory: 1.0 MB" not in run.log_text  # the in-process writer was off
     assert "GC: collections=" in run.log_text         # and ours logged in its stead
     said = [line for line in run.stderr.splitlines() if "in-process diagnostics" in line]
     assert len(said) == 1 and "WEATHERCOP_DISABLE_DIAGNOSTICS=1" in said[0], run.stderr
+
+
+@neutral
+def test_a_writer_that_ignores_the_switch_loses_nothing_of_ours_either(sandbox):
+    # It empties the file twice (at its session start, and after the OOM kill): each time
+    # a new file with all of the runner's entries takes the log's place, and it says so
+    # once. The writer goes on in the file it emptied: its lines are not in the log.
+    env = dict(sandbox.env, OWN_DIAGNOSTICS_IGNORE_SWITCH="1")
+    run = sandbox.run("--limit", "1G", "--test-limit", "150M", "--", *PYTEST,
+                      suite("own_diagnostics"), env=env)
+    assert run.rc == 1, run.stdout + run.stderr
+    assert runner_entries(run) == RUNNER_ENTRIES, run.log_text
+    said = [line for line in run.stderr.splitlines() if "another writer emptied" in line]
+    assert len(said) == 1, run.stderr
+    assert [e.event for e in run.entries] == [ev for ev, _ in RUNNER_ENTRIES], run.log_text
+    assert not [f for f in os.listdir(os.path.dirname(sandbox.log)) if ".wcmem-" in f]
 
 
 @neutral

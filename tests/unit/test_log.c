@@ -459,7 +459,7 @@ static void expect_file(const char *path, const char *want)
 /* The first run creates ~/.weathercop (mode 0755) and the log (0644). */
 static void test_log_open_creates_parent_folder(void **state)
 {
-	struct rep_log log = { -1 };
+	struct rep_log log = { .fd = -1, .copy = -1 };
 	struct rep_error e = { 0 };
 	char path[160], dir[128];
 	struct stat st;
@@ -483,7 +483,7 @@ static void test_log_open_creates_parent_folder(void **state)
 /* A new session empties the log; --append keeps what is there. */
 static void test_log_open_truncates_unless_append(void **state)
 {
-	struct rep_log log = { -1 };
+	struct rep_log log = { .fd = -1, .copy = -1 };
 	char path[128];
 
 	(void)state;
@@ -504,7 +504,7 @@ static void test_log_open_truncates_unless_append(void **state)
 /* Only one level is created; a deeper missing folder is an error that says which. */
 static void test_log_open_errors_fill_record(void **state)
 {
-	struct rep_log log = { 7 };
+	struct rep_log log = { .fd = 7, .copy = 7 };
 	struct rep_error e = { 0 };
 	char path[128], want[160];
 
@@ -524,7 +524,7 @@ static void test_log_open_errors_fill_record(void **state)
 /* EINTR is retried and short writes are continued until the entry is whole. */
 static void test_log_write_retries_eintr_and_short_writes(void **state)
 {
-	struct rep_log log = { -1 };
+	struct rep_log log = { .fd = -1, .copy = -1 };
 	char path[128];
 
 	(void)state;
@@ -542,7 +542,7 @@ static void test_log_write_retries_eintr_and_short_writes(void **state)
 /* A write error is returned as -errno; a log that is off drops entries silently. */
 static void test_log_write_errors_and_off(void **state)
 {
-	struct rep_log log = { -1 };
+	struct rep_log log = { .fd = -1, .copy = -1 };
 	char path[128];
 
 	(void)state;
@@ -560,7 +560,7 @@ static void test_log_write_errors_and_off(void **state)
 /* One entry is one write(2): tail -f never sees half an entry. */
 static void test_log_write_one_call_per_entry(void **state)
 {
-	struct rep_log log = { -1 };
+	struct rep_log log = { .fd = -1, .copy = -1 };
 	char path[128];
 	struct rep_unit u = { .name = "t", .kind = "test", .start = stamp(0),
 			      .status_start = status_fresh };
@@ -576,6 +576,61 @@ static void test_log_write_one_call_per_entry(void **state)
 	assert_int_equal(write_calls, 1);
 	rep_log_close(&log);
 	expect_file(path, entry);
+}
+
+/* Another writer of the file (text written through its own descriptor). */
+static void other_writer(const char *path, int flags, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | flags);
+
+	assert_true(fd >= 0);
+	assert_int_equal(__real_write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* A writer that empties the file (as a project's own diagnostics do when their session
+ * starts) loses nothing of ours: at our next entry a new file holding all we wrote takes
+ * the log's place (the writer keeps the old one). One that only appends is left alone. */
+static void test_log_write_puts_back_what_another_writer_erased(void **state)
+{
+	struct rep_log log = { .fd = -1, .copy = -1 };
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/test_memory.log", tmpdir);
+	assert_int_equal(rep_log_open(&log, path, false, NULL), 0);
+	assert_true(log.copy >= 0);  /* tmpfs and ext4 have O_TMPFILE */
+	write_text(&log, "[1] SESSION_START: s\n", false);
+	other_writer(path, O_APPEND, "[2] THEIRS: appended\n");
+	write_text(&log, "[3] TEST_START: a\n", false);
+	assert_int_equal(log.restored, 0);
+	other_writer(path, O_TRUNC, "[4] THEIRS: after emptying it, a long line of theirs\n");
+	write_text(&log, "[5] TEST_END: a\n", true);
+	assert_int_equal(log.restored, 1);
+	expect_file(path, "[1] SESSION_START: s\n[3] TEST_START: a\n[5] TEST_END: a\n");
+	other_writer(path, O_TRUNC, "");  /* and again: found where it was put back */
+	write_text(&log, "[6] SESSION_END: s\n", false);
+	assert_int_equal(log.restored, 2);
+	rep_log_close(&log);
+	expect_file(path, "[1] SESSION_START: s\n[3] TEST_START: a\n[5] TEST_END: a\n"
+		    "[6] SESSION_END: s\n");
+}
+
+/* With --append, ours start after what the file held: that is not taken for an erasure. */
+static void test_log_write_append_is_no_erasure(void **state)
+{
+	struct rep_log log = { .fd = -1, .copy = -1 };
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/test_memory.log", tmpdir);
+	other_writer(path, O_CREAT, "[0] OLD: run\n");
+	assert_int_equal(rep_log_open(&log, path, true, NULL), 0);
+	write_text(&log, "[1] SESSION_START: s\n", false);
+	write_text(&log, "[2] SESSION_END: s\n", false);
+	assert_int_equal(log.restored, 0);
+	rep_log_close(&log);
+	expect_file(path, "[0] OLD: run\n[1] SESSION_START: s\n[2] SESSION_END: s\n");
 }
 
 static int setup_utc(void **state)
@@ -609,6 +664,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_write_errors_and_off,
 						setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_log_write_one_call_per_entry,
+						setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_log_write_puts_back_what_another_writer_erased,
+						setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_log_write_append_is_no_erasure,
 						setup_tmpdir, teardown_tmpdir),
 	};
 

@@ -1,7 +1,8 @@
 """An in-process diagnostics plugin of the project's own, written as the Memory Diagnostics
 Guide describes WeatherCop's: it truncates the default log ($WEATHERCOP_DIR/test_memory.log,
 else ~/.weathercop/test_memory.log) when its session starts and writes TEST_START and
-TEST_END entries around each test; WEATHERCOP_DISABLE_DIAGNOSTICS=1 turns it off."""
+TEST_END entries around each test; WEATHERCOP_DISABLE_DIAGNOSTICS=1 turns it off, unless
+OWN_DIAGNOSTICS_IGNORE_SWITCH=1 makes it a writer that ignores the switch."""
 import datetime
 import os
 
@@ -24,7 +25,8 @@ def _entry(event, name):
 
 def pytest_sessionstart(session):
     global LOG
-    if os.environ.get("WEATHERCOP_DISABLE_DIAGNOSTICS") == "1":
+    if (os.environ.get("WEATHERCOP_DISABLE_DIAGNOSTICS") == "1" and
+            os.environ.get("OWN_DIAGNOSTICS_IGNORE_SWITCH") != "1"):
         return
     os.makedirs(os.path.dirname(_path()), exist_ok=True)
     LOG = open(_path(), "w")  # "w": truncated at every session start, as the guide's
