@@ -36,12 +36,14 @@ REPORTS_MAX = LINE_MAX // 2
 _SAFE = "-_.:/[]=,()@+"
 
 
+# surrogateescape both ways: a node ID from a file name that is not UTF-8 goes to the runner
+# as its bytes and comes back (resume file, verdicts) as the same string.
 def _enc(text):
-    return urllib.parse.quote(text, safe=_SAFE)
+    return urllib.parse.quote(text, safe=_SAFE, errors="surrogateescape")
 
 
 def _dec(text):
-    return urllib.parse.unquote(text)
+    return urllib.parse.unquote(text, errors="surrogateescape")
 
 
 def short_id(nodeid):
