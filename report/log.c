@@ -1,116 +1,27 @@
-/* The memory log (LOG_FORMAT.md): pure formatters, and a writer that puts each entry on
- * disk with one write(2). */
+/* The memory log (etc/log-format.md): pure formatters (the writer is log_file.c). */
 #include "report/log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "report/verdict.h"
-
-/* ---- paths and writing ---- */
-
-int rep_log_default_path(char *buf, size_t size, const char *weathercop_dir, const char *home)
-{
-	int n;
-
-	if (weathercop_dir && *weathercop_dir)
-		n = snprintf(buf, size, "%s/test_memory.log", weathercop_dir);
-	else if (home && *home)
-		n = snprintf(buf, size, "%s/.weathercop/test_memory.log", home);
-	else
-		return -ENOENT;
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-/* Creates the folder that holds path (one level: ~/.weathercop on a first run). */
-static int make_parent(const char *path, struct rep_error *e)
-{
-	char dir[PATH_MAX];
-	char *slash;
-
-	if (strlen(path) >= sizeof(dir))
-		return rep_fail(e, ENAMETOOLONG, "open %s", path);
-	strcpy(dir, path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;  /* the current folder or /: nothing to create */
-	*slash = '\0';
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return rep_fail(e, errno, "create folder %s", dir);
-	return 0;
-}
-
-int rep_log_open(struct rep_log *log, const char *path, bool append, struct rep_error *e)
-{
-	/* O_APPEND: every write lands at the end, even with another writer (tail -f, a
-	 * nested runner) on the same file. */
-	int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | (append ? 0 : O_TRUNC);
-	int fd, r;
-
-	log->fd = -1;
-	fd = open(path, flags, 0644);
-	if (fd < 0 && errno == ENOENT) {
-		r = make_parent(path, e);
-		if (r < 0)
-			return r;
-		fd = open(path, flags, 0644);
-	}
-	if (fd < 0)
-		return rep_fail(e, errno, "open %s", path);
-	log->fd = fd;
-	return 0;
-}
-
-void rep_log_close(struct rep_log *log)
-{
-	if (log->fd >= 0)
-		close(log->fd);
-	log->fd = -1;
-}
-
-int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync)
-{
-	if (!log || log->fd < 0)
-		return 0;
-	while (len > 0) {
-		ssize_t n = write(log->fd, entry, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		entry += n;
-		len -= (size_t)n;
-	}
-	while (sync && fdatasync(log->fd) < 0) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	return 0;
-}
 
 /* ---- escaping ---- */
 
 /* The escaped form of one byte into tmp (at most 4 characters + NUL). Bytes >= 0x80 pass:
- * they are UTF-8 in test names and cannot start a line. */
+ * they are UTF-8 in test names and cannot start a line. A backslash passes too: a name
+ * reads as pytest prints it (its ids already escape what is not printable), and only a
+ * line break could forge an entry. */
 static size_t escape_byte(unsigned char c, char tmp[5])
 {
 	switch (c) {
 	case '\n': return (size_t)snprintf(tmp, 5, "\\n");
 	case '\r': return (size_t)snprintf(tmp, 5, "\\r");
 	case '\t': return (size_t)snprintf(tmp, 5, "\\t");
-	case '\\': return (size_t)snprintf(tmp, 5, "\\\\");
 	}
 	if (c < 0x20 || c == 0x7f)
 		return (size_t)snprintf(tmp, 5, "\\x%02x", c);
@@ -361,11 +272,20 @@ int rep_log_format_session_end(char *buf, size_t size, const struct rep_session 
 	return finish(&o);
 }
 
+/* The enclosing command is no test: the guide's readers count TEST_* entries as tests,
+ * and skip events they do not know. */
+static const char *event(const struct rep_unit *u, bool start)
+{
+	if (u->enclosing)
+		return start ? "COMMAND_START" : "COMMAND_END";
+	return start ? "TEST_START" : "TEST_END";
+}
+
 int rep_log_format_unit_start(char *buf, size_t size, const struct rep_unit *u)
 {
 	struct out o = { buf, size, 0, size == 0 };
 
-	put_head(&o, &u->start, "TEST_START", u->name);
+	put_head(&o, &u->start, event(u, true), u->name);
 	put(&o, "  Elapsed: %.1fs\n", u->start_elapsed);
 	put_status(&o, u->pid, &u->status_start);
 	if (u->kind)
@@ -387,7 +307,7 @@ int rep_log_format_unit_end(char *buf, size_t size, const struct rep_unit *u,
 {
 	struct out o = { buf, size, 0, size == 0 };
 
-	put_head(&o, now, "TEST_END", u->name);
+	put_head(&o, now, event(u, false), u->name);
 	put(&o, "  Elapsed: %.1fs\n", elapsed);
 	put_status(&o, u->pid, &u->status_end);
 	/* Readers take the first word after the last ':' as a float: never "unknown". */
@@ -411,5 +331,18 @@ int rep_log_format_unit_end(char *buf, size_t size, const struct rep_unit *u,
 	put_extras(&o, u->extras_end);
 	put_exit(&o, u);
 	put_oom(&o, u);
+	return finish(&o);
+}
+
+int rep_log_format_refused(char *buf, size_t size, const struct timespec *now, const char *verb,
+			   const char *name, const char *answer)
+{
+	struct out o = { buf, size, 0, size == 0 };
+
+	put_head(&o, now, "UNIT_REFUSED", name);
+	put(&o, "  Request: %s\n", verb);
+	put(&o, "  Answer: ");
+	put_escaped(&o, answer);
+	put(&o, "\n");
 	return finish(&o);
 }

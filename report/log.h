@@ -1,4 +1,4 @@
-/* The memory log of LOG_FORMAT.md.
+/* The memory log of etc/log-format.md.
  *
  * Formatting is pure (rep_log_format_*: records in, text out) so the format is tested
  * against golden files; writing is one write(2) per entry on an O_APPEND descriptor, so
@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "report/error.h"
@@ -38,26 +39,41 @@ struct rep_session {
 };
 
 struct rep_log {
-	int fd;      /* -1 when the log is off */
+	int fd;           /* -1 when the log is off */
+	/* Another writer of the same file (a project's own diagnostics) may empty it when its
+	 * session starts. What we wrote is kept in an unnamed file beside the log, and our first
+	 * bytes are checked where they landed before each entry: gone, a new file with all of it
+	 * takes the log's place. */
+	int copy;         /* -1: no copy (nothing to put back) */
+	char path[4096];  /* the log's, to put a new file in its place */
+	off_t copy_len;
+	off_t at;         /* where our first entry is in the log */
+	char head[64];    /* its first bytes (a time stamp to the microsecond) */
+	size_t head_len;  /* 0 until the first entry */
+	unsigned restored;/* times everything was put back */
 };
 
 /* The default log path: $WEATHERCOP_DIR/test_memory.log, else $HOME/.weathercop/test_memory.log.
  * weathercop_dir and home may be NULL or empty. Returns 0, or -ENAMETOOLONG / -ENOENT (no HOME). */
 int rep_log_default_path(char *buf, size_t size, const char *weathercop_dir, const char *home);
 
-/* Opens the log (O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, 0644), creating the parent folder when
- * missing, truncating it unless append. Returns 0, or -errno with e filled. */
+/* Opens the log (O_RDWR|O_APPEND|O_CREAT|O_CLOEXEC, 0644), creating the parent folder when
+ * missing, truncating it unless append, and its copy (none where O_TMPFILE is refused).
+ * Returns 0, or -errno with e filled. */
 int rep_log_open(struct rep_log *log, const char *path, bool append, struct rep_error *e);
 
 /* Closes the log; safe on a closed or never-opened log (fd -1). */
 void rep_log_close(struct rep_log *log);
 
 /* Writes one whole entry with one write(2) (retried on EINTR and short writes), and
- * fdatasync()s it when sync. A log with fd -1 accepts and drops. Returns 0, or -errno. */
+ * fdatasync()s it when sync. When another writer emptied or overwrote the file since the
+ * last entry, first puts a new file with everything written before in its place
+ * (log->restored counts it; the other writer keeps the old one).
+ * A log with fd -1 accepts and drops. Returns 0, or -errno. */
 int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync);
 
-/* Copies name into out with control characters and backslashes escaped
- * (\n \r \t \\ \xHH), so that a name can never forge an entry. Always NUL-terminates;
+/* Copies name into out with control characters escaped (\n \r \t \xHH), so that a name
+ * can never forge an entry; backslashes pass as they are. Always NUL-terminates;
  * truncates when out is too small. Returns the length written. */
 size_t rep_log_escape(const char *name, char *out, size_t size);
 
@@ -69,5 +85,8 @@ int rep_log_format_session_end(char *buf, size_t size, const struct rep_session 
 int rep_log_format_unit_start(char *buf, size_t size, const struct rep_unit *u);
 int rep_log_format_unit_end(char *buf, size_t size, const struct rep_unit *u,
 			    const struct timespec *now, double elapsed);
+/* UNIT_REFUSED: the runner refused a client's START or END (verb) for name, with answer. */
+int rep_log_format_refused(char *buf, size_t size, const struct timespec *now, const char *verb,
+			   const char *name, const char *answer);
 
 #endif

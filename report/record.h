@@ -11,7 +11,7 @@
 #define REP_UNLIMITED UINT64_MAX  /* a limit of "max" */
 #define REP_UNKNOWN   UINT64_MAX  /* a figure that could not be read */
 
-/* The four /proc/PID/status fields the seed's log shows, in kB; -1 when absent
+/* The four /proc/PID/status fields the guide's log shows, in kB; -1 when absent
  * (a zombie has no Vm* lines). */
 struct rep_status {
 	long vm_peak;
@@ -51,6 +51,8 @@ enum rep_end {
 struct rep_unit {
 	char *name;            /* pytest node ID or command line, unescaped */
 	const char *kind;      /* "command", "suite" or "test" */
+	bool enclosing;        /* the command the session runs, not a test of it: logged as
+				* COMMAND_START/COMMAND_END, which the guide's readers skip */
 	unsigned long seq;     /* the order units began in (records may be stored out of it) */
 	char *cgroup;          /* e.g. "wcmem-4242/u1", relative to the cgroup base */
 	bool v1;               /* counters are cgroup v1's (failcnt, oom_control) */

@@ -1,4 +1,4 @@
-/* /proc/PID/status: the four memory fields the seed's log shows. */
+/* /proc/PID/status: the four memory fields the guide's log shows. */
 #ifndef WCMEM_REPORT_STATUS_H
 #define WCMEM_REPORT_STATUS_H
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,25 @@ void run_conn_unpark(struct run_control *c, struct conn *k)
 	k->parked = false;
 }
 
+/* Answers a START or END with an error and puts it in the log (UNIT_REFUSED): the client
+ * runs its test anyway, without a unit, and the log must say which one that was. */
+__attribute__((format(printf, 4, 5)))
+static void refuse(struct run_control *c, struct conn *k, const struct run_msg *m,
+		   const char *fmt, ...)
+{
+	char answer[1024];
+	struct rep_error e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(answer, sizeof(answer), fmt, ap);
+	va_end(ap);
+	run_conn_reply(k, "%s", answer);
+	if (run_log_refused(c->s, m->verb == RUN_MSG_START ? "START" : "END", m->name, answer,
+			    &e) < 0)
+		run_warn("%s", e.msg);
+}
+
 static int on_start(struct run_control *c, struct conn *k, const struct run_msg *m)
 {
 	struct run_session *s = c->s;
@@ -103,7 +123,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	struct rep_error e;
 
 	if (k->has_unit) {
-		run_conn_reply(k, "ERR 409 a unit is open: END it first");
+		refuse(c, k, m, "ERR 409 a unit is open: END it first");
 		return -EBUSY;
 	}
 	k->unit_is_test = strcmp(m->kind, "test") == 0;
@@ -112,7 +132,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	/* The record keeps kind for good: a static string, not the line it came in. */
 	if (run_unit_open(s, &k->unit, m->name, k->unit_is_test ? "test" : "command", limit, &e) < 0 ||
 	    cg_attach(&k->unit.cg, k->pid, &e) < 0) {
-		run_conn_reply(k, "ERR 500 %s", e.msg);
+		refuse(c, k, m, "ERR 500 %s", e.msg);
 		run_unit_close(&k->unit, &e);
 		return -EIO;
 	}
@@ -136,7 +156,7 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 	int code;
 
 	if (!k->has_unit || strcmp(run_unit_rec(s, &k->unit)->name, m->name) != 0) {
-		run_conn_reply(k, "ERR 409 no unit of that name is open");
+		refuse(c, k, m, "ERR 409 no unit of that name is open");
 		return -ENOENT;
 	}
 	rec = run_unit_rec(s, &k->unit);

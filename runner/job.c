@@ -110,6 +110,8 @@ int run_job(struct run_session *s, const struct run_job *job, struct rep_error *
 				 "binary: tests get no units of their own");
 	}
 	r = run_unit_open(s, &u, job->name, job->kind, job->limit, e);
+	if (r == 0)  /* the command holds the tests; a suite is one, for the guide's readers */
+		run_unit_rec(s, &u)->enclosing = strcmp(job->kind, "command") == 0;
 	while (r == 0) {
 		r = run_attempt(s, job, &u, plugin_dir, resume, resumes == 0, &status, &ru,
 				&exec_err, e);

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "report/log.h"
 
 #include "runner/control.h"
 #include "runner/session.h"
@@ -69,6 +72,53 @@ static int push(char ***env, size_t *n, char *kv)
 	return 0;
 }
 
+/* The job's own value of key (its last "KEY=..." entry), else the runner's. */
+static const char *job_getenv(char *const *job_env, const char *key)
+{
+	const char *found = getenv(key);
+	size_t n = strlen(key);
+
+	for (char *const *p = job_env; p && *p; p++)
+		if (strncmp(*p, key, n) == 0 && (*p)[n] == '=')
+			found = *p + n + 1;
+	return found;
+}
+
+/* Whether the command's in-process diagnostics (WeatherCop's plugin: its log is
+ * $WEATHERCOP_DIR/test_memory.log, else ~/.weathercop/test_memory.log) would write the file
+ * our log is: that writer truncates it when its session starts, and again when the runner
+ * starts pytest after an OOM kill, erasing what the runner wrote. */
+static bool log_shared(const struct run_session *s, char *const *job_env)
+{
+	const char *off = job_getenv(job_env, "WEATHERCOP_DISABLE_DIAGNOSTICS");
+	char theirs[4096];
+	struct stat a, b;
+
+	if (s->log.fd < 0 || (off && strcmp(off, "1") == 0))
+		return false;
+	if (rep_log_default_path(theirs, sizeof(theirs), job_getenv(job_env, "WEATHERCOP_DIR"),
+				 job_getenv(job_env, "HOME")) < 0)
+		return false;
+	return fstat(s->log.fd, &a) == 0 && stat(theirs, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Switches the in-process writer off for the command when it shares our log, and tells our
+ * plugin to log the same figures in its stead (WCMEM_SANDBOX_DIAGNOSTICS). */
+static int take_over_log(struct run_session *s, char *const *job_env, char ***env, size_t *n)
+{
+	int r;
+
+	if (!log_shared(s, job_env))
+		return 0;
+	if (!s->log_taken_over++ && !s->opt->quiet)
+		fprintf(stderr, "wcmem-sandbox: the command's in-process diagnostics would write "
+			"this log too (%s): switched off for it (WEATHERCOP_DISABLE_DIAGNOSTICS=1); "
+			"the log has their figures\n", s->log_path);
+	r = push(env, n, strdup("WEATHERCOP_DISABLE_DIAGNOSTICS=1"));
+	return r < 0 ? r : push(env, n, strdup("WCMEM_SANDBOX_DIAGNOSTICS=1"));
+}
+
 int run_plugin_env(struct run_session *s, const char *plugin_dir, char *const *job_env,
 		   const char *resume, char ***out, struct rep_error *e)
 {
@@ -85,6 +135,8 @@ int run_plugin_env(struct run_session *s, const char *plugin_dir, char *const *j
 		if (r == 0)
 			r = push(&env, &n, prepend("PYTEST_PLUGINS", PLUGIN_MODULE, ","));
 	}
+	if (r == 0)
+		r = take_over_log(s, job_env, &env, &n);
 	if (r == 0 && s->opt->tracemalloc) {
 		r = asprintf(&kv, "WCMEM_SANDBOX_TRACEMALLOC=%u", s->opt->tracemalloc) < 0 ? -ENOMEM : 0;
 		if (r == 0)

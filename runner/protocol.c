@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -136,6 +139,8 @@ static int parse_option(char *f, struct run_msg *m, struct rep_error *e)
 			return bad(e, "reports must be one word", NULL);
 		m->reports = val;
 	} else if (strcmp(key, "extras") == 0) {
+		if (strlen(val) > RUN_EXTRAS_MAX)
+			return bad(e, "extras longer than " STR(RUN_EXTRAS_MAX) " bytes", NULL);
 		m->extras = val;
 	} else {
 		return bad(e, "unknown field", key);
@@ -180,6 +185,8 @@ int run_msg_parse(char *line, struct run_msg *m, struct rep_error *e)
 	}
 	if (run_field_decode(f) < 0 || !*f)
 		return bad(e, "bad name", f);
+	if (strlen(f) > RUN_NAME_MAX)
+		return bad(e, "name longer than " STR(RUN_NAME_MAX) " bytes", NULL);
 	m->name = f;
 
 	if (m->verb == RUN_MSG_VERDICT)

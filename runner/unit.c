@@ -16,8 +16,13 @@
 /* An entry grows with the name (escaped up to 4 bytes a byte); past this, refuse. */
 #define ENTRY_MAX (16u << 20)
 
+/* What a UNIT_REFUSED entry says. */
+struct refusal {
+	const char *verb, *name, *answer;
+};
+
 static int format_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
-			const struct timespec *now)
+			const struct refusal *no, const struct timespec *now)
 {
 	char *buf = s->entry;
 	size_t size = s->entry_size;
@@ -31,12 +36,14 @@ static int format_entry(struct run_session *s, enum run_entry kind, const struct
 		return rep_log_format_unit_start(buf, size, u);
 	case RUN_ENTRY_UNIT_END:
 		return rep_log_format_unit_end(buf, size, u, now, run_elapsed(s));
+	case RUN_ENTRY_REFUSED:
+		return rep_log_format_refused(buf, size, now, no->verb, no->name, no->answer);
 	}
 	return -EINVAL;
 }
 
-int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
-		  bool sync, struct rep_error *e)
+static int log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
+		     const struct refusal *no, bool sync, struct rep_error *e)
 {
 	struct timespec now;
 	int n;
@@ -45,7 +52,7 @@ int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_u
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &now);
 	/* One buffer for the session, grown to the largest entry so far: no malloc a test. */
-	while ((n = s->entry_size ? format_entry(s, kind, u, &now) : -ENOSPC) == -ENOSPC) {
+	while ((n = s->entry_size ? format_entry(s, kind, u, no, &now) : -ENOSPC) == -ENOSPC) {
 		size_t size = s->entry_size ? s->entry_size * 2 : 4096;
 		char *buf = size > ENTRY_MAX ? NULL : realloc(s->entry, size);
 
@@ -57,7 +64,25 @@ int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_u
 	if (n < 0)
 		return rep_fail(e, -n, "format a log entry");
 	n = rep_log_write(&s->log, s->entry, (size_t)n, sync);
+	if (s->log.restored && !s->log_restore_said++)
+		run_warn("another writer emptied the log %s (in-process diagnostics that ignore "
+			 "WEATHERCOP_DISABLE_DIAGNOSTICS?): a new file with all of the runner's "
+			 "entries took its place; that writer's lines are not in it", s->log_path);
 	return n < 0 ? rep_fail(e, -n, "write the log %s", s->log_path) : 0;
+}
+
+int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
+		  bool sync, struct rep_error *e)
+{
+	return log_entry(s, kind, u, NULL, sync, e);
+}
+
+int run_log_refused(struct run_session *s, const char *verb, const char *name,
+		    const char *answer, struct rep_error *e)
+{
+	const struct refusal no = { verb, name, answer };
+
+	return log_entry(s, RUN_ENTRY_REFUSED, NULL, &no, false, e);
 }
 
 /* A unit cgroup uN in the sandbox with memory.max = limit (read back), the session's swap and
@@ -133,22 +158,6 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 	return 0;
 }
 
-/* Writing 5 to clear_refs resets VmHWM to the current RSS (3.10). */
-static void reset_hwm(pid_t pid)
-{
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)pid);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = write(fd, "5", 1);
-
-		(void)n;
-		close(fd);
-	}
-}
-
 int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const char *extras,
 		   struct rep_error *e)
 {
@@ -162,7 +171,8 @@ int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const c
 	rec->pid = u->pid = pid;
 	if (extras && !(rec->extras_start = strdup(extras)))
 		return rep_fail(e, ENOMEM, "record a unit");
-	reset_hwm(pid);
+	/* VmHWM is read, never reset (clear_refs): the test's own getrusage() and VmHWM must
+	 * stay what they would be without the sandbox. Its peak comes from the cgroup. */
 	rep_status_read(pid, &rec->status_start);
 	rec->status_end = rec->status_start;
 	/* On disk before the unit runs: after a hard freeze the log still names it. */

@@ -20,6 +20,7 @@ enum run_entry {
 	RUN_ENTRY_SESSION_END,
 	RUN_ENTRY_UNIT_START,
 	RUN_ENTRY_UNIT_END,
+	RUN_ENTRY_REFUSED,
 };
 
 static inline struct rep_unit *run_unit_rec(struct run_session *s, const struct run_unit *u)
@@ -31,6 +32,11 @@ static inline struct rep_unit *run_unit_rec(struct run_session *s, const struct 
  * A log that is off accepts and drops. Returns 0 or -errno. */
 int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
 		  bool sync, struct rep_error *e);
+
+/* Writes a UNIT_REFUSED entry: the runner answered a client's verb for name with answer.
+ * Returns 0, or -errno with e filled. */
+int run_log_refused(struct run_session *s, const char *verb, const char *name,
+		    const char *answer, struct rep_error *e);
 
 /* Creates unit cgroup uN in the sandbox with memory.max = limit (read back), the session's
  * swap, and memory.oom.group (v2), and appends its record to s->units. Returns 0 or -errno. */

@@ -12,6 +12,7 @@ them out of the run and replays their reports, so that the terminal summary and
 """
 import base64
 import gc
+import hashlib
 import json
 import os
 import socket
@@ -24,19 +25,53 @@ import pytest
 
 PROTOCOL_VERSION = 1
 LINE_MAX = 65536
+# What one line may carry, so that START and END always fit LINE_MAX (the runner refuses
+# longer names and extras): a name and its where (percent-encoded: up to 3 bytes a byte),
+# the extras, and the reports; 12 + 3 + 12 + 32 KiB.
+NAME_MAX = 4096      # bytes of a test id, UTF-8; a longer one is cut (short_id)
+WHERE_MAX = 1024     # bytes of "path:line"
+EXTRAS_MAX = 4096    # characters of the extras...
+EXTRAS_SENT_MAX = 12288  # ...and bytes of them encoded
+REPORTS_MAX = LINE_MAX // 2
 _SAFE = "-_.:/[]=,()@+"
 
 
+# surrogateescape both ways: a node ID from a file name that is not UTF-8 goes to the runner
+# as its bytes and comes back (resume file, verdicts) as the same string.
 def _enc(text):
-    return urllib.parse.quote(text, safe=_SAFE)
+    return urllib.parse.quote(text, safe=_SAFE, errors="surrogateescape")
 
 
 def _dec(text):
-    return urllib.parse.unquote(text)
+    return urllib.parse.unquote(text, errors="surrogateescape")
+
+
+def short_id(nodeid):
+    """The test id as the runner knows it: unchanged up to NAME_MAX bytes; a longer one is
+    its first 4000 bytes (whole characters), then " ...[N bytes, sha256 HEX12]". The same
+    id always gives the same name, so a resumed run still finds the test."""
+    raw = nodeid.encode("utf-8", "surrogateescape")
+    if len(raw) <= NAME_MAX:
+        return nodeid
+    head = raw[:4000].decode("utf-8", "ignore")
+    digest = hashlib.sha256(raw).hexdigest()[:12]
+    return f"{head} ...[{len(raw)} bytes, sha256 {digest}]"
+
+
+def _cut(text, limit):
+    """At most limit characters: a longer text keeps its head and says it was cut."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit - 40].rsplit("\n", 1)[0] + f"\n(cut: {len(text)} characters)"
 
 
 class RunnerError(Exception):
-    pass
+    """The runner refused a line (verb: the line's verb), or closed the connection."""
+
+    def __init__(self, verb, text, closed=False, last_taken=False):
+        super().__init__(f"{verb}: {text}")
+        self.verb, self.closed = verb, closed
+        self.last_taken = last_taken  # the last line waited for was taken all the same
 
 
 class Runner:
@@ -58,19 +93,30 @@ class Runner:
         self.pending.append(verb)
 
     def call(self, verb, *fields, **options):
+        """Sends a line and returns its answer's text. Raises RunnerError when the runner
+        refuses it, or an earlier line sent without waiting (the first such error), and
+        OSError when the connection is gone."""
         self.send(verb, *fields, **options)
         return self.wait()
 
     def wait(self):
-        """Reads the answers owed; returns the last one's text."""
-        text = ""
+        """Reads every answer owed, in order, so that none is left to be taken for the
+        next line's; returns the last one's text, or raises the first refusal."""
+        text, refused, taken = "", None, False
         while self.pending:
             verb = self.pending.pop(0)
-            answer = self.answers.readline().decode("utf-8", "replace").rstrip("\n")
-            if answer != "OK" and not answer.startswith("OK "):
+            raw = self.answers.readline()
+            if not raw:
                 self.pending.clear()
-                raise RunnerError(f"{verb}: {answer or 'no answer'}")
+                raise RunnerError(verb, "the runner closed the connection", closed=True)
+            answer = raw.decode("utf-8", "replace").rstrip("\n")
+            taken = answer == "OK" or answer.startswith("OK ")
+            if not taken:
+                refused = refused or RunnerError(verb, answer)
             text = answer[3:]
+        if refused:
+            refused.last_taken = taken
+            raise refused
         return text
 
 
@@ -90,31 +136,60 @@ class Resume:
 
 
 class XarrayTracker:
-    """Live xarray datasets, held weakly: counted only once xarray is imported."""
+    """xarray datasets that are alive and not closed, counted once xarray is imported.
+
+    A Dataset is not hashable (its __hash__ is None), so no WeakSet: each is kept by its
+    id() with a weak reference whose callback drops it when the dataset dies. Datasets are
+    made by Dataset.__init__ and, for most derived ones (open_dataset's, copy, isel),
+    by Dataset._construct_direct, which skips __init__: both are watched. close() drops
+    one too, so a closed dataset still referenced is not counted."""
 
     def __init__(self):
-        self.live = weakref.WeakSet()
+        self.live = {}
         self.patched = False
+
+    def _add(self, ds):
+        key, live = id(ds), self.live
+
+        def gone(ref):
+            if live.get(key) is ref:
+                del live[key]
+
+        try:
+            live[key] = weakref.ref(ds, gone)
+        except TypeError:  # an xarray without a __weakref__ slot: not counted
+            pass
 
     def watch(self):
         xr = sys.modules.get("xarray")
-        if xr is None or self.patched:
+        if xr is None or self.patched or not hasattr(xr, "Dataset"):
             return
         self.patched = True
-        original = xr.Dataset.__init__
-        live = self.live
+        cls, add, live = xr.Dataset, self._add, self.live
+        init, close = cls.__init__, getattr(cls, "close", None)
 
-        def init(ds, *args, **kwargs):
-            original(ds, *args, **kwargs)
-            try:
-                live.add(ds)
-            except TypeError:  # no __weakref__ slot in this xarray
-                pass
+        def tracked_init(ds, *args, **kwargs):
+            init(ds, *args, **kwargs)
+            add(ds)
 
-        xr.Dataset.__init__ = init
+        cls.__init__ = tracked_init
+        direct = cls.__dict__.get("_construct_direct")
+        if isinstance(direct, classmethod):
+            def tracked_direct(klass, *args, **kwargs):
+                ds = direct.__func__(klass, *args, **kwargs)
+                add(ds)
+                return ds
+
+            cls._construct_direct = classmethod(tracked_direct)
+        if close is not None:
+            def tracked_close(ds, *args, **kwargs):
+                live.pop(id(ds), None)
+                return close(ds, *args, **kwargs)
+
+            cls.close = tracked_close
 
     def count(self):
-        return len(self.live)
+        return sum(1 for ref in list(self.live.values()) if ref() is not None)
 
 
 def _gc_line():
@@ -136,7 +211,11 @@ class WcmemPlugin:
     def __init__(self, config, runner):
         self.config = config
         self.runner = runner
-        self.diagnostics = os.environ.get("WEATHERCOP_DISABLE_DIAGNOSTICS") != "1"
+        # The runner says whether the extras are wanted when it has switched the project's
+        # own in-process diagnostics off (WEATHERCOP_DISABLE_DIAGNOSTICS) to keep the log.
+        ours = os.environ.get("WCMEM_SANDBOX_DIAGNOSTICS")
+        self.diagnostics = (ours == "1" if ours is not None else
+                            os.environ.get("WEATHERCOP_DISABLE_DIAGNOSTICS") != "1")
         top = os.environ.get("WCMEM_SANDBOX_TRACEMALLOC", "0")
         self.tracemalloc_top = int(top) if self.diagnostics and top.isdigit() else 0
         resume = os.environ.get("WCMEM_SANDBOX_RESUME")
@@ -145,6 +224,7 @@ class WcmemPlugin:
         self.reports = []
         self.current = None
         self.removed = {}
+        self.warned = {}  # by kind: refused (False), gone (True)
 
     # -- resuming after an OOM kill --------------------------------------------------------
 
@@ -154,8 +234,9 @@ class WcmemPlugin:
             return
         keep = []
         for item in items:
-            if item.nodeid in self.resume.done or item.nodeid in self.resume.killed:
-                self.removed[item.nodeid] = item  # reported by the replay, not run again
+            name = short_id(item.nodeid)
+            if name in self.resume.done or name in self.resume.killed:
+                self.removed[name] = item  # reported by the replay, not run again
             else:
                 keep.append(item)
         items[:] = keep
@@ -193,11 +274,13 @@ class WcmemPlugin:
         item = self.removed.get(nodeid)
         location = item.location if item else (nodeid.split("::")[0], None, nodeid)
         keywords = {k: 1 for k in item.keywords} if item else {}
-        return pytest.TestReport(nodeid, location, keywords, outcome, longrepr, when,
-                                 duration=seconds)
+        return pytest.TestReport(item.nodeid if item else nodeid, location, keywords, outcome,
+                                 longrepr, when, duration=seconds)
 
-    def _log(self, nodeid, reports):
+    def _log(self, name, reports):
         hook = self.config.hook
+        item = self.removed.get(name)
+        nodeid = item.nodeid if item else name
         location = reports[0].location
         hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
         for report in reports:
@@ -215,19 +298,69 @@ class WcmemPlugin:
         self.reports = []
         fspath, lineno, _ = item.location
         where = f"{fspath}:{lineno + 1}" if lineno is not None else fspath
-        name = _enc(item.nodeid)
+        name = _enc(short_id(item.nodeid))
+        where = where if len(where.encode("utf-8", "surrogateescape")) <= WHERE_MAX else None
         # The answer comes once the test is in its unit and TEST_START is on disk.
-        self.runner.call("START", name, kind="test", where=where, extras=self._start_extras())
+        opened = self._ask("START", name, item.nodeid, kind="test", where=where,
+                           extras=self._extras(self._start_extras))
         try:
             yield
         finally:
             self.current = None
-            outcome = _outcome(self.reports)
-            self.runner.send("END", name, outcome=outcome, extras=self._end_extras(),
-                             reports=None if outcome == "passed" else self._reports_blob())
+            if opened:
+                outcome = _outcome(self.reports)
+                self._tell("END", name, item.nodeid, outcome=outcome,
+                           extras=self._extras(self._end_extras),
+                           reports=None if outcome == "passed" else self._reports_blob())
+
+    # A runner that refuses a unit (or is gone) must never end the session: the test runs
+    # where it is, the runner's log has a UNIT_REFUSED entry, and pytest says so once.
+
+    def _ask(self, verb, name, nodeid, **options):
+        """Sends verb and waits for its answer. Returns True when the runner took it."""
+        if self.runner is None:
+            return False
+        try:
+            self.runner.call(verb, name, **options)
+            return True
+        except RunnerError as err:
+            self._degrade(nodeid, err, err.closed)
+            # An earlier END's refusal does not undo this line: its answer was read too.
+            return err.last_taken
+        except OSError as err:
+            self._degrade(nodeid, err, True)
+            return False
+
+    def _tell(self, verb, name, nodeid, **options):
+        """Sends verb; its answer is read with the next line's (RunnerError then)."""
+        if self.runner is None:
+            return
+        try:
+            self.runner.send(verb, name, **options)
+        except OSError as err:
+            self._degrade(nodeid, err, True)
+
+    def _degrade(self, nodeid, err, gone):
+        """Warns once that the runner refused a request, and once that it is gone."""
+        if gone:
+            self.runner = None  # every later test runs without a unit
+        if self.warned.get(gone):
+            return
+        self.warned[gone] = True
+        what = ("lost the connection to the runner" if gone else "the runner refused a request")
+        after = ("later tests run without units of their own, and are not in the log" if gone
+                 else "a test it refuses runs without a unit of its own, and the log marks it "
+                 "(UNIT_REFUSED)")
+        sys.stderr.write(f"wcmem-sandbox plugin: warning: {what} ({err}) at {nodeid}: "
+                         f"{after}\n")
 
     def pytest_unconfigure(self, config):
-        self.runner.wait()  # the last END's answer: the runner has ended the last unit
+        if self.runner is None:
+            return
+        try:
+            self.runner.wait()  # the last END's answer: the runner has ended the last unit
+        except (RunnerError, OSError) as err:
+            self._degrade("the last test", err, getattr(err, "closed", True))
 
     def pytest_runtest_logreport(self, report):
         if self.current is not None and report.nodeid == self.current:
@@ -238,19 +371,31 @@ class WcmemPlugin:
         datas = [self.config.hook.pytest_report_to_serializable(config=self.config, report=r)
                  for r in self.reports]
         blob = base64.b64encode(json.dumps(datas).encode()).decode()
-        if len(blob) > LINE_MAX // 2:
+        if len(blob) > REPORTS_MAX:
             # A huge traceback would not fit a line: keep its last lines as text.
             for d, r in zip(datas, self.reports):
                 d["longrepr"] = str(r.longrepr)[-4000:] if r.longrepr is not None else None
                 d["sections"] = []
             blob = base64.b64encode(json.dumps(datas).encode()).decode()
-        return blob if len(blob) <= LINE_MAX // 2 else None
+        return blob if len(blob) <= REPORTS_MAX else None
 
-    # -- the seed's Python-level extras --------------------------------------------------------
+    # -- the guide's Python-level figures -----------------------------------------------------
 
-    def _start_extras(self):
+    def _extras(self, make):
+        """The extras, bounded; a diagnostic that fails is a line, never a failed session."""
         if not self.diagnostics:
             return None
+        try:
+            text, limit = make(), EXTRAS_MAX
+            cut = _cut(text, limit)
+            while len(_enc(cut)) > EXTRAS_SENT_MAX:  # blanks and non-ASCII encode long
+                limit = limit * 2 // 3
+                cut = _cut(text, limit)
+            return cut
+        except Exception as err:  # noqa: BLE001 -- test code can break anything we read
+            return f"Diagnostics failed: {type(err).__name__}: {err}"[:EXTRAS_MAX]
+
+    def _start_extras(self):
         self.xarray.watch()
         if self.tracemalloc_top:
             import tracemalloc
@@ -260,23 +405,28 @@ class WcmemPlugin:
         return _gc_line()
 
     def _end_extras(self):
-        if not self.diagnostics:
-            return None
         lines = []
         if self.tracemalloc_top:
-            import tracemalloc
-            lines.append("Top tracemalloc allocations:")
-            stats = tracemalloc.take_snapshot().statistics("lineno")[:self.tracemalloc_top]
-            for stat in stats:
-                frame = stat.traceback[0]
-                lines.append(f"  {frame.filename}:{frame.lineno}: {stat.size / 1048576:.1f} MB")
-            if not stats:
-                lines.append("  (nothing allocated)")
+            lines += self._tracemalloc_lines()
         lines.append(_gc_line())
         self.xarray.watch()
-        if self.xarray.count():
+        if self.xarray.patched:  # as the guide's plugin: 0 too, once xarray is in use
             lines.append(f"Open xarray datasets: {self.xarray.count()}")
         return "\n".join(lines)
+
+    def _tracemalloc_lines(self):
+        import tracemalloc
+        lines = ["Top tracemalloc allocations:"]
+        if not tracemalloc.is_tracing():  # the test, or a fixture, stopped it
+            return lines + ["  (tracemalloc not active)"]
+        stats = tracemalloc.take_snapshot().statistics("lineno")
+        # The extras hold EXTRAS_MAX characters: with a big N, what fits (_extras cuts).
+        for stat in stats[:self.tracemalloc_top]:
+            frame = stat.traceback[0]
+            lines.append(f"  {frame.filename}:{frame.lineno}: {stat.size / 1048576:.1f} MB")
+        if not stats:
+            lines.append("  (nothing allocated)")
+        return lines
 
     # -- pytest-xdist: a worker killed in a test ------------------------------------------------
 
@@ -290,10 +440,16 @@ class WcmemPlugin:
     def _verdict(self, nodeid):
         # The worker's death reaches the runner and xdist in either order: ask a few times.
         for _ in range(20):
+            if self.runner is None:
+                return None
             try:
-                return _dec(self.runner.call("VERDICT", _enc(nodeid)))
-            except RunnerError:
+                return _dec(self.runner.call("VERDICT", _enc(short_id(nodeid))))
+            except RunnerError as err:
+                if err.closed:
+                    return None
                 time.sleep(0.05)
+            except OSError:
+                return None
         return None
 
 

@@ -1,4 +1,4 @@
-"""A reader of the memory log, written the way readers in the wild read it (LOG_FORMAT.md):
+"""A reader of the memory log, written the way readers in the wild read it (etc/log-format.md):
 split each entry line at the first ']', then at the first ':' into event and name; take
 'Peak memory:' as the first word after the last ':'. The tests parse with it, so a log that
 these readers cannot read fails the tests."""
@@ -45,7 +45,7 @@ def parse(text):
 
 
 def peak_mb(entry):
-    """Peak memory as the seed's analysis script reads it: after the last ':'."""
+    """Peak memory as the guide's analysis script reads it: after the last ':'."""
     for line in entry.lines:
         if "Peak memory:" in line:
             return float(line.split(":")[-1].split()[0])

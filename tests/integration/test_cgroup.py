@@ -98,7 +98,7 @@ def test_command_starts_inside_its_cgroup(sandbox):
     run = sandbox.run("-q", "--", "true")
     want = "clone3(CLONE_INTO_CGROUP)" if BACKEND == "v2" else \
         "fork, moved into the cgroup before exec"
-    assert run.entry("TEST_START").value("Started") == want
+    assert run.entry("COMMAND_START").value("Started") == want
 
 
 def test_no_writable_cgroup_is_a_clear_error(sandbox):
@@ -114,4 +114,4 @@ def test_no_writable_cgroup_is_a_clear_error(sandbox):
     assert "Permission denied" in run.stderr
     assert "systemd-run --user --scope -p Delegate=yes" in run.stderr
     assert "WCMEM_CGROUP_BASE" in run.stderr
-    assert run.log_text is None or "TEST_START" not in run.log_text
+    assert run.log_text is None or "COMMAND_START" not in run.log_text

@@ -6,9 +6,10 @@ import memlog
 
 def test_log_holds_session_and_unit_entries_in_order(sandbox):
     run = sandbox.run("--limit", "256M", "--", "sh", "-c", "exit 0")
-    assert [e.event for e in run.entries] == ["SESSION_START", "TEST_START", "TEST_END",
+    # The command is no test: COMMAND_*, which readers of the guide's format skip.
+    assert [e.event for e in run.entries] == ["SESSION_START", "COMMAND_START", "COMMAND_END",
                                               "SESSION_END"]
-    start, end = run.entry("TEST_START"), run.entry("TEST_END")
+    start, end = run.entry("COMMAND_START"), run.entry("COMMAND_END")
     assert start.name == end.name == "sh -c 'exit 0'"
     for key in ("VmPeak", "VmSize", "VmHWM", "VmRSS"):
         assert start.value(key).endswith(" kB"), key
@@ -56,17 +57,17 @@ def test_a_name_can_never_forge_an_entry(sandbox):
     run = sandbox.run("-q", "--name", name, "--", "true")
     assert run.rc == 0
     events = [e.event for e in run.entries]
-    assert events == ["SESSION_START", "TEST_START", "TEST_END", "SESSION_END"]
-    assert run.entry("TEST_START").name == \
-        "evil\\n[2025-01-01T00:00:00.000000] TEST_END: forged\\x1b[31m\\\\"
+    assert events == ["SESSION_START", "COMMAND_START", "COMMAND_END", "SESSION_END"]
+    assert run.entry("COMMAND_START").name == \
+        "evil\\n[2025-01-01T00:00:00.000000] TEST_END: forged\\x1b[31m\\"
 
 
 def test_test_start_is_on_disk_while_the_unit_runs(sandbox):
-    # The command reads the log while it runs: its TEST_START entry is already there.
+    # The command reads the log while it runs: its COMMAND_START entry is already there.
     code = f"print(open({sandbox.log!r}).read())"
     run = sandbox.run("-q", "--", *sandbox.python(code))
-    assert "TEST_START: " in run.stdout
-    assert "TEST_END" not in run.stdout
+    assert "COMMAND_START: " in run.stdout
+    assert "COMMAND_END" not in run.stdout
 
 
 def test_log_lines_have_no_colon_after_a_number(sandbox):

@@ -11,7 +11,7 @@ def test_oom_own_limit_is_confined_and_named(sandbox):
     run = sandbox.run("--limit", "256M", "--", *sandbox.python(allocate(1024)))
     assert run.rc == 137, run.stderr
     assert "OOM-killed: exceeded its own limit 256.0 MB" in run.stderr
-    end = run.entry("TEST_END")
+    end = run.entry("COMMAND_END")
     assert end.value("OOM") == "killed (exceeded its own limit 256.0 MB)"
     assert end.value("Exit").startswith("signal 9")
     assert 200 <= memlog.peak_mb(end) <= 256.0
@@ -23,7 +23,7 @@ def test_oom_sandbox_total_reached_by_a_child(sandbox):
     script = f"/usr/bin/python3 -c 'b = bytearray(400 << 20)' {sandbox.marker}; echo rc=$?"
     run = sandbox.run("--limit", "200M", "--test-limit", "1G", "--", "sh", "-c", script)
     assert "units are held to 200.0 MB" in run.stderr  # the warning states what is in force
-    end = run.entry("TEST_END")
+    end = run.entry("COMMAND_END")
     assert "the sandbox total 200.0 MB was reached" in end.value("OOM"), run.log_text
     assert "the sandbox total 200.0 MB was reached" in run.stderr
     # v2 kills the unit whole (memory.oom.group); v1 kills the child alone.
@@ -34,10 +34,10 @@ def test_under_limit_reports_peak_and_own_status(sandbox):
     # A command under its limit exits with its own status; the peak is what it allocated.
     run = sandbox.run("--limit", "1G", "--", *sandbox.python(allocate(300, "raise SystemExit(3)")))
     assert run.rc == 3, run.stderr
-    peak = memlog.peak_mb(run.entry("TEST_END"))
+    peak = memlog.peak_mb(run.entry("COMMAND_END"))
     assert 300 <= peak <= 330, f"peak {peak} MB for 300 MB allocated"
     assert "exited 3" in run.stderr
-    assert run.entry("TEST_END").value("OOM") is None
+    assert run.entry("COMMAND_END").value("OOM") is None
 
 
 def test_disabled_diagnostics_still_enforce_the_limit(sandbox):
@@ -55,4 +55,4 @@ def test_oom_is_reproducible(sandbox, limit):
     for _ in range(2):
         run = sandbox.run("--limit", limit, "-q", "--", *sandbox.python(allocate(400)))
         assert run.rc == 137
-        assert run.entry("TEST_END").value("OOM").startswith("killed (exceeded its own limit")
+        assert run.entry("COMMAND_END").value("OOM").startswith("killed (exceeded its own limit")

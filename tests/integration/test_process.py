@@ -16,7 +16,7 @@ def test_missing_command_exits_127(sandbox):
     run = sandbox.run("--", "no-such-command-" + sandbox.marker)
     assert run.rc == 127
     assert "No such file or directory" in run.stderr
-    assert run.entry("TEST_END").value("Exit") == "not started (code 127)"
+    assert run.entry("COMMAND_END").value("Exit") == "not started (code 127)"
 
 
 def test_command_not_executable_exits_126(sandbox, tmp_path):
@@ -34,7 +34,7 @@ def test_sigterm_is_passed_on(sandbox):
     p.send_signal(signal.SIGTERM)
     run = sandbox.finish(p)
     assert run.rc == 128 + signal.SIGTERM, run.stderr
-    assert run.entry("TEST_END").value("Exit").startswith("signal 15")
+    assert run.entry("COMMAND_END").value("Exit").startswith("signal 15")
     assert run.entry("SESSION_END").value("Exit status") == "143"
 
 

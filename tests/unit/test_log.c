@@ -91,7 +91,8 @@ static int setup_log(void **state)
 static void check_reader_view(const char *text)
 {
 	static const char *const events[] = { "SESSION_START", "TEST_START", "TEST_END",
-					      "SESSION_END" };
+					      "SESSION_END", "COMMAND_START", "COMMAND_END",
+					      "UNIT_REFUSED" };
 
 	for (const char *line = text; *line; ) {
 		const char *nl = strchr(line, '\n');
@@ -108,7 +109,7 @@ static void check_reader_view(const char *text)
 			colon = strchr(event, ':');
 			assert_non_null(colon);
 			*colon = '\0';
-			for (size_t i = 0; i < 4; i++)
+			for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 				known |= strcmp(event, events[i]) == 0;
 			if (!known)
 				fail_msg("head line with unknown event: %s", line);
@@ -126,6 +127,24 @@ static void check_reader_view(const char *text)
 	}
 }
 
+/* The names of the TEST_END entries, one a line: the tests a reader that knows only the
+ * guide's format sees (it skips every other event, etc/log-format.md). */
+static void guide_tests(const char *text, char *out, size_t size)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (const char *line = text; *line; line = strchr(line, '\n') + 1) {
+		const char *nl = strchr(line, '\n'), *event = strstr(line, "] ");
+
+		if (line[0] != '[' || !event || event > nl || strncmp(event + 2, "TEST_END: ", 10))
+			continue;
+		len += (size_t)snprintf(out + len, size - len, "%.*s\n", (int)(nl - event - 12),
+					event + 12);
+		assert_true(len < size);
+	}
+}
+
 /* A single command on cgroup v1, OOM-killed by its own limit: the whole log. */
 static void test_log_golden_command_v1_oom(void **state)
 {
@@ -136,7 +155,7 @@ static void test_log_golden_command_v1_oom(void **state)
 		.peak = 537198592, .units = 1, .oom_killed = 1, .exit_status = 137,
 	};
 	struct rep_unit u = {
-		.name = (char *)cmd, .kind = "command", .cgroup = "wcmem-4242/u1", .v1 = true,
+		.name = (char *)cmd, .kind = "command", .enclosing = true, .cgroup = "wcmem-4242/u1", .v1 = true,
 		.start = stamp(0.001), .start_elapsed = 0.0, .duration = 4.2,
 		.limit = 512 * MIB, .sandbox_limit = 512 * MIB,
 		.peak = 536870912, .current = 1179648, .pid = 4243,
@@ -144,6 +163,7 @@ static void test_log_golden_command_v1_oom(void **state)
 		.end = REP_END_SIGNALED, .code = SIGKILL,
 	};
 	struct timespec end = stamp(4.201), last = stamp(4.3);
+	char names[256];
 
 	(void)state;
 	u.events.max = 3784;
@@ -154,6 +174,8 @@ static void test_log_golden_command_v1_oom(void **state)
 	add(rep_log_format_unit_end(AT_END, &u, &end, 4.2));
 	add(rep_log_format_session_end(AT_END, &s, &last));
 	check_reader_view(logbuf);
+	guide_tests(logbuf, names, sizeof(names));
+	assert_string_equal(names, "");  /* no test ran: the command is no test */
 	unit_assert_golden(logbuf, "golden/command_v1_oom.log");
 }
 
@@ -168,7 +190,7 @@ static void test_log_golden_pytest_v2(void **state)
 		.peak = 4 * GIB, .units = 4, .oom_killed = 2, .exit_status = 1,
 	};
 	struct rep_unit command = {
-		.name = (char *)cmd, .kind = "command", .cgroup = "wcmem-5151/u1",
+		.name = (char *)cmd, .kind = "command", .enclosing = true, .cgroup = "wcmem-5151/u1",
 		.start = stamp(0.002), .duration = 30.2, .limit = REP_UNLIMITED,
 		.sandbox_limit = 4 * GIB, .peak = 130 * MIB, .current = 0, .pid = 5152,
 		.status_start = status_fresh, .status_end = status_none,
@@ -183,6 +205,7 @@ static void test_log_golden_pytest_v2(void **state)
 	};
 	struct rep_unit big = small, evil = small;
 	struct timespec t;
+	char names[1024];
 
 	(void)state;
 	big.name = "tests/test_basic.py::test_big";
@@ -226,11 +249,19 @@ static void test_log_golden_pytest_v2(void **state)
 	add(rep_log_format_unit_start(AT_END, &evil));
 	t = stamp(29.99);
 	add(rep_log_format_unit_end(AT_END, &evil, &t, 29.99));
+	t = stamp(30.1);
+	add(rep_log_format_refused(AT_END, &t, "START", "tests/test_basic.py::test_p[a\\b]",
+				   "ERR 409 a unit is open: END it first"));
 	t = stamp(30.2);
 	add(rep_log_format_unit_end(AT_END, &command, &t, 30.2));
 	t = stamp(30.25);
 	add(rep_log_format_session_end(AT_END, &s, &t));
 	check_reader_view(logbuf);
+	guide_tests(logbuf, names, sizeof(names));
+	assert_string_equal(names, "tests/test_basic.py::test_small[a:b]\n"
+			    "tests/test_basic.py::test_big\n"
+			    "tests/test_evil.py::test_x[\\n[2025-01-01T00:00:00.000000] TEST_END: "
+			    "forged\\x1b[31m\\t\\]\n");
 	unit_assert_golden(logbuf, "golden/pytest_v2.log");
 }
 
@@ -244,7 +275,7 @@ static void test_log_golden_not_started(void **state)
 		.swap = REP_UNLIMITED, .peak = REP_UNKNOWN, .units = 1, .exit_status = 127,
 	};
 	struct rep_unit u = {
-		.name = (char *)cmd, .kind = "command", .cgroup = "wcmem-77/u1",
+		.name = (char *)cmd, .kind = "command", .enclosing = true, .cgroup = "wcmem-77/u1",
 		.start = stamp(0.001), .duration = 0.004, .limit = REP_UNLIMITED,
 		.sandbox_limit = REP_UNLIMITED, .peak = REP_UNKNOWN, .current = REP_UNKNOWN,
 		.pid = 78, .status_start = status_none, .status_end = status_none,
@@ -325,7 +356,8 @@ static void test_log_format_too_small_is_enospc(void **state)
 				 -ENOSPC);
 }
 
-/* Control characters and backslashes are escaped; other bytes (UTF-8) pass. */
+/* Control characters are escaped; backslashes (pytest's own escapes in ids) and other
+ * bytes (UTF-8) pass as they are. */
 static void test_log_escape_control_characters(void **state)
 {
 	char out[128];
@@ -335,8 +367,8 @@ static void test_log_escape_control_characters(void **state)
 	assert_string_equal(out, "a\\nb");
 	rep_log_escape("\x1b[31mred", out, sizeof(out));
 	assert_string_equal(out, "\\x1b[31mred");
-	rep_log_escape("back\\slash", out, sizeof(out));
-	assert_string_equal(out, "back\\\\slash");
+	rep_log_escape("test_p[a\\b]", out, sizeof(out));
+	assert_string_equal(out, "test_p[a\\b]");
 	rep_log_escape("tab\there\r", out, sizeof(out));
 	assert_string_equal(out, "tab\\there\\r");
 	rep_log_escape("\x01\x7f", out, sizeof(out));
@@ -427,7 +459,7 @@ static void expect_file(const char *path, const char *want)
 /* The first run creates ~/.weathercop (mode 0755) and the log (0644). */
 static void test_log_open_creates_parent_folder(void **state)
 {
-	struct rep_log log = { -1 };
+	struct rep_log log = { .fd = -1, .copy = -1 };
 	struct rep_error e = { 0 };
 	char path[160], dir[128];
 	struct stat st;
@@ -451,7 +483,7 @@ static void test_log_open_creates_parent_folder(void **state)
 /* A new session empties the log; --append keeps what is there. */
 static void test_log_open_truncates_unless_append(void **state)
 {
-	struct rep_log log = { -1 };
+	struct rep_log log = { .fd = -1, .copy = -1 };
 	char path[128];
 
 	(void)state;
@@ -472,7 +504,7 @@ static void test_log_open_truncates_unless_append(void **state)
 /* Only one level is created; a deeper missing folder is an error that says which. */
 static void test_log_open_errors_fill_record(void **state)
 {
-	struct rep_log log = { 7 };
+	struct rep_log log = { .fd = 7, .copy = 7 };
 	struct rep_error e = { 0 };
 	char path[128], want[160];
 
@@ -492,7 +524,7 @@ static void test_log_open_errors_fill_record(void **state)
 /* EINTR is retried and short writes are continued until the entry is whole. */
 static void test_log_write_retries_eintr_and_short_writes(void **state)
 {
-	struct rep_log log = { -1 };
+	struct rep_log log = { .fd = -1, .copy = -1 };
 	char path[128];
 
 	(void)state;
@@ -510,7 +542,7 @@ static void test_log_write_retries_eintr_and_short_writes(void **state)
 /* A write error is returned as -errno; a log that is off drops entries silently. */
 static void test_log_write_errors_and_off(void **state)
 {
-	struct rep_log log = { -1 };
+	struct rep_log log = { .fd = -1, .copy = -1 };
 	char path[128];
 
 	(void)state;
@@ -528,7 +560,7 @@ static void test_log_write_errors_and_off(void **state)
 /* One entry is one write(2): tail -f never sees half an entry. */
 static void test_log_write_one_call_per_entry(void **state)
 {
-	struct rep_log log = { -1 };
+	struct rep_log log = { .fd = -1, .copy = -1 };
 	char path[128];
 	struct rep_unit u = { .name = "t", .kind = "test", .start = stamp(0),
 			      .status_start = status_fresh };
@@ -544,6 +576,61 @@ static void test_log_write_one_call_per_entry(void **state)
 	assert_int_equal(write_calls, 1);
 	rep_log_close(&log);
 	expect_file(path, entry);
+}
+
+/* Another writer of the file (text written through its own descriptor). */
+static void other_writer(const char *path, int flags, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | flags);
+
+	assert_true(fd >= 0);
+	assert_int_equal(__real_write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* A writer that empties the file (as a project's own diagnostics do when their session
+ * starts) loses nothing of ours: at our next entry a new file holding all we wrote takes
+ * the log's place (the writer keeps the old one). One that only appends is left alone. */
+static void test_log_write_puts_back_what_another_writer_erased(void **state)
+{
+	struct rep_log log = { .fd = -1, .copy = -1 };
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/test_memory.log", tmpdir);
+	assert_int_equal(rep_log_open(&log, path, false, NULL), 0);
+	assert_true(log.copy >= 0);  /* tmpfs and ext4 have O_TMPFILE */
+	write_text(&log, "[1] SESSION_START: s\n", false);
+	other_writer(path, O_APPEND, "[2] THEIRS: appended\n");
+	write_text(&log, "[3] TEST_START: a\n", false);
+	assert_int_equal(log.restored, 0);
+	other_writer(path, O_TRUNC, "[4] THEIRS: after emptying it, a long line of theirs\n");
+	write_text(&log, "[5] TEST_END: a\n", true);
+	assert_int_equal(log.restored, 1);
+	expect_file(path, "[1] SESSION_START: s\n[3] TEST_START: a\n[5] TEST_END: a\n");
+	other_writer(path, O_TRUNC, "");  /* and again: found where it was put back */
+	write_text(&log, "[6] SESSION_END: s\n", false);
+	assert_int_equal(log.restored, 2);
+	rep_log_close(&log);
+	expect_file(path, "[1] SESSION_START: s\n[3] TEST_START: a\n[5] TEST_END: a\n"
+		    "[6] SESSION_END: s\n");
+}
+
+/* With --append, ours start after what the file held: that is not taken for an erasure. */
+static void test_log_write_append_is_no_erasure(void **state)
+{
+	struct rep_log log = { .fd = -1, .copy = -1 };
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/test_memory.log", tmpdir);
+	other_writer(path, O_CREAT, "[0] OLD: run\n");
+	assert_int_equal(rep_log_open(&log, path, true, NULL), 0);
+	write_text(&log, "[1] SESSION_START: s\n", false);
+	write_text(&log, "[2] SESSION_END: s\n", false);
+	assert_int_equal(log.restored, 0);
+	rep_log_close(&log);
+	expect_file(path, "[0] OLD: run\n[1] SESSION_START: s\n[2] SESSION_END: s\n");
 }
 
 static int setup_utc(void **state)
@@ -577,6 +664,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_write_errors_and_off,
 						setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_log_write_one_call_per_entry,
+						setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_log_write_puts_back_what_another_writer_erased,
+						setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_log_write_append_is_no_erasure,
 						setup_tmpdir, teardown_tmpdir),
 	};
 
