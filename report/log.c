@@ -268,6 +268,11 @@ static void put_exit(struct out *o, const struct rep_unit *u)
 		break;
 	case REP_END_NOT_RUN:
 		put(o, "  Exit: not started (code %d)\n", u->code);
+		if (u->error) {
+			put(o, "  Error: ");
+			put_escaped(o, u->error);
+			put(o, "\n");
+		}
 		break;
 	case REP_END_LOST:
 		put(o, "  Exit: unknown (the process ended without reporting)\n");

@@ -95,6 +95,28 @@ void run_conn_unpark(struct run_control *c, struct conn *k)
 	k->parked = false;
 }
 
+/* A unit that could not be set up is recorded as not started, with the reason: never as a
+ * unit that ran and passed. */
+static void start_failed(struct run_session *s, struct run_unit *u, const struct rep_error *why)
+{
+	struct rep_error e;
+	char text[1024];
+
+	if (u->idx >= 0 && u->idx < s->nunits && run_unit_rec(s, u)->name) {
+		struct rep_unit *rec = run_unit_rec(s, u);
+
+		rep_error_text(why, text, sizeof(text));
+		rec->error = strdup(text);
+		clock_gettime(CLOCK_REALTIME, &rec->start);
+		clock_gettime(CLOCK_MONOTONIC, &u->mono0);
+		rec->start_elapsed = run_elapsed(s);
+		if (run_unit_finish(s, u, 0, 125, false, NULL, NULL, &e) < 0)
+			run_warn("%s", e.msg);
+		run_record_settle(s, u->idx);
+	}
+	run_unit_close(u, &e);
+}
+
 static int on_start(struct run_control *c, struct conn *k, const struct run_msg *m)
 {
 	struct run_session *s = c->s;
@@ -113,7 +135,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	if (run_unit_open(s, &k->unit, m->name, k->unit_is_test ? "test" : "command", limit, &e) < 0 ||
 	    cg_attach(&k->unit.cg, k->pid, &e) < 0) {
 		run_conn_reply(k, "ERR 500 %s", e.msg);
-		run_unit_close(&k->unit, &e);
+		start_failed(s, &k->unit, &e);
 		return -EIO;
 	}
 	k->has_unit = true;
@@ -146,8 +168,8 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 	       m->outcome && (!strcmp(m->outcome, "failed") || !strcmp(m->outcome, "error"));
 	if (m->extras)
 		rec->extras_end = strdup(m->extras);
-	/* A status as a shell reports it: above 128, killed by signal status - 128. */
-	run_conn_end_unit(c, k, code > 128 ? (code - 128) & 0x7f : W_EXITCODE(code, 0), false, NULL);
+	/* An exit code is only ever one: `exit 200` is code 200, never "signal 72". */
+	run_conn_end_unit(c, k, m->signal ? m->signal : W_EXITCODE(code, 0), false, NULL);
 	run_resume_add(c, m->name, m->reports ? m->reports : "-", rec->duration, false);
 	run_record_settle(s, k->unit.idx);  /* its record was read for the last time above */
 	run_conn_reply(k, "OK");

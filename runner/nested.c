@@ -120,7 +120,10 @@ int run_nested(const char *name, char *const argv[], uint64_t limit, struct rep_
 		goto out;
 	}
 	code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-	snprintf(line, need, "END %s status=%d\n", enc, code > 255 ? 255 : code);
+	if (WIFSIGNALED(status))
+		snprintf(line, need, "END %s signal=%d\n", enc, WTERMSIG(status));
+	else
+		snprintf(line, need, "END %s status=%d\n", enc, code);
 	if (call(&c, line) < 0)
 		fprintf(stderr, "wcmem-sandbox: the enclosing sandbox did not take the unit's end "
 			"(%s)\n", c.answer);
