@@ -181,10 +181,14 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 
 	snprintf(name, sizeof(name), "wcmem-%d-sup", (int)getpid());
 	r = cg_leave_base(&s->leaf, &s->hier, name, e);
+	if (r == 0)
+		r = cg_hold(&s->leaf, e);
 	if (r < 0)
 		return r;
 	snprintf(name, sizeof(name), "wcmem-%d", (int)getpid());
 	r = cg_create(&s->sandbox, &s->hier, NULL, name, e);
+	if (r == 0)
+		r = cg_hold(&s->sandbox, e);
 	if (r < 0)
 		return r;
 	r = run_sandbox_limits(s, e);

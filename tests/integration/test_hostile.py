@@ -3,8 +3,11 @@ the processes around it, must never reach outside the sandbox, grow the runner w
 bound, or make the records wrong."""
 import json
 import os
+import shutil
+import subprocess
+import time
 
-from conftest import BIN, CLIENT_PRELUDE as ASK
+from conftest import BACKEND, BIN, CLIENT_PRELUDE as ASK, sandboxes
 
 
 
@@ -37,3 +40,63 @@ def test_a_nested_exit_code_is_never_taken_for_a_signal(sandbox):
     assert ends["e255"].value("Exit") == "code 255"
     assert ends["e200"].value("Exit") == "code 200"
     assert ends["k15"].value("Exit") == "signal 15 (SIGTERM)"
+
+
+def second_run(sandbox, *args):
+    """Another run that sweeps the base the sandbox's runners build in (v2: from a cgroup of
+    its own, as in test_runner_killed_hard_is_swept_by_the_next_run)."""
+    if BACKEND == "v2":
+        env = dict(sandbox.env, WCMEM_CGROUP_BASE=sandbox.base())
+        return sandbox.run(*args, env=env, cgroup=sandbox.fresh_cgroup())
+    return sandbox.run(*args)
+
+
+def test_a_live_runner_under_another_name_is_not_swept(sandbox, tmp_path):
+    # Liveness is a lock the runner holds, not its name: a copy of the binary called
+    # something else keeps its sandbox while it runs.
+    copy = tmp_path / "renamed-tool"
+    shutil.copy(BIN, copy)
+    p = subprocess.Popen([str(copy), "-q", "--", *sandbox.python(
+        "import time\nprint('ready', flush=True)\ntime.sleep(3)\nprint('done')")],
+        env=sandbox.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        **sandbox._kw({}))
+    sandbox.runners.append(p.pid)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        assert f"wcmem-{p.pid}" in sandboxes(sandbox.base())
+        run = second_run(sandbox, "-q", "--", "true")
+        assert run.rc == 0, run.stderr
+        assert f"wcmem-{p.pid}" in sandboxes(sandbox.base())
+        out, err = p.communicate(timeout=60)
+    finally:
+        p.kill()
+        p.wait()
+    assert p.returncode == 0, err
+    assert out.strip() == "done"
+
+
+def test_groups_without_the_lock_are_judged_as_before(sandbox, tmp_path):
+    # Groups that an older runner made carry no lock: a live wcmem-sandbox with that pid
+    # keeps them, a dead pid does not.
+    fake = tmp_path / "wcmem-sandbox"
+    shutil.copy("/bin/sleep", fake)
+    alive = subprocess.Popen([str(fake), "60", sandbox.marker])
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    base = sandbox.base()
+    made = [os.path.join(base, f"wcmem-{pid}") for pid in (alive.pid, dead.pid)]
+    try:
+        for path in made:
+            os.mkdir(path)
+        time.sleep(0.1)
+        os.utime(made[1])  # no help: a dead pid's group is swept however new
+        run = second_run(sandbox, "--", "true")
+        assert run.rc == 0, run.stderr
+        assert os.path.exists(made[0]), "a live old runner's sandbox was swept"
+        assert not os.path.exists(made[1]), "a dead runner's sandbox was kept"
+    finally:
+        alive.kill()
+        alive.wait()
+        for path in made:
+            if os.path.exists(path):
+                os.rmdir(path)
