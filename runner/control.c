@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runner/control_int.h"
+#include "runner/peer.h"
 #include "runner/protocol.h"
 
 #define MAX_WARNINGS_PER_CLIENT 10
@@ -29,6 +30,8 @@ static void conn_free(struct run_control *c, struct conn *k)
 		close(k->w.fd);
 	}
 	run_conn_unpark(c, k);
+	if (k->pidfd >= 0)
+		close(k->pidfd);
 	free(k->buf);
 	free(k->origin);
 	free(k);
@@ -123,14 +126,21 @@ static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
 		run_conn_close(c, k);
 }
 
+int run_conn_proven(struct run_control *c, struct conn *k)
+{
+	struct rep_error e;
+
+	/* In this order: what /proc said of the pid was said of our client only if the
+	 * client still lives after the reading (its number cannot be reused before). */
+	return cg_pid_inside(&c->s->sandbox, k->pid, &e) > 0 && run_peer_alive(k->pidfd);
+}
+
 static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 {
 	struct run_control *c = w->obj;
 	struct rep_error e;
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
 	struct conn *k;
-	int fd, inside;
+	int fd;
 
 	(void)l;
 	(void)events;
@@ -147,17 +157,19 @@ static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 	k->w = (struct run_watch){ fd, on_conn, k };
 	k->next = c->conns;
 	c->conns = k;
-	/* The peer's pid from the kernel, never from a message: a unit is always the
-	 * client's own process, and the client must be inside this sandbox. */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0) {
-		conn_free(c, k);
-		return;
-	}
-	k->pid = cred.pid;
-	inside = cg_pid_inside(&c->s->sandbox, k->pid, &e);
-	if (inside <= 0) {
-		run_conn_reply(k, "ERR 403 process %d is not inside this sandbox", (int)k->pid);
-		run_conn_warn(k, "refused: not inside this sandbox");
+	/* The peer from the kernel, never from a message: a unit is always the client's own
+	 * process, and the client must be inside this sandbox. */
+	k->pidfd = run_peer_open(fd, &k->pid);
+	if (k->pidfd < 0 || !run_conn_proven(c, k)) {
+		if (k->pidfd == -ESRCH || (k->pidfd >= 0 && !run_peer_alive(k->pidfd)))
+			run_conn_reply(k, "ERR 403 the process that connected has exited");
+		else if (k->pidfd < 0)
+			run_conn_reply(k, "ERR 500 cannot identify the process that connected: %s",
+				       strerror(-k->pidfd));
+		else
+			run_conn_reply(k, "ERR 403 process %d is not inside this sandbox",
+				       (int)k->pid);
+		run_conn_warn(k, "refused: not a process inside this sandbox");
 		conn_free(c, k);
 		return;
 	}

@@ -16,7 +16,8 @@
 struct conn {
 	struct run_control *ctl;
 	struct run_watch w;
-	pid_t pid;            /* from SO_PEERCRED */
+	pid_t pid;            /* from SO_PEERCRED: a number, proven only with pidfd */
+	int pidfd;            /* the process that connected (peer.h) */
 	bool hello;
 	bool broken;          /* to be closed after this read */
 	bool dead;            /* closed while its unit was open; the wait status will end it */
@@ -57,6 +58,10 @@ struct run_control {
 };
 
 void run_conn_line(struct run_control *c, struct conn *k, char *line);
+
+/* 1 when the client's pid still is the process that connected and it is inside this
+ * sandbox: checked right before each move of it, never trusted from before. */
+int run_conn_proven(struct run_control *c, struct conn *k);
 void run_conn_reply(struct conn *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void run_conn_warn(struct conn *k, const char *what);
 void run_conn_close(struct run_control *c, struct conn *k);

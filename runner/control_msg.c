@@ -10,6 +10,7 @@
 
 #include "report/verdict.h"
 #include "runner/control_int.h"
+#include "runner/peer.h"
 #include "runner/protocol.h"
 #include "runner/records.h"
 
@@ -26,6 +27,8 @@ static void send_home(struct run_control *c, struct conn *k)
 {
 	struct rep_error e;
 
+	if (!run_conn_proven(c, k))
+		return;  /* gone, or its pid now names another process: nothing of ours to move */
 	if (!k->unit_is_test && k->origin && cg_attach_path(&c->s->hier, k->origin, k->pid, &e) == 0)
 		return;
 	cg_attach(&c->s->harness, k->pid, &e);  /* a test's home; else the origin is gone */
@@ -57,7 +60,7 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 	/* A live test client stays in the unit until its next START moves it straight into
 	 * the next one: each migration may wait for an RCU grace period (milliseconds once
 	 * tests are far apart), so one a test, not two. The counters are read now. */
-	bool alive = !lost || kill(k->pid, 0) == 0, park = alive && !lost && k->unit_is_test;
+	bool alive = !lost || run_peer_alive(k->pidfd), park = alive && !lost && k->unit_is_test;
 
 	run_unit_measure(s, &k->unit);
 	if (alive && !park)
@@ -127,6 +130,14 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	if (k->has_unit) {
 		run_conn_reply(k, "ERR 409 a unit is open: END it first");
 		return -EBUSY;
+	}
+	/* Proven now, not at accept: the process that connected may have exited since, and
+	 * its pid been taken by a process outside the sandbox. */
+	if (!run_conn_proven(c, k)) {
+		run_conn_reply(k, "ERR 403 the process that connected has exited or left this "
+			       "sandbox");
+		run_conn_warn(k, "refused START: the process that connected is not there");
+		return -ESRCH;
 	}
 	k->unit_is_test = strcmp(m->kind, "test") == 0;
 	free(k->origin);

@@ -100,3 +100,76 @@ def test_groups_without_the_lock_are_judged_as_before(sandbox, tmp_path):
         for path in made:
             if os.path.exists(path):
                 os.rmdir(path)
+
+
+# Runs as pid 1 of a pid namespace of the test's own, where it can choose the next pid
+# (ns_last_pid): the runner, a client inside its sandbox, and an outside process that takes
+# the pid of the client's helper once that has exited.
+PID_REUSE = r"""
+import json, os, subprocess, sys, time
+bin_, marker, tmp, procs = sys.argv[1:5]
+CLIENT = r'''
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+r, w = os.pipe()
+helper = os.fork()
+if helper == 0:  # connects, is accepted, and exits: the socket stays with its parent
+    s.connect(os.environ["WCMEM_SANDBOX_SOCKET"])
+    s.sendall(b"HELLO 1\n")
+    os.write(w, s.recv(100))
+    os._exit(0)
+os.waitpid(helper, 0)
+print(helper, os.read(r, 100).decode().strip(), flush=True)
+while not os.path.exists(sys.argv[2] + "/go"):
+    time.sleep(0.01)
+f = s.makefile("rb")
+s.sendall(b"START stolen\n")
+print(f.readline().decode().strip(), flush=True)
+while not os.path.exists(sys.argv[2] + "/done"):
+    time.sleep(0.01)
+'''
+def into_cgroup():
+    if procs != "-":
+        open(procs, "w").write("0")
+runner = subprocess.Popen([bin_, "-q", "--limit", "256M", "--", "/usr/bin/python3", "-c",
+                           CLIENT, marker, tmp], stdout=subprocess.PIPE, text=True,
+                          preexec_fn=into_cgroup)
+helper, hello = runner.stdout.readline().split(None, 1)
+with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+    f.write(str(int(helper) - 1))
+outsider = os.fork()
+if outsider == 0:
+    os.execv("/usr/bin/python3", ["/usr/bin/python3", "-c", "import time; time.sleep(600)",
+                                  marker])
+home = open(f"/proc/{outsider}/cgroup").read()
+open(tmp + "/go", "w").close()
+answer = runner.stdout.readline().strip()
+during = open(f"/proc/{outsider}/cgroup").read()
+open(tmp + "/done", "w").close()
+rc = runner.wait(timeout=120)
+time.sleep(0.2)
+alive = os.waitpid(outsider, os.WNOHANG) == (0, 0)
+after = open(f"/proc/{outsider}/cgroup").read() if alive else None
+if alive:
+    os.kill(outsider, 9)
+    os.waitpid(outsider, 0)
+print(json.dumps(dict(helper=int(helper), hello=hello, outsider=outsider, answer=answer,
+                      moved=during != home, alive=alive, home_after=after == home, rc=rc)))
+"""
+
+
+def test_a_reused_pid_never_moves_or_kills_an_outside_process(sandbox, tmp_path):
+    # A client's helper connects and exits; an outside process takes its pid; START on the
+    # helper's connection must not move that process into the sandbox, nor kill it.
+    procs = os.path.join(sandbox.cgroup, "cgroup.procs") if sandbox.cgroup else "-"
+    p = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "/usr/bin/python3",
+                        "-c", PID_REUSE, BIN, sandbox.marker, str(tmp_path), procs],
+                       env=sandbox.env, capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stdout + p.stderr
+    r = json.loads(p.stdout.splitlines()[-1])
+    assert r["hello"].strip() == "OK 1", r
+    assert r["outsider"] == r["helper"], f"the pid was not reused: {r}"
+    assert r["answer"].startswith("ERR 403 "), r
+    assert not r["moved"], f"an outside process was moved into the sandbox: {r}"
+    assert r["alive"] and r["home_after"], f"the outside process was touched: {r}"
+    assert r["rc"] == 0, (r, p.stderr)
