@@ -3,9 +3,11 @@
 #include "runner/control.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,6 +18,7 @@
 #include "runner/protocol.h"
 
 #define MAX_WARNINGS_PER_CLIENT 10
+#define MAX_WARNINGS 50  /* of all clients together */
 
 static void conn_free(struct run_control *c, struct conn *k)
 {
@@ -32,6 +35,8 @@ static void conn_free(struct run_control *c, struct conn *k)
 	run_conn_unpark(c, k);
 	if (k->pidfd >= 0)
 		close(k->pidfd);
+	c->buffered -= k->cap;
+	c->nconns--;
 	free(k->buf);
 	free(k->origin);
 	free(k);
@@ -40,8 +45,9 @@ static void conn_free(struct run_control *c, struct conn *k)
 void run_conn_close(struct run_control *c, struct conn *k)
 {
 	/* A client that vanished with a unit open died in it (an OOM kill takes the whole
-	 * process). The command's main process is finished by its wait status instead. */
-	if (k->has_unit && k->pid == c->main_pid) {
+	 * process). The command's main process is finished by its wait status instead, when
+	 * it is dying; one that lives on and merely closed the connection ends the unit now. */
+	if (k->has_unit && k->pid == c->main_pid && run_peer_exiting(k->pid, k->pidfd)) {
 		run_loop_del(&c->s->loop, &k->w);
 		close(k->w.fd);
 		k->w.fd = -1;
@@ -51,6 +57,19 @@ void run_conn_close(struct run_control *c, struct conn *k)
 	if (k->has_unit)
 		run_conn_end_unit(c, k, 0, true, NULL);
 	conn_free(c, k);
+}
+
+void run_conn_release_dead(struct run_control *c, pid_t pid)
+{
+	struct conn *k, *next;
+
+	for (k = c->conns; k; k = next) {
+		next = k->next;
+		if (k->dead && k->pid == pid) {
+			run_conn_end_unit(c, k, 0, true, NULL);
+			conn_free(c, k);
+		}
+	}
 }
 
 void run_conn_reply(struct conn *k, const char *fmt, ...)
@@ -75,8 +94,13 @@ void run_conn_reply(struct conn *k, const char *fmt, ...)
 
 void run_conn_warn(struct conn *k, const char *what)
 {
-	if (++k->warnings <= MAX_WARNINGS_PER_CLIENT)
-		run_warn("control client %d: %s", (int)k->pid, what);
+	struct run_control *c = k->ctl;
+
+	/* A flood of hostile clients must not flood the terminal too. */
+	if (++k->warnings > MAX_WARNINGS_PER_CLIENT || ++c->warnings > MAX_WARNINGS)
+		return;
+	run_warn("control client %d: %s%s", (int)k->pid, what,
+		 c->warnings == MAX_WARNINGS ? " (further control warnings are not shown)" : "");
 }
 
 /* Handles the complete lines in the buffer; keeps a partial one. */
@@ -94,15 +118,60 @@ static void conn_lines(struct run_control *c, struct conn *k)
 	k->len -= start;
 }
 
+/* Room to read into: the buffer grows by doubling up to a line's length, while all the
+ * connections together hold at most RUN_CONN_BUFFERED. Returns 0, or -ENOBUFS, -ENOMEM. */
+static int conn_room(struct run_control *c, struct conn *k)
+{
+	size_t cap = k->cap ? k->cap * 2 : RUN_CONN_BUF_MIN;
+	char *buf;
+
+	if (k->len < k->cap || k->cap >= RUN_LINE_MAX)
+		return 0;
+	if (cap > RUN_LINE_MAX)
+		cap = RUN_LINE_MAX;
+	if (c->buffered + cap - k->cap > RUN_CONN_BUFFERED)
+		return -ENOBUFS;
+	buf = realloc(k->buf, cap);
+	if (!buf)
+		return -ENOMEM;
+	c->buffered += cap - k->cap;
+	k->buf = buf;
+	k->cap = cap;
+	return 0;
+}
+
+/* A long line is done with: its room goes back to the pool. */
+static void conn_shrink(struct run_control *c, struct conn *k)
+{
+	if (k->len > 0 || k->cap <= RUN_CONN_BUF_MIN)
+		return;
+	c->buffered -= k->cap;
+	free(k->buf);
+	k->buf = NULL;
+	k->cap = 0;
+}
+
 static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
 {
 	struct conn *k = w->obj;
 	struct run_control *c = k->ctl;
+	char scratch[4096];
 	ssize_t n;
+	int r;
 
 	(void)l;
 	(void)events;
-	n = read(w->fd, k->buf + k->len, RUN_LINE_MAX - k->len);
+	if (!k->discarding && (r = conn_room(c, k)) < 0) {
+		run_conn_reply(k, "ERR 503 the runner holds %zu KiB of unfinished lines from this "
+			       "sandbox, its most: send whole lines, fewer at once", c->buffered >> 10);
+		run_conn_warn(k, "refused: too many unfinished lines at once");
+		run_conn_close(c, k);
+		return;
+	}
+	if (k->discarding)
+		n = read(w->fd, scratch, sizeof(scratch));
+	else
+		n = read(w->fd, k->buf + k->len, k->cap - k->len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -122,6 +191,7 @@ static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
 		k->discarding = true;
 		k->len = 0;
 	}
+	conn_shrink(c, k);
 	if (k->broken)
 		run_conn_close(c, k);
 }
@@ -129,10 +199,57 @@ static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
 int run_conn_proven(struct run_control *c, struct conn *k)
 {
 	struct rep_error e;
+	int inside = cg_pid_inside(&c->s->sandbox, k->pid, &e);
 
 	/* In this order: what /proc said of the pid was said of our client only if the
 	 * client still lives after the reading (its number cannot be reused before). */
-	return cg_pid_inside(&c->s->sandbox, k->pid, &e) > 0 && run_peer_alive(k->pidfd);
+	if (inside < 0 && (e.err == EMFILE || e.err == ENFILE || e.err == ENOMEM))
+		return -e.err;  /* the runner's shortage, not the client's fault */
+	return inside > 0 && run_peer_alive(k->pidfd);
+}
+
+/* Answers a client the runner will not serve, and closes it. Said on stderr once a run. */
+static void refuse(struct run_control *c, int fd, const char *line)
+{
+	ssize_t n = send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	(void)n;
+	close(fd);
+	if (c->refused++ == 0)
+		run_warn("control: refused a client: %.*s", (int)strcspn(line, "\n"), line);
+}
+
+/* Out of descriptors, the client would wait in the backlog and the socket stay readable
+ * for ever: a descriptor kept in reserve lets the runner accept it to say why. */
+static void refuse_without_fds(struct run_control *c, int lfd)
+{
+	int fd;
+
+	if (c->reserve_fd >= 0)
+		close(c->reserve_fd);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		refuse(c, fd, "ERR 503 the runner is out of file descriptors: close some "
+		       "connections, or raise its limit (ulimit -n)\n");
+	c->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Says why the client's process could not be proven, and lets it go. */
+static void conn_refuse(struct run_control *c, struct conn *k, int r)
+{
+	if (r == -EMFILE || r == -ENFILE || r == -ENOMEM)
+		run_conn_reply(k, "ERR 503 the runner is out of %s: %s",
+			       r == -ENOMEM ? "memory" : "file descriptors", strerror(-r));
+	else if (r == -ESRCH || (k->pidfd >= 0 && !run_peer_alive(k->pidfd)))
+		run_conn_reply(k, "ERR 403 the process that connected has exited");
+	else if (r < 0)
+		run_conn_reply(k, "ERR 500 cannot identify the process that connected: %s",
+			       strerror(-r));
+	else
+		run_conn_reply(k, "ERR 403 process %d is not inside this sandbox", (int)k->pid);
+	run_conn_warn(k, r == 0 ? "refused: not a process inside this sandbox" :
+		      "refused: it could not be identified");
+	conn_free(c, k);
 }
 
 static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
@@ -140,41 +257,58 @@ static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 	struct run_control *c = w->obj;
 	struct rep_error e;
 	struct conn *k;
-	int fd;
+	int fd, r;
 
 	(void)l;
 	(void)events;
 	fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE)
+			refuse_without_fds(c, w->fd);
 		return;
+	}
+	if (c->nconns >= c->max_conns) {
+		char line[160];
+
+		snprintf(line, sizeof(line), "ERR 429 %d control connections are open, this "
+			 "sandbox's most: close some\n", c->nconns);
+		refuse(c, fd, line);
+		return;
+	}
 	k = calloc(1, sizeof(*k));
-	if (!k || !(k->buf = malloc(RUN_LINE_MAX))) {
-		free(k);
-		close(fd);
+	if (!k) {
+		refuse(c, fd, "ERR 503 the runner is out of memory\n");
 		return;
 	}
 	k->ctl = c;
 	k->w = (struct run_watch){ fd, on_conn, k };
 	k->next = c->conns;
 	c->conns = k;
+	c->nconns++;
 	/* The peer from the kernel, never from a message: a unit is always the client's own
 	 * process, and the client must be inside this sandbox. */
 	k->pidfd = run_peer_open(fd, &k->pid);
-	if (k->pidfd < 0 || !run_conn_proven(c, k)) {
-		if (k->pidfd == -ESRCH || (k->pidfd >= 0 && !run_peer_alive(k->pidfd)))
-			run_conn_reply(k, "ERR 403 the process that connected has exited");
-		else if (k->pidfd < 0)
-			run_conn_reply(k, "ERR 500 cannot identify the process that connected: %s",
-				       strerror(-k->pidfd));
-		else
-			run_conn_reply(k, "ERR 403 process %d is not inside this sandbox",
-				       (int)k->pid);
-		run_conn_warn(k, "refused: not a process inside this sandbox");
-		conn_free(c, k);
+	r = k->pidfd < 0 ? k->pidfd : run_conn_proven(c, k);
+	if (r <= 0) {
+		conn_refuse(c, k, r);
 		return;
 	}
+	run_conn_release_dead(c, k->pid);
 	if (run_loop_add(&c->s->loop, &k->w, &e) < 0)
 		conn_free(c, k);
+}
+
+/* Connections at once: RUN_CONN_MAX, fewer when the descriptor limit would run out first
+ * (a connection may hold its socket, its pidfd, a unit's and a parked unit's). */
+static int run_conn_max(void)
+{
+	struct rlimit rl;
+	rlim_t n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return RUN_CONN_MAX;
+	n = rl.rlim_cur > 64 ? (rl.rlim_cur - 64) / RUN_CONN_FDS : 0;
+	return n < 4 ? 4 : n > RUN_CONN_MAX ? RUN_CONN_MAX : (int)n;
 }
 
 /* A directory only we can enter, so no one else can reach the socket or race its path. */
@@ -201,6 +335,8 @@ int run_control_open(struct run_session *s, struct rep_error *e)
 		return rep_fail(e, ENOMEM, "open the control socket");
 	c->s = s;
 	c->lw.fd = -1;
+	c->max_conns = run_conn_max();
+	c->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->control = c;
 	r = make_private_dir(c, e);
 	if (r < 0)
@@ -238,6 +374,8 @@ void run_control_close(struct run_session *s)
 		run_loop_del(&s->loop, &c->lw);
 		close(c->lw.fd);
 	}
+	if (c->reserve_fd >= 0)
+		close(c->reserve_fd);
 	if (c->path[0])
 		unlink(c->path);
 	run_resume_free(c);

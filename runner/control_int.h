@@ -12,6 +12,12 @@
 #include "runner/session.h"
 #include "runner/unit.h"
 
+/* What a sandbox may make the runner hold, whatever its tests do. */
+#define RUN_CONN_MAX 256               /* connections at once */
+#define RUN_CONN_FDS 16                /* descriptors a connection may hold, at most */
+#define RUN_CONN_BUF_MIN 4096          /* a connection's buffer to start with */
+#define RUN_CONN_BUFFERED (4u << 20)   /* unfinished lines of all connections together */
+
 /* One client connection. */
 struct conn {
 	struct run_control *ctl;
@@ -23,7 +29,8 @@ struct conn {
 	bool dead;            /* closed while its unit was open; the wait status will end it */
 	bool discarding;      /* sent a line too long: read and dropped until it closes */
 	int warnings;
-	char *buf;            /* RUN_LINE_MAX bytes */
+	char *buf;            /* cap bytes, grown up to RUN_LINE_MAX while a line is long */
+	size_t cap;
 	size_t len;
 	bool has_unit;
 	bool unit_is_test;    /* kind=test: lives in the harness between units */
@@ -48,6 +55,12 @@ struct run_control {
 	char env[4300];
 	pid_t main_pid;
 	struct conn *conns;
+	int nconns;           /* dead ones too: each holds a unit */
+	int max_conns;
+	size_t buffered;      /* the bytes of every connection's buffer */
+	int reserve_fd;       /* given up to accept a client when out of descriptors */
+	int refused;          /* clients refused (said on stderr once) */
+	int warnings;         /* about clients, all together */
 	struct resume_entry *entries; /* the killed tests */
 	int nentries;
 	FILE *resume;         /* the resume file, written as tests end (resume.c) */
@@ -60,8 +73,13 @@ struct run_control {
 void run_conn_line(struct run_control *c, struct conn *k, char *line);
 
 /* 1 when the client's pid still is the process that connected and it is inside this
- * sandbox: checked right before each move of it, never trusted from before. */
+ * sandbox: checked right before each move of it, never trusted from before. 0 when not;
+ * -errno when the runner itself lacks what it takes to tell (EMFILE, ENOMEM). */
 int run_conn_proven(struct run_control *c, struct conn *k);
+
+/* Ends the units of pid's closed connections: it lives (it just connected again), so it
+ * did not die in them. */
+void run_conn_release_dead(struct run_control *c, pid_t pid);
 void run_conn_reply(struct conn *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void run_conn_warn(struct conn *k, const char *what);
 void run_conn_close(struct run_control *c, struct conn *k);

@@ -27,7 +27,7 @@ static void send_home(struct run_control *c, struct conn *k)
 {
 	struct rep_error e;
 
-	if (!run_conn_proven(c, k))
+	if (run_conn_proven(c, k) <= 0)
 		return;  /* gone, or its pid now names another process: nothing of ours to move */
 	if (!k->unit_is_test && k->origin && cg_attach_path(&c->s->hier, k->origin, k->pid, &e) == 0)
 		return;
@@ -133,7 +133,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	}
 	/* Proven now, not at accept: the process that connected may have exited since, and
 	 * its pid been taken by a process outside the sandbox. */
-	if (!run_conn_proven(c, k)) {
+	if (run_conn_proven(c, k) <= 0) {
 		run_conn_reply(k, "ERR 403 the process that connected has exited or left this "
 			       "sandbox");
 		run_conn_warn(k, "refused START: the process that connected is not there");

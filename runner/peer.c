@@ -2,6 +2,10 @@
 #include "runner/peer.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -53,4 +57,41 @@ int run_peer_open(int fd, pid_t *pid)
 bool run_peer_alive(int pidfd)
 {
 	return pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+}
+
+int run_stat_flags(const char *text, unsigned long *flags)
+{
+	const char *p = strrchr(text, ')');  /* the comm may hold anything, ')' too */
+	char *end;
+
+	/* ") S ppid pgrp session tty_nr tpgid flags": the flags are the 7th field after it */
+	for (int field = 0; p && field < 7; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -EINVAL;
+	errno = 0;
+	*flags = strtoul(p + 1, &end, 10);
+	return end == p + 1 || errno || (*end != ' ' && *end != '\n' && *end) ? -EINVAL : 0;
+}
+
+#define PF_EXITING 0x4  /* include/linux/sched.h */
+
+bool run_peer_exiting(pid_t pid, int pidfd)
+{
+	char path[64], text[1024];
+	unsigned long flags;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	text[n] = '\0';
+	/* Read of our process only when it still lives afterwards. */
+	return run_stat_flags(text, &flags) < 0 || (flags & PF_EXITING) || !run_peer_alive(pidfd);
 }

@@ -17,4 +17,12 @@ int run_peer_open(int fd, pid_t *pid);
  * whatever was read about its pid before this call was read about it. 0 once it is gone. */
 bool run_peer_alive(int pidfd);
 
+/* 1 when the process is exiting (Linux sets PF_EXITING before it closes the process's
+ * files, so a connection's end seen because the process dies finds it set) or gone, or
+ * when that cannot be told; 0 when it lives on. */
+bool run_peer_exiting(pid_t pid, int pidfd);
+
+/* The flags field of /proc/PID/stat text. Returns 0, or -EINVAL. Pure. */
+int run_stat_flags(const char *text, unsigned long *flags);
+
 #endif

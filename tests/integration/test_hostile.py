@@ -173,3 +173,109 @@ def test_a_reused_pid_never_moves_or_kills_an_outside_process(sandbox, tmp_path)
     assert not r["moved"], f"an outside process was moved into the sandbox: {r}"
     assert r["alive"] and r["home_after"], f"the outside process was touched: {r}"
     assert r["rc"] == 0, (r, p.stderr)
+
+
+# Opens thousands of hostile connections to the runner (its parent) and prints what that did
+# to the runner: peak RSS in kB, and fds open, before and after each wave.
+FLOOD = r"""
+import os, socket
+import json, resource, time
+runner = os.getppid()
+path = os.environ["WCMEM_SANDBOX_SOCKET"]
+resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
+def figures():
+    time.sleep(0.3)  # the runner handles what is in flight
+    status = open(f"/proc/{runner}/status").read()
+    hwm = int(status.split("VmHWM:")[1].split()[0])
+    rss = int(status.split("VmRSS:")[1].split()[0])
+    return dict(hwm=hwm, rss=rss, fds=len(os.listdir(f"/proc/{runner}/fd")))
+def connect():
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    return s
+def answer(s):
+    s.settimeout(30)
+    got = b""
+    while not got.endswith(b"\n"):
+        chunk = s.recv(200)
+        if not chunk:
+            break
+        got += chunk
+    return got.decode().strip()
+out = dict(before=figures())
+# 1. 2,000 connections each holding 64 KiB less one, no newline, all open at once.
+held, refused = [], {}
+for i in range(2000):
+    try:
+        s = connect()
+        s.setblocking(False)
+        try:
+            s.send(b"HELLO 1\n" + b"x" * 65000)
+        except OSError:
+            pass
+        held.append(s)
+    except OSError as e:
+        refused[str(e.errno)] = refused.get(str(e.errno), 0) + 1
+out["held"] = figures()
+codes = {}
+for s in held:
+    s.setblocking(True)
+    s.settimeout(5)
+    try:
+        first = s.recv(400).decode().split("\n")
+    except OSError:
+        first = [""]
+    for line in first:
+        if line.startswith("ERR"):
+            code = line.split()[1]
+            codes[code] = codes.get(code, 0) + 1
+    s.close()
+out["held_codes"] = codes
+out["after_held"] = figures()
+# 2. 1,000 connections that START a unit and close at once, one after another.
+for i in range(1000):
+    s = connect()
+    s.sendall(b"HELLO 1\nSTART flood-%d kind=command\n" % i)
+    s.recv(200)
+    s.close()
+out["after_start_close"] = figures()
+# 3. 300 idle connections at once: past the cap, refused as such.
+idle = [connect() for i in range(300)]
+out["idle_answers"] = {}
+for s in idle:
+    try:
+        s.sendall(b"HELLO 1\n")
+    except OSError:
+        pass  # refused and closed: the answer is there to read
+    a = answer(s)[:7]
+    out["idle_answers"][a] = out["idle_answers"].get(a, 0) + 1
+for s in idle:
+    s.close()
+# 4. The runner out of descriptors: told so, not "not inside this sandbox".
+time.sleep(0.3)
+soft, hard = resource.prlimit(runner, resource.RLIMIT_NOFILE)
+resource.prlimit(runner, resource.RLIMIT_NOFILE, (len(os.listdir(f"/proc/{runner}/fd")), hard))
+starved = [connect() for i in range(3)]
+out["starved"] = [answer(s) for s in starved]
+resource.prlimit(runner, resource.RLIMIT_NOFILE, (soft, hard))
+for s in starved:
+    s.close()
+out["after"] = figures()
+print(json.dumps(out), flush=True)
+"""
+
+
+def test_thousands_of_hostile_connections_leave_the_runner_bounded(sandbox):
+    run = sandbox.run("--limit", "512M", "-q", "--", *sandbox.python(FLOOD), timeout=600)
+    assert run.rc == 0, run.stderr[-3000:]
+    r = json.loads(run.stdout.splitlines()[-1])
+    print(json.dumps(r, indent=1))
+    before = r["before"]
+    assert r["held"]["hwm"] - before["hwm"] < 16 << 10, f"RSS grew without bound: {r}"
+    assert r["held"]["fds"] < 600, r
+    assert set(r["held_codes"]) <= {"429", "503"}, r   # refused truthfully, never 403
+    assert r["after_start_close"]["fds"] <= before["fds"] + 20, f"fds not released: {r}"
+    assert r["after_start_close"]["rss"] - before["rss"] < 16 << 10, r
+    assert r["idle_answers"] == {"OK 1": 256, "ERR 429": 44}, r
+    assert all(a.startswith("ERR 503 the runner is out of file descriptors") for a in r["starved"]), r
+    assert r["after"]["fds"] <= before["fds"] + 2, r

@@ -85,11 +85,27 @@ static void test_peer_fallback_refuses_a_peer_that_exited(void **state)
 	close(lfd);
 }
 
+/* The flags of /proc/PID/stat, past a comm that holds spaces and parentheses. */
+static void test_stat_flags(void **state)
+{
+	unsigned long flags = 0;
+
+	(void)state;
+	assert_int_equal(run_stat_flags("42 (a) b) S 1 42 42 0 -1 4194560 97 0 0\n", &flags), 0);
+	assert_int_equal(flags, 4194560);
+	assert_int_equal(run_stat_flags("7 (x) R 1 7 7 0 -1 4194308 1", &flags), 0);
+	assert_true(flags & 0x4);  /* PF_EXITING */
+	assert_int_equal(run_stat_flags("7 (x) R 1 7", &flags), -EINVAL);
+	assert_int_equal(run_stat_flags("7 x R 1 7 7 0 -1 4 1", &flags), -EINVAL);
+	assert_int_equal(run_stat_flags("7 (x) R 1 7 7 0 -1 z 1", &flags), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_peer_fallback_pins_a_live_peer),
 		cmocka_unit_test(test_peer_fallback_refuses_a_peer_that_exited),
+		cmocka_unit_test(test_stat_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
