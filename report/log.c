@@ -1,6 +1,7 @@
 /* The memory log (LOG_FORMAT.md): pure formatters, and a writer that puts each entry on
  * disk with one write(2). */
 #include "report/log.h"
+#include "report/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -102,40 +103,70 @@ int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync)
 
 /* ---- escaping ---- */
 
-/* The escaped form of one byte into tmp (at most 4 characters + NUL). Bytes >= 0x80 pass:
- * they are UTF-8 in test names and cannot start a line. */
-static size_t escape_byte(unsigned char c, char tmp[5])
+/* The escaped form of the character at p into tmp (at most 6 characters + NUL); *used
+ * gets the bytes it took. UTF-8 passes as it is (test names are UTF-8), but not a byte
+ * that is not UTF-8, nor a code point rep_utf8_unsafe names: they are written \xHH and
+ * \uHHHH, so nothing from outside reaches a terminal or starts a line. A backslash is
+ * doubled when backslash is set (the log: an entry reads back unambiguously). */
+static size_t escape_char(const char *p, char tmp[8], size_t *used, bool backslash)
 {
+	unsigned char c = (unsigned char)*p;
+	uint32_t cp;
+	size_t len = rep_utf8_next(p, &cp);
+
+	*used = len ? len : 1;
 	switch (c) {
-	case '\n': return (size_t)snprintf(tmp, 5, "\\n");
-	case '\r': return (size_t)snprintf(tmp, 5, "\\r");
-	case '\t': return (size_t)snprintf(tmp, 5, "\\t");
-	case '\\': return (size_t)snprintf(tmp, 5, "\\\\");
+	case '\n': return (size_t)snprintf(tmp, 8, "\\n");
+	case '\r': return (size_t)snprintf(tmp, 8, "\\r");
+	case '\t': return (size_t)snprintf(tmp, 8, "\\t");
+	case '\\':
+		if (backslash)
+			return (size_t)snprintf(tmp, 8, "\\\\");
 	}
-	if (c < 0x20 || c == 0x7f)
-		return (size_t)snprintf(tmp, 5, "\\x%02x", c);
-	tmp[0] = (char)c;
-	tmp[1] = '\0';
-	return 1;
+	if (len == 0 || (len == 1 && rep_utf8_unsafe(cp)))
+		return (size_t)snprintf(tmp, 8, "\\x%02x", c);
+	if (rep_utf8_unsafe(cp))
+		return (size_t)snprintf(tmp, 8, "\\u%04x", (unsigned)cp);
+	memcpy(tmp, p, len);
+	tmp[len] = '\0';
+	return len;
 }
 
 size_t rep_log_escape(const char *name, char *out, size_t size)
 {
-	size_t len = 0;
+	size_t len = 0, used;
 
 	if (size == 0)
 		return 0;
-	for (const char *p = name ? name : ""; *p; p++) {
-		char tmp[5];
-		size_t n = escape_byte((unsigned char)*p, tmp);
+	for (const char *p = name ? name : ""; *p; p += used) {
+		char tmp[8];
+		size_t n = escape_char(p, tmp, &used, true);
 
 		if (len + n >= size)
-			break;  /* never cut an escape in half */
+			break;  /* never cut an escape, or a character, in half */
 		memcpy(out + len, tmp, n);
 		len += n;
 	}
 	out[len] = '\0';
 	return len;
+}
+
+int rep_log_escape_lines(FILE *f, const char *text)
+{
+	const char *p = text;
+	size_t used;
+
+	while (*p) {
+		for (; *p && *p != '\n'; p += used) {
+			char tmp[8];
+
+			escape_char(p, tmp, &used, false);
+			fputs(tmp, f);
+		}
+		if (*p == '\n')
+			fputc(*p++, f);
+	}
+	return ferror(f) ? -EIO : 0;
 }
 
 /* ---- formatting ---- */
@@ -167,9 +198,11 @@ static void put(struct out *o, const char *fmt, ...)
 
 static void put_escaped(struct out *o, const char *s)
 {
-	for (const char *p = s ? s : ""; *p && !o->full; p++) {
-		char tmp[5];
-		size_t n = escape_byte((unsigned char)*p, tmp);
+	size_t used;
+
+	for (const char *p = s ? s : ""; *p && !o->full; p += used) {
+		char tmp[8];
+		size_t n = escape_char(p, tmp, &used, true);
 
 		if (n >= o->size - o->len) {
 			o->full = true;

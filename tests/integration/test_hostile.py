@@ -279,3 +279,50 @@ def test_thousands_of_hostile_connections_leave_the_runner_bounded(sandbox):
     assert r["idle_answers"] == {"OK 1": 256, "ERR 429": 44}, r
     assert all(a.startswith("ERR 503 the runner is out of file descriptors") for a in r["starved"]), r
     assert r["after"]["fds"] <= before["fds"] + 2, r
+
+
+RAW = [b"\x1b", b"\x9b", b"\xc2\x9b", b"\xe2\x80\xae", b"\xe2\x81\xa6", b"\x07"]
+
+
+def assert_no_raw(where, data):
+    for bad in RAW:
+        assert bad not in data, f"{where} holds {bad!r} raw: {data[:2000]!r}"
+
+
+def test_control_bytes_from_clients_never_reach_the_terminal_or_the_reports(sandbox, tmp_path):
+    # A test name, a where, extras and garbage, all full of ANSI, C1 and bidi controls.
+    name = "%1B%5D0%3Bpwned%07t%C2%9B31m%E2%80%AEexe.txt%E2%81%A6"
+    code = ASK + (
+        "print(ask(b'HELLO 1\\n'))\n"
+        f"print(ask(b'START {name} where=x%1B[2J.py:1 extras=GC:%20%1B[31m%C2%9Bred\\n'))\n"
+        f"print(ask(b'END {name} outcome=failed extras=%E2%80%AEend\\n'))\n"
+        "print(ask(b'FROB\\x1b[2J\\xc2\\x9b\\xe2\\x80\\xae\\n'))\n")
+    report, junit = tmp_path / "r.json", tmp_path / "j.xml"
+    p = subprocess.run(sandbox.cmd("--limit", "256M", "--json", str(report), "--junit-xml",
+                                   str(junit), "--", *sandbox.python(code)),
+                       env=sandbox.env, capture_output=True, timeout=120, **sandbox._kw({}))
+    assert p.returncode == 0, p.stderr
+    assert b"unknown verb" in p.stderr and b"\\x1b[2J\\u009b\\u202e" in p.stderr, p.stderr
+    assert b"\\u202eexe.txt" in p.stderr, p.stderr  # the summary names the unit, escaped
+    assert_no_raw("stderr", p.stderr)
+    for path in (sandbox.log, report, junit):
+        assert_no_raw(str(path), open(path, "rb").read())
+    unit = next(u for u in json.loads(report.read_text())["units"] if u["kind"] == "test")
+    assert unit["name"] == "\x1b]0;pwned\x07t\x9b31m\u202eexe.txt\u2066"  # the same text
+
+
+def test_control_bytes_from_an_ini_file_never_reach_the_terminal(sandbox, tmp_path):
+    ini = tmp_path / "wcmem-sandbox.ini"
+    ini.write_bytes(b"[profile p]\nlimit = 256M\nsuites = s\n\n"
+                    b"[suite s]\ncommand = true \x1b[2Jx\xc2\x9b\n"
+                    b"workdir = w\xe2\x80\xae\n")
+    shown = subprocess.run(sandbox.cmd("config", "--config", str(ini), "--profile", "p"),
+                           env=sandbox.env, capture_output=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert b"[suite s]" in shown.stdout and b"\\x1b[2J" in shown.stdout, shown.stdout
+    assert_no_raw("config's output", shown.stdout + shown.stderr)
+    ini.write_bytes(b"[profile p]\nlimt\x1b[2J\xe2\x80\xae = 1\n")
+    bad = subprocess.run(sandbox.cmd("--config", str(ini), "--", "true"), env=sandbox.env,
+                         capture_output=True, timeout=60)
+    assert bad.returncode == 125 and b"unknown key" in bad.stderr, bad.stderr
+    assert_no_raw("the error", bad.stderr)
