@@ -86,7 +86,8 @@ int cg_set_oom_group(struct cg_group *g, struct rep_error *e);
 /* Moves a process (all its threads) into g. */
 int cg_attach(struct cg_group *g, pid_t pid, struct rep_error *e);
 
-/* Calls fn for each process in g itself (not in its children). Returns the count or -errno. */
+/* Calls fn for each process in g itself (not in its children) that is proven still in g,
+ * pinned by a pidfd while fn acts on it. Returns the number listed, or -errno. */
 int cg_for_each_proc(struct cg_group *g, void (*fn)(pid_t pid, void *arg), void *arg,
 		     struct rep_error *e);
 
