@@ -1,5 +1,6 @@
 /* The control socket: accepting clients, reading their lines, answering them. What each
- * message does is in control_msg.c; the resume file in resume.c. */
+ * message does is in control_msg.c; the limits in control_limits.c; the resume file in
+ * resume.c. */
 #include "runner/control.h"
 
 #include <errno.h>
@@ -7,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -118,39 +118,6 @@ static void conn_lines(struct run_control *c, struct conn *k)
 	k->len -= start;
 }
 
-/* Room to read into: the buffer grows by doubling up to a line's length, while all the
- * connections together hold at most RUN_CONN_BUFFERED. Returns 0, or -ENOBUFS, -ENOMEM. */
-static int conn_room(struct run_control *c, struct conn *k)
-{
-	size_t cap = k->cap ? k->cap * 2 : RUN_CONN_BUF_MIN;
-	char *buf;
-
-	if (k->len < k->cap || k->cap >= RUN_LINE_MAX)
-		return 0;
-	if (cap > RUN_LINE_MAX)
-		cap = RUN_LINE_MAX;
-	if (c->buffered + cap - k->cap > RUN_CONN_BUFFERED)
-		return -ENOBUFS;
-	buf = realloc(k->buf, cap);
-	if (!buf)
-		return -ENOMEM;
-	c->buffered += cap - k->cap;
-	k->buf = buf;
-	k->cap = cap;
-	return 0;
-}
-
-/* A long line is done with: its room goes back to the pool. */
-static void conn_shrink(struct run_control *c, struct conn *k)
-{
-	if (k->len > 0 || k->cap <= RUN_CONN_BUF_MIN)
-		return;
-	c->buffered -= k->cap;
-	free(k->buf);
-	k->buf = NULL;
-	k->cap = 0;
-}
-
 static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
 {
 	struct conn *k = w->obj;
@@ -161,7 +128,7 @@ static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
 
 	(void)l;
 	(void)events;
-	if (!k->discarding && (r = conn_room(c, k)) < 0) {
+	if (!k->discarding && (r = run_conn_room(c, k)) < 0) {
 		run_conn_reply(k, "ERR 503 the runner holds %zu KiB of unfinished lines from this "
 			       "sandbox, its most: send whole lines, fewer at once", c->buffered >> 10);
 		run_conn_warn(k, "refused: too many unfinished lines at once");
@@ -191,7 +158,7 @@ static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
 		k->discarding = true;
 		k->len = 0;
 	}
-	conn_shrink(c, k);
+	run_conn_shrink(c, k);
 	if (k->broken)
 		run_conn_close(c, k);
 }
@@ -206,32 +173,6 @@ int run_conn_proven(struct run_control *c, struct conn *k)
 	if (inside < 0 && (e.err == EMFILE || e.err == ENFILE || e.err == ENOMEM))
 		return -e.err;  /* the runner's shortage, not the client's fault */
 	return inside > 0 && run_peer_alive(k->pidfd);
-}
-
-/* Answers a client the runner will not serve, and closes it. Said on stderr once a run. */
-static void refuse(struct run_control *c, int fd, const char *line)
-{
-	ssize_t n = send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
-
-	(void)n;
-	close(fd);
-	if (c->refused++ == 0)
-		run_warn("control: refused a client: %.*s", (int)strcspn(line, "\n"), line);
-}
-
-/* Out of descriptors, the client would wait in the backlog and the socket stay readable
- * for ever: a descriptor kept in reserve lets the runner accept it to say why. */
-static void refuse_without_fds(struct run_control *c, int lfd)
-{
-	int fd;
-
-	if (c->reserve_fd >= 0)
-		close(c->reserve_fd);
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
-		refuse(c, fd, "ERR 503 the runner is out of file descriptors: close some "
-		       "connections, or raise its limit (ulimit -n)\n");
-	c->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 /* Says why the client's process could not be proven, and lets it go. */
@@ -264,7 +205,7 @@ static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 	fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
 		if (errno == EMFILE || errno == ENFILE)
-			refuse_without_fds(c, w->fd);
+			run_control_refuse_without_fds(c, w->fd);
 		return;
 	}
 	if (c->nconns >= c->max_conns) {
@@ -272,12 +213,12 @@ static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 
 		snprintf(line, sizeof(line), "ERR 429 %d control connections are open, this "
 			 "sandbox's most: close some\n", c->nconns);
-		refuse(c, fd, line);
+		run_control_refuse(c, fd, line);
 		return;
 	}
 	k = calloc(1, sizeof(*k));
 	if (!k) {
-		refuse(c, fd, "ERR 503 the runner is out of memory\n");
+		run_control_refuse(c, fd, "ERR 503 the runner is out of memory\n");
 		return;
 	}
 	k->ctl = c;
@@ -296,19 +237,6 @@ static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 	run_conn_release_dead(c, k->pid);
 	if (run_loop_add(&c->s->loop, &k->w, &e) < 0)
 		conn_free(c, k);
-}
-
-/* Connections at once: RUN_CONN_MAX, fewer when the descriptor limit would run out first
- * (a connection may hold its socket, its pidfd, a unit's and a parked unit's). */
-static int run_conn_max(void)
-{
-	struct rlimit rl;
-	rlim_t n;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
-		return RUN_CONN_MAX;
-	n = rl.rlim_cur > 64 ? (rl.rlim_cur - 64) / RUN_CONN_FDS : 0;
-	return n < 4 ? 4 : n > RUN_CONN_MAX ? RUN_CONN_MAX : (int)n;
 }
 
 /* A directory only we can enter, so no one else can reach the socket or race its path. */

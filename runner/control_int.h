@@ -1,4 +1,4 @@
-/* The control socket's insides, shared by control.c, control_msg.c and resume.c only. */
+/* The control socket's insides, shared by control*.c and resume.c only. */
 #ifndef WCMEM_RUNNER_CONTROL_INT_H
 #define WCMEM_RUNNER_CONTROL_INT_H
 
@@ -76,6 +76,23 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line);
  * sandbox: checked right before each move of it, never trusted from before. 0 when not;
  * -errno when the runner itself lacks what it takes to tell (EMFILE, ENOMEM). */
 int run_conn_proven(struct run_control *c, struct conn *k);
+
+/* Connections at once: RUN_CONN_MAX, or fewer under a low descriptor limit. */
+int run_conn_max(void);
+
+/* Makes room in k's buffer for the next read: 0, or -ENOBUFS (the sandbox's connections
+ * hold RUN_CONN_BUFFERED already) or -ENOMEM. */
+int run_conn_room(struct run_control *c, struct conn *k);
+
+/* Gives back the room of a long line once it is handled. */
+void run_conn_shrink(struct run_control *c, struct conn *k);
+
+/* Sends line (with its newline) to a client not taken, and closes fd; warns once a run. */
+void run_control_refuse(struct run_control *c, int fd, const char *line);
+
+/* accept(2) failed for lack of descriptors: takes the client with the one kept in reserve
+ * to tell it so (ERR 503), and keeps one in reserve again. */
+void run_control_refuse_without_fds(struct run_control *c, int lfd);
 
 /* Ends the units of pid's closed connections: it lives (it just connected again), so it
  * did not die in them. */
