@@ -126,6 +126,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	uint64_t limit = m->limit == UINT64_MAX ? s->test_limit : m->limit;
 	struct rep_unit *rec;
 	struct rep_error e;
+	int r;
 
 	if (k->has_unit) {
 		run_conn_reply(k, "ERR 409 a unit is open: END it first");
@@ -133,7 +134,13 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	}
 	/* Proven now, not at accept: the process that connected may have exited since, and
 	 * its pid been taken by a process outside the sandbox. */
-	if (run_conn_proven(c, k) <= 0) {
+	r = run_conn_proven(c, k);
+	if (r < 0) {
+		run_conn_reply(k, "ERR 503 the runner cannot tell who the client is now: %s",
+			       strerror(-r));
+		return r;
+	}
+	if (r == 0) {
 		run_conn_reply(k, "ERR 403 the process that connected has exited or left this "
 			       "sandbox");
 		run_conn_warn(k, "refused START: the process that connected is not there");
