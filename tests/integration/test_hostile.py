@@ -33,6 +33,16 @@ def test_a_unit_whose_setup_failed_is_an_error_with_the_reason(sandbox, tmp_path
     assert "not started: " in row and "exited" not in row, run.stderr
 
 
+def test_a_nested_call_with_an_impossible_test_limit_is_an_error(sandbox):
+    inner = (f"{BIN} --name big --test-limit 9223372036854771712 -- true; "
+             f"echo inner=$? {sandbox.marker}")
+    run = sandbox.run("--limit", "256M", "--no-plugin", "--", "sh", "-c", inner)
+    assert run.rc == 0 and "inner=125" in run.stdout, run.stdout + run.stderr
+    assert "join the enclosing sandbox" in run.stderr, run.stderr
+    end = next(e for e in run.entries if e.event == "TEST_END" and e.name == "big")
+    assert end.value("Exit") == "not started (code 125)", run.log_text
+
+
 def test_a_nested_exit_code_is_never_taken_for_a_signal(sandbox):
     inner = (f"{BIN} --name e255 -- sh -c 'exit 255'; {BIN} --name e200 -- sh -c 'exit 200'; "
              f"{BIN} --name k15 -- sh -c 'kill -TERM $$'; true {sandbox.marker}")
