@@ -68,8 +68,10 @@ def test_a_live_runner_under_another_name_is_not_swept(sandbox, tmp_path):
     # something else keeps its sandbox while it runs.
     copy = tmp_path / "renamed-tool"
     shutil.copy(BIN, copy)
+    release = tmp_path / "release"
     p = subprocess.Popen([str(copy), "-q", "--", *sandbox.python(
-        "import time\nprint('ready', flush=True)\ntime.sleep(3)\nprint('done')")],
+        "import os, time\nprint('ready', flush=True)\n"
+        f"while not os.path.exists({str(release)!r}): time.sleep(0.02)\nprint('done')")],
         env=sandbox.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         **sandbox._kw({}))
     sandbox.runners.append(p.pid)
@@ -79,6 +81,7 @@ def test_a_live_runner_under_another_name_is_not_swept(sandbox, tmp_path):
         run = second_run(sandbox, "-q", "--", "true")
         assert run.rc == 0, run.stderr
         assert f"wcmem-{p.pid}" in sandboxes(sandbox.base())
+        release.touch()
         out, err = p.communicate(timeout=60)
     finally:
         p.kill()
