@@ -43,11 +43,12 @@ int cg_write_limit_checked(struct cg_group *g, const char *name, uint64_t bytes,
 /* "create cgroup PATH" with errno, and for a permission error a hint of what to do. */
 int cg_fail_create(struct rep_error *e, int err, const char *path);
 
-/* Sends SIGKILL to every pid listed in path/cgroup.procs and its descendants'. Returns the
- * number of processes signalled, or -errno. (The v1 kill loop; v2 before 5.14.) */
-int cg_kill_listed(const char *path, struct rep_error *e);
+/* Sends SIGKILL to every process listed in path/cgroup.procs and its descendants' that is
+ * proven still there (by pidfd). Returns the number of pids listed, or -errno. (The v1 kill
+ * loop; v2 before 5.14.) */
+int cg_kill_listed(const struct cg_hier *h, const char *path, struct rep_error *e);
 
 /* Counts the pids listed in path/cgroup.procs and below. Returns the count or -errno. */
-int cg_count_listed(const char *path, struct rep_error *e);
+int cg_count_listed(const struct cg_hier *h, const char *path, struct rep_error *e);
 
 #endif

@@ -39,6 +39,7 @@ struct cg_group {
 	int failcnt_fd;   /* v1 memory.failcnt; -1 on v2 */
 	int watch_fd;     /* readable after a memory event: inotify (v2) or eventfd (v1) */
 	int watch_aux_fd; /* v1: the memory.oom_control fd registered with the eventfd */
+	int lock_fd;      /* the directory, flock'd shared while its runner lives (cg_hold) */
 	bool created;     /* we made it, so we remove it */
 	uint64_t limit;   /* memory.max as read back by cg_set_limit; 0 before it */
 	bool enabled_parent_memory; /* cg_leave_base turned +memory on in the base */
@@ -85,7 +86,8 @@ int cg_set_oom_group(struct cg_group *g, struct rep_error *e);
 /* Moves a process (all its threads) into g. */
 int cg_attach(struct cg_group *g, pid_t pid, struct rep_error *e);
 
-/* Calls fn for each process in g itself (not in its children). Returns the count or -errno. */
+/* Calls fn for each process in g itself (not in its children) that is proven still in g,
+ * pinned by a pidfd while fn acts on it. Returns the number listed, or -errno. */
 int cg_for_each_proc(struct cg_group *g, void (*fn)(pid_t pid, void *arg), void *arg,
 		     struct rep_error *e);
 
@@ -126,7 +128,14 @@ int cg_leave_base(struct cg_group *g, const struct cg_hier *h, const char *name,
 /* Undoes cg_leave_base: moves the runner back to where it started and removes g. */
 int cg_return_home(struct cg_group *g, struct rep_error *e);
 
-/* Removes wcmem-PID* groups in the base whose runner is dead. Returns the number removed. */
+/* Proves to other runners' sweeps that g's runner is alive: a shared flock on g's directory,
+ * held until cg_destroy (the kernel drops it when the runner dies, however it dies). A name
+ * or a comm can be copied; a lock cannot be held by a dead process. Returns 0 or -errno. */
+int cg_hold(struct cg_group *g, struct rep_error *e);
+
+/* Removes wcmem-PID* groups in the base whose runner is dead: not held (cg_hold) and, for
+ * groups of runners that predate the lock, no live wcmem-sandbox with that pid. Returns the
+ * number removed. */
 int cg_sweep_stale(const struct cg_hier *h, struct rep_error *e);
 
 /* Text parsers, pure (tested against fixtures from real kernels). */

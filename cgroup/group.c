@@ -32,7 +32,7 @@ void cg_group_init(struct cg_group *g, const struct cg_hier *h)
 	memset(g, 0, sizeof(*g));
 	g->hier = h;
 	g->dirfd = g->procs_fd = g->current_fd = g->peak_fd = -1;
-	g->events_fd = g->failcnt_fd = g->watch_fd = g->watch_aux_fd = -1;
+	g->events_fd = g->failcnt_fd = g->watch_fd = g->watch_aux_fd = g->lock_fd = -1;
 }
 
 static void cg_close_all(struct cg_group *g)
@@ -45,6 +45,7 @@ static void cg_close_all(struct cg_group *g)
 	cg_fs_close(&g->failcnt_fd);
 	cg_fs_close(&g->watch_fd);
 	cg_fs_close(&g->watch_aux_fd);
+	cg_fs_close(&g->lock_fd);
 }
 
 /* libcgroup creates the directory (and, on v2, enables +memory in the parent). It names

@@ -86,6 +86,7 @@ int cg_return_home(struct cg_group *g, struct rep_error *e)
 	r = cg_move_self(g->hier->own, e);
 	if (r < 0)
 		return r;  /* the empty leaf stays; the next run's sweep removes it */
+	cg_fs_close(&g->lock_fd);  /* the lock goes with the group; a late sweep may take it */
 	if (rmdir(g->path) < 0 && errno != ENOENT)
 		return rep_fail(e, errno, "remove cgroup %s", g->path);
 	g->created = false;

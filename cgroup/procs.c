@@ -1,5 +1,7 @@
 /* Walking the processes listed in a cgroup and its descendants: the v1 kill loop, v1's
- * "populated", and v2's kill before cgroup.kill (5.14). */
+ * "populated", and v2's kill before cgroup.kill (5.14). A listed pid is acted on only once
+ * it is pinned by a pidfd and found still in the cgroup: a process that exited after the
+ * listing may have left its number to a process outside. */
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
@@ -8,14 +10,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cgroup/backend.h"
 #include "cgroup/fs.h"
 
-/* Calls fn for each pid in path/cgroup.procs (and below, when deep). Returns the number of
- * pids seen. */
-static int cg_walk_procs(const char *path, bool deep, void (*fn)(pid_t, void *), void *arg,
+/* 1 when rel (a /proc/PID/cgroup path) is want or below it. */
+static bool cg_rel_below(const char *rel, const char *want)
+{
+	size_t n = strlen(want);
+
+	return strncmp(rel, want, n) == 0 && (rel[n] == '/' || rel[n] == '\0');
+}
+
+/* A pidfd for pid when it is in the cgroup at path or below: pinned first, checked after,
+ * and still alive after the check, so the check was of that process and not of one that
+ * took its number since it was listed. -ENOSYS when there are no pidfds (before 5.3): the
+ * check is made on the pid alone. -ESRCH when it is gone or elsewhere: leave it alone. */
+static int cg_pin_below(const struct cg_hier *h, const char *path, pid_t pid)
+{
+	struct rep_error ignored;
+	char rel[4096];
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (pidfd < 0 && errno != ENOSYS)
+		return -ESRCH;
+	if (cg_pid_cgroup(h, pid, rel, sizeof(rel), &ignored) < 0 ||
+	    !cg_rel_below(rel, path + strlen(h->mount)) ||
+	    (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)) {
+		if (pidfd >= 0)
+			close(pidfd);
+		return -ESRCH;
+	}
+	return pidfd < 0 ? -ENOSYS : pidfd;
+}
+
+struct cg_walk {
+	const struct cg_hier *h;
+	void (*fn)(pid_t pid, int pidfd, void *arg);  /* NULL: count only */
+	void *arg;
+};
+
+/* Calls w->fn for each pid in path/cgroup.procs (and below, when deep) that is proven to
+ * be there (cg_pin_below). Returns the number of pids listed. */
+static int cg_walk_procs(const struct cg_walk *w, const char *path, bool deep,
 			 struct rep_error *e)
 {
 	char file[4200];
@@ -23,16 +62,19 @@ static int cg_walk_procs(const char *path, bool deep, void (*fn)(pid_t, void *),
 	DIR *d;
 	struct dirent *de;
 	long pid;
-	int n = 0, r;
+	int n = 0, r, pidfd;
 
 	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
 	f = fopen(file, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : rep_fail(e, errno, "read %s", file);
 	while (fscanf(f, "%ld", &pid) == 1) {
-		if (fn)
-			fn((pid_t)pid, arg);
 		n++;
+		if (!w->fn || (pidfd = cg_pin_below(w->h, path, (pid_t)pid)) == -ESRCH)
+			continue;
+		w->fn((pid_t)pid, pidfd, w->arg);
+		if (pidfd >= 0)
+			close(pidfd);
 	}
 	fclose(f);
 	if (!deep)
@@ -45,7 +87,7 @@ static int cg_walk_procs(const char *path, bool deep, void (*fn)(pid_t, void *),
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
 		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
-		r = cg_walk_procs(file, true, fn, arg, e);
+		r = cg_walk_procs(w, file, true, e);
 		if (r < 0) {
 			closedir(d);
 			return r;
@@ -56,28 +98,52 @@ static int cg_walk_procs(const char *path, bool deep, void (*fn)(pid_t, void *),
 	return n;
 }
 
-static void cg_sigkill(pid_t pid, void *arg)
+/* By pidfd where there is one: the signal reaches the process that was checked. */
+static void cg_sigkill(pid_t pid, int pidfd, void *arg)
 {
 	(void)arg;
-	kill(pid, SIGKILL);
+	if (pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	else
+		kill(pid, SIGKILL);
 }
 
-int cg_kill_listed(const char *path, struct rep_error *e)
+int cg_kill_listed(const struct cg_hier *h, const char *path, struct rep_error *e)
 {
-	return cg_walk_procs(path, true, cg_sigkill, NULL, e);
+	const struct cg_walk w = { h, cg_sigkill, NULL };
+
+	return cg_walk_procs(&w, path, true, e);
 }
 
-int cg_count_listed(const char *path, struct rep_error *e)
+int cg_count_listed(const struct cg_hier *h, const char *path, struct rep_error *e)
 {
-	return cg_walk_procs(path, true, NULL, NULL, e);
+	const struct cg_walk w = { h, NULL, NULL };
+
+	return cg_walk_procs(&w, path, true, e);
+}
+
+struct cg_each {
+	void (*fn)(pid_t, void *);
+	void *arg;
+};
+
+static void cg_call_each(pid_t pid, int pidfd, void *arg)
+{
+	const struct cg_each *each = arg;
+
+	(void)pidfd;  /* held while fn acts on pid */
+	each->fn(pid, each->arg);
 }
 
 int cg_for_each_proc(struct cg_group *g, void (*fn)(pid_t, void *), void *arg,
 		     struct rep_error *e)
 {
+	struct cg_each each = { fn, arg };
+	const struct cg_walk w = { g->hier, cg_call_each, &each };
+
 	if (!g->created)
 		return 0;
-	return cg_walk_procs(g->path, false, fn, arg, e);
+	return cg_walk_procs(&w, g->path, false, e);
 }
 
 int cg_pid_cgroup(const struct cg_hier *h, pid_t pid, char *rel, size_t size,
@@ -98,13 +164,11 @@ int cg_pid_cgroup(const struct cg_hier *h, pid_t pid, char *rel, size_t size,
 int cg_pid_inside(const struct cg_group *g, pid_t pid, struct rep_error *e)
 {
 	char rel[4096];
-	const char *want = g->path + strlen(g->hier->mount);
-	size_t n = strlen(want);
 	int r = cg_pid_cgroup(g->hier, pid, rel, sizeof(rel), e);
 
 	if (r < 0)
 		return r;
-	return strncmp(rel, want, n) == 0 && (rel[n] == '/' || rel[n] == '\0');
+	return cg_rel_below(rel, g->path + strlen(g->hier->mount));
 }
 
 int cg_attach_path(const struct cg_hier *h, const char *rel, pid_t pid, struct rep_error *e)

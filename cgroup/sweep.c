@@ -1,6 +1,6 @@
-/* Removing what runners that died (SIGKILL, a crash, a reboot of the machine's cgroupfs
- * does not count) left behind: wcmem-PID and wcmem-PID-sup groups whose PID is no longer a
- * wcmem-sandbox. */
+/* Removing what runners that died (SIGKILL, a crash) left behind: wcmem-PID and
+ * wcmem-PID-sup groups that no live runner holds. A runner holds its groups with a shared
+ * flock on their directories (cg_hold); the sweep tries an exclusive one. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,10 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgroup/backend.h"
 #include "cgroup/fs.h"
+
+#define SWEEP_GRACE_S 10
 
 /* The runner's pid from a group name "wcmem-PID" or "wcmem-PID-sup", or 0. */
 static pid_t cg_stale_owner(const char *name)
@@ -27,13 +32,36 @@ static pid_t cg_stale_owner(const char *name)
 	return (pid_t)pid;
 }
 
-static bool cg_runner_alive(pid_t pid)
+int cg_hold(struct cg_group *g, struct rep_error *e)
+{
+	if (!g->created)
+		return 0;
+	g->lock_fd = open(g->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (g->lock_fd < 0)
+		return rep_fail(e, errno, "open %s", g->path);
+	if (flock(g->lock_fd, LOCK_SH | LOCK_NB) < 0)
+		return rep_fail(e, errno, "lock %s", g->path);
+	return 0;
+}
+
+/* 1 when someone holds path (cg_hold): its runner lives, whatever it is called. */
+static bool cg_held(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), held;
+
+	if (fd < 0)
+		return false;
+	held = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);  /* drops the lock when we got it */
+	return held;
+}
+
+/* Runners before cg_hold are known by their comm, as then: else the pid was reused. */
+static bool cg_old_runner_alive(pid_t pid)
 {
 	char path[64], comm[64] = "";
 	int fd, n;
 
-	if (pid == getpid())
-		return true;
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -41,7 +69,23 @@ static bool cg_runner_alive(pid_t pid)
 	n = (int)read(fd, comm, sizeof(comm) - 1);
 	close(fd);
 	comm[n > 0 ? n : 0] = '\0';
-	return strncmp(comm, "wcmem-sandbox", 13) == 0;  /* else the pid was reused */
+	return strncmp(comm, "wcmem-sandbox", 13) == 0;
+}
+
+/* A group made in the last seconds by a process that still lives may be a runner between
+ * its mkdir and its cg_hold. */
+static bool cg_just_made(const char *path, pid_t pid)
+{
+	struct stat st;
+
+	return kill(pid, 0) == 0 && stat(path, &st) == 0 &&
+	       time(NULL) - st.st_ctime < SWEEP_GRACE_S;
+}
+
+static bool cg_runner_alive(const char *path, pid_t pid)
+{
+	return pid == getpid() || cg_held(path) || cg_old_runner_alive(pid) ||
+	       cg_just_made(path, pid);
 }
 
 /* Children first: a cgroup with child cgroups cannot be removed. */
@@ -85,9 +129,11 @@ int cg_sweep_stale(const struct cg_hier *h, struct rep_error *e)
 		char path[4200];
 		pid_t pid = cg_stale_owner(de->d_name);
 
-		if (de->d_type != DT_DIR || !pid || cg_runner_alive(pid))
+		if (de->d_type != DT_DIR || !pid)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", h->base, de->d_name);
+		if (cg_runner_alive(path, pid))
+			continue;
 		r = cg_remove_tree(h, path, e);
 		if (r < 0) {
 			closedir(d);

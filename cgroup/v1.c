@@ -114,14 +114,14 @@ static int v1_set_limit(struct cg_group *g, enum cg_limit which, uint64_t bytes,
 
 static int v1_kill(struct cg_group *g, struct rep_error *e)
 {
-	int r = cg_kill_listed(g->path, e);
+	int r = cg_kill_listed(g->hier, g->path, e);
 
 	return r < 0 ? r : 0;
 }
 
 static int v1_populated(struct cg_group *g, struct rep_error *e)
 {
-	int r = cg_count_listed(g->path, e);
+	int r = cg_count_listed(g->hier, g->path, e);
 
 	return r < 0 ? r : r > 0;
 }

@@ -69,7 +69,7 @@ static int v2_kill(struct cg_group *g, struct rep_error *e)
 	int r = cg_fs_write_at(g->dirfd, "cgroup.kill", "1");
 
 	if (r == -ENOENT)
-		return cg_kill_listed(g->path, e);
+		return cg_kill_listed(g->hier, g->path, e);
 	if (r < 0)
 		return rep_fail(e, -r, "write %s/cgroup.kill", g->path);
 	return 0;

@@ -43,8 +43,8 @@ void rep_json_string(FILE *f, const char *text)
 			fputs("\\r", f);
 		} else if (c == '\t') {
 			fputs("\\t", f);
-		} else if (c < 0x20) {
-			fprintf(f, "\\u%04x", c);
+		} else if (rep_utf8_unsafe(cp)) {  /* C0, C1, bidi: never raw in a report */
+			fprintf(f, "\\u%04x", (unsigned)cp);
 		} else {
 			fwrite(p, 1, len, f);
 		}

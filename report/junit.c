@@ -79,6 +79,8 @@ void rep_xml_escape(FILE *f, const char *text)
 		else if (cp < 0x20 || cp == 0x7f || cp == 0xfffe || cp == 0xffff)
 			for (size_t i = 0; i < len; i++)  /* not an XML character */
 				fprintf(f, "\\x%02x", (unsigned char)p[i]);
+		else if (rep_utf8_unsafe(cp))  /* C1, bidi: the same text, never raw */
+			fprintf(f, "&#x%x;", (unsigned)cp);
 		else
 			fwrite(p, 1, len, f);
 	}

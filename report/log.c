@@ -1,5 +1,6 @@
 /* The memory log (etc/log-format.md): pure formatters (the writer is log_file.c). */
 #include "report/log.h"
+#include "report/utf8.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -12,41 +13,68 @@
 
 /* ---- escaping ---- */
 
-/* The escaped form of one byte into tmp (at most 4 characters + NUL). Bytes >= 0x80 pass:
- * they are UTF-8 in test names and cannot start a line. A backslash passes too: a name
- * reads as pytest prints it (its ids already escape what is not printable), and only a
- * line break could forge an entry. */
-static size_t escape_byte(unsigned char c, char tmp[5])
+/* The escaped form of the character at p into tmp (at most 6 characters + NUL); *used
+ * gets the bytes it took. UTF-8 passes as it is (test names are UTF-8), but not a byte
+ * that is not UTF-8, nor a code point rep_utf8_unsafe names: they are written \xHH and
+ * \uHHHH, so nothing from outside reaches a terminal or starts a line. A backslash passes:
+ * a name reads as pytest prints it (its ids already escape what is not printable), and only
+ * a line break could forge an entry. */
+static size_t escape_char(const char *p, char tmp[8], size_t *used)
 {
+	unsigned char c = (unsigned char)*p;
+	uint32_t cp;
+	size_t len = rep_utf8_next(p, &cp);
+
+	*used = len ? len : 1;
 	switch (c) {
-	case '\n': return (size_t)snprintf(tmp, 5, "\\n");
-	case '\r': return (size_t)snprintf(tmp, 5, "\\r");
-	case '\t': return (size_t)snprintf(tmp, 5, "\\t");
+	case '\n': return (size_t)snprintf(tmp, 8, "\\n");
+	case '\r': return (size_t)snprintf(tmp, 8, "\\r");
+	case '\t': return (size_t)snprintf(tmp, 8, "\\t");
 	}
-	if (c < 0x20 || c == 0x7f)
-		return (size_t)snprintf(tmp, 5, "\\x%02x", c);
-	tmp[0] = (char)c;
-	tmp[1] = '\0';
-	return 1;
+	if (len == 0 || (len == 1 && rep_utf8_unsafe(cp)))
+		return (size_t)snprintf(tmp, 8, "\\x%02x", c);
+	if (rep_utf8_unsafe(cp))
+		return (size_t)snprintf(tmp, 8, "\\u%04x", (unsigned)cp);
+	memcpy(tmp, p, len);
+	tmp[len] = '\0';
+	return len;
 }
 
 size_t rep_log_escape(const char *name, char *out, size_t size)
 {
-	size_t len = 0;
+	size_t len = 0, used;
 
 	if (size == 0)
 		return 0;
-	for (const char *p = name ? name : ""; *p; p++) {
-		char tmp[5];
-		size_t n = escape_byte((unsigned char)*p, tmp);
+	for (const char *p = name ? name : ""; *p; p += used) {
+		char tmp[8];
+		size_t n = escape_char(p, tmp, &used);
 
 		if (len + n >= size)
-			break;  /* never cut an escape in half */
+			break;  /* never cut an escape, or a character, in half */
 		memcpy(out + len, tmp, n);
 		len += n;
 	}
 	out[len] = '\0';
 	return len;
+}
+
+int rep_log_escape_lines(FILE *f, const char *text)
+{
+	const char *p = text;
+	size_t used;
+
+	while (*p) {
+		for (; *p && *p != '\n'; p += used) {
+			char tmp[8];
+
+			escape_char(p, tmp, &used);
+			fputs(tmp, f);
+		}
+		if (*p == '\n')
+			fputc(*p++, f);
+	}
+	return ferror(f) ? -EIO : 0;
 }
 
 /* ---- formatting ---- */
@@ -78,9 +106,11 @@ static void put(struct out *o, const char *fmt, ...)
 
 static void put_escaped(struct out *o, const char *s)
 {
-	for (const char *p = s ? s : ""; *p && !o->full; p++) {
-		char tmp[5];
-		size_t n = escape_byte((unsigned char)*p, tmp);
+	size_t used;
+
+	for (const char *p = s ? s : ""; *p && !o->full; p += used) {
+		char tmp[8];
+		size_t n = escape_char(p, tmp, &used);
 
 		if (n >= o->size - o->len) {
 			o->full = true;
@@ -179,6 +209,11 @@ static void put_exit(struct out *o, const struct rep_unit *u)
 		break;
 	case REP_END_NOT_RUN:
 		put(o, "  Exit: not started (code %d)\n", u->code);
+		if (u->error) {
+			put(o, "  Error: ");
+			put_escaped(o, u->error);
+			put(o, "\n");
+		}
 		break;
 	case REP_END_LOST:
 		put(o, "  Exit: unknown (the process ended without reporting)\n");

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "report/error.h"
@@ -72,10 +73,17 @@ void rep_log_close(struct rep_log *log);
  * A log with fd -1 accepts and drops. Returns 0, or -errno. */
 int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync);
 
-/* Copies name into out with control characters escaped (\n \r \t \xHH), so that a name
- * can never forge an entry; backslashes pass as they are. Always NUL-terminates;
- * truncates when out is too small. Returns the length written. */
+/* The one escaping of text from outside (test names, client lines, INI values) for the log
+ * and the terminal: control characters, bytes that are not UTF-8 and the code points
+ * rep_utf8_unsafe names become \n \r \t \xHH \uHHHH, so that text can never forge an entry
+ * nor drive a terminal; backslashes pass as they are. Always NUL-terminates; truncates when
+ * out is too small, never inside an escape or a character. Returns the length written. */
 size_t rep_log_escape(const char *name, char *out, size_t size);
+
+/* Writes text to f line by line, each line escaped as rep_log_escape does it but for the
+ * backslash (kept, as in a quoted shell word), and the newlines kept: for messages of several lines (an error and its hint, `config`'s output)
+ * that hold text from outside. Returns 0, or -EIO. */
+int rep_log_escape_lines(FILE *f, const char *text);
 
 /* Each formats one entry into buf, ending with a newline. They return the length, or
  * -ENOSPC when buf is too small (the caller grows it and retries). */

@@ -44,7 +44,7 @@ enum rep_oom {
 enum rep_end {
 	REP_END_EXITED = 0, /* code holds the exit status */
 	REP_END_SIGNALED,   /* code holds the signal */
-	REP_END_NOT_RUN,    /* the command could not be started (code: 126 or 127) */
+	REP_END_NOT_RUN,    /* not started: code 126 or 127 (exec), 125 (setup failed: error) */
 	REP_END_LOST,       /* not our child, and it vanished: no exit status to be had */
 };
 
@@ -85,6 +85,7 @@ struct rep_unit {
 	enum rep_oom oom;      /* derived by rep_verdict() */
 	bool timed_out;        /* killed by the runner at its time limit */
 	const char *started;   /* how the command got into its cgroup (static text), or NULL */
+	char *error;           /* REP_END_NOT_RUN: why the unit could not be set up, or NULL */
 };
 
 #endif

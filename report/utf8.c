@@ -33,3 +33,10 @@ size_t rep_utf8_next(const char *str, uint32_t *cp)
 	*cp = c;
 	return len;
 }
+
+bool rep_utf8_unsafe(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x61c ||
+	       cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}

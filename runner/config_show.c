@@ -182,8 +182,8 @@ static void show_suite(FILE *out, const struct cfg_file *f, const struct cfg_sui
 	}
 }
 
-int cfg_show(FILE *out, const struct cfg_file *f, const char *profile,
-	     const struct run_options *o, const struct cfg_origin origin[CFG_NKEYS])
+static int show_all(FILE *out, const struct cfg_file *f, const char *profile,
+		    const struct run_options *o, const struct cfg_origin origin[CFG_NKEYS])
 {
 	const struct cfg_suite **suites = NULL;
 	int n = 0;
@@ -204,4 +204,26 @@ int cfg_show(FILE *out, const struct cfg_file *f, const char *profile,
 	if (fflush(out) == EOF || ferror(out))
 		return -EIO;
 	return 0;
+}
+
+int cfg_show(FILE *out, const struct cfg_file *f, const char *profile,
+	     const struct run_options *o, const struct cfg_origin origin[CFG_NKEYS])
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	int r;
+
+	if (!mem)
+		return -errno;
+	/* Names, paths and commands come from the file: escaped on the way out, all at once. */
+	r = show_all(mem, f, profile, o, origin);
+	if (fclose(mem) == EOF && r == 0)
+		r = -EIO;
+	if (r == 0)
+		r = rep_log_escape_lines(out, text);
+	free(text);
+	if (r == 0 && (fflush(out) == EOF || ferror(out)))
+		r = -EIO;
+	return r;
 }

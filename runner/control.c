@@ -1,8 +1,10 @@
 /* The control socket: accepting clients, reading their lines, answering them. What each
- * message does is in control_msg.c; the resume file in resume.c. */
+ * message does is in control_msg.c; the limits in control_limits.c; the resume file in
+ * resume.c. */
 #include "runner/control.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +14,11 @@
 #include <unistd.h>
 
 #include "runner/control_int.h"
+#include "runner/peer.h"
 #include "runner/protocol.h"
 
 #define MAX_WARNINGS_PER_CLIENT 10
+#define MAX_WARNINGS 50  /* of all clients together */
 
 static void conn_free(struct run_control *c, struct conn *k)
 {
@@ -29,6 +33,10 @@ static void conn_free(struct run_control *c, struct conn *k)
 		close(k->w.fd);
 	}
 	run_conn_unpark(c, k);
+	if (k->pidfd >= 0)
+		close(k->pidfd);
+	c->buffered -= k->cap;
+	c->nconns--;
 	free(k->buf);
 	free(k->origin);
 	free(k);
@@ -37,8 +45,9 @@ static void conn_free(struct run_control *c, struct conn *k)
 void run_conn_close(struct run_control *c, struct conn *k)
 {
 	/* A client that vanished with a unit open died in it (an OOM kill takes the whole
-	 * process). The command's main process is finished by its wait status instead. */
-	if (k->has_unit && k->pid == c->main_pid) {
+	 * process). The command's main process is finished by its wait status instead, when
+	 * it is dying; one that lives on and merely closed the connection ends the unit now. */
+	if (k->has_unit && k->pid == c->main_pid && run_peer_exiting(k->pid, k->pidfd)) {
 		run_loop_del(&c->s->loop, &k->w);
 		close(k->w.fd);
 		k->w.fd = -1;
@@ -48,6 +57,19 @@ void run_conn_close(struct run_control *c, struct conn *k)
 	if (k->has_unit)
 		run_conn_end_unit(c, k, 0, true, NULL);
 	conn_free(c, k);
+}
+
+void run_conn_release_dead(struct run_control *c, pid_t pid)
+{
+	struct conn *k, *next;
+
+	for (k = c->conns; k; k = next) {
+		next = k->next;
+		if (k->dead && k->pid == pid) {
+			run_conn_end_unit(c, k, 0, true, NULL);
+			conn_free(c, k);
+		}
+	}
 }
 
 void run_conn_reply(struct conn *k, const char *fmt, ...)
@@ -72,8 +94,13 @@ void run_conn_reply(struct conn *k, const char *fmt, ...)
 
 void run_conn_warn(struct conn *k, const char *what)
 {
-	if (++k->warnings <= MAX_WARNINGS_PER_CLIENT)
-		run_warn("control client %d: %s", (int)k->pid, what);
+	struct run_control *c = k->ctl;
+
+	/* A flood of hostile clients must not flood the terminal too. */
+	if (++k->warnings > MAX_WARNINGS_PER_CLIENT || ++c->warnings > MAX_WARNINGS)
+		return;
+	run_warn("control client %d: %s%s", (int)k->pid, what,
+		 c->warnings == MAX_WARNINGS ? " (further control warnings are not shown)" : "");
 }
 
 /* Handles the complete lines in the buffer; keeps a partial one. */
@@ -95,11 +122,23 @@ static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
 {
 	struct conn *k = w->obj;
 	struct run_control *c = k->ctl;
+	char scratch[4096];
 	ssize_t n;
+	int r;
 
 	(void)l;
 	(void)events;
-	n = read(w->fd, k->buf + k->len, RUN_LINE_MAX - k->len);
+	if (!k->discarding && (r = run_conn_room(c, k)) < 0) {
+		run_conn_reply(k, "ERR 503 the runner holds %zu KiB of unfinished lines from this "
+			       "sandbox, its most: send whole lines, fewer at once", c->buffered >> 10);
+		run_conn_warn(k, "refused: too many unfinished lines at once");
+		run_conn_close(c, k);
+		return;
+	}
+	if (k->discarding)
+		n = read(w->fd, scratch, sizeof(scratch));
+	else
+		n = read(w->fd, k->buf + k->len, k->cap - k->len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -119,48 +158,83 @@ static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
 		k->discarding = true;
 		k->len = 0;
 	}
+	run_conn_shrink(c, k);
 	if (k->broken)
 		run_conn_close(c, k);
+}
+
+int run_conn_proven(struct run_control *c, struct conn *k)
+{
+	struct rep_error e;
+	int inside = cg_pid_inside(&c->s->sandbox, k->pid, &e);
+
+	/* In this order: what /proc said of the pid was said of our client only if the
+	 * client still lives after the reading (its number cannot be reused before). */
+	if (inside < 0 && (e.err == EMFILE || e.err == ENFILE || e.err == ENOMEM))
+		return -e.err;  /* the runner's shortage, not the client's fault */
+	return inside > 0 && run_peer_alive(k->pidfd);
+}
+
+/* Says why the client's process could not be proven, and lets it go. */
+static void conn_refuse(struct run_control *c, struct conn *k, int r)
+{
+	if (r == -EMFILE || r == -ENFILE || r == -ENOMEM)
+		run_conn_reply(k, "ERR 503 the runner is out of %s: %s",
+			       r == -ENOMEM ? "memory" : "file descriptors", strerror(-r));
+	else if (r == -ESRCH || (k->pidfd >= 0 && !run_peer_alive(k->pidfd)))
+		run_conn_reply(k, "ERR 403 the process that connected has exited");
+	else if (r < 0)
+		run_conn_reply(k, "ERR 500 cannot identify the process that connected: %s",
+			       strerror(-r));
+	else
+		run_conn_reply(k, "ERR 403 process %d is not inside this sandbox", (int)k->pid);
+	run_conn_warn(k, r == 0 ? "refused: not a process inside this sandbox" :
+		      "refused: it could not be identified");
+	conn_free(c, k);
 }
 
 static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 {
 	struct run_control *c = w->obj;
 	struct rep_error e;
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
 	struct conn *k;
-	int fd, inside;
+	int fd, r;
 
 	(void)l;
 	(void)events;
 	fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE)
+			run_control_refuse_without_fds(c, w->fd);
 		return;
+	}
+	if (c->nconns >= c->max_conns) {
+		char line[160];
+
+		snprintf(line, sizeof(line), "ERR 429 %d control connections are open, this "
+			 "sandbox's most: close some\n", c->nconns);
+		run_control_refuse(c, fd, line);
+		return;
+	}
 	k = calloc(1, sizeof(*k));
-	if (!k || !(k->buf = malloc(RUN_LINE_MAX))) {
-		free(k);
-		close(fd);
+	if (!k) {
+		run_control_refuse(c, fd, "ERR 503 the runner is out of memory\n");
 		return;
 	}
 	k->ctl = c;
 	k->w = (struct run_watch){ fd, on_conn, k };
 	k->next = c->conns;
 	c->conns = k;
-	/* The peer's pid from the kernel, never from a message: a unit is always the
-	 * client's own process, and the client must be inside this sandbox. */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0) {
-		conn_free(c, k);
+	c->nconns++;
+	/* The peer from the kernel, never from a message: a unit is always the client's own
+	 * process, and the client must be inside this sandbox. */
+	k->pidfd = run_peer_open(fd, &k->pid);
+	r = k->pidfd < 0 ? k->pidfd : run_conn_proven(c, k);
+	if (r <= 0) {
+		conn_refuse(c, k, r);
 		return;
 	}
-	k->pid = cred.pid;
-	inside = cg_pid_inside(&c->s->sandbox, k->pid, &e);
-	if (inside <= 0) {
-		run_conn_reply(k, "ERR 403 process %d is not inside this sandbox", (int)k->pid);
-		run_conn_warn(k, "refused: not inside this sandbox");
-		conn_free(c, k);
-		return;
-	}
+	run_conn_release_dead(c, k->pid);
 	if (run_loop_add(&c->s->loop, &k->w, &e) < 0)
 		conn_free(c, k);
 }
@@ -189,6 +263,8 @@ int run_control_open(struct run_session *s, struct rep_error *e)
 		return rep_fail(e, ENOMEM, "open the control socket");
 	c->s = s;
 	c->lw.fd = -1;
+	c->max_conns = run_conn_max();
+	c->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->control = c;
 	r = make_private_dir(c, e);
 	if (r < 0)
@@ -226,6 +302,8 @@ void run_control_close(struct run_session *s)
 		run_loop_del(&s->loop, &c->lw);
 		close(c->lw.fd);
 	}
+	if (c->reserve_fd >= 0)
+		close(c->reserve_fd);
 	if (c->path[0])
 		unlink(c->path);
 	run_resume_free(c);

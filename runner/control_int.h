@@ -1,4 +1,4 @@
-/* The control socket's insides, shared by control.c, control_msg.c and resume.c only. */
+/* The control socket's insides, shared by control*.c and resume.c only. */
 #ifndef WCMEM_RUNNER_CONTROL_INT_H
 #define WCMEM_RUNNER_CONTROL_INT_H
 
@@ -12,17 +12,25 @@
 #include "runner/session.h"
 #include "runner/unit.h"
 
+/* What a sandbox may make the runner hold, whatever its tests do. */
+#define RUN_CONN_MAX 256               /* connections at once */
+#define RUN_CONN_FDS 16                /* descriptors a connection may hold, at most */
+#define RUN_CONN_BUF_MIN 4096          /* a connection's buffer to start with */
+#define RUN_CONN_BUFFERED (4u << 20)   /* unfinished lines of all connections together */
+
 /* One client connection. */
 struct conn {
 	struct run_control *ctl;
 	struct run_watch w;
-	pid_t pid;            /* from SO_PEERCRED */
+	pid_t pid;            /* from SO_PEERCRED: a number, proven only with pidfd */
+	int pidfd;            /* the process that connected (peer.h) */
 	bool hello;
 	bool broken;          /* to be closed after this read */
 	bool dead;            /* closed while its unit was open; the wait status will end it */
 	bool discarding;      /* sent a line too long: read and dropped until it closes */
 	int warnings;
-	char *buf;            /* RUN_LINE_MAX bytes */
+	char *buf;            /* cap bytes, grown up to RUN_LINE_MAX while a line is long */
+	size_t cap;
 	size_t len;
 	bool has_unit;
 	bool unit_is_test;    /* kind=test: lives in the harness between units */
@@ -47,6 +55,12 @@ struct run_control {
 	char env[4300];
 	pid_t main_pid;
 	struct conn *conns;
+	int nconns;           /* dead ones too: each holds a unit */
+	int max_conns;
+	size_t buffered;      /* the bytes of every connection's buffer */
+	int reserve_fd;       /* given up to accept a client when out of descriptors */
+	int refused;          /* clients refused (said on stderr once) */
+	int warnings;         /* about clients, all together */
 	struct resume_entry *entries; /* the killed tests */
 	int nentries;
 	FILE *resume;         /* the resume file, written as tests end (resume.c) */
@@ -57,6 +71,32 @@ struct run_control {
 };
 
 void run_conn_line(struct run_control *c, struct conn *k, char *line);
+
+/* 1 when the client's pid still is the process that connected and it is inside this
+ * sandbox: checked right before each move of it, never trusted from before. 0 when not;
+ * -errno when the runner itself lacks what it takes to tell (EMFILE, ENOMEM). */
+int run_conn_proven(struct run_control *c, struct conn *k);
+
+/* Connections at once: RUN_CONN_MAX, or fewer under a low descriptor limit. */
+int run_conn_max(void);
+
+/* Makes room in k's buffer for the next read: 0, or -ENOBUFS (the sandbox's connections
+ * hold RUN_CONN_BUFFERED already) or -ENOMEM. */
+int run_conn_room(struct run_control *c, struct conn *k);
+
+/* Gives back the room of a long line once it is handled. */
+void run_conn_shrink(struct run_control *c, struct conn *k);
+
+/* Sends line (with its newline) to a client not taken, and closes fd; warns once a run. */
+void run_control_refuse(struct run_control *c, int fd, const char *line);
+
+/* accept(2) failed for lack of descriptors: takes the client with the one kept in reserve
+ * to tell it so (ERR 503), and keeps one in reserve again. */
+void run_control_refuse_without_fds(struct run_control *c, int lfd);
+
+/* Ends the units of pid's closed connections: it lives (it just connected again), so it
+ * did not die in them. */
+void run_conn_release_dead(struct run_control *c, pid_t pid);
 void run_conn_reply(struct conn *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void run_conn_warn(struct conn *k, const char *what);
 void run_conn_close(struct run_control *c, struct conn *k);

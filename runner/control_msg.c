@@ -11,6 +11,7 @@
 
 #include "report/verdict.h"
 #include "runner/control_int.h"
+#include "runner/peer.h"
 #include "runner/protocol.h"
 #include "runner/records.h"
 
@@ -27,6 +28,8 @@ static void send_home(struct run_control *c, struct conn *k)
 {
 	struct rep_error e;
 
+	if (run_conn_proven(c, k) <= 0)
+		return;  /* gone, or its pid now names another process: nothing of ours to move */
 	if (!k->unit_is_test && k->origin && cg_attach_path(&c->s->hier, k->origin, k->pid, &e) == 0)
 		return;
 	cg_attach(&c->s->harness, k->pid, &e);  /* a test's home; else the origin is gone */
@@ -58,7 +61,7 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 	/* A live test client stays in the unit until its next START moves it straight into
 	 * the next one: each migration may wait for an RCU grace period (milliseconds once
 	 * tests are far apart), so one a test, not two. The counters are read now. */
-	bool alive = !lost || kill(k->pid, 0) == 0, park = alive && !lost && k->unit_is_test;
+	bool alive = !lost || run_peer_alive(k->pidfd), park = alive && !lost && k->unit_is_test;
 
 	run_unit_measure(s, &k->unit);
 	if (alive && !park)
@@ -115,16 +118,53 @@ static void refuse(struct run_control *c, struct conn *k, const struct run_msg *
 		run_warn("%s", e.msg);
 }
 
+/* A unit that could not be set up is recorded as not started, with the reason: never as a
+ * unit that ran and passed. */
+static void start_failed(struct run_session *s, struct run_unit *u, const struct rep_error *why)
+{
+	struct rep_error e;
+	char text[1024];
+
+	if (u->idx >= 0 && u->idx < s->nunits && run_unit_rec(s, u)->name) {
+		struct rep_unit *rec = run_unit_rec(s, u);
+
+		rep_error_text(why, text, sizeof(text));
+		rec->error = strdup(text);
+		clock_gettime(CLOCK_REALTIME, &rec->start);
+		clock_gettime(CLOCK_MONOTONIC, &u->mono0);
+		rec->start_elapsed = run_elapsed(s);
+		if (run_unit_finish(s, u, 0, 125, false, NULL, NULL, &e) < 0)
+			run_warn("%s", e.msg);
+		run_record_settle(s, u->idx);
+	}
+	run_unit_close(u, &e);
+}
+
 static int on_start(struct run_control *c, struct conn *k, const struct run_msg *m)
 {
 	struct run_session *s = c->s;
 	uint64_t limit = m->limit == UINT64_MAX ? s->test_limit : m->limit;
 	struct rep_unit *rec;
 	struct rep_error e;
+	int r;
 
 	if (k->has_unit) {
 		refuse(c, k, m, "ERR 409 a unit is open: END it first");
 		return -EBUSY;
+	}
+	/* Proven now, not at accept: the process that connected may have exited since, and
+	 * its pid been taken by a process outside the sandbox. */
+	r = run_conn_proven(c, k);
+	if (r < 0) {
+		run_conn_reply(k, "ERR 503 the runner cannot tell who the client is now: %s",
+			       strerror(-r));
+		return r;
+	}
+	if (r == 0) {
+		run_conn_reply(k, "ERR 403 the process that connected has exited or left this "
+			       "sandbox");
+		run_conn_warn(k, "refused START: the process that connected is not there");
+		return -ESRCH;
 	}
 	k->unit_is_test = strcmp(m->kind, "test") == 0;
 	free(k->origin);
@@ -133,7 +173,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	if (run_unit_open(s, &k->unit, m->name, k->unit_is_test ? "test" : "command", limit, &e) < 0 ||
 	    cg_attach(&k->unit.cg, k->pid, &e) < 0) {
 		refuse(c, k, m, "ERR 500 %s", e.msg);
-		run_unit_close(&k->unit, &e);
+		start_failed(s, &k->unit, &e);
 		return -EIO;
 	}
 	k->has_unit = true;
@@ -166,8 +206,8 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 	       m->outcome && (!strcmp(m->outcome, "failed") || !strcmp(m->outcome, "error"));
 	if (m->extras)
 		rec->extras_end = strdup(m->extras);
-	/* A status as a shell reports it: above 128, killed by signal status - 128. */
-	run_conn_end_unit(c, k, code > 128 ? (code - 128) & 0x7f : W_EXITCODE(code, 0), false, NULL);
+	/* An exit code is only ever one: `exit 200` is code 200, never "signal 72". */
+	run_conn_end_unit(c, k, m->signal ? m->signal : W_EXITCODE(code, 0), false, NULL);
 	run_resume_add(c, m->name, m->reports ? m->reports : "-", rec->duration, false);
 	run_record_settle(s, k->unit.idx);  /* its record was read for the last time above */
 	run_conn_reply(k, "OK");

@@ -76,8 +76,12 @@ static int run_attempt(struct run_session *s, const struct run_job *job, struct 
 			goto out;  /* the gate stays shut: the child never runs */
 	}
 	*exec_err = run_release(&c);
-	if (*exec_err)
-		fprintf(stderr, "wcmem-sandbox: %s: %s\n", job->argv[0], strerror(*exec_err));
+	if (*exec_err) {
+		char text[4200];
+
+		snprintf(text, sizeof(text), "%s: %s", job->argv[0], strerror(*exec_err));
+		run_say("", text);
+	}
 	r = run_supervise(s, u, &c, job->timeout_ns, status, ru, e);
 	if (r < 0)
 		goto out;

@@ -32,7 +32,7 @@ static void print_error(const struct rep_error *e)
 {
 	char buf[1024];
 
-	fprintf(stderr, "wcmem-sandbox: %s\n", rep_error_text(e, buf, sizeof(buf)));
+	run_say("", rep_error_text(e, buf, sizeof(buf)));
 }
 
 /* The command as a shell would take it back: words quoted only where needed. */
@@ -220,8 +220,10 @@ static void not_run(struct run_session *s, const struct plan *p, size_t next, co
 		return;
 	fprintf(stderr, "wcmem-sandbox: %s: %zu suite%s not run:", why, p->njobs - next,
 		p->njobs - next == 1 ? "" : "s");
-	for (size_t i = next; i < p->njobs; i++)
-		fprintf(stderr, " %s", p->jobs[i].name);
+	for (size_t i = next; i < p->njobs; i++) {
+		fputc(' ', stderr);
+		rep_log_escape_lines(stderr, p->jobs[i].name);
+	}
 	fputc('\n', stderr);
 }
 

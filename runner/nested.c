@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runner/protocol.h"
+#include "runner/session.h"
 
 struct client {
 	int fd;
@@ -75,7 +76,10 @@ static int run_child(char *const argv[])
 		return -errno;
 	if (child_pid == 0) {
 		execvp(argv[0], argv);
-		fprintf(stderr, "wcmem-sandbox: %s: %s\n", argv[0], strerror(errno));
+		char text[4200];
+
+		snprintf(text, sizeof(text), "%s: %s", argv[0], strerror(errno));
+		run_say("", text);
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	sigaction(SIGINT, &sa, NULL);
@@ -120,10 +124,12 @@ int run_nested(const char *name, char *const argv[], uint64_t limit, struct rep_
 		goto out;
 	}
 	code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-	snprintf(line, need, "END %s status=%d\n", enc, code > 255 ? 255 : code);
+	if (WIFSIGNALED(status))
+		snprintf(line, need, "END %s signal=%d\n", enc, WTERMSIG(status));
+	else
+		snprintf(line, need, "END %s status=%d\n", enc, code);
 	if (call(&c, line) < 0)
-		fprintf(stderr, "wcmem-sandbox: the enclosing sandbox did not take the unit's end "
-			"(%s)\n", c.answer);
+		run_warn("the enclosing sandbox did not take the unit's end (%s)", c.answer);
 	r = code;
 out:
 	if (c.fd >= 0)

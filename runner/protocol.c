@@ -134,6 +134,10 @@ static int parse_option(char *f, struct run_msg *m, struct rep_error *e)
 		if (parse_number(val, 255, &n) < 0)
 			return bad(e, "status must be 0-255, got", val);
 		m->status = (int)n;
+	} else if (m->verb == RUN_MSG_END && strcmp(key, "signal") == 0) {
+		if (parse_number(val, 64, &n) < 0 || n == 0)
+			return bad(e, "signal must be 1-64, got", val);
+		m->signal = (int)n;
 	} else if (m->verb == RUN_MSG_END && strcmp(key, "reports") == 0) {
 		if (!*val || strchr(val, ' ') || strchr(val, '\n'))
 			return bad(e, "reports must be one word", NULL);

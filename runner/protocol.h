@@ -22,7 +22,8 @@ struct run_msg {
 	const char *kind;     /* START: "test" (default) or "command" */
 	uint64_t limit;       /* START: bytes; UINT64_MAX when absent */
 	const char *outcome;  /* END: NULL when absent */
-	int status;           /* END: -1 when absent */
+	int status;           /* END: an exit code 0-255; -1 when absent */
+	int signal;           /* END: the signal that killed it, 1-64; 0 when absent */
 	const char *extras;   /* START, END: NULL when absent */
 	const char *where;    /* START: "path/to/test_x.py:LINE", NULL when absent */
 	const char *reports;  /* END: pytest's serialized reports (opaque), NULL when absent */

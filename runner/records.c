@@ -13,6 +13,7 @@ static void record_clear(struct rep_unit *u)
 	free(u->location);
 	free(u->extras_start);
 	free(u->extras_end);
+	free(u->error);
 	memset(u, 0, sizeof(*u));
 }
 

@@ -24,12 +24,20 @@
 
 void run_warn(const char *fmt, ...)
 {
+	char text[2048];
 	va_list ap;
 
-	fputs("wcmem-sandbox: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	run_say("warning: ", text);
+}
+
+void run_say(const char *what, const char *text)
+{
+	/* Messages carry text from outside (test names, client lines, INI values): escaped. */
+	fprintf(stderr, "wcmem-sandbox: %s", what);
+	rep_log_escape_lines(stderr, text);
 	fputc('\n', stderr);
 }
 
@@ -181,10 +189,14 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 
 	snprintf(name, sizeof(name), "wcmem-%d-sup", (int)getpid());
 	r = cg_leave_base(&s->leaf, &s->hier, name, e);
+	if (r == 0)
+		r = cg_hold(&s->leaf, e);
 	if (r < 0)
 		return r;
 	snprintf(name, sizeof(name), "wcmem-%d", (int)getpid());
 	r = cg_create(&s->sandbox, &s->hier, NULL, name, e);
+	if (r == 0)
+		r = cg_hold(&s->sandbox, e);
 	if (r < 0)
 		return r;
 	r = run_sandbox_limits(s, e);

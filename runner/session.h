@@ -82,4 +82,7 @@ void run_reap_group(struct cg_group *g);
 /* Prints "wcmem-sandbox: warning: ..." to stderr. */
 void run_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Prints "wcmem-sandbox: " what, then text escaped line by line (rep_log_escape_lines). */
+void run_say(const char *what, const char *text);
+
 #endif

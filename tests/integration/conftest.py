@@ -266,6 +266,19 @@ def wait_for_signal(sig):
             f"print('ready', flush=True); signal.sigwait([{int(sig)}]); sys.exit(7)")
 
 
+# The start of a Python control client run inside a sandbox: ask(line) sends one line and
+# returns the runner's answer.
+CLIENT_PRELUDE = r"""
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(os.environ["WCMEM_SANDBOX_SOCKET"])
+f = s.makefile("rb")
+def ask(line):
+    s.sendall(line)
+    return f.readline().decode().strip()
+"""
+
+
 def allocate(mb, then=""):
     """Python code that allocates mb MiB (bytearray zero-fills, so every page is touched),
     then runs `then`."""

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import memlog
-from conftest import marker_processes, wait_for
+from conftest import CLIENT_PRELUDE, marker_processes, wait_for
 
 SUITES = os.path.join(os.path.dirname(__file__), "..", "suites")
 PYTEST = ["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q"]
@@ -192,14 +192,7 @@ def test_nested_call_is_a_unit_of_the_enclosing_session(sandbox):
     assert end.value("memory.max") == "100.0 MB"
 
 
-CLIENT = r"""
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(os.environ["WCMEM_SANDBOX_SOCKET"])
-f = s.makefile("rb")
-def ask(line):
-    s.sendall(line)
-    return f.readline().decode().strip()
+CLIENT = CLIENT_PRELUDE + r"""
 print(ask(b"START x\n"))               # before HELLO
 print(ask(b"HELLO 2\n"))               # a version we do not speak
 print(ask(b"HELLO 1\n"))

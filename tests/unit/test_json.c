@@ -46,14 +46,15 @@ static void test_json_no_units(void **state)
 	free(text);
 }
 
-/* Quotes, backslashes and control characters escaped; UTF-8 kept; other bytes as \xHH. */
+/* Quotes, backslashes and control characters (DEL, C1 and bidi too) escaped; UTF-8 kept;
+ * other bytes as \xHH. */
 static void test_json_string_escape(void **state)
 {
 	char *t;
 
 	(void)state;
 	t = quoted("a\"b\\c/\n\r\t\x01\x1b\x7f");
-	assert_string_equal(t, "\"a\\\"b\\\\c/\\n\\r\\t\\u0001\\u001b\x7f\"");
+	assert_string_equal(t, "\"a\\\"b\\\\c/\\n\\r\\t\\u0001\\u001b\\u007f\"");
 	free(t);
 	t = quoted("\xc3\xa9\xf0\x9f\x98\x80|\xff|\xc3");
 	assert_string_equal(t, "\"\xc3\xa9\xf0\x9f\x98\x80|\\\\xff|\\\\xc3\"");

@@ -379,6 +379,29 @@ static void test_log_escape_control_characters(void **state)
 	assert_string_equal(out, "");
 }
 
+/* C1 controls, bidi controls and bytes that are not UTF-8 never pass raw: a terminal would
+ * take \xc2\x9b for CSI, and U+202E turns what is shown around. */
+static void test_log_escape_c1_bidi_and_bad_bytes(void **state)
+{
+	char out[128];
+
+	(void)state;
+	rep_log_escape("a\xc2\x9b" "31mb", out, sizeof(out));
+	assert_string_equal(out, "a\\u009b31mb");
+	rep_log_escape("\x9b" "31m", out, sizeof(out));  /* a lone C1 byte: not UTF-8 */
+	assert_string_equal(out, "\\x9b31m");
+	rep_log_escape("evil\xe2\x80\xaetxt.exe", out, sizeof(out));  /* U+202E */
+	assert_string_equal(out, "evil\\u202etxt.exe");
+	rep_log_escape("\xe2\x81\xa6x\xe2\x81\xa9\xd8\x9c\xe2\x80\x8f", out, sizeof(out));
+	assert_string_equal(out, "\\u2066x\\u2069\\u061c\\u200f");
+	rep_log_escape("line\xe2\x80\xa8sep", out, sizeof(out));  /* U+2028 */
+	assert_string_equal(out, "line\\u2028sep");
+	rep_log_escape("\xff\xc3", out, sizeof(out));
+	assert_string_equal(out, "\\xff\\xc3");
+	rep_log_escape("\xe2\x80\x94 \xe2\x80\x99", out, sizeof(out));  /* dashes, quotes pass */
+	assert_string_equal(out, "\xe2\x80\x94 \xe2\x80\x99");
+}
+
 /* A short buffer truncates between escapes, never inside one, and stays terminated. */
 static void test_log_escape_truncates_whole_escapes(void **state)
 {
@@ -651,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_log_oom_line_wording),
 		cmocka_unit_test(test_log_format_too_small_is_enospc),
 		cmocka_unit_test(test_log_escape_control_characters),
+		cmocka_unit_test(test_log_escape_c1_bidi_and_bad_bytes),
 		cmocka_unit_test(test_log_escape_truncates_whole_escapes),
 		cmocka_unit_test(test_log_default_path_sources),
 		cmocka_unit_test_setup_teardown(test_log_open_creates_parent_folder,

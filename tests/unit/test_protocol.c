@@ -69,6 +69,25 @@ static void test_msg_end_fields(void **state)
 	assert_string_equal(e.msg, "status must be 0-255, got '256'");
 }
 
+/* An exit code and a signal are separate fields: 200 stays an exit code. */
+static void test_msg_end_status_or_signal(void **state)
+{
+	struct run_msg m;
+	struct rep_error e;
+
+	(void)state;
+	assert_int_equal(parse("END n status=200", &m, &e), 0);
+	assert_int_equal(m.status, 200);
+	assert_int_equal(m.signal, 0);
+	assert_int_equal(parse("END n signal=9", &m, &e), 0);
+	assert_int_equal(m.signal, 9);
+	assert_int_equal(m.status, -1);
+	assert_int_equal(parse("END n signal=0", &m, &e), -EINVAL);
+	assert_string_equal(e.msg, "signal must be 1-64, got '0'");
+	assert_int_equal(parse("END n signal=65", &m, &e), -EINVAL);
+	assert_int_equal(parse("START n signal=9", &m, &e), -EINVAL);
+}
+
 /* Garbage is refused with a message that says what was wrong. */
 static void test_msg_garbage_refused(void **state)
 {
@@ -159,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_msg_hello),
 		cmocka_unit_test(test_msg_start_fields),
 		cmocka_unit_test(test_msg_end_fields),
+		cmocka_unit_test(test_msg_end_status_or_signal),
 		cmocka_unit_test(test_msg_garbage_refused),
 		cmocka_unit_test(test_msg_bounds),
 		cmocka_unit_test(test_field_encode_round_trip),
