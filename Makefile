@@ -4,7 +4,7 @@
 #   make check SAN=1     the same, built with AddressSanitizer and UBSan into build-san/
 #   make deps            install the Debian packages the build and tests need (root), or say how
 #   make demo            run the bundled example under a limit
-#   make bench           the overhead benchmark
+#   make bench           the overhead benchmark; analyze on a log of 100,000 tests
 #   make install         PREFIX=/usr/local DESTDIR=
 
 VERSION  := 0.1.0
@@ -111,6 +111,7 @@ demo: $(BIN)
 bench: $(BIN)
 	$(PYTHON) tests/bench/bench.py $(abspath $(BIN))
 	$(PYTHON) tests/bench/bench_pytest.py $(abspath $(BIN))
+	$(PYTHON) tests/bench/bench_analyze.py $(abspath $(BIN))
 
 # The plugin goes where the binary looks for it: ../share/wcmem-sandbox beside bin/.
 install: $(BIN)

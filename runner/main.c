@@ -2,6 +2,7 @@
  *
  *   command line -> config file (found, loaded, checked) -> effective settings
  *     `config`: print them and where each came from; done
+ *   (`analyze` reads memory logs instead: runner/analyze.c)
  *   -> the jobs: the command, or the profile's suites -> the report files, opened
  *   (every mistake so far exits 125 before any cgroup or log exists)
  *   -> one session: each job run as a unit, one after another -> summary, reports. */
@@ -19,6 +20,7 @@
 #include "report/json.h"
 #include "report/junit.h"
 #include "report/summary.h"
+#include "runner/analyze.h"
 #include "runner/config.h"
 #include "runner/config_keys.h"
 #include "runner/job.h"
@@ -368,6 +370,9 @@ int main(int argc, char **argv)
 	struct rep_error e = { 0 };
 	int r, status = 0;
 
+	/* `analyze` reads logs and runs nothing: no settings, no config file. */
+	if (argc > 1 && strcmp(argv[1], "analyze") == 0)
+		return run_analyze_main(argc - 1, argv + 1);
 	memset(&p, 0, sizeof(p));
 	r = prepare(argc, argv, &p, &e);
 	if (r < 0) {

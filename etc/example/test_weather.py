@@ -45,3 +45,13 @@ def test_after_the_blowup_still_runs():
 def test_resampling():
     buf = bytearray(32 << 20)  # a 32 MB scratch buffer, well within the limit
     assert len(buf) == 32 << 20
+
+
+# What a module-level cache does to a long suite (the guide's "Gradual Memory Growth"): the
+# test ends, its 8 MB stay held. `wcmem-sandbox analyze` names it under "left behind".
+_station_cache = []
+
+
+def test_leaks_station_cache():
+    _station_cache.append(bytearray(8 << 20))
+    assert len(_station_cache[-1]) == 8 << 20
