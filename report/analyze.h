@@ -59,7 +59,7 @@ struct rep_an_list {
 
 struct rep_an_open {
 	struct rep_an_unit u;
-	long vm_rss_kb;          /* at TEST_START, for the seed's left-behind (VmRSS END - START) */
+	long vm_rss_kb;          /* at TEST_START, for the guide writer's left-behind (VmRSS END - START) */
 	bool command;            /* the enclosing command (pytest itself), not a test */
 };
 
