@@ -21,7 +21,9 @@ int rep_analysis_init(struct rep_analysis *a, const struct rep_an_options *opt)
 	if (list_init(&a->running, REP_AN_LIST_MAX) < 0 || list_init(&a->oom, REP_AN_LIST_MAX) < 0 ||
 	    list_init(&a->biggest, REP_AN_LIST_MAX) < 0 ||
 	    list_init(&a->left, (size_t)a->opt.top) < 0 ||
-	    list_init(&a->xarray, REP_AN_LIST_MAX) < 0) {
+	    list_init(&a->xarray, REP_AN_LIST_MAX) < 0 ||
+	    !(a->bands = calloc(REP_AN_BANDS_MAX, sizeof(*a->bands))) ||
+	    !(a->points = calloc(REP_AN_POINTS_MAX, sizeof(*a->points)))) {
 		rep_analysis_free(a);
 		return -ENOMEM;
 	}
@@ -35,6 +37,10 @@ void rep_analysis_free(struct rep_analysis *a)
 	free(a->biggest.u);
 	free(a->left.u);
 	free(a->xarray.u);
+	free(a->bands);
+	free(a->points);
+	a->bands = NULL;
+	a->points = NULL;
 	a->running.u = a->oom.u = a->biggest.u = a->left.u = a->xarray.u = NULL;
 }
 
@@ -268,6 +274,7 @@ static void on_end(struct rep_analysis *a, const struct rep_entry *e)
 		list_append(&a->oom, &u);
 	if (o.command)
 		return;  /* the enclosing command's peak is its own, not a test's */
+	rep_chart_test(a, &u);
 	a->tests++;
 	if (u.peak != REP_UNKNOWN) {
 		list_rank(&a->biggest, &u, by_peak);
@@ -295,11 +302,13 @@ void rep_analysis_entry(struct rep_analysis *a, const struct rep_entry *e)
 	/* A log of the guide's writer has no SESSION_START: it is one session. */
 	if (!a->in_session && (e->event == REP_EV_TEST_START || e->event == REP_EV_TEST_END)) {
 		a->in_session = true;
+		rep_chart_session(a);
 		a->sessions++;
 	}
 	switch (e->event) {
 	case REP_EV_SESSION_START:
 		a->in_session = true;
+		rep_chart_session(a);
 		a->sessions++;
 		/* A new session: the one before ended without closing what it had open. */
 		for (size_t i = 0; i < a->nopen; i++)

@@ -26,12 +26,33 @@
 #define REP_AN_STEPS_MAX  100   /* xarray steps kept per log */
 #define REP_AN_HIST       (64 * 16)  /* peak histogram: 16 buckets per power of two */
 
+#define REP_AN_BANDS_MAX  2048  /* tests on the chart's time axis; neighbours merge past it */
+#define REP_AN_POINTS_MAX 4096  /* timeline samples on the chart; neighbours merge past it */
+#define REP_AN_SESSIONS_MAX 256 /* sessions placed on the time axis, one after another */
+
 /* The thresholds, from the command line. */
 struct rep_an_options {
 	int top;                  /* how many biggest tests, and most left behind, to list */
 	double spike_factor;      /* a spike's peak is at least this times the typical peak */
 	uint64_t spike_floor;     /* ... and at least this many bytes */
 	uint64_t leak_floor;      /* a test left memory behind when at least this much */
+};
+
+/* Tests on the chart's time axis (seconds from the first session's start, sessions laid
+ * end to end). Once there are too many to see, neighbours merge into one band: its time
+ * span, the largest peak and left-behind, the biggest test's name, how many. */
+struct rep_an_band {
+	double t0, t1;
+	uint64_t peak, left, limit;  /* REP_UNKNOWN; limit 0: unknown */
+	unsigned long n;
+	bool oom;                    /* one of them was OOM-killed */
+	char name[160];              /* the biggest (or the killed) one's, cut */
+};
+
+/* A timeline sample on the chart: the sandbox's memory.current, the largest of the merged. */
+struct rep_an_point {
+	double t;
+	uint64_t sandbox;
 };
 
 /* One unit as the analysis keeps it. */
@@ -94,6 +115,14 @@ struct rep_analysis {
 	unsigned long peaks;         /* tests with a peak, in hist */
 	uint64_t sandbox_limit;      /* the largest SESSION_START memory.max, or 0 */
 	struct rep_an_trend trend;
+	/* the chart (--html): fixed-size, merging, so memory stays constant */
+	struct rep_an_band *bands;
+	size_t nbands;
+	struct rep_an_point *points;
+	size_t npoints;
+	double session_start[REP_AN_SESSIONS_MAX]; /* each session's place on the time axis */
+	double end;                  /* the latest time on the axis so far */
+	double offset;               /* the current session's start on the axis */
 };
 
 /* Sets up an analysis. Returns 0, or -ENOMEM. Free it with rep_analysis_free. */
@@ -118,6 +147,20 @@ bool rep_analysis_is_spike(const struct rep_analysis *a, const struct rep_an_uni
 /* The trend: bytes a test (least squares over each process's tests, pooled); 0 when there
  * are fewer than 3 points. */
 double rep_analysis_trend(const struct rep_analysis *a);
+
+/* Chart data (analyze_chart.c): a new session starts at the end of the time axis; an ended
+ * test becomes a band there. */
+void rep_chart_session(struct rep_analysis *a);
+void rep_chart_test(struct rep_analysis *a, const struct rep_an_unit *u);
+
+/* Reads a timeline (report/timeline.h) whose first session is the analysis' session
+ * first_session (0-based, in the order the logs were read), streaming. Returns 0, or -errno
+ * of the read. */
+int rep_analysis_read_timeline(struct rep_analysis *a, FILE *f, unsigned long first_session);
+
+/* The answer as one self-contained HTML file: the chart (SVG: memory over time, the limits,
+ * a band a test, OOM kills in red, a tooltip a test) and the tables. Returns 0, or -errno. */
+int rep_analysis_html(FILE *f, const struct rep_analysis *a);
 
 /* Reads one log from f (named log, kept) through the analysis, streaming. Returns 0, or
  * -errno of the read. */

@@ -268,6 +268,7 @@ int rep_analysis_json(FILE *f, const struct rep_analysis *a)
 	json_list(f, "spikes", &a->biggest, a->biggest.n, a, true);
 	json_list(f, "left_behind", &a->left, a->left.n, a, false);
 	json_list(f, "xarray_steps", &a->xarray, a->xarray.n, a, false);
+	fprintf(f, ",\n  \"time_end\": %.3f", a->end);
 	fprintf(f, ",\n  \"trend\": {\"bytes_per_test\": %.0f, \"points\": %lu, ",
 		rep_analysis_trend(a), a->trend.points);
 	json_bytes(f, "first", a->trend.points ? a->trend.first : REP_UNKNOWN);

@@ -17,10 +17,11 @@
 struct an_args {
 	struct rep_an_options opt;
 	bool json;
+	const char *html;  /* --html FILE, or NULL */
 	char **logs;     /* NULL-terminated; "-" is stdin */
 };
 
-enum { OPT_JSON = 256, OPT_SPIKE_FACTOR, OPT_SPIKE_FLOOR, OPT_LEAK_FLOOR };
+enum { OPT_JSON = 256, OPT_HTML, OPT_SPIKE_FACTOR, OPT_SPIKE_FLOOR, OPT_LEAK_FLOOR };
 
 static const struct option longopts[] = {
 	{ "top",          required_argument, NULL, 'n' },
@@ -28,6 +29,7 @@ static const struct option longopts[] = {
 	{ "spike-floor",  required_argument, NULL, OPT_SPIKE_FLOOR },
 	{ "leak-floor",   required_argument, NULL, OPT_LEAK_FLOOR },
 	{ "json",         no_argument,       NULL, OPT_JSON },
+	{ "html",         required_argument, NULL, OPT_HTML },
 	{ "help",         no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -51,6 +53,9 @@ static void usage(void)
 "      --leak-floor SIZE     a test left memory behind when it still held SIZE or more\n"
 "                            at its end (default 1M)\n"
 "      --json                every figure as JSON (schema wcmem-sandbox-analysis/1)\n"
+"      --html FILE           also write FILE: one self-contained HTML page, a chart of\n"
+"                            memory over time (LOG.timeline when there is one) with a\n"
+"                            band a test, OOM kills in red, and the tables\n"
 "  -h, --help                this text\n"
 "\n"
 "Exit status: 0 when every log was read (findings are not failures); 125 on a usage\n"
@@ -105,6 +110,9 @@ static int parse_args(int argc, char **argv, struct an_args *a, struct rep_error
 		case OPT_JSON:
 			a->json = true;
 			break;
+		case OPT_HTML:
+			a->html = optarg;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -125,12 +133,45 @@ static int parse_args(int argc, char **argv, struct an_args *a, struct rep_error
 	return 1;
 }
 
+/* The log's timeline (LOG.timeline, written by the runner beside it), when there is one,
+ * for the chart. Returns 0, or -errno with e filled. */
+static int read_timeline(struct rep_analysis *an, const char *log, unsigned long first,
+			 struct rep_error *e)
+{
+	char path[4200];
+	FILE *f;
+	int r;
+
+	if (snprintf(path, sizeof(path), "%s.timeline", log) >= (int)sizeof(path))
+		return 0;
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : rep_fail(e, errno, "analyze: open %s", path);
+	r = rep_analysis_read_timeline(an, f, first);
+	fclose(f);
+	return r < 0 ? rep_fail(e, -r, "analyze: read %s", path) : 0;
+}
+
+/* Writes the HTML page to path. Returns 0, or -errno with e filled. */
+static int write_html(const struct rep_analysis *an, const char *path, struct rep_error *e)
+{
+	FILE *f = fopen(path, "we");
+	int r;
+
+	if (!f)
+		return rep_fail(e, errno, "analyze: open %s", path);
+	r = rep_analysis_html(f, an);
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	return r < 0 ? rep_fail(e, -r, "analyze: write %s", path) : 0;
+}
+
 /* Reads one log into the analysis. Returns 0, or -errno with e filled. */
 static int read_log(struct rep_analysis *an, const char *path, struct rep_error *e)
 {
 	bool in = strcmp(path, "-") == 0;
 	FILE *f = in ? stdin : fopen(path, "re");
-	unsigned long entries = an->units + an->sessions;
+	unsigned long entries = an->units + an->sessions, first;
 	int r;
 
 	if (!f) {
@@ -138,11 +179,17 @@ static int read_log(struct rep_analysis *an, const char *path, struct rep_error 
 		return rep_hint(e, "give the memory log of a run (--log FILE of that run, else "
 				"$WEATHERCOP_DIR/test_memory.log or ~/.weathercop/test_memory.log)");
 	}
+	first = an->sessions;
 	r = rep_analysis_read(an, f, in ? "<stdin>" : path);
 	if (!in)
 		fclose(f);
 	if (r < 0)
 		return rep_fail(e, -r, "analyze: read %s", path);
+	if (!in) {
+		r = read_timeline(an, path, first, e);
+		if (r < 0)
+			return r;
+	}
 	if (an->units + an->sessions == entries && an->running.count == 0)
 		fprintf(stderr, "wcmem-sandbox: analyze: %s: no TEST_START, TEST_END or SESSION "
 			"entry in it; is it a memory log?\n", path);
@@ -189,6 +236,8 @@ int run_analyze_main(int argc, char **argv)
 		if (r < 0)
 			rep_fail(&e, -r, "analyze: write the answer");
 	}
+	if (r >= 0 && a.html)
+		r = write_html(an, a.html, &e);
 	if (r < 0)
 		print_error(&e, false);
 	rep_analysis_free(an);

@@ -160,6 +160,21 @@ static void test_analyze_merges_logs(void **state)
 	done(a);
 }
 
+/* Feeds the TEST_START of synthetic test i, and leaves e as its TEST_END to fill in. */
+static void start_test(struct rep_analysis *a, struct rep_entry *e, unsigned long i,
+		       double elapsed, double duration)
+{
+	memset(e, 0, sizeof(*e));
+	e->elapsed = elapsed;
+	e->duration = duration;
+	e->current = e->sandbox_current = REP_UNKNOWN;
+	e->vm_rss_kb = e->xarray = e->pid = -1;
+	snprintf(e->name, sizeof(e->name), "tests/test_s.py::test_%lu", i);
+	e->event = REP_EV_TEST_START;
+	rep_analysis_entry(a, e);
+	e->event = REP_EV_TEST_END;
+}
+
 /* A long run keeps fixed-size lists: the biggest are the biggest of all, the counts are
  * whole, and the typical peak is the median within 1/16 of its power of two. */
 static void test_analyze_constant_memory(void **state)
@@ -170,14 +185,7 @@ static void test_analyze_constant_memory(void **state)
 	(void)state;
 	rep_analysis_begin_log(a, "synthetic.log");
 	for (unsigned long i = 0; i < 100000; i++) {
-		memset(&e, 0, sizeof(e));
-		e.elapsed = e.duration = -1;
-		e.current = e.sandbox_current = REP_UNKNOWN;
-		e.vm_rss_kb = e.xarray = e.pid = -1;
-		snprintf(e.name, sizeof(e.name), "tests/test_s.py::test_%lu", i);
-		e.event = REP_EV_TEST_START;
-		rep_analysis_entry(a, &e);
-		e.event = REP_EV_TEST_END;
+		start_test(a, &e, i, -1, -1);
 		e.peak = (i % 1000 + 1) << 20;   /* 1 MB to 1000 MB; median about 500 MB */
 		rep_analysis_entry(a, &e);
 	}
@@ -192,6 +200,58 @@ static void test_analyze_constant_memory(void **state)
 	done(a);
 }
 
+/* The HTML page of the guide's log: the chart's bands, the tables, nothing external. */
+static void test_analyze_html(void **state)
+{
+	struct rep_analysis *a = analysis();
+	char *html = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	(void)state;
+	read_fixture(a, "fixtures/logs/guide.log");
+	rep_analysis_end(a);
+	f = open_memstream(&html, &size);
+	assert_non_null(f);
+	assert_int_equal(rep_analysis_html(f, a), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_null(strstr(html, "<script"));
+	unit_assert_golden(html, "golden/analyze_guide.html");
+	free(html);
+	done(a);
+}
+
+/* 20,000 tests on the chart: neighbours merge (the page stays small), the killed test's red
+ * band stays, and a band names the biggest test it holds. */
+static void test_analyze_chart_merges_bands(void **state)
+{
+	struct rep_analysis *a = analysis();
+	struct rep_entry e;
+	bool oom = false;
+
+	(void)state;
+	rep_analysis_begin_log(a, "synthetic.log");
+	for (unsigned long i = 0; i < 20000; i++) {
+		start_test(a, &e, i, (double)i * 0.01, 0.01);
+		e.peak = (i == 12345 ? 900 : i % 7 + 1) << 20;
+		e.oom_seen = i == 12345;
+		rep_analysis_entry(a, &e);
+	}
+	rep_analysis_end(a);
+	assert_in_range(a->nbands, REP_AN_BANDS_MAX / 2, REP_AN_BANDS_MAX);
+	for (size_t i = 0; i < a->nbands; i++) {
+		if (!a->bands[i].oom)
+			continue;
+		oom = true;
+		assert_string_equal(a->bands[i].name, "tests/test_s.py::test_12345");
+		assert_int_equal(a->bands[i].peak, 900ULL << 20);
+		assert_true(a->bands[i].t0 <= 123.45 && a->bands[i].t1 >= 123.46);
+	}
+	assert_true(oom);
+	assert_true(a->end >= 199.99);
+	done(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +260,8 @@ int main(void)
 		cmocka_unit_test(test_analyze_cut_off),
 		cmocka_unit_test(test_analyze_merges_logs),
 		cmocka_unit_test(test_analyze_constant_memory),
+		cmocka_unit_test(test_analyze_html),
+		cmocka_unit_test(test_analyze_chart_merges_bands),
 	};
 
 	return cmocka_run_group_tests_name("analyze", tests, NULL, NULL);
