@@ -23,6 +23,10 @@ struct an_args {
 
 enum { OPT_JSON = 256, OPT_HTML, OPT_SPIKE_FACTOR, OPT_SPIKE_FLOOR, OPT_LEAK_FLOOR };
 
+static const struct rep_an_options defaults = {
+	.top = 10, .spike_factor = 10, .spike_floor = 100 << 20, .leak_floor = 1 << 20,
+};
+
 static const struct option longopts[] = {
 	{ "top",          required_argument, NULL, 'n' },
 	{ "spike-factor", required_argument, NULL, OPT_SPIKE_FACTOR },
@@ -84,8 +88,7 @@ static int parse_args(int argc, char **argv, struct an_args *a, struct rep_error
 	double v;
 	int c;
 
-	a->opt = (struct rep_an_options){ .top = 10, .spike_factor = 10,
-		.spike_floor = 100 << 20, .leak_floor = 1 << 20 };
+	a->opt = defaults;
 	optind = 0;  /* a fresh scan (and GNU getopt's re-initialisation) */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:n:h", longopts, NULL)) != -1) {
@@ -166,6 +169,8 @@ static int write_html(const struct rep_analysis *an, const char *path, struct re
 	return r < 0 ? rep_fail(e, -r, "analyze: write %s", path) : 0;
 }
 
+static int read_log(struct rep_analysis *an, const char *path, struct rep_error *e);
+
 /* Reads one log into the analysis. Returns 0, or -errno with e filled. */
 static int read_log(struct rep_analysis *an, const char *path, struct rep_error *e)
 {
@@ -243,4 +248,22 @@ int run_analyze_main(int argc, char **argv)
 	rep_analysis_free(an);
 	free(an);
 	return r < 0 ? RUN_EXIT_FAILURE : 0;
+}
+
+int run_analyze_html(FILE *f, const char *log, struct rep_error *e)
+{
+	struct rep_analysis *an = malloc(sizeof(*an));
+	int r;
+
+	if (!an || rep_analysis_init(an, &defaults) < 0) {
+		free(an);
+		return rep_fail(e, ENOMEM, "analyze the run");
+	}
+	r = log ? read_log(an, log, e) : 0;
+	rep_analysis_end(an);
+	if (r == 0 && (r = rep_analysis_html(f, an)) < 0)
+		rep_fail(e, -r, "write the HTML page");
+	rep_analysis_free(an);
+	free(an);
+	return r;
 }

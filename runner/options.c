@@ -15,7 +15,7 @@
 
 enum {
 	OPT_HIGH = 256, OPT_APPEND, OPT_CONFIG, OPT_NO_PLUGIN, OPT_STOP_ON_OOM, OPT_TRACEMALLOC,
-	OPT_JUNIT_XML, OPT_JSON,
+	OPT_JUNIT_XML, OPT_JSON, OPT_HTML,
 	/* The opposites: a yes or no of a profile can always be undone on the command line. */
 	OPT_NO_APPEND, OPT_NO_QUIET, OPT_PLUGIN, OPT_NO_STOP_ON_OOM,
 };
@@ -38,6 +38,7 @@ static const struct option longopts[] = {
 	{ "tracemalloc", required_argument, NULL, OPT_TRACEMALLOC },
 	{ "junit-xml",   required_argument, NULL, OPT_JUNIT_XML },
 	{ "json",        required_argument, NULL, OPT_JSON },
+	{ "html",        required_argument, NULL, OPT_HTML },
 	{ "no-append",   no_argument,       NULL, OPT_NO_APPEND },
 	{ "no-quiet",    no_argument,       NULL, OPT_NO_QUIET },
 	{ "plugin",      no_argument,       NULL, OPT_PLUGIN },
@@ -77,6 +78,8 @@ static void usage(void)
 "  -q, --quiet               no summary on stderr (errors and warnings still show)\n"
 "      --junit-xml FILE      write a JUnit XML report at the end (a testcase a unit)\n"
 "      --json FILE           write every unit record as JSON at the end\n"
+"      --html FILE           write the run's analysis as an HTML page at the end: a\n"
+"                            chart of memory over time and the tables (as analyze)\n"
 "\n"
 "Profiles (INI file: --config FILE, $WCMEM_SANDBOX_CONFIG, ./wcmem-sandbox.ini or\n"
 "the nearest parent's, $XDG_CONFIG_HOME/wcmem-sandbox/config.ini, /etc/wcmem-sandbox.ini):\n"
@@ -189,6 +192,7 @@ static int one_option(int c, char **argv, uint64_t phys, struct run_options *o,
 	case OPT_TRACEMALLOC: return value(o, CFG_TRACEMALLOC, phys, e);
 	case OPT_JUNIT_XML: return value(o, CFG_JUNIT_XML, phys, e);
 	case OPT_JSON: return value(o, CFG_JSON, phys, e);
+	case OPT_HTML: return value(o, CFG_HTML, phys, e);
 	case 'h': usage(); return CFG_EXIT_OK;
 	case 'V': printf("wcmem-sandbox %s\n", WCMEM_VERSION); return CFG_EXIT_OK;
 	case ':': return usage_fail(e, "option '%s' needs a value", argv[optind - 1]);

@@ -73,3 +73,25 @@ def test_the_oom_marker_is_drawn_where_the_killed_test_ran(sandbox, tmp_path):
     assert abs(got - want) < 0.05, (got, want, t0, t1, doc["time_end"])
     # Red only there: no other test was killed.
     assert max(red) - min(red) <= (t1 - t0) / doc["time_end"] * (right - left) + 12
+
+
+def test_a_run_writes_its_page_at_the_end(sandbox, tmp_path):
+    # --html on the run itself: the page of the run's own log, once the log is complete.
+    page = tmp_path / "out" / "run.html"
+    run = sandbox.run("--limit", "512M", "--test-limit", "256M", "--html", str(page), "--",
+                      *PYTEST, "etc/example", cwd=TOP)
+    assert run.rc == 1, run.stdout + run.stderr
+    text = page.read_text()
+    assert text.count('<rect class="test') == 7  # the tests, not the enclosing command
+    assert text.count('<rect class="test oom"') == 1
+    assert "etc/example/test_weather.py::test_ensemble_blowup\npeak 256.0 MB\nOOM-killed" in text
+    assert '<polyline class="timeline"' in text  # the run's own samples
+
+
+def test_a_page_that_cannot_be_written_stops_the_run_before_it_starts(sandbox, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    run = sandbox.run("--html", str(blocker / "run.html"), "--", "true")
+    assert run.rc == 125
+    assert f"open {blocker}/run.html: Not a directory" in run.stderr, run.stderr
+    assert run.log_text is None  # nothing ran: no log
