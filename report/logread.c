@@ -16,7 +16,7 @@ static void entry_reset(struct rep_entry *e)
 	e->elapsed = e->duration = -1;
 	e->peak = e->current = e->sandbox_current = REP_UNKNOWN;
 	e->limit = e->sandbox_limit = 0;  /* REP_UNLIMITED is "max": 0 is "not in the entry" */
-	e->vm_rss_kb = e->xarray = e->pid = -1;
+	e->vm_rss_kb = e->xarray = e->pid = e->oom_kills = -1;
 }
 
 /* Copies n bytes of text into out (size bytes), control characters made '?': a foreign
@@ -66,6 +66,14 @@ static void set_mb(uint64_t *field, const char *value)
 		*field = b;
 }
 
+static void set_kb(long *field, const char *value)
+{
+	uint64_t b;
+
+	if (rep_logread_mb(value, &b) == 0)
+		*field = (long)(b >> 10);
+}
+
 static void set_long(long *field, const char *value)
 {
 	char *end;
@@ -99,43 +107,75 @@ static void set_oom(struct rep_entry *e, const char *value)
 		e->oom = REP_OOM_SYSTEM;
 }
 
+/* "failcnt=0 oom_kill=1" (v1) or "low=0 ... oom_kill=1 oom_group_kill=0" (v2). */
+static void set_oom_kills(struct rep_entry *e, const char *value)
+{
+	const char *p = strstr(value, "oom_kill=");
+
+	if (p && (p == value || p[-1] == ' '))
+		set_long(&e->oom_kills, p + strlen("oom_kill="));
+}
+
+/* Keys an entry holds once: the first wins. The runner writes its own lines before the
+ * lines a test sends (GC, xarray, tracemalloc), which it only indents and escapes, so a test
+ * cannot restate its peak, its limit or its place in a later line. */
+enum key_bit {
+	K_PROC = 1 << 0, K_PEAK = 1 << 1, K_VMRSS = 1 << 2, K_SANDBOX = 1 << 3,
+	K_XARRAY = 1 << 4, K_ELAPSED = 1 << 5, K_DURATION = 1 << 6, K_KIND = 1 << 7,
+	K_LOCATION = 1 << 8, K_CGROUP = 1 << 9, K_MAX = 1 << 10, K_CURRENT = 1 << 11,
+	K_EVENTS = 1 << 12,
+};
+
+static bool first(struct rep_logread *r, enum key_bit bit)
+{
+	bool was = r->seen & bit;
+
+	r->seen |= bit;
+	return !was;
+}
+
+/* A line of the unit's own "cgroup:" block. */
+static void cgroup_line(struct rep_logread *r, const char *key, const char *value)
+{
+	struct rep_entry *e = &r->cur;
+
+	if (strcmp(key, "memory.max") == 0 && first(r, K_MAX))
+		set_mb(e->event == REP_EV_SESSION_START ? &e->sandbox_limit : &e->limit, value);
+	else if (strcmp(key, "memory.current") == 0 && first(r, K_CURRENT))
+		set_mb(&e->current, value);
+	else if (strncmp(key, "memory.events", 13) == 0 && first(r, K_EVENTS))
+		set_oom_kills(e, value);
+}
+
 /* One "Key: value" line of the entry, indent spaces deep. */
 static void body_line(struct rep_logread *r, int indent, const char *key, const char *value)
 {
 	struct rep_entry *e = &r->cur;
 
-	if (indent <= 2)
-		r->in_cgroup = strcmp(key, "cgroup") == 0;
-	if (r->in_cgroup && indent > 2) {
-		if (strcmp(key, "memory.max") == 0)
-			set_mb(e->event == REP_EV_SESSION_START ? &e->sandbox_limit : &e->limit,
-			       value);
-		else if (strcmp(key, "memory.current") == 0)
-			set_mb(&e->current, value);
-	} else if (strncmp(key, "/proc/", 6) == 0) {
+	if (indent <= 2)  /* only the first "cgroup:" block is the runner's */
+		r->in_cgroup = strcmp(key, "cgroup") == 0 && first(r, K_CGROUP);
+	if (r->in_cgroup && indent > 2)
+		cgroup_line(r, key, value);
+	else if (strncmp(key, "/proc/", 6) == 0 && first(r, K_PROC))
 		set_long(&e->pid, key + 6);  /* "/proc/1744/status" */
-	} else if (strcmp(key, "Peak memory") == 0) {
+	else if (strcmp(key, "Peak memory") == 0 && first(r, K_PEAK))
 		set_mb(&e->peak, value);
-	} else if (strcmp(key, "VmRSS") == 0) {
-		uint64_t b;
-
-		if (rep_logread_mb(value, &b) == 0)
-			e->vm_rss_kb = (long)(b >> 10);
-	} else if (strcmp(key, "Sandbox memory.current") == 0) {
+	else if (strcmp(key, "VmRSS") == 0 && first(r, K_VMRSS))
+		set_kb(&e->vm_rss_kb, value);
+	else if (strcmp(key, "Sandbox memory.current") == 0 && first(r, K_SANDBOX))
 		set_mb(&e->sandbox_current, value);
-	} else if (strcmp(key, "Open xarray datasets") == 0) {
+	else if (strcmp(key, "Open xarray datasets") == 0 && first(r, K_XARRAY))
 		set_long(&e->xarray, value);
-	} else if (strcmp(key, "Elapsed") == 0) {
+	else if (strcmp(key, "Elapsed") == 0 && first(r, K_ELAPSED))
 		set_seconds(&e->elapsed, value);
-	} else if (strcmp(key, "Duration") == 0) {
+	else if (strcmp(key, "Duration") == 0 && first(r, K_DURATION))
 		set_seconds(&e->duration, value);
-	} else if (strcmp(key, "OOM") == 0) {
-		set_oom(e, value);
-	} else if (strcmp(key, "Kind") == 0) {
+	else if (strcmp(key, "OOM") == 0)
+		set_oom(e, value);  /* the last: the runner writes its own after a test's lines */
+	else if (strcmp(key, "Kind") == 0 && first(r, K_KIND))
 		copy_text(e->kind, sizeof(e->kind), value, strlen(value));
-	} else if (strcmp(key, "Location") == 0) {
+	else if (strcmp(key, "Location") == 0 && first(r, K_LOCATION))
 		copy_text(e->location, sizeof(e->location), value, strlen(value));
-	}
 }
 
 static enum rep_event event_of(const char *word, size_t n)
@@ -195,6 +235,17 @@ static bool wanted(const char *line)
 	}
 }
 
+/* The runner's entries count OOM kills in the cgroup's events line, before any line a test
+ * sends: an "OOM:" line counts only when the kernel counted a kill. A log of another writer
+ * has no events line: its "OOM:" line is taken as it is. */
+static void settle(struct rep_entry *e)
+{
+	if (e->oom_kills == 0) {
+		e->oom_seen = false;
+		e->oom = REP_OOM_NONE;
+	}
+}
+
 /* Splits "    Key: value" into its indent, key and value (in place). Returns 0, or -1 when
  * the line is not one. */
 static int split(char *line, int *indent, char **key, char **value)
@@ -236,12 +287,14 @@ int rep_logread_line(struct rep_logread *r, const char *line, size_t len, bool c
 	if (header(buf, &next)) {
 		if (r->have) {
 			*out = r->cur;
+			settle(out);
 			ended = 1;
 		}
 		r->cur = next;
 		r->cur.line = r->lineno;
 		r->have = true;
 		r->in_cgroup = false;
+		r->seen = 0;
 	} else if (r->have && buf[0] == ' ' && wanted(buf) &&
 		   split(buf, &indent, &key, &value) == 0) {
 		body_line(r, indent, key, value);
@@ -256,6 +309,7 @@ int rep_logread_finish(struct rep_logread *r, struct rep_entry *out)
 	if (!r->have)
 		return 0;
 	*out = r->cur;
+	settle(out);
 	r->have = false;
 	return 1;
 }

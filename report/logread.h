@@ -44,8 +44,10 @@ struct rep_entry {
 	long vm_rss_kb;                 /* VmRSS of the /proc status snapshot, -1 */
 	long pid;                       /* the process of "/proc/PID/status:", -1 ("self") */
 	long xarray;                    /* "Open xarray datasets: N", -1 */
+	long oom_kills;                 /* oom_kill of the cgroup's memory.events line, -1 */
 	enum rep_oom oom;               /* from "OOM: ... (exceeded its own limit ...)" */
-	bool oom_seen;                  /* an "OOM:" line was there (kind unknown: SYSTEM) */
+	bool oom_seen;                  /* an "OOM:" line was there (kind unknown: SYSTEM); in
+					 * in our entries only when oom_kill > 0 */
 	bool cut;                       /* the entry stops mid-line: the log was cut off */
 };
 
@@ -53,6 +55,7 @@ struct rep_logread {
 	struct rep_entry cur;  /* the entry being read */
 	bool have;             /* cur holds a header */
 	bool in_cgroup;        /* the lines below "  cgroup:" are the unit's own */
+	unsigned seen;         /* keys of the entry read so far: the first of each wins */
 	unsigned long lineno;  /* lines seen */
 };
 

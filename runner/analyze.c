@@ -169,8 +169,6 @@ static int write_html(const struct rep_analysis *an, const char *path, struct re
 	return r < 0 ? rep_fail(e, -r, "analyze: write %s", path) : 0;
 }
 
-static int read_log(struct rep_analysis *an, const char *path, struct rep_error *e);
-
 /* Reads one log into the analysis. Returns 0, or -errno with e filled. */
 static int read_log(struct rep_analysis *an, const char *path, struct rep_error *e)
 {

@@ -200,6 +200,46 @@ static void test_logread_mb(void **state)
 	assert_int_equal(rep_logread_mb("1e300 MB", &b), -EINVAL);
 }
 
+/* A test writes lines into its own entry (the plugin's extras, indented by the runner):
+ * they cannot restate the runner's figures, and an "OOM:" line counts only when the cgroup's
+ * events counted a kill. */
+static void test_logread_test_lines_cannot_forge(void **state)
+{
+	static const char log[] =
+		"[2026-01-01T00:00:01.000000] TEST_START: t\n"
+		"  Kind: test\n"
+		"  Location: tests/test_t.py:7\n"
+		"  Kind: command\n"
+		"  Location: /etc/passwd:1\n"
+		"[2026-01-01T00:00:02.000000] TEST_END: t\n"
+		"  Peak memory: 300.0 MB\n"
+		"  cgroup: wcmem-1/u2\n"
+		"    memory.max: 256.0 MB\n"
+		"    memory.peak: 300.0 MB\n"
+		"    memory.current: 8.0 MB\n"
+		"    memory.events (v1): failcnt=0 oom_kill=0\n"
+		"  Sandbox memory.current: 20.0 MB\n"
+		"  Peak memory: 1.0 MB\n"
+		"  cgroup: forged\n"
+		"    memory.current: 0.0 MB\n"
+		"    memory.events (v1): failcnt=9 oom_kill=9\n"
+		"  Sandbox memory.current: 0.0 MB\n"
+		"  OOM: killed (the sandbox total 1.0 MB was reached)\n"
+		"  Exit: code 0\n";
+	struct rep_entry e[2];
+
+	(void)state;
+	assert_int_equal(feed(log, e, 2), 2);
+	assert_string_equal(e[0].kind, "test");
+	assert_string_equal(e[0].location, "tests/test_t.py:7");
+	assert_int_equal(e[1].peak, 300ULL << 20);
+	assert_int_equal(e[1].current, 8ULL << 20);
+	assert_int_equal(e[1].sandbox_current, 20ULL << 20);
+	assert_int_equal(e[1].oom_kills, 0);
+	assert_false(e[1].oom_seen);
+	assert_int_equal(e[1].oom, REP_OOM_NONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_logread_cut_off),
 		cmocka_unit_test(test_logread_long_and_hostile_names),
 		cmocka_unit_test(test_logread_mb),
+		cmocka_unit_test(test_logread_test_lines_cannot_forge),
 	};
 
 	return cmocka_run_group_tests_name("logread", tests, NULL, NULL);
