@@ -1,5 +1,5 @@
 """A small example suite in the shape of a scientific project's: most tests use a little
-memory, one blows up (an ensemble far too large, as in the seed's "Sudden Spike"). Run
+memory, one blows up (an ensemble far too large: a "Sudden Spike"), one leaks 8 MB. Run
 under wcmem-sandbox, the blow-up is OOM-killed in its own cgroup, named, and the tests
 after it still run:
 
