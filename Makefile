@@ -4,7 +4,7 @@
 #   make check SAN=1     the same, built with AddressSanitizer and UBSan into build-san/
 #   make deps            install the Debian packages the build and tests need (root), or say how
 #   make demo            run the bundled example under a limit
-#   make bench           the overhead benchmark, and the soak (5,000 tests, 20 OOM kills)
+#   make bench           the overhead benchmark, the soak (5,000 tests, 20 OOM kills), analyze on 100,000 tests
 #   make install         PREFIX=/usr/local DESTDIR=
 
 VERSION  := 0.1.0
@@ -112,6 +112,7 @@ bench: $(BIN)
 	$(PYTHON) tests/bench/bench.py $(abspath $(BIN))
 	$(PYTHON) tests/bench/bench_pytest.py $(abspath $(BIN))
 	$(PYTHON) tests/bench/soak.py $(abspath $(BIN))
+	$(PYTHON) tests/bench/bench_analyze.py $(abspath $(BIN))
 
 # The plugin goes where the binary looks for it: ../share/wcmem-sandbox beside bin/.
 install: $(BIN)

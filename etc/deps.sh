@@ -10,6 +10,8 @@ PKGS="gcc make pkg-config libcgroup-dev libinih-dev libcmocka-dev python3 python
 PKGS="$PKGS python3-pytest-xdist python3-pytest-forked python3-pytest-timeout"
 # The real xarray and netCDF4: the plugin's dataset count is tested against them.
 PKGS="$PKGS python3-xarray python3-netcdf4"
+# Headless Chromium: the HTML report is checked as a person sees it (a screenshot's pixels).
+PKGS="$PKGS chromium"
 # libFuzzer (clang's runtime) for `make fuzz`.
 PKGS="$PKGS clang libclang-rt-14-dev"
 # The pure cgroup v2 tests boot a kernel under qemu (tests/vm).

@@ -7,7 +7,7 @@
 # Installed by `make install` as $(PREFIX)/share/bash-completion/completions/wcmem-sandbox.
 
 # Options that take a value: the next word is that value, not the command.
-_wcmem_sandbox_valued='-l|--limit|-t|--test-limit|-s|--swap|--high|-o|--log|-n|--name|-i|--interval|-k|--kill-after|-p|--profile|--config|--tracemalloc|--junit-xml|--json'
+_wcmem_sandbox_valued='-l|--limit|-t|--test-limit|-s|--swap|--high|-o|--log|-n|--name|-i|--interval|-k|--kill-after|-p|--profile|--config|--tracemalloc|--junit-xml|--json|--html'
 
 # The words before the current one that select a config file, for `config` to read.
 _wcmem_sandbox_config_args() {
@@ -57,7 +57,7 @@ _wcmem_sandbox() {
 			sed -n 's/^; profiles: *//p')" -- "$cur")
 		return
 		;;
-	-o | --log | --config | --junit-xml | --json)
+	-o | --log | --config | --junit-xml | --json | --html)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return
 		;;

@@ -327,6 +327,12 @@ int rep_log_format_unit_start(char *buf, size_t size, const struct rep_unit *u)
 		put(&o, "  Kind: %s\n", u->kind);
 	if (u->started)
 		put(&o, "  Started: %s\n", u->started);
+	/* For `analyze`: its findings point at the test's own file and line. */
+	if (u->location) {
+		put(&o, "  Location: ");
+		put_escaped(&o, u->location);
+		put(&o, "\n");
+	}
 	if (u->cgroup) {
 		put(&o, "  cgroup: ");
 		put_escaped(&o, u->cgroup);

@@ -324,11 +324,20 @@ void run_control_set_main(struct run_control *c, pid_t pid)
 		c->main_pid = pid;
 }
 
-void run_control_sample(struct run_control *c)
+size_t run_control_sample(struct run_control *c, struct rep_tl_unit *out, size_t max)
 {
-	for (struct conn *k = c ? c->conns : NULL; k; k = k->next)
-		if (k->has_unit)
-			run_unit_sample(c->s, &k->unit);
+	size_t n = 0;
+
+	for (struct conn *k = c ? c->conns : NULL; k; k = k->next) {
+		uint64_t cur;
+
+		if (!k->has_unit)
+			continue;
+		cur = run_unit_sample(c->s, &k->unit);
+		if (n < max)
+			out[n++] = (struct rep_tl_unit){ run_unit_short_name(&k->unit), cur };
+	}
+	return n;
 }
 
 int run_control_child_ended(struct run_control *c, int wait_status, const struct rusage *ru)

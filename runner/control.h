@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "report/error.h"
+#include "report/timeline.h"
 
 struct run_session;
 struct run_control;
@@ -27,8 +28,9 @@ const char *run_control_env(const struct run_control *c);
  * run_control_child_ended with the real wait status, not as lost. */
 void run_control_set_main(struct run_control *c, pid_t pid);
 
-/* Samples every open unit (the timeline). NULL-safe. */
-void run_control_sample(struct run_control *c);
+/* Samples every open unit; the first max go to out for the timeline. Returns how many
+ * went there. NULL-safe. */
+size_t run_control_sample(struct run_control *c, struct rep_tl_unit *out, size_t max);
 
 /* The main process ended: finishes the unit its connection had open (it died in a test).
  * Returns 1 when there was one, else 0. NULL-safe. */

@@ -2,6 +2,7 @@
  *
  *   command line -> config file (found, loaded, checked) -> effective settings
  *     `config`: print them and where each came from; done
+ *   (`analyze` reads memory logs instead: runner/analyze.c)
  *   -> the jobs: the command, or the profile's suites -> the report files, opened
  *   (every mistake so far exits 125 before any cgroup or log exists)
  *   -> one session: each job run as a unit, one after another -> summary, reports. */
@@ -19,6 +20,7 @@
 #include "report/json.h"
 #include "report/junit.h"
 #include "report/summary.h"
+#include "runner/analyze.h"
 #include "runner/config.h"
 #include "runner/config_keys.h"
 #include "runner/job.h"
@@ -76,7 +78,7 @@ struct plan {
 	size_t njobs;
 	bool suites;                    /* the jobs are a profile's suites */
 	char *command_line;             /* the session's name in the log and the summary */
-	FILE *junit, *json;             /* the report files, opened before the run */
+	FILE *junit, *json, *html;      /* the report files, opened before the run */
 	bool usage;                     /* the error was one of usage: point to --help */
 };
 
@@ -94,6 +96,8 @@ static void plan_free(struct plan *p)
 		fclose(p->junit);
 	if (p->json)
 		fclose(p->json);
+	if (p->html)
+		fclose(p->html);
 	free(p->jobs);
 	free(p->command_line);
 	cfg_free(&p->file);
@@ -203,6 +207,21 @@ static int write_report(FILE **f, const char *path, const struct rep_unit *units
 	return r < 0 ? rep_fail(e, -r, "write %s", path) : 0;
 }
 
+/* The run's analysis as an HTML page, from its log once the log is complete, and closes its
+ * file. Returns 0, or -errno (printed). */
+static int write_html(struct plan *p, const char *log)
+{
+	struct rep_error e = { 0 };
+	int r = run_analyze_html(p->html, log, &e);
+
+	if (fclose(p->html) != 0 && r == 0)
+		r = rep_fail(&e, errno, "write %s", p->o.html);
+	p->html = NULL;
+	if (r < 0)
+		print_error(&e);
+	return r;
+}
+
 /* The suites from next on will not run: say so on stderr, and keep them for the reports. */
 static void not_run(struct run_session *s, const struct plan *p, size_t next, const char *why)
 {
@@ -301,6 +320,8 @@ static int session(struct plan *p)
 		print_error(&e);
 		status = RUN_EXIT_FAILURE;
 	}
+	if (p->html && write_html(p, s.info.log_path) < 0)
+		status = RUN_EXIT_FAILURE;
 	free((void *)s.info.not_run);
 	free(copy);
 	run_session_free(&s);
@@ -340,6 +361,8 @@ static int prepare(int argc, char **argv, struct plan *p, struct rep_error *e)
 		r = open_report(p->o.junit_xml, &p->junit, e);
 	if (r == 0)
 		r = open_report(p->o.json, &p->json, e);
+	if (r == 0)
+		r = open_report(p->o.html, &p->html, e);
 	return r < 0 ? r : 1;
 }
 
@@ -370,6 +393,9 @@ int main(int argc, char **argv)
 	struct rep_error e = { 0 };
 	int r, status = 0;
 
+	/* `analyze` reads logs and runs nothing: no settings, no config file. */
+	if (argc > 1 && strcmp(argv[1], "analyze") == 0)
+		return run_analyze_main(argc - 1, argv + 1);
 	memset(&p, 0, sizeof(p));
 	r = prepare(argc, argv, &p, &e);
 	if (r < 0) {

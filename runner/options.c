@@ -15,7 +15,7 @@
 
 enum {
 	OPT_HIGH = 256, OPT_APPEND, OPT_CONFIG, OPT_NO_PLUGIN, OPT_STOP_ON_OOM, OPT_TRACEMALLOC,
-	OPT_JUNIT_XML, OPT_JSON,
+	OPT_JUNIT_XML, OPT_JSON, OPT_HTML,
 	/* The opposites: a yes or no of a profile can always be undone on the command line. */
 	OPT_NO_APPEND, OPT_NO_QUIET, OPT_PLUGIN, OPT_NO_STOP_ON_OOM,
 };
@@ -38,6 +38,7 @@ static const struct option longopts[] = {
 	{ "tracemalloc", required_argument, NULL, OPT_TRACEMALLOC },
 	{ "junit-xml",   required_argument, NULL, OPT_JUNIT_XML },
 	{ "json",        required_argument, NULL, OPT_JSON },
+	{ "html",        required_argument, NULL, OPT_HTML },
 	{ "no-append",   no_argument,       NULL, OPT_NO_APPEND },
 	{ "no-quiet",    no_argument,       NULL, OPT_NO_QUIET },
 	{ "plugin",      no_argument,       NULL, OPT_PLUGIN },
@@ -53,10 +54,13 @@ static void usage(void)
 "Usage: wcmem-sandbox [OPTION]... [--] COMMAND [ARG]...\n"
 "       wcmem-sandbox [OPTION]... --profile NAME\n"
 "       wcmem-sandbox config [OPTION]...\n"
+"       wcmem-sandbox analyze [OPTION]... LOG...\n"
 "Run COMMAND in a memory-capped cgroup sandbox, log the memory it used, and say\n"
 "whether and why it was OOM-killed. Nothing outside the sandbox can be hurt.\n"
 "With --profile and no COMMAND, run the profile's suites one after another.\n"
 "`config` prints the settings in effect and where each one came from.\n"
+"`analyze` reads memory logs: what was running, what was killed, what grew\n"
+"(`wcmem-sandbox analyze --help`).\n"
 "\n"
 "Limits:\n"
 "  -l, --limit SIZE          cap on the whole run (default: 80% of physical memory)\n"
@@ -69,10 +73,13 @@ static void usage(void)
 "                            else ~/.weathercop/test_memory.log)\n"
 "      --append              append to the log instead of starting it afresh\n"
 "  -n, --name NAME           the unit's name in the log (default: the command line)\n"
-"  -i, --interval DURATION   how often memory.current is sampled (default: 100ms)\n"
+"  -i, --interval DURATION   how often memory.current is sampled, into LOG.timeline\n"
+"                            (default: 100ms)\n"
 "  -q, --quiet               no summary on stderr (errors and warnings still show)\n"
 "      --junit-xml FILE      write a JUnit XML report at the end (a testcase a unit)\n"
 "      --json FILE           write every unit record as JSON at the end\n"
+"      --html FILE           write the run's analysis as an HTML page at the end: a\n"
+"                            chart of memory over time and the tables (as analyze)\n"
 "\n"
 "Profiles (INI file: --config FILE, $WCMEM_SANDBOX_CONFIG, ./wcmem-sandbox.ini or\n"
 "the nearest parent's, $XDG_CONFIG_HOME/wcmem-sandbox/config.ini, /etc/wcmem-sandbox.ini):\n"
@@ -185,6 +192,7 @@ static int one_option(int c, char **argv, uint64_t phys, struct run_options *o,
 	case OPT_TRACEMALLOC: return value(o, CFG_TRACEMALLOC, phys, e);
 	case OPT_JUNIT_XML: return value(o, CFG_JUNIT_XML, phys, e);
 	case OPT_JSON: return value(o, CFG_JSON, phys, e);
+	case OPT_HTML: return value(o, CFG_HTML, phys, e);
 	case 'h': usage(); return CFG_EXIT_OK;
 	case 'V': printf("wcmem-sandbox %s\n", WCMEM_VERSION); return CFG_EXIT_OK;
 	case ':': return usage_fail(e, "option '%s' needs a value", argv[optind - 1]);

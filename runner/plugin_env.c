@@ -112,9 +112,9 @@ static int take_over_log(struct run_session *s, char *const *job_env, char ***en
 	if (!log_shared(s, job_env))
 		return 0;
 	if (!s->log_taken_over++ && !s->opt->quiet)
-		fprintf(stderr, "wcmem-sandbox: the command's in-process diagnostics would write "
-			"this log too (%s): switched off for it (WEATHERCOP_DISABLE_DIAGNOSTICS=1); "
-			"the log has their figures\n", s->log_path);
+		fprintf(stderr, "wcmem-sandbox: %s is also where WeatherCop's in-process "
+			"diagnostics write: off for the command (WEATHERCOP_DISABLE_DIAGNOSTICS=1), "
+			"so that they cannot erase it; the log has their figures\n", s->log_path);
 	r = push(env, n, strdup("WEATHERCOP_DISABLE_DIAGNOSTICS=1"));
 	return r < 0 ? r : push(env, n, strdup("WCMEM_SANDBOX_DIAGNOSTICS=1"));
 }

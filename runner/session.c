@@ -167,6 +167,7 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	clock_gettime(CLOCK_REALTIME, &s->info.start);
 	clock_gettime(CLOCK_MONOTONIC, &s->mono_start);
 	s->log.fd = -1;
+	s->timeline.fd = -1;
 	s->loop.epfd = -1;
 	cg_group_init(&s->leaf, &s->hier);
 	cg_group_init(&s->sandbox, &s->hier);
@@ -208,6 +209,7 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	r = run_log_open(s, e);
 	if (r < 0)
 		return r;
+	run_timeline_open(s);
 	/* Always on, for nested calls too; the plugin is what --no-plugin leaves out. */
 	r = run_control_open(s, e);
 	if (r < 0)
@@ -276,6 +278,7 @@ int run_session_close(struct run_session *s, int exit_status, struct rep_error *
 		run_log_entry(s, RUN_ENTRY_SESSION_END, NULL, false, &err2);
 	}
 	rep_log_close(&s->log);
+	rep_log_close(&s->timeline);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
 	s->sigfd = -1;

@@ -10,6 +10,7 @@
 #include "report/log.h"
 #include "report/record.h"
 #include "report/summary.h"
+#include "report/timeline.h"
 #include "runner/loop.h"
 #include "runner/options.h"
 
@@ -28,6 +29,10 @@ struct run_session {
 	int cgroups_made;         /* unit cgroups are u1, u2, ... in the order they are made */
 	struct rep_log log;
 	char log_path[4096];
+	struct rep_log timeline;  /* LOG.timeline: the samples (report/timeline.h), fd -1: off */
+	struct rep_tl_state tl;
+	struct timespec tl_last;  /* CLOCK_MONOTONIC of the last sample written */
+	bool tl_head;             /* the session's header lines are written */
 	struct rep_session info;
 	struct timespec mono_start;
 	sigset_t child_mask;      /* the signal mask the command starts with */

@@ -85,16 +85,21 @@ static bool timer_fired(int fd)
 static void on_tick(struct run_loop *l, struct run_watch *w, uint32_t events)
 {
 	struct super *x = w->obj;
+	struct rep_tl_unit units[REP_TL_UNITS_MAX];
 	struct rep_error ignored;
 	uint64_t cur;
+	size_t n;
 
 	(void)l;
 	(void)events;
 	if (!timer_fired(w->fd))
 		return;
-	run_unit_sample(x->s, x->u);
-	run_control_sample(x->s->control);
-	cg_read_current(&x->s->sandbox, &cur, &ignored);  /* the sampled peak, before 5.19 */
+	units[0] = (struct rep_tl_unit){ run_unit_short_name(x->u), run_unit_sample(x->s, x->u) };
+	n = 1 + run_control_sample(x->s->control, units + 1, REP_TL_UNITS_MAX - 1);
+	/* also the sampled peak, before 5.19 */
+	if (cg_read_current(&x->s->sandbox, &cur, &ignored) < 0)
+		cur = REP_UNKNOWN;
+	run_timeline_sample(x->s, cur, units, n);
 }
 
 static void on_kill_after(struct run_loop *l, struct run_watch *w, uint32_t events)

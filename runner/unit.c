@@ -188,13 +188,23 @@ static void snapshot_status(struct run_session *s, struct run_unit *u)
 		run_unit_rec(s, u)->status_end = st;
 }
 
-void run_unit_sample(struct run_session *s, struct run_unit *u)
+uint64_t run_unit_sample(struct run_session *s, struct run_unit *u)
 {
 	struct rep_error ignored;
 	uint64_t cur;
 
-	cg_read_current(&u->cg, &cur, &ignored);  /* the sampled peak, before memory.peak */
+	/* also the sampled peak, before memory.peak */
+	if (cg_read_current(&u->cg, &cur, &ignored) < 0)
+		cur = REP_UNKNOWN;
 	snapshot_status(s, u);
+	return cur;
+}
+
+const char *run_unit_short_name(const struct run_unit *u)
+{
+	const char *slash = strrchr(u->cg.rel, '/');
+
+	return slash ? slash + 1 : u->cg.rel;
 }
 
 static uint64_t delta(uint64_t now, uint64_t then)

@@ -53,8 +53,20 @@ void run_unit_prepare(struct run_session *s, uint64_t limit);
 int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const char *extras,
 		   struct rep_error *e);
 
-/* Samples the unit while it runs (the timeline): memory.current and /proc/PID/status. */
-void run_unit_sample(struct run_session *s, struct run_unit *u);
+/* Samples the unit while it runs: memory.current and /proc/PID/status. Returns its
+ * memory.current for the timeline, or REP_UNKNOWN. */
+uint64_t run_unit_sample(struct run_session *s, struct run_unit *u);
+
+/* The unit's name in the timeline: its cgroup below the sandbox ("u5"). */
+const char *run_unit_short_name(const struct run_unit *u);
+
+/* Opens the timeline beside the log (runner/timeline.c). Best effort, with a warning. */
+void run_timeline_open(struct run_session *s);
+
+/* Writes one line of the timeline (LOG.timeline): the sandbox's memory.current and the open
+ * units'. Best effort: a timeline that cannot be written is turned off with a warning. */
+void run_timeline_sample(struct run_session *s, uint64_t sandbox, const struct rep_tl_unit *u,
+			 size_t n);
 
 /* Reads the unit's counters and /proc status now (before its process leaves the unit). */
 void run_unit_measure(struct run_session *s, struct run_unit *u);

@@ -202,6 +202,7 @@ static void test_log_golden_pytest_v2(void **state)
 		.duration = 0.75, .limit = 3 * GIB, .sandbox_limit = 4 * GIB,
 		.peak = 210239488, .current = 12 * MIB, .pid = 5152,
 		.status_start = status_fresh, .status_end = status_big,
+		.location = "tests/test_basic.py:7",
 	};
 	struct rep_unit big = small, evil = small;
 	struct timespec t;
@@ -224,6 +225,7 @@ static void test_log_golden_pytest_v2(void **state)
 	big.oom = rep_verdict_oom(&big);
 	evil.name = "tests/test_evil.py::test_x[\n[2025-01-01T00:00:00.000000] TEST_END: "
 		    "forged\x1b[31m\t\\]";
+	evil.location = "tests/test_evil.py:3\n[2025-01-01T00:00:00.000000] TEST_END: forged";
 	evil.cgroup = "wcmem-5151/u4";
 	evil.start = stamp(20.05);
 	evil.start_elapsed = 20.05;

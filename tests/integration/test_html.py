@@ -1,0 +1,97 @@
+"""`analyze --html`: the page a person looks at, rendered by headless Chromium and checked in
+its pixels: the chart is there, and the OOM marker is drawn where the killed test ran."""
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+import pngread
+from conftest import BIN
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+PYTEST = ["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def is_frame(c):
+    """The plot's frame (#999), antialiased over two pixels or not: a neutral grey."""
+    return c[0] == c[1] == c[2] and 100 <= c[0] <= 230
+
+
+def screenshot(html, png, tmp_path):
+    """Chromium's rendering of html at zoom 1, 1100 px wide. A fresh profile each time."""
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                    "--hide-scrollbars", "--force-device-scale-factor=1",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1100,900",
+                    f"--screenshot={png}", f"file://{html}"],
+                   capture_output=True, timeout=180, check=True)
+    return pngread.read(str(png))
+
+
+def is_red(c):
+    # the killed test's band (#d62728) or its marker (the same red, 30 % over white)
+    return c[0] > 180 and c[1] < 200 and c[2] < 200 and c[0] - c[1] > 50
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (make deps)")
+def test_the_oom_marker_is_drawn_where_the_killed_test_ran(sandbox, tmp_path):
+    run = sandbox.run("--limit", "512M", "--test-limit", "256M", "--", *PYTEST,
+                      "etc/example", cwd=TOP)
+    assert run.rc == 1, run.stdout + run.stderr
+    html = tmp_path / "report.html"
+    out = subprocess.run([BIN, "analyze", "--json", "--html", str(html), sandbox.log],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    page = html.read_text()
+    # Self-contained: nothing fetched from anywhere.
+    for word in ("<script", "http://", "https://", "@import", "url("):
+        assert word not in page.replace('xmlns="http://www.w3.org/2000/svg"', ""), word
+    (killed,) = doc["oom_killed"]
+    img = screenshot(html, tmp_path / "report.png", tmp_path)
+    width, height = img[0], img[1]
+    # The chart: its frame, two long vertical and two long horizontal grey lines.
+    top_rows = min(height, 500)
+    gray = [[is_frame(pngread.pixel(img, x, y)) for x in range(width)]
+            for y in range(top_rows)]
+    cols = [x for x in range(width) if sum(gray[y][x] for y in range(top_rows)) >= 200]
+    rows = [y for y in range(top_rows) if sum(gray[y]) >= 500]
+    assert cols and rows, "no plot frame in the screenshot"
+    left, right = cols[0], cols[-1]
+    mid = (rows[0] + rows[-1]) // 2
+    assert right - left > 500, (left, right)
+    # Where the killed test ran on the time axis, and where the red is on that row.
+    t0 = killed["start_elapsed"]
+    t1 = t0 + killed["duration"]
+    red = [x for x in range(left, right) if is_red(pngread.pixel(img, x, mid))]
+    assert red, "no OOM marker on the chart"
+    got = ((min(red) + max(red)) / 2 - left) / (right - left)
+    want = (t0 + t1) / 2 / doc["time_end"]
+    assert abs(got - want) < 0.05, (got, want, t0, t1, doc["time_end"])
+    # Red only there: no other test was killed.
+    assert max(red) - min(red) <= (t1 - t0) / doc["time_end"] * (right - left) + 12
+
+
+def test_a_run_writes_its_page_at_the_end(sandbox, tmp_path):
+    # --html on the run itself: the page of the run's own log, once the log is complete.
+    page = tmp_path / "out" / "run.html"
+    run = sandbox.run("--limit", "512M", "--test-limit", "256M", "--html", str(page), "--",
+                      *PYTEST, "etc/example", cwd=TOP)
+    assert run.rc == 1, run.stdout + run.stderr
+    text = page.read_text()
+    assert text.count('<rect class="test') == 7  # the tests, not the enclosing command
+    assert text.count('<rect class="test oom"') == 1
+    assert "etc/example/test_weather.py::test_ensemble_blowup\npeak 256.0 MB\nOOM-killed" in text
+    assert '<polyline class="timeline"' in text  # the run's own samples
+
+
+def test_a_page_that_cannot_be_written_stops_the_run_before_it_starts(sandbox, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    run = sandbox.run("--html", str(blocker / "run.html"), "--", "true")
+    assert run.rc == 125
+    assert f"open {blocker}/run.html: Not a directory" in run.stderr, run.stderr
+    assert run.log_text is None  # nothing ran: no log

@@ -1,0 +1,268 @@
+/* rep_analysis: the post-mortem of memory logs, on a captured run of the example suite, a
+ * log in the guide's format written by hand from its example, and a cut-off log. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include "report/analyze.h"
+#include "unit.h"
+
+static const struct rep_an_options defaults = {
+	.top = 10, .spike_factor = 10, .spike_floor = 100 << 20, .leak_floor = 1 << 20,
+};
+
+static struct rep_analysis *analysis(void)
+{
+	struct rep_analysis *a = malloc(sizeof(*a));
+
+	assert_non_null(a);
+	assert_int_equal(rep_analysis_init(a, &defaults), 0);
+	return a;
+}
+
+static void read_fixture(struct rep_analysis *a, const char *path)
+{
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		fail_msg("cannot read fixture %s (run from tests/unit)", path);
+	assert_int_equal(rep_analysis_read(a, f, path), 0);
+	fclose(f);
+}
+
+static void done(struct rep_analysis *a)
+{
+	rep_analysis_free(a);
+	free(a);
+}
+
+/* The answer, printed as text (json false) or JSON, as a string to free. */
+static char *printed(const struct rep_analysis *a, bool json)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	assert_non_null(f);
+	assert_int_equal(json ? rep_analysis_json(f, a) : rep_analysis_print(f, a), 0);
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+static bool named(const struct rep_an_unit *u, const char *suffix)
+{
+	size_t n = strlen(u->name), k = strlen(suffix);
+
+	return n >= k && strcmp(u->name + n - k, suffix) == 0;
+}
+
+/* The example suite's run: the OOM-killed test with its verdict, the biggest tests, the
+ * spike, and the test that leaks, each pointing at its own file and line. */
+static void test_analyze_example_run(void **state)
+{
+	struct rep_analysis *a = analysis();
+	char *text;
+
+	(void)state;
+	read_fixture(a, "fixtures/logs/example_v1.log");
+	rep_analysis_end(a);
+	assert_int_equal(a->tests, 7);          /* the enclosing command is not a test */
+	assert_int_equal(a->oom.count, 1);
+	assert_true(named(&a->oom.u[0], "::test_ensemble_blowup"));
+	assert_int_equal(a->oom.u[0].oom, REP_OOM_OWN);
+	assert_string_equal(a->oom.u[0].where, "etc/example/test_weather.py:31");
+	assert_true(named(&a->biggest.u[0], "::test_ensemble_blowup"));
+	assert_true(named(&a->biggest.u[1], "::test_resampling"));
+	assert_int_equal(a->left.count, 1);
+	assert_true(named(&a->left.u[0], "::test_leaks_station_cache"));
+	assert_true(rep_analysis_is_spike(a, &a->biggest.u[0]));
+	assert_false(rep_analysis_is_spike(a, &a->biggest.u[1]));
+	assert_int_equal(a->running.count, 0);
+	text = printed(a, false);
+	unit_assert_golden(text, "golden/analyze_example.txt");
+	free(text);
+	done(a);
+}
+
+/* The guide's format, written by another tool: the test running when the log stops, the
+ * spike, VmRSS left behind, and only the xarray step that stayed up. */
+static void test_analyze_guide_format(void **state)
+{
+	struct rep_analysis *a = analysis();
+	char *text;
+
+	(void)state;
+	read_fixture(a, "fixtures/logs/guide.log");
+	rep_analysis_end(a);
+	assert_int_equal(a->tests, 5);
+	assert_int_equal(a->running.count, 1);
+	assert_true(named(&a->running.u[0], "::Test::test_ensemble"));
+	assert_string_equal(a->running.u[0].where, "src/weathercop/tests/test_multisite.py:1");
+	assert_int_equal(a->oom.count, 0);
+	assert_true(named(&a->biggest.u[0], "::Test::test_name"));
+	assert_true(rep_analysis_is_spike(a, &a->biggest.u[0]));
+	assert_false(rep_analysis_is_spike(a, &a->biggest.u[1]));
+	/* VmRSS END - START: 500 MB, 378.9 MB, 3.9 MB; test_name gave memory back */
+	assert_int_equal(a->left.count, 3);
+	assert_true(named(&a->left.u[0], "::test_open_dataset"));
+	assert_int_equal(a->left.u[0].left, 512000ULL << 10);
+	/* 0 -> 2 (test_open_dataset) fell back to 0 after test_name; 0 -> 3 stayed */
+	assert_int_equal(a->xarray.count, 1);
+	assert_true(named(&a->xarray.u[0], "::Test::test_sim"));
+	assert_int_equal(a->xarray.u[0].xarray_from, 0);
+	assert_int_equal(a->xarray.u[0].xarray_to, 3);
+	text = printed(a, false);
+	unit_assert_golden(text, "golden/analyze_guide.txt");
+	free(text);
+	text = printed(a, true);
+	unit_assert_golden(text, "golden/analyze_guide.json");
+	free(text);
+	done(a);
+}
+
+/* A log cut off inside its last entry (a tail of NULs, no newline) is read up to there, the
+ * cut reported, and the test whose end was lost counted as running. */
+static void test_analyze_cut_off(void **state)
+{
+	struct rep_analysis *a = analysis();
+
+	(void)state;
+	read_fixture(a, "fixtures/logs/cut.log");
+	rep_analysis_end(a);
+	assert_int_equal(a->cut, 1);
+	assert_string_equal(a->cut_at.where, "fixtures/logs/cut.log:44");
+	assert_int_equal(a->tests, 2);
+	assert_int_equal(a->running.count, 1);
+	assert_true(named(&a->running.u[0], "::test_resample"));
+	done(a);
+}
+
+/* Several logs make one answer: the lists span them, and an open test of the first log is
+ * not closed by a test of the same name in the next. */
+static void test_analyze_merges_logs(void **state)
+{
+	struct rep_analysis *a = analysis();
+
+	(void)state;
+	read_fixture(a, "fixtures/logs/guide.log");
+	read_fixture(a, "fixtures/logs/example_v1.log");
+	rep_analysis_end(a);
+	assert_int_equal(a->logs, 2);
+	assert_int_equal(a->tests, 12);
+	assert_true(named(&a->biggest.u[0], "::Test::test_name"));
+	assert_true(named(&a->biggest.u[1], "::test_ensemble_blowup"));
+	assert_int_equal(a->running.count, 1);
+	assert_int_equal(a->oom.count, 1);
+	done(a);
+}
+
+/* Feeds the TEST_START of synthetic test i, and leaves e as its TEST_END to fill in. */
+static void start_test(struct rep_analysis *a, struct rep_entry *e, unsigned long i,
+		       double elapsed, double duration)
+{
+	memset(e, 0, sizeof(*e));
+	e->elapsed = elapsed;
+	e->duration = duration;
+	e->current = e->sandbox_current = REP_UNKNOWN;
+	e->vm_rss_kb = e->xarray = e->pid = -1;
+	snprintf(e->name, sizeof(e->name), "tests/test_s.py::test_%lu", i);
+	e->event = REP_EV_TEST_START;
+	rep_analysis_entry(a, e);
+	e->event = REP_EV_TEST_END;
+}
+
+/* A long run keeps fixed-size lists: the biggest are the biggest of all, the counts are
+ * whole, and the typical peak is the median within 1/16 of its power of two. */
+static void test_analyze_constant_memory(void **state)
+{
+	struct rep_analysis *a = analysis();
+	struct rep_entry e;
+
+	(void)state;
+	rep_analysis_begin_log(a, "synthetic.log");
+	for (unsigned long i = 0; i < 100000; i++) {
+		start_test(a, &e, i, -1, -1);
+		e.peak = (i % 1000 + 1) << 20;   /* 1 MB to 1000 MB; median about 500 MB */
+		rep_analysis_entry(a, &e);
+	}
+	rep_analysis_end(a);
+	assert_int_equal(a->tests, 100000);
+	assert_int_equal(a->biggest.count, 100000);
+	assert_int_equal(a->biggest.n, REP_AN_LIST_MAX);
+	assert_int_equal(a->biggest.u[0].peak, 1000ULL << 20);
+	assert_int_equal(a->biggest.u[REP_AN_LIST_MAX - 1].peak, 1000ULL << 20);
+	assert_in_range(rep_analysis_typical_peak(a), 470ULL << 20, 500ULL << 20);
+	assert_int_equal(a->running.count, 0);
+	done(a);
+}
+
+/* The HTML page of the guide's log: the chart's bands, the tables, nothing external. */
+static void test_analyze_html(void **state)
+{
+	struct rep_analysis *a = analysis();
+	char *html = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	(void)state;
+	read_fixture(a, "fixtures/logs/guide.log");
+	rep_analysis_end(a);
+	f = open_memstream(&html, &size);
+	assert_non_null(f);
+	assert_int_equal(rep_analysis_html(f, a), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_null(strstr(html, "<script"));
+	unit_assert_golden(html, "golden/analyze_guide.html");
+	free(html);
+	done(a);
+}
+
+/* 20,000 tests on the chart: neighbours merge (the page stays small), the killed test's red
+ * band stays, and a band names the biggest test it holds. */
+static void test_analyze_chart_merges_bands(void **state)
+{
+	struct rep_analysis *a = analysis();
+	struct rep_entry e;
+	bool oom = false;
+
+	(void)state;
+	rep_analysis_begin_log(a, "synthetic.log");
+	for (unsigned long i = 0; i < 20000; i++) {
+		start_test(a, &e, i, (double)i * 0.01, 0.01);
+		e.peak = (i == 12345 ? 900 : i % 7 + 1) << 20;
+		e.oom_seen = i == 12345;
+		rep_analysis_entry(a, &e);
+	}
+	rep_analysis_end(a);
+	assert_in_range(a->nbands, REP_AN_BANDS_MAX / 2, REP_AN_BANDS_MAX);
+	for (size_t i = 0; i < a->nbands; i++) {
+		if (!a->bands[i].oom)
+			continue;
+		oom = true;
+		assert_string_equal(a->bands[i].name, "tests/test_s.py::test_12345");
+		assert_int_equal(a->bands[i].peak, 900ULL << 20);
+		assert_true(a->bands[i].t0 <= 123.45 && a->bands[i].t1 >= 123.46);
+	}
+	assert_true(oom);
+	assert_true(a->end >= 199.99);
+	done(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_analyze_example_run),
+		cmocka_unit_test(test_analyze_guide_format),
+		cmocka_unit_test(test_analyze_cut_off),
+		cmocka_unit_test(test_analyze_merges_logs),
+		cmocka_unit_test(test_analyze_constant_memory),
+		cmocka_unit_test(test_analyze_html),
+		cmocka_unit_test(test_analyze_chart_merges_bands),
+	};
+
+	return cmocka_run_group_tests_name("analyze", tests, NULL, NULL);
+}
