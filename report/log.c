@@ -9,9 +9,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "report/file.h"
 #include "report/verdict.h"
 
 /* ---- paths and writing ---- */
@@ -31,41 +33,51 @@ int rep_log_default_path(char *buf, size_t size, const char *weathercop_dir, con
 	return 0;
 }
 
-/* Creates the folder that holds path (one level: ~/.weathercop on a first run). */
-static int make_parent(const char *path, struct rep_error *e)
+/* Whether the log is written by another live session: each holds a shared flock on it from
+ * open to close. Taking the exclusive lock proves that no other session holds one. flock
+ * then turns it into a shared one, dropping it for a moment: a session that slips in there
+ * and empties the file finds it empty still, as this one writes only after it is open.
+ * Where the file system has no locks (some network ones), the file is taken as ours alone,
+ * as before there were locks; so are sessions of a binary without them. */
+static void lock_log(int fd, bool try_exclusive, bool *alone)
 {
-	char dir[PATH_MAX];
-	char *slash;
-
-	if (strlen(path) >= sizeof(dir))
-		return rep_fail(e, ENAMETOOLONG, "open %s", path);
-	strcpy(dir, path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;  /* the current folder or /: nothing to create */
-	*slash = '\0';
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return rep_fail(e, errno, "create folder %s", dir);
-	return 0;
+	*alone = true;
+	if (try_exclusive && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		*alone = false;
+	while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
+		;
 }
 
 int rep_log_open(struct rep_log *log, const char *path, bool append, struct rep_error *e)
 {
-	/* O_APPEND: every write lands at the end, even with another writer (tail -f, a
-	 * nested runner) on the same file. */
-	int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | (append ? 0 : O_TRUNC);
+	struct stat st;
+	bool alone;
 	int fd, r;
 
 	log->fd = -1;
-	fd = open(path, flags, 0644);
-	if (fd < 0 && errno == ENOENT) {
-		r = make_parent(path, e);
-		if (r < 0)
-			return r;
-		fd = open(path, flags, 0644);
-	}
+	log->can_sync = false;
+	log->shared = false;
+	/* O_APPEND: every write lands at the end, even with another writer (tail -f, another
+	 * session) on the same file. */
+	fd = rep_file_open(path, O_APPEND, REP_DIRS_PARENT, e);
 	if (fd < 0)
-		return rep_fail(e, errno, "open %s", path);
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		r = rep_fail(e, errno, "open %s", path);
+		close(fd);
+		return r;
+	}
+	/* A device or a FIFO (/dev/null, a reader's pipe) has nothing to empty, lock or sync. */
+	if (S_ISREG(st.st_mode)) {
+		lock_log(fd, !append, &alone);
+		if (!append && alone && ftruncate(fd, 0) < 0) {
+			r = rep_fail(e, errno, "empty %s", path);
+			close(fd);
+			return r;
+		}
+		log->shared = !append && !alone;
+	}
+	log->can_sync = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
 	log->fd = fd;
 	return 0;
 }
@@ -77,23 +89,42 @@ void rep_log_close(struct rep_log *log)
 	log->fd = -1;
 }
 
+/* After a write that failed part way (a full disk: the kernel writes what fits, then says
+ * ENOSPC), takes the torn entry's written part back off the end, so that readers never see
+ * half an entry. Only when the file still ends where this write ended: a later writer's
+ * entry is never cut. */
+static void take_back(int fd, size_t written)
+{
+	struct stat st;
+	off_t end = lseek(fd, 0, SEEK_CUR);  /* O_APPEND: the end of what we wrote */
+
+	if (written == 0 || end < (off_t)written || fstat(fd, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || st.st_size != end)
+		return;
+	while (ftruncate(fd, end - (off_t)written) < 0 && errno == EINTR)
+		;
+}
+
 int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync)
 {
+	size_t written = 0;
+
 	if (!log || log->fd < 0)
 		return 0;
-	while (len > 0) {
-		ssize_t n = write(log->fd, entry, len);
+	while (written < len) {
+		ssize_t n = write(log->fd, entry + written, len - written);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		entry += n;
-		len -= (size_t)n;
+		if (n <= 0) {
+			int err = n < 0 ? errno : EIO;
+
+			take_back(log->fd, written);
+			return -err;
+		}
+		written += (size_t)n;
 	}
-	while (sync && fdatasync(log->fd) < 0) {
+	while (sync && log->can_sync && fdatasync(log->fd) < 0) {
 		if (errno != EINTR)
 			return -errno;
 	}

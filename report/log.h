@@ -38,22 +38,29 @@ struct rep_session {
 };
 
 struct rep_log {
-	int fd;      /* -1 when the log is off */
+	int fd;         /* -1 when the log is off */
+	bool can_sync;  /* a file or a block device: fdatasync means something */
+	bool shared;    /* another live session writes the file: it was not emptied */
 };
 
 /* The default log path: $WEATHERCOP_DIR/test_memory.log, else $HOME/.weathercop/test_memory.log.
  * weathercop_dir and home may be NULL or empty. Returns 0, or -ENAMETOOLONG / -ENOENT (no HOME). */
 int rep_log_default_path(char *buf, size_t size, const char *weathercop_dir, const char *home);
 
-/* Opens the log (O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, 0644), creating the parent folder when
- * missing, truncating it unless append. Returns 0, or -errno with e filled. */
+/* Opens the log (O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, 0644) with rep_file_open (never
+ * through a planted link), creating its own folder when missing. A regular file is emptied
+ * unless append, or another live session writes it (log->shared: then this one appends
+ * too: sessions share a file only by appending whole entries); it stays locked (shared)
+ * until closed (flock). A device or a FIFO is written as it is. Returns 0, or -errno with e. */
 int rep_log_open(struct rep_log *log, const char *path, bool append, struct rep_error *e);
 
 /* Closes the log; safe on a closed or never-opened log (fd -1). */
 void rep_log_close(struct rep_log *log);
 
 /* Writes one whole entry with one write(2) (retried on EINTR and short writes), and
- * fdatasync()s it when sync. A log with fd -1 accepts and drops. Returns 0, or -errno. */
+ * fdatasync()s it when sync and the file has durability (log->can_sync). When a write fails
+ * part way (a full disk), what was written of the entry is taken back off the end: the log
+ * never holds a torn entry. A log with fd -1 accepts and drops. Returns 0, or -errno. */
 int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync);
 
 /* Copies name into out with control characters and backslashes escaped

@@ -1,0 +1,222 @@
+"""The files the runner writes, where the runner is root and others can plant things: links
+are never followed into someone else's file, a full disk loses no whole entry and keeps the
+command's exit status, two sessions share a log only by appending, and a log that is not a
+regular file (/dev/null, a FIFO, a device) works."""
+import json
+import os
+import stat
+import subprocess
+import threading
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import memlog
+from conftest import wait_for
+
+PYTEST = ["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+NOBODY = 65534
+
+
+@pytest.fixture
+def shared(tmp_path):
+    """A folder like /tmp (world-writable, sticky), and a file a planted link points to."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    target = tmp_path / "target"
+    target.write_text("precious\n")
+    return folder, target
+
+
+def _ran(sandbox):
+    return sandbox.tmp / "ran"
+
+
+@pytest.mark.no_cgroup
+@pytest.mark.parametrize("option", ["--log", "--json", "--junit-xml"])
+def test_a_planted_link_to_a_report_file_is_refused(sandbox, shared, option):
+    folder, target = shared
+    link = folder / "report"
+    link.symlink_to(target)
+    os.lchown(link, NOBODY, NOBODY)  # planted by another user
+    run = sandbox.run(option, str(link), "--", "touch", str(_ran(sandbox)))
+    assert run.rc == 125, run.stderr
+    assert f"open {link} (a symbolic link: not followed)" in run.stderr
+    assert "name the file itself" in run.stderr  # what to do
+    assert target.read_text() == "precious\n"
+    assert not _ran(sandbox).exists()
+
+
+@pytest.mark.no_cgroup
+@pytest.mark.parametrize("key", ["log", "json", "junit_xml"])
+def test_a_planted_link_named_by_a_profile_is_refused(sandbox, shared, key):
+    folder, target = shared
+    (folder / "out.txt").symlink_to(target)
+    ini = sandbox.tmp / "wcmem-sandbox.ini"
+    ini.write_text(f"[profile p]\n{key} = {folder}/out.txt\n")
+    run = sandbox.run("--config", str(ini), "--profile", "p", "--", "touch",
+                      str(_ran(sandbox)))
+    assert run.rc == 125, run.stderr
+    assert "(a symbolic link: not followed)" in run.stderr
+    assert target.read_text() == "precious\n"
+    assert not _ran(sandbox).exists()
+
+
+@pytest.mark.no_cgroup
+def test_a_planted_folder_link_is_not_followed(sandbox, shared, tmp_path):
+    folder, _ = shared
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (folder / "build").symlink_to(victim)
+    os.lchown(folder / "build", NOBODY, NOBODY)
+    run = sandbox.run("--json", str(folder / "build" / "r.json"), "--", "true")
+    assert run.rc == 125, run.stderr
+    assert f"follow {folder}/build, a link that user {NOBODY} made" in run.stderr
+    assert os.listdir(victim) == []
+
+
+@pytest.mark.no_cgroup
+def test_a_planted_hard_link_is_refused(sandbox, shared):
+    folder, target = shared
+    os.link(target, folder / "r.xml")
+    run = sandbox.run("--junit-xml", str(folder / "r.xml"), "--", "true")
+    assert run.rc == 125, run.stderr
+    assert "has 2 names (hard links)" in run.stderr
+    assert target.read_text() == "precious\n"
+
+
+def test_report_files_of_our_own_in_a_shared_folder_are_written(sandbox, shared):
+    folder, _ = shared
+    run = sandbox.run("-q", "--json", str(folder / "new" / "r.json"), "--log",
+                      str(folder / "mem.log"), "--", "true")
+    assert run.rc == 0, run.stderr
+    assert json.loads((folder / "new" / "r.json").read_text())["units"]
+    assert "SESSION_END" in (folder / "mem.log").read_text()
+
+
+def _suite(tmp_path, n):
+    """A pytest suite of n small tests, one of them failing."""
+    path = tmp_path / "suite"
+    path.mkdir()
+    (path / "test_many.py").write_text(
+        "import pytest\n"
+        f"@pytest.mark.parametrize('i', range({n}))\n"
+        "def test_small(i):\n"
+        "    assert i != 7\n")
+    return path
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 24 KiB tmpfs: a log of a few dozen entries fills it."""
+    where = tmp_path / "disk"
+    where.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24k,mode=0755", "wcmem-test",
+                    str(where)], check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
+
+
+def _whole_entries(text):
+    """The log's entries, checked whole: each TEST_START has its Elapsed line, each TEST_END
+    its Exit line, SESSION_START its limits, and the text ends with a newline."""
+    assert text.endswith("\n"), text[-200:]
+    entries = memlog.parse(text)
+    for e in entries:
+        want = {"TEST_START": "Elapsed", "TEST_END": "Exit", "SESSION_START": "swap",
+                "SESSION_END": "Exit status"}[e.event]
+        assert e.value(want) is not None, f"torn {e}: {e.lines}"
+    return entries
+
+
+def test_a_full_disk_keeps_whole_entries_the_status_and_the_reports(sandbox, tmp_path,
+                                                                     small_disk):
+    log = small_disk / "mem.log"
+    run = sandbox.run("--limit", "512M", "--log", str(log), "--json", str(tmp_path / "r.json"),
+                      "--junit-xml", str(tmp_path / "r.xml"), "--", *PYTEST,
+                      str(_suite(tmp_path, 120)), timeout=600)
+    assert run.rc == 1, run.stdout + run.stderr  # pytest's own: one test failed
+    warnings = [l for l in run.stderr.splitlines() if "the memory log" in l]
+    assert len(warnings) == 1, run.stderr
+    assert "No space left on device (errno 28)" in warnings[0]
+    entries = _whole_entries(log.read_text())
+    assert f"stops before its entry {len(entries) + 1} (" in warnings[0]
+    assert 10 < len(entries) < 240  # the disk filled part way
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert len([u for u in report["units"] if u["kind"] == "test"]) == 120
+    assert report["session"]["exit_status"] == 1
+    cases = list(ET.parse(tmp_path / "r.xml").getroot().iter("testcase"))
+    assert len(cases) == 121  # the tests and the command
+
+
+def test_a_log_device_that_is_always_full_is_a_warning_not_a_failure(sandbox):
+    run = sandbox.run("--log", "/dev/full", "--", "sh", "-c", "echo ran; exit 3")
+    assert run.rc == 3, run.stderr
+    assert "ran" in run.stdout
+    warnings = [l for l in run.stderr.splitlines() if "the memory log" in l]
+    assert len(warnings) == 1 and "stops before its entry 1 (SESSION_START" in warnings[0]
+    assert "exited 3" in run.stderr
+
+
+def test_two_sessions_on_one_log_append_and_lose_nothing(sandbox, tmp_path):
+    log = tmp_path / "shared.log"
+    go = tmp_path / "go"
+    first = sandbox.start("--limit", "256M", "--log", str(log), "--name", "first", "--", "sh",
+                          "-c", f"while [ ! -e {go} ]; do sleep 0.05; done")
+    try:
+        assert wait_for(lambda: log.exists() and "TEST_START: first" in log.read_text(), 60)
+        second = sandbox.run("--limit", "256M", "--log", str(log), "--name", "second", "--",
+                             "true")
+    finally:
+        go.touch()
+        done = sandbox.finish(first, timeout=120)
+    assert done.rc == 0 and second.rc == 0, done.stderr + second.stderr
+    assert f"the memory log {log} is being written by another running session: appending" \
+        in second.stderr
+    entries = _whole_entries(log.read_text())
+    assert sorted((e.event, e.name) for e in entries if e.event.startswith("TEST")) == [
+        ("TEST_END", "first"), ("TEST_END", "second"),
+        ("TEST_START", "first"), ("TEST_START", "second")]
+    assert [e.event for e in entries].count("SESSION_END") == 2
+    # Once no session writes it, the next one starts it afresh.
+    third = sandbox.run("-q", "--limit", "256M", "--log", str(log), "--name", "third", "--",
+                        "true")
+    assert third.rc == 0 and "another running session" not in third.stderr
+    assert {e.name for e in _whole_entries(log.read_text()) if e.event == "TEST_END"} == \
+        {"third"}
+
+
+def test_dev_null_as_the_log(sandbox):
+    run = sandbox.run("--limit", "256M", "--log", "/dev/null", "--", "sh", "-c", "echo ran")
+    assert run.rc == 0, run.stderr
+    assert run.stdout == "ran\n"
+    assert "warning" not in run.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # still the device
+
+
+def test_a_fifo_with_a_reader_as_the_log(sandbox, tmp_path):
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo).read()), daemon=True)
+    reader.start()
+    run = sandbox.run("--limit", "256M", "--log", str(fifo), "--name", "piped", "--", "true")
+    reader.join(60)
+    assert run.rc == 0, run.stderr
+    events = [(e.event, e.name) for e in _whole_entries(got[0])]
+    assert ("TEST_END", "piped") in events and events[-1][0] == "SESSION_END"
+
+
+@pytest.mark.no_cgroup
+def test_a_fifo_without_a_reader_is_a_clear_error_not_a_hang(sandbox, tmp_path):
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+    run = sandbox.run("--log", str(fifo), "--", "touch", str(_ran(sandbox)), timeout=60)
+    assert run.rc == 125
+    assert f"open {fifo}: No such device or address" in run.stderr
+    assert "no process reads" in run.stderr
+    assert "exited 0" not in run.stderr  # the command never started
+    assert not _ran(sandbox).exists()
