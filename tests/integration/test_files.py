@@ -220,3 +220,45 @@ def test_a_fifo_without_a_reader_is_a_clear_error_not_a_hang(sandbox, tmp_path):
     assert "no process reads" in run.stderr
     assert "exited 0" not in run.stderr  # the command never started
     assert not _ran(sandbox).exists()
+
+
+def _private_dirs(run_dir):
+    return sorted(p.name for p in run_dir.iterdir() if p.name.startswith("wcmem-sandbox."))
+
+
+def test_private_folders_of_killed_runners_are_removed_and_no_others(sandbox, tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir(mode=0o700)
+    env = dict(sandbox.env, XDG_RUNTIME_DIR=str(run_dir))
+    # Left alone: an older runner's folder (no lock file) and one that is not ours.
+    old = run_dir / "wcmem-sandbox.Old123"
+    old.mkdir(mode=0o700)
+    (old / "control").write_text("")
+    theirs = run_dir / "wcmem-sandbox.Other1"
+    theirs.mkdir(mode=0o700)
+    (theirs / "lock").write_text("")
+    os.chown(theirs, NOBODY, NOBODY)
+    go = tmp_path / "go"
+    wait = f"echo $WCMEM_SANDBOX_SOCKET > {tmp_path}/$0; while [ ! -e {go} ]; do sleep 0.05; done"
+    killed = sandbox.start("-q", "--limit", "256M", "--", "sh", "-c", wait, "killed", env=env)
+    live = sandbox.start("-q", "--limit", "256M", "--", "sh", "-c", wait, "live", env=env)
+    try:
+        assert wait_for(lambda: (tmp_path / "killed").exists() and (tmp_path / "live").exists()
+                        and (tmp_path / "live").read_text(), 60)
+        killed_dir = os.path.dirname((tmp_path / "killed").read_text().strip())
+        live_dir = os.path.dirname((tmp_path / "live").read_text().strip())
+        killed.kill()  # SIGKILL: the runner cannot clean up
+        killed.wait(60)
+        assert os.path.isdir(killed_dir)
+        after = sandbox.run("-q", "--limit", "256M", "--", "true", env=env)
+        assert after.rc == 0, after.stderr
+        assert not os.path.exists(killed_dir)
+        assert os.path.isdir(live_dir)  # its runner lives: kept
+        assert sorted(_private_dirs(run_dir)) == sorted(
+            [old.name, theirs.name, os.path.basename(live_dir)])
+    finally:
+        go.touch()
+        done = sandbox.finish(live, timeout=120)
+        killed.kill()
+    assert done.rc == 0, done.stderr  # the live runner's socket and folder were untouched
+    assert _private_dirs(run_dir) == [old.name, theirs.name]
