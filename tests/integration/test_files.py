@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import threading
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -197,16 +198,43 @@ def test_dev_null_as_the_log(sandbox):
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # still the device
 
 
+class FifoReader(threading.Thread):
+    """Reads a FIFO whose read end is open before the runner starts (so the runner never
+    finds it without a reader): all of it, or up to the first newline, then closes it."""
+
+    def __init__(self, path, first_line_only=False):
+        super().__init__(daemon=True)
+        self.fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        self.first_line_only = first_line_only
+        self.data = b""
+        self.start()
+
+    def run(self):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except BlockingIOError:
+                chunk = None
+            if chunk:
+                self.data += chunk
+                if self.first_line_only and b"\n" in self.data:
+                    break
+            elif chunk == b"" and self.data:
+                break  # the writer has closed it (before it came, b"" means no writer yet)
+            else:
+                time.sleep(0.01)
+        os.close(self.fd)
+
+
 def test_a_fifo_with_a_reader_as_the_log(sandbox, tmp_path):
     fifo = tmp_path / "log.fifo"
     os.mkfifo(fifo)
-    got = []
-    reader = threading.Thread(target=lambda: got.append(open(fifo).read()), daemon=True)
-    reader.start()
+    reader = FifoReader(fifo)
     run = sandbox.run("--limit", "256M", "--log", str(fifo), "--name", "piped", "--", "true")
-    reader.join(60)
+    reader.join(120)
     assert run.rc == 0, run.stderr
-    events = [(e.event, e.name) for e in _whole_entries(got[0])]
+    events = [(e.event, e.name) for e in _whole_entries(reader.data.decode())]
     assert ("TEST_END", "piped") in events and events[-1][0] == "SESSION_END"
 
 
@@ -262,3 +290,23 @@ def test_private_folders_of_killed_runners_are_removed_and_no_others(sandbox, tm
         killed.kill()
     assert done.rc == 0, done.stderr  # the live runner's socket and folder were untouched
     assert _private_dirs(run_dir) == [old.name, theirs.name]
+
+
+def test_a_fifo_reader_that_goes_away_loses_the_log_not_the_run(sandbox, tmp_path):
+    # The reader takes the first entry and leaves: the next write gets EPIPE (SIGPIPE is
+    # ignored). The command still runs, its status is kept, and it is never said to have
+    # exited 0 without running.
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+    reader = FifoReader(fifo, first_line_only=True)
+    go = tmp_path / "go"
+    run = sandbox.start("--limit", "256M", "--log", str(fifo), "--", "sh", "-c",
+                        f"while [ ! -e {go} ]; do sleep 0.05; done; echo ran; exit 4")
+    reader.join(120)
+    go.touch()
+    run = sandbox.finish(run, timeout=120)
+    assert run.rc == 4, run.stderr
+    assert run.stdout == "ran\n"
+    warnings = [l for l in run.stderr.splitlines() if "the memory log" in l]
+    assert len(warnings) == 1 and "Broken pipe (errno 32)" in warnings[0], run.stderr
+    assert "exited 4" in run.stderr and "exited 0" not in run.stderr
