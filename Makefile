@@ -5,6 +5,8 @@
 #   make deps            install the Debian packages the build and tests need (root), or say how
 #   make demo            run the bundled example under a limit
 #   make bench           the overhead benchmark, the soak (5,000 tests, 20 OOM kills), analyze on 100,000 tests
+#   make fuzz            each libFuzzer harness of tests/fuzz for FUZZ_SECONDS (default 60)
+#                        under ASan+UBSan, built with clang into build-fuzz/; fails on a finding
 #   make install         PREFIX=/usr/local DESTDIR=
 
 VERSION  := 0.1.0
@@ -50,7 +52,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 ALL_CFLAGS = $(WFLAGS) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS)
 
 .PHONY: all check check-unit check-integration check-vm check-vm-where-possible deps demo \
-	bench install clean
+	bench install clean fuzz
 
 all: $(BIN)
 
@@ -121,7 +123,42 @@ install: $(BIN)
 	install -D -m 0644 etc/wcmem-sandbox.1 $(DESTDIR)$(MANDIR)/man1/wcmem-sandbox.1
 	install -D -m 0644 etc/wcmem-sandbox.bash $(DESTDIR)$(COMPLETIONDIR)/wcmem-sandbox
 
-clean:
-	rm -rf build build-san wcmem-sandbox
+# Fuzzers: libFuzzer needs clang; the library is built again, instrumented, in build-fuzz/.
+# Each harness starts from its seeds (tests/fuzz/corpus/NAME, kept in the repository; every
+# input that once found a bug stays there) and adds what it finds to build-fuzz/corpus/NAME.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build-fuzz
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+		-fno-sanitize-recover=all
+FUZZ_WFLAGS  := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-format-nonliteral
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_WFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
+		$(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_WFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) \
+		-MMD -MP -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS)
+
+fuzz: $(FUZZ_BIN)
+	@fail=0; for f in $(FUZZ_BIN); do \
+		name=$${f##*/fuzz_}; mkdir -p $(FUZZ_BUILD)/corpus/$$name; \
+		echo "fuzz $$name: $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -timeout=10 \
+			-rss_limit_mb=2048 -artifact_prefix=$(FUZZ_BUILD)/$$name- \
+			$(FUZZ_BUILD)/corpus/$$name tests/fuzz/corpus/$$name \
+			2>$(FUZZ_BUILD)/$$name.log || { fail=1; tail -40 $(FUZZ_BUILD)/$$name.log; }; \
+		grep -E "DONE|stat::number_of_executed_units|stat::peak_rss_mb" \
+			$(FUZZ_BUILD)/$$name.log; \
+	done; exit $$fail
+
+clean:
+	rm -rf build build-san build-fuzz wcmem-sandbox
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d) $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:=.d)

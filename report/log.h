@@ -41,11 +41,14 @@ struct rep_session {
 
 struct rep_log {
 	int fd;           /* -1 when the log is off */
+	bool can_sync;    /* a file or a block device: fdatasync means something */
+	bool shared;      /* another live session writes the file: it was not emptied */
 	/* Another writer of the same file (a project's own diagnostics) may empty it when its
 	 * session starts. What we wrote is kept in an unnamed file beside the log, and our first
 	 * bytes are checked where they landed before each entry: gone, a new file with all of it
-	 * takes the log's place. */
+	 * takes the log's place. Regular files only. */
 	int copy;         /* -1: no copy (nothing to put back) */
+	int reader;       /* reads the log back (fd is write-only) */
 	char path[4096];  /* the log's, to put a new file in its place */
 	off_t copy_len;
 	off_t at;         /* where our first entry is in the log */
@@ -58,16 +61,21 @@ struct rep_log {
  * weathercop_dir and home may be NULL or empty. Returns 0, or -ENAMETOOLONG / -ENOENT (no HOME). */
 int rep_log_default_path(char *buf, size_t size, const char *weathercop_dir, const char *home);
 
-/* Opens the log (O_RDWR|O_APPEND|O_CREAT|O_CLOEXEC, 0644), creating the parent folder when
- * missing, truncating it unless append, and its copy (none where O_TMPFILE is refused).
- * Returns 0, or -errno with e filled. */
+/* Opens the log (O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, 0644) with rep_file_open (never
+ * through a planted link), creating its own folder when missing. A regular file is emptied
+ * unless append, or another live session writes it (log->shared: then this one appends
+ * too: sessions share a file only by appending whole entries); it stays locked (shared)
+ * until closed (flock), and gets its copy (none where O_TMPFILE is refused). A device or a
+ * FIFO is written as it is. Returns 0, or -errno with e. */
 int rep_log_open(struct rep_log *log, const char *path, bool append, struct rep_error *e);
 
 /* Closes the log; safe on a closed or never-opened log (fd -1). */
 void rep_log_close(struct rep_log *log);
 
 /* Writes one whole entry with one write(2) (retried on EINTR and short writes), and
- * fdatasync()s it when sync. When another writer emptied or overwrote the file since the
+ * fdatasync()s it when sync and the file has durability (log->can_sync). When a write fails
+ * part way (a full disk), what was written of the entry is taken back off the end: the log
+ * never holds a torn entry. When another writer emptied or overwrote the file since the
  * last entry, first puts a new file with everything written before in its place
  * (log->restored counts it; the other writer keeps the old one).
  * A log with fd -1 accepts and drops. Returns 0, or -errno. */

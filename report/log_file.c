@@ -7,8 +7,11 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "report/file.h"
 
 int rep_log_default_path(char *buf, size_t size, const char *weathercop_dir, const char *home)
 {
@@ -43,78 +46,127 @@ static int parent_of(const char *path, char dir[PATH_MAX])
 	return 0;
 }
 
-/* Creates the folder that holds path (one level: ~/.weathercop on a first run). */
-static int make_parent(const char *path, struct rep_error *e)
+/* An unnamed file beside the log (O_TMPFILE, 3.11) that keeps a copy of what the runner
+ * wrote, on disk rather than in the runner's memory, and a descriptor that reads the log
+ * (the one we write with is write-only: a FIFO must not count us as its reader). -1 for
+ * either where the system has none: the log is then written as before, with nothing to put
+ * back. */
+static void open_copy(struct rep_log *log, const char *path)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], self[64];
 
-	if (parent_of(path, dir) < 0)
-		return rep_fail(e, ENAMETOOLONG, "open %s", path);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return rep_fail(e, errno, "create folder %s", dir);
-	return 0;
+	log->copy = log->reader = -1;
+	if (strlen(path) >= sizeof(log->path) || parent_of(path, dir) < 0)
+		return;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", log->fd);
+	log->reader = open(self, O_RDONLY | O_CLOEXEC);  /* the very file we opened */
+	if (log->reader < 0)
+		return;
+	log->copy = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (log->copy < 0) {
+		close(log->reader);
+		log->reader = -1;
+		return;
+	}
+	strcpy(log->path, path);
 }
 
-/* An unnamed file beside the log (O_TMPFILE, 3.11) that keeps a copy of what the runner
- * wrote, on disk rather than in the runner's memory; -1 where the file system has none:
- * the log is then written as before, with nothing to put back. */
-static int open_copy(const char *path)
+/* Whether the log is written by another live session: each holds a shared flock on it from
+ * open to close. Taking the exclusive lock proves that no other session holds one. flock
+ * then turns it into a shared one, dropping it for a moment: a session that slips in there
+ * and empties the file finds it empty still, as this one writes only after it is open.
+ * Where the file system has no locks (some network ones), the file is taken as ours alone,
+ * as before there were locks; so are sessions of a binary without them. */
+static void lock_log(int fd, bool try_exclusive, bool *alone)
 {
-	char dir[PATH_MAX];
-
-	if (parent_of(path, dir) < 0)
-		return -1;
-	return open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	*alone = true;
+	if (try_exclusive && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		*alone = false;
+	while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
+		;
 }
 
 int rep_log_open(struct rep_log *log, const char *path, bool append, struct rep_error *e)
 {
-	/* O_APPEND: every write lands at the end, even with another writer (tail -f, a
-	 * nested runner) on the same file. O_RDWR: to see that our entries are still there. */
-	int flags = O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | (append ? 0 : O_TRUNC);
+	struct stat st;
+	bool alone;
 	int fd, r;
 
 	memset(log, 0, sizeof(*log));
-	log->fd = log->copy = -1;
-	fd = open(path, flags, 0644);
-	if (fd < 0 && errno == ENOENT) {
-		r = make_parent(path, e);
-		if (r < 0)
-			return r;
-		fd = open(path, flags, 0644);
-	}
+	log->fd = log->copy = log->reader = -1;
+	/* O_APPEND: every write lands at the end, even with another writer (tail -f, another
+	 * session) on the same file. */
+	fd = rep_file_open(path, O_APPEND, REP_DIRS_PARENT, e);
 	if (fd < 0)
-		return rep_fail(e, errno, "open %s", path);
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		r = rep_fail(e, errno, "open %s", path);
+		close(fd);
+		return r;
+	}
 	log->fd = fd;
-	log->copy = strlen(path) < sizeof(log->path) ? open_copy(path) : -1;
-	if (log->copy >= 0)
-		strcpy(log->path, path);
+	/* A device or a FIFO (/dev/null, a reader's pipe) has nothing to empty, lock, sync or
+	 * put back. */
+	if (S_ISREG(st.st_mode)) {
+		lock_log(fd, !append, &alone);
+		if (!append && alone && ftruncate(fd, 0) < 0) {
+			r = rep_fail(e, errno, "empty %s", path);
+			rep_log_close(log);
+			return r;
+		}
+		log->shared = !append && !alone;
+		open_copy(log, path);
+	}
+	log->can_sync = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
 	return 0;
 }
 
 void rep_log_close(struct rep_log *log)
 {
-	if (log->fd >= 0 && log->copy >= 0)  /* fd >= 0: rep_log_open set copy */
-		close(log->copy);
-	if (log->fd >= 0)
+	if (log->fd >= 0) {  /* rep_log_open set copy and reader */
+		if (log->copy >= 0)
+			close(log->copy);
+		if (log->reader >= 0)
+			close(log->reader);
 		close(log->fd);
-	log->fd = log->copy = -1;
+	}
+	log->fd = log->copy = log->reader = -1;
 }
 
-/* write(2) until all of it is written; EINTR and short writes are retried. */
+/* After a write that failed part way (a full disk: the kernel writes what fits, then says
+ * ENOSPC), takes the torn entry's written part back off the end, so that readers never see
+ * half an entry. Only when the file still ends where this write ended: a later writer's
+ * entry is never cut. */
+static void take_back(int fd, size_t written)
+{
+	struct stat st;
+	off_t end = lseek(fd, 0, SEEK_CUR);  /* O_APPEND: the end of what we wrote */
+
+	if (written == 0 || end < (off_t)written || fstat(fd, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || st.st_size != end)
+		return;
+	while (ftruncate(fd, end - (off_t)written) < 0 && errno == EINTR)
+		;
+}
+
+/* write(2) until all of it is written; EINTR and short writes are retried. A write that
+ * fails part way is taken back (take_back). Returns 0, or -errno. */
 static int write_all(int fd, const char *buf, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
+	size_t written = 0;
+
+	while (written < len) {
+		ssize_t n = write(fd, buf + written, len - written);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
+		if (n <= 0) {
+			int err = n < 0 ? errno : EIO;
+
+			take_back(fd, written);
+			return -err;
+		}
+		written += (size_t)n;
 	}
 	return 0;
 }
@@ -124,7 +176,7 @@ static bool ours_intact(const struct rep_log *log)
 {
 	char now[sizeof(log->head)];
 
-	return pread(log->fd, now, log->head_len, log->at) == (ssize_t)log->head_len &&
+	return pread(log->reader, now, log->head_len, log->at) == (ssize_t)log->head_len &&
 	       memcmp(now, log->head, log->head_len) == 0;
 }
 
@@ -162,7 +214,7 @@ static int put_back(struct rep_log *log)
 
 	if (snprintf(tmp, sizeof(tmp), "%s.wcmem-%d", log->path, (int)getpid()) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	fd = open(tmp, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	r = copy_into(log, fd);
@@ -173,8 +225,16 @@ static int put_back(struct rep_log *log)
 		close(fd);
 		return r;
 	}
+	while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
+		;
 	close(log->fd);
+	close(log->reader);
 	log->fd = fd;
+	log->reader = dup(fd);  /* ours, made here: reading it back needs no other descriptor */
+	if (log->reader < 0) {
+		close(log->copy);
+		log->copy = -1;
+	}
 	log->at = 0;
 	log->restored++;
 	return 0;
@@ -222,7 +282,7 @@ int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync)
 		log->at = end < 0 ? 0 : end - (off_t)len;
 	}
 	keep(log, entry, len);
-	while (sync && fdatasync(log->fd) < 0) {
+	while (sync && log->can_sync && fdatasync(log->fd) < 0) {
 		if (errno != EINTR)
 			return -errno;
 	}

@@ -102,6 +102,8 @@ int rep_verdict_text(const struct rep_unit *u, char *buf, size_t size)
 			return snprintf(buf, size, "not started: command not executable");
 		if (u->error)
 			return snprintf(buf, size, "not started: %s", u->error);
+		if (u->code == 125)
+			return snprintf(buf, size, "not started: wcmem-sandbox failed first");
 		return snprintf(buf, size, "not started (code %d)", u->code);
 	case REP_END_SIGNALED:
 		/* The OOM killer always sends SIGKILL: any other signal came from elsewhere. */

@@ -63,6 +63,14 @@ struct cfg_profile {
 	int suites_line;
 };
 
+/* Names to indexes (config_names.c): finding a section is constant time, so a file of many
+ * sections loads in linear time. Slots hold index + 1 (0: empty); size is a power of 2. */
+struct cfg_names {
+	size_t *slot;
+	size_t size;
+	size_t used;
+};
+
 struct cfg_file {
 	char *path;                /* as found */
 	char *dir;                 /* its folder, absolute: relative paths in the file start here */
@@ -73,6 +81,8 @@ struct cfg_file {
 	size_t nprofiles;
 	struct cfg_suite *suites;
 	size_t nsuites;
+	size_t profiles_cap, suites_cap;        /* allocated entries: the arrays grow doubling */
+	struct cfg_names profile_names, suite_names;
 };
 
 /* Where an effective setting came from, for `wcmem-sandbox config`. */
@@ -100,8 +110,25 @@ int cfg_load(const char *path, uint64_t physical_bytes, struct cfg_file *f,
 /* Frees what cfg_load allocated; safe on a zeroed or freed cfg_file. */
 void cfg_free(struct cfg_file *f);
 
+/* The entry of the array base (entries of stride bytes, each starting with its char *name)
+ * called name: its index, or -1. */
+long cfg_names_find(const struct cfg_names *t, const void *base, size_t stride,
+		    const char *name);
+
+/* Adds entry idx of base to t (the caller has ruled out a duplicate name). The table keeps
+ * indexes only, so base may move (realloc) between calls. Returns 0 or -ENOMEM. */
+int cfg_names_add(struct cfg_names *t, const void *base, size_t stride, size_t idx);
+
+/* Frees the table; safe on a zeroed one. */
+void cfg_names_free(struct cfg_names *t);
+
 /* The profile called name, or NULL. */
 const struct cfg_profile *cfg_profile_find(const struct cfg_file *f, const char *name);
+
+/* The profile p inherits from, or NULL (none, or a name that is not defined: cfg_load
+ * refuses that). */
+const struct cfg_profile *cfg_profile_parent(const struct cfg_file *f,
+					     const struct cfg_profile *p);
 
 /* The suite called name, or NULL. */
 const struct cfg_suite *cfg_suite_find(const struct cfg_file *f, const char *name);

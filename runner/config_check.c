@@ -11,18 +11,17 @@
 
 const struct cfg_profile *cfg_profile_find(const struct cfg_file *f, const char *name)
 {
-	for (size_t i = 0; f && i < f->nprofiles; i++)
-		if (strcmp(f->profiles[i].name, name) == 0)
-			return &f->profiles[i];
-	return NULL;
+	long i = f ? cfg_names_find(&f->profile_names, f->profiles, sizeof(*f->profiles),
+				    name) : -1;
+
+	return i < 0 ? NULL : &f->profiles[i];
 }
 
 const struct cfg_suite *cfg_suite_find(const struct cfg_file *f, const char *name)
 {
-	for (size_t i = 0; f && i < f->nsuites; i++)
-		if (strcmp(f->suites[i].name, name) == 0)
-			return &f->suites[i];
-	return NULL;
+	long i = f ? cfg_names_find(&f->suite_names, f->suites, sizeof(*f->suites), name) : -1;
+
+	return i < 0 ? NULL : &f->suites[i];
 }
 
 /* " (profiles: a, b)" or " (suites: ...)", or " (there are no [KIND NAME] sections)". */
@@ -80,33 +79,47 @@ static int finish_suite(struct cfg_loader *ld, struct cfg_suite *s)
 	return 0;
 }
 
-/* The profile's inherit names a profile, and following inherit never comes back to it. */
-static int check_inherit(struct cfg_loader *ld, const struct cfg_profile *p)
+/* The profile's inherit names a profile. */
+static int check_inherit_defined(struct cfg_loader *ld, const struct cfg_profile *p)
+{
+	char names[300];
+
+	if (!p->inherit || cfg_profile_find(ld->f, p->inherit))
+		return 0;
+	name_list(ld->f, true, names, sizeof(names));
+	return cfg_fail_at(ld, p->inherit_line, 0, "profile '%s' inherits '%s', which is not "
+			   "defined%s", p->name, p->inherit, names);
+}
+
+const struct cfg_profile *cfg_profile_parent(const struct cfg_file *f,
+					     const struct cfg_profile *p)
+{
+	return p->inherit ? cfg_profile_find(f, p->inherit) : NULL;
+}
+
+/* Following inherit from profile i never comes back round. walk[j] is the number (from 1) of
+ * the walk that first met profile j, so every profile is visited once over all walks: linear
+ * in the number of profiles, however long the chains. Every inherit names a profile. */
+static int check_inherit_cycle(struct cfg_loader *ld, size_t i, size_t *walk)
 {
 	const struct cfg_file *f = ld->f;
-	const struct cfg_profile *q = p;
-	char chain[400], names[300];
+	const struct cfg_profile *q, *start;
+	char chain[400];
 	size_t len;
 
-	if (!p->inherit)
-		return 0;
-	if (!cfg_profile_find(f, p->inherit)) {
-		name_list(f, true, names, sizeof(names));
-		return cfg_fail_at(ld, p->inherit_line, 0, "profile '%s' inherits '%s', which is "
-				   "not defined%s", p->name, p->inherit, names);
-	}
-	len = (size_t)snprintf(chain, sizeof(chain), "%s", p->name);
-	/* A chain longer than the number of profiles has come round. */
-	for (size_t step = 0; q->inherit && step < f->nprofiles; step++) {
-		q = cfg_profile_find(f, q->inherit);
+	for (q = &f->profiles[i]; q && !walk[q - f->profiles]; q = cfg_profile_parent(f, q))
+		walk[q - f->profiles] = i + 1;
+	if (!q || walk[q - f->profiles] != i + 1)
+		return 0;  /* the end of the chain, or a profile an earlier walk cleared */
+	start = q;     /* this walk came back to q: the cycle starts there */
+	len = (size_t)snprintf(chain, sizeof(chain), "%s", start->name);
+	do {
+		q = cfg_profile_parent(f, q);
 		if (len < sizeof(chain))
-			len += (size_t)snprintf(chain + len, sizeof(chain) - len, " -> %s",
-						q->name);
-		if (q == p)
-			return cfg_fail_at(ld, p->inherit_line, 0, "inherit cycle: %s; break it by "
-					   "removing one inherit", chain);
-	}
-	return 0;
+			len += (size_t)snprintf(chain + len, sizeof(chain) - len, " -> %s", q->name);
+	} while (q != start);
+	return cfg_fail_at(ld, start->inherit_line, 0, "inherit cycle: %s; break it by removing "
+			   "one inherit", chain);
 }
 
 static int check_suites(struct cfg_loader *ld, const struct cfg_profile *p)
@@ -131,9 +144,18 @@ int cfg_finish(struct cfg_loader *ld)
 	for (size_t i = 0; i < f->nsuites && r == 0; i++)
 		r = finish_suite(ld, &f->suites[i]);
 	for (size_t i = 0; i < f->nprofiles && r == 0; i++) {
-		r = check_inherit(ld, &f->profiles[i]);
+		r = check_inherit_defined(ld, &f->profiles[i]);
 		if (r == 0)
 			r = check_suites(ld, &f->profiles[i]);
+	}
+	if (r == 0 && f->nprofiles) {
+		size_t *walk = calloc(f->nprofiles, sizeof(*walk));
+
+		if (!walk)
+			return cfg_fail_at(ld, 1, ENOMEM, "check inherit chains");
+		for (size_t i = 0; i < f->nprofiles && r == 0; i++)
+			r = check_inherit_cycle(ld, i, walk);
+		free(walk);
 	}
 	return r;
 }
@@ -164,6 +186,8 @@ void cfg_free(struct cfg_file *f)
 	free_layer(&f->defaults);
 	free(f->profiles);
 	free(f->suites);
+	cfg_names_free(&f->profile_names);
+	cfg_names_free(&f->suite_names);
 	free(f->path);
 	free(f->dir);
 	memset(f, 0, sizeof(*f));

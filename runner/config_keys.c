@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "runner/size.h"
 
@@ -24,7 +25,7 @@ const struct cfg_key_info cfg_keys[CFG_NKEYS] = {
 	[CFG_HIGH]        = KEY("high",        "--high",        CFG_T_SIZE,     high),
 	[CFG_LOG]         = KEY("log",         "--log",         CFG_T_PATH,     log_path),
 	[CFG_APPEND]      = KEY("append",      "--append",      CFG_T_BOOL,     append),
-	[CFG_INTERVAL]    = KEY("interval",    "--interval",    CFG_T_DURATION, interval_ns),
+	[CFG_INTERVAL]    = KEY("interval",    "--interval",    CFG_T_INTERVAL, interval_ns),
 	[CFG_KILL_AFTER]  = KEY("kill_after",  "--kill-after",  CFG_T_DURATION, kill_after_ns),
 	[CFG_QUIET]       = KEY("quiet",       "--quiet",       CFG_T_BOOL,     quiet),
 	[CFG_PLUGIN]      = KEY("plugin",      "--no-plugin",   CFG_T_BOOL,     plugin),
@@ -95,9 +96,25 @@ static int parse_frames(const char *text, unsigned *out)
 	return 0;
 }
 
+/* A memory size the kernel can hold: a limit is counted in pages, and one under a page fails
+ * only when the kernel is asked (or holds nothing at all). Returns 0 or -ERANGE with e. */
+static int at_least_a_page(const char *label, const char *text, uint64_t bytes,
+			   struct rep_error *e)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char what[96];
+
+	if (page <= 0 || bytes >= (uint64_t)page)
+		return 0;
+	snprintf(what, sizeof(what), "(under a page: a size is at least %ld bytes; e.g. 64M)",
+		 page);
+	return bad_value(e, label, text, -ERANGE, what);
+}
+
 int cfg_parse_typed(enum cfg_type type, const char *label, const char *text, uint64_t phys,
 		    void *field, struct rep_error *e)
 {
+	char what[96];
 	int r = 0;
 
 	switch (type) {
@@ -108,16 +125,27 @@ int cfg_parse_typed(enum cfg_type type, const char *label, const char *text, uin
 			return 0;
 		}
 		r = cfg_parse_size(text, phys, field);
-		return r < 0 ? bad_value(e, label, text, r, "(a size: 0, bytes, 512M, 1.5G, 50% "
-					 "or max; under 8 EiB)") : 0;
+		if (r < 0)
+			return bad_value(e, label, text, r, "(a size: 0, bytes, 512M, 1.5G, 50% or "
+					 "max; under 8 EiB)");
+		return at_least_a_page(label, text, *(uint64_t *)field, e);
 	case CFG_T_SIZE:
 		r = cfg_parse_size(text, phys, field);
-		return r < 0 ? bad_value(e, label, text, r, "(a size: bytes, 512M, 1.5G, 50% or "
-					 "max; more than 0, under 8 EiB)") : 0;
+		if (r < 0)
+			return bad_value(e, label, text, r, "(a size: bytes, 512M, 1.5G, 50% or max; "
+					 "more than 0, under 8 EiB)");
+		return at_least_a_page(label, text, *(uint64_t *)field, e);
 	case CFG_T_DURATION:
 		r = cfg_parse_duration(text, field);
 		return r < 0 ? bad_value(e, label, text, r, "(a duration: 100ms, 2s, 1m; more than "
 					 "0, at most 1 day)") : 0;
+	case CFG_T_INTERVAL:
+		r = cfg_parse_duration(text, field);
+		if (r == 0 && *(uint64_t *)field < CFG_INTERVAL_MIN_NS)
+			r = -ERANGE;
+		snprintf(what, sizeof(what), "(a sampling period: %llums to 1 day, e.g. 100ms, 1s)",
+			 CFG_INTERVAL_MIN_NS / 1000000);
+		return r < 0 ? bad_value(e, label, text, r, what) : 0;
 	case CFG_T_BOOL:
 		r = parse_bool(text, field);
 		return r < 0 ? bad_value(e, label, text, r, "(yes or no)") : 0;
@@ -155,6 +183,7 @@ void cfg_copy_value(struct run_options *dst, const struct run_options *src, enum
 	case CFG_T_SIZE:
 	case CFG_T_SWAP:
 	case CFG_T_DURATION:
+	case CFG_T_INTERVAL:
 		*(uint64_t *)to = *(const uint64_t *)from;
 		break;
 	case CFG_T_BOOL:
@@ -218,6 +247,7 @@ void cfg_format_value(const struct run_options *o, enum cfg_key k, char *buf, si
 		cfg_format_size(v, buf, size);
 		return;
 	case CFG_T_DURATION:
+	case CFG_T_INTERVAL:
 		v = *(const uint64_t *)field;
 		cfg_format_duration(v, buf, size);
 		return;

@@ -39,10 +39,15 @@ enum cfg_type {
 	CFG_T_SIZE,      /* a SIZE > 0, stored as uint64_t bytes */
 	CFG_T_SWAP,      /* a SIZE or 0 */
 	CFG_T_DURATION,  /* a DURATION, stored as uint64_t ns */
+	CFG_T_INTERVAL,  /* a DURATION of at least CFG_INTERVAL_MIN_NS (a sampling period) */
 	CFG_T_BOOL,      /* yes/no, stored as bool */
 	CFG_T_FRAMES,    /* 0..65535, stored as unsigned */
 	CFG_T_PATH,      /* a non-empty file name, stored as const char * */
 };
+
+/* Sampling more often than this burns a core and measures nothing new: memory.peak and the
+ * OOM counters are read from the kernel, not from the samples. */
+#define CFG_INTERVAL_MIN_NS (10ULL * 1000 * 1000)
 
 struct cfg_key_info {
 	const char *ini;       /* the INI key: "test_limit" */

@@ -145,6 +145,21 @@ static int check_name(struct cfg_loader *ld, const char *kind, const char *name)
 	return 0;
 }
 
+/* The array arr of n entries with room for one more: the room doubles, so that adding n
+ * sections costs linear time. Returns the array (moved or not), or NULL (arr unchanged). */
+static void *grow_array(void *arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t want = *cap ? *cap * 2 : 8;
+	void *v;
+
+	if (n < *cap)
+		return arr;
+	v = reallocarray(arr, want, elem);
+	if (v)
+		*cap = want;
+	return v;
+}
+
 static int new_profile(struct cfg_loader *ld, const char *name)
 {
 	struct cfg_file *f = ld->f;
@@ -154,7 +169,7 @@ static int new_profile(struct cfg_loader *ld, const char *name)
 	if (old)
 		return cfg_fail_at(ld, ld->line, 0, "duplicate [profile %s]: first defined at "
 				   "line %d", name, old->line);
-	v = realloc(f->profiles, (f->nprofiles + 1) * sizeof(*v));
+	v = grow_array(f->profiles, &f->profiles_cap, f->nprofiles, sizeof(*v));
 	if (!v)
 		return cfg_fail_at(ld, ld->line, ENOMEM, "[profile %s]", name);
 	f->profiles = v;
@@ -163,7 +178,9 @@ static int new_profile(struct cfg_loader *ld, const char *name)
 	v[f->nprofiles].name = strdup(name);
 	ld->idx = f->nprofiles++;
 	ld->sec = CFG_SEC_PROFILE;
-	return v[ld->idx].name ? 0 : cfg_fail_at(ld, ld->line, ENOMEM, "[profile %s]", name);
+	if (!v[ld->idx].name || cfg_names_add(&f->profile_names, v, sizeof(*v), ld->idx) < 0)
+		return cfg_fail_at(ld, ld->line, ENOMEM, "[profile %s]", name);
+	return 0;
 }
 
 static int new_suite(struct cfg_loader *ld, const char *name)
@@ -175,7 +192,7 @@ static int new_suite(struct cfg_loader *ld, const char *name)
 	if (old)
 		return cfg_fail_at(ld, ld->line, 0, "duplicate [suite %s]: first defined at "
 				   "line %d", name, old->line);
-	v = realloc(f->suites, (f->nsuites + 1) * sizeof(*v));
+	v = grow_array(f->suites, &f->suites_cap, f->nsuites, sizeof(*v));
 	if (!v)
 		return cfg_fail_at(ld, ld->line, ENOMEM, "[suite %s]", name);
 	f->suites = v;
@@ -184,7 +201,9 @@ static int new_suite(struct cfg_loader *ld, const char *name)
 	v[f->nsuites].name = strdup(name);
 	ld->idx = f->nsuites++;
 	ld->sec = CFG_SEC_SUITE;
-	return v[ld->idx].name ? 0 : cfg_fail_at(ld, ld->line, ENOMEM, "[suite %s]", name);
+	if (!v[ld->idx].name || cfg_names_add(&f->suite_names, v, sizeof(*v), ld->idx) < 0)
+		return cfg_fail_at(ld, ld->line, ENOMEM, "[suite %s]", name);
+	return 0;
 }
 
 /* A header line "[kind name]" (leading blanks already gone). Returns 0 or -errno. */

@@ -6,19 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The profile p inherits from, or NULL. cfg_load has ruled out cycles and missing names,
- * so following this always ends. */
-static const struct cfg_profile *parent(const struct cfg_file *f, const struct cfg_profile *p)
-{
-	return p->inherit ? cfg_profile_find(f, p->inherit) : NULL;
-}
-
 /* Where setting k comes from below the command line: the profile or one it inherits
  * (nearest first), else [defaults]; NULL: built in. */
 static const struct cfg_layer *source(const struct cfg_file *f, const struct cfg_profile *p,
 				      enum cfg_key k, struct cfg_origin *o)
 {
-	for (; p; p = parent(f, p)) {
+	for (; p; p = cfg_profile_parent(f, p)) {
 		if (p->layer.v.set & CFG_BIT(k)) {
 			*o = (struct cfg_origin){ CFG_SRC_PROFILE, p->name, p->layer.line[k] };
 			return &p->layer;
@@ -94,7 +87,7 @@ int cfg_profile_suites(const struct cfg_file *f, const struct cfg_profile *p,
 	const struct cfg_suite **v;
 	size_t count = 0;
 
-	for (const struct cfg_profile *q = p; q && !names; q = parent(f, q))
+	for (const struct cfg_profile *q = p; q && !names; q = cfg_profile_parent(f, q))
 		names = q->suites;  /* the nearest profile that names its suites */
 	if (names)
 		while (names[count])

@@ -16,6 +16,7 @@
 #include "runner/control_int.h"
 #include "runner/peer.h"
 #include "runner/protocol.h"
+#include "runner/rundir.h"
 
 #define MAX_WARNINGS_PER_CLIENT 10
 #define MAX_WARNINGS 50  /* of all clients together */
@@ -239,17 +240,20 @@ static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 		conn_free(c, k);
 }
 
-/* A directory only we can enter, so no one else can reach the socket or race its path. */
+/* A directory only we can enter, so no one else can reach the socket or race its path;
+ * those of runners that died first go (rundir.h). */
 static int make_private_dir(struct run_control *c, struct rep_error *e)
 {
 	const char *tmp = getenv("XDG_RUNTIME_DIR");
+	int r;
 
 	if (!tmp || !*tmp || access(tmp, W_OK) < 0)
 		tmp = "/tmp";
-	snprintf(c->dir, sizeof(c->dir), "%s/wcmem-sandbox.XXXXXX", tmp);
-	if (!mkdtemp(c->dir))
-		return rep_fail(e, errno, "create a private folder in %s", tmp);
-	return 0;
+	run_dir_sweep(tmp);
+	r = run_dir_create(tmp, c->dir, sizeof(c->dir), &c->dir_lock, e);
+	if (r < 0)
+		c->dir[0] = '\0';  /* nothing to remove */
+	return r;
 }
 
 int run_control_open(struct run_session *s, struct rep_error *e)
@@ -265,6 +269,7 @@ int run_control_open(struct run_session *s, struct rep_error *e)
 	c->lw.fd = -1;
 	c->max_conns = run_conn_max();
 	c->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	c->dir_lock = -1;
 	s->control = c;
 	r = make_private_dir(c, e);
 	if (r < 0)
@@ -308,7 +313,7 @@ void run_control_close(struct run_session *s)
 		unlink(c->path);
 	run_resume_free(c);
 	if (c->dir[0])
-		rmdir(c->dir);
+		run_dir_remove(c->dir, c->dir_lock);
 	free(c);
 	s->control = NULL;
 }

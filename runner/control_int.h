@@ -51,6 +51,7 @@ struct run_control {
 	struct run_session *s;
 	struct run_watch lw;
 	char dir[4096];
+	int dir_lock;             /* locked while dir lives: the runner is alive (rundir.h) */
 	char path[4200];
 	char env[4300];
 	pid_t main_pid;

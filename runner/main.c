@@ -17,6 +17,7 @@
 
 #include <sys/stat.h>
 
+#include "report/file.h"
 #include "report/json.h"
 #include "report/junit.h"
 #include "report/summary.h"
@@ -169,23 +170,24 @@ static int jobs(struct plan *p, char **argv, struct rep_error *e)
 }
 
 /* Opens a report file now, creating its folders, so that a path that cannot be written is
- * known before anything runs; a stale report from an earlier run is emptied. */
+ * known before anything runs; never through a planted link (report/file.h). A stale report
+ * from an earlier run is emptied. */
 static int open_report(const char *path, FILE **f, struct rep_error *e)
 {
-	char dir[4096];
+	struct stat st;
+	int fd, r;
 
 	if (!path)
 		return 0;
-	snprintf(dir, sizeof(dir), "%s", path);
-	for (char *p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return rep_fail(e, errno, "create folder %s", dir);
-		*p = '/';
+	fd = rep_file_open(path, 0, REP_DIRS_ALL, e);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || (S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0) ||
+	    !(*f = fdopen(fd, "w"))) {
+		r = rep_fail(e, errno, "open %s", path);
+		close(fd);
+		return r;
 	}
-	*f = fopen(path, "we");
-	if (!*f)
-		return rep_fail(e, errno, "open %s", path);
 	return 0;
 }
 

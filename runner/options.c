@@ -74,7 +74,7 @@ static void usage(void)
 "      --append              append to the log instead of starting it afresh\n"
 "  -n, --name NAME           the unit's name in the log (default: the command line)\n"
 "  -i, --interval DURATION   how often memory.current is sampled, into LOG.timeline\n"
-"                            (default: 100ms)\n"
+"                            (at least 10ms; default: 100ms)\n"
 "  -q, --quiet               no summary on stderr (errors and warnings still show)\n"
 "      --junit-xml FILE      write a JUnit XML report at the end (a testcase a unit)\n"
 "      --json FILE           write every unit record as JSON at the end\n"
@@ -102,7 +102,8 @@ static void usage(void)
 "  -V, --version             show the version and exit\n"
 "\n"
 "SIZE is bytes, or a number with K, M, G or T (powers of 1024, any case, B or iB\n"
-"may follow; decimals like 1.5G), or N% of physical memory, or max.\n"
+"may follow; decimals like 1.5G), or N% of physical memory, or max; at least a\n"
+"page (4 KiB).\n"
 "DURATION is a number with ms, s, m or h (seconds when none).\n"
 "\n"
 "Exit status:\n"
@@ -164,11 +165,23 @@ static int text(const char **field, const char *opt, struct rep_error *e)
 	return 0;
 }
 
-/* Handles option c. Returns 0, CFG_EXIT_OK, or -EINVAL. */
-static int one_option(int c, char **argv, uint64_t phys, struct run_options *o,
+/* The option getopt refused in the word arg: "--name" of a long option (without "=VALUE"),
+ * else the short option optopt ("-Z" of "-qZ": never the whole word, nor the program). */
+static void refused_option(const char *arg, char *buf, size_t size)
+{
+	if (strncmp(arg, "--", 2) == 0)
+		snprintf(buf, size, "%.*s", (int)strcspn(arg, "="), arg);
+	else if (optopt > 0x20 && optopt < 0x7f)
+		snprintf(buf, size, "-%c", optopt);
+	else
+		snprintf(buf, size, "-\\x%02x", (unsigned)optopt & 0xff);
+}
+
+/* Handles option c, from the word arg. Returns 0, CFG_EXIT_OK, or -EINVAL. */
+static int one_option(int c, const char *arg, uint64_t phys, struct run_options *o,
 		      struct rep_error *e)
 {
-	const char *arg;
+	char name[64];
 
 	switch (c) {
 	case 'l': return value(o, CFG_LIMIT, phys, e);
@@ -195,27 +208,32 @@ static int one_option(int c, char **argv, uint64_t phys, struct run_options *o,
 	case OPT_HTML: return value(o, CFG_HTML, phys, e);
 	case 'h': usage(); return CFG_EXIT_OK;
 	case 'V': printf("wcmem-sandbox %s\n", WCMEM_VERSION); return CFG_EXIT_OK;
-	case ':': return usage_fail(e, "option '%s' needs a value", argv[optind - 1]);
 	default: break;
 	}
+	refused_option(arg, name, sizeof(name));
+	if (c == ':')
+		return usage_fail(e, "option '%s' needs a value", name);
 	/* getopt sets optopt to a known option's value when it refused the "=VALUE" given. */
-	arg = argv[optind - 1];
 	if (optopt && strncmp(arg, "--", 2) == 0 && strchr(arg, '='))
-		return usage_fail(e, "option '%.*s' takes no value", (int)strcspn(arg, "="), arg);
-	return usage_fail(e, "unknown option '%s'", arg);
+		return usage_fail(e, "option '%s' takes no value", name);
+	return usage_fail(e, "unknown option '%s'", name);
 }
 
 int cfg_parse_args(int argc, char **argv, uint64_t phys, struct run_options *o,
 		   struct rep_error *e)
 {
-	int c, r = 0;
+	int c, r = 0, word = 1;
 
 	cfg_defaults(o, phys);
 	opterr = 0;
-	optind = 1;
+	optind = 0;  /* glibc: start afresh, also after a parse that stopped inside a cluster */
+	/* "+" never permutes: the option getopt returns is in argv[word], the word it stood at
+	 * before the call (a cluster -qZ stays one word while getopt walks it). */
 	while (r == 0 && (c = getopt_long(argc, argv, "+:l:t:s:o:n:i:k:qp:hV", longopts,
-					  NULL)) != -1)
-		r = one_option(c, argv, phys, o, e);
+					  NULL)) != -1) {
+		r = one_option(c, argv[word], phys, o, e);
+		word = optind;
+	}
 	if (r != 0)
 		return r;
 	if (!(o->set & CFG_BIT(CFG_TEST_LIMIT)))

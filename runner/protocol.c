@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -123,8 +124,9 @@ static int parse_option(char *f, struct run_msg *m, struct rep_error *e)
 			return bad(e, "kind must be test or command, got", val);
 		m->kind = val;
 	} else if (m->verb == RUN_MSG_START && strcmp(key, "limit") == 0) {
-		if (parse_number(val, INT64_MAX, &n) < 0 || n == 0)
-			return bad(e, "limit must be bytes, got", val);
+		/* Under a page, the kernel refuses it (or holds nothing): say so now. */
+		if (parse_number(val, INT64_MAX, &n) < 0 || n < (uint64_t)sysconf(_SC_PAGESIZE))
+			return bad(e, "limit must be bytes, at least a page, got", val);
 		m->limit = n;
 	} else if (m->verb == RUN_MSG_START && strcmp(key, "where") == 0) {
 		m->where = val;

@@ -155,6 +155,9 @@ static int run_log_open(struct run_session *s, struct rep_error *e)
 		return rep_fail(e, ENOENT, "find the log's folder: set WEATHERCOP_DIR or HOME, "
 				"or give --log FILE");
 	r = rep_log_open(&s->log, s->log_path, s->opt->append, e);
+	if (r == 0 && s->log.shared)
+		run_warn("the memory log %s is being written by another running session: "
+			 "appending to it instead of starting it afresh", s->log_path);
 	return r;
 }
 

@@ -42,6 +42,28 @@ static int format_entry(struct run_session *s, enum run_entry kind, const struct
 	return -EINVAL;
 }
 
+/* The log could not take an entry (a full disk, an I/O error). The run goes on: the limits
+ * matter more than the log, and the command's exit status is its own. The log ends with the
+ * last whole entry (rep_log_write takes a torn one back); this is said once, with the entry
+ * it stopped at; the summary and the reports still have every unit. */
+static void log_lost(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
+		     int err)
+{
+	static const char *const event[] = {
+		[RUN_ENTRY_SESSION_START] = "SESSION_START", [RUN_ENTRY_SESSION_END] = "SESSION_END",
+		[RUN_ENTRY_UNIT_START] = "TEST_START",       [RUN_ENTRY_UNIT_END] = "TEST_END",
+		[RUN_ENTRY_REFUSED] = "UNIT_REFUSED",
+	};
+	char name[160];
+
+	rep_log_escape(u ? u->name : s->info.command, name, sizeof(name));
+	run_warn("the memory log %s stops before its entry %lu (%s: %s): %s (errno %d); that "
+		 "entry and those after it are not written; the summary and the reports have "
+		 "every unit", s->log_path, s->log_entries + 1, event[kind], name, strerror(err),
+		 err);
+	rep_log_close(&s->log);
+}
+
 static int log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
 		     const struct refusal *no, bool sync, struct rep_error *e)
 {
@@ -68,7 +90,11 @@ static int log_entry(struct run_session *s, enum run_entry kind, const struct re
 		run_warn("another writer emptied the log %s (in-process diagnostics that ignore "
 			 "WEATHERCOP_DISABLE_DIAGNOSTICS?): a new file with all of the runner's "
 			 "entries took its place; that writer's lines are not in it", s->log_path);
-	return n < 0 ? rep_fail(e, -n, "write the log %s", s->log_path) : 0;
+	if (n < 0)
+		log_lost(s, kind, u, -n);
+	else
+		s->log_entries++;
+	return 0;
 }
 
 int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
@@ -141,6 +167,10 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 	rec->sandbox_limit = s->opt->limit;
 	rec->peak = rec->current = rec->sandbox_peak = rec->sandbox_current = REP_UNKNOWN;
 	rec->pid = -1;
+	/* Until it ends, a unit has not run: a command that never starts (the runner failed
+	 * first) is never reported as having exited 0. */
+	rec->end = REP_END_NOT_RUN;
+	rec->code = RUN_EXIT_FAILURE;
 	rep_status_clear(&rec->status_start);
 	rep_status_clear(&rec->status_end);
 

@@ -28,8 +28,10 @@ static inline struct rep_unit *run_unit_rec(struct run_session *s, const struct 
 	return &s->units[u->idx];
 }
 
-/* Formats one log entry and writes it with one write(2), fdatasync'd when sync.
- * A log that is off accepts and drops. Returns 0 or -errno. */
+/* Formats one log entry and writes it with one write(2), fdatasync'd when sync (and the
+ * file type has durability). A log that is off accepts and drops. A log that cannot take
+ * the entry (a full disk) is closed with one warning naming the entry and the errno, and
+ * the run goes on. Returns 0, or -errno when the entry cannot even be formatted. */
 int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
 		  bool sync, struct rep_error *e);
 

@@ -39,6 +39,10 @@ def test_bad_duration_exits_125(sandbox, option, value):
     ([], "no command given"),
     (["--bogus", "true"], "unknown option '--bogus'"),
     (["--limit"], "option '--limit' needs a value"),
+    (["-Zq", "true"], "unknown option '-Z'"),
+    (["-ql"], "option '-l' needs a value"),
+    (["--interval", "1ns", "true"], "--interval: invalid value '1ns' (a sampling period: 10ms"),
+    (["--limit", "512", "true"], "--limit: out of range: '512' (under a page"),
 ])
 def test_usage_errors_exit_125(sandbox, args, words):
     run = sandbox.run(*args)

@@ -93,5 +93,5 @@ def test_a_page_that_cannot_be_written_stops_the_run_before_it_starts(sandbox, t
     blocker.write_text("")
     run = sandbox.run("--html", str(blocker / "run.html"), "--", "true")
     assert run.rc == 125
-    assert f"open {blocker}/run.html: Not a directory" in run.stderr, run.stderr
+    assert f"open folder {blocker}: Not a directory" in run.stderr, run.stderr
     assert run.log_text is None  # nothing ran: no log

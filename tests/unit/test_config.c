@@ -70,6 +70,8 @@ static const struct { const char *file, *msg; } errors[] = {
 	{ "err_inherit_self", "2: inherit cycle: a -> a; break it by removing one inherit" },
 	{ "err_inherit_missing", "2: profile 'ci' inherits 'bse', which is not defined "
 	  "(profiles: ci, base)" },
+	{ "err_inherit_missing_deep", "5: profile 'b' inherits 'c', which is not defined "
+	  "(profiles: a, b)" },
 	{ "err_unknown_suite", "2: profile 'ci' names suite 'memry', which is not defined "
 	  "(suites: unit, memory)" },
 	{ "err_empty_suites", "2: suites is empty: name at least one, or leave the key out" },
@@ -125,6 +127,49 @@ static void test_load_unreadable_file(void **state)
 	assert_string_equal(e.msg, "fixtures/ini/no-such.ini: cannot read the config file");
 	assert_int_equal(e.err, ENOENT);
 	assert_int_equal(cfg_load("fixtures/ini", PHYS, &f, &e), -EISDIR);
+}
+
+/* Writes n profiles, each inheriting the next, and n suites into path. */
+static void write_many_sections(const char *path, int n)
+{
+	FILE *f = fopen(path, "we");
+
+	assert_non_null(f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "[profile p%d]\n%s%d\nlimit = 1G\n", i,
+			i + 1 < n ? "inherit = p" : "; last", i + 1);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "[suite s%d]\ncommand = true\n", i);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Loading is linear in the number of sections and the length of inherit chains: 100,000
+ * profiles in one chain and 100,000 suites load at once (quadratic lookups took minutes;
+ * the bound is only there to catch that, not to time the loader). */
+static void test_load_many_sections_in_linear_time(void **state)
+{
+	char path[] = "/tmp/wcmem-test-many-XXXXXX";
+	struct timespec t0, t1;
+	struct cfg_file f;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	write_many_sections(path, 100000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	load(path, &f);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	unlink(path);
+	assert_int_equal(f.nprofiles, 100000);
+	assert_int_equal(f.nsuites, 100000);
+	assert_string_equal(cfg_profile_find(&f, "p99999")->name, "p99999");
+	assert_string_equal(cfg_suite_find(&f, "s4242")->name, "s4242");
+	assert_null(cfg_profile_find(&f, "p100000"));
+	if (t1.tv_sec - t0.tv_sec > 20)
+		fail_msg("loading 200,000 sections took %lld s, want well under 20 s",
+			 (long long)(t1.tv_sec - t0.tv_sec));
+	cfg_free(&f);
 }
 
 /* ---- what a good file holds ---- */
@@ -579,6 +624,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_errors_name_file_and_line),
 		cmocka_unit_test(test_load_unreadable_file),
+		cmocka_unit_test(test_load_many_sections_in_linear_time),
 		cmocka_unit_test(test_load_full_file),
 		cmocka_unit_test(test_load_relative_paths),
 		cmocka_unit_test(test_load_byte_order_mark),

@@ -25,7 +25,9 @@
 
 ssize_t __real_write(int fd, const void *buf, size_t n);
 
-static enum { WRITE_REAL, WRITE_INTERRUPTED_THEN_SHORT, WRITE_NO_SPACE } write_mode;
+static enum {
+	WRITE_REAL, WRITE_INTERRUPTED_THEN_SHORT, WRITE_NO_SPACE, WRITE_SHORT_THEN_NO_SPACE,
+} write_mode;
 static int write_calls;
 
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
@@ -42,6 +44,11 @@ ssize_t __wrap_write(int fd, const void *buf, size_t n)
 		}
 		return __real_write(fd, buf, n < 3 ? n : 3);  /* three bytes at a time */
 	case WRITE_NO_SPACE:
+		errno = ENOSPC;
+		return -1;
+	case WRITE_SHORT_THEN_NO_SPACE:  /* a disk that fills up inside the entry */
+		if (write_calls == 1)
+			return __real_write(fd, buf, n < 5 ? n : 5);
 		errno = ENOSPC;
 		return -1;
 	}
@@ -453,18 +460,10 @@ static int setup_tmpdir(void **state)
 	return mkdtemp(tmpdir) ? 0 : -1;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown_tmpdir(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return unit_remove_tree(tmpdir);
 }
 
 static void write_text(struct rep_log *log, const char *text, bool sync)
@@ -484,7 +483,7 @@ static void expect_file(const char *path, const char *want)
 /* The first run creates ~/.weathercop (mode 0755) and the log (0644). */
 static void test_log_open_creates_parent_folder(void **state)
 {
-	struct rep_log log = { .fd = -1, .copy = -1 };
+	struct rep_log log = { .fd = -1, .copy = -1, .reader = -1 };
 	struct rep_error e = { 0 };
 	char path[160], dir[128];
 	struct stat st;
@@ -508,7 +507,7 @@ static void test_log_open_creates_parent_folder(void **state)
 /* A new session empties the log; --append keeps what is there. */
 static void test_log_open_truncates_unless_append(void **state)
 {
-	struct rep_log log = { .fd = -1, .copy = -1 };
+	struct rep_log log = { .fd = -1, .copy = -1, .reader = -1 };
 	char path[128];
 
 	(void)state;
@@ -529,7 +528,7 @@ static void test_log_open_truncates_unless_append(void **state)
 /* Only one level is created; a deeper missing folder is an error that says which. */
 static void test_log_open_errors_fill_record(void **state)
 {
-	struct rep_log log = { .fd = 7, .copy = 7 };
+	struct rep_log log = { .fd = 7, .copy = 7, .reader = 7 };
 	struct rep_error e = { 0 };
 	char path[128], want[160];
 
@@ -538,7 +537,7 @@ static void test_log_open_errors_fill_record(void **state)
 	assert_int_equal(rep_log_open(&log, path, false, &e), -ENOENT);
 	assert_int_equal(log.fd, -1);
 	assert_int_equal(e.err, ENOENT);
-	snprintf(want, sizeof(want), "create folder %s/a/b", tmpdir);
+	snprintf(want, sizeof(want), "create folder %s/a", tmpdir);  /* the first missing */
 	assert_string_equal(e.msg, want);
 
 	assert_int_equal(rep_log_open(&log, tmpdir, false, &e), -EISDIR);
@@ -549,7 +548,7 @@ static void test_log_open_errors_fill_record(void **state)
 /* EINTR is retried and short writes are continued until the entry is whole. */
 static void test_log_write_retries_eintr_and_short_writes(void **state)
 {
-	struct rep_log log = { .fd = -1, .copy = -1 };
+	struct rep_log log = { .fd = -1, .copy = -1, .reader = -1 };
 	char path[128];
 
 	(void)state;
@@ -567,7 +566,7 @@ static void test_log_write_retries_eintr_and_short_writes(void **state)
 /* A write error is returned as -errno; a log that is off drops entries silently. */
 static void test_log_write_errors_and_off(void **state)
 {
-	struct rep_log log = { .fd = -1, .copy = -1 };
+	struct rep_log log = { .fd = -1, .copy = -1, .reader = -1 };
 	char path[128];
 
 	(void)state;
@@ -582,10 +581,72 @@ static void test_log_write_errors_and_off(void **state)
 	rep_log_close(&log);
 }
 
+/* A disk that fills up inside an entry: the written part is taken back, so the log ends with
+ * the last whole entry, and the error is returned. */
+static void test_log_write_takes_back_a_torn_entry(void **state)
+{
+	struct rep_log log = { .fd = -1 };
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/test_memory.log", tmpdir);
+	assert_int_equal(rep_log_open(&log, path, false, NULL), 0);
+	write_text(&log, "[stamp] TEST_START: a\n", false);
+	write_mode = WRITE_SHORT_THEN_NO_SPACE;
+	write_calls = 0;
+	assert_int_equal(rep_log_write(&log, "[stamp] TEST_END: a\n", 20, true), -ENOSPC);
+	write_mode = WRITE_REAL;
+	assert_int_equal(write_calls, 2);
+	rep_log_close(&log);
+	expect_file(path, "[stamp] TEST_START: a\n");
+}
+
+/* A log that is not a regular file: /dev/null takes entries, synced or not (fdatasync would
+ * say EINVAL), and is neither emptied nor locked. */
+static void test_log_on_a_character_device(void **state)
+{
+	struct rep_log log = { .fd = -1 };
+	struct rep_error e = { 0 };
+
+	(void)state;
+	if (rep_log_open(&log, "/dev/null", false, &e) < 0)
+		fail_msg("open /dev/null: %s (errno %d)", e.msg, e.err);
+	assert_false(log.can_sync);
+	assert_false(log.shared);
+	write_text(&log, "[stamp] TEST_START: x\n", true);
+	rep_log_close(&log);
+}
+
+/* Two sessions on one log: the second does not empty what the first is writing (it appends,
+ * and says so in log.shared); once the first has closed, a new session starts it afresh. */
+static void test_log_open_never_empties_a_log_in_use(void **state)
+{
+	struct rep_log a = { .fd = -1 }, b = { .fd = -1 }, c = { .fd = -1 };
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/test_memory.log", tmpdir);
+	assert_int_equal(rep_log_open(&a, path, false, NULL), 0);
+	assert_false(a.shared);
+	assert_true(a.can_sync);
+	write_text(&a, "a1\n", false);
+	assert_int_equal(rep_log_open(&b, path, false, NULL), 0);
+	assert_true(b.shared);
+	write_text(&b, "b1\n", false);
+	write_text(&a, "a2\n", false);
+	rep_log_close(&a);
+	rep_log_close(&b);
+	expect_file(path, "a1\nb1\na2\n");
+	assert_int_equal(rep_log_open(&c, path, false, NULL), 0);
+	assert_false(c.shared);
+	rep_log_close(&c);
+	expect_file(path, "");
+}
+
 /* One entry is one write(2): tail -f never sees half an entry. */
 static void test_log_write_one_call_per_entry(void **state)
 {
-	struct rep_log log = { .fd = -1, .copy = -1 };
+	struct rep_log log = { .fd = -1, .copy = -1, .reader = -1 };
 	char path[128];
 	struct rep_unit u = { .name = "t", .kind = "test", .start = stamp(0),
 			      .status_start = status_fresh };
@@ -686,6 +747,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_open_errors_fill_record,
 						setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_log_write_retries_eintr_and_short_writes,
+						setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_log_write_takes_back_a_torn_entry,
+						setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test(test_log_on_a_character_device),
+		cmocka_unit_test_setup_teardown(test_log_open_never_empties_a_log_in_use,
 						setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_log_write_errors_and_off,
 						setup_tmpdir, teardown_tmpdir),

@@ -153,6 +153,50 @@ static void test_options_bad_values(void **state)
 			   "option '--junit-xml' needs a value");
 }
 
+/* An error names the option that is wrong: "-Z" of the cluster "-Zq" or "-qZ", "-l" of
+ * "-ql" at the end, never the whole word or the program's own path. */
+static void test_options_errors_name_the_bad_option(void **state)
+{
+	(void)state;
+	expect_usage_error((const char *[]){ "-Zq", "true", NULL }, "unknown option '-Z'");
+	expect_usage_error((const char *[]){ "-qZ", "true", NULL }, "unknown option '-Z'");
+	expect_usage_error((const char *[]){ "-q", "-Z", NULL }, "unknown option '-Z'");
+	expect_usage_error((const char *[]){ "-\x01", NULL }, "unknown option '-\\x01'");
+	expect_usage_error((const char *[]){ "-ql", NULL }, "option '-l' needs a value");
+	expect_usage_error((const char *[]){ "--quiet=1", NULL }, "option '--quiet' takes no value");
+	expect_usage_error((const char *[]){ "--bogus=1", NULL }, "unknown option '--bogus'");
+}
+
+/* A sampling period under 10 ms (it would burn a core) and a memory size under a page (the
+ * kernel counts pages) are refused when parsed, with the bounds; at the bound they pass. */
+static void test_options_interval_and_size_minimums(void **state)
+{
+	struct run_options o;
+	struct rep_error e;
+
+	(void)state;
+	expect_usage_error((const char *[]){ "--interval", "1ns", NULL },
+			   "--interval: invalid value '1ns' (a sampling period: 10ms to 1 day, e.g. "
+			   "100ms, 1s)");
+	expect_usage_error((const char *[]){ "-i", "9ms", NULL },
+			   "--interval: out of range: '9ms' (a sampling period: 10ms to 1 day, e.g. "
+			   "100ms, 1s)");
+	expect_usage_error((const char *[]){ "--limit", "100", NULL },
+			   "--limit: out of range: '100' (under a page: a size is at least 4096 "
+			   "bytes; e.g. 64M)");
+	expect_usage_error((const char *[]){ "--swap", "1", NULL },
+			   "--swap: out of range: '1' (under a page: a size is at least 4096 bytes; "
+			   "e.g. 64M)");
+	expect_usage_error((const char *[]){ "--test-limit", "0.00000001%", NULL },
+			   "--test-limit: out of range: '0.00000001%' (under a page: a size is at "
+			   "least 4096 bytes; e.g. 64M)");
+	assert_int_equal(parse(&o, &e, (const char *[]){ "-i", "10ms", "--limit", "4096",
+							 "--swap", "0", "true", NULL }), CFG_RUN);
+	assert_int_equal(o.interval_ns, S / 100);
+	assert_int_equal(o.limit, 4096);
+	assert_int_equal(o.swap, 0);
+}
+
 /* The INI spellings of yes and no; 0 is a swap size but not a limit. */
 static void test_options_typed_values(void **state)
 {
@@ -244,6 +288,8 @@ int main(void)
 		cmocka_unit_test(test_options_opposites_undo_and_are_marked),
 		cmocka_unit_test(test_options_stop_at_the_command),
 		cmocka_unit_test(test_options_bad_values),
+		cmocka_unit_test(test_options_errors_name_the_bad_option),
+		cmocka_unit_test(test_options_interval_and_size_minimums),
 		cmocka_unit_test(test_options_typed_values),
 		cmocka_unit_test(test_options_format_round_trips),
 		cmocka_unit_test(test_options_key_table),

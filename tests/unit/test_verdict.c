@@ -160,7 +160,8 @@ static void test_verdict_text_ordinary_ends(void **state)
 	assert_string_equal(verdict(&u), "killed by signal 100");
 }
 
-/* A command that could not start says why, from its 126/127 code. */
+/* A command that could not start says why, from its 126/127 code, or 125 when the runner
+ * failed before it could start it. */
 static void test_verdict_text_not_started(void **state)
 {
 	struct rep_unit u = { .name = "t", .end = REP_END_NOT_RUN, .code = 127 };
@@ -170,7 +171,9 @@ static void test_verdict_text_not_started(void **state)
 	u.code = 126;
 	assert_string_equal(verdict(&u), "not started: command not executable");
 	u.code = 125;
-	assert_string_equal(verdict(&u), "not started (code 125)");
+	assert_string_equal(verdict(&u), "not started: wcmem-sandbox failed first");
+	u.code = 3;
+	assert_string_equal(verdict(&u), "not started (code 3)");
 }
 
 /* The main process survived (or died of another signal) while a process was OOM-killed. */

@@ -3,6 +3,7 @@
 #ifndef WCMEM_TESTS_UNIT_H
 #define WCMEM_TESTS_UNIT_H
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,21 @@ static inline char *unit_read_file(const char *path)
 	}
 	fclose(f);
 	return text;
+}
+
+static inline int unit_remove_entry(const char *path, const struct stat *st, int flag,
+				    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Removes the folder dir and all it holds, links as links. Returns 0 or -1. */
+static inline int unit_remove_tree(const char *dir)
+{
+	return nftw(dir, unit_remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 /* A fixture's text; fails the test, naming the file, when it is missing. */

@@ -1,0 +1,28 @@
+/* Opening the files the runner writes (the memory log, the JUnit and JSON reports) where
+ * others can plant links: the runner is often root, and /tmp is everyone's.
+ *
+ * The path is walked a folder at a time with openat: a folder that is missing is created
+ * (0755) when asked; a link on the way is followed only when it could not have been planted
+ * (the kernel's fs.protected_symlinks rule, which need not be on: not a link in a sticky
+ * world-writable folder, or one made by us or the folder's owner); the file itself is never
+ * a link (O_NOFOLLOW), and an existing file in a sticky world-writable folder must be ours
+ * (or the folder owner's) and have one name (no hard link to another file). Nothing is
+ * truncated here: the caller decides, once it knows what it opened. */
+#ifndef WCMEM_REPORT_FILE_H
+#define WCMEM_REPORT_FILE_H
+
+#include "report/error.h"
+
+/* Which missing folders rep_file_open creates. */
+enum rep_dirs {
+	REP_DIRS_NONE,    /* none: every folder must exist */
+	REP_DIRS_PARENT,  /* the file's own folder only (~/.weathercop on a first run) */
+	REP_DIRS_ALL,     /* every missing folder, as mkdir -p */
+};
+
+/* Opens path for writing (O_WRONLY | extra, e.g. O_APPEND), creating it (0644) when missing.
+ * A FIFO without a reader is an error (ENXIO), never a wait. Returns the descriptor
+ * (O_CLOEXEC, blocking), or -errno with e saying what and where, and a hint. */
+int rep_file_open(const char *path, int extra, enum rep_dirs dirs, struct rep_error *e);
+
+#endif
