@@ -52,7 +52,10 @@ def test_samples_of_the_sandbox_and_the_unit_are_written_as_it_goes(sandbox):
     # The unit (u1: the command) holds it all; the sandbox a little more at most.
     assert all(list(s[2]) == ["u1"] for s in samples), samples
     assert max(s[2]["u1"] for s in samples) >= 115
-    assert all(s[2]["u1"] <= s[1] + 0.2 for s in samples if s[2]["u1"] is not None)
+    # The unit is inside the sandbox. Its column and the sandbox's are two reads, not one:
+    # memory freed between them (at the command's exit) may show the unit above, once.
+    above = [s for s in samples if s[2]["u1"] is not None and s[2]["u1"] > s[1] + 0.2]
+    assert len(above) <= 1, samples
     # Every interval, give or take a slow host: the 0.6 s at 120 MB holds several samples.
     assert len([s for s in samples if s[1] >= 115]) >= 4, samples
     assert samples[-1][0] >= 600
