@@ -26,6 +26,7 @@ enum cfg_key {
 	CFG_TRACEMALLOC,
 	CFG_JUNIT_XML,
 	CFG_JSON,
+	CFG_OOM_SCORE_ADJ,
 	CFG_NKEYS
 };
 

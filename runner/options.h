@@ -22,6 +22,7 @@ struct run_options {
 	bool quiet;
 	bool plugin;             /* load the pytest plugin into pytest (default yes) */
 	bool stop_on_oom;        /* run no further test or suite after an OOM kill (default no) */
+	bool oom_score_adj;      /* the command starts with oom_score_adj 1000 (default yes) */
 	unsigned tracemalloc;    /* allocation lines logged per test (tracemalloc); 0: off */
 	const char *junit_xml;   /* JUnit XML report written at the end, or NULL */
 	const char *json;        /* JSON report written at the end, or NULL */
