@@ -21,6 +21,7 @@
 #include "report/summary.h"
 #include "runner/config.h"
 #include "runner/config_keys.h"
+#include "runner/default_limit.h"
 #include "runner/job.h"
 #include "runner/nested.h"
 #include "runner/options.h"
@@ -115,7 +116,10 @@ static int settings(const struct run_options *cli, struct plan *p, struct rep_er
 	free(path);
 	if (r < 0)
 		return r;
-	return cfg_merge(p->have_file ? &p->file : NULL, cli->profile, cli, &p->o, p->origin, e);
+	r = cfg_merge(p->have_file ? &p->file : NULL, cli->profile, cli, &p->o, p->origin, e);
+	if (r == 0)
+		cfg_apply_default_limit(&p->o, p->origin);
+	return r;
 }
 
 /* The jobs: the command line's command (the profile then only gives settings), or else the

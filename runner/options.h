@@ -29,6 +29,7 @@ struct run_options {
 	const char *config;      /* --config FILE, or NULL: search (config.h) */
 	const char *profile;     /* --profile NAME, or NULL */
 	uint32_t set;            /* CFG_BIT(k) for each setting k given (config_keys.h) */
+	char limit_origin[160];  /* how the built-in limit was found; "": given, or not yet */
 	char **argv;             /* the command, NULL-terminated; NULL when none was given */
 };
 
