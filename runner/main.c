@@ -22,6 +22,7 @@
 #include "runner/config.h"
 #include "runner/config_keys.h"
 #include "runner/default_limit.h"
+#include "runner/doctor.h"
 #include "runner/job.h"
 #include "runner/nested.h"
 #include "runner/options.h"
@@ -372,6 +373,9 @@ int main(int argc, char **argv)
 	struct rep_error e = { 0 };
 	int r, status = 0;
 
+	/* Like `config`, a subcommand only as the first word. */
+	if (argc > 1 && strcmp(argv[1], "doctor") == 0)
+		return run_doctor(argc - 1, argv + 1);
 	memset(&p, 0, sizeof(p));
 	r = prepare(argc, argv, &p, &e);
 	if (r < 0) {

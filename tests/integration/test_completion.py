@@ -50,4 +50,6 @@ def test_the_command_and_its_arguments():
     assert "sh" in complete("--", "s")
     assert "sh" in complete("-q", "--limit", "1G", "s")  # a value is not the command
     assert complete("config") == ["config"]
+    assert complete("docto") == ["doctor"]
+    assert complete("doctor", "--j") == ["--json"]
     assert complete("sh", SCRIPT[:-2]) == [SCRIPT]  # the command's argument: a file
