@@ -86,7 +86,8 @@ static struct run_check *mount(struct run_check *c, const struct run_doctor_fact
 		return check(c, "cgroup mount", RUN_PASS, NULL, "%s is writable", f->cg.hier.mount);
 	return check(c, "cgroup mount", RUN_FAIL,
 		     "give the container a cgroup namespace and a writable cgroup2 mount: "
-		     "podman run --cgroupns=private; docker run --cgroupns=private --privileged",
+		     "docker or podman run --cgroupns=private --privileged; a privileged "
+		     "Kubernetes container",
 		     "%s is mounted read-only (a container)", f->cg.hier.mount);
 }
 
