@@ -72,13 +72,13 @@ void cfg_default_limit(uint64_t physical, uint64_t available, uint64_t headroom,
 
 void cfg_default_limit_text(const struct cfg_default_limit *d, char *buf, size_t size)
 {
-	char phys[32], free[32], reserve[32];
+	char phys[32], avail[32], reserve[32];
 	const char *what = d->free_from == CFG_BASIS_CGROUP ?
 		"the enclosing cgroup's headroom" : "MemAvailable";
 	int n = 0;
 
 	rep_format_mb(d->physical, phys, sizeof(phys));
-	rep_format_mb(d->free, free, sizeof(free));
+	rep_format_mb(d->free, avail, sizeof(avail));
 	rep_format_mb(d->reserve, reserve, sizeof(reserve));
 	if (d->bytes == CFG_SIZE_MAX) {
 		snprintf(buf, size, "no limit: neither physical memory nor MemAvailable is known");
@@ -91,12 +91,12 @@ void cfg_default_limit_text(const struct cfg_default_limit *d, char *buf, size_t
 		snprintf(buf + n, size - (size_t)n, " (MemAvailable unknown)");
 	else if (d->basis == CFG_BASIS_PHYSICAL)
 		snprintf(buf + n, size - (size_t)n, ", as %s %s less a %s reserve is more", what,
-			 free, reserve);
+			 avail, reserve);
 	else if (d->scarce)
-		snprintf(buf, size, "half of %s %s, no more than the %s reserve", what, free,
+		snprintf(buf, size, "half of %s %s, no more than the %s reserve", what, avail,
 			 reserve);
 	else
-		snprintf(buf, size, "%s %s less a %s reserve", what, free, reserve);
+		snprintf(buf, size, "%s %s less a %s reserve", what, avail, reserve);
 }
 
 /* MemAvailable in bytes, or 0 when /proc/meminfo cannot say. */

@@ -108,7 +108,7 @@ static void usage(void)
 	      "125 on a usage error.\n", stdout);
 }
 
-/* Returns 1 for --json, 0 for text, CFG-style 2 after --help, or -EINVAL. */
+/* Returns 1 for --json, 0 for text, 2 when --help was printed, or -EINVAL (said). */
 static int parse(int argc, char **argv)
 {
 	static const struct option longopts[] = {

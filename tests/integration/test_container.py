@@ -11,6 +11,9 @@ import pytest
 from conftest import BACKEND, BIN, MOUNT, allocate
 
 UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
+# The cgroup2 mount a container runtime makes: rooted at the namespace's root. The kernel
+# takes no second mount of the same filesystem on the same mount point, so the host's goes.
+FRESH_MOUNT = 'umount -l "$1" && mount -t cgroup2 cgroup2 "$1"'
 
 
 def in_namespaces(sandbox, flags, script, *args):
@@ -23,7 +26,12 @@ def in_namespaces(sandbox, flags, script, *args):
                          stderr=subprocess.PIPE, text=True, **sandbox._kw({}))
     sandbox.runners.append(p.pid)
     sandbox.popens.append(p)
-    return sandbox.finish(p, timeout=120)
+    run = sandbox.finish(p, timeout=120)
+    if userns and run.rc == 1 and "unshare failed: Operation not permitted" in run.stderr:
+        # unshare(2): EPERM for CLONE_NEWUSER in a chroot, which is where the VM's user
+        # pass runs; the root pass covers the namespaces there.
+        pytest.skip("no user namespace can be made here (a chroot): " + run.stderr.strip())
+    return run
 
 
 @pytest.mark.skipif(BACKEND != "v2", reason="the memory controller is on cgroup v1 here: a "
@@ -31,15 +39,15 @@ def in_namespaces(sandbox, flags, script, *args):
 def test_a_run_inside_a_cgroup_namespace_works_as_on_a_host(sandbox):
     # The namespace's root is the runner's "/", and no real root: the runner leaves it for a
     # leaf of its own, as it leaves any cgroup it starts in.
-    script = ('grep -qx "0::/" /proc/self/cgroup || exit 99; mount -t cgroup2 cgroup2 "$1" && '
-              'exec "$2" --limit 64M -- /usr/bin/python3 -c "$3" "$4"')
+    script = ('grep -qx "0::/" /proc/self/cgroup || exit 99; ' + FRESH_MOUNT +
+              ' && exec "$2" --limit 64M -- /usr/bin/python3 -c "$3" "$4"')
     run = in_namespaces(sandbox, ["--cgroup", "--mount"], script, MOUNT, BIN, allocate(200),
                         sandbox.marker)
     assert run.rc == 137, run.stderr
     assert "OOM-killed: exceeded its own limit 64.0 MB" in run.stderr, run.stderr
     assert run.entry("COMMAND_END").value("cgroup").endswith("/u1")
     doctor = in_namespaces(sandbox, ["--cgroup", "--mount"],
-                           'mount -t cgroup2 cgroup2 "$1" && exec "$2" doctor', MOUNT, BIN)
+                           FRESH_MOUNT + ' && exec "$2" doctor', MOUNT, BIN)
     assert doctor.rc == 0, doctor.stdout + doctor.stderr
     assert "PASS  cgroup namespace           inside one (a container)" in doctor.stdout
 
