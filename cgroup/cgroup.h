@@ -115,8 +115,10 @@ int cg_watch_open(struct cg_group *g, struct rep_error *e);
 void cg_watch_drain(struct cg_group *g);
 
 /* The tightest memory limit in force at the base, from the base up to the root
- * (CG_UNLIMITED when none). */
-int cg_base_limit(const struct cg_hier *h, uint64_t *bytes, struct rep_error *e);
+ * (CG_UNLIMITED when none); headroom (may be NULL) gets the least that any of those levels
+ * has left (its limit less its usage), CG_UNLIMITED when none has a limit. */
+int cg_base_limit(const struct cg_hier *h, uint64_t *bytes, uint64_t *headroom,
+		  struct rep_error *e);
 
 /* cgroup v2's no-internal-process rule: before +memory can be enabled in the base's
  * subtree_control, the runner must leave the base. Moves the runner into base/name

@@ -83,13 +83,34 @@ int cg_discover(struct cg_hier *h, const char *base_override, struct rep_error *
 	return 0;
 }
 
-/* Walks from the base up to the mount, keeping the smallest limit. */
-int cg_base_limit(const struct cg_hier *h, uint64_t *bytes, struct rep_error *e)
+/* The limit at one level and what it leaves (limit less usage), or -ENOENT when the level
+ * has no limit (the root on v2) or cannot be read. */
+static int level_limit(int dirfd, const struct cg_backend *b, uint64_t *limit,
+		       uint64_t *left)
 {
-	const char *file = cg_backend_of(h)->limit_file;
-	char path[4096], buf[64];
+	char buf[64];
+	uint64_t used;
+
+	if (cg_fs_read_at(dirfd, b->limit_file, buf, sizeof(buf)) <= 0 ||
+	    cg_parse_u64(buf, limit) < 0 || *limit >= CG_V1_UNLIMITED_FROM)
+		return -ENOENT;
+	/* Usage above the limit (v1 lets a moved-in task's pages stay) leaves nothing. */
+	if (cg_fs_read_at(dirfd, b->current_file, buf, sizeof(buf)) > 0 &&
+	    cg_parse_u64(buf, &used) == 0)
+		*left = used < *limit ? *limit - used : 0;
+	else
+		*left = *limit;
+	return 0;
+}
+
+/* Walks from the base up to the mount, keeping the smallest limit and headroom. */
+int cg_base_limit(const struct cg_hier *h, uint64_t *bytes, uint64_t *headroom,
+		  struct rep_error *e)
+{
+	const struct cg_backend *b = cg_backend_of(h);
+	char path[4096];
 	size_t mlen = strlen(h->mount);
-	uint64_t v;
+	uint64_t limit, left, room = CG_UNLIMITED;
 
 	(void)e;
 	*bytes = CG_UNLIMITED;
@@ -99,9 +120,12 @@ int cg_base_limit(const struct cg_hier *h, uint64_t *bytes, struct rep_error *e)
 		int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 		/* The root has no limit file on v2; an unreadable level is skipped, not fatal. */
-		if (fd >= 0 && cg_fs_read_at(fd, file, buf, sizeof(buf)) > 0 &&
-		    cg_parse_u64(buf, &v) == 0 && v < CG_V1_UNLIMITED_FROM && v < *bytes)
-			*bytes = v;
+		if (fd >= 0 && level_limit(fd, b, &limit, &left) == 0) {
+			if (limit < *bytes)
+				*bytes = limit;
+			if (left < room)
+				room = left;
+		}
 		if (fd >= 0)
 			close(fd);
 		if (strlen(path) <= mlen)
@@ -111,5 +135,7 @@ int cg_base_limit(const struct cg_hier *h, uint64_t *bytes, struct rep_error *e)
 			break;
 		*slash = '\0';
 	}
+	if (headroom)
+		*headroom = room;
 	return 0;
 }

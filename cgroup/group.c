@@ -20,7 +20,13 @@
 int cg_fail_create(struct rep_error *e, int err, const char *path)
 {
 	rep_fail(e, err, "create cgroup %s", path);
-	if (err == EACCES || err == EPERM || err == EROFS)
+	if (err == EROFS)  /* a container that was given no cgroup of its own to write */
+		rep_hint(e, "the cgroup filesystem is mounted read-only here, as in a container "
+			 "without a writable cgroup: run the container with a cgroup namespace and a "
+			 "writable cgroup2 mount (docker or podman run --cgroupns=private "
+			 "--privileged; a privileged Kubernetes container), or "
+			 "wcmem-sandbox outside it");
+	else if (err == EACCES || err == EPERM)
 		rep_hint(e, "this cgroup is not yours to write: run as root, or in a cgroup delegated "
 			 "to you (systemd-run --user --scope -p Delegate=yes wcmem-sandbox ...), or "
 			 "set WCMEM_CGROUP_BASE to a cgroup you own");

@@ -27,6 +27,17 @@ static int cg_move_self(const char *path, struct rep_error *e)
 	return r < 0 ? rep_fail(e, -r, "move wcmem-sandbox itself into %s", file) : 0;
 }
 
+/* Only the real root cgroup is exempt from the rule. The root of a cgroup namespace (a
+ * container's "/", the mount's root after a fresh cgroup2 mount there) is an ordinary cgroup
+ * and has the files the real root lacks, cgroup.type among them. */
+static bool cg_is_real_root(const char *path)
+{
+	char file[4200];
+
+	snprintf(file, sizeof(file), "%s/cgroup.type", path);
+	return access(file, F_OK) < 0 && errno == ENOENT;
+}
+
 static bool cg_memory_enabled(const char *path)
 {
 	char buf[512];
@@ -44,7 +55,7 @@ int cg_leave_base(struct cg_group *g, const struct cg_hier *h, const char *name,
 	int r;
 
 	cg_group_init(g, h);
-	if (h->version != CG_V2 || strcmp(h->base, h->mount) == 0 || strcmp(h->base, h->own) != 0)
+	if (h->version != CG_V2 || cg_is_real_root(h->base) || strcmp(h->base, h->own) != 0)
 		return 0;  /* v1, the root (exempt), or we are not in the base at all */
 
 	snprintf(g->path, sizeof(g->path), "%s/%s", h->base, name);

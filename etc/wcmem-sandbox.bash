@@ -35,7 +35,7 @@ _wcmem_sandbox() {
 		elif [[ $word == @($_wcmem_sandbox_valued) ]]; then
 			((i++))
 		elif [[ $word != -* ]]; then
-			[[ $word == config && $i -eq 1 ]] && continue
+			[[ $word == @(config|doctor) && $i -eq 1 ]] && continue
 			break
 		fi
 	done
@@ -74,11 +74,13 @@ _wcmem_sandbox() {
 		;;
 	esac
 
-	if [[ $cur == -* ]]; then
+	if [[ $cur == -* && ${COMP_WORDS[1]} == doctor ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "--json --help" -- "$cur")
+	elif [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$("$bin" --help 2>/dev/null |
 			grep -o -- '--[a-z][a-z-]*' | sort -u)" -- "$cur")
 	elif ((COMP_CWORD == 1)); then
-		mapfile -t COMPREPLY < <(compgen -c -W config -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -c -W "config doctor" -- "$cur")
 	else
 		mapfile -t COMPREPLY < <(compgen -c -- "$cur")
 	fi

@@ -181,6 +181,9 @@ static void write_footer(FILE *f, const struct rep_unit *units, size_t n,
 	if (s->log_path)
 		rep_log_escape(s->log_path, path, sizeof(path));
 	fprintf(f, "; log: %s\n", s->log_path ? path : "off");
+	if (s->limit_origin)  /* no one chose it: say what it is, so that it can be chosen */
+		fprintf(f, "wcmem-sandbox: the limit %s is the default: %s; --limit SIZE sets "
+			"another\n", lim, s->limit_origin);
 }
 
 int rep_summary_write(FILE *f, const struct rep_unit *units, size_t n,

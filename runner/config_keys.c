@@ -34,6 +34,7 @@ const struct cfg_key_info cfg_keys[CFG_NKEYS] = {
 	[CFG_JUNIT_XML]   = KEY("junit_xml",   "--junit-xml",   CFG_T_PATH,     junit_xml),
 	[CFG_JSON]        = KEY("json",        "--json",        CFG_T_PATH,     json),
 	[CFG_HTML]        = KEY("html",        "--html",        CFG_T_PATH,     html),
+	[CFG_OOM_SCORE_ADJ] = KEY("oom_score_adj", "--no-oom-score-adj", CFG_T_BOOL, oom_score_adj),
 };
 
 int cfg_key_find(const char *name)
@@ -54,6 +55,7 @@ void cfg_defaults(struct run_options *o, uint64_t phys)
 	o->interval_ns = DEFAULT_INTERVAL_NS;
 	o->kill_after_ns = DEFAULT_KILL_AFTER_NS;
 	o->plugin = true;
+	o->oom_score_adj = true;
 }
 
 /* "LABEL: invalid value 'TEXT' (what)", or "out of range:" for -ERANGE. Returns r. */

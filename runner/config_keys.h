@@ -27,6 +27,7 @@ enum cfg_key {
 	CFG_JUNIT_XML,
 	CFG_JSON,
 	CFG_HTML,
+	CFG_OOM_SCORE_ADJ,
 	CFG_NKEYS
 };
 

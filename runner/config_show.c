@@ -93,8 +93,8 @@ static void show_settings(FILE *out, const struct cfg_file *f, const struct run_
 		cfg_format_value(o, (enum cfg_key)k, value, sizeof(value));
 		origin_text(f, &origin[k], from, sizeof(from));
 		if (k == CFG_LIMIT && origin[k].source == CFG_SRC_BUILTIN)
-			snprintf(from, sizeof(from), "built in: %d%% of physical memory",
-				 CFG_DEFAULT_LIMIT_PERCENT);
+			snprintf(from, sizeof(from), "built in: %s", *o->limit_origin ?
+				 o->limit_origin : "80% of physical memory");
 		if (k == CFG_TEST_LIMIT && origin[k].source == CFG_SRC_BUILTIN)
 			snprintf(from, sizeof(from), "built in: the limit");
 		if (k == CFG_LOG && !o->log_path)

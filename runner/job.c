@@ -50,6 +50,17 @@ static bool should_resume(struct run_session *s, int status, int resumes)
 	return true;
 }
 
+/* A failure loses only the protection of what is outside the sandbox: say so, once. */
+static void raise_oom_score(struct run_session *s, const struct run_child *c)
+{
+	struct rep_error w;
+	char buf[600];
+
+	if (run_raise_oom_score(c, &w) < 0 && !s->oom_score_warned++)
+		run_warn("%s: a global OOM may pick a process outside the sandbox; "
+			 "--no-oom-score-adj silences this", rep_error_text(&w, buf, sizeof(buf)));
+}
+
 /* One run of the command. Returns 0 with *status set, or -errno. */
 static int run_attempt(struct run_session *s, const struct run_job *job, struct run_unit *u,
 		       const char *plugin_dir, const char *resume, bool first, int *status,
@@ -69,6 +80,8 @@ static int run_attempt(struct run_session *s, const struct run_job *job, struct 
 	if (r < 0)
 		goto out;
 	run_control_set_main(s->control, c.pid);
+	if (s->opt->oom_score_adj)
+		raise_oom_score(s, &c);
 	if (first) {
 		run_unit_rec(s, u)->started = c.how;
 		r = run_unit_start(s, u, c.pid, NULL, e);

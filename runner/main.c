@@ -24,6 +24,8 @@
 #include "runner/analyze.h"
 #include "runner/config.h"
 #include "runner/config_keys.h"
+#include "runner/default_limit.h"
+#include "runner/doctor.h"
 #include "runner/job.h"
 #include "runner/nested.h"
 #include "runner/options.h"
@@ -120,7 +122,10 @@ static int settings(const struct run_options *cli, struct plan *p, struct rep_er
 	free(path);
 	if (r < 0)
 		return r;
-	return cfg_merge(p->have_file ? &p->file : NULL, cli->profile, cli, &p->o, p->origin, e);
+	r = cfg_merge(p->have_file ? &p->file : NULL, cli->profile, cli, &p->o, p->origin, e);
+	if (r == 0)
+		cfg_apply_default_limit(&p->o, p->origin);
+	return r;
 }
 
 /* The jobs: the command line's command (the profile then only gives settings), or else the
@@ -398,6 +403,9 @@ int main(int argc, char **argv)
 	/* `analyze` reads logs and runs nothing: no settings, no config file. */
 	if (argc > 1 && strcmp(argv[1], "analyze") == 0)
 		return run_analyze_main(argc - 1, argv + 1);
+	/* Like `config`, a subcommand only as the first word. */
+	if (argc > 1 && strcmp(argv[1], "doctor") == 0)
+		return run_doctor(argc - 1, argv + 1);
 	memset(&p, 0, sizeof(p));
 	r = prepare(argc, argv, &p, &e);
 	if (r < 0) {

@@ -18,6 +18,7 @@ enum {
 	OPT_JUNIT_XML, OPT_JSON, OPT_HTML,
 	/* The opposites: a yes or no of a profile can always be undone on the command line. */
 	OPT_NO_APPEND, OPT_NO_QUIET, OPT_PLUGIN, OPT_NO_STOP_ON_OOM,
+	OPT_OOM_SCORE_ADJ, OPT_NO_OOM_SCORE_ADJ,
 };
 
 static const struct option longopts[] = {
@@ -43,6 +44,8 @@ static const struct option longopts[] = {
 	{ "no-quiet",    no_argument,       NULL, OPT_NO_QUIET },
 	{ "plugin",      no_argument,       NULL, OPT_PLUGIN },
 	{ "no-stop-on-oom", no_argument,    NULL, OPT_NO_STOP_ON_OOM },
+	{ "oom-score-adj", no_argument,     NULL, OPT_OOM_SCORE_ADJ },
+	{ "no-oom-score-adj", no_argument,  NULL, OPT_NO_OOM_SCORE_ADJ },
 	{ "help",        no_argument,       NULL, 'h' },
 	{ "version",     no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -55,18 +58,24 @@ static void usage(void)
 "       wcmem-sandbox [OPTION]... --profile NAME\n"
 "       wcmem-sandbox config [OPTION]...\n"
 "       wcmem-sandbox analyze [OPTION]... LOG...\n"
+"       wcmem-sandbox doctor [--json]\n"
 "Run COMMAND in a memory-capped cgroup sandbox, log the memory it used, and say\n"
 "whether and why it was OOM-killed. Nothing outside the sandbox can be hurt.\n"
 "With --profile and no COMMAND, run the profile's suites one after another.\n"
 "`config` prints the settings in effect and where each one came from.\n"
 "`analyze` reads memory logs: what was running, what was killed, what grew\n"
 "(`wcmem-sandbox analyze --help`).\n"
+"`doctor` checks whether a run would work here, and what to do when not.\n"
 "\n"
 "Limits:\n"
-"  -l, --limit SIZE          cap on the whole run (default: 80% of physical memory)\n"
+"  -l, --limit SIZE          cap on the whole run (default: what is free at the\n"
+"                            start less a reserve, at most 80% of physical memory)\n"
 "  -t, --test-limit SIZE     cap on each unit (default: the --limit)\n"
 "  -s, --swap SIZE           swap the sandbox may use (default: 0)\n"
 "      --high SIZE           throttle the sandbox above SIZE (memory.high, cgroup v2)\n"
+"      --no-oom-score-adj    leave the command's oom_score_adj as it is (default:\n"
+"                            1000, so that when the whole machine runs out of\n"
+"                            memory the kernel kills a test before your editor)\n"
 "\n"
 "Reporting:\n"
 "  -o, --log FILE            memory log (default: $WEATHERCOP_DIR/test_memory.log,\n"
@@ -85,9 +94,9 @@ static void usage(void)
 "the nearest parent's, $XDG_CONFIG_HOME/wcmem-sandbox/config.ini, /etc/wcmem-sandbox.ini):\n"
 "  -p, --profile NAME        take settings (and suites) from [profile NAME]\n"
 "      --config FILE         read FILE instead of searching\n"
-"      --no-append, --no-quiet, --plugin, --no-stop-on-oom\n"
-"                            undo the profile's append, quiet, plugin = no\n"
-"                            or stop_on_oom\n"
+"      --no-append, --no-quiet, --plugin, --no-stop-on-oom, --oom-score-adj\n"
+"                            undo the profile's append, quiet, plugin = no,\n"
+"                            stop_on_oom or oom_score_adj = no\n"
 "\n"
 "pytest:\n"
 "      --no-plugin           do not load the pytest plugin (per-test units)\n"
@@ -202,6 +211,8 @@ static int one_option(int c, const char *arg, uint64_t phys, struct run_options 
 	case OPT_PLUGIN: return flag(o, CFG_PLUGIN, true);
 	case OPT_STOP_ON_OOM: return flag(o, CFG_STOP_ON_OOM, true);
 	case OPT_NO_STOP_ON_OOM: return flag(o, CFG_STOP_ON_OOM, false);
+	case OPT_OOM_SCORE_ADJ: return flag(o, CFG_OOM_SCORE_ADJ, true);
+	case OPT_NO_OOM_SCORE_ADJ: return flag(o, CFG_OOM_SCORE_ADJ, false);
 	case OPT_TRACEMALLOC: return value(o, CFG_TRACEMALLOC, phys, e);
 	case OPT_JUNIT_XML: return value(o, CFG_JUNIT_XML, phys, e);
 	case OPT_JSON: return value(o, CFG_JSON, phys, e);

@@ -22,6 +22,7 @@ struct run_options {
 	bool quiet;
 	bool plugin;             /* load the pytest plugin into pytest (default yes) */
 	bool stop_on_oom;        /* run no further test or suite after an OOM kill (default no) */
+	bool oom_score_adj;      /* the command starts with oom_score_adj 1000 (default yes) */
 	unsigned tracemalloc;    /* allocation lines logged per test (tracemalloc); 0: off */
 	const char *junit_xml;   /* JUnit XML report written at the end, or NULL */
 	const char *json;        /* JSON report written at the end, or NULL */
@@ -29,6 +30,7 @@ struct run_options {
 	const char *config;      /* --config FILE, or NULL: search (config.h) */
 	const char *profile;     /* --profile NAME, or NULL */
 	uint32_t set;            /* CFG_BIT(k) for each setting k given (config_keys.h) */
+	char limit_origin[160];  /* how the built-in limit was found; "": given, or not yet */
 	char **argv;             /* the command, NULL-terminated; NULL when none was given */
 };
 

@@ -95,7 +95,8 @@ static void run_check_limits(struct run_session *s)
 	char a[32], b[32];
 	struct rep_error e;
 
-	if (cg_base_limit(&s->hier, &above, &e) == 0 && above != CG_UNLIMITED && o->limit > above) {
+	if (cg_base_limit(&s->hier, &above, NULL, &e) == 0 && above != CG_UNLIMITED &&
+	    o->limit > above) {
 		rep_format_mb(o->limit, a, sizeof(a));
 		rep_format_mb(above, b, sizeof(b));
 		run_warn("--limit %s is above the %s limit of the enclosing cgroup %s: "
@@ -222,6 +223,7 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	s->info.cgroup = s->sandbox.rel;
 	s->info.backend = s->hier.version == CG_V2 ? "cgroup v2" : "cgroup v1";
 	s->info.limit = o->limit;
+	s->info.limit_origin = *o->limit_origin ? o->limit_origin : NULL;
 	s->info.test_limit = o->test_limit;
 	s->info.swap = o->swap;
 	s->info.peak = REP_UNKNOWN;

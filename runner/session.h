@@ -40,6 +40,7 @@ struct run_session {
 	int forwarded;            /* stop signals received and passed on */
 	uint64_t test_limit;      /* each test's limit in the job that runs now */
 	int plugin_warned;        /* the plugin is missing: said once */
+	int oom_score_warned;     /* oom_score_adj could not be raised: said once */
 	int log_taken_over;       /* jobs whose in-process diagnostics we switched off */
 	int log_restore_said;     /* another writer emptied the log: said once */
 	struct run_loop loop;     /* the one event loop */

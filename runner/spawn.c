@@ -5,6 +5,7 @@
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -119,6 +120,28 @@ fail:
 		if (err[i] >= 0)
 			close(err[i]);
 	}
+	return r;
+}
+
+/* Done by the runner while the child waits at the gate, not by the child itself: the child
+ * runs only async-signal-safe code and has no way to report a failure but its exit. */
+int run_raise_oom_score(const struct run_child *c, struct rep_error *e)
+{
+	char path[64], value[16];
+	int fd, len, r = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)c->pid);
+	len = snprintf(value, sizeof(value), "%d\n", RUN_OOM_SCORE_ADJ);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return rep_fail(e, errno, "open %s", path);
+	do
+		n = write(fd, value, (size_t)len);
+	while (n < 0 && errno == EINTR);
+	if (n != len)
+		r = rep_fail(e, n < 0 ? errno : EIO, "write %d to %s", RUN_OOM_SCORE_ADJ, path);
+	close(fd);
 	return r;
 }
 

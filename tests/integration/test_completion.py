@@ -23,7 +23,8 @@ def complete(*words, cwd=None, env=None):
 
 
 def test_options_come_from_the_help():
-    assert complete("--no-") == ["--no-append", "--no-plugin", "--no-quiet", "--no-stop-on-oom"]
+    assert complete("--no-") == ["--no-append", "--no-oom-score-adj", "--no-plugin", "--no-quiet",
+                                 "--no-stop-on-oom"]
     assert complete("--test") == ["--test-limit"]
     assert complete("config", "--pro") == ["--profile"]
 
@@ -49,4 +50,6 @@ def test_the_command_and_its_arguments():
     assert "sh" in complete("--", "s")
     assert "sh" in complete("-q", "--limit", "1G", "s")  # a value is not the command
     assert complete("config") == ["config"]
+    assert complete("docto") == ["doctor"]
+    assert complete("doctor", "--j") == ["--json"]
     assert complete("sh", SCRIPT[:-2]) == [SCRIPT]  # the command's argument: a file

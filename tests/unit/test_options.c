@@ -55,6 +55,7 @@ static void test_options_defaults(void **state)
 	assert_int_equal(o.kill_after_ns, 10 * S);
 	assert_true(o.plugin);
 	assert_false(o.stop_on_oom);
+	assert_true(o.oom_score_adj);
 	assert_int_equal(o.tracemalloc, 0);
 	assert_null(o.junit_xml);
 	assert_null(o.json);
@@ -97,19 +98,22 @@ static void test_options_opposites_undo_and_are_marked(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&o, &e, (const char *[]){ "--no-append", "--no-quiet", "--plugin",
-		"--no-stop-on-oom", NULL }), CFG_RUN);
+		"--no-stop-on-oom", "--oom-score-adj", NULL }), CFG_RUN);
 	assert_false(o.append);
 	assert_false(o.quiet);
 	assert_true(o.plugin);
 	assert_false(o.stop_on_oom);
+	assert_true(o.oom_score_adj);
 	assert_int_equal(o.set, CFG_BIT(CFG_APPEND) | CFG_BIT(CFG_QUIET) | CFG_BIT(CFG_PLUGIN) |
-			 CFG_BIT(CFG_STOP_ON_OOM));
+			 CFG_BIT(CFG_STOP_ON_OOM) | CFG_BIT(CFG_OOM_SCORE_ADJ));
 	assert_int_equal(parse(&o, &e, (const char *[]){ "--plugin", "--no-plugin", "-q",
-		"--no-quiet", "--stop-on-oom", "--append", NULL }), CFG_RUN);
+		"--no-quiet", "--stop-on-oom", "--append", "--no-oom-score-adj", NULL }), CFG_RUN);
 	assert_false(o.plugin);
 	assert_false(o.quiet);
 	assert_true(o.stop_on_oom);
 	assert_true(o.append);
+	assert_false(o.oom_score_adj);
+	assert_true(o.set & CFG_BIT(CFG_OOM_SCORE_ADJ));
 }
 
 /* "+": parsing stops at the command; the test limit follows a given limit. */
