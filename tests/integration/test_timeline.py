@@ -53,8 +53,10 @@ def test_samples_of_the_sandbox_and_the_unit_are_written_as_it_goes(sandbox):
     assert all(list(s[2]) == ["u1"] for s in samples), samples
     assert max(s[2]["u1"] for s in samples) >= 115
     # The unit is inside the sandbox. Its column and the sandbox's are two reads, not one:
-    # memory freed between them (at the command's exit) may show the unit above, once.
-    above = [s for s in samples if s[2]["u1"] is not None and s[2]["u1"] > s[1] + 0.2]
+    # what the test allocates between them (a slow host: a little) may show the unit a
+    # little above, and memory freed between them (at the command's exit) far above, once.
+    above = [s for s in samples
+             if s[2]["u1"] is not None and s[2]["u1"] > s[1] + max(1.0, s[1] * 0.05)]
     assert len(above) <= 1, samples
     # Every interval, give or take a slow host: the 0.6 s at 120 MB holds several samples.
     assert len([s for s in samples if s[1] >= 115]) >= 4, samples
