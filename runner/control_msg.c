@@ -1,6 +1,7 @@
 /* What each control message does (runner/PROTOCOL.md). */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -177,6 +178,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 		return -EIO;
 	}
 	k->has_unit = true;
+	k->leaks = m->leaks;
 	rec = run_unit_rec(s, &k->unit);
 	if (m->where)
 		rec->location = strdup(m->where);
@@ -233,6 +235,27 @@ static void on_verdict(struct run_control *c, struct conn *k, const struct run_m
 	run_conn_reply(k, "ERR 409 no ended unit of that name");
 }
 
+/* What the open unit holds now, and what its START's leaks= allows: a limit_leaks marker
+ * asks as its test's call begins and ends. */
+static void on_usage(struct run_session *s, struct conn *k, const struct run_msg *m)
+{
+	struct rep_error e;
+	uint64_t current;
+
+	if (!k->has_unit || strcmp(run_unit_rec(s, &k->unit)->name, m->name) != 0) {
+		run_conn_reply(k, "ERR 409 no unit of that name is open");
+		return;
+	}
+	if (cg_read_current(&k->unit.cg, &current, &e) < 0) {
+		run_conn_reply(k, "ERR 500 %s", e.msg);
+		return;
+	}
+	if (k->leaks == UINT64_MAX)
+		run_conn_reply(k, "OK %" PRIu64, current);
+	else
+		run_conn_reply(k, "OK %" PRIu64 " %" PRIu64, current, k->leaks);
+}
+
 void run_conn_line(struct run_control *c, struct conn *k, char *line)
 {
 	struct run_msg m;
@@ -264,6 +287,9 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line)
 		return;
 	case RUN_MSG_VERDICT:
 		on_verdict(c, k, &m);
+		return;
+	case RUN_MSG_USAGE:
+		on_usage(c->s, k, &m);
 		return;
 	}
 }

@@ -1,5 +1,7 @@
 #include "runner/protocol.h"
 
+#include "runner/size.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -72,6 +74,13 @@ static int bad(struct rep_error *e, const char *what, const char *field)
 	return -EINVAL;
 }
 
+/* Bytes, or a pytest marker's own text ("24 MB"): one parser reads both. */
+static int parse_size_field(const char *val, const char *what, uint64_t *bytes,
+			    struct rep_error *e)
+{
+	return cfg_parse_marker_size(val, bytes) < 0 ? bad(e, what, val) : 0;
+}
+
 /* Splits off the next space-separated field. */
 static char *next_field(char **rest)
 {
@@ -123,9 +132,11 @@ static int parse_option(char *f, struct run_msg *m, struct rep_error *e)
 			return bad(e, "kind must be test or command, got", val);
 		m->kind = val;
 	} else if (m->verb == RUN_MSG_START && strcmp(key, "limit") == 0) {
-		if (parse_number(val, INT64_MAX, &n) < 0 || n == 0)
-			return bad(e, "limit must be bytes, got", val);
-		m->limit = n;
+		return parse_size_field(val, "limit must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got",
+					&m->limit, e);
+	} else if (m->verb == RUN_MSG_START && strcmp(key, "leaks") == 0) {
+		return parse_size_field(val, "leaks must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got",
+					&m->leaks, e);
 	} else if (m->verb == RUN_MSG_START && strcmp(key, "where") == 0) {
 		m->where = val;
 	} else if (m->verb == RUN_MSG_END && strcmp(key, "outcome") == 0) {
@@ -154,7 +165,7 @@ static int parse_option(char *f, struct run_msg *m, struct rep_error *e)
 
 static const struct { const char *word; enum run_verb verb; } verbs[] = {
 	{ "HELLO", RUN_MSG_HELLO }, { "START", RUN_MSG_START }, { "END", RUN_MSG_END },
-	{ "VERDICT", RUN_MSG_VERDICT },
+	{ "VERDICT", RUN_MSG_VERDICT }, { "USAGE", RUN_MSG_USAGE },
 };
 
 int run_msg_parse(char *line, struct run_msg *m, struct rep_error *e)
@@ -166,6 +177,7 @@ int run_msg_parse(char *line, struct run_msg *m, struct rep_error *e)
 
 	memset(m, 0, sizeof(*m));
 	m->limit = UINT64_MAX;
+	m->leaks = UINT64_MAX;
 	m->status = -1;
 	m->kind = "test";
 	f = next_field(&rest);
@@ -193,8 +205,9 @@ int run_msg_parse(char *line, struct run_msg *m, struct rep_error *e)
 		return bad(e, "name longer than " STR(RUN_NAME_MAX) " bytes", NULL);
 	m->name = f;
 
-	if (m->verb == RUN_MSG_VERDICT)
-		return rest ? bad(e, "VERDICT takes one field", NULL) : 0;
+	if (m->verb == RUN_MSG_VERDICT || m->verb == RUN_MSG_USAGE)
+		return rest ? bad(e, m->verb == RUN_MSG_USAGE ? "USAGE takes one field" :
+				  "VERDICT takes one field", NULL) : 0;
 	while ((f = next_field(&rest))) {
 		r = parse_option(f, m, e);
 		if (r < 0)
