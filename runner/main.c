@@ -19,6 +19,7 @@
 #include "report/json.h"
 #include "report/junit.h"
 #include "report/summary.h"
+#include "runner/budget.h"
 #include "runner/config.h"
 #include "runner/config_keys.h"
 #include "runner/job.h"
@@ -370,6 +371,8 @@ int main(int argc, char **argv)
 	struct rep_error e = { 0 };
 	int r, status = 0;
 
+	if (argc > 1 && strcmp(argv[1], "budget") == 0)  /* a subcommand as the first word only */
+		return budget_main(argc - 1, argv + 1);
 	memset(&p, 0, sizeof(p));
 	r = prepare(argc, argv, &p, &e);
 	if (r < 0) {

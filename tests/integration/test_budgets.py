@@ -1,0 +1,107 @@
+"""Memory budgets per test: `wcmem-sandbox budget` makes a budget file from a run's memory
+log, `--budgets FILE` (or a profile's `budgets`) runs each listed test under its budget."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import BIN
+
+SUITES = os.path.join(os.path.dirname(__file__), "..", "suites")
+PYTEST = ["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+SUITE = os.path.abspath(os.path.join(SUITES, "budgets"))
+HOLDS_60 = "test_budgets.py::test_holds[60]"
+
+
+def budget(*args, cwd=None):
+    return subprocess.run([BIN, "budget", *args], capture_output=True, text=True, timeout=60,
+                          cwd=cwd)
+
+
+def lines_of(path):
+    with open(path) as f:
+        return f.read().splitlines()
+
+
+def budget_lines(path):
+    """{node id: (MiB, line number)} of the file's test lines."""
+    found = {}
+    for no, line in enumerate(lines_of(path), 1):
+        m = re.match(r"test = (\d+)M (\S+)", line)
+        if m:
+            found[m.group(2)] = (int(m.group(1)), no)
+    return found
+
+
+@pytest.fixture
+def first_run(sandbox):
+    run = sandbox.run("--limit", "512M", "--test-limit", "256M", "--", *PYTEST, SUITE,
+                      cwd=SUITE)
+    assert run.rc == 0, run.stdout + run.stderr
+    return run
+
+
+def test_budget_writes_a_line_per_test_from_its_peak(first_run, tmp_path):
+    out = tmp_path / "wcmem-budgets.ini"
+    r = budget("--margin", "20", "--floor", "16M", "-o", str(out), first_run.log_path)
+    assert r.returncode == 0, r.stderr
+    assert "0 tests updated, 3 added" in r.stderr
+    found = budget_lines(out)
+    assert set(found) == {"test_budgets.py::test_holds[40]", HOLDS_60,
+                          "test_budgets.py::test_small"}, lines_of(out)
+    # peak + 20 %, rounded up to a MiB: 60 MB held, a little over for the interpreter.
+    assert 72 <= found[HOLDS_60][0] <= 76, lines_of(out)
+    assert found["test_budgets.py::test_small"][0] == 16  # the floor
+    line = lines_of(out)[found[HOLDS_60][1] - 1]
+    run_id = first_run.entry("SESSION_START").value("cgroup").split()[0]
+    assert re.search(r"; peak 6\d\.\d MB, \d{4}-\d\d-\d\d, run " + run_id + "$", line), line
+
+
+def test_budget_update_rewrites_only_the_tests_that_ran(sandbox, first_run, tmp_path):
+    out = tmp_path / "b.ini"
+    assert budget("-o", str(out), first_run.log_path).returncode == 0
+    # A reviewer's file: comments, an order of its own, a test that no longer exists.
+    text = ("; our budgets\n[budgets]\n; the small one\n"
+            "test = 99M test_budgets.py::test_small\n"
+            "test = 5M test_budgets.py::test_gone   ; kept as is\n"
+            "test = 1M " + HOLDS_60 + "\n")
+    out.write_text(text)
+    run = sandbox.run("--limit", "512M", "--", *PYTEST, SUITE, "-k", "small or 60",
+                      cwd=SUITE)
+    r = budget("--update", "-o", str(out), run.log_path)
+    assert r.returncode == 0, r.stderr
+    assert "2 tests updated, 0 added" in r.stderr, r.stderr
+    new = lines_of(out)
+    assert new[:3] == ["; our budgets", "[budgets]", "; the small one"]
+    assert new[3].startswith("test = 16M test_budgets.py::test_small   ; peak ")
+    assert new[4] == "test = 5M test_budgets.py::test_gone   ; kept as is"
+    assert new[5].startswith(f"test = 7") and HOLDS_60 in new[5]
+    assert len(new) == 6  # test_holds[40] did not run: not added
+
+
+@pytest.mark.backend_neutral
+@pytest.mark.parametrize("args, message", [
+    ([], "budget: name a memory log (LOG) to make the budgets from"),
+    (["--margin", "x", "l"], "budget: --margin: 'x' is not a percentage from 0 to 1000"),
+    (["--floor", "lots", "l"], "budget: --floor: 'lots' is not a SIZE (e.g. 16M)"),
+    (["--bogus", "l"], "budget: unknown option '--bogus'"),
+    (["no-such.log"], "budget: no-such.log: cannot read the memory log: No such file"),
+    (["--update", "-o", "no-such.ini", "LOG"], "no-such.ini: cannot read the budget file"),
+])
+def test_budget_mistakes_are_clear(tmp_path, args, message):
+    (tmp_path / "LOG").write_text("")
+    r = budget(*args, cwd=tmp_path)
+    assert r.returncode == 125
+    assert message in r.stderr, r.stderr
+    assert not list(tmp_path.glob("*.ini*"))  # nothing half-written
+
+
+@pytest.mark.backend_neutral
+def test_budget_refuses_to_update_a_broken_file(tmp_path):
+    (tmp_path / "LOG").write_text("")
+    (tmp_path / "b.ini").write_text("[budgets]\ntest = 1Q x::y\n")
+    r = budget("--update", "-o", "b.ini", "LOG", cwd=tmp_path)
+    assert r.returncode == 125
+    assert "budget: b.ini:2: bad SIZE '1Q' for x::y" in r.stderr, r.stderr
+    assert (tmp_path / "b.ini").read_text() == "[budgets]\ntest = 1Q x::y\n"
