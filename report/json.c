@@ -180,7 +180,7 @@ static void unit_memory(FILE *f, const struct rep_unit *u)
 static void unit_end(FILE *f, const struct rep_unit *u)
 {
 	static const char *const outcomes[] = { "passed", "failed", "error", "skipped" };
-	char verdict[256];
+	char verdict[REP_VERDICT_MAX];
 
 	rep_verdict_text(u, verdict, sizeof(verdict));
 	fputs("     \"exit\": ", f);

@@ -38,7 +38,7 @@ static void limit(uint64_t bytes, char *buf, size_t size)
 /* The one-unit form: the unit's name on the first line, its figures below. */
 static void write_single(FILE *f, const struct rep_unit *u)
 {
-	char name[4096], peak[32], lim[32], verdict[256];
+	char name[4096], peak[32], lim[32], verdict[REP_VERDICT_MAX];
 
 	rep_log_escape(u->name, name, sizeof(name));
 	measured(u->peak, peak, sizeof(peak));
@@ -76,7 +76,7 @@ static void widen(struct widths *w, const struct rep_unit *u)
 static void write_row(FILE *f, const char *indent, const struct widths *w,
 		      const struct rep_unit *u)
 {
-	char name[4096], peak[32], lim[32], verdict[256];
+	char name[4096], peak[32], lim[32], verdict[REP_VERDICT_MAX];
 
 	rep_log_escape(u->name, name, sizeof(name));
 	measured(u->peak, peak, sizeof(peak));
@@ -102,7 +102,7 @@ static int by_peak(const void *a, const void *b)
  * of a line, as compilers print, so Emacs' compilation mode and other editors jump to it. */
 static void write_killed(FILE *f, const struct rep_unit *u)
 {
-	char name[4096], where[4096], peak[32], lim[32];
+	char name[4096], where[4096], budget[4096], peak[32], lim[32];
 	const char *short_name = strstr(u->name, "::");
 
 	if (u->oom == REP_OOM_NONE || u->end == REP_END_EXITED || !u->location)
@@ -111,9 +111,11 @@ static void write_killed(FILE *f, const struct rep_unit *u)
 	rep_log_escape(u->location, where, sizeof(where));
 	measured(u->peak, peak, sizeof(peak));
 	limit(u->oom == REP_OOM_SANDBOX ? u->sandbox_limit : u->limit, lim, sizeof(lim));
-	fprintf(f, "%s: %s OOM-killed (peak %s, limit %s%s)\n", where, name, peak, lim,
-		u->oom == REP_OOM_OWN ? ", own limit" :
-		u->oom == REP_OOM_SANDBOX ? ", the sandbox total" : ", by the system");
+	rep_log_escape(u->budget ? u->budget : "", budget, sizeof(budget));
+	fprintf(f, "%s: %s OOM-killed (peak %s, limit %s%s%s%s)\n", where, name, peak, lim,
+		u->oom != REP_OOM_OWN ? "" : u->budget ? ", budget " : ", own limit", budget,
+		u->oom == REP_OOM_SANDBOX ? ", the sandbox total" :
+		u->oom == REP_OOM_SYSTEM ? ", by the system" : "");
 }
 
 /* Commands and suites one line each; of the tests, the biggest by peak; then every test

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "report/log.h"
 #include "runner/config.h"
 #include "runner/protocol.h"
 #include "runner/size.h"
@@ -176,9 +178,23 @@ int budget_parse(const char *path, const char *text, size_t len, struct budget_f
 	return rd.r;
 }
 
+/* path below the current folder, as the verdicts name it: "wcmem-budgets.ini:12". A
+ * profile's path is absolute (resolved against its file's folder). */
+static const char *shown_path(const char *path, char *cwd, size_t size)
+{
+	size_t len;
+
+	if (path[0] != '/' || !getcwd(cwd, size))
+		return path;
+	len = strlen(cwd);
+	if (len > 1 && strncmp(path, cwd, len) == 0 && path[len] == '/' && path[len + 1])
+		return path + len + 1;
+	return path;
+}
+
 int budget_load(const char *path, struct budget_file *bf, struct rep_error *e)
 {
-	char *text;
+	char *text, cwd[4096];
 	size_t len;
 	int r;
 
@@ -186,7 +202,7 @@ int budget_load(const char *path, struct budget_file *bf, struct rep_error *e)
 	r = cfg_read_text(path, "budget file", &text, &len, e);
 	if (r < 0)
 		return r;
-	r = budget_parse(path, text, len, bf, e);
+	r = budget_parse(shown_path(path, cwd, sizeof(cwd)), text, len, bf, e);
 	free(text);
 	return r;
 }
@@ -198,6 +214,29 @@ struct budget *budget_find(const struct budget_file *bf, const char *name)
 	if (!bf || bf->n == 0)
 		return NULL;
 	return bsearch(&key, bf->v, bf->n, sizeof(key), by_name);
+}
+
+#define UNUSED_NAMED 3  /* names the line shows; the file has the rest */
+
+void budget_write_unused(FILE *f, const struct budget_file *bf)
+{
+	char name[1024], path[1024];
+	size_t unused = 0, named = 0;
+
+	for (size_t i = 0; i < bf->n; i++)
+		unused += !bf->v[i].used;
+	if (unused == 0)
+		return;
+	rep_log_escape(bf->path, path, sizeof(path));
+	fprintf(f, "wcmem-sandbox: %s: %zu budgeted test%s did not run (renamed, removed or "
+		"deselected):", path, unused, unused == 1 ? "" : "s");
+	for (size_t i = 0; i < bf->n && named < UNUSED_NAMED; i++) {
+		if (bf->v[i].used)
+			continue;
+		rep_log_escape(bf->v[i].name, name, sizeof(name));
+		fprintf(f, "%s %s (line %d)", named++ ? "," : "", name, bf->v[i].line);
+	}
+	fprintf(f, "%s\n", unused > named ? ", ..." : "");
 }
 
 void budget_free(struct budget_file *bf)

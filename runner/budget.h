@@ -48,6 +48,11 @@ struct budget *budget_find(const struct budget_file *bf, const char *name);
 
 void budget_free(struct budget_file *bf);
 
+/* One line on f naming the budgets no unit used (tests renamed, removed or deselected):
+ * "wcmem-sandbox: wcmem-budgets.ini: 2 budgeted tests did not run: a, b"; nothing when
+ * every budget was used. */
+void budget_write_unused(FILE *f, const struct budget_file *bf);
+
 /* One test's peak in a memory log (its TEST_END entry). */
 struct budget_peak {
 	char *name;        /* as the log writes it */

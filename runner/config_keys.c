@@ -32,6 +32,7 @@ const struct cfg_key_info cfg_keys[CFG_NKEYS] = {
 	[CFG_TRACEMALLOC] = KEY("tracemalloc", "--tracemalloc", CFG_T_FRAMES,   tracemalloc),
 	[CFG_JUNIT_XML]   = KEY("junit_xml",   "--junit-xml",   CFG_T_PATH,     junit_xml),
 	[CFG_JSON]        = KEY("json",        "--json",        CFG_T_PATH,     json),
+	[CFG_BUDGETS]     = KEY("budgets",     "--budgets",     CFG_T_PATH,     budgets),
 };
 
 int cfg_key_find(const char *name)

@@ -26,6 +26,7 @@ enum cfg_key {
 	CFG_TRACEMALLOC,
 	CFG_JUNIT_XML,
 	CFG_JSON,
+	CFG_BUDGETS,
 	CFG_NKEYS
 };
 

@@ -78,6 +78,7 @@ struct plan {
 	bool suites;                    /* the jobs are a profile's suites */
 	char *command_line;             /* the session's name in the log and the summary */
 	FILE *junit, *json;             /* the report files, opened before the run */
+	struct budget_file budgets;     /* --budgets, read before the run */
 	bool usage;                     /* the error was one of usage: point to --help */
 };
 
@@ -98,6 +99,7 @@ static void plan_free(struct plan *p)
 	free(p->jobs);
 	free(p->command_line);
 	cfg_free(&p->file);
+	budget_free(&p->budgets);
 }
 
 /* Finds and loads the config file, and merges it under the command line. */
@@ -270,6 +272,7 @@ static int session(struct plan *p)
 	memset(&s, 0, sizeof(s));
 	s.sigfd = -1;
 	s.command_line = p->command_line;
+	s.budgets = p->o.budgets ? &p->budgets : NULL;
 	/* Orphans of the command (a double-forked daemon) are reparented to us, so that we
 	 * reap them, and nothing of the run is left behind. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -293,6 +296,8 @@ static int session(struct plan *p)
 	}
 	if (!p->o.quiet && n > 0)
 		rep_summary_write(stderr, units, n, &s.info);
+	if (!p->o.quiet && s.budgets)
+		budget_write_unused(stderr, s.budgets);
 
 	s.info.command = p->command_line;  /* also when the session never opened */
 	s.info.elapsed = run_elapsed(&s);
@@ -337,6 +342,8 @@ static int prepare(int argc, char **argv, struct plan *p, struct rep_error *e)
 		return r < 0 ? rep_fail(e, -r, "write the settings") : 0;
 	}
 	r = jobs(p, argv, e);
+	if (r == 0 && p->o.budgets)  /* a mistake in it stops the run before anything runs */
+		r = budget_load(p->o.budgets, &p->budgets, e);
 	if (r == 0)
 		r = open_report(p->o.junit_xml, &p->junit, e);
 	if (r == 0)

@@ -11,6 +11,7 @@ static void record_clear(struct rep_unit *u)
 	free(u->cgroup);
 	free(u->outcome);
 	free(u->location);
+	free(u->budget);
 	free(u->extras_start);
 	free(u->extras_end);
 	free(u->error);

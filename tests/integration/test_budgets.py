@@ -105,3 +105,62 @@ def test_budget_refuses_to_update_a_broken_file(tmp_path):
     assert r.returncode == 125
     assert "budget: b.ini:2: bad SIZE '1Q' for x::y" in r.stderr, r.stderr
     assert (tmp_path / "b.ini").read_text() == "[budgets]\ntest = 1Q x::y\n"
+
+
+def make_budgets(first_run, path):
+    r = budget("-o", str(path), first_run.log_path)
+    assert r.returncode == 0, r.stderr
+    return budget_lines(path)
+
+
+def test_budgets_from_a_run_fail_exactly_the_test_that_grew(sandbox, first_run, tmp_path):
+    # The CI recipe: a profile with `budgets = wcmem-budgets.ini`, the file made by
+    # `budget` from a run; then test_holds[60] holds 30% more.
+    found = make_budgets(first_run, tmp_path / "wcmem-budgets.ini")
+    (tmp_path / "wcmem-sandbox.ini").write_text(
+        "[profile ci]\nlimit = 512M\ntest_limit = 256M\nbudgets = wcmem-budgets.ini\n")
+    env = dict(sandbox.env, BUDGET_SUITE_GROW="test_holds[60]")
+    run = sandbox.run("--profile", "ci", "--", *PYTEST, "-rA", SUITE, cwd=tmp_path, env=env)
+    assert run.rc == 1, run.stdout + run.stderr
+    mib, line = found[HOLDS_60]
+    verdict = f"exceeded its budget {mib} MB (wcmem-budgets.ini:{line})"
+    assert "1 failed, 2 passed" in run.stdout, run.stdout
+    assert f"OOM-killed: {verdict}; peak" in run.stdout
+    assert f"{HOLDS_60}  " in run.stderr and f"OOM-killed: {verdict}" in run.stderr
+    assert f"OOM-killed (peak {mib}.0 MB, limit {mib}.0 MB, budget wcmem-budgets.ini:{line})" \
+        in run.stderr, run.stderr
+    ends = {e.name: e for e in run.entries if e.event == "TEST_END"}
+    assert ends[HOLDS_60].value("OOM") == f"killed ({verdict})"
+    # The others ran under their budgets, and passed.
+    assert f"memory.max: {found['test_budgets.py::test_small'][0]}.0 MB" in \
+        "\n".join(ends["test_budgets.py::test_small"].lines)
+    assert "did not run" not in run.stderr
+
+
+def test_tests_not_listed_run_under_the_test_limit_and_gone_ones_are_named_once(
+        sandbox, tmp_path):
+    (tmp_path / "b.ini").write_text(
+        "[budgets]\ntest = 64M test_budgets.py::test_small\n"
+        "test = 8M test_budgets.py::test_renamed\ntest = 8M test_budgets.py::test_removed\n")
+    run = sandbox.run("--limit", "512M", "--test-limit", "200M", "--budgets", "b.ini", "--",
+                      *PYTEST, SUITE, cwd=tmp_path)
+    assert run.rc == 0, run.stdout + run.stderr
+    ends = {e.name: e for e in run.entries if e.event == "TEST_END"}
+    assert "memory.max: 64.0 MB" in "\n".join(ends["test_budgets.py::test_small"].lines)
+    assert "memory.max: 200.0 MB" in "\n".join(ends[HOLDS_60].lines)
+    said = [line for line in run.stderr.splitlines() if "did not run" in line]
+    assert said == ["wcmem-sandbox: b.ini: 2 budgeted tests did not run (renamed, removed or "
+                    "deselected): test_budgets.py::test_removed (line 4), "
+                    "test_budgets.py::test_renamed (line 3)"], run.stderr
+
+
+@pytest.mark.backend_neutral
+def test_a_broken_budget_file_stops_the_run_before_anything_runs(sandbox, tmp_path):
+    (tmp_path / "b.ini").write_text("[budgets]\ntest = 64Q t::a\n")
+    run = sandbox.run("--budgets", "b.ini", "--", "true", cwd=tmp_path)
+    assert run.rc == 125
+    assert "wcmem-sandbox: b.ini:2: bad SIZE '64Q' for t::a" in run.stderr, run.stderr
+    assert run.log_text is None
+    run = sandbox.run("--budgets", "none.ini", "--", "true", cwd=tmp_path)
+    assert run.rc == 125
+    assert "none.ini: cannot read the budget file: No such file or directory" in run.stderr
