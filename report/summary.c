@@ -118,6 +118,32 @@ static void write_killed(FILE *f, const struct rep_unit *u)
 		u->oom == REP_OOM_SYSTEM ? ", by the system" : "");
 }
 
+/* The tests that went over their budget, or used less than half of it (--budgets). */
+static void write_budget_list(FILE *f, const struct rep_unit *units, size_t n,
+			      bool (*pick)(const struct rep_unit *), const char *title)
+{
+	char name[4096], peak[32], budget[32], line[4096];
+	size_t count = 0, shown = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += pick(&units[i]);
+	if (count == 0)
+		return;
+	fprintf(f, "  %s (%zu test%s):\n", title, count, count == 1 ? "" : "s");
+	for (size_t i = 0; i < n && shown < REP_SUMMARY_BIGGEST; i++) {
+		if (!pick(&units[i]))
+			continue;
+		rep_log_escape(units[i].name, name, sizeof(name));
+		rep_log_escape(units[i].budget, line, sizeof(line));
+		measured(units[i].peak, peak, sizeof(peak));
+		rep_format_limit(units[i].limit, budget, sizeof(budget));
+		fprintf(f, "    %s  peak %s  budget %s (%s)\n", name, peak, budget, line);
+		shown++;
+	}
+	if (count > shown)
+		fprintf(f, "    ... and %zu more\n", count - shown);
+}
+
 /* Commands and suites one line each; of the tests, the biggest by peak; then every test
  * that was killed, in the editors' form. */
 static void write_table(FILE *f, const struct rep_unit *units, size_t n,
@@ -153,6 +179,9 @@ static void write_table(FILE *f, const struct rep_unit *units, size_t n,
 		write_row(f, "    ", &w, tests[i]);
 	for (size_t i = 0; i < n; i++)
 		write_killed(f, &units[i]);
+	write_budget_list(f, units, n, rep_over_budget, "over their budget");
+	write_budget_list(f, units, n, rep_under_half_budget,
+			  "under half their budget, candidates to tighten");
 	free(tests);
 }
 

@@ -57,6 +57,17 @@ int rep_format_mb(uint64_t bytes, char *buf, size_t size)
 			(unsigned long long)tenths);
 }
 
+bool rep_over_budget(const struct rep_unit *u)
+{
+	return u->budget && u->oom == REP_OOM_OWN;
+}
+
+bool rep_under_half_budget(const struct rep_unit *u)
+{
+	return u->budget && u->oom == REP_OOM_NONE && u->peak != REP_UNKNOWN &&
+	       u->limit != REP_UNLIMITED && u->peak < u->limit / 2;
+}
+
 int rep_format_limit(uint64_t bytes, char *buf, size_t size)
 {
 	if (bytes != REP_UNLIMITED && (bytes & 0xfffff) == 0)

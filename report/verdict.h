@@ -39,6 +39,12 @@ int rep_verdict_text(const struct rep_unit *u, char *buf, size_t size);
  * kill. Returns the length (snprintf). */
 int rep_verdict_reason(const struct rep_unit *u, char *buf, size_t size);
 
+/* A unit whose limit was its budget (u->budget) and that the OOM killer stopped at it. */
+bool rep_over_budget(const struct rep_unit *u);
+
+/* A unit that ran under its budget and peaked below half of it: a budget to tighten. */
+bool rep_under_half_budget(const struct rep_unit *u);
+
 /* A limit the way a person wrote it: "210 MB" when it is whole MiB, else as rep_format_mb. */
 int rep_format_limit(uint64_t bytes, char *buf, size_t size);
 

@@ -135,6 +135,13 @@ def test_budgets_from_a_run_fail_exactly_the_test_that_grew(sandbox, first_run, 
     assert f"memory.max: {found['test_budgets.py::test_small'][0]}.0 MB" in \
         "\n".join(ends["test_budgets.py::test_small"].lines)
     assert "did not run" not in run.stderr
+    # The summary's lists: over the budget, and under half of it (the floor's 16 MB).
+    small_mib, small_line = found["test_budgets.py::test_small"]
+    assert (f"  over their budget (1 test):\n    {HOLDS_60}  peak {mib}.0 MB  budget {mib} MB "
+            f"(wcmem-budgets.ini:{line})\n"
+            "  under half their budget, candidates to tighten (1 test):\n"
+            "    test_budgets.py::test_small  peak ") in run.stderr, run.stderr
+    assert f"  budget {small_mib} MB (wcmem-budgets.ini:{small_line})\n" in run.stderr
 
 
 def test_tests_not_listed_run_under_the_test_limit_and_gone_ones_are_named_once(
