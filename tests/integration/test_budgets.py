@@ -1,5 +1,6 @@
 """Memory budgets per test: `wcmem-sandbox budget` makes a budget file from a run's memory
 log, `--budgets FILE` (or a profile's `budgets`) runs each listed test under its budget."""
+import json
 import os
 import re
 import subprocess
@@ -149,9 +150,13 @@ def test_tests_not_listed_run_under_the_test_limit_and_gone_ones_are_named_once(
     (tmp_path / "b.ini").write_text(
         "[budgets]\ntest = 64M test_budgets.py::test_small\n"
         "test = 8M test_budgets.py::test_renamed\ntest = 8M test_budgets.py::test_removed\n")
-    run = sandbox.run("--limit", "512M", "--test-limit", "200M", "--budgets", "b.ini", "--",
-                      *PYTEST, SUITE, cwd=tmp_path)
+    run = sandbox.run("--limit", "512M", "--test-limit", "200M", "--budgets", "b.ini",
+                      "--json", "r.json", "--", *PYTEST, SUITE, cwd=tmp_path)
     assert run.rc == 0, run.stdout + run.stderr
+    units = {u["name"]: u for u in json.loads((tmp_path / "r.json").read_text())["units"]}
+    assert units["test_budgets.py::test_small"]["budget"] == "b.ini:2"
+    assert units["test_budgets.py::test_small"]["limit"] == 64 << 20
+    assert units[HOLDS_60]["budget"] is None
     ends = {e.name: e for e in run.entries if e.event == "TEST_END"}
     assert "memory.max: 64.0 MB" in "\n".join(ends["test_budgets.py::test_small"].lines)
     assert "memory.max: 200.0 MB" in "\n".join(ends[HOLDS_60].lines)
