@@ -10,17 +10,23 @@
 #include "report/verdict.h"
 #include "runner/size.h"
 
-/* "174.9 MB" (the log's sizes: MiB, one decimal) in bytes; 0 when it is none. */
-static uint64_t log_size(const char *text, size_t len)
+/* "174.9 MB" (the log's sizes: MiB, one decimal) in bytes. Returns 0, or -EINVAL when it
+ * is none ("unknown"). "0.0 MB" is a peak: a test that took less than 0.05 MB. */
+static int log_size(const char *text, size_t len, uint64_t *bytes)
 {
 	char buf[32];
-	uint64_t bytes;
+	int r;
 
 	if (len >= sizeof(buf))
-		return 0;
+		return -EINVAL;
 	memcpy(buf, text, len);
 	buf[len] = '\0';
-	return cfg_parse_marker_size(buf, &bytes) == 0 ? bytes : 0;
+	r = cfg_parse_marker_size(buf, bytes);
+	if (r == -ERANGE && strcmp(buf + strspn(buf, "0."), " MB") == 0) {
+		*bytes = 0;
+		return 0;
+	}
+	return r < 0 ? -EINVAL : 0;
 }
 
 /* The value of "  KEY: VALUE" (any indent) in line, with its length; NULL when line is not. */
@@ -35,15 +41,17 @@ static const char *field(const char *line, size_t len, const char *key, size_t *
 	return line + indent + klen + 2;
 }
 
-/* The entry of name in v, added when it is new (peak 0). NULL when out of memory. */
+/* The entry of name in v, added when it is new (*fresh). NULL when out of memory. */
 static struct budget_peak *entry(struct budget_peak **v, size_t *n, const char *name,
-				 size_t len)
+				 size_t len, bool *fresh)
 {
 	struct budget_peak *grown;
 
+	*fresh = false;
 	for (size_t i = *n; i-- > 0;)  /* a resumed run logs a test again near its end */
 		if (strlen((*v)[i].name) == len && strncmp((*v)[i].name, name, len) == 0)
 			return &(*v)[i];
+	*fresh = true;
 	grown = realloc(*v, (*n + 1) * sizeof(**v));
 	if (!grown)
 		return NULL;
@@ -58,6 +66,7 @@ static struct budget_peak *entry(struct budget_peak **v, size_t *n, const char *
 /* What one TEST_END entry says: the larger peak, whether it was OOM-killed. */
 struct end_figures {
 	uint64_t peak;
+	bool has_peak;
 	bool killed;
 };
 
@@ -69,9 +78,11 @@ static void end_line(const char *line, size_t len, struct end_figures *f)
 
 	if ((val = field(line, len, "Peak memory", &vlen)) ||
 	    (val = field(line, len, "memory.peak", &vlen))) {
-		b = log_size(val, vlen);
-		if (b > f->peak)
+		if (log_size(val, vlen, &b) < 0)
+			return;
+		if (b > f->peak || !f->has_peak)
 			f->peak = b;
+		f->has_peak = true;
 	} else if ((val = field(line, len, "OOM", &vlen)) && vlen >= 6 &&
 		   strncmp(val, "killed", 6) == 0) {
 		f->killed = true;
@@ -92,13 +103,14 @@ static int record(struct budget_peak **v, size_t *n, const char *head, size_t he
 {
 	const char *name = strstr(head, "] TEST_END: ") + strlen("] TEST_END: ");
 	struct budget_peak *p;
+	bool fresh;
 
-	if (f->peak == 0)
+	if (!f->has_peak)
 		return 0;  /* no peak could be read: nothing to budget */
-	p = entry(v, n, name, head_len - (size_t)(name - head));
+	p = entry(v, n, name, head_len - (size_t)(name - head), &fresh);
 	if (!p)
 		return -ENOMEM;
-	if (f->peak > p->peak) {  /* the run that needed most */
+	if (fresh || f->peak > p->peak) {  /* the run that needed most */
 		p->killed = f->killed;
 		p->peak = f->peak;
 		memcpy(p->date, head + 1, 10);

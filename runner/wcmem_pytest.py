@@ -319,7 +319,7 @@ class WcmemPlugin:
         where = f"{fspath}:{lineno + 1}" if lineno is not None else fspath
         name = _enc(short_id(item.nodeid))
         where = where if len(where.encode("utf-8", "surrogateescape")) <= WHERE_MAX else None
-        self.leaks = None
+        self.leaks = self.leak_base = None
         extras = self._extras(self._start_extras)
         # The answer comes once the test is in its unit and TEST_START is on disk.
         opened = self._start(item, name, where, extras)

@@ -54,7 +54,8 @@ static void test_log_peaks_capture(void **state)
 }
 
 /* A test in two logs keeps its larger peak, with that run's date; the cgroup's memory.peak
- * counts when it is above "Peak memory"; an entry without a peak budgets nothing. */
+ * counts when it is above "Peak memory"; an entry without a peak budgets nothing, one of
+ * "0.0 MB" gets the floor. */
 static void test_log_peaks_larger_wins(void **state)
 {
 	static const char one[] =
@@ -65,7 +66,9 @@ static void test_log_peaks_larger_wins(void **state)
 		"  cgroup: wcmem-1/u2\n"
 		"    memory.peak: 52.5 MB\n"
 		"[2026-11-01T10:00:02.000001] TEST_END: t.py::no_peak\n"
-		"  Exit: code 0\n";
+		"  Exit: code 0\n"
+		"[2026-11-01T10:00:03.000001] TEST_END: t.py::tiny\n"
+		"  Peak memory: 0.0 MB\n";
 	static const char two[] =
 		"[2026-11-02T10:00:00.000001] SESSION_START: pytest\n"
 		"  cgroup: wcmem-2 (cgroup v2)\n"
@@ -77,8 +80,10 @@ static void test_log_peaks_larger_wins(void **state)
 	(void)state;
 	assert_int_equal(budget_log_peaks(one, strlen(one), &v, &n), 0);
 	assert_int_equal(budget_log_peaks(two, strlen(two), &v, &n), 0);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2);
 	assert_int_equal(v[0].peak, LOG_MB(52, 5));
+	assert_string_equal(v[1].name, "t.py::tiny");  /* a peak under 0.05 MB is a peak */
+	assert_int_equal(v[1].peak, 0);
 	assert_string_equal(v[0].date, "2026-11-01");
 	assert_string_equal(v[0].run, "wcmem-1");
 	budget_peaks_free(v, n);
