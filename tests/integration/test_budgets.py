@@ -176,3 +176,17 @@ def test_a_broken_budget_file_stops_the_run_before_anything_runs(sandbox, tmp_pa
     run = sandbox.run("--budgets", "none.ini", "--", "true", cwd=tmp_path)
     assert run.rc == 125
     assert "none.ini: cannot read the budget file: No such file or directory" in run.stderr
+
+
+def test_a_small_test_under_half_its_budget_is_listed_among_many(sandbox, tmp_path):
+    # Without a JSON or JUnit report the runner lets go of the records of tests too small
+    # for the summary's 10 biggest: one under half its budget is kept for its list.
+    many = os.path.abspath(os.path.join(SUITES, "many"))
+    (tmp_path / "b.ini").write_text("[budgets]\ntest = 200M test_many.py::test_holds[24]\n")
+    run = sandbox.run("--limit", "1G", "--budgets", str(tmp_path / "b.ini"), "--",
+                      *PYTEST, ".", cwd=many)
+    assert run.rc == 0, run.stdout + run.stderr
+    assert "the 10 biggest of 16 tests by peak:" in run.stderr
+    assert "  under half their budget, candidates to tighten (1 test):\n" \
+           "    test_many.py::test_holds[24]  peak " in run.stderr, run.stderr
+    assert f"  budget 200 MB ({tmp_path}/b.ini:2)\n" in run.stderr
