@@ -1,5 +1,6 @@
 #include "runner/protocol.h"
 
+#include "report/log.h"
 #include "runner/size.h"
 
 #include <errno.h>
@@ -68,8 +69,13 @@ size_t run_field_encode(const char *src, char *dst, size_t size)
 
 static int bad(struct rep_error *e, const char *what, const char *field)
 {
-	snprintf(e->msg, sizeof(e->msg), "%s%s%.64s%s", what, field ? " '" : "",
-		 field ? field : "", field ? "'" : "");
+	char head[65], shown[65 * 4];
+
+	/* A decoded field may hold a newline: escaped, it cannot split the answer's line. */
+	snprintf(head, sizeof(head), "%s", field ? field : "");
+	rep_log_escape(head, shown, sizeof(shown));
+	snprintf(e->msg, sizeof(e->msg), "%s%s%s%s", what, field ? " '" : "", shown,
+		 field ? "'" : "");
 	e->err = 0;
 	return -EINVAL;
 }

@@ -88,3 +88,34 @@ def test_markers_are_left_to_pytest_memray_when_it_is_active(sandbox):
                       *PYTEST, suite("markers_memray"))
     assert "pytest-memray" not in run.stderr
     assert "2 failed" in run.stdout, run.stdout
+
+
+def test_a_client_cannot_abuse_sizes_or_usage(sandbox):
+    # A client's START sizes are read by the one size parser (nothing reaches a cgroup
+    # unread); USAGE answers only for the unit open on the client's own connection.
+    from conftest import CLIENT_PRELUDE
+    code = CLIENT_PRELUDE + (
+        "print(ask(b'HELLO 1\\n'))\n"
+        "print(ask(b'USAGE t\\n'))\n"
+        "print(ask(b'START t limit=24%20XB\\n'))\n"
+        "print(ask(b'START t limit=1%0A%20MB\\n'))\n"
+        "print(ask(b'START t limit=99999999999%20PB\\n'))\n"
+        "print(ask(b'START t kind=command limit=64%20MB leaks=1%20MB\\n'))\n"
+        "print(ask(b'USAGE other\\n'))\n"
+        "print(ask(b'USAGE t\\n'))\n"
+        "print(ask(b'END t\\n'))\n")
+    run = sandbox.run("--limit", "256M", "--", *sandbox.python(code))
+    assert run.rc == 0, run.stderr
+    out = run.stdout.splitlines()
+    assert out[1] == "ERR 409 no unit of that name is open"
+    assert out[2].startswith("ERR 400 limit must be a SIZE") and "'24 XB'" in out[2]
+    # A newline in the size is escaped in the answer: it cannot split the answer's line.
+    assert out[3].endswith("got '1\\n MB'") and len(out) == 9, out
+    assert out[4].startswith("ERR 400 limit must be a SIZE"), out
+    assert out[5].startswith("OK "), out
+    assert out[6] == "ERR 409 no unit of that name is open"
+    current, leaks = out[7].split()[1:]
+    assert int(current) >= 0 and int(leaks) == 1 << 20, out
+    assert out[8] == "OK"
+    end = next(e for e in run.entries if e.event == "TEST_END" and e.name == "t")
+    assert "memory.max: 64.0 MB" in "\n".join(end.lines)

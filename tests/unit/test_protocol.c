@@ -109,6 +109,8 @@ static void test_msg_garbage_refused(void **state)
 		{ "START a limit=24%20XB", "limit must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got '24 XB'" },
 		{ "START a limit=max", "limit must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got 'max'" },
 		{ "USAGE a b", "USAGE takes one field" },
+		{ "START a limit=1%0A%20MB", "limit must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got '1\\n MB'" },
+		{ "START a kind=x%0Dy", "kind must be test or command, got 'x\\ry'" },
 		{ "START a leaks=1%20XB", "leaks must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got '1 XB'" },
 		{ "START a kind=suite", "kind must be test or command, got 'suite'" },
 		{ "START a colour=red", "unknown field 'colour'" },
