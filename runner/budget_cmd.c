@@ -104,7 +104,8 @@ static int parse_args(int argc, char **argv, struct budget_opts *o)
 	*o = (struct budget_opts){ .margin = 20, .floor = 16 << 20, .output = DEFAULT_OUTPUT };
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+m:f:o:uh", longopts, NULL)) != -1) {
+	/* No "+": no command follows, so options may come after the logs too. */
+	while ((c = getopt_long(argc, argv, ":m:f:o:uh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (parse_margin(optarg, &o->margin) < 0)
@@ -124,6 +125,8 @@ static int parse_args(int argc, char **argv, struct budget_opts *o)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}

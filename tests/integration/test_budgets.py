@@ -87,6 +87,7 @@ def test_budget_update_rewrites_only_the_tests_that_ran(sandbox, first_run, tmp_
     (["--margin", "x", "l"], "budget: --margin: 'x' is not a percentage from 0 to 1000"),
     (["--floor", "lots", "l"], "budget: --floor: 'lots' is not a SIZE (e.g. 16M)"),
     (["--bogus", "l"], "budget: unknown option '--bogus'"),
+    (["l", "--margin"], "budget: option '--margin' needs a value"),
     (["no-such.log"], "budget: no-such.log: cannot read the memory log: No such file"),
     (["--update", "-o", "no-such.ini", "LOG"], "no-such.ini: cannot read the budget file"),
 ])
