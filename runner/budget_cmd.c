@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "report/verdict.h"
@@ -233,6 +234,7 @@ static int write_file(struct plan *p, const char *old, size_t old_len,
 {
 	char tmp[4096], buf[BUDGET_LINE_MAX * 4];
 	unsigned updated = 0, added = 0;
+	struct stat st;
 	FILE *out;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp%d", p->o.output, (int)getpid()) >= (int)sizeof(tmp))
@@ -240,6 +242,8 @@ static int write_file(struct plan *p, const char *old, size_t old_len,
 	out = fopen(tmp, "wxe");
 	if (!out)
 		return rep_fail(e, errno, "write %s", tmp);
+	if (old && stat(p->o.output, &st) == 0)  /* an update keeps the file's mode */
+		fchmod(fileno(out), st.st_mode & 07777);
 	if (old)
 		write_updated(p, out, old, old_len, bf, &updated);
 	else

@@ -68,6 +68,7 @@ def test_budget_update_rewrites_only_the_tests_that_ran(sandbox, first_run, tmp_
             "test = 5M test_budgets.py::test_gone   ; kept as is\n"
             "test = 1M " + HOLDS_60 + "\n")
     out.write_text(text)
+    out.chmod(0o640)
     run = sandbox.run("--limit", "512M", "--", *PYTEST, SUITE, "-k", "small or 60",
                       cwd=SUITE)
     r = budget("--update", "-o", str(out), run.log_path)
@@ -79,6 +80,8 @@ def test_budget_update_rewrites_only_the_tests_that_ran(sandbox, first_run, tmp_
     assert new[4] == "test = 5M test_budgets.py::test_gone   ; kept as is"
     assert new[5].startswith(f"test = 7") and HOLDS_60 in new[5]
     assert len(new) == 6  # test_holds[40] did not run: not added
+    assert out.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("b.ini")] == ["b.ini"]
 
 
 @pytest.mark.backend_neutral
