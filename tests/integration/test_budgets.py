@@ -16,7 +16,7 @@ HOLDS_60 = "test_budgets.py::test_holds[60]"
 
 
 def budget(*args, cwd=None):
-    return subprocess.run([BIN, "budget", *args], capture_output=True, text=True, timeout=60,
+    return subprocess.run([BIN, "budget", *args], capture_output=True, text=True, timeout=300,
                           cwd=cwd)
 
 
