@@ -7,7 +7,7 @@
 # Installed by `make install` as $(PREFIX)/share/bash-completion/completions/wcmem-sandbox.
 
 # Options that take a value: the next word is that value, not the command.
-_wcmem_sandbox_valued='-l|--limit|-t|--test-limit|-s|--swap|--high|-o|--log|-n|--name|-i|--interval|-k|--kill-after|-p|--profile|--config|--tracemalloc|--junit-xml|--json|--html'
+_wcmem_sandbox_valued='-l|--limit|-t|--test-limit|-s|--swap|--high|-o|--log|-n|--name|-i|--interval|-k|--kill-after|-p|--profile|--config|--tracemalloc|--junit-xml|--json|--html|--budgets'
 
 # The words before the current one that select a config file, for `config` to read.
 _wcmem_sandbox_config_args() {
@@ -25,6 +25,17 @@ _wcmem_sandbox() {
 	local bin=${COMP_WORDS[0]} i word
 	local -a args
 	COMPREPLY=()
+
+	# `budget` takes its own options, then memory logs: files.
+	if [[ ${COMP_WORDS[1]} == budget ]] && ((COMP_CWORD > 1)); then
+		if [[ $cur == -* ]]; then
+			mapfile -t COMPREPLY < <(compgen -W "$("$bin" budget --help 2>/dev/null |
+				grep -o -- '--[a-z][a-z-]*' | sort -u)" -- "$cur")
+		elif [[ $prev != @(-m|--margin|-f|--floor) ]]; then
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		fi
+		return
+	fi
 
 	# Past the command: complete as the command would.
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -57,7 +68,7 @@ _wcmem_sandbox() {
 			sed -n 's/^; profiles: *//p')" -- "$cur")
 		return
 		;;
-	-o | --log | --config | --junit-xml | --json | --html)
+	-o | --log | --config | --junit-xml | --json | --html | --budgets)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return
 		;;
@@ -80,7 +91,7 @@ _wcmem_sandbox() {
 		mapfile -t COMPREPLY < <(compgen -W "$("$bin" --help 2>/dev/null |
 			grep -o -- '--[a-z][a-z-]*' | sort -u)" -- "$cur")
 	elif ((COMP_CWORD == 1)); then
-		mapfile -t COMPREPLY < <(compgen -c -W "config doctor" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -c -W "config doctor analyze budget" -- "$cur")
 	else
 		mapfile -t COMPREPLY < <(compgen -c -- "$cur")
 	fi

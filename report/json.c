@@ -180,7 +180,7 @@ static void unit_memory(FILE *f, const struct rep_unit *u)
 static void unit_end(FILE *f, const struct rep_unit *u)
 {
 	static const char *const outcomes[] = { "passed", "failed", "error", "skipped" };
-	char verdict[256];
+	char verdict[REP_VERDICT_MAX];
 
 	rep_verdict_text(u, verdict, sizeof(verdict));
 	fputs("     \"exit\": ", f);
@@ -193,6 +193,8 @@ static void unit_end(FILE *f, const struct rep_unit *u)
 	rep_json_string(f, u->outcome);
 	fputs(", \"location\": ", f);
 	rep_json_string(f, u->location);
+	fputs(", \"budget\": ", f);
+	rep_json_string(f, u->budget);
 	fputs(",\n     \"extras_start\": ", f);
 	rep_json_string(f, u->extras_start);
 	fputs(", \"extras_end\": ", f);

@@ -250,14 +250,16 @@ static void put_oom(struct out *o, const struct rep_unit *u)
 	/* The main process survived (v1, or v2 without oom.group): only another died. */
 	const char *who = u->end == REP_END_SIGNALED && u->code == SIGKILL ?
 			  "killed" : "a process was killed";
-	char mb[32];
+	char mb[32], why[REP_VERDICT_MAX];
 
 	switch (u->oom) {
 	case REP_OOM_NONE:
 		break;
 	case REP_OOM_OWN:
-		rep_format_mb(u->limit, mb, sizeof(mb));
-		put(o, "  OOM: %s (exceeded its own limit %s)\n", who, mb);
+		rep_verdict_reason(u, why, sizeof(why));
+		put(o, "  OOM: %s (", who);
+		put_escaped(o, why);  /* a budget file's path is the user's text */
+		put(o, ")\n");
 		break;
 	case REP_OOM_SANDBOX:
 		rep_format_mb(u->sandbox_limit, mb, sizeof(mb));

@@ -71,6 +71,8 @@ struct rep_unit {
 	int left_behind;       /* processes the unit left running (moved to the harness) */
 	char *outcome;         /* pytest's outcome (passed, failed, skipped, error), or NULL */
 	char *location;        /* "path/to/test_x.py:LINE" of a test, or NULL */
+	char *budget;          /* "wcmem-budgets.ini:12": limit is the budget that line gives
+				* the test (--budgets), or NULL */
 	char *extras_start;    /* lines from the pytest plugin for TEST_START, or NULL */
 	char *extras_end;      /* ... for TEST_END (GC, tracemalloc, xarray), or NULL */
 	struct rep_events events;         /* the unit's own counters over its life */

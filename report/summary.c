@@ -38,7 +38,7 @@ static void limit(uint64_t bytes, char *buf, size_t size)
 /* The one-unit form: the unit's name on the first line, its figures below. */
 static void write_single(FILE *f, const struct rep_unit *u)
 {
-	char name[4096], peak[32], lim[32], verdict[256];
+	char name[4096], peak[32], lim[32], verdict[REP_VERDICT_MAX];
 
 	rep_log_escape(u->name, name, sizeof(name));
 	measured(u->peak, peak, sizeof(peak));
@@ -76,7 +76,7 @@ static void widen(struct widths *w, const struct rep_unit *u)
 static void write_row(FILE *f, const char *indent, const struct widths *w,
 		      const struct rep_unit *u)
 {
-	char name[4096], peak[32], lim[32], verdict[256];
+	char name[4096], peak[32], lim[32], verdict[REP_VERDICT_MAX];
 
 	rep_log_escape(u->name, name, sizeof(name));
 	measured(u->peak, peak, sizeof(peak));
@@ -102,7 +102,7 @@ static int by_peak(const void *a, const void *b)
  * of a line, as compilers print, so Emacs' compilation mode and other editors jump to it. */
 static void write_killed(FILE *f, const struct rep_unit *u)
 {
-	char name[4096], where[4096], peak[32], lim[32];
+	char name[4096], where[4096], budget[4096], peak[32], lim[32];
 	const char *short_name = strstr(u->name, "::");
 
 	if (u->oom == REP_OOM_NONE || u->end == REP_END_EXITED || !u->location)
@@ -111,9 +111,37 @@ static void write_killed(FILE *f, const struct rep_unit *u)
 	rep_log_escape(u->location, where, sizeof(where));
 	measured(u->peak, peak, sizeof(peak));
 	limit(u->oom == REP_OOM_SANDBOX ? u->sandbox_limit : u->limit, lim, sizeof(lim));
-	fprintf(f, "%s: %s OOM-killed (peak %s, limit %s%s)\n", where, name, peak, lim,
-		u->oom == REP_OOM_OWN ? ", own limit" :
-		u->oom == REP_OOM_SANDBOX ? ", the sandbox total" : ", by the system");
+	rep_log_escape(u->budget ? u->budget : "", budget, sizeof(budget));
+	fprintf(f, "%s: %s OOM-killed (peak %s, limit %s%s%s%s)\n", where, name, peak, lim,
+		u->oom != REP_OOM_OWN ? "" : u->budget ? ", budget " : ", own limit", budget,
+		u->oom == REP_OOM_SANDBOX ? ", the sandbox total" :
+		u->oom == REP_OOM_SYSTEM ? ", by the system" : "");
+}
+
+/* The tests that went over their budget, or used less than half of it (--budgets). */
+static void write_budget_list(FILE *f, const struct rep_unit *units, size_t n,
+			      bool (*pick)(const struct rep_unit *), const char *title)
+{
+	char name[4096], peak[32], budget[32], line[4096];
+	size_t count = 0, shown = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += pick(&units[i]);
+	if (count == 0)
+		return;
+	fprintf(f, "  %s (%zu test%s):\n", title, count, count == 1 ? "" : "s");
+	for (size_t i = 0; i < n && shown < REP_SUMMARY_BIGGEST; i++) {
+		if (!pick(&units[i]))
+			continue;
+		rep_log_escape(units[i].name, name, sizeof(name));
+		rep_log_escape(units[i].budget, line, sizeof(line));
+		measured(units[i].peak, peak, sizeof(peak));
+		rep_format_limit(units[i].limit, budget, sizeof(budget));
+		fprintf(f, "    %s  peak %s  budget %s (%s)\n", name, peak, budget, line);
+		shown++;
+	}
+	if (count > shown)
+		fprintf(f, "    ... and %zu more\n", count - shown);
 }
 
 /* Commands and suites one line each; of the tests, the biggest by peak; then every test
@@ -151,6 +179,9 @@ static void write_table(FILE *f, const struct rep_unit *units, size_t n,
 		write_row(f, "    ", &w, tests[i]);
 	for (size_t i = 0; i < n; i++)
 		write_killed(f, &units[i]);
+	write_budget_list(f, units, n, rep_over_budget, "over their budget");
+	write_budget_list(f, units, n, rep_under_half_budget,
+			  "under half their budget, candidates to tighten");
 	free(tests);
 }
 

@@ -57,13 +57,34 @@ int rep_format_mb(uint64_t bytes, char *buf, size_t size)
 			(unsigned long long)tenths);
 }
 
-/* "exceeded its own limit 512.0 MB" and its siblings. */
-static int oom_reason(const struct rep_unit *u, char *buf, size_t size)
+bool rep_over_budget(const struct rep_unit *u)
+{
+	return u->budget && u->oom == REP_OOM_OWN;
+}
+
+bool rep_under_half_budget(const struct rep_unit *u)
+{
+	return u->budget && u->oom == REP_OOM_NONE && u->peak != REP_UNKNOWN &&
+	       u->limit != REP_UNLIMITED && u->peak < u->limit / 2;
+}
+
+int rep_format_limit(uint64_t bytes, char *buf, size_t size)
+{
+	if (bytes != REP_UNLIMITED && (bytes & 0xfffff) == 0)
+		return snprintf(buf, size, "%llu MB", (unsigned long long)(bytes >> 20));
+	return rep_format_mb(bytes, buf, size);
+}
+
+int rep_verdict_reason(const struct rep_unit *u, char *buf, size_t size)
 {
 	char mb[32];
 
 	switch (u->oom) {
 	case REP_OOM_OWN:
+		if (u->budget) {  /* a budget file's line set it: say which, for review */
+			rep_format_limit(u->limit, mb, sizeof(mb));
+			return snprintf(buf, size, "exceeded its budget %s (%s)", mb, u->budget);
+		}
 		rep_format_mb(u->limit, mb, sizeof(mb));
 		return snprintf(buf, size, "exceeded its own limit %s", mb);
 	case REP_OOM_SANDBOX:
@@ -91,9 +112,9 @@ static void signal_name(int sig, char *buf, size_t size)
 
 int rep_verdict_text(const struct rep_unit *u, char *buf, size_t size)
 {
-	char how[64], why[128];
+	char how[64], why[REP_VERDICT_MAX];
 
-	oom_reason(u, why, sizeof(why));
+	rep_verdict_reason(u, why, sizeof(why));
 	switch (u->end) {
 	case REP_END_NOT_RUN:
 		if (u->code == 127)

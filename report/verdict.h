@@ -7,6 +7,9 @@
 
 #include "report/record.h"
 
+/* Room for a verdict: a budget file's path (PATH_MAX) and line are in it. */
+#define REP_VERDICT_MAX 4400
+
 /* Which limit an OOM kill came from, from the unit's own counters and the sandbox's
  * counters over the unit's life:
  *   v2: unit oom_kill > 0 and unit oom > 0      -> REP_OOM_OWN
@@ -29,6 +32,21 @@ enum rep_oom rep_verdict_oom(const struct rep_unit *u);
  *   "exited 0; a process was OOM-killed: exceeded its own limit 512.0 MB".
  * Uses u->oom (set it with rep_verdict_oom first). Returns the length (snprintf). */
 int rep_verdict_text(const struct rep_unit *u, char *buf, size_t size);
+
+/* Which limit the kernel enforced, in the words of every report: "exceeded its own limit
+ * 512.0 MB", "exceeded its budget 210 MB (wcmem-budgets.ini:12)" (u->budget),
+ * "the sandbox total 200.0 MB was reached", "by the system (...)"; "none" without an OOM
+ * kill. Returns the length (snprintf). */
+int rep_verdict_reason(const struct rep_unit *u, char *buf, size_t size);
+
+/* A unit whose limit was its budget (u->budget) and that the OOM killer stopped at it. */
+bool rep_over_budget(const struct rep_unit *u);
+
+/* A unit that ran under its budget and peaked below half of it: a budget to tighten. */
+bool rep_under_half_budget(const struct rep_unit *u);
+
+/* A limit the way a person wrote it: "210 MB" when it is whole MiB, else as rep_format_mb. */
+int rep_format_limit(uint64_t bytes, char *buf, size_t size);
 
 /* Bytes as the log shows them: "512.0 MB" (MiB, one decimal) or "max" / "unknown". */
 int rep_format_mb(uint64_t bytes, char *buf, size_t size);

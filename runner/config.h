@@ -102,6 +102,11 @@ struct cfg_origin {
 int cfg_find(const char *option_path, const char *system_path, char **path,
 	     enum cfg_found *found, struct rep_error *e);
 
+/* Reads a whole text file (what: "config file", ...), NUL-terminated; a NUL inside is an
+ * error at its line. Returns 0 or -errno with e filled. */
+int cfg_read_text(const char *path, const char *what, char **text, size_t *len,
+		  struct rep_error *e);
+
 /* Reads and checks the whole file (every section, inherit chains, suite names).
  * Returns 0, or -errno with e "FILE:LINE: message" and f left empty. */
 int cfg_load(const char *path, uint64_t physical_bytes, struct cfg_file *f,

@@ -35,6 +35,7 @@ const struct cfg_key_info cfg_keys[CFG_NKEYS] = {
 	[CFG_JSON]        = KEY("json",        "--json",        CFG_T_PATH,     json),
 	[CFG_HTML]        = KEY("html",        "--html",        CFG_T_PATH,     html),
 	[CFG_OOM_SCORE_ADJ] = KEY("oom_score_adj", "--no-oom-score-adj", CFG_T_BOOL, oom_score_adj),
+	[CFG_BUDGETS]     = KEY("budgets",     "--budgets",     CFG_T_PATH,     budgets),
 };
 
 int cfg_key_find(const char *name)

@@ -28,6 +28,7 @@ enum cfg_key {
 	CFG_JSON,
 	CFG_HTML,
 	CFG_OOM_SCORE_ADJ,
+	CFG_BUDGETS,
 	CFG_NKEYS
 };
 

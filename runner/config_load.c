@@ -74,8 +74,8 @@ char *cfg_resolve_path(const struct cfg_loader *ld, const char *path)
 
 /* ---- the file and its folder ---- */
 
-/* Reads the whole file, NUL-terminated. Returns 0 or -errno with e filled. */
-static int read_all(const char *path, char **text, size_t *len, struct rep_error *e)
+int cfg_read_text(const char *path, const char *what, char **text, size_t *len,
+		  struct rep_error *e)
 {
 	FILE *f = fopen(path, "re");
 	const char *nul;
@@ -85,10 +85,10 @@ static int read_all(const char *path, char **text, size_t *len, struct rep_error
 
 	*text = NULL;
 	if (!f)
-		return rep_fail(e, errno, "%s: cannot read the config file", path);
+		return rep_fail(e, errno, "%s: cannot read the %s", path, what);
 	n = getdelim(text, &size, '\0', f);  /* the whole file, unless it holds a NUL */
 	if (n < 0 && ferror(f))
-		r = rep_fail(e, errno, "%s: cannot read the config file", path);
+		r = rep_fail(e, errno, "%s: cannot read the %s", path, what);
 	else if (n > 0 && (nul = memchr(*text, '\0', (size_t)n))) {
 		int line = 1;
 
@@ -343,7 +343,7 @@ int cfg_load(const char *path, uint64_t phys, struct cfg_file *f, struct rep_err
 	f->path = strdup(path);
 	if (!f->path)
 		return rep_fail(e, ENOMEM, "load %s", path);
-	r = read_all(path, &text, &ld.len, e);
+	r = cfg_read_text(path, "config file", &text, &ld.len, e);
 	if (r == 0)
 		r = file_dir(f, e);
 	ld.text = text;

@@ -34,6 +34,7 @@ struct conn {
 	size_t len;
 	bool has_unit;
 	bool unit_is_test;    /* kind=test: lives in the harness between units */
+	uint64_t leaks;       /* the open unit's START leaks= (limit_leaks), UINT64_MAX: none */
 	struct run_unit unit;
 	bool parked;          /* the client still sits in its last test's unit: */
 	struct run_unit park; /* it leaves at its next START, one migration a test, not two */

@@ -1,6 +1,7 @@
 /* What each control message does (runner/PROTOCOL.md). */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "report/verdict.h"
+#include "runner/budget.h"
 #include "runner/control_int.h"
 #include "runner/peer.h"
 #include "runner/protocol.h"
@@ -35,7 +37,8 @@ static void send_home(struct run_control *c, struct conn *k)
 	cg_attach(&c->s->harness, k->pid, &e);  /* a test's home; else the origin is gone */
 }
 
-/* "OOM-killed: peak 512.0 MB, limit 512.0 MB (own limit)", the failure a resumed plugin
+/* "OOM-killed: peak 512.0 MB, limit 512.0 MB (own limit)", or "OOM-killed: exceeded its
+ * budget 210 MB (wcmem-budgets.ini:12); peak 210.0 MB": the failure a resumed plugin
  * reports for the test that was killed. */
 static void killed_text(const struct rep_unit *u, char *buf, size_t size)
 {
@@ -47,6 +50,13 @@ static void killed_text(const struct rep_unit *u, char *buf, size_t size)
 
 	if (u->peak != REP_UNKNOWN)
 		rep_format_mb(u->peak, peak, sizeof(peak));
+	if (u->oom == REP_OOM_OWN && u->budget) {  /* the budget file's line, for review */
+		char reason[REP_VERDICT_MAX];
+
+		rep_verdict_reason(u, reason, sizeof(reason));
+		snprintf(buf, size, "OOM-killed: %s; peak %s", reason, peak);
+		return;
+	}
 	rep_format_mb(u->oom == REP_OOM_SANDBOX ? u->sandbox_limit : u->limit, limit, sizeof(limit));
 	snprintf(buf, size, "OOM-killed: peak %s, limit %s (%s)", peak, limit, why[u->oom]);
 }
@@ -71,7 +81,7 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 		run_warn("%s: %s", k->unit.cg.rel, e.msg);
 	rec = run_unit_rec(s, &k->unit);
 	if (rec->end != REP_END_EXITED && rec->oom != REP_OOM_NONE) {
-		char text[256];
+		char text[REP_VERDICT_MAX];
 
 		killed_text(rec, text, sizeof(text));
 		run_resume_add(c, rec->name, text, rec->duration, true);
@@ -140,10 +150,33 @@ static void start_failed(struct run_session *s, struct run_unit *u, const struct
 	run_unit_close(u, &e);
 }
 
+/* The unit's limit: its START's own (a limit_memory marker), else the test's budget, else
+ * the job's test limit. *budget is the budget applied, or NULL. */
+static uint64_t start_limit(struct run_session *s, const struct run_msg *m,
+			    struct budget **budget)
+{
+	*budget = NULL;
+	if (m->limit != UINT64_MAX)
+		return m->limit;
+	*budget = budget_find(s->budgets, m->name);
+	return *budget ? (*budget)->bytes : s->test_limit;
+}
+
+/* "wcmem-budgets.ini:12" on the record: the verdict then names the line. */
+static void mark_budget(struct run_session *s, struct rep_unit *rec, struct budget *b)
+{
+	if (!b)
+		return;
+	b->used = true;
+	if (asprintf(&rec->budget, "%s:%d", s->budgets->path, b->line) < 0)
+		rec->budget = NULL;  /* out of memory: the verdict says "its own limit" */
+}
+
 static int on_start(struct run_control *c, struct conn *k, const struct run_msg *m)
 {
 	struct run_session *s = c->s;
-	uint64_t limit = m->limit == UINT64_MAX ? s->test_limit : m->limit;
+	struct budget *budget;
+	uint64_t limit = start_limit(s, m, &budget);
 	struct rep_unit *rec;
 	struct rep_error e;
 	int r;
@@ -177,9 +210,11 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 		return -EIO;
 	}
 	k->has_unit = true;
+	k->leaks = m->leaks;
 	rec = run_unit_rec(s, &k->unit);
 	if (m->where)
 		rec->location = strdup(m->where);
+	mark_budget(s, rec, budget);
 	/* TEST_START is on disk before the answer lets the test run. */
 	if (run_unit_start(s, &k->unit, k->pid, m->extras, &e) < 0)
 		run_warn("%s", e.msg);
@@ -219,7 +254,7 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 static void on_verdict(struct run_control *c, struct conn *k, const struct run_msg *m)
 {
 	struct run_session *s = c->s;
-	char text[256], enc[800];
+	char text[REP_VERDICT_MAX], enc[3 * REP_VERDICT_MAX];
 
 	for (int i = s->nunits - 1; i >= 0; i--) {
 		if (!s->units[i].name || strcmp(s->units[i].name, m->name) != 0 ||
@@ -231,6 +266,27 @@ static void on_verdict(struct run_control *c, struct conn *k, const struct run_m
 		return;
 	}
 	run_conn_reply(k, "ERR 409 no ended unit of that name");
+}
+
+/* What the open unit holds now, and what its START's leaks= allows: a limit_leaks marker
+ * asks as its test's call begins and ends. */
+static void on_usage(struct run_session *s, struct conn *k, const struct run_msg *m)
+{
+	struct rep_error e;
+	uint64_t current;
+
+	if (!k->has_unit || strcmp(run_unit_rec(s, &k->unit)->name, m->name) != 0) {
+		run_conn_reply(k, "ERR 409 no unit of that name is open");
+		return;
+	}
+	if (cg_read_current(&k->unit.cg, &current, &e) < 0) {
+		run_conn_reply(k, "ERR 500 %s", e.msg);
+		return;
+	}
+	if (k->leaks == UINT64_MAX)
+		run_conn_reply(k, "OK %" PRIu64, current);
+	else
+		run_conn_reply(k, "OK %" PRIu64 " %" PRIu64, current, k->leaks);
 }
 
 void run_conn_line(struct run_control *c, struct conn *k, char *line)
@@ -264,6 +320,9 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line)
 		return;
 	case RUN_MSG_VERDICT:
 		on_verdict(c, k, &m);
+		return;
+	case RUN_MSG_USAGE:
+		on_usage(c->s, k, &m);
 		return;
 	}
 }

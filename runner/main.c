@@ -22,6 +22,7 @@
 #include "report/junit.h"
 #include "report/summary.h"
 #include "runner/analyze.h"
+#include "runner/budget.h"
 #include "runner/config.h"
 #include "runner/config_keys.h"
 #include "runner/default_limit.h"
@@ -82,6 +83,7 @@ struct plan {
 	bool suites;                    /* the jobs are a profile's suites */
 	char *command_line;             /* the session's name in the log and the summary */
 	FILE *junit, *json, *html;      /* the report files, opened before the run */
+	struct budget_file budgets;     /* --budgets, read before the run */
 	bool usage;                     /* the error was one of usage: point to --help */
 };
 
@@ -104,6 +106,7 @@ static void plan_free(struct plan *p)
 	free(p->jobs);
 	free(p->command_line);
 	cfg_free(&p->file);
+	budget_free(&p->budgets);
 }
 
 /* Finds and loads the config file, and merges it under the command line. */
@@ -295,6 +298,7 @@ static int session(struct plan *p)
 	memset(&s, 0, sizeof(s));
 	s.sigfd = -1;
 	s.command_line = p->command_line;
+	s.budgets = p->o.budgets ? &p->budgets : NULL;
 	/* Orphans of the command (a double-forked daemon) are reparented to us, so that we
 	 * reap them, and nothing of the run is left behind. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -318,6 +322,8 @@ static int session(struct plan *p)
 	}
 	if (!p->o.quiet && n > 0)
 		rep_summary_write(stderr, units, n, &s.info);
+	if (!p->o.quiet && s.budgets)
+		budget_write_unused(stderr, s.budgets);
 
 	s.info.command = p->command_line;  /* also when the session never opened */
 	s.info.elapsed = run_elapsed(&s);
@@ -364,6 +370,8 @@ static int prepare(int argc, char **argv, struct plan *p, struct rep_error *e)
 		return r < 0 ? rep_fail(e, -r, "write the settings") : 0;
 	}
 	r = jobs(p, argv, e);
+	if (r == 0 && p->o.budgets)  /* a mistake in it stops the run before anything runs */
+		r = budget_load(p->o.budgets, &p->budgets, e);
 	if (r == 0)
 		r = open_report(p->o.junit_xml, &p->junit, e);
 	if (r == 0)
@@ -406,6 +414,8 @@ int main(int argc, char **argv)
 	/* Like `config`, a subcommand only as the first word. */
 	if (argc > 1 && strcmp(argv[1], "doctor") == 0)
 		return run_doctor(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "budget") == 0)  /* a subcommand as the first word only */
+		return budget_main(argc - 1, argv + 1);
 	memset(&p, 0, sizeof(p));
 	r = prepare(argc, argv, &p, &e);
 	if (r < 0) {

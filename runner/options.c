@@ -15,7 +15,7 @@
 
 enum {
 	OPT_HIGH = 256, OPT_APPEND, OPT_CONFIG, OPT_NO_PLUGIN, OPT_STOP_ON_OOM, OPT_TRACEMALLOC,
-	OPT_JUNIT_XML, OPT_JSON, OPT_HTML,
+	OPT_JUNIT_XML, OPT_JSON, OPT_HTML, OPT_BUDGETS,
 	/* The opposites: a yes or no of a profile can always be undone on the command line. */
 	OPT_NO_APPEND, OPT_NO_QUIET, OPT_PLUGIN, OPT_NO_STOP_ON_OOM,
 	OPT_OOM_SCORE_ADJ, OPT_NO_OOM_SCORE_ADJ,
@@ -40,6 +40,7 @@ static const struct option longopts[] = {
 	{ "junit-xml",   required_argument, NULL, OPT_JUNIT_XML },
 	{ "json",        required_argument, NULL, OPT_JSON },
 	{ "html",        required_argument, NULL, OPT_HTML },
+	{ "budgets",     required_argument, NULL, OPT_BUDGETS },
 	{ "no-append",   no_argument,       NULL, OPT_NO_APPEND },
 	{ "no-quiet",    no_argument,       NULL, OPT_NO_QUIET },
 	{ "plugin",      no_argument,       NULL, OPT_PLUGIN },
@@ -59,6 +60,7 @@ static void usage(void)
 "       wcmem-sandbox config [OPTION]...\n"
 "       wcmem-sandbox analyze [OPTION]... LOG...\n"
 "       wcmem-sandbox doctor [--json]\n"
+"       wcmem-sandbox budget [OPTION]... LOG...\n"
 "Run COMMAND in a memory-capped cgroup sandbox, log the memory it used, and say\n"
 "whether and why it was OOM-killed. Nothing outside the sandbox can be hurt.\n"
 "With --profile and no COMMAND, run the profile's suites one after another.\n"
@@ -66,6 +68,7 @@ static void usage(void)
 "`analyze` reads memory logs: what was running, what was killed, what grew\n"
 "(`wcmem-sandbox analyze --help`).\n"
 "`doctor` checks whether a run would work here, and what to do when not.\n"
+"`budget` writes a budget file from memory logs (wcmem-sandbox budget --help).\n"
 "\n"
 "Limits:\n"
 "  -l, --limit SIZE          cap on the whole run (default: what is free at the\n"
@@ -102,6 +105,8 @@ static void usage(void)
 "      --no-plugin           do not load the pytest plugin (per-test units)\n"
 "      --stop-on-oom         run no further test or suite after an OOM kill\n"
 "      --tracemalloc N       log each test's N biggest allocations (tracemalloc)\n"
+"      --budgets FILE        run each test FILE lists under its budget (its own\n"
+"                            memory.max); `budget` writes FILE from a run's log\n"
 "\n"
 "Supervision:\n"
 "  -k, --kill-after DURATION after passing SIGINT, SIGTERM or SIGHUP on to COMMAND,\n"
@@ -217,6 +222,7 @@ static int one_option(int c, const char *arg, uint64_t phys, struct run_options 
 	case OPT_JUNIT_XML: return value(o, CFG_JUNIT_XML, phys, e);
 	case OPT_JSON: return value(o, CFG_JSON, phys, e);
 	case OPT_HTML: return value(o, CFG_HTML, phys, e);
+	case OPT_BUDGETS: return value(o, CFG_BUDGETS, phys, e);
 	case 'h': usage(); return CFG_EXIT_OK;
 	case 'V': printf("wcmem-sandbox %s\n", WCMEM_VERSION); return CFG_EXIT_OK;
 	default: break;

@@ -27,6 +27,7 @@ struct run_options {
 	const char *junit_xml;   /* JUnit XML report written at the end, or NULL */
 	const char *json;        /* JSON report written at the end, or NULL */
 	const char *html;        /* HTML page of the run's analysis written at the end, or NULL */
+	const char *budgets;     /* the budget file: a memory.max per test (budget.h), or NULL */
 	const char *config;      /* --config FILE, or NULL: search (config.h) */
 	const char *profile;     /* --profile NAME, or NULL */
 	uint32_t set;            /* CFG_BIT(k) for each setting k given (config_keys.h) */

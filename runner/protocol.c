@@ -1,5 +1,8 @@
 #include "runner/protocol.h"
 
+#include "report/log.h"
+#include "runner/size.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -67,10 +70,22 @@ size_t run_field_encode(const char *src, char *dst, size_t size)
 
 static int bad(struct rep_error *e, const char *what, const char *field)
 {
-	snprintf(e->msg, sizeof(e->msg), "%s%s%.64s%s", what, field ? " '" : "",
-		 field ? field : "", field ? "'" : "");
+	char head[65], shown[65 * 4];
+
+	/* A decoded field may hold a newline: escaped, it cannot split the answer's line. */
+	snprintf(head, sizeof(head), "%s", field ? field : "");
+	rep_log_escape(head, shown, sizeof(shown));
+	snprintf(e->msg, sizeof(e->msg), "%s%s%s%s", what, field ? " '" : "", shown,
+		 field ? "'" : "");
 	e->err = 0;
 	return -EINVAL;
+}
+
+/* Bytes, or a pytest marker's own text ("24 MB"): one parser reads both. */
+static int parse_size_field(const char *val, const char *what, uint64_t *bytes,
+			    struct rep_error *e)
+{
+	return cfg_parse_marker_size(val, bytes) < 0 ? bad(e, what, val) : 0;
 }
 
 /* Splits off the next space-separated field. */
@@ -125,9 +140,16 @@ static int parse_option(char *f, struct run_msg *m, struct rep_error *e)
 		m->kind = val;
 	} else if (m->verb == RUN_MSG_START && strcmp(key, "limit") == 0) {
 		/* Under a page, the kernel refuses it (or holds nothing): say so now. */
-		if (parse_number(val, INT64_MAX, &n) < 0 || n < (uint64_t)sysconf(_SC_PAGESIZE))
-			return bad(e, "limit must be bytes, at least a page, got", val);
-		m->limit = n;
+		int r = parse_size_field(val, "limit must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got",
+					 &m->limit, e);
+
+		if (r < 0)
+			return r;
+		if (m->limit < (uint64_t)sysconf(_SC_PAGESIZE))
+			return bad(e, "limit must be at least a page, got", val);
+	} else if (m->verb == RUN_MSG_START && strcmp(key, "leaks") == 0) {
+		return parse_size_field(val, "leaks must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got",
+					&m->leaks, e);
 	} else if (m->verb == RUN_MSG_START && strcmp(key, "where") == 0) {
 		m->where = val;
 	} else if (m->verb == RUN_MSG_END && strcmp(key, "outcome") == 0) {
@@ -156,7 +178,7 @@ static int parse_option(char *f, struct run_msg *m, struct rep_error *e)
 
 static const struct { const char *word; enum run_verb verb; } verbs[] = {
 	{ "HELLO", RUN_MSG_HELLO }, { "START", RUN_MSG_START }, { "END", RUN_MSG_END },
-	{ "VERDICT", RUN_MSG_VERDICT },
+	{ "VERDICT", RUN_MSG_VERDICT }, { "USAGE", RUN_MSG_USAGE },
 };
 
 int run_msg_parse(char *line, struct run_msg *m, struct rep_error *e)
@@ -168,6 +190,7 @@ int run_msg_parse(char *line, struct run_msg *m, struct rep_error *e)
 
 	memset(m, 0, sizeof(*m));
 	m->limit = UINT64_MAX;
+	m->leaks = UINT64_MAX;
 	m->status = -1;
 	m->kind = "test";
 	f = next_field(&rest);
@@ -195,8 +218,9 @@ int run_msg_parse(char *line, struct run_msg *m, struct rep_error *e)
 		return bad(e, "name longer than " STR(RUN_NAME_MAX) " bytes", NULL);
 	m->name = f;
 
-	if (m->verb == RUN_MSG_VERDICT)
-		return rest ? bad(e, "VERDICT takes one field", NULL) : 0;
+	if (m->verb == RUN_MSG_VERDICT || m->verb == RUN_MSG_USAGE)
+		return rest ? bad(e, m->verb == RUN_MSG_USAGE ? "USAGE takes one field" :
+				  "VERDICT takes one field", NULL) : 0;
 	while ((f = next_field(&rest))) {
 		r = parse_option(f, m, e);
 		if (r < 0)

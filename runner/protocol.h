@@ -12,15 +12,16 @@
 #define RUN_NAME_MAX 8192   /* bytes of a decoded name: a longer one is refused (400) */
 #define RUN_EXTRAS_MAX 16384 /* bytes of decoded extras: longer ones are refused (400) */
 
-enum run_verb { RUN_MSG_HELLO, RUN_MSG_START, RUN_MSG_END, RUN_MSG_VERDICT };
+enum run_verb { RUN_MSG_HELLO, RUN_MSG_START, RUN_MSG_END, RUN_MSG_VERDICT, RUN_MSG_USAGE };
 
 /* One parsed line. Strings point into the line, decoded in place. */
 struct run_msg {
 	enum run_verb verb;
 	int version;          /* HELLO */
-	const char *name;     /* START, END, VERDICT */
+	const char *name;     /* START, END, VERDICT, USAGE */
 	const char *kind;     /* START: "test" (default) or "command" */
-	uint64_t limit;       /* START: bytes; UINT64_MAX when absent */
+	uint64_t limit;       /* START: bytes (sent as a SIZE); UINT64_MAX when absent */
+	uint64_t leaks;       /* START: what the test may keep (limit_leaks); UINT64_MAX: absent */
 	const char *outcome;  /* END: NULL when absent */
 	int status;           /* END: an exit code 0-255; -1 when absent */
 	int signal;           /* END: the signal that killed it, 1-64; 0 when absent */

@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/verdict.h"
+
 static void record_clear(struct rep_unit *u)
 {
 	free(u->name);
 	free(u->cgroup);
 	free(u->outcome);
 	free(u->location);
+	free(u->budget);
 	free(u->extras_start);
 	free(u->extras_end);
 	free(u->error);
@@ -79,7 +82,8 @@ void run_record_settle(struct run_session *s, int idx)
 	const struct rep_unit *u = &s->units[idx];
 	int last = 0;
 
-	if (s->opt->json || s->opt->junit_xml || !ordinary_test(u))
+	/* The summary lists tests under half their budget: their records stay. */
+	if (s->opt->json || s->opt->junit_xml || !ordinary_test(u) || rep_under_half_budget(u))
 		return;
 	if (s->nbiggest < REP_SUMMARY_BIGGEST) {
 		s->biggest[s->nbiggest++] = idx;

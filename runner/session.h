@@ -18,6 +18,7 @@
 #define RUN_EXIT_FAILURE 125
 
 struct run_control;
+struct budget_file;
 
 struct run_session {
 	const struct run_options *opt;
@@ -39,6 +40,7 @@ struct run_session {
 	int sigfd;                /* SIGCHLD, SIGINT, SIGTERM, SIGHUP */
 	int forwarded;            /* stop signals received and passed on */
 	uint64_t test_limit;      /* each test's limit in the job that runs now */
+	struct budget_file *budgets; /* --budgets: a test listed runs under its own, or NULL */
 	int plugin_warned;        /* the plugin is missing: said once */
 	int oom_score_warned;     /* oom_score_adj could not be raised: said once */
 	int log_taken_over;       /* jobs whose in-process diagnostics we switched off */

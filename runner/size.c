@@ -5,6 +5,7 @@
  * always -EINVAL, whatever its size), then computed with overflow checks (-ERANGE). */
 #include "runner/size.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -164,6 +165,48 @@ int cfg_parse_size(const char *text, uint64_t physical_bytes, uint64_t *bytes)
 		return -ERANGE;
 	*bytes = value;
 	return 0;
+}
+
+/* pytest-memray's spelling, "+1.5 GB": a sign, then blanks between the number and its
+ * unit. Its units are powers of 1024 as ours are, so once those are dropped the text is a
+ * SIZE. A marker's size is the test's own: "max" and "N%" are refused. */
+int cfg_parse_marker_size(const char *text, uint64_t *bytes)
+{
+	char buf[64], *unit;
+	size_t n = 0;
+	uint64_t tib;
+	int r;
+
+	if (!text)
+		return -EINVAL;
+	if (*text == '+')
+		text++;
+	for (; *text; text++) {
+		if (*text == ' ' || *text == '\t') {
+			/* Blanks only between a number's last digit and its unit's first letter. */
+			text += strspn(text, " \t");
+			if (n == 0 || buf[n - 1] < '0' || buf[n - 1] > '9' || !isalpha((unsigned char)*text))
+				return -EINVAL;
+		}
+		if (*text == '%' || n + 1 >= sizeof(buf))
+			return -EINVAL;
+		buf[n++] = *text;
+	}
+	buf[n] = '\0';
+	if (strcmp(buf, "max") == 0)
+		return -EINVAL;
+	unit = buf + strspn(buf, "0123456789.");
+	if (*unit == 'p' || *unit == 'P') {  /* pytest-memray's PB: 1024 TB */
+		*unit = 'T';
+		r = cfg_parse_size(buf, 0, &tib);
+		if (r < 0)
+			return r;
+		if (tib > (SIZE_LIMIT - 1) / 1024)
+			return -ERANGE;
+		*bytes = tib * 1024;
+		return 0;
+	}
+	return cfg_parse_size(buf, 0, bytes);
 }
 
 #define NS_PER_S  UINT64_C(1000000000)

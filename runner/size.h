@@ -14,6 +14,12 @@
  * Returns 0, -EINVAL (malformed) or -ERANGE (0, too large). */
 int cfg_parse_size(const char *text, uint64_t physical_bytes, uint64_t *bytes);
 
+/* Parses a SIZE as a pytest marker writes it (pytest-memray's limit_memory, limit_leaks):
+ * an optional "+", blanks allowed between the number and the unit ("24 MB", "+1.5 GiB",
+ * "100kb"), units as cfg_parse_size's and "PB"; "max" and "N%" are refused.
+ * Returns 0, -EINVAL or -ERANGE. */
+int cfg_parse_marker_size(const char *text, uint64_t *bytes);
+
 /* Parses a DURATION: a decimal number with an optional unit ms, s, m or h ("100ms", "0.5s",
  * "2m"); no unit means seconds. Zero, negative, malformed or over a day (86400 s) are refused.
  * Returns 0 with *ns set, -EINVAL or -ERANGE. */

@@ -65,6 +65,10 @@ def _cut(text, limit):
     return text[:limit - 40].rsplit("\n", 1)[0] + f"\n(cut: {len(text)} characters)"
 
 
+class FailMessage(str):
+    """Why a marker fails its test (not a size to send)."""
+
+
 class RunnerError(Exception):
     """The runner refused a line (verb: the line's verb), or closed the connection."""
 
@@ -192,6 +196,17 @@ class XarrayTracker:
         return sum(1 for ref in list(self.live.values()) if ref() is not None)
 
 
+def _release():
+    """gc.collect(), then glibc's malloc_trim(0): memory the test freed but the allocator
+    kept for reuse (its heap grows past a freed block's size) is no leak of the test's."""
+    gc.collect()
+    try:
+        import ctypes
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def _gc_line():
     stats = gc.get_stats()
     return (f"GC: collections={sum(s['collections'] for s in stats)}, "
@@ -225,6 +240,10 @@ class WcmemPlugin:
         self.current = None
         self.removed = {}
         self.warned = {}  # by kind: refused (False), gone (True)
+        self.memray = None  # pytest-memray active: found at the first test
+        self.bad_marker = {}  # node id: why its marker's size fails it
+        self.leaks = None  # the test's limit_leaks SIZE, when its unit has it
+        self.leak_base = None  # _usage() as the test's call began
 
     # -- resuming after an OOM kill --------------------------------------------------------
 
@@ -300,9 +319,10 @@ class WcmemPlugin:
         where = f"{fspath}:{lineno + 1}" if lineno is not None else fspath
         name = _enc(short_id(item.nodeid))
         where = where if len(where.encode("utf-8", "surrogateescape")) <= WHERE_MAX else None
+        self.leaks = self.leak_base = None
+        extras = self._extras(self._start_extras)
         # The answer comes once the test is in its unit and TEST_START is on disk.
-        opened = self._ask("START", name, item.nodeid, kind="test", where=where,
-                           extras=self._extras(self._start_extras))
+        opened = self._start(item, name, where, extras)
         try:
             yield
         finally:
@@ -312,6 +332,98 @@ class WcmemPlugin:
                 self._tell("END", name, item.nodeid, outcome=outcome,
                            extras=self._extras(self._end_extras),
                            reports=None if outcome == "passed" else self._reports_blob())
+
+    def _start(self, item, name, where, extras):
+        """START, with the sizes of the test's limit_memory and limit_leaks markers as
+        written: the runner reads them (bytes, "24 MB", "1.5 GiB"). A size it refuses fails
+        this test, not the session, and the test runs in a unit without the markers."""
+        sizes = {"limit": self._marker_size(item, "limit_memory"),
+                 "leaks": self._marker_size(item, "limit_leaks")}
+        bad = next((v for v in sizes.values() if isinstance(v, FailMessage)), None)
+        if bad is None and any(sizes.values()) and self.runner is not None:
+            try:
+                self.runner.call("START", name, kind="test", where=where, extras=extras,
+                                 **sizes)
+                self.leaks = sizes["leaks"]
+                return True
+            except RunnerError as err:
+                if err.closed or not str(err).startswith("START: ERR 400 "):
+                    self._degrade(item.nodeid, err, err.closed)
+                    return err.last_taken
+                bad = str(err)[len("START: ERR 400 "):]
+            except OSError as err:
+                self._degrade(item.nodeid, err, True)
+                return False
+        if bad is not None:  # fails in its call (pytest_runtest_call)
+            self.bad_marker[item.nodeid] = bad
+        return self._ask("START", name, item.nodeid, kind="test", where=where, extras=extras)
+
+    # -- pytest-memray's markers, enforced by the kernel --------------------------------------
+
+    def _memray_active(self):
+        """pytest-memray, run with --memray, registers its manager: its markers are its."""
+        if self.memray is None:
+            self.memray = self.config.pluginmanager.has_plugin("memray_manager")
+            if self.memray:
+                sys.stderr.write("wcmem-sandbox plugin: pytest-memray is active (--memray): "
+                                 "the limit_memory and limit_leaks markers are left to it\n")
+        return self.memray
+
+    def _marker_size(self, item, marker_name):
+        """The marker's SIZE as written (the runner parses it), None without the marker
+        (or under pytest-memray), or a non-str: the message that fails the test."""
+        marker = item.get_closest_marker(marker_name)
+        if marker is None or self._memray_active():
+            return None
+        args = marker.args or tuple(marker.kwargs.values())
+        if len(args) != 1 or not isinstance(args[0], str):
+            return FailMessage(f"{marker_name}() takes one SIZE as a string, e.g. "
+                               f"{marker_name}(\"24 MB\"); got {marker.args!r} {marker.kwargs!r}")
+        return args[0]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item):
+        why = self.bad_marker.pop(item.nodeid, None)
+        if why is not None:
+            pytest.fail(f"wcmem-sandbox: {why}", pytrace=False)
+        self.leak_base = None
+        if self.leaks is not None:
+            _release()
+            self.leak_base = self._usage(item)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        """limit_leaks: what the test's unit holds after its call (and a gc.collect()) over
+        what it held as the call began: its fixtures' memory, freed at teardown, is no
+        leak. The kernel's count: native pools and child processes too."""
+        outcome = yield
+        report = outcome.get_result()
+        if call.when != "call" or not report.passed or self.leak_base is None:
+            return
+        _release()
+        usage = self._usage(item)
+        if usage is None or len(usage) != 2:
+            return
+        kept, allowed = max(usage[0] - self.leak_base[0], 0), usage[1]
+        if kept > allowed:
+            report.outcome = "failed"
+            report.longrepr = (f"wcmem-sandbox: the test still holds {kept / 1048576:.1f} MB "
+                               f"after its end (after gc.collect() and malloc_trim), over its "
+                               f"limit_leaks({self.leaks!r})")
+
+    def _usage(self, item):
+        """The unit's memory.current now and, with a limit_leaks marker, what it allows,
+        as a tuple of ints; None when the runner cannot say."""
+        if self.runner is None:
+            return None
+        try:
+            answer = self.runner.call("USAGE", _enc(short_id(item.nodeid)))
+            return tuple(int(word) for word in answer.split())
+        except RunnerError as err:
+            self._degrade(item.nodeid, err, err.closed)
+        except (OSError, ValueError) as err:
+            self._degrade(item.nodeid, err, True)
+        return None
 
     # A runner that refuses a unit (or is gone) must never end the session: the test runs
     # where it is, the runner's log has a UNIT_REFUSED entry, and pytest says so once.
@@ -454,6 +566,11 @@ class WcmemPlugin:
 
 
 def pytest_configure(config):
+    # pytest-memray's markers, so that --strict-markers projects run unchanged.
+    config.addinivalue_line("markers", "limit_memory(SIZE): the test's own memory limit "
+                            "(its cgroup's, under wcmem-sandbox), e.g. \"24 MB\"")
+    config.addinivalue_line("markers", "limit_leaks(SIZE): fail the test when it still holds "
+                            "more than SIZE at its end (under wcmem-sandbox: its cgroup's)")
     path = os.environ.get("WCMEM_SANDBOX_SOCKET")
     if not path or config.pluginmanager.has_plugin("wcmem-sandbox"):
         return

@@ -46,6 +46,15 @@ def test_values_and_files():
     assert complete("--name", "") == []
 
 
+def test_budgets_and_the_budget_subcommand():
+    assert complete("--budgets", SCRIPT[:-2]) == [SCRIPT]
+    assert complete("--budg") == ["--budgets"]
+    assert complete("budg") == ["budget"]
+    assert complete("budget", "--up") == ["--update"]
+    assert complete("budget", "--margin", "") == []
+    assert complete("budget", "-o", "x", SCRIPT[:-2]) == [SCRIPT]
+
+
 def test_the_command_and_its_arguments():
     assert "sh" in complete("--", "s")
     assert "sh" in complete("-q", "--limit", "1G", "s")  # a value is not the command

@@ -50,6 +50,13 @@ static void test_msg_start_fields(void **state)
 	assert_string_equal(m.kind, "command");
 	assert_true(m.limit == 1048576);
 	assert_string_equal(m.extras, "GC: x\ny");
+	/* A marker's limit_memory("24 MB") as the plugin sends it. */
+	assert_int_equal(parse("START n limit=24%20MB leaks=1.5%20KiB", &m, &e), 0);
+	assert_true(m.limit == 24 << 20);
+	assert_true(m.leaks == 1536);
+	assert_int_equal(parse("USAGE n", &m, &e), 0);
+	assert_int_equal(m.verb, RUN_MSG_USAGE);
+	assert_string_equal(m.name, "n");
 }
 
 /* END carries outcome and status; status is an exit status. */
@@ -97,9 +104,15 @@ static void test_msg_garbage_refused(void **state)
 		{ "START", "missing name" },
 		{ "START a%zz", "bad name 'a%zz'" },
 		{ "START a%00b", "bad name 'a%00b'" },
-		{ "START a limit=0", "limit must be bytes, at least a page, got '0'" },
-		{ "START a limit=-5", "limit must be bytes, at least a page, got '-5'" },
-		{ "START a limit=4095", "limit must be bytes, at least a page, got '4095'" },
+		{ "START a limit=0", "limit must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got '0'" },
+		{ "START a limit=-5", "limit must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got '-5'" },
+		{ "START a limit=24%20XB", "limit must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got '24 XB'" },
+		{ "START a limit=max", "limit must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got 'max'" },
+		{ "USAGE a b", "USAGE takes one field" },
+		{ "START a limit=1%0A%20MB", "limit must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got '1\\n MB'" },
+		{ "START a kind=x%0Dy", "kind must be test or command, got 'x\\ry'" },
+		{ "START a leaks=1%20XB", "leaks must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got '1 XB'" },
+		{ "START a limit=4095", "limit must be at least a page, got '4095'" },
 		{ "START a kind=suite", "kind must be test or command, got 'suite'" },
 		{ "START a colour=red", "unknown field 'colour'" },
 		{ "START a extras", "expected key=value, got 'extras'" },

@@ -223,6 +223,57 @@ static void test_physical_memory_known(void **state)
 	assert_true(cfg_physical_memory() > 64 * MIB);
 }
 
+/* A marker's SIZE: parses text, or checks that it is refused with err. */
+static void expect_marker(const char *text, int err, uint64_t want)
+{
+	uint64_t got = 12345;
+	int r = cfg_parse_marker_size(text, &got);
+
+	if (r != err)
+		fail_msg("cfg_parse_marker_size(\"%s\") = %d, want %d", text, r, err);
+	if (got != (err ? 12345 : want))
+		fail_msg("cfg_parse_marker_size(\"%s\") gave %llu bytes, want %llu", text,
+			 (unsigned long long)got, (unsigned long long)want);
+}
+
+/* pytest-memray's spellings (its own test table) and ours are accepted, in powers of 1024. */
+static void test_marker_size_memray_spelling(void **state)
+{
+	(void)state;
+	expect_marker("100 B", 0, 100);
+	expect_marker("100   B", 0, 100);
+	expect_marker("+100 KB", 0, 100 * KIB);
+	expect_marker("3 Mb", 0, 3 * MIB);
+	expect_marker("24 MB", 0, 24 * MIB);
+	expect_marker("3.0 gb", 0, 3 * GIB);
+	expect_marker("60.0 TB", 0, 60 * TIB);
+	expect_marker("1 PB", 0, 1024 * TIB);
+	expect_marker("1.5 GiB", 0, 3 * GIB / 2);
+	expect_marker("1.5\tGiB", 0, 3 * GIB / 2);
+	expect_marker("512M", 0, 512 * MIB);
+	expect_marker("1048576", 0, MIB);
+}
+
+/* Anything else is refused, never taken for a smaller or unlimited size. */
+static void test_marker_size_refused(void **state)
+{
+	(void)state;
+	expect_marker("", -EINVAL, 0);
+	expect_marker(" 24 MB", -EINVAL, 0);
+	expect_marker("24 MB ", -EINVAL, 0);
+	expect_marker("24 XB", -EINVAL, 0);
+	expect_marker("2 4MB", -EINVAL, 0);
+	expect_marker("-24 MB", -EINVAL, 0);
+	expect_marker("++24 MB", -EINVAL, 0);
+	expect_marker("max", -EINVAL, 0);
+	expect_marker("50%", -EINVAL, 0);
+	expect_marker("24 MB; rm", -EINVAL, 0);
+	expect_marker("0 MB", -ERANGE, 0);
+	expect_marker("9000000 TB", -ERANGE, 0);
+	expect_marker("8192 PB", -ERANGE, 0);
+	expect_marker("1.5 B", -EINVAL, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +290,8 @@ int main(void)
 		cmocka_unit_test(test_duration_malformed),
 		cmocka_unit_test(test_duration_out_of_range),
 		cmocka_unit_test(test_physical_memory_known),
+		cmocka_unit_test(test_marker_size_memray_spelling),
+		cmocka_unit_test(test_marker_size_refused),
 	};
 
 	return cmocka_run_group_tests_name("size", tests, NULL, NULL);

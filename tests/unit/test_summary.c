@@ -134,6 +134,39 @@ static void test_summary_counts_tests_let_go(void **state)
 	free(text);
 }
 
+/* With budgets: the tests that went over theirs and those under half of theirs, each with
+ * the file's line; a test without a budget, or at more than half, is in neither list. */
+static void test_summary_lists_over_and_under_half_budget(void **state)
+{
+	struct rep_unit units[5] = {
+		{ .name = "pytest", .kind = "command", .limit = GIB, .peak = 90 * MIB },
+		{ .name = "t.py::test_grew", .kind = "test", .limit = 210 * MIB, .peak = 210 * MIB,
+		  .budget = "b.ini:12", .end = REP_END_SIGNALED, .code = SIGKILL,
+		  .events = { .oom = 1, .oom_kill = 1 } },
+		{ .name = "t.py::test_slim", .kind = "test", .limit = 64 * MIB, .peak = 10 * MIB,
+		  .budget = "b.ini:3", .outcome = "passed" },
+		{ .name = "t.py::test_fits", .kind = "test", .limit = 64 * MIB, .peak = 40 * MIB,
+		  .budget = "b.ini:4", .outcome = "passed" },
+		{ .name = "t.py::test_free", .kind = "test", .limit = GIB, .peak = MIB,
+		  .outcome = "passed" },
+	};
+	struct rep_session s = { .command = "pytest", .limit = GIB, .peak = GIB };
+	char *text;
+
+	(void)state;
+	for (size_t i = 0; i < 5; i++)
+		units[i].oom = rep_verdict_oom(&units[i]);
+	text = summary(units, 5, &s);
+	if (!strstr(text, "  over their budget (1 test):\n"
+			  "    t.py::test_grew  peak 210.0 MB  budget 210 MB (b.ini:12)\n"
+			  "  under half their budget, candidates to tighten (1 test):\n"
+			  "    t.py::test_slim  peak 10.0 MB  budget 64 MB (b.ini:3)\n"
+			  "wcmem-sandbox: 5 units"))
+		fail_msg("the budget lists are missing from:\n%s", text);
+	assert_non_null(strstr(text, "OOM-killed: exceeded its budget 210 MB (b.ini:12)"));
+	free(text);
+}
+
 /* No units (nothing ran) and no limit: only the closing line. */
 static void test_summary_no_units_no_limit(void **state)
 {
@@ -169,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_summary_table_of_units),
 		cmocka_unit_test(test_summary_lists_biggest_tests_only),
 		cmocka_unit_test(test_summary_counts_tests_let_go),
+		cmocka_unit_test(test_summary_lists_over_and_under_half_budget),
 		cmocka_unit_test(test_summary_no_units_no_limit),
 		cmocka_unit_test(test_summary_write_error),
 	};

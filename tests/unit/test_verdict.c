@@ -35,6 +35,29 @@ static const char *verdict(struct rep_unit *u)
 	return buf;
 }
 
+/* A unit whose limit a budget file's line set: the verdict names the budget and the line,
+ * distinct from its own limit; other limits read as before. */
+static void test_verdict_budget_names_its_line(void **state)
+{
+	struct rep_unit u = killed_unit(false);
+	char reason[REP_VERDICT_MAX];
+
+	(void)state;
+	u.events.oom = 1;
+	u.limit = 210 * MIB;
+	u.budget = "wcmem-budgets.ini:12";
+	u.oom = rep_verdict_oom(&u);
+	assert_string_equal(verdict(&u),
+			    "OOM-killed: exceeded its budget 210 MB (wcmem-budgets.ini:12)");
+	u.limit = 210 * MIB + 1;
+	rep_verdict_reason(&u, reason, sizeof(reason));
+	assert_string_equal(reason, "exceeded its budget 210.0 MB (wcmem-budgets.ini:12)");
+	u.events.oom = 0;  /* the sandbox's total struck first: no budget's doing */
+	u.sandbox_events.oom = 1;
+	u.peak = 100 * MIB;
+	assert_string_equal(verdict(&u), "OOM-killed: the sandbox total 200.0 MB was reached");
+}
+
 /* v2: oom_kill with the unit's own oom counter means its own limit. */
 static void test_verdict_v2_own_limit(void **state)
 {
@@ -236,6 +259,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdict_v2_own_limit),
+		cmocka_unit_test(test_verdict_budget_names_its_line),
 		cmocka_unit_test(test_verdict_v2_sandbox_total),
 		cmocka_unit_test(test_verdict_v2_system),
 		cmocka_unit_test(test_verdict_v2_equal_limits_own),
