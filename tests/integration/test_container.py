@@ -20,8 +20,11 @@ def in_namespaces(sandbox, flags, script, *args):
     """Runs `sh -c script sh args...` in new namespaces, started where the sandbox's runners
     start. unshare and sh exec what follows, so the runner keeps the pid we track."""
     userns = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
-    argv = [UNSHARE, *userns, *flags, "--propagation", "private", "sh", "-c", script, "sh",
-            *args]
+    # `--propagation private` changes "/", which fails where "/" is no mount point (a chroot):
+    # the one mount the script changes ($1) is made private instead, so nothing it does there
+    # reaches the host.
+    argv = [UNSHARE, *userns, *flags, "--propagation", "unchanged", "sh", "-c",
+            'mount --make-rprivate "$1" && ' + script, "sh", *args]
     p = subprocess.Popen(argv, env=sandbox.env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, **sandbox._kw({}))
     sandbox.runners.append(p.pid)

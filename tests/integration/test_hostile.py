@@ -183,7 +183,11 @@ def test_a_reused_pid_never_moves_or_kills_an_outside_process(sandbox, tmp_path)
     # A client's helper connects and exits; an outside process takes its pid; START on the
     # helper's connection must not move that process into the sandbox, nor kill it.
     procs = os.path.join(sandbox.cgroup, "cgroup.procs") if sandbox.cgroup else "-"
-    p = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "/usr/bin/python3",
+    # A proc of the new pid namespace's own, over a /proc made private first (not "/": that
+    # fails where "/" is no mount point, a chroot), so the host's /proc is untouched.
+    p = subprocess.run(["unshare", "--pid", "--fork", "--mount", "--propagation", "unchanged",
+                        "sh", "-c", 'mount --make-rprivate /proc && mount -t proc proc /proc && '
+                        'exec "$@"', "sh", "/usr/bin/python3",
                         "-c", PID_REUSE, BIN, sandbox.marker, str(tmp_path), procs],
                        env=sandbox.env, capture_output=True, text=True, timeout=180)
     assert p.returncode == 0, p.stdout + p.stderr
