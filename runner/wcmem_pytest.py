@@ -435,6 +435,9 @@ class WcmemPlugin:
         verdict = self._verdict(crashitem)
         if verdict:
             report.longrepr = f"{report.longrepr}: {verdict}"
+            # A failure in the test's call, as in a run without xdist (junit: <failure>,
+            # not the <error> of xdist's unknown phase "???").
+            report.when = "call"
 
 
     def _verdict(self, nodeid):
@@ -453,6 +456,68 @@ class WcmemPlugin:
         return None
 
 
+class XdistCompleteness:
+    """pytest-xdist's controller: every collected test runs or is reported.
+
+    xdist replaces a crashed worker and hands the tests it had not run to the others, but
+    after --max-worker-restart crashes (by default 4 a worker) it stops, and the tests not
+    yet run are left out of every report. A test that the runner's limit OOM-killed is not
+    the crashing collection that bound guards against: each such kill raises it by one,
+    unless the user chose the bound. Whatever still did not run is named at the end, and
+    the exit status is not 0."""
+
+    LISTED = 20  # names listed at the end without -v
+
+    def __init__(self, config):
+        self.config = config
+        self.collected = None
+        self.reported = set()
+        self.missing = []
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        if self.collected is None:  # every worker collects the same ids, or xdist stops
+            self.collected = list(ids)
+
+    def pytest_runtest_logreport(self, report):
+        self.reported.add(report.nodeid)
+
+    @pytest.hookimpl(trylast=True, optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem, report, sched):
+        # WcmemPlugin has added the runner's verdict to the crash report by now.
+        if ": OOM-killed" not in str(report.longrepr):
+            return
+        dsession = self.config.pluginmanager.getplugin("dsession")
+        bound = getattr(dsession, "_max_worker_restart", None)
+        if self.config.getoption("maxworkerrestart", None) is None and bound is not None:
+            dsession._max_worker_restart = bound + 1
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session):
+        self.missing = [n for n in self.collected or () if n not in self.reported]
+        if self.missing and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.missing:
+            return
+        tr, count = terminalreporter, len(self.missing)
+        tr.write_line(f"wcmem-sandbox: {count} of {len(self.collected)} collected tests "
+                      "did not run (pytest-xdist stopped replacing crashed workers):",
+                      red=True)
+        shown = self.missing if self.config.option.verbose > 0 else \
+            self.missing[:self.LISTED]
+        for nodeid in shown:
+            tr.write_line(f"  {nodeid}")
+        if len(shown) < count:
+            tr.write_line(f"  ... and {count - len(shown)} more (-v lists them all)")
+
+
+def _is_xdist_controller(config):
+    return (getattr(config.option, "dist", "no") != "no"
+            and not hasattr(config, "workerinput"))
+
+
 def pytest_configure(config):
     path = os.environ.get("WCMEM_SANDBOX_SOCKET")
     if not path or config.pluginmanager.has_plugin("wcmem-sandbox"):
@@ -464,3 +529,5 @@ def pytest_configure(config):
                          "units of their own\n")
         return
     config.pluginmanager.register(WcmemPlugin(config, runner), "wcmem-sandbox")
+    if _is_xdist_controller(config):
+        config.pluginmanager.register(XdistCompleteness(config), "wcmem-sandbox-xdist")
