@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "report/error.h"
 #include "report/timeline.h"
@@ -40,6 +41,8 @@ int run_control_child_ended(struct run_control *c, int wait_status, const struct
  * process died with them while an OOM kill was counted. */
 void run_control_begin_attempt(struct run_control *c);
 int run_control_started(const struct run_control *c);
+/* 1 with *at set to when the attempt's first test started (CLOCK_MONOTONIC), or 0. */
+int run_control_first_start(const struct run_control *c, struct timespec *at);
 int run_control_killed(const struct run_control *c);
 /* 1 when a test killed in this attempt was killed in an earlier one too (it would loop). */
 int run_control_killed_again(const struct run_control *c);

@@ -68,6 +68,7 @@ struct run_control {
 	bool resume_warned;   /* it could not be written: said once */
 	int attempt;
 	int started;          /* START messages in this attempt */
+	struct timespec first_start; /* CLOCK_MONOTONIC of its first, when started > 0 */
 	char resume_path[4300];
 };
 

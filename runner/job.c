@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "runner/control.h"
 #include "runner/plugin_env.h"
@@ -48,6 +49,24 @@ static bool should_resume(struct run_session *s, int status, int resumes)
 		return false;
 	}
 	return true;
+}
+
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* What the resume that followed the command's death at died cost: the time until its
+ * first test started (the command's start, imports and collection; the replay), or to its
+ * end when it started none. */
+static void count_resume(struct run_session *s, const struct timespec *died)
+{
+	struct timespec until;
+
+	if (!run_control_first_start(s->control, &until))
+		clock_gettime(CLOCK_MONOTONIC, &until);
+	s->info.resumes++;
+	s->info.resume_seconds += seconds_between(died, &until);
 }
 
 /* A failure loses only the protection of what is outside the sandbox: say so, once. */
@@ -116,6 +135,7 @@ int run_job(struct run_session *s, const struct run_job *job, struct rep_error *
 	const char *plugin_dir = NULL, *resume = NULL;
 	struct run_unit u;
 	struct rusage ru = { 0 };
+	struct timespec died;
 	int r, status = 0, exec_err = 0, resumes = 0;
 
 	s->test_limit = job->test_limit ? job->test_limit : s->opt->test_limit;
@@ -132,6 +152,9 @@ int run_job(struct run_session *s, const struct run_job *job, struct rep_error *
 	while (r == 0) {
 		r = run_attempt(s, job, &u, plugin_dir, resume, resumes == 0, &status, &ru,
 				&exec_err, e);
+		if (resumes > 0)
+			count_resume(s, &died);
+		clock_gettime(CLOCK_MONOTONIC, &died);
 		if (r < 0 || exec_err || !should_resume(s, status, resumes))
 			break;
 		r = run_control_write_resume(s->control, &resume, e);

@@ -46,3 +46,19 @@ def test_xdist_names_the_tests_that_did_not_run(sandbox, tmp_path):
     head = next(i for i, line in enumerate(lines) if "collected tests did not run" in line)
     named = [line.strip() for line in lines[head + 1:head + 1 + min(lost, 20)]]
     assert all("::test_" in n and n.split("::")[-1] not in reported for n in named), named
+
+
+def test_resumed_run_is_complete_and_says_what_resuming_cost(sandbox, tmp_path):
+    # Without xdist each kill takes pytest with it: the runner runs it again ten times, the
+    # junit and pytest's own summary list every test once, and the end says what it cost.
+    run, cases = hogs_run(sandbox, tmp_path)
+    assert run.rc == 1, run.stdout + run.stderr
+    assert len(cases) == 50, sorted(cases)
+    assert "10 failed, 40 passed" in run.stdout, run.stdout
+    failed = sorted(n for n, c in cases.items() if c.find("failure") is not None)
+    assert failed == sorted(f"test_hog[{n}]" for n in range(10))
+    line = next(x for x in run.stderr.splitlines() if "resuming took" in x)
+    head, cost = line.split("; resuming took ")
+    assert head == "wcmem-sandbox: 10 tests OOM-killed, 10 resumes", line
+    total, each = float(cost.split(" s in all")[0]), float(cost.split("(")[1].split(" s")[0])
+    assert 0 < total and abs(total / 10 - each) <= 0.051, line
