@@ -11,6 +11,8 @@
 #include "report/error.h"
 #include "report/timeline.h"
 
+struct cg_group;
+
 struct run_session;
 struct run_control;
 
@@ -46,6 +48,14 @@ int run_control_first_start(const struct run_control *c, struct timespec *at);
 int run_control_killed(const struct run_control *c);
 /* 1 when a test killed in this attempt was killed in an earlier one too (it would loop). */
 int run_control_killed_again(const struct run_control *c);
+
+/* Wakes the copy of the command that stands by (STANDBY, runner/PROTOCOL.md) to resume
+ * the run with the resume file: moves it into unit (the command's), tells it, and makes it
+ * the main process. *pid and *pidfd (the caller's to close) are then its. Returns 0, or
+ * -errno with e filled when none stands by or it cannot be woken: start the command again
+ * instead (a copy moved into unit dies with it). */
+int run_control_wake(struct run_control *c, struct cg_group *unit, const char *resume,
+		     pid_t *pid, int *pidfd, struct rep_error *e);
 
 /* Writes the resume file (DONE and KILLED lines) and returns its path in *path (owned by c).
  * Returns 0 or -errno. */

@@ -15,6 +15,8 @@ import gc
 import hashlib
 import json
 import os
+import select
+import signal
 import socket
 import sys
 import time
@@ -230,8 +232,11 @@ class WcmemPlugin:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items):
-        if not self.resume:
-            return
+        if self.resume:
+            items[:] = self._deselect(items)
+
+    def _deselect(self, items):
+        """The items still to run: those done or killed are kept aside for the replay."""
         keep = []
         for item in items:
             name = short_id(item.nodeid)
@@ -239,7 +244,7 @@ class WcmemPlugin:
                 self.removed[name] = item  # reported by the replay, not run again
             else:
                 keep.append(item)
-        items[:] = keep
+        return keep
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtestloop(self, session):
@@ -456,6 +461,102 @@ class WcmemPlugin:
         return None
 
 
+class Standby:
+    """After an OOM kill, a fork instead of a new start, import and collection.
+
+    Once the tests are collected, this pytest forks a copy that tells the runner it stands
+    by (STANDBY) and waits, outside every unit, touching nothing. When a test takes this
+    process with it, the runner wakes the copy (WAKE and the resume file): it leaves out
+    what is done, replays its reports, forks its own copy and goes on. What this process
+    set up (session- and module-scoped fixtures) is not in the copy, which sets it up
+    again, as a restarted pytest would. No copy stands by when threads run besides this one
+    (a fork copies only the one that forks) or under xdist; then, or when the copy cannot
+    take over, the runner starts pytest again."""
+
+    READY_WAIT = 30  # seconds for the copy to stand by, then the run goes on without it
+
+    def __init__(self, wcmem, path):
+        self.wcmem, self.path = wcmem, path
+        self.pid = None  # the copy standing by for this process
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtestloop(self, session):
+        # A woken copy is the run from here on: it stands a copy of its own by, then runs.
+        while self._can_stand_by(session):
+            resume = self._fork(session)
+            if resume is None:
+                break
+            self._take_over(session, resume)
+        yield
+
+    def _can_stand_by(self, session):
+        threading = sys.modules.get("threading")
+        return (self.wcmem.runner is not None and self.wcmem.current is None
+                and bool(session.items) and (threading is None or threading.active_count() == 1))
+
+    def _fork(self, session):
+        """Forks the copy. Returns None in this process; in the copy, once woken, the
+        resume file's path (a copy not woken exits)."""
+        reporter = self.wcmem.config.pluginmanager.getplugin("terminalreporter")
+        for f in (getattr(reporter, "_tw", None), sys.stdout, sys.stderr):
+            if f is not None:
+                f.flush()  # or both would write it
+        ready, told = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready)
+            return self._stand_by(told)
+        os.close(told)
+        try:
+            seen, _, _ = select.select([ready], [], [], self.READY_WAIT)
+            ok = bool(seen) and os.read(ready, 1) == b"1"
+        finally:
+            os.close(ready)
+        if ok:
+            self.pid = pid
+        else:
+            self._end(pid)
+        return None
+
+    def _stand_by(self, told):
+        """In the copy: waits to be woken; exits when it is not (a normal end, a kill)."""
+        try:
+            old = self.wcmem.runner
+            old.answers.close()
+            old.sock.close()  # the parent's connection: ours only closes here
+            runner = Runner(self.path)
+            runner.call("STANDBY")
+            os.write(told, b"1")
+            os.close(told)
+            line = runner.answers.readline().decode("utf-8", "replace").rstrip("\n")
+            if not line.startswith("WAKE "):
+                os._exit(0)
+            self.wcmem.runner, self.pid = runner, None
+            return _dec(line[5:])
+        except BaseException:  # noqa: BLE001 -- refused, or interrupted: never run on
+            os._exit(0)
+
+    def _take_over(self, session, resume):
+        wcmem = self.wcmem
+        wcmem.resume = Resume(resume)
+        session.items[:] = wcmem._deselect(session.items)
+        # As a run started again counts: the tests it runs; the replay adds the rest.
+        session.testscollected = len(session.items)
+
+    @staticmethod
+    def _end(pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+
+    def pytest_unconfigure(self, config):
+        if self.pid is not None:
+            self._end(self.pid)
+            self.pid = None
+
+
 class XdistCompleteness:
     """pytest-xdist's controller: every collected test runs or is reported.
 
@@ -513,6 +614,10 @@ class XdistCompleteness:
             tr.write_line(f"  ... and {count - len(shown)} more (-v lists them all)")
 
 
+def _in_xdist(config):
+    return getattr(config.option, "dist", "no") != "no" or hasattr(config, "workerinput")
+
+
 def _is_xdist_controller(config):
     return (getattr(config.option, "dist", "no") != "no"
             and not hasattr(config, "workerinput"))
@@ -528,6 +633,9 @@ def pytest_configure(config):
         sys.stderr.write(f"wcmem-sandbox plugin: not in a sandbox ({err}): tests run without "
                          "units of their own\n")
         return
-    config.pluginmanager.register(WcmemPlugin(config, runner), "wcmem-sandbox")
+    plugin = WcmemPlugin(config, runner)
+    config.pluginmanager.register(plugin, "wcmem-sandbox")
+    if not _in_xdist(config) and hasattr(os, "fork"):
+        config.pluginmanager.register(Standby(plugin, path), "wcmem-sandbox-standby")
     if _is_xdist_controller(config):
         config.pluginmanager.register(XdistCompleteness(config), "wcmem-sandbox-xdist")
