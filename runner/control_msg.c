@@ -92,6 +92,10 @@ void run_conn_unpark(struct run_control *c, struct conn *k)
 
 	if (!k->parked)
 		return;
+	if (cg_remove_empty(&k->park.cg) == 0) {  /* the usual case: the client moved on */
+		k->parked = false;
+		return;
+	}
 	/* Whatever is still there (the client, when it did not move on) goes to the harness
 	 * first: removing a busy group would kill it. */
 	run_unit_evict(c->s, &k->park, 0, false, &e);
