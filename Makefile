@@ -113,6 +113,7 @@ demo: $(BIN)
 bench: $(BIN)
 	$(PYTHON) tests/bench/bench.py $(abspath $(BIN))
 	$(PYTHON) tests/bench/bench_pytest.py $(abspath $(BIN))
+	$(PYTHON) tests/bench/bench_resume.py $(abspath $(BIN))
 	$(PYTHON) tests/bench/soak.py $(abspath $(BIN))
 	$(PYTHON) tests/bench/bench_analyze.py $(abspath $(BIN))
 

@@ -62,6 +62,10 @@ int cg_create(struct cg_group *g, const struct cg_hier *h, const struct cg_group
  * closes its descriptors. Safe on a group never created. ENOENT counts as success. */
 int cg_destroy(struct cg_group *g, struct rep_error *e);
 
+/* Removes g if it is empty and closes its descriptors, killing nothing. Returns 0, or
+ * -EBUSY (processes in it: g stays as it was) or -errno. */
+int cg_remove_empty(struct cg_group *g);
+
 /* Sends SIGKILL to every process in g and below: cgroup.kill (5.14), else a kill loop. */
 int cg_kill(struct cg_group *g, struct rep_error *e);
 
@@ -87,8 +91,9 @@ int cg_set_oom_group(struct cg_group *g, struct rep_error *e);
 int cg_attach(struct cg_group *g, pid_t pid, struct rep_error *e);
 
 /* Calls fn for each process in g itself (not in its children) that is proven still in g,
- * pinned by a pidfd while fn acts on it. Returns the number listed, or -errno. */
-int cg_for_each_proc(struct cg_group *g, void (*fn)(pid_t pid, void *arg), void *arg,
+ * pinned by a pidfd while fn acts on it; skip (0: none) is listed but neither pinned nor
+ * passed to fn. Returns the number listed, or -errno. */
+int cg_for_each_proc(struct cg_group *g, pid_t skip, void (*fn)(pid_t pid, void *arg), void *arg,
 		     struct rep_error *e);
 
 /* The memory cgroup of process pid, relative to the mount ("/a/wcmem-1/u3"). 0 or -errno. */

@@ -206,6 +206,15 @@ int cg_destroy(struct cg_group *g, struct rep_error *e)
 	return r;
 }
 
+int cg_remove_empty(struct cg_group *g)
+{
+	if (g->created && rmdir(g->path) < 0 && errno != ENOENT)
+		return -errno;
+	g->created = false;
+	cg_close_all(g);
+	return 0;
+}
+
 int cg_attach(struct cg_group *g, pid_t pid, struct rep_error *e)
 {
 	char buf[32];

@@ -50,6 +50,7 @@ struct cg_walk {
 	const struct cg_hier *h;
 	void (*fn)(pid_t pid, int pidfd, void *arg);  /* NULL: count only */
 	void *arg;
+	pid_t skip;  /* counted, not pinned nor passed to fn; 0: none */
 };
 
 /* Calls w->fn for each pid in path/cgroup.procs (and below, when deep) that is proven to
@@ -70,7 +71,8 @@ static int cg_walk_procs(const struct cg_walk *w, const char *path, bool deep,
 		return errno == ENOENT ? 0 : rep_fail(e, errno, "read %s", file);
 	while (fscanf(f, "%ld", &pid) == 1) {
 		n++;
-		if (!w->fn || (pidfd = cg_pin_below(w->h, path, (pid_t)pid)) == -ESRCH)
+		if (!w->fn || pid == w->skip ||
+		    (pidfd = cg_pin_below(w->h, path, (pid_t)pid)) == -ESRCH)
 			continue;
 		w->fn((pid_t)pid, pidfd, w->arg);
 		if (pidfd >= 0)
@@ -110,14 +112,14 @@ static void cg_sigkill(pid_t pid, int pidfd, void *arg)
 
 int cg_kill_listed(const struct cg_hier *h, const char *path, struct rep_error *e)
 {
-	const struct cg_walk w = { h, cg_sigkill, NULL };
+	const struct cg_walk w = { h, cg_sigkill, NULL, 0 };
 
 	return cg_walk_procs(&w, path, true, e);
 }
 
 int cg_count_listed(const struct cg_hier *h, const char *path, struct rep_error *e)
 {
-	const struct cg_walk w = { h, NULL, NULL };
+	const struct cg_walk w = { h, NULL, NULL, 0 };
 
 	return cg_walk_procs(&w, path, true, e);
 }
@@ -135,11 +137,11 @@ static void cg_call_each(pid_t pid, int pidfd, void *arg)
 	each->fn(pid, each->arg);
 }
 
-int cg_for_each_proc(struct cg_group *g, void (*fn)(pid_t, void *), void *arg,
+int cg_for_each_proc(struct cg_group *g, pid_t skip, void (*fn)(pid_t, void *), void *arg,
 		     struct rep_error *e)
 {
 	struct cg_each each = { fn, arg };
-	const struct cg_walk w = { g->hier, cg_call_each, &each };
+	const struct cg_walk w = { g->hier, cg_call_each, &each, skip };
 
 	if (!g->created)
 		return 0;

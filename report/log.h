@@ -31,6 +31,10 @@ struct rep_session {
 	int tests_dropped;       /* of them, tests whose records were let go: they ended
 				  * normally and were too small for the summary's biggest */
 	int oom_killed;          /* units OOM-killed, for SESSION_END */
+	int resumes;             /* times the command was run again after an OOM kill */
+	int standby_resumes;     /* of them, by waking its collected copy, not restarting */
+	double resume_seconds;   /* what they cost: from each death of the command to the
+				  * first test of its next run (start, import, collection) */
 	int exit_status;         /* the runner's exit status, for SESSION_END */
 	const char *log_path;    /* the memory log, NULL when it is off (for the summary) */
 	/* Suites of a profile that never started (after an OOM kill with stop_on_oom, or an

@@ -34,6 +34,8 @@ static void conn_free(struct run_control *c, struct conn *k)
 		close(k->w.fd);
 	}
 	run_conn_unpark(c, k);
+	if (c->standby == k)
+		c->standby = NULL;
 	if (k->pidfd >= 0)
 		close(k->pidfd);
 	c->buffered -= k->cap;

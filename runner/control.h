@@ -6,9 +6,12 @@
 #include <stdbool.h>
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "report/error.h"
 #include "report/timeline.h"
+
+struct cg_group;
 
 struct run_session;
 struct run_control;
@@ -40,9 +43,19 @@ int run_control_child_ended(struct run_control *c, int wait_status, const struct
  * process died with them while an OOM kill was counted. */
 void run_control_begin_attempt(struct run_control *c);
 int run_control_started(const struct run_control *c);
+/* 1 with *at set to when the attempt's first test started (CLOCK_MONOTONIC), or 0. */
+int run_control_first_start(const struct run_control *c, struct timespec *at);
 int run_control_killed(const struct run_control *c);
 /* 1 when a test killed in this attempt was killed in an earlier one too (it would loop). */
 int run_control_killed_again(const struct run_control *c);
+
+/* Wakes the copy of the command that stands by (STANDBY, runner/PROTOCOL.md) to resume
+ * the run with the resume file: moves it into unit (the command's), tells it, and makes it
+ * the main process. *pid and *pidfd (the caller's to close) are then its. Returns 0, or
+ * -errno with e filled when none stands by or it cannot be woken: start the command again
+ * instead (a copy moved into unit dies with it). */
+int run_control_wake(struct run_control *c, struct cg_group *unit, const char *resume,
+		     pid_t *pid, int *pidfd, struct rep_error *e);
 
 /* Writes the resume file (DONE and KILLED lines) and returns its path in *path (owned by c).
  * Returns 0 or -errno. */

@@ -63,12 +63,14 @@ struct run_control {
 	int reserve_fd;       /* given up to accept a client when out of descriptors */
 	int refused;          /* clients refused (said on stderr once) */
 	int warnings;         /* about clients, all together */
+	struct conn *standby; /* the command's copy that waits to resume it, or NULL */
 	struct resume_entry *entries; /* the killed tests */
 	int nentries;
 	FILE *resume;         /* the resume file, written as tests end (resume.c) */
 	bool resume_warned;   /* it could not be written: said once */
 	int attempt;
 	int started;          /* START messages in this attempt */
+	struct timespec first_start; /* CLOCK_MONOTONIC of its first, when started > 0 */
 	char resume_path[4300];
 };
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "report/verdict.h"
@@ -101,6 +102,10 @@ void run_conn_unpark(struct run_control *c, struct conn *k)
 
 	if (!k->parked)
 		return;
+	if (cg_remove_empty(&k->park.cg) == 0) {  /* the usual case: the client moved on */
+		k->parked = false;
+		return;
+	}
 	/* Whatever is still there (the client, when it did not move on) goes to the harness
 	 * first: removing a busy group would kill it. */
 	run_unit_evict(c->s, &k->park, 0, false, &e);
@@ -218,7 +223,8 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	/* TEST_START is on disk before the answer lets the test run. */
 	if (run_unit_start(s, &k->unit, k->pid, m->extras, &e) < 0)
 		run_warn("%s", e.msg);
-	c->started++;
+	if (c->started++ == 0)  /* what a resume cost ends here (job.c) */
+		clock_gettime(CLOCK_MONOTONIC, &c->first_start);
 	run_conn_reply(k, "OK %s", k->unit.cg.rel);
 	run_conn_unpark(c, k);  /* the client has moved on: its last unit is empty now */
 	return 0;
@@ -289,6 +295,71 @@ static void on_usage(struct run_session *s, struct conn *k, const struct run_msg
 		run_conn_reply(k, "OK %" PRIu64 " %" PRIu64, current, k->leaks);
 }
 
+/* STANDBY: a copy of the command, forked by its main process once the tests are collected,
+ * waits outside every unit to take over after an OOM kill (run_control_wake). One at a
+ * time, from a child of the main process, before the run's first test: a test cannot
+ * leave its unit this way. */
+static void on_standby(struct run_control *c, struct conn *k)
+{
+	struct run_session *s = c->s;
+	struct rep_error e;
+	pid_t ppid = 0;
+	int r;
+
+	if (c->standby || c->started || k->has_unit) {
+		run_conn_reply(k, "ERR 409 a copy stands by already, or tests have started");
+		return;
+	}
+	r = run_conn_proven(c, k);
+	if (r > 0)
+		r = run_peer_parent(k->pid, k->pidfd, &ppid) < 0 ? 0 : 1;
+	if (r <= 0 || ppid != c->main_pid) {
+		run_conn_reply(k, "ERR 403 only a child of the command's main process stands by");
+		return;
+	}
+	r = s->standby.created ? 0 : cg_create(&s->standby, &s->hier, &s->sandbox, "standby", &e);
+	if (r == 0)
+		r = cg_attach(&s->standby, k->pid, &e);
+	if (r < 0) {
+		run_conn_reply(k, "ERR 500 %s", e.msg);
+		return;
+	}
+	c->standby = k;
+	run_conn_reply(k, "OK");
+}
+
+int run_control_wake(struct run_control *c, struct cg_group *unit, const char *resume,
+		     pid_t *pid, int *pidfd, struct rep_error *e)
+{
+	struct conn *k = c ? c->standby : NULL;
+	char enc[4300 * 3];
+	int r;
+
+	if (!k)
+		return rep_fail(e, ENOENT, "no copy of the command stands by");
+	c->standby = NULL;
+	r = run_conn_proven(c, k);
+	if (r <= 0)
+		return rep_fail(e, r < 0 ? -r : ESRCH, "the copy of the command that stood by");
+	*pidfd = fcntl(k->pidfd, F_DUPFD_CLOEXEC, 3);
+	if (*pidfd < 0)
+		return rep_fail(e, errno, "dup the copy's pidfd");
+	r = cg_attach(unit, k->pid, e);
+	run_field_encode(resume, enc, sizeof(enc));
+	if (r == 0)
+		run_conn_reply(k, "WAKE %s", enc);
+	if (r == 0 && k->broken)
+		r = rep_fail(e, EPIPE, "wake the copy of the command");
+	if (r < 0) {
+		close(*pidfd);
+		*pidfd = -1;
+		return r;
+	}
+	*pid = k->pid;
+	c->main_pid = k->pid;
+	return 0;
+}
+
 void run_conn_line(struct run_control *c, struct conn *k, char *line)
 {
 	struct run_msg m;
@@ -323,6 +394,9 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line)
 		return;
 	case RUN_MSG_USAGE:
 		on_usage(c->s, k, &m);
+		return;
+	case RUN_MSG_STANDBY:
+		on_standby(c, k);
 		return;
 	}
 }

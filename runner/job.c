@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "runner/control.h"
 #include "runner/plugin_env.h"
@@ -50,6 +51,24 @@ static bool should_resume(struct run_session *s, int status, int resumes)
 	return true;
 }
 
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* What the resume that followed the command's death at died cost: the time until its
+ * first test started (the command's start, imports and collection; the replay), or to its
+ * end when it started none. */
+static void count_resume(struct run_session *s, const struct timespec *died)
+{
+	struct timespec until;
+
+	if (!run_control_first_start(s->control, &until))
+		clock_gettime(CLOCK_MONOTONIC, &until);
+	s->info.resumes++;
+	s->info.resume_seconds += seconds_between(died, &until);
+}
+
 /* A failure loses only the protection of what is outside the sandbox: say so, once. */
 static void raise_oom_score(struct run_session *s, const struct run_child *c)
 {
@@ -61,10 +80,29 @@ static void raise_oom_score(struct run_session *s, const struct run_child *c)
 			 "--no-oom-score-adj silences this", rep_error_text(&w, buf, sizeof(buf)));
 }
 
-/* One run of the command. Returns 0 with *status set, or -errno. */
+/* Resumes the run with the copy of the command that stands by, woken into its unit: the
+ * copy is the main process from here on. Returns 0, or -errno: start it again instead. */
+static int wake_standby(struct run_session *s, struct run_unit *u, const char *resume,
+			struct run_child *woken)
+{
+	struct rep_error e;
+	int r;
+
+	*woken = (struct run_child){ .pid = -1, .pidfd = -1, .gate_fd = -1, .err_fd = -1 };
+	r = run_control_wake(s->control, &u->cg, resume, &woken->pid, &woken->pidfd, &e);
+	if (r < 0 && r != -ENOENT)
+		run_warn("%s: starting the command again instead", e.msg);
+	if (r < 0)
+		run_reap_group(&u->cg);  /* a copy that was moved in, and not woken */
+	return r;
+}
+
+/* One run of the command: started, or the copy woken (woken, when not NULL). Returns 0
+ * with *status set, or -errno. */
 static int run_attempt(struct run_session *s, const struct run_job *job, struct run_unit *u,
-		       const char *plugin_dir, const char *resume, bool first, int *status,
-		       struct rusage *ru, int *exec_err, struct rep_error *e)
+		       const char *plugin_dir, const char *resume, bool first,
+		       struct run_child *woken, int *status, struct rusage *ru, int *exec_err,
+		       struct rep_error *e)
 {
 	struct run_child c = { .pid = -1, .pidfd = -1, .gate_fd = -1, .err_fd = -1 };
 	struct run_job this = *job;
@@ -72,6 +110,10 @@ static int run_attempt(struct run_session *s, const struct run_job *job, struct 
 	int r;
 
 	run_control_begin_attempt(s->control);
+	if (woken) {
+		c = *woken;  /* the descriptors move with it */
+		goto supervise;
+	}
 	r = run_plugin_env(s, plugin_dir, job->env, resume, &env, e);
 	if (r < 0)
 		return r;
@@ -95,6 +137,7 @@ static int run_attempt(struct run_session *s, const struct run_job *job, struct 
 		snprintf(text, sizeof(text), "%s: %s", job->argv[0], strerror(*exec_err));
 		run_say("", text);
 	}
+supervise:
 	r = run_supervise(s, u, &c, job->timeout_ns, status, ru, e);
 	if (r < 0)
 		goto out;
@@ -116,7 +159,10 @@ int run_job(struct run_session *s, const struct run_job *job, struct rep_error *
 	const char *plugin_dir = NULL, *resume = NULL;
 	struct run_unit u;
 	struct rusage ru = { 0 };
+	struct timespec died;
+	struct run_child woken;
 	int r, status = 0, exec_err = 0, resumes = 0;
+	bool awake = false;
 
 	s->test_limit = job->test_limit ? job->test_limit : s->opt->test_limit;
 	if (s->opt->plugin) {
@@ -130,17 +176,24 @@ int run_job(struct run_session *s, const struct run_job *job, struct rep_error *
 	if (r == 0)  /* the command holds the tests; a suite is one, for the guide's readers */
 		run_unit_rec(s, &u)->enclosing = strcmp(job->kind, "command") == 0;
 	while (r == 0) {
-		r = run_attempt(s, job, &u, plugin_dir, resume, resumes == 0, &status, &ru,
-				&exec_err, e);
+		r = run_attempt(s, job, &u, plugin_dir, resume, resumes == 0,
+				awake ? &woken : NULL, &status, &ru, &exec_err, e);
+		if (resumes > 0)
+			count_resume(s, &died);
+		clock_gettime(CLOCK_MONOTONIC, &died);
 		if (r < 0 || exec_err || !should_resume(s, status, resumes))
 			break;
 		r = run_control_write_resume(s->control, &resume, e);
 		if (r < 0)
 			break;
-		fprintf(stderr, "wcmem-sandbox: a test was OOM-killed; running the command again "
-			"without the tests that are done\n");
 		run_reap_group(&u.cg);
 		run_reap_group(&s->harness);
+		awake = wake_standby(s, &u, resume, &woken) == 0;
+		fprintf(stderr, "wcmem-sandbox: a test was OOM-killed; %s without the tests that "
+			"are done\n", awake ? "its collected copy goes on" :
+			"running the command again");
+		if (awake)
+			s->info.standby_resumes++;
 		resumes++;
 	}
 	if (r == 0) {

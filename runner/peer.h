@@ -25,4 +25,11 @@ bool run_peer_exiting(pid_t pid, int pidfd);
 /* The flags field of /proc/PID/stat text. Returns 0, or -EINVAL. Pure. */
 int run_stat_flags(const char *text, unsigned long *flags);
 
+/* The parent's pid (ppid) in /proc/PID/stat text. Returns 0, or -EINVAL. Pure. */
+int run_stat_ppid(const char *text, pid_t *ppid);
+
+/* The parent of the process of pidfd, in *ppid; read while it lives, so that it is its
+ * parent's. Returns 0, or -ESRCH (gone) or -EINVAL. */
+int run_peer_parent(pid_t pid, int pidfd, pid_t *ppid);
+
 #endif

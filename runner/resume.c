@@ -111,6 +111,14 @@ int run_control_started(const struct run_control *c)
 	return c ? c->started : 0;
 }
 
+int run_control_first_start(const struct run_control *c, struct timespec *at)
+{
+	if (!run_control_started(c))
+		return 0;
+	*at = c->first_start;
+	return 1;
+}
+
 int run_control_killed(const struct run_control *c)
 {
 	int n = 0;

@@ -177,6 +177,7 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	cg_group_init(&s->sandbox, &s->hier);
 	cg_group_init(&s->harness, &s->hier);
 	cg_group_init(&s->spare, &s->hier);
+	cg_group_init(&s->standby, &s->hier);
 
 	r = run_loop_init(&s->loop, e);
 	if (r < 0)
@@ -269,6 +270,8 @@ int run_session_close(struct run_session *s, int exit_status, struct rep_error *
 	run_control_close(s);
 	run_reap_group(&s->sandbox);
 	if (cg_destroy(&s->spare, &err2) < 0 && r == 0)
+		r = rep_fail(e, err2.err, "%s", err2.msg);
+	if (cg_destroy(&s->standby, &err2) < 0 && r == 0)
 		r = rep_fail(e, err2.err, "%s", err2.msg);
 	if (cg_destroy(&s->harness, &err2) < 0 && r == 0)
 		r = rep_fail(e, err2.err, "%s", err2.msg);

@@ -27,6 +27,7 @@ struct run_session {
 	struct cg_group sandbox;  /* wcmem-PID: memory.max = --limit */
 	struct cg_group harness;  /* the command's processes between units */
 	struct cg_group spare;    /* the next test's cgroup, made while no test waits for it */
+	struct cg_group standby;  /* the command's copy that waits to resume it (control.h) */
 	int cgroups_made;         /* unit cgroups are u1, u2, ... in the order they are made */
 	struct rep_log log;
 	char log_path[4096];

@@ -335,7 +335,9 @@ int run_unit_evict(struct run_session *s, struct run_unit *u, pid_t keep, bool c
 		   struct rep_error *e)
 {
 	struct eviction ev = { s, keep, 0 };
-	int r = cg_for_each_proc(&u->cg, evict_one, &ev, e);
+	/* The one kept (the client, staying in its test's unit) is neither moved nor pinned:
+	 * pinning it would cost a pidfd and a read of /proc every test. */
+	int r = cg_for_each_proc(&u->cg, keep, evict_one, &ev, e);
 
 	if (r < 0)
 		return r;

@@ -15,6 +15,8 @@ import gc
 import hashlib
 import json
 import os
+import select
+import signal
 import socket
 import sys
 import time
@@ -249,8 +251,11 @@ class WcmemPlugin:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items):
-        if not self.resume:
-            return
+        if self.resume:
+            items[:] = self._deselect(items)
+
+    def _deselect(self, items):
+        """The items still to run: those done or killed are kept aside for the replay."""
         keep = []
         for item in items:
             name = short_id(item.nodeid)
@@ -258,7 +263,7 @@ class WcmemPlugin:
                 self.removed[name] = item  # reported by the replay, not run again
             else:
                 keep.append(item)
-        items[:] = keep
+        return keep
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtestloop(self, session):
@@ -547,6 +552,9 @@ class WcmemPlugin:
         verdict = self._verdict(crashitem)
         if verdict:
             report.longrepr = f"{report.longrepr}: {verdict}"
+            # A failure in the test's call, as in a run without xdist (junit: <failure>,
+            # not the <error> of xdist's unknown phase "???").
+            report.when = "call"
 
 
     def _verdict(self, nodeid):
@@ -565,6 +573,209 @@ class WcmemPlugin:
         return None
 
 
+class Standby:
+    """After an OOM kill, a fork instead of a new start, import and collection.
+
+    Once the tests are collected, this pytest forks a copy that tells the runner it stands
+    by (STANDBY) and waits, outside every unit, touching nothing. When a test takes this
+    process with it, the runner wakes the copy (WAKE and the resume file): it leaves out
+    what is done, replays its reports, forks its own copy and goes on. What this process
+    set up (session- and module-scoped fixtures) is not in the copy, which sets it up
+    again, as a restarted pytest would. No copy stands by when threads run besides this one
+    (a fork copies only the one that forks) or under xdist; then, or when the copy cannot
+    take over, the runner starts pytest again."""
+
+    READY_WAIT = 30  # seconds for the copy to stand by, then the run goes on without it
+
+    def __init__(self, wcmem, path):
+        self.wcmem, self.path = wcmem, path
+        self.pid = None  # the copy standing by for this process
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtestloop(self, session):
+        # A woken copy is the run from here on: it stands a copy of its own by, then runs.
+        while self._can_stand_by(session):
+            resume = self._fork(session)
+            if resume is None:
+                break
+            self._take_over(session, resume)
+        yield
+
+    def _can_stand_by(self, session):
+        threading = sys.modules.get("threading")
+        return (self.wcmem.runner is not None and self.wcmem.current is None
+                and bool(session.items) and (threading is None or threading.active_count() == 1))
+
+    def _fork(self, session):
+        """Forks the copy. Returns None in this process; in the copy, once woken, the
+        resume file's path (a copy not woken exits)."""
+        reporter = self.wcmem.config.pluginmanager.getplugin("terminalreporter")
+        for f in (getattr(reporter, "_tw", None), sys.stdout, sys.stderr):
+            if f is not None:
+                f.flush()  # or both would write it
+        ready, told = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready)
+            return self._stand_by(told)
+        os.close(told)
+        try:
+            seen, _, _ = select.select([ready], [], [], self.READY_WAIT)
+            ok = bool(seen) and os.read(ready, 1) == b"1"
+        finally:
+            os.close(ready)
+        if ok:
+            self.pid = pid
+            _own_pages()  # still in the command's unit, before any test
+        else:
+            self._end(pid)
+        return None
+
+    def _stand_by(self, told):
+        """In the copy: waits to be woken; exits when it is not (a normal end, a kill)."""
+        try:
+            old = self.wcmem.runner
+            old.answers.close()
+            old.sock.close()  # the parent's connection: ours only closes here
+            runner = Runner(self.path)
+            runner.call("STANDBY")
+            os.write(told, b"1")
+            os.close(told)
+            line = runner.answers.readline().decode("utf-8", "replace").rstrip("\n")
+            if not line.startswith("WAKE "):
+                os._exit(0)
+            self.wcmem.runner, self.pid = runner, None
+            return _dec(line[5:])
+        except BaseException:  # noqa: BLE001 -- refused, or interrupted: never run on
+            os._exit(0)
+
+    def _take_over(self, session, resume):
+        wcmem = self.wcmem
+        wcmem.resume = Resume(resume)
+        session.items[:] = wcmem._deselect(session.items)
+        # As a run started again counts: the tests it runs; the replay adds the rest.
+        session.testscollected = len(session.items)
+
+    @staticmethod
+    def _end(pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+
+    def pytest_unconfigure(self, config):
+        if self.pid is not None:
+            self._end(self.pid)
+            self.pid = None
+
+
+MADV_POPULATE_WRITE = 23  # Linux 5.14
+
+
+def _own_pages():
+    """Copies now, while this process is in the command's unit, the pages it shares with
+    the copy it just forked. Else each page is copied when first written to (a reference
+    count is enough; a garbage collection writes to every object), and charged to the test
+    that happens to run then: its peak would be too high, and memory it never allocated
+    would seem left behind. Costs a copy of pytest's memory after collection, charged to
+    the command's unit; the copy standing by keeps the originals. Only resident pages of
+    private writable mappings (mincore), faulted in for writing by madvise
+    (MADV_POPULATE_WRITE, Linux 5.14), which fails on a range that is gone instead of
+    touching it. Best effort: on an older kernel the tests' figures include those pages."""
+    import ctypes
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        page = os.sysconf("SC_PAGE_SIZE")
+        with open("/proc/self/maps") as f:
+            maps = [line.split()[:2] for line in f]
+    except OSError:
+        return
+    for span, mode in maps:
+        if mode != "rw-p":
+            continue
+        start, end = (int(x, 16) for x in span.split("-"))
+        vec = (ctypes.c_ubyte * ((end - start) // page))()
+        if libc.mincore(ctypes.c_void_p(start), ctypes.c_size_t(end - start), vec) != 0:
+            continue
+        run = None  # the first page of the current run of resident pages
+        for i in range(len(vec) + 1):
+            if i < len(vec) and vec[i] & 1:
+                run = i if run is None else run
+            elif run is not None:
+                if libc.madvise(ctypes.c_void_p(start + run * page),
+                                ctypes.c_size_t((i - run) * page), MADV_POPULATE_WRITE) != 0:
+                    if ctypes.get_errno() == 22:  # EINVAL: a kernel before 5.14
+                        return
+                run = None
+
+
+class XdistCompleteness:
+    """pytest-xdist's controller: every collected test runs or is reported.
+
+    xdist replaces a crashed worker and hands the tests it had not run to the others, but
+    after --max-worker-restart crashes (by default 4 a worker) it stops, and the tests not
+    yet run are left out of every report. A test that the runner's limit OOM-killed is not
+    the crashing collection that bound guards against: each such kill raises it by one,
+    unless the user chose the bound. Whatever still did not run is named at the end, and
+    the exit status is not 0."""
+
+    LISTED = 20  # names listed at the end without -v
+
+    def __init__(self, config):
+        self.config = config
+        self.collected = None
+        self.reported = set()
+        self.missing = []
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        if self.collected is None:  # every worker collects the same ids, or xdist stops
+            self.collected = list(ids)
+
+    def pytest_runtest_logreport(self, report):
+        self.reported.add(report.nodeid)
+
+    @pytest.hookimpl(trylast=True, optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem, report, sched):
+        # WcmemPlugin has added the runner's verdict to the crash report by now.
+        if ": OOM-killed" not in str(report.longrepr):
+            return
+        dsession = self.config.pluginmanager.getplugin("dsession")
+        bound = getattr(dsession, "_max_worker_restart", None)
+        if self.config.getoption("maxworkerrestart", None) is None and bound is not None:
+            dsession._max_worker_restart = bound + 1
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session):
+        self.missing = [n for n in self.collected or () if n not in self.reported]
+        if self.missing and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.missing:
+            return
+        tr, count = terminalreporter, len(self.missing)
+        tr.write_line(f"wcmem-sandbox: {count} of {len(self.collected)} collected tests "
+                      "did not run (pytest-xdist stopped replacing crashed workers):",
+                      red=True)
+        shown = self.missing if self.config.option.verbose > 0 else \
+            self.missing[:self.LISTED]
+        for nodeid in shown:
+            tr.write_line(f"  {nodeid}")
+        if len(shown) < count:
+            tr.write_line(f"  ... and {count - len(shown)} more (-v lists them all)")
+
+
+def _in_xdist(config):
+    return getattr(config.option, "dist", "no") != "no" or hasattr(config, "workerinput")
+
+
+def _is_xdist_controller(config):
+    return (getattr(config.option, "dist", "no") != "no"
+            and not hasattr(config, "workerinput"))
+
+
 def pytest_configure(config):
     # pytest-memray's markers, so that --strict-markers projects run unchanged.
     config.addinivalue_line("markers", "limit_memory(SIZE): the test's own memory limit "
@@ -580,4 +791,9 @@ def pytest_configure(config):
         sys.stderr.write(f"wcmem-sandbox plugin: not in a sandbox ({err}): tests run without "
                          "units of their own\n")
         return
-    config.pluginmanager.register(WcmemPlugin(config, runner), "wcmem-sandbox")
+    plugin = WcmemPlugin(config, runner)
+    config.pluginmanager.register(plugin, "wcmem-sandbox")
+    if not _in_xdist(config) and hasattr(os, "fork"):
+        config.pluginmanager.register(Standby(plugin, path), "wcmem-sandbox-standby")
+    if _is_xdist_controller(config):
+        config.pluginmanager.register(XdistCompleteness(config), "wcmem-sandbox-xdist")

@@ -3,6 +3,10 @@ wcmem-sandbox with a unit per test, under wcmem-sandbox with --no-plugin (one un
 run), and under pytest --forked; and allocation-heavy tests plain vs per-test units.
 Interleaved in the same run, so machine noise hits every case alike.
 
+Beside them, the floor of an isolated, logged test on this machine's own cgroups: mkdir a
+cgroup, move a process into it (one migration), rmdir the one before, write a small entry
+and fdatasync it. The unit per test's added cost is shown against it.
+
     make bench    (or: /usr/bin/python3 tests/bench/bench_pytest.py ./wcmem-sandbox [reps] [tests])
 """
 import importlib.util
@@ -27,6 +31,50 @@ def write_suites(tmp, ntests):
                 "def test_heavy(i):\n    b = bytearray(200 << 20)\n"
                 "    for j in range(0, len(b), 1 << 16):\n        b[j] = 1\n")
     return trivial, heavy
+
+
+def own_memory_cgroup():
+    """This process's memory cgroup directory (v1 memory controller, else v2)."""
+    with open("/proc/self/cgroup") as f:
+        lines = [line.rstrip("\n").split(":", 2) for line in f]
+    for _, ctrls, path in lines:
+        if "memory" in ctrls.split(","):
+            return "/sys/fs/cgroup/memory" + path
+    return "/sys/fs/cgroup" + next(path for hid, _, path in lines if hid == "0")
+
+
+def floor_ms(tmp, n=2000):
+    """Per test: mkdir a cgroup, one migration into it, rmdir the last one, one small write
+    and fdatasync. All of it made below our own cgroup and removed after."""
+    parent = os.path.join(own_memory_cgroup(), f"wcmem-floor-{os.getpid()}")
+    os.mkdir(parent)
+    helper = subprocess.Popen(["/bin/sleep", "600"])
+    log = os.open(os.path.join(tmp, "floor.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    entry = b"2026-01-01 00:00:00.000000 TEST_END t.py::test_trivial[0]\n  Peak: 1 MB\n" * 3
+    made = []
+    try:
+        t0 = time.perf_counter()
+        for i in range(n):
+            made.append(os.path.join(parent, f"u{i}"))
+            os.mkdir(made[-1])
+            with open(os.path.join(made[-1], "cgroup.procs"), "w") as f:
+                f.write(str(helper.pid))
+            if len(made) > 1:
+                os.rmdir(made.pop(0))
+            os.write(log, entry)
+            os.fdatasync(log)
+        return (time.perf_counter() - t0) * 1e3 / n
+    finally:
+        helper.kill()
+        helper.wait()
+        os.close(log)
+        for d in made + [parent]:
+            for _ in range(100):  # a killed process leaves its cgroup a moment later
+                try:
+                    os.rmdir(d)
+                    break
+                except OSError:
+                    time.sleep(0.01)
 
 
 def runner_hwm_kb(pid):
@@ -78,12 +126,14 @@ def main():
             "wcmem-sandbox, 20 x 200 MB": (sandbox + PYTEST + [heavy], True),
         }
         times = {k: [] for k in {**cases, **heavy_cases}}
+        floors = []
         hwm = 0
         for _ in range(reps):
             for name, (argv, watch) in {**cases, **heavy_cases}.items():
                 t, h = timed(argv, env, watch)
                 times[name].append(t)
                 hwm = max(hwm, h)
+            floors.append(floor_ms(tmp, ntests))
 
     plain = statistics.median(times["plain pytest"])
     print(f"per-test overhead: {ntests} trivial tests, median of {reps} interleaved runs "
@@ -92,6 +142,10 @@ def main():
     for name in cases:
         med = statistics.median(times[name])
         print(f"  {name:<32}{med:>8.2f}{(med - plain) * 1e3 / ntests:>15.3f}")
+    floor = statistics.median(floors)
+    unit = (statistics.median(times["wcmem-sandbox, unit per test"]) - plain) * 1e3 / ntests
+    print(f"  floor of an isolated, logged test (mkdir, 1 migration, rmdir, write+fdatasync): "
+          f"{floor:.3f} ms; a unit per test adds {unit / floor:.2f}x the floor")
     hp = statistics.median(times["plain pytest, 20 x 200 MB"])
     hs = statistics.median(times["wcmem-sandbox, 20 x 200 MB"])
     print("allocation-heavy tests:")

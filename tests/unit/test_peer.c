@@ -100,12 +100,26 @@ static void test_stat_flags(void **state)
 	assert_int_equal(run_stat_flags("7 (x) R 1 7 7 0 -1 z 1", &flags), -EINVAL);
 }
 
+/* The parent's pid of /proc/PID/stat, past a comm that holds spaces and parentheses. */
+static void test_stat_ppid(void **state)
+{
+	pid_t ppid = 0;
+
+	(void)state;
+	assert_int_equal(run_stat_ppid("42 (a) b) S 17 42 42 0 -1 4194560 97\n", &ppid), 0);
+	assert_int_equal(ppid, 17);
+	assert_int_equal(run_stat_ppid("7 (x) R", &ppid), -EINVAL);
+	assert_int_equal(run_stat_ppid("7 (x) R z 7", &ppid), -EINVAL);
+	assert_int_equal(run_stat_ppid("7 (x) R 99999999999 7", &ppid), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_peer_fallback_pins_a_live_peer),
 		cmocka_unit_test(test_peer_fallback_refuses_a_peer_that_exited),
 		cmocka_unit_test(test_stat_flags),
+		cmocka_unit_test(test_stat_ppid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,6 +34,18 @@ static void test_msg_hello(void **state)
 	assert_int_equal(parse("HELLO 1 2", &m, &e), -EINVAL);
 }
 
+/* STANDBY is the verb alone. */
+static void test_msg_standby(void **state)
+{
+	struct run_msg m;
+	struct rep_error e;
+
+	(void)state;
+	assert_int_equal(parse("STANDBY", &m, &e), 0);
+	assert_int_equal(m.verb, RUN_MSG_STANDBY);
+	assert_null(m.name);
+}
+
 /* START decodes the node ID and its options; defaults when absent. */
 static void test_msg_start_fields(void **state)
 {
@@ -120,6 +132,7 @@ static void test_msg_garbage_refused(void **state)
 		{ "END a reports=", "reports must be one word" },
 		{ "END a reports=x%20y", "reports must be one word" },
 		{ "VERDICT a b", "VERDICT takes one field" },
+		{ "STANDBY now", "STANDBY takes no field" },
 	};
 	struct run_msg m;
 	struct rep_error e;
@@ -190,6 +203,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_msg_hello),
+		cmocka_unit_test(test_msg_standby),
 		cmocka_unit_test(test_msg_start_fields),
 		cmocka_unit_test(test_msg_end_fields),
 		cmocka_unit_test(test_msg_end_status_or_signal),

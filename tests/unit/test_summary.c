@@ -167,6 +167,38 @@ static void test_summary_lists_over_and_under_half_budget(void **state)
 	free(text);
 }
 
+/* After resumes the end says how many tests were killed, how many resumes, and their
+ * cost; without one it says nothing of resumes. */
+static void test_summary_says_what_resuming_cost(void **state)
+{
+	struct rep_unit units[3] = {
+		{ .name = "pytest", .kind = "command", .limit = GIB, .peak = 9 * MIB },
+		{ .name = "t.py::test_a", .kind = "test", .limit = GIB, .peak = GIB,
+		  .end = REP_END_SIGNALED, .code = SIGKILL },
+		{ .name = "t.py::test_b", .kind = "test", .limit = GIB, .peak = GIB,
+		  .end = REP_END_SIGNALED, .code = SIGKILL },
+	};
+	struct rep_session s = { .command = "pytest", .limit = 2 * GIB, .peak = GIB,
+				 .resumes = 2, .standby_resumes = 1, .resume_seconds = 3.0 };
+	char *text, *line;
+
+	(void)state;
+	for (size_t i = 1; i < 3; i++) {
+		units[i].events.oom_kill = 1;
+		units[i].oom = rep_verdict_oom(&units[i]);
+	}
+	text = summary(units, 3, &s);
+	line = strstr(text, "wcmem-sandbox: 2 tests");
+	assert_string_equal(line ? line : text, "wcmem-sandbox: 2 tests OOM-killed, 2 resumes "
+			    "(1 by the collected copy, 1 restart); resuming took 3.0 s in all "
+			    "(1.5 s a resume)\n");  /* the last line */
+	free(text);
+	s.resumes = 0;
+	text = summary(units, 3, &s);
+	assert_null(strstr(text, "resum"));
+	free(text);
+}
+
 /* No units (nothing ran) and no limit: only the closing line. */
 static void test_summary_no_units_no_limit(void **state)
 {
@@ -203,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_summary_lists_biggest_tests_only),
 		cmocka_unit_test(test_summary_counts_tests_let_go),
 		cmocka_unit_test(test_summary_lists_over_and_under_half_budget),
+		cmocka_unit_test(test_summary_says_what_resuming_cost),
 		cmocka_unit_test(test_summary_no_units_no_limit),
 		cmocka_unit_test(test_summary_write_error),
 	};
