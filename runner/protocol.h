@@ -12,6 +12,7 @@
 #define RUN_NAME_MAX 8192   /* bytes of a decoded name: a longer one is refused (400) */
 #define RUN_EXTRAS_MAX 16384 /* bytes of decoded extras: longer ones are refused (400) */
 
+/* RUN_MSG_STANDBY stays last: the fuzzer checks that a parsed verb is one of these. */
 enum run_verb { RUN_MSG_HELLO, RUN_MSG_START, RUN_MSG_END, RUN_MSG_VERDICT, RUN_MSG_USAGE,
 		RUN_MSG_STANDBY };
 
