@@ -286,7 +286,7 @@ skip = {(c.get("classname"), c.get("name")) for c in cases if c.find("skipped") 
 print(len(ids), len(bad), len(skip))
 PY
 }
-# The pass's slowest tests, and each test that pytest-timeout stopped, by name.
+# The pass's slowest tests, and each test that failed or that pytest-timeout stopped, by name.
 junit_times() { # PASS FILE
 	/usr/bin/python3 - "$@" <<'PY' || true
 import sys
@@ -300,10 +300,16 @@ for c in cases:  # a test's call and teardown may be two testcases
     took[nodeid(c)] = took.get(nodeid(c), 0) + float(c.get("time") or 0)
 slow = sorted(took.items(), key=lambda kv: -kv[1])[:3]
 print(f"vm[{name}]: slowest: " + ", ".join(f"{k} {v:.1f}s" for k, v in slow))
+# Each failed test by name, with the first line of why: a long log is often cut in the
+# middle, and the end is what a reader sees.
 for c in cases:
-    for f in c.findall("failure"):
-        if "Timeout" in (f.get("message") or ""):
-            print(f"vm[{name}]: hung: {nodeid(c)} ({f.get('message')})")
+    for f in c.findall("failure") + c.findall("error"):
+        why = (f.get("message") or "").strip().splitlines()
+        why = why[0][:200] if why else "no message"
+        if "Timeout" in why:
+            print(f"vm[{name}]: hung: {nodeid(c)} ({why})")
+        else:
+            print(f"vm[{name}]: failed: {nodeid(c)}: {why}")
 PY
 }
 for pass in root user; do
