@@ -4,7 +4,7 @@
 # command to run as root and fails. Does nothing when every package is present.
 set -eu
 
-PKGS="gcc make pkg-config libcgroup-dev libinih-dev libcmocka-dev python3 python3-pytest"
+PKGS="gcc make pkg-config libcgroup-dev libinih-dev libsystemd-dev libcmocka-dev python3 python3-pytest"
 # pytest-xdist: the per-worker units test; pytest-forked: what `make bench` compares against;
 # pytest-timeout: a test that hangs fails with its name instead of stopping the suite.
 PKGS="$PKGS python3-pytest-xdist python3-pytest-forked python3-pytest-timeout"

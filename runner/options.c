@@ -18,7 +18,7 @@ enum {
 	OPT_JUNIT_XML, OPT_JSON, OPT_HTML, OPT_BUDGETS,
 	/* The opposites: a yes or no of a profile can always be undone on the command line. */
 	OPT_NO_APPEND, OPT_NO_QUIET, OPT_PLUGIN, OPT_NO_STOP_ON_OOM,
-	OPT_OOM_SCORE_ADJ, OPT_NO_OOM_SCORE_ADJ,
+	OPT_OOM_SCORE_ADJ, OPT_NO_OOM_SCORE_ADJ, OPT_NO_SYSTEMD_SCOPE,
 };
 
 static const struct option longopts[] = {
@@ -47,6 +47,7 @@ static const struct option longopts[] = {
 	{ "no-stop-on-oom", no_argument,    NULL, OPT_NO_STOP_ON_OOM },
 	{ "oom-score-adj", no_argument,     NULL, OPT_OOM_SCORE_ADJ },
 	{ "no-oom-score-adj", no_argument,  NULL, OPT_NO_OOM_SCORE_ADJ },
+	{ "no-systemd-scope", no_argument,  NULL, OPT_NO_SYSTEMD_SCOPE },
 	{ "help",        no_argument,       NULL, 'h' },
 	{ "version",     no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -79,6 +80,9 @@ static void usage(void)
 "      --no-oom-score-adj    leave the command's oom_score_adj as it is (default:\n"
 "                            1000, so that when the whole machine runs out of\n"
 "                            memory the kernel kills a test before your editor)\n"
+"      --no-systemd-scope    where the cgroup wcmem-sandbox starts in is not yours\n"
+"                            to build in (cgroup v2), fail instead of asking your\n"
+"                            systemd user manager for a delegated scope to run in\n"
 "\n"
 "Reporting:\n"
 "  -o, --log FILE            memory log (default: $WEATHERCOP_DIR/test_memory.log,\n"
@@ -218,6 +222,7 @@ static int one_option(int c, const char *arg, uint64_t phys, struct run_options 
 	case OPT_NO_STOP_ON_OOM: return flag(o, CFG_STOP_ON_OOM, false);
 	case OPT_OOM_SCORE_ADJ: return flag(o, CFG_OOM_SCORE_ADJ, true);
 	case OPT_NO_OOM_SCORE_ADJ: return flag(o, CFG_OOM_SCORE_ADJ, false);
+	case OPT_NO_SYSTEMD_SCOPE: o->no_systemd_scope = true; return 0;
 	case OPT_TRACEMALLOC: return value(o, CFG_TRACEMALLOC, phys, e);
 	case OPT_JUNIT_XML: return value(o, CFG_JUNIT_XML, phys, e);
 	case OPT_JSON: return value(o, CFG_JSON, phys, e);

@@ -23,6 +23,7 @@ struct run_options {
 	bool plugin;             /* load the pytest plugin into pytest (default yes) */
 	bool stop_on_oom;        /* run no further test or suite after an OOM kill (default no) */
 	bool oom_score_adj;      /* the command starts with oom_score_adj 1000 (default yes) */
+	bool no_systemd_scope;   /* never ask systemd for a delegated scope (runner/scope.h) */
 	unsigned tracemalloc;    /* allocation lines logged per test (tracemalloc); 0: off */
 	const char *junit_xml;   /* JUnit XML report written at the end, or NULL */
 	const char *json;        /* JSON report written at the end, or NULL */

@@ -15,6 +15,7 @@
 #include "report/verdict.h"
 #include "runner/control.h"
 #include "runner/records.h"
+#include "runner/scope.h"
 #include "runner/size.h"
 #include "runner/unit.h"
 
@@ -183,6 +184,8 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	if (r < 0)
 		return r;
 	r = cg_discover(&s->hier, getenv("WCMEM_CGROUP_BASE"), e);
+	if (r == 0 && !o->no_systemd_scope)
+		r = run_scope_join(&s->hier, o->quiet, s->scope_why, sizeof(s->scope_why), e);
 	if (r < 0)
 		return r;
 	r = cg_sweep_stale(&s->hier, e);
@@ -198,13 +201,13 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	if (r == 0)
 		r = cg_hold(&s->leaf, e);
 	if (r < 0)
-		return r;
+		return run_scope_explain(e, s->scope_why);
 	snprintf(name, sizeof(name), "wcmem-%d", (int)getpid());
 	r = cg_create(&s->sandbox, &s->hier, NULL, name, e);
 	if (r == 0)
 		r = cg_hold(&s->sandbox, e);
 	if (r < 0)
-		return r;
+		return run_scope_explain(e, s->scope_why);
 	r = run_sandbox_limits(s, e);
 	if (r < 0)
 		return r;

@@ -44,6 +44,7 @@ struct run_session {
 	struct budget_file *budgets; /* --budgets: a test listed runs under its own, or NULL */
 	int plugin_warned;        /* the plugin is missing: said once */
 	int oom_score_warned;     /* oom_score_adj could not be raised: said once */
+	char scope_why[600];      /* why no delegated systemd scope was had, "" (scope.h) */
 	int log_taken_over;       /* jobs whose in-process diagnostics we switched off */
 	int log_restore_said;     /* another writer emptied the log: said once */
 	struct run_loop loop;     /* the one event loop */
