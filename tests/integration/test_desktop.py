@@ -1,7 +1,12 @@
 """Where users are: on a desktop, a blow-up must take a test, never the editor around it."""
+import contextlib
 import os
+import re
+import subprocess
 
-from conftest import BACKEND, allocate
+import pytest
+
+from conftest import BACKEND, MOUNT, allocate, wait_for
 
 from test_profiles import env, wcmem, write_ini
 
@@ -109,3 +114,114 @@ def test_a_given_limit_is_not_called_the_default(sandbox):
     assert "is the default" not in run.stderr
     shown = wcmem(sandbox, "config", "--limit", "64M")
     assert "limit        = 64M            ; command line\n" in shown.stdout
+
+
+# A user whose cgroup is not theirs to build in: the runner asks their systemd user manager
+# for a delegated scope (runner/scope.h), runs there, and leaves nothing of it behind. The VM's
+# user pass runs a real systemd --user (tests/vm/guest.sh) and sets WCMEM_VM_SYSTEMD=1, so
+# that there a missing manager fails these tests instead of skipping them.
+
+def user_manager():
+    """The user manager's private socket, or a skip (a fail in the VM) where there is none."""
+    if BACKEND != "v2":
+        pytest.skip("cgroup v1: no cgroup is delegated, so no scope is asked for")
+    if os.geteuid() == 0:
+        pytest.skip("root builds where it is; a scope is a user's")
+    sock = os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/nonexistent"), "systemd/private")
+    if not os.path.exists(sock):
+        if os.environ.get("WCMEM_VM_SYSTEMD") == "1":
+            pytest.fail(f"the VM's systemd user manager is not running: no {sock}")
+        pytest.skip(f"no systemd user manager here ({sock})")
+    return sock
+
+
+@contextlib.contextmanager
+def not_writable(path):
+    """The runner may be moved into path but make no cgroup in it, as in a desktop session's
+    scope (session-N.scope belongs to root): the directory loses its write bits."""
+    os.chmod(path, 0o555)
+    try:
+        yield
+    finally:
+        os.chmod(path, 0o755)
+
+
+def unit_state(name):
+    """The scope's LoadState and ActiveState as the user manager tells them."""
+    out = subprocess.run(["systemctl", "--user", "show", "-p", "LoadState", "-p",
+                          "ActiveState", name], capture_output=True, text=True, timeout=60)
+    return out.stdout.split()
+
+
+def gone(name):
+    """True when the manager has no unit `name` any more and no cgroup of that name is left."""
+    for _, dirs, _ in os.walk(MOUNT):
+        if name in dirs:
+            return False
+    return unit_state(name) == ["LoadState=not-found", "ActiveState=inactive"]
+
+
+SCOPE_LINE = re.compile(r"wcmem-sandbox: running in a delegated systemd scope, "
+                        r"(wcmem-sandbox-(\d+)\.scope) of your systemd user manager: the cgroup "
+                        r"it started in is not yours to write\n")
+
+
+def test_a_user_whose_cgroup_is_not_theirs_runs_in_a_scope_of_their_own(sandbox):
+    user_manager()
+    with not_writable(sandbox.cgroup):
+        p = sandbox.start("--limit", "256M", "--", *sandbox.python(allocate(1024)))
+        run = sandbox.finish(p, timeout=120)
+    assert run.rc == 137, run.stderr
+    assert "OOM-killed: exceeded its own limit 256.0 MB" in run.stderr, run.stderr
+    line = SCOPE_LINE.search(run.stderr)
+    assert line and int(line.group(2)) == p.pid, run.stderr
+    assert wait_for(lambda: gone(line.group(1)), timeout=30), unit_state(line.group(1))
+
+
+def test_the_scope_ends_when_its_runner_is_killed(sandbox):
+    user_manager()
+    with not_writable(sandbox.cgroup):
+        p = sandbox.start("--limit", "64M", "--", *sandbox.python(
+            "import time; print('ready', flush=True); time.sleep(300)"))
+        assert p.stdout.readline() == "ready\n", p.stderr.read()
+    name = f"wcmem-sandbox-{p.pid}.scope"
+    with open(f"/proc/{p.pid}/cgroup") as f:
+        path = f.read().strip().split("::", 1)[1]
+    # The runner in its leaf, its sandbox beside it, both inside the scope.
+    assert path.endswith(f"/{name}/wcmem-{p.pid}-sup"), path
+    scope = os.path.join(MOUNT, os.path.dirname(path).lstrip("/"))
+    assert os.path.isdir(os.path.join(scope, f"wcmem-{p.pid}", "u1"))
+    assert unit_state(name) == ["LoadState=loaded", "ActiveState=active"]
+
+    p.kill()
+    p.wait()
+    # The command dies with its runner; systemd then stops the empty scope and removes its
+    # cgroup with what the runner had made in it.
+    assert wait_for(lambda: gone(name), timeout=30), (unit_state(name), os.path.exists(scope))
+
+
+def test_without_a_user_manager_the_error_says_why(sandbox):
+    if BACKEND != "v2":
+        pytest.skip("cgroup v1: no cgroup is delegated, so no scope is asked for")
+    # No manager's socket, no session bus: a folder that is not there.
+    env = dict(sandbox.env, XDG_RUNTIME_DIR="/nonexistent/wcmem-test")
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    if os.geteuid() == 0:  # nobody, in a cgroup of root's
+        run = sandbox.run("--", "true", env=env, uid=65534)
+    else:
+        with not_writable(sandbox.cgroup):
+            run = sandbox.run("--", "true", env=env)
+    assert run.rc == 125, run.stderr
+    assert "Permission denied" in run.stderr
+    assert "systemd-run --user --scope -p Delegate=yes" in run.stderr
+    assert ("no delegated systemd scope either: no systemd user manager: sd_bus_open_user: "
+            "No such file or directory") in run.stderr, run.stderr
+
+
+def test_no_systemd_scope_fails_where_it_stands(sandbox):
+    user_manager()
+    with not_writable(sandbox.cgroup):
+        run = sandbox.run("--no-systemd-scope", "--", "true")
+    assert run.rc == 125, run.stderr
+    assert "Permission denied" in run.stderr and "systemd-run --user" in run.stderr
+    assert "scope either" not in run.stderr and "running in" not in run.stderr

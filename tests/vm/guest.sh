@@ -5,7 +5,9 @@
 #   root  as root, in the root cgroup (+memory enabled in its cgroup.subtree_control);
 #   user  as uid 1000, started inside /sys/fs/cgroup/delegated, which it owns the way
 #         systemd's Delegate=yes hands it over (the directory, cgroup.procs,
-#         cgroup.subtree_control and cgroup.threads chowned to the user).
+#         cgroup.subtree_control and cgroup.threads chowned to the user). Its pytest step
+#         has a systemd user manager beside it (systemd --user in delegated/user@1000.service,
+#         delegated the same way), for the runner to ask for a scope of its own.
 # Results go to the writable 9p share at $RES, which run-vm.sh reads on the host:
 #   PASS/smoke.rc PASS/smoke.log PASS/pytest.rc PASS/pytest.log PASS/junit.xml
 #   capture/ (with CAPTURE=1)  dmesg.txt  done (written last)
@@ -42,7 +44,7 @@ pass_prefix() {
 		run=(bash -c 'echo $$ >"$1" || exit 125; shift; exec "$@"' _ "$DELEGATED/cgroup.procs"
 			setpriv "--reuid=$VM_UID" "--regid=$VM_UID" --clear-groups --
 			env -i "${base_env[@]}" "HOME=$VM_HOME" "USER=$VM_USER" "LOGNAME=$VM_USER"
-			"XDG_RUNTIME_DIR=/run/user/$VM_UID" WCMEM_VM_PASS=user)
+			"XDG_RUNTIME_DIR=/run/user/$VM_UID" WCMEM_VM_PASS=user WCMEM_VM_SYSTEMD=1)
 	fi
 }
 
@@ -64,6 +66,30 @@ make_delegated() {
 	echo +memory >$CG/cgroup.subtree_control &&
 		mkdir "$DELEGATED" &&
 		chown $VM_UID:$VM_UID "$DELEGATED" "$DELEGATED"/cgroup.{procs,subtree_control,threads}
+}
+
+# The user's systemd manager, as user@1000.service runs it on a desktop: Debian's
+# systemd --user in a cgroup delegated to the user, beside the cgroups the tests start in, so
+# that it can move a runner into a scope (it writes the common ancestor's cgroup.procs:
+# $DELEGATED's, the user's). Ready once its private socket is there; the pass's
+# cg_remove_tree ends it. Returns 1, and says why, when it does not come up.
+start_user_manager() {
+	local cg=$DELEGATED/user@$VM_UID.service sock=/run/user/$VM_UID/systemd/private
+	local log=$RES/user/systemd.log
+	echo +memory >"$DELEGATED/cgroup.subtree_control" && mkdir "$cg" &&
+		chown $VM_UID:$VM_UID "$cg" "$cg"/cgroup.{procs,subtree_control,threads} || return 1
+	# shellcheck disable=SC2016 # $$ and $1 are for the inner bash
+	bash -c 'echo $$ >"$1" || exit 125; shift; exec "$@"' _ "$cg/cgroup.procs" \
+		setpriv "--reuid=$VM_UID" "--regid=$VM_UID" --clear-groups -- \
+		env -i "${base_env[@]}" "HOME=$VM_HOME" "USER=$VM_USER" "LOGNAME=$VM_USER" \
+		"XDG_RUNTIME_DIR=/run/user/$VM_UID" /lib/systemd/systemd --user </dev/null >"$log" 2>&1 &
+	for _ in $(seq 600); do
+		[ -S "$sock" ] && { say "systemd --user is up ($sock)"; return 0; }
+		sleep 0.1
+	done
+	say "systemd --user did not come up in 60 s; its last lines:"
+	tail -n 20 "$log"
+	return 1
 }
 
 # A passwd/group entry for uid 1000 (the host's /etc is read-only here), its HOME and
@@ -119,7 +145,10 @@ select_tests() {
 step_pytest() {
 	local junit=/tmp/wcmem-vm-junit-$pass.xml rc select t0 t1
 	select_tests
-	[ "$pass" = root ] || make_delegated
+	if [ "$pass" = user ]; then
+		# Should it fail, the scope tests fail too (WCMEM_VM_SYSTEMD=1), never skip.
+		make_delegated && start_user_manager
+	fi
 	pass_prefix
 	say "pytest: $([ "$ALL" = 1 ] && echo "every test that makes a cgroup" ||
 		echo "the $(grep -c '^test_' "$VM_DIR/tests.txt") tests of tests/vm/tests.txt")${EXTRA[*]:+ ${EXTRA[*]}}"
