@@ -32,8 +32,9 @@ base_env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG
 
 say() { printf 'vm[%s]: %s\n' "$pass" "$*"; }
 
-# Sets `run` to the command prefix that runs a command as the pass's user, in its cgroup,
-# with a clean environment (more NAME=VALUE words may follow, then the command).
+# Sets `run` to the command prefix that runs a command as the pass's user, in its cgroup
+# (the user pass: $1, else $DELEGATED), with a clean environment (more NAME=VALUE words may
+# follow, then the command).
 pass_prefix() {
 	if [ "$pass" = root ]; then
 		run=(env -i "${base_env[@]}" HOME=/root USER=root LOGNAME=root WCMEM_VM_PASS=root)
@@ -41,7 +42,7 @@ pass_prefix() {
 		# Into the delegated cgroup while still root, then drop privileges: the command
 		# starts inside the subtree it owns (and must find its own leaf there).
 		# shellcheck disable=SC2016 # $$ and $1 are for the inner bash
-		run=(bash -c 'echo $$ >"$1" || exit 125; shift; exec "$@"' _ "$DELEGATED/cgroup.procs"
+		run=(bash -c 'echo $$ >"$1" || exit 125; shift; exec "$@"' _ "${1:-$DELEGATED}/cgroup.procs"
 			setpriv "--reuid=$VM_UID" "--regid=$VM_UID" --clear-groups --
 			env -i "${base_env[@]}" "HOME=$VM_HOME" "USER=$VM_USER" "LOGNAME=$VM_USER"
 			"XDG_RUNTIME_DIR=/run/user/$VM_UID" WCMEM_VM_PASS=user WCMEM_VM_SYSTEMD=1)
@@ -68,16 +69,26 @@ make_delegated() {
 		chown $VM_UID:$VM_UID "$DELEGATED" "$DELEGATED"/cgroup.{procs,subtree_control,threads}
 }
 
+# A child of $DELEGATED that belongs to the user the same way.
+make_delegated_child() {
+	mkdir "$DELEGATED/$1" &&
+		chown $VM_UID:$VM_UID "$DELEGATED/$1" "$DELEGATED/$1"/cgroup.{procs,subtree_control,threads}
+}
+
 # The user's systemd manager, as user@1000.service runs it on a desktop: Debian's
 # systemd --user in a cgroup delegated to the user, beside the cgroups the tests start in, so
 # that it can move a runner into a scope (it writes the common ancestor's cgroup.procs:
-# $DELEGATED's, the user's). Ready once its private socket is there; the pass's
-# cg_remove_tree ends it. Returns 1, and says why, when it does not come up.
+# $DELEGATED's, the user's). It reads which controllers it may hand down once, as it starts:
+# +memory is on in $DELEGATED before, so pytest starts in a leaf (wcmemtest-pytest, where
+# the conftest moves it anyway). systemd wants /run/systemd/system, the mark of a system
+# booted with systemd, before it runs as a user instance. Ready once its private socket is
+# there; the pass's cg_remove_tree ends it. Returns 1, and says why, when it does not come up.
 start_user_manager() {
 	local cg=$DELEGATED/user@$VM_UID.service sock=/run/user/$VM_UID/systemd/private
 	local log=$RES/user/systemd.log
-	echo +memory >"$DELEGATED/cgroup.subtree_control" && mkdir "$cg" &&
-		chown $VM_UID:$VM_UID "$cg" "$cg"/cgroup.{procs,subtree_control,threads} || return 1
+	mkdir -p /run/systemd/system &&
+		make_delegated_child wcmemtest-pytest && make_delegated_child "user@$VM_UID.service" &&
+		echo +memory >"$DELEGATED/cgroup.subtree_control" || return 1
 	# shellcheck disable=SC2016 # $$ and $1 are for the inner bash
 	bash -c 'echo $$ >"$1" || exit 125; shift; exec "$@"' _ "$cg/cgroup.procs" \
 		setpriv "--reuid=$VM_UID" "--regid=$VM_UID" --clear-groups -- \
@@ -149,7 +160,7 @@ step_pytest() {
 		# Should it fail, the scope tests fail too (WCMEM_VM_SYSTEMD=1), never skip.
 		make_delegated && start_user_manager
 	fi
-	pass_prefix
+	pass_prefix "$DELEGATED/wcmemtest-pytest"
 	say "pytest: $([ "$ALL" = 1 ] && echo "every test that makes a cgroup" ||
 		echo "the $(grep -c '^test_' "$VM_DIR/tests.txt") tests of tests/vm/tests.txt")${EXTRA[*]:+ ${EXTRA[*]}}"
 	read -r t0 _ </proc/uptime
