@@ -101,6 +101,12 @@ static struct run_check *base(struct run_check *c, const struct run_doctor_facts
 	if (p->base_writable)
 		return check(c, "cgroup to build in", RUN_PASS, NULL, "%s, writable",
 			     p->hier.base);
+	/* The runner asks the manager for a scope by itself (scope.h): a run works. */
+	if (p->hier.version == CG_V2 && f->uid != 0 && !f->base_given && !p->read_only &&
+	    *f->user_manager)
+		return check(c, "cgroup to build in", RUN_WARN, NULL, "%s is not yours to write: "
+			     "a run asks your systemd user manager for a delegated scope and "
+			     "builds there", p->hier.base);
 	return check(c, "cgroup to build in", RUN_FAIL,
 		     "systemd-run --user --scope -p Delegate=yes -- wcmem-sandbox ..., or run as "
 		     "root, or set WCMEM_CGROUP_BASE to a cgroup of yours",
@@ -163,8 +169,8 @@ static struct run_check *dynmods(struct run_check *c, const struct run_doctor_fa
 static struct run_check *manager(struct run_check *c, const struct run_doctor_facts *f)
 {
 	if (*f->user_manager)
-		return check(c, "systemd user manager", RUN_PASS, NULL, "at %s: systemd-run "
-			     "--user --scope -p Delegate=yes gives you a cgroup", f->user_manager);
+		return check(c, "systemd user manager", RUN_PASS, NULL, "at %s: it gives a "
+			     "delegated scope to a run that needs one", f->user_manager);
 	if (f->cg.base_writable)
 		return check(c, "systemd user manager", RUN_PASS, NULL, "none found; not needed "
 			     "here, the cgroup is writable");

@@ -150,7 +150,16 @@ static void test_doctor_user_without_and_with_delegation(void **state)
 	expect(c, n, "cgroup to build in", RUN_FAIL, "is not yours to write",
 	       "systemd-run --user --scope -p Delegate=yes");
 	expect(c, n, "systemd user manager", RUN_WARN, "none found", "enable-linger");
+	/* With a manager to ask, the run gets a scope of its own. */
 	snprintf(f.user_manager, sizeof(f.user_manager), "/run/user/1000/systemd/private");
+	n = run_doctor_evaluate(&f, c);
+	assert_true(run_doctor_ok(c, n));
+	expect(c, n, "cgroup to build in", RUN_WARN, "asks your systemd user manager for a "
+	       "delegated scope", NULL);
+	f.base_given = true;  /* WCMEM_CGROUP_BASE: built there or nowhere */
+	n = run_doctor_evaluate(&f, c);
+	expect(c, n, "cgroup to build in", RUN_FAIL, "is not yours to write", "systemd-run");
+	f.base_given = false;
 	f.cg.base_writable = true;
 	f.cg.base_owner = 1000;
 	n = run_doctor_evaluate(&f, c);
