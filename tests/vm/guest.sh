@@ -85,7 +85,8 @@ make_delegated_child() {
 # there; the pass's cg_remove_tree ends it. Returns 1, and says why, when it does not come up.
 start_user_manager() {
 	local cg=$DELEGATED/user@$VM_UID.service sock=/run/user/$VM_UID/systemd/private
-	local log=$RES/user/systemd.log
+	local log=$RES/user/systemd.log t0 t1
+	read -r t0 _ </proc/uptime
 	mkdir -p /run/systemd/system &&
 		make_delegated_child wcmemtest-pytest && make_delegated_child "user@$VM_UID.service" &&
 		echo +memory >"$DELEGATED/cgroup.subtree_control" || return 1
@@ -94,8 +95,13 @@ start_user_manager() {
 		setpriv "--reuid=$VM_UID" "--regid=$VM_UID" --clear-groups -- \
 		env -i "${base_env[@]}" "HOME=$VM_HOME" "USER=$VM_USER" "LOGNAME=$VM_USER" \
 		"XDG_RUNTIME_DIR=/run/user/$VM_UID" /lib/systemd/systemd --user </dev/null >"$log" 2>&1 &
+	disown  # the pass's cgroup.kill ends it: no "Killed" notice from this shell
 	for _ in $(seq 600); do
-		[ -S "$sock" ] && { say "systemd --user is up ($sock)"; return 0; }
+		if [ -S "$sock" ]; then
+			read -r t1 _ </proc/uptime
+			say "systemd --user is up in $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s ($sock)"
+			return 0
+		fi
 		sleep 0.1
 	done
 	say "systemd --user did not come up in 60 s; its last lines:"
