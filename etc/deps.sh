@@ -14,8 +14,9 @@ PKGS="$PKGS python3-xarray python3-netcdf4"
 PKGS="$PKGS chromium"
 # libFuzzer (clang's runtime) for `make fuzz`.
 PKGS="$PKGS clang libclang-rt-14-dev"
-# The pure cgroup v2 tests boot a kernel under qemu (tests/vm).
-PKGS="$PKGS qemu-system-x86 linux-image-amd64 busybox-static"
+# The pure cgroup v2 tests boot a kernel under qemu (tests/vm); its user pass runs a
+# systemd user manager (systemd --user) for the runner to ask for a delegated scope.
+PKGS="$PKGS qemu-system-x86 linux-image-amd64 busybox-static systemd"
 
 missing=""
 for p in $PKGS; do

@@ -98,6 +98,8 @@ if [ "$mode" = full ]; then
 		missing+=(python3-pytest)
 	[ ! -x /usr/bin/python3 ] || /usr/bin/python3 -c 'import pytest_timeout' 2>/dev/null ||
 		missing+=(python3-pytest-timeout)
+	# The user pass's systemd user manager, and systemctl for the tests that ask it.
+	[ -x /lib/systemd/systemd ] && have systemctl || missing+=(systemd)
 fi
 have setpriv || missing+=(util-linux)
 if [ ${#missing[@]} -gt 0 ]; then
