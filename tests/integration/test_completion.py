@@ -24,7 +24,7 @@ def complete(*words, cwd=None, env=None):
 
 def test_options_come_from_the_help():
     assert complete("--no-") == ["--no-append", "--no-oom-score-adj", "--no-plugin", "--no-quiet",
-                                 "--no-stop-on-oom"]
+                                 "--no-stop-on-oom", "--no-systemd-scope"]
     assert complete("--test") == ["--test-limit"]
     assert complete("config", "--pro") == ["--profile"]
 
