@@ -73,6 +73,7 @@ int run_scope_address(char *buf, size_t size, const char *path)
 }
 
 /* The manager's private socket, as systemctl --user talks to it: no D-Bus daemon needed.
+ * $XDG_RUNTIME_DIR/systemd/private, else where logind puts it (doctor looks there too).
  * Returns 0 or -errno. */
 static int scope_connect_private(sd_bus **bus)
 {
@@ -80,9 +81,10 @@ static int scope_connect_private(sd_bus **bus)
 	char path[4096], addr[4200];
 	int r;
 
-	if (!runtime || !*runtime)
-		return -ENOMEDIUM;
-	snprintf(path, sizeof(path), "%s/systemd/private", runtime);
+	if (runtime && *runtime)
+		snprintf(path, sizeof(path), "%s/systemd/private", runtime);
+	else
+		snprintf(path, sizeof(path), "/run/user/%d/systemd/private", (int)geteuid());
 	r = run_scope_address(addr, sizeof(addr), path);
 	if (r < 0)
 		return r;
@@ -99,10 +101,16 @@ static int scope_connect_private(sd_bus **bus)
 
 static int scope_connect(sd_bus **bus, struct rep_error *e)
 {
+	const char *runtime = getenv("XDG_RUNTIME_DIR"), *address;
 	int r = scope_connect_private(bus);
 
 	if (r >= 0)
 		return 0;
+	/* What a login session sets; without either (su, sudo -u, cron) nothing says where. */
+	address = getenv("DBUS_SESSION_BUS_ADDRESS");
+	if ((!runtime || !*runtime) && (!address || !*address))
+		return rep_fail(e, ENOENT, "no systemd user manager to ask: neither "
+				"XDG_RUNTIME_DIR nor DBUS_SESSION_BUS_ADDRESS is set");
 	/* Else the session bus ($DBUS_SESSION_BUS_ADDRESS, $XDG_RUNTIME_DIR/bus), where the
 	 * manager is org.freedesktop.systemd1. */
 	r = sd_bus_open_user(bus);

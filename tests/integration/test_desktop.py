@@ -200,22 +200,34 @@ def test_the_scope_ends_when_its_runner_is_killed(sandbox):
     assert wait_for(lambda: gone(name), timeout=30), (unit_state(name), os.path.exists(scope))
 
 
+def run_without_a_writable_cgroup(sandbox, env):
+    if os.geteuid() == 0:  # nobody, in a cgroup of root's
+        return sandbox.run("--", "true", env=env, uid=65534)
+    with not_writable(sandbox.cgroup):
+        return sandbox.run("--", "true", env=env)
+
+
 def test_without_a_user_manager_the_error_says_why(sandbox):
     if BACKEND != "v2":
         pytest.skip("cgroup v1: no cgroup is delegated, so no scope is asked for")
     # No manager's socket, no session bus: a folder that is not there.
     env = dict(sandbox.env, XDG_RUNTIME_DIR="/nonexistent/wcmem-test")
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-    if os.geteuid() == 0:  # nobody, in a cgroup of root's
-        run = sandbox.run("--", "true", env=env, uid=65534)
-    else:
-        with not_writable(sandbox.cgroup):
-            run = sandbox.run("--", "true", env=env)
+    run = run_without_a_writable_cgroup(sandbox, env)
     assert run.rc == 125, run.stderr
     assert "Permission denied" in run.stderr
     assert "systemd-run --user --scope -p Delegate=yes" in run.stderr
     assert ("no delegated systemd scope either: no systemd user manager: sd_bus_open_user: "
             "No such file or directory") in run.stderr, run.stderr
+
+    # Neither variable (su, sudo -u, cron): the manager's usual place is tried, then it says so.
+    uid = 65534 if os.geteuid() == 0 else os.geteuid()
+    if not os.path.exists(f"/run/user/{uid}/systemd/private"):
+        del env["XDG_RUNTIME_DIR"]
+        run = run_without_a_writable_cgroup(sandbox, env)
+        assert run.rc == 125, run.stderr
+        assert ("no delegated systemd scope either: no systemd user manager to ask: neither "
+                "XDG_RUNTIME_DIR nor DBUS_SESSION_BUS_ADDRESS is set") in run.stderr, run.stderr
 
 
 def test_no_systemd_scope_fails_where_it_stands(sandbox):
