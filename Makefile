@@ -43,7 +43,7 @@ PKG_LIBS    = $(call lazy,PKG_LIBS,pkg-config --libs libcgroup inih)
 TEST_CFLAGS = $(call lazy,TEST_CFLAGS,pkg-config --cflags cmocka)
 TEST_LIBS   = $(call lazy,TEST_LIBS,pkg-config --libs cmocka)
 
-LIB_SRC  := $(wildcard cgroup/*.c report/*.c) $(filter-out runner/main.c,$(wildcard runner/*.c))
+LIB_SRC  := $(wildcard cgroup/*.c report/*.c runner/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/runner/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -120,7 +120,7 @@ bench: $(BIN)
 # The plugin goes where the binary looks for it: ../share/wcmem-sandbox beside bin/.
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/wcmem-sandbox
-	install -D -m 0644 runner/wcmem_pytest.py $(DESTDIR)$(DATADIR)/wcmem_pytest.py
+	install -D -m 0644 runner/pytest/wcmem_pytest.py $(DESTDIR)$(DATADIR)/wcmem_pytest.py
 	install -D -m 0644 etc/wcmem-sandbox.1 $(DESTDIR)$(MANDIR)/man1/wcmem-sandbox.1
 	install -D -m 0644 etc/wcmem-sandbox.bash $(DESTDIR)$(COMPLETIONDIR)/wcmem-sandbox
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "report/error.h"
+#include "cgroup/error.h"
 #include "report/record.h"
 
 #define CG_UNLIMITED UINT64_MAX

@@ -11,7 +11,7 @@
 #ifndef WCMEM_REPORT_FILE_H
 #define WCMEM_REPORT_FILE_H
 
-#include "report/error.h"
+#include "cgroup/error.h"
 
 /* Which missing folders rep_file_open creates. */
 enum rep_dirs {

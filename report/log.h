@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "report/error.h"
+#include "cgroup/error.h"
 #include "report/record.h"
 
 /* What the SESSION_START and SESSION_END entries say. */

@@ -2,7 +2,7 @@
  *
  *   command line -> config file (found, loaded, checked) -> effective settings
  *     `config`: print them and where each came from; done
- *   (`analyze` reads memory logs instead: runner/analyze.c)
+ *   (`analyze` reads memory logs instead: runner/commands/analyze.c)
  *   -> the jobs: the command, or the profile's suites -> the report files, opened
  *   (every mistake so far exits 125 before any cgroup or log exists)
  *   -> one session: each job run as a unit, one after another -> summary, reports. */
@@ -21,18 +21,18 @@
 #include "report/json.h"
 #include "report/junit.h"
 #include "report/summary.h"
-#include "runner/analyze.h"
-#include "runner/budget.h"
-#include "runner/config.h"
-#include "runner/config_keys.h"
-#include "runner/default_limit.h"
-#include "runner/doctor.h"
-#include "runner/job.h"
-#include "runner/nested.h"
-#include "runner/options.h"
-#include "runner/records.h"
-#include "runner/session.h"
-#include "runner/size.h"
+#include "runner/commands/analyze.h"
+#include "runner/budget/budget.h"
+#include "runner/config/config.h"
+#include "runner/config/keys.h"
+#include "runner/config/default_limit.h"
+#include "runner/commands/doctor.h"
+#include "runner/exec/job.h"
+#include "runner/control/nested.h"
+#include "runner/config/options.h"
+#include "runner/session/records.h"
+#include "runner/session/session.h"
+#include "runner/config/size.h"
 
 static void print_error(const struct rep_error *e)
 {

@@ -1,8 +1,8 @@
-/* The command line (runner/options.c): NUL-separated words as argv. Any words are settings,
+/* The command line (runner/config/args.c): NUL-separated words as argv. Any words are settings,
  * a usage error that names the bad option (never the program's own path), or --help. */
 #include <errno.h>
 
-#include "runner/options.h"
+#include "runner/config/options.h"
 #include "fuzz.h"
 
 #define PHYS (UINT64_C(16) << 30)

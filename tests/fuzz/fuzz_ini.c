@@ -1,13 +1,13 @@
-/* The INI loader (runner/config_load.c and the checks after it), then what the runner does
+/* The INI loader (runner/config/load.c and the checks after it), then what the runner does
  * with a loaded file: merge every profile under the command line, list its suites, show the
  * settings. Any file is loaded or refused with "FILE:LINE: message", never a crash. */
 #include <errno.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "runner/config.h"
-#include "runner/config_keys.h"
-#include "runner/options.h"
+#include "runner/config/config.h"
+#include "runner/config/keys.h"
+#include "runner/config/options.h"
 #include "fuzz.h"
 
 #define PHYS (UINT64_C(16) << 30)

@@ -1,9 +1,9 @@
-/* The shell-like word splitter of `command` and `env` (runner/config_words.c): any text is
+/* The shell-like word splitter of `command` and `env` (runner/config/words.c): any text is
  * words or a refusal that says where, never a crash; words never hold a NUL and are never
  * longer than the text. */
 #include <errno.h>
 
-#include "runner/config.h"
+#include "runner/config/config.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -59,7 +59,7 @@ MIB = 1 << 20
 
 
 def reserve():
-    """10% of physical memory, at most 1 GiB (runner/default_limit.h)."""
+    """10% of physical memory, at most 1 GiB (runner/config/default_limit.h)."""
     physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     return min(physical // 100 * 10, 1 << 30)
 

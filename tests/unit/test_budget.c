@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner/budget.h"
-#include "runner/config.h"
+#include "runner/budget/budget.h"
+#include "runner/config/config.h"
 
 #define MIB (UINT64_C(1) << 20)
 

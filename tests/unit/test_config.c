@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runner/config.h"
-#include "runner/size.h"
+#include "runner/config/config.h"
+#include "runner/config/size.h"
 #include "unit.h"
 
 #define MIB UINT64_C(1048576)

@@ -9,9 +9,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "runner/config_keys.h"
-#include "runner/options.h"
-#include "runner/size.h"
+#include "runner/config/keys.h"
+#include "runner/config/options.h"
+#include "runner/config/size.h"
 
 #define MIB UINT64_C(1048576)
 #define GIB (MIB * 1024)

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runner/protocol.h"
+#include "runner/control/protocol.h"
 
 static int parse(const char *text, struct run_msg *m, struct rep_error *e)
 {
