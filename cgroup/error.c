@@ -5,21 +5,33 @@
 #include <stdio.h>
 #include <string.h>
 
-int rep_fail(struct rep_error *e, int err, const char *fmt, ...)
+static int ret(int err)
+{
+	return err ? -err : -EINVAL;
+}
+
+int wc_failv(struct wc_error *e, int err, const char *fmt, va_list ap)
 {
 	if (e) {
-		va_list ap;
-
-		va_start(ap, fmt);
 		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
 		e->err = err;
 		e->hint[0] = '\0';
 	}
-	return -err;
+	return ret(err);
 }
 
-int rep_hint(struct rep_error *e, const char *fmt, ...)
+int wc_fail(struct wc_error *e, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = wc_failv(e, err, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int wc_hint(struct wc_error *e, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -28,10 +40,34 @@ int rep_hint(struct rep_error *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->hint, sizeof(e->hint), fmt, ap);
 	va_end(ap);
-	return -e->err;
+	return ret(e->err);
 }
 
-const char *rep_error_text(const struct rep_error *e, char *buf, unsigned long size)
+int wc_wrap(struct wc_error *e, const struct wc_error *inner, const char *fmt, ...)
+{
+	char context[sizeof(e->msg)], msg[sizeof(e->msg)], hint[sizeof(e->hint)];
+	int err = inner->err;
+	va_list ap;
+
+	if (!e)
+		return ret(err);
+	/* Copies first: e may be inner. */
+	snprintf(msg, sizeof(msg), "%s", inner->msg);
+	snprintf(hint, sizeof(hint), "%s", inner->hint);
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(context, sizeof(context), fmt, ap);
+		va_end(ap);
+		snprintf(e->msg, sizeof(e->msg), "%s: %s", context, msg);
+	} else {
+		snprintf(e->msg, sizeof(e->msg), "%s", msg);
+	}
+	snprintf(e->hint, sizeof(e->hint), "%s", hint);
+	e->err = err;
+	return ret(err);
+}
+
+const char *wc_error_text(const struct wc_error *e, char *buf, unsigned long size)
 {
 	int n;
 

@@ -32,15 +32,15 @@ static pid_t cg_stale_owner(const char *name)
 	return (pid_t)pid;
 }
 
-int cg_hold(struct cg_group *g, struct rep_error *e)
+int cg_hold(struct cg_group *g, struct wc_error *e)
 {
 	if (!g->created)
 		return 0;
 	g->lock_fd = open(g->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (g->lock_fd < 0)
-		return rep_fail(e, errno, "open %s", g->path);
+		return wc_fail(e, errno, "open %s", g->path);
 	if (flock(g->lock_fd, LOCK_SH | LOCK_NB) < 0)
-		return rep_fail(e, errno, "lock %s", g->path);
+		return wc_fail(e, errno, "lock %s", g->path);
 	return 0;
 }
 
@@ -89,7 +89,7 @@ static bool cg_runner_alive(const char *path, pid_t pid)
 }
 
 /* Children first: a cgroup with child cgroups cannot be removed. */
-static int cg_remove_tree(const struct cg_hier *h, const char *path, struct rep_error *e)
+static int cg_remove_tree(const struct cg_hier *h, const char *path, struct wc_error *e)
 {
 	struct cg_group g;
 	struct dirent *de;
@@ -97,7 +97,7 @@ static int cg_remove_tree(const struct cg_hier *h, const char *path, struct rep_
 	int r = 0;
 
 	if (!d)
-		return errno == ENOENT ? 0 : rep_fail(e, errno, "read directory %s", path);
+		return errno == ENOENT ? 0 : wc_fail(e, errno, "read directory %s", path);
 	while ((de = readdir(d)) && r == 0) {
 		char child[4200];
 
@@ -117,14 +117,14 @@ static int cg_remove_tree(const struct cg_hier *h, const char *path, struct rep_
 	return cg_destroy(&g, e);
 }
 
-int cg_sweep_stale(const struct cg_hier *h, struct rep_error *e)
+int cg_sweep_stale(const struct cg_hier *h, struct wc_error *e)
 {
 	struct dirent *de;
 	DIR *d = opendir(h->base);
 	int n = 0, r;
 
 	if (!d)
-		return rep_fail(e, errno, "read directory %s", h->base);
+		return wc_fail(e, errno, "read directory %s", h->base);
 	while ((de = readdir(d))) {
 		char path[4200];
 		pid_t pid = cg_stale_owner(de->d_name);

@@ -72,7 +72,7 @@ static void timestamp(FILE *f, const struct timespec *ts)
 	fprintf(f, "\"%s.%06ldZ\"", buf, ts->tv_nsec / 1000);
 }
 
-static void events(FILE *f, const struct rep_events *e)
+static void events(FILE *f, const struct cg_events *e)
 {
 	fprintf(f, "{\"low\": %" PRIu64 ", \"high\": %" PRIu64 ", \"max\": %" PRIu64
 		", \"oom\": %" PRIu64 ", \"oom_kill\": %" PRIu64 ", \"oom_group_kill\": %"

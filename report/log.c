@@ -179,7 +179,7 @@ static void put_status(struct out *o, int pid, const struct rep_status *s)
 
 static void put_events(struct out *o, const struct rep_unit *u)
 {
-	const struct rep_events *ev = &u->events;
+	const struct cg_events *ev = &u->events;
 
 	if (u->v1)
 		put(o, "    memory.events (v1): failcnt=%llu oom_kill=%llu\n",

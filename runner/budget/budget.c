@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "report/log.h"
-#include "runner/config/config.h"
+#include "runner/config/text.h"
 #include "runner/control/protocol.h"
 #include "runner/config/size.h"
 
@@ -24,7 +24,7 @@ struct reader {
 	bool in_section;
 	struct budget_file *bf;
 	size_t cap;
-	struct rep_error *e;
+	struct wc_error *e;
 	int r;  /* the first error */
 };
 
@@ -37,15 +37,15 @@ static int fail_at(struct reader *rd, const char *hint, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	rep_fail(rd->e, 0, "%s:%d: %s", rd->path, rd->line, msg);
-	rep_hint(rd->e, "%s", hint);
+	wc_fail(rd->e, 0, "%s:%d: %s", rd->path, rd->line, msg);
+	wc_hint(rd->e, "%s", hint);
 	rd->r = -EINVAL;
 	return 0;  /* inih: stop */
 }
 
 static int out_of_memory(struct reader *rd)
 {
-	rd->r = rep_fail(rd->e, ENOMEM, "read %s", rd->path);
+	rd->r = wc_fail(rd->e, ENOMEM, "read %s", rd->path);
 	return 0;
 }
 
@@ -148,7 +148,7 @@ static int sort_check(struct reader *rd)
 }
 
 int budget_parse(const char *path, const char *text, size_t len, struct budget_file *bf,
-		 struct rep_error *e)
+		 struct wc_error *e)
 {
 	struct reader rd = { .path = path, .bf = bf, .e = e };
 	char *copy = strndup(text, len), *line, *next;
@@ -158,7 +158,7 @@ int budget_parse(const char *path, const char *text, size_t len, struct budget_f
 	if (!copy || !bf->path) {
 		free(copy);
 		budget_free(bf);
-		return rep_fail(e, ENOMEM, "read %s", path);
+		return wc_fail(e, ENOMEM, "read %s", path);
 	}
 	for (line = copy; line && rd.r == 0; line = next) {
 		next = strchr(line, '\n');
@@ -192,7 +192,7 @@ static const char *shown_path(const char *path, char *cwd, size_t size)
 	return path;
 }
 
-int budget_load(const char *path, struct budget_file *bf, struct rep_error *e)
+int budget_load(const char *path, struct budget_file *bf, struct wc_error *e)
 {
 	char *text, cwd[4096];
 	size_t len;

@@ -38,10 +38,10 @@ struct budget_file {
 /* Parses the text of the budget file path into bf. Errors are "PATH:LINE: message" in e,
  * with a hint. Returns 0, -EINVAL or -ENOMEM. */
 int budget_parse(const char *path, const char *text, size_t len, struct budget_file *bf,
-		 struct rep_error *e);
+		 struct wc_error *e);
 
 /* Reads and parses the file. Returns 0 or -errno. */
-int budget_load(const char *path, struct budget_file *bf, struct rep_error *e);
+int budget_load(const char *path, struct budget_file *bf, struct wc_error *e);
 
 /* The budget of the test name, or NULL. */
 struct budget *budget_find(const struct budget_file *bf, const char *name);

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "report/verdict.h"
-#include "runner/config/config.h"
 #include "runner/session/session.h"
 #include "runner/config/size.h"
+#include "runner/config/text.h"
 
 #define DEFAULT_OUTPUT "wcmem-budgets.ini"
 
@@ -66,11 +66,11 @@ static int usage_error(const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int print_error(const struct rep_error *e)
+static int print_error(const struct wc_error *e)
 {
 	char text[1200];
 
-	fprintf(stderr, "wcmem-sandbox: budget: %s\n", rep_error_text(e, text, sizeof(text)));
+	fprintf(stderr, "wcmem-sandbox: budget: %s\n", wc_error_text(e, text, sizeof(text)));
 	return -EINVAL;
 }
 
@@ -139,7 +139,7 @@ static int parse_args(int argc, char **argv, struct budget_opts *o)
 	return 1;
 }
 
-static int read_logs(struct plan *p, struct rep_error *e)
+static int read_logs(struct plan *p, struct wc_error *e)
 {
 	for (int i = 0; i < p->o.nlogs; i++) {
 		char *text;
@@ -151,10 +151,10 @@ static int read_logs(struct plan *p, struct rep_error *e)
 		r = budget_log_peaks(text, len, &p->peaks, &p->npeaks);
 		free(text);
 		if (r < 0)
-			return rep_fail(e, -r, "read %s", p->o.logs[i]);
+			return wc_fail(e, -r, "read %s", p->o.logs[i]);
 	}
 	p->written = calloc(p->npeaks + 1, sizeof(*p->written));
-	return p->written ? 0 : rep_fail(e, ENOMEM, "read the logs");
+	return p->written ? 0 : wc_fail(e, ENOMEM, "read the logs");
 }
 
 /* The line for peak i into buf; 0 when it gets none (killed, too long: a warning). */
@@ -230,7 +230,7 @@ static void write_header(const struct plan *p, FILE *out)
 
 /* Writes the file beside its place and renames it over: a reader sees old or new. */
 static int write_file(struct plan *p, const char *old, size_t old_len,
-		      const struct budget_file *bf, struct rep_error *e)
+		      const struct budget_file *bf, struct wc_error *e)
 {
 	char tmp[4096], buf[BUDGET_LINE_MAX * 4];
 	unsigned updated = 0, added = 0;
@@ -238,10 +238,10 @@ static int write_file(struct plan *p, const char *old, size_t old_len,
 	FILE *out;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp%d", p->o.output, (int)getpid()) >= (int)sizeof(tmp))
-		return rep_fail(e, ENAMETOOLONG, "write %s", p->o.output);
+		return wc_fail(e, ENAMETOOLONG, "write %s", p->o.output);
 	out = fopen(tmp, "wxe");
 	if (!out)
-		return rep_fail(e, errno, "write %s", tmp);
+		return wc_fail(e, errno, "write %s", tmp);
 	if (old && stat(p->o.output, &st) == 0)  /* an update keeps the file's mode */
 		fchmod(fileno(out), st.st_mode & 07777);
 	if (old)
@@ -259,21 +259,21 @@ static int write_file(struct plan *p, const char *old, size_t old_len,
 
 		fclose(out);
 		unlink(tmp);
-		return rep_fail(e, err, "write %s", tmp);
+		return wc_fail(e, err, "write %s", tmp);
 	}
 	fclose(out);
 	if (rename(tmp, p->o.output) < 0) {
 		int err = errno;
 
 		unlink(tmp);
-		return rep_fail(e, err, "rename %s to %s", tmp, p->o.output);
+		return wc_fail(e, err, "rename %s to %s", tmp, p->o.output);
 	}
 	fprintf(stderr, "wcmem-sandbox: budget: %s: %u tests updated, %u added\n", p->o.output,
 		updated, added);
 	return 0;
 }
 
-static int run(struct plan *p, struct rep_error *e)
+static int run(struct plan *p, struct wc_error *e)
 {
 	struct budget_file bf = { 0 };
 	char *old = NULL;
@@ -296,7 +296,7 @@ static int run(struct plan *p, struct rep_error *e)
 int budget_main(int argc, char **argv)
 {
 	struct plan p = { 0 };
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	int r = parse_args(argc, argv, &p.o);
 
 	if (r <= 0)

@@ -67,9 +67,9 @@ static void usage(void)
 }
 
 /* A usage error (no errno part). Returns -EINVAL. */
-static int bad(struct rep_error *e, const char *option, const char *value, const char *want)
+static int bad(struct wc_error *e, const char *option, const char *value, const char *want)
 {
-	rep_fail(e, 0, "analyze: invalid value '%s' for %s: %s", value, option, want);
+	wc_fail(e, 0, "analyze: invalid value '%s' for %s: %s", value, option, want);
 	return -EINVAL;
 }
 
@@ -83,7 +83,7 @@ static int parse_number(const char *text, double lo, double hi, double *out)
 }
 
 /* Returns 1 to analyze, 0 when done (--help), or -EINVAL with e filled (a usage error). */
-static int parse_args(int argc, char **argv, struct an_args *a, struct rep_error *e)
+static int parse_args(int argc, char **argv, struct an_args *a, struct wc_error *e)
 {
 	double v;
 	int c;
@@ -120,15 +120,15 @@ static int parse_args(int argc, char **argv, struct an_args *a, struct rep_error
 			usage();
 			return 0;
 		case ':':
-			rep_fail(e, 0, "analyze: option '%s' needs a value", argv[optind - 1]);
+			wc_fail(e, 0, "analyze: option '%s' needs a value", argv[optind - 1]);
 			return -EINVAL;
 		default:
-			rep_fail(e, 0, "analyze: unknown option '%s'", argv[optind - 1]);
+			wc_fail(e, 0, "analyze: unknown option '%s'", argv[optind - 1]);
 			return -EINVAL;
 		}
 	}
 	if (optind >= argc) {
-		rep_fail(e, 0, "analyze: no LOG given (the memory log of a run, e.g. "
+		wc_fail(e, 0, "analyze: no LOG given (the memory log of a run, e.g. "
 			 "~/.weathercop/test_memory.log; '-' for standard input)");
 		return -EINVAL;
 	}
@@ -139,7 +139,7 @@ static int parse_args(int argc, char **argv, struct an_args *a, struct rep_error
 /* The log's timeline (LOG.timeline, written by the runner beside it), when there is one,
  * for the chart. Returns 0, or -errno with e filled. */
 static int read_timeline(struct rep_analysis *an, const char *log, unsigned long first,
-			 struct rep_error *e)
+			 struct wc_error *e)
 {
 	char path[4200];
 	FILE *f;
@@ -149,28 +149,28 @@ static int read_timeline(struct rep_analysis *an, const char *log, unsigned long
 		return 0;
 	f = fopen(path, "re");
 	if (!f)
-		return errno == ENOENT ? 0 : rep_fail(e, errno, "analyze: open %s", path);
+		return errno == ENOENT ? 0 : wc_fail(e, errno, "analyze: open %s", path);
 	r = rep_analysis_read_timeline(an, f, first);
 	fclose(f);
-	return r < 0 ? rep_fail(e, -r, "analyze: read %s", path) : 0;
+	return r < 0 ? wc_fail(e, -r, "analyze: read %s", path) : 0;
 }
 
 /* Writes the HTML page to path. Returns 0, or -errno with e filled. */
-static int write_html(const struct rep_analysis *an, const char *path, struct rep_error *e)
+static int write_html(const struct rep_analysis *an, const char *path, struct wc_error *e)
 {
 	FILE *f = fopen(path, "we");
 	int r;
 
 	if (!f)
-		return rep_fail(e, errno, "analyze: open %s", path);
+		return wc_fail(e, errno, "analyze: open %s", path);
 	r = rep_analysis_html(f, an);
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
-	return r < 0 ? rep_fail(e, -r, "analyze: write %s", path) : 0;
+	return r < 0 ? wc_fail(e, -r, "analyze: write %s", path) : 0;
 }
 
 /* Reads one log into the analysis. Returns 0, or -errno with e filled. */
-static int read_log(struct rep_analysis *an, const char *path, struct rep_error *e)
+static int read_log(struct rep_analysis *an, const char *path, struct wc_error *e)
 {
 	bool in = strcmp(path, "-") == 0;
 	FILE *f = in ? stdin : fopen(path, "re");
@@ -178,8 +178,8 @@ static int read_log(struct rep_analysis *an, const char *path, struct rep_error 
 	int r;
 
 	if (!f) {
-		rep_fail(e, errno, "analyze: open %s", path);
-		return rep_hint(e, "give the memory log of a run (--log FILE of that run, else "
+		wc_fail(e, errno, "analyze: open %s", path);
+		return wc_hint(e, "give the memory log of a run (--log FILE of that run, else "
 				"$WEATHERCOP_DIR/test_memory.log or ~/.weathercop/test_memory.log)");
 	}
 	first = an->sessions;
@@ -187,7 +187,7 @@ static int read_log(struct rep_analysis *an, const char *path, struct rep_error 
 	if (!in)
 		fclose(f);
 	if (r < 0)
-		return rep_fail(e, -r, "analyze: read %s", path);
+		return wc_fail(e, -r, "analyze: read %s", path);
 	if (!in) {
 		r = read_timeline(an, path, first, e);
 		if (r < 0)
@@ -199,11 +199,11 @@ static int read_log(struct rep_analysis *an, const char *path, struct rep_error 
 	return 0;
 }
 
-static void print_error(const struct rep_error *e, bool usage_error)
+static void print_error(const struct wc_error *e, bool usage_error)
 {
 	char buf[1200];
 
-	fprintf(stderr, "wcmem-sandbox: %s\n", rep_error_text(e, buf, sizeof(buf)));
+	fprintf(stderr, "wcmem-sandbox: %s\n", wc_error_text(e, buf, sizeof(buf)));
 	if (usage_error)
 		fputs("Try 'wcmem-sandbox analyze --help' for more information.\n", stderr);
 }
@@ -211,7 +211,7 @@ static void print_error(const struct rep_error *e, bool usage_error)
 int run_analyze_main(int argc, char **argv)
 {
 	struct rep_analysis *an = NULL;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	struct an_args a = { 0 };
 	int r;
 
@@ -225,7 +225,7 @@ int run_analyze_main(int argc, char **argv)
 	an = malloc(sizeof(*an));
 	if (!an || rep_analysis_init(an, &a.opt) < 0) {
 		free(an);
-		rep_fail(&e, ENOMEM, "analyze");
+		wc_fail(&e, ENOMEM, "analyze");
 		print_error(&e, false);
 		return RUN_EXIT_FAILURE;
 	}
@@ -237,7 +237,7 @@ int run_analyze_main(int argc, char **argv)
 		if (fflush(stdout) != 0 && r == 0)
 			r = -errno;
 		if (r < 0)
-			rep_fail(&e, -r, "analyze: write the answer");
+			wc_fail(&e, -r, "analyze: write the answer");
 	}
 	if (r >= 0 && a.html)
 		r = write_html(an, a.html, &e);
@@ -248,19 +248,19 @@ int run_analyze_main(int argc, char **argv)
 	return r < 0 ? RUN_EXIT_FAILURE : 0;
 }
 
-int run_analyze_html(FILE *f, const char *log, struct rep_error *e)
+int run_analyze_html(FILE *f, const char *log, struct wc_error *e)
 {
 	struct rep_analysis *an = malloc(sizeof(*an));
 	int r;
 
 	if (!an || rep_analysis_init(an, &defaults) < 0) {
 		free(an);
-		return rep_fail(e, ENOMEM, "analyze the run");
+		return wc_fail(e, ENOMEM, "analyze the run");
 	}
 	r = log ? read_log(an, log, e) : 0;
 	rep_analysis_end(an);
 	if (r == 0 && (r = rep_analysis_html(f, an)) < 0)
-		rep_fail(e, -r, "write the HTML page");
+		wc_fail(e, -r, "write the HTML page");
 	rep_analysis_free(an);
 	free(an);
 	return r;

@@ -15,6 +15,6 @@ int run_analyze_main(int argc, char **argv);
 /* The HTML page of one run's analysis (as `analyze --html` with the default thresholds),
  * from its log (and LOG.timeline beside it), written to f; NULL log: the log was off, an
  * empty page. Returns 0, or -errno with e filled. */
-int run_analyze_html(FILE *f, const char *log, struct rep_error *e);
+int run_analyze_html(FILE *f, const char *log, struct wc_error *e);
 
 #endif

@@ -35,7 +35,7 @@ static void user_manager(uid_t uid, char *out, size_t size)
 static void gather(struct run_doctor_facts *f)
 {
 	const char *base = getenv("WCMEM_CGROUP_BASE");
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	struct utsname u;
 
 	memset(f, 0, sizeof(*f));
@@ -43,7 +43,7 @@ static void gather(struct run_doctor_facts *f)
 	f->base_given = base && *base;
 	f->found = cg_probe(&f->cg, base, &e) == 0;
 	if (!f->found)
-		rep_error_text(&e, f->why, sizeof(f->why));
+		wc_error_text(&e, f->why, sizeof(f->why));
 	if (uname(&u) == 0 &&
 	    run_parse_kernel_release(u.release, &f->kernel_major, &f->kernel_minor) < 0)
 		f->kernel_major = f->kernel_minor = 0;

@@ -143,21 +143,21 @@ static void usage(void)
 }
 
 /* A usage error: e->msg says what, e->err stays 0 (no strerror part). Returns -EINVAL. */
-static int usage_fail(struct rep_error *e, const char *fmt, ...)
+static int usage_fail(struct wc_error *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static int usage_fail(struct rep_error *e, const char *fmt, ...)
+static int usage_fail(struct wc_error *e, const char *fmt, ...)
 {
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	r = wc_failv(e, 0, fmt, ap);
 	va_end(ap);
-	e->err = 0;
-	return -EINVAL;
+	return r;
 }
 
 /* Parses one option of the table, by its INI key's index. Returns 0 or -EINVAL. */
-static int value(struct run_options *o, enum cfg_key k, uint64_t phys, struct rep_error *e)
+static int value(struct run_options *o, enum cfg_key k, uint64_t phys, struct wc_error *e)
 {
 	return cfg_parse_value(o, k, cfg_keys[k].option, optarg, phys, e) < 0 ? -EINVAL : 0;
 }
@@ -171,7 +171,7 @@ static int flag(struct run_options *o, enum cfg_key k, bool on)
 }
 
 /* A name that must not be empty (--name, --profile, --config). */
-static int text(const char **field, const char *opt, struct rep_error *e)
+static int text(const char **field, const char *opt, struct wc_error *e)
 {
 	if (!*optarg)
 		return usage_fail(e, "%s: invalid value '' (must not be empty)", opt);
@@ -193,7 +193,7 @@ static void refused_option(const char *arg, char *buf, size_t size)
 
 /* Handles option c, from the word arg. Returns 0, CFG_EXIT_OK, or -EINVAL. */
 static int one_option(int c, const char *arg, uint64_t phys, struct run_options *o,
-		      struct rep_error *e)
+		      struct wc_error *e)
 {
 	char name[64];
 
@@ -237,7 +237,7 @@ static int one_option(int c, const char *arg, uint64_t phys, struct run_options 
 }
 
 int cfg_parse_args(int argc, char **argv, uint64_t phys, struct run_options *o,
-		   struct rep_error *e)
+		   struct wc_error *e)
 {
 	int c, r = 0, word = 1;
 

@@ -1,7 +1,7 @@
 /* The checks that need the whole file, lookups, and freeing. A file is checked whole, every
  * profile and suite, used or not, so a mistake shows on the first run, not on the day someone
  * picks the broken profile. */
-#include "runner/config/load.h"
+#include "runner/config/check.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -45,7 +45,7 @@ static void name_list(const struct cfg_file *f, bool profiles, char *buf, size_t
 /* A suite's argv: sh -c COMMAND, or the command's words; env and workdir defaults. */
 static int finish_suite(struct cfg_loader *ld, struct cfg_suite *s)
 {
-	struct rep_error we;
+	struct wc_error we;
 	int n;
 
 	if (!s->command)
@@ -65,8 +65,7 @@ static int finish_suite(struct cfg_loader *ld, struct cfg_suite *s)
 
 		n = cfg_split_words(s->command, SHELL_HINT, &s->argv, &we);
 		if (n < 0)
-			return cfg_fail_at(ld, line, we.err == ENOMEM ? ENOMEM : 0, "command: %s",
-					   we.msg);
+			return cfg_wrap_at(ld, line, &we, "command");
 		if (n == 0)
 			return cfg_fail_at(ld, line, 0, "command has no words");
 	}

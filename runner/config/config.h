@@ -100,17 +100,12 @@ struct cfg_origin {
  * A file named by the option or the variable must exist; the others are looked for.
  * Returns 1 with *path (malloc'd) and *found, 0 when there is none, or -errno. */
 int cfg_find(const char *option_path, const char *system_path, char **path,
-	     enum cfg_found *found, struct rep_error *e);
-
-/* Reads a whole text file (what: "config file", ...), NUL-terminated; a NUL inside is an
- * error at its line. Returns 0 or -errno with e filled. */
-int cfg_read_text(const char *path, const char *what, char **text, size_t *len,
-		  struct rep_error *e);
+	     enum cfg_found *found, struct wc_error *e);
 
 /* Reads and checks the whole file (every section, inherit chains, suite names).
  * Returns 0, or -errno with e "FILE:LINE: message" and f left empty. */
 int cfg_load(const char *path, uint64_t physical_bytes, struct cfg_file *f,
-	     struct rep_error *e);
+	     struct wc_error *e);
 
 /* Frees what cfg_load allocated; safe on a zeroed or freed cfg_file. */
 void cfg_free(struct cfg_file *f);
@@ -143,7 +138,7 @@ const struct cfg_suite *cfg_suite_find(const struct cfg_file *f, const char *nam
  * profile may be NULL. origin (may be NULL) gets each setting's source.
  * Returns 0, or -ENOENT with e when the profile is not in the file (or there is no file). */
 int cfg_merge(const struct cfg_file *f, const char *profile, const struct run_options *cli,
-	      struct run_options *out, struct cfg_origin origin[CFG_NKEYS], struct rep_error *e);
+	      struct run_options *out, struct cfg_origin origin[CFG_NKEYS], struct wc_error *e);
 
 /* The suites the profile runs, in order, into a malloc'd NULL-terminated array (free it):
  * its `suites` (or an inherited one), else every suite in file order.
@@ -166,7 +161,7 @@ int cfg_show(FILE *out, const struct cfg_file *f, const char *profile,
  * syntax that would silently mean something else) is refused, with hint appended.
  * Returns the number of words with *words a malloc'd NULL-terminated array (free with
  * cfg_words_free), or -EINVAL / -ENOMEM with e saying what is wrong and where. */
-int cfg_split_words(const char *text, const char *hint, char ***words, struct rep_error *e);
+int cfg_split_words(const char *text, const char *hint, char ***words, struct wc_error *e);
 
 /* Frees a word array (NULL is fine). */
 void cfg_words_free(char **words);

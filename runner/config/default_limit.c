@@ -122,7 +122,7 @@ static uint64_t mem_available(void)
 void cfg_default_limit_probe(struct cfg_default_limit *d)
 {
 	uint64_t limit, headroom = CFG_SIZE_MAX;
-	struct rep_error ignored;
+	struct wc_error ignored;
 	struct cg_hier h;
 
 	/* No cgroup to read is no headroom known: the run itself says what is wrong. */

@@ -22,30 +22,30 @@ static int exists(const char *path)
 }
 
 static int found_at(const char *path, enum cfg_found how, char **out, enum cfg_found *found,
-		    struct rep_error *e)
+		    struct wc_error *e)
 {
 	*out = strdup(path);
 	if (!*out)
-		return rep_fail(e, ENOMEM, "find the config file");
+		return wc_fail(e, ENOMEM, "find the config file");
 	*found = how;
 	return 1;
 }
 
 /* wcmem-sandbox.ini in the current folder or the nearest parent that has one. */
-static int nearest(char *buf, size_t size, struct rep_error *e)
+static int nearest(char *buf, size_t size, struct wc_error *e)
 {
 	char dir[PATH_MAX], *slash;
 	int r;
 
 	if (!getcwd(dir, sizeof(dir)))
-		return rep_fail(e, errno, "find %s: getcwd", CFG_NEAREST_NAME);
+		return wc_fail(e, errno, "find %s: getcwd", CFG_NEAREST_NAME);
 	for (;;) {
 		if (snprintf(buf, size, "%s/%s", strcmp(dir, "/") ? dir : "", CFG_NEAREST_NAME) >=
 		    (int)size)
-			return rep_fail(e, ENAMETOOLONG, "find %s", CFG_NEAREST_NAME);
+			return wc_fail(e, ENAMETOOLONG, "find %s", CFG_NEAREST_NAME);
 		r = exists(buf);
 		if (r != 0)
-			return r < 0 ? rep_fail(e, -r, "%s", buf) : 1;
+			return r < 0 ? wc_fail(e, -r, "%s", buf) : 1;
 		if (strcmp(dir, "/") == 0)
 			return 0;
 		slash = strrchr(dir, '/');
@@ -70,7 +70,7 @@ static int xdg_path(char *buf, size_t size)
 }
 
 int cfg_find(const char *option_path, const char *system_path, char **path,
-	     enum cfg_found *found, struct rep_error *e)
+	     enum cfg_found *found, struct wc_error *e)
 {
 	const char *env = getenv("WCMEM_SANDBOX_CONFIG");
 	char buf[PATH_MAX];
@@ -89,12 +89,12 @@ int cfg_find(const char *option_path, const char *system_path, char **path,
 	if (xdg_path(buf, sizeof(buf))) {
 		r = exists(buf);
 		if (r < 0)
-			return rep_fail(e, -r, "%s", buf);
+			return wc_fail(e, -r, "%s", buf);
 		if (r > 0)
 			return found_at(buf, CFG_FOUND_XDG, path, found, e);
 	}
 	r = system_path ? exists(system_path) : 0;
 	if (r < 0)
-		return rep_fail(e, -r, "%s", system_path);
+		return wc_fail(e, -r, "%s", system_path);
 	return r > 0 ? found_at(system_path, CFG_FOUND_SYSTEM, path, found, e) : 0;
 }

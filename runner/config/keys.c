@@ -60,10 +60,10 @@ void cfg_defaults(struct run_options *o, uint64_t phys)
 }
 
 /* "LABEL: invalid value 'TEXT' (what)", or "out of range:" for -ERANGE. Returns r. */
-static int bad_value(struct rep_error *e, const char *label, const char *text, int r,
+static int bad_value(struct wc_error *e, const char *label, const char *text, int r,
 		     const char *what)
 {
-	rep_fail(e, 0, "%s: %s '%s' %s", label,
+	wc_fail(e, 0, "%s: %s '%s' %s", label,
 		 r == -ERANGE ? "out of range:" : "invalid value", text, what);
 	return r == -ERANGE ? -ERANGE : -EINVAL;
 }
@@ -102,7 +102,7 @@ static int parse_frames(const char *text, unsigned *out)
 /* A memory size the kernel can hold: a limit is counted in pages, and one under a page fails
  * only when the kernel is asked (or holds nothing at all). Returns 0 or -ERANGE with e. */
 static int at_least_a_page(const char *label, const char *text, uint64_t bytes,
-			   struct rep_error *e)
+			   struct wc_error *e)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	char what[96];
@@ -115,7 +115,7 @@ static int at_least_a_page(const char *label, const char *text, uint64_t bytes,
 }
 
 int cfg_parse_typed(enum cfg_type type, const char *label, const char *text, uint64_t phys,
-		    void *field, struct rep_error *e)
+		    void *field, struct wc_error *e)
 {
 	char what[96];
 	int r = 0;
@@ -166,7 +166,7 @@ int cfg_parse_typed(enum cfg_type type, const char *label, const char *text, uin
 }
 
 int cfg_parse_value(struct run_options *o, enum cfg_key k, const char *label, const char *text,
-		    uint64_t phys, struct rep_error *e)
+		    uint64_t phys, struct wc_error *e)
 {
 	int r = cfg_parse_typed(cfg_keys[k].type, label, text, phys,
 				(char *)o + cfg_keys[k].offset, e);

@@ -70,11 +70,11 @@ void cfg_defaults(struct run_options *o, uint64_t physical_bytes);
  * "LABEL: invalid value 'TEXT' (what it takes)". A CFG_T_PATH field keeps the pointer.
  * Returns 0, or -EINVAL / -ERANGE with e filled. */
 int cfg_parse_typed(enum cfg_type type, const char *label, const char *text,
-		    uint64_t physical_bytes, void *field, struct rep_error *e);
+		    uint64_t physical_bytes, void *field, struct wc_error *e);
 
 /* Parses text as setting k into o, and marks it in o->set. Returns as cfg_parse_typed. */
 int cfg_parse_value(struct run_options *o, enum cfg_key k, const char *label, const char *text,
-		    uint64_t physical_bytes, struct rep_error *e);
+		    uint64_t physical_bytes, struct wc_error *e);
 
 /* Copies setting k from src to dst (the pointer for paths). */
 void cfg_copy_value(struct run_options *dst, const struct run_options *src, enum cfg_key k);

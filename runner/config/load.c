@@ -15,7 +15,10 @@
  *    `limit = 1G` onto the line above; we want indented keys to be keys;
  *  - refuses a line longer than inih's line buffer, which inih would split silently into
  *    two lines (and count wrong). */
-#include "runner/config/load.h"
+#include "runner/config/check.h"
+#include "runner/config/section.h"
+#include "runner/config/source.h"
+#include "runner/config/text.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -26,101 +29,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
-#define NAME_MAX_LEN 64
-
-int cfg_fail_at(struct cfg_loader *ld, int line, int err, const char *fmt, ...)
-{
-	char msg[sizeof(ld->e->msg)];
-	va_list ap;
-
-	if (ld->fail_line)
-		return -EINVAL;  /* keep the first error */
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ld->fail_line = line;
-	rep_fail(ld->e, err, "%s:%d: %s", ld->f->path, line, msg);
-	return err ? -err : -EINVAL;
-}
-
-char *cfg_resolve_path(const struct cfg_loader *ld, const char *path)
-{
-	size_t dir_len = strlen(ld->f->dir);
-	char *out;
-
-	if (path[0] == '/')
-		return strdup(path);
-	/* The folder is canonical (no symlinks), so a leading ../ is its parent: take it off
-	 * here, and "etc/../build/x" reads "build/x". Later ".." stay: they may follow a link. */
-	for (;;) {
-		if (strcmp(path, ".") == 0 || strncmp(path, "./", 2) == 0) {
-			path += path[1] ? 2 : 1;
-		} else if (strcmp(path, "..") == 0 || strncmp(path, "../", 3) == 0) {
-			while (dir_len > 1 && ld->f->dir[dir_len - 1] != '/')
-				dir_len--;
-			if (dir_len > 1)
-				dir_len--;  /* the slash, unless it is the root's */
-			path += path[2] ? 3 : 2;
-		} else {
-			break;
-		}
-	}
-	if (asprintf(&out, "%.*s%s%s", (int)dir_len, ld->f->dir,
-		     dir_len == 1 || !*path ? "" : "/", path) < 0)
-		return NULL;
-	return out;
-}
 
 /* ---- the file and its folder ---- */
 
-int cfg_read_text(const char *path, const char *what, char **text, size_t *len,
-		  struct rep_error *e)
-{
-	FILE *f = fopen(path, "re");
-	const char *nul;
-	size_t size = 0;
-	ssize_t n;
-	int r = 0;
-
-	*text = NULL;
-	if (!f)
-		return rep_fail(e, errno, "%s: cannot read the %s", path, what);
-	n = getdelim(text, &size, '\0', f);  /* the whole file, unless it holds a NUL */
-	if (n < 0 && ferror(f))
-		r = rep_fail(e, errno, "%s: cannot read the %s", path, what);
-	else if (n > 0 && (nul = memchr(*text, '\0', (size_t)n))) {
-		int line = 1;
-
-		for (const char *p = *text; p < nul; p++)
-			line += *p == '\n';
-		rep_fail(e, 0, "%s:%d: a NUL byte: this is not a text file", path, line);
-		r = -EINVAL;
-	}
-	fclose(f);
-	if (r == 0 && n < 0) {
-		free(*text);
-		*text = strdup("");  /* an empty file */
-		n = 0;
-		if (!*text)
-			r = rep_fail(e, ENOMEM, "read %s", path);
-	}
-	if (r < 0) {
-		free(*text);
-		*text = NULL;
-		return r;
-	}
-	*len = (size_t)n;
-	return 0;
-}
-
 /* The file's folder, canonical, so relative paths in it do not depend on where we run. */
-static int file_dir(struct cfg_file *f, struct rep_error *e)
+static int file_dir(struct cfg_file *f, struct wc_error *e)
 {
 	char *copy = strdup(f->path), *slash;
 
 	if (!copy)
-		return rep_fail(e, ENOMEM, "load %s", f->path);
+		return wc_fail(e, ENOMEM, "load %s", f->path);
 	slash = strrchr(copy, '/');
 	if (slash == copy)
 		slash[1] = '\0';   /* a file in / */
@@ -129,7 +47,7 @@ static int file_dir(struct cfg_file *f, struct rep_error *e)
 	f->dir = realpath(slash ? copy : ".", NULL);
 	free(copy);
 	if (!f->dir)
-		return rep_fail(e, errno, "%s: find its folder", f->path);
+		return wc_fail(e, errno, "%s: find its folder", f->path);
 	return 0;
 }
 
@@ -139,9 +57,9 @@ static int check_name(struct cfg_loader *ld, const char *kind, const char *name)
 {
 	if (!*name)
 		return cfg_fail_at(ld, ld->line, 0, "[%s] needs a name: [%s NAME]", kind, kind);
-	if (strlen(name) > NAME_MAX_LEN || strspn(name, NAME_CHARS) != strlen(name))
+	if (strlen(name) > CFG_NAME_MAX_LEN || strspn(name, CFG_NAME_CHARS) != strlen(name))
 		return cfg_fail_at(ld, ld->line, 0, "[%s %s]: a name is up to %d letters, digits, "
-				   "'_', '.' and '-'", kind, name, NAME_MAX_LEN);
+				   "'_', '.' and '-'", kind, name, CFG_NAME_MAX_LEN);
 	return 0;
 }
 
@@ -325,7 +243,7 @@ static int parse(struct cfg_loader *ld)
 	int r = ini_parse_stream(reader, ld, handler, ld);
 
 	if (r == -2)
-		return rep_fail(ld->e, ENOMEM, "%s: parse", ld->f->path);
+		return wc_fail(ld->e, ENOMEM, "%s: parse", ld->f->path);
 	if (r > 0 && (!ld->fail_line || r < ld->fail_line)) {
 		ld->fail_line = 0;  /* an earlier line's error wins */
 		return syntax_error(ld, r);
@@ -333,7 +251,7 @@ static int parse(struct cfg_loader *ld)
 	return ld->fail_line ? -EINVAL : 0;
 }
 
-int cfg_load(const char *path, uint64_t phys, struct cfg_file *f, struct rep_error *e)
+int cfg_load(const char *path, uint64_t phys, struct cfg_file *f, struct wc_error *e)
 {
 	struct cfg_loader ld = { .f = f, .phys = phys, .e = e };
 	char *text = NULL;
@@ -342,7 +260,7 @@ int cfg_load(const char *path, uint64_t phys, struct cfg_file *f, struct rep_err
 	memset(f, 0, sizeof(*f));
 	f->path = strdup(path);
 	if (!f->path)
-		return rep_fail(e, ENOMEM, "load %s", path);
+		return wc_fail(e, ENOMEM, "load %s", path);
 	r = cfg_read_text(path, "config file", &text, &ld.len, e);
 	if (r == 0)
 		r = file_dir(f, e);

@@ -26,27 +26,27 @@ static const struct cfg_layer *source(const struct cfg_file *f, const struct cfg
 }
 
 /* --profile NAME is not in the file. Returns -ENOENT. */
-static int no_profile(const struct cfg_file *f, const char *name, struct rep_error *e)
+static int no_profile(const struct cfg_file *f, const char *name, struct wc_error *e)
 {
 	char list[300] = "";
 	size_t len = 0;
 
 	if (!f)
-		rep_fail(e, 0, "--profile %s: no config file found ('wcmem-sandbox config' shows "
+		wc_fail(e, 0, "--profile %s: no config file found ('wcmem-sandbox config' shows "
 			 "where it is looked for)", name);
 	else if (f->nprofiles == 0)
-		rep_fail(e, 0, "%s: no [profile %s]: the file defines no profiles", f->path, name);
+		wc_fail(e, 0, "%s: no [profile %s]: the file defines no profiles", f->path, name);
 	else {
 		for (size_t i = 0; i < f->nprofiles && len < sizeof(list); i++)
 			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
 						i ? ", " : "", f->profiles[i].name);
-		rep_fail(e, 0, "%s: no [profile %s]; profiles: %s", f->path, name, list);
+		wc_fail(e, 0, "%s: no [profile %s]; profiles: %s", f->path, name, list);
 	}
 	return -ENOENT;
 }
 
 int cfg_merge(const struct cfg_file *f, const char *profile, const struct run_options *cli,
-	      struct run_options *out, struct cfg_origin origin[CFG_NKEYS], struct rep_error *e)
+	      struct run_options *out, struct cfg_origin origin[CFG_NKEYS], struct wc_error *e)
 {
 	const struct cfg_profile *p = NULL;
 	struct cfg_origin o;

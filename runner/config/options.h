@@ -42,6 +42,6 @@ enum cfg_parsed { CFG_RUN = 0, CFG_EXIT_OK = 1 };
  * Returns CFG_RUN, CFG_EXIT_OK (--help or --version was printed to stdout), or -EINVAL with
  * e naming the option and the value. physical_bytes resolves N% sizes. */
 int cfg_parse_args(int argc, char **argv, uint64_t physical_bytes, struct run_options *o,
-		   struct rep_error *e);
+		   struct wc_error *e);
 
 #endif

@@ -1,12 +1,11 @@
 /* The keys of each section: [defaults] and [profile NAME] take the command line's settings
  * (profiles also `inherit` and `suites`); [suite NAME] takes how to run one suite. */
-#include "runner/config/load.h"
+#include "runner/config/section.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 #define SEPARATORS " \t,"  /* between names in a list */
 #define ENV_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
@@ -66,7 +65,7 @@ static int unknown_key(struct cfg_loader *ld, const char *key, const char *where
 static int typed(struct cfg_loader *ld, enum cfg_type type, const char *key, const char *value,
 		 void *field)
 {
-	struct rep_error pe;
+	struct wc_error pe;
 	char *path = NULL;
 	int r;
 
@@ -78,7 +77,7 @@ static int typed(struct cfg_loader *ld, enum cfg_type type, const char *key, con
 	r = cfg_parse_typed(type, key, path ? path : value, ld->phys, field, &pe);
 	if (r < 0) {
 		free(path);
-		return cfg_fail_at(ld, ld->line, 0, "%s", pe.msg);
+		return cfg_wrap_at(ld, ld->line, &pe, NULL);
 	}
 	return 0;  /* a path now belongs to the field: cfg_free frees it */
 }
@@ -102,7 +101,7 @@ static int name_list(struct cfg_loader *ld, const char *key, const char *value, 
 		}
 		v = nv;
 		v[n] = NULL;
-		if (strspn(w, NAME_CHARS) != strlen(w))
+		if (strspn(w, CFG_NAME_CHARS) != strlen(w))
 			r = cfg_fail_at(ld, ld->line, 0, "%s: '%s' is not a name", key, w);
 		for (size_t i = 0; i < n && r == 0; i++)
 			if (strcmp(v[i], w) == 0)
@@ -124,7 +123,7 @@ static int name_list(struct cfg_loader *ld, const char *key, const char *value, 
 
 static int inherit_key(struct cfg_loader *ld, struct cfg_profile *p, const char *value)
 {
-	if (!*value || strspn(value, NAME_CHARS) != strlen(value))
+	if (!*value || strspn(value, CFG_NAME_CHARS) != strlen(value))
 		return cfg_fail_at(ld, ld->line, 0, "inherit: '%s' is not a profile name", value);
 	p->inherit = strdup(value);
 	return p->inherit ? 0 : cfg_fail_at(ld, ld->line, ENOMEM, "inherit");
@@ -168,11 +167,11 @@ static int layer_key(struct cfg_loader *ld, struct cfg_profile *p, const char *k
 /* env = A=1 B="x y": shell words, each NAME=VALUE. */
 static int suite_env(struct cfg_loader *ld, struct cfg_suite *s, const char *value)
 {
-	struct rep_error we;
+	struct wc_error we;
 	int n = cfg_split_words(value, "quote it: nothing is expanded in env", &s->env, &we);
 
 	if (n < 0)
-		return cfg_fail_at(ld, ld->line, 0, "env: %s", we.msg);
+		return cfg_wrap_at(ld, ld->line, &we, "env");
 	for (int i = 0; i < n; i++) {
 		const char *kv = s->env[i];
 		size_t name = strspn(kv, ENV_NAME_CHARS);

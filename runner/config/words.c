@@ -20,7 +20,7 @@ struct splitter {
 	char **v;
 	size_t n;
 	const char *hint;
-	struct rep_error *e;
+	struct wc_error *e;
 };
 
 void cfg_words_free(char **words)
@@ -44,11 +44,11 @@ static int end_word(struct splitter *s)
 		return 0;
 	v = realloc(s->v, (s->n + 2) * sizeof(*v));
 	if (!v)
-		return rep_fail(s->e, ENOMEM, "split words");
+		return wc_fail(s->e, ENOMEM, "split words");
 	s->v = v;
 	s->v[s->n] = strndup(s->word, s->len);
 	if (!s->v[s->n])
-		return rep_fail(s->e, ENOMEM, "split words");
+		return wc_fail(s->e, ENOMEM, "split words");
 	s->v[++s->n] = NULL;
 	s->len = 0;
 	s->in_word = false;
@@ -57,7 +57,7 @@ static int end_word(struct splitter *s)
 
 static int refuse(struct splitter *s, const char *at, const char *why)
 {
-	return rep_fail(s->e, EINVAL, "unquoted '%c' at column %d %s; %s", *at, column(s, at),
+	return wc_fail(s->e, EINVAL, "unquoted '%c' at column %d %s; %s", *at, column(s, at),
 			why, s->hint);
 }
 
@@ -67,7 +67,7 @@ static int single_quoted(struct splitter *s)
 	const char *open = s->p, *close = strchr(open + 1, '\'');
 
 	if (!close)
-		return rep_fail(s->e, EINVAL, "the ' at column %d is never closed",
+		return wc_fail(s->e, EINVAL, "the ' at column %d is never closed",
 				column(s, open));
 	memcpy(s->word + s->len, open + 1, (size_t)(close - open - 1));
 	s->len += (size_t)(close - open - 1);
@@ -85,13 +85,13 @@ static int double_quoted(struct splitter *s)
 		if (*s->p == '\\' && s->p[1] && strchr("\"\\$`", s->p[1]))
 			s->p++;
 		else if (*s->p == '$' || *s->p == '`')
-			return rep_fail(s->e, EINVAL, "'%c' at column %d would be expanded by a "
+			return wc_fail(s->e, EINVAL, "'%c' at column %d would be expanded by a "
 					"shell, and nothing is expanded here; write \\%c, or use "
 					"'...'", *s->p, column(s, s->p), *s->p);
 		s->word[s->len++] = *s->p;
 	}
 	if (!*s->p)
-		return rep_fail(s->e, EINVAL, "the \" at column %d is never closed",
+		return wc_fail(s->e, EINVAL, "the \" at column %d is never closed",
 				column(s, open));
 	s->p++;
 	s->in_word = true;
@@ -113,7 +113,7 @@ static int step(struct splitter *s)
 		return double_quoted(s);
 	if (c == '\\') {
 		if (!s->p[1])
-			return rep_fail(s->e, EINVAL, "a backslash at the end escapes nothing");
+			return wc_fail(s->e, EINVAL, "a backslash at the end escapes nothing");
 		s->word[s->len++] = s->p[1];
 		s->p += 2;
 		s->in_word = true;
@@ -129,7 +129,7 @@ static int step(struct splitter *s)
 	return 0;
 }
 
-int cfg_split_words(const char *text, const char *hint, char ***words, struct rep_error *e)
+int cfg_split_words(const char *text, const char *hint, char ***words, struct wc_error *e)
 {
 	struct splitter s = { .text = text, .p = text, .hint = hint, .e = e };
 	int r = 0;
@@ -138,7 +138,7 @@ int cfg_split_words(const char *text, const char *hint, char ***words, struct re
 	s.word = malloc(strlen(text) + 1);
 	s.v = calloc(1, sizeof(*s.v));
 	if (!s.word || !s.v)
-		r = rep_fail(e, ENOMEM, "split words");
+		r = wc_fail(e, ENOMEM, "split words");
 	while (r == 0 && *s.p)
 		r = step(&s);
 	if (r == 0)

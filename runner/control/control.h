@@ -18,7 +18,7 @@ struct run_control;
 
 /* Creates the socket in a private directory (0700; the socket 0600), watches it in the
  * session's loop, and sets s->control. Returns 0 or -errno. */
-int run_control_open(struct run_session *s, struct rep_error *e);
+int run_control_open(struct run_session *s, struct wc_error *e);
 
 /* Ends every unit still open (as lost), closes every connection, removes the socket and its
  * directory, and sets s->control to NULL. Safe when never opened. */
@@ -55,10 +55,10 @@ int run_control_killed_again(const struct run_control *c);
  * -errno with e filled when none stands by or it cannot be woken: start the command again
  * instead (a copy moved into unit dies with it). */
 int run_control_wake(struct run_control *c, struct cg_group *unit, const char *resume,
-		     pid_t *pid, int *pidfd, struct rep_error *e);
+		     pid_t *pid, int *pidfd, struct wc_error *e);
 
 /* Writes the resume file (DONE and KILLED lines) and returns its path in *path (owned by c).
  * Returns 0 or -errno. */
-int run_control_write_resume(struct run_control *c, const char **path, struct rep_error *e);
+int run_control_write_resume(struct run_control *c, const char **path, struct wc_error *e);
 
 #endif

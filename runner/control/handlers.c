@@ -22,14 +22,14 @@
 static char *cgroup_of(struct run_session *s, pid_t pid)
 {
 	char rel[4096];
-	struct rep_error e;
+	struct wc_error e;
 
 	return cg_pid_cgroup(&s->hier, pid, rel, sizeof(rel), &e) < 0 ? NULL : strdup(rel);
 }
 
 static void send_home(struct run_control *c, struct conn *k)
 {
-	struct rep_error e;
+	struct wc_error e;
 
 	if (run_conn_proven(c, k) <= 0)
 		return;  /* gone, or its pid now names another process: nothing of ours to move */
@@ -66,7 +66,7 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 		       const struct rusage *ru)
 {
 	struct run_session *s = c->s;
-	struct rep_error e;
+	struct wc_error e;
 	struct rep_unit *rec;
 
 	/* A live test client stays in the unit until its next START moves it straight into
@@ -98,7 +98,7 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 
 void run_conn_unpark(struct run_control *c, struct conn *k)
 {
-	struct rep_error e;
+	struct wc_error e;
 
 	if (!k->parked)
 		return;
@@ -121,7 +121,7 @@ static void refuse(struct run_control *c, struct conn *k, const struct run_msg *
 		   const char *fmt, ...)
 {
 	char answer[1024];
-	struct rep_error e;
+	struct wc_error e;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -135,15 +135,15 @@ static void refuse(struct run_control *c, struct conn *k, const struct run_msg *
 
 /* A unit that could not be set up is recorded as not started, with the reason: never as a
  * unit that ran and passed. */
-static void start_failed(struct run_session *s, struct run_unit *u, const struct rep_error *why)
+static void start_failed(struct run_session *s, struct run_unit *u, const struct wc_error *why)
 {
-	struct rep_error e;
+	struct wc_error e;
 	char text[1024];
 
 	if (u->idx >= 0 && u->idx < s->nunits && run_unit_rec(s, u)->name) {
 		struct rep_unit *rec = run_unit_rec(s, u);
 
-		rep_error_text(why, text, sizeof(text));
+		wc_error_text(why, text, sizeof(text));
 		rec->error = strdup(text);
 		clock_gettime(CLOCK_REALTIME, &rec->start);
 		clock_gettime(CLOCK_MONOTONIC, &u->mono0);
@@ -183,7 +183,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	struct budget *budget;
 	uint64_t limit = start_limit(s, m, &budget);
 	struct rep_unit *rec;
-	struct rep_error e;
+	struct wc_error e;
 	int r;
 
 	if (k->has_unit) {
@@ -278,7 +278,7 @@ static void on_verdict(struct run_control *c, struct conn *k, const struct run_m
  * asks as its test's call begins and ends. */
 static void on_usage(struct run_session *s, struct conn *k, const struct run_msg *m)
 {
-	struct rep_error e;
+	struct wc_error e;
 	uint64_t current;
 
 	if (!k->has_unit || strcmp(run_unit_rec(s, &k->unit)->name, m->name) != 0) {
@@ -302,7 +302,7 @@ static void on_usage(struct run_session *s, struct conn *k, const struct run_msg
 static void on_standby(struct run_control *c, struct conn *k)
 {
 	struct run_session *s = c->s;
-	struct rep_error e;
+	struct wc_error e;
 	pid_t ppid = 0;
 	int r;
 
@@ -329,27 +329,27 @@ static void on_standby(struct run_control *c, struct conn *k)
 }
 
 int run_control_wake(struct run_control *c, struct cg_group *unit, const char *resume,
-		     pid_t *pid, int *pidfd, struct rep_error *e)
+		     pid_t *pid, int *pidfd, struct wc_error *e)
 {
 	struct conn *k = c ? c->standby : NULL;
 	char enc[4300 * 3];
 	int r;
 
 	if (!k)
-		return rep_fail(e, ENOENT, "no copy of the command stands by");
+		return wc_fail(e, ENOENT, "no copy of the command stands by");
 	c->standby = NULL;
 	r = run_conn_proven(c, k);
 	if (r <= 0)
-		return rep_fail(e, r < 0 ? -r : ESRCH, "the copy of the command that stood by");
+		return wc_fail(e, r < 0 ? -r : ESRCH, "the copy of the command that stood by");
 	*pidfd = fcntl(k->pidfd, F_DUPFD_CLOEXEC, 3);
 	if (*pidfd < 0)
-		return rep_fail(e, errno, "dup the copy's pidfd");
+		return wc_fail(e, errno, "dup the copy's pidfd");
 	r = cg_attach(unit, k->pid, e);
 	run_field_encode(resume, enc, sizeof(enc));
 	if (r == 0)
 		run_conn_reply(k, "WAKE %s", enc);
 	if (r == 0 && k->broken)
-		r = rep_fail(e, EPIPE, "wake the copy of the command");
+		r = wc_fail(e, EPIPE, "wake the copy of the command");
 	if (r < 0) {
 		close(*pidfd);
 		*pidfd = -1;
@@ -363,7 +363,7 @@ int run_control_wake(struct run_control *c, struct cg_group *unit, const char *r
 void run_conn_line(struct run_control *c, struct conn *k, char *line)
 {
 	struct run_msg m;
-	struct rep_error e;
+	struct wc_error e;
 
 	if (run_msg_parse(line, &m, &e) < 0) {
 		run_conn_reply(k, "ERR 400 %s", e.msg);

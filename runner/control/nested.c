@@ -91,7 +91,7 @@ static int run_child(char *const argv[])
 	return status;
 }
 
-int run_nested(const char *name, char *const argv[], uint64_t limit, struct rep_error *e)
+int run_nested(const char *name, char *const argv[], uint64_t limit, struct wc_error *e)
 {
 	const char *path = getenv("WCMEM_SANDBOX_SOCKET");
 	struct client c = { .fd = -1 };
@@ -100,7 +100,7 @@ int run_nested(const char *name, char *const argv[], uint64_t limit, struct rep_
 	int r, status, code;
 
 	if (!line || !enc) {
-		r = rep_fail(e, ENOMEM, "nested call");
+		r = wc_fail(e, ENOMEM, "nested call");
 		goto out;
 	}
 	if (!path || !*path || connect_runner(&c, path) < 0) {
@@ -114,13 +114,13 @@ int run_nested(const char *name, char *const argv[], uint64_t limit, struct rep_
 		snprintf(line, need, "START %s kind=command limit=%" PRIu64 "\n", enc, limit);
 	r = call(&c, line);
 	if (r < 0) {
-		r = rep_fail(e, r == -EPROTO ? EIO : -r, "join the enclosing sandbox (%s)",
+		r = wc_fail(e, r == -EPROTO ? EIO : -r, "join the enclosing sandbox (%s)",
 			     r == -EPROTO ? c.answer : "no answer");
 		goto out;
 	}
 	status = run_child(argv);
 	if (status < 0) {
-		r = rep_fail(e, -status, "run %s", argv[0]);
+		r = wc_fail(e, -status, "run %s", argv[0]);
 		goto out;
 	}
 	code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);

@@ -11,6 +11,6 @@
  * limit) of the sandbox named by WCMEM_SANDBOX_SOCKET. Returns CMD's exit status (128+N when
  * killed by signal N, 126/127 when it could not be run), -ENOENT when there is no enclosing
  * sandbox to join (the caller then runs a session of its own), or another -errno. */
-int run_nested(const char *name, char *const argv[], uint64_t limit, struct rep_error *e);
+int run_nested(const char *name, char *const argv[], uint64_t limit, struct wc_error *e);
 
 #endif

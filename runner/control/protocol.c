@@ -68,22 +68,19 @@ size_t run_field_encode(const char *src, char *dst, size_t size)
 	return n;
 }
 
-static int bad(struct rep_error *e, const char *what, const char *field)
+static int bad(struct wc_error *e, const char *what, const char *field)
 {
 	char head[65], shown[65 * 4];
 
 	/* A decoded field may hold a newline: escaped, it cannot split the answer's line. */
 	snprintf(head, sizeof(head), "%s", field ? field : "");
 	rep_log_escape(head, shown, sizeof(shown));
-	snprintf(e->msg, sizeof(e->msg), "%s%s%s%s", what, field ? " '" : "", shown,
-		 field ? "'" : "");
-	e->err = 0;
-	return -EINVAL;
+	return wc_fail(e, 0, "%s%s%s%s", what, field ? " '" : "", shown, field ? "'" : "");
 }
 
 /* Bytes, or a pytest marker's own text ("24 MB"): one parser reads both. */
 static int parse_size_field(const char *val, const char *what, uint64_t *bytes,
-			    struct rep_error *e)
+			    struct wc_error *e)
 {
 	return cfg_parse_marker_size(val, bytes) < 0 ? bad(e, what, val) : 0;
 }
@@ -121,7 +118,7 @@ static int parse_number(const char *s, uint64_t max, uint64_t *out)
 }
 
 /* key=value fields of START and END. */
-static int parse_option(char *f, struct run_msg *m, struct rep_error *e)
+static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
 {
 	char *eq = strchr(f, '=');
 	const char *key = f;
@@ -181,7 +178,7 @@ static const struct { const char *word; enum run_verb verb; } verbs[] = {
 	{ "VERDICT", RUN_MSG_VERDICT }, { "USAGE", RUN_MSG_USAGE }, { "STANDBY", RUN_MSG_STANDBY },
 };
 
-int run_msg_parse(char *line, struct run_msg *m, struct rep_error *e)
+int run_msg_parse(char *line, struct run_msg *m, struct wc_error *e)
 {
 	char *rest = line, *f;
 	size_t i;

@@ -34,7 +34,7 @@ struct run_msg {
 
 /* Parses one line (without its newline), decoding fields in place.
  * Returns 0, or -EINVAL with e->msg saying what is wrong. */
-int run_msg_parse(char *line, struct run_msg *m, struct rep_error *e);
+int run_msg_parse(char *line, struct run_msg *m, struct wc_error *e);
 
 /* Percent-encodes src into dst (NUL-terminated; truncated to size). Returns the length
  * the whole encoding needs. Letters, digits and -_.:/[]=,()@+ stay as they are. */

@@ -143,14 +143,14 @@ int run_control_killed_again(const struct run_control *c)
 	return 0;
 }
 
-int run_control_write_resume(struct run_control *c, const char **path, struct rep_error *e)
+int run_control_write_resume(struct run_control *c, const char **path, struct wc_error *e)
 {
 	int r = resume_open(c);  /* nothing ended yet: an empty file */
 
 	if (r < 0)
-		return rep_fail(e, -r, "write %s", c->resume_path);
+		return wc_fail(e, -r, "write %s", c->resume_path);
 	if (fflush(c->resume) != 0 || ferror(c->resume))
-		return rep_fail(e, errno ? errno : EIO, "write %s", c->resume_path);
+		return wc_fail(e, errno ? errno : EIO, "write %s", c->resume_path);
 	*path = c->resume_path;
 	return 0;
 }

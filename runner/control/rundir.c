@@ -20,21 +20,21 @@
 static const char *const contents[] = { "control", "resume", LOCK_TEMP, LOCK_NAME };
 
 int run_dir_create(const char *parent, char *dir, size_t size, int *lockfd,
-		   struct rep_error *e)
+		   struct wc_error *e)
 {
 	int dirfd, fd, r;
 
 	*lockfd = -1;
 	if ((size_t)snprintf(dir, size, "%s/" RUN_DIR_PREFIX "XXXXXX", parent) >= size)
-		return rep_fail(e, ENAMETOOLONG, "create a private folder in %s", parent);
+		return wc_fail(e, ENAMETOOLONG, "create a private folder in %s", parent);
 	if (!mkdtemp(dir))
-		return rep_fail(e, errno, "create a private folder in %s", parent);
+		return wc_fail(e, errno, "create a private folder in %s", parent);
 	dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
-		return rep_fail(e, errno, "open %s", dir);
+		return wc_fail(e, errno, "open %s", dir);
 	fd = openat(dirfd, LOCK_TEMP, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX) < 0 || renameat(dirfd, LOCK_TEMP, dirfd, LOCK_NAME) < 0) {
-		r = rep_fail(e, errno, "lock %s", dir);
+		r = wc_fail(e, errno, "lock %s", dir);
 		if (fd >= 0)
 			close(fd);
 		close(dirfd);

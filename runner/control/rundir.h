@@ -20,7 +20,7 @@
 /* Creates the folder in parent (dir: its path, size bytes) and locks it (*lockfd: keep it
  * open while the folder lives; close it after removing the folder). Returns 0 or -errno. */
 int run_dir_create(const char *parent, char *dir, size_t size, int *lockfd,
-		   struct rep_error *e);
+		   struct wc_error *e);
 
 /* Removes the folder dir that run_dir_create made (once its other files are gone), then
  * lets go of its lock: until the folder is gone, it is never taken for a dead runner's. */

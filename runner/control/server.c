@@ -168,7 +168,7 @@ static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
 
 int run_conn_proven(struct run_control *c, struct conn *k)
 {
-	struct rep_error e;
+	struct wc_error e;
 	int inside = cg_pid_inside(&c->s->sandbox, k->pid, &e);
 
 	/* In this order: what /proc said of the pid was said of our client only if the
@@ -199,7 +199,7 @@ static void conn_refuse(struct run_control *c, struct conn *k, int r)
 static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 {
 	struct run_control *c = w->obj;
-	struct rep_error e;
+	struct wc_error e;
 	struct conn *k;
 	int fd, r;
 
@@ -244,7 +244,7 @@ static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 
 /* A directory only we can enter, so no one else can reach the socket or race its path;
  * those of runners that died first go (rundir.h). */
-static int make_private_dir(struct run_control *c, struct rep_error *e)
+static int make_private_dir(struct run_control *c, struct wc_error *e)
 {
 	const char *tmp = getenv("XDG_RUNTIME_DIR");
 	int r;
@@ -258,7 +258,7 @@ static int make_private_dir(struct run_control *c, struct rep_error *e)
 	return r;
 }
 
-int run_control_open(struct run_session *s, struct rep_error *e)
+int run_control_open(struct run_session *s, struct wc_error *e)
 {
 	struct run_control *c = calloc(1, sizeof(*c));
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -266,7 +266,7 @@ int run_control_open(struct run_session *s, struct rep_error *e)
 	int r;
 
 	if (!c)
-		return rep_fail(e, ENOMEM, "open the control socket");
+		return wc_fail(e, ENOMEM, "open the control socket");
 	c->s = s;
 	c->lw.fd = -1;
 	c->max_conns = run_conn_max();
@@ -278,21 +278,21 @@ int run_control_open(struct run_session *s, struct rep_error *e)
 		return r;
 	snprintf(c->path, sizeof(c->path), "%s/control", c->dir);
 	if (strlen(c->path) >= sizeof(addr.sun_path))
-		return rep_fail(e, ENAMETOOLONG, "socket path %s", c->path);
+		return wc_fail(e, ENAMETOOLONG, "socket path %s", c->path);
 	strcpy(addr.sun_path, c->path);
 	snprintf(c->env, sizeof(c->env), "WCMEM_SANDBOX_SOCKET=%s", c->path);
 
 	c->lw = (struct run_watch){ socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
 				    on_accept, c };
 	if (c->lw.fd < 0)
-		return rep_fail(e, errno, "socket");
+		return wc_fail(e, errno, "socket");
 	old = umask(0177);  /* the socket 0600 */
 	r = bind(c->lw.fd, (struct sockaddr *)&addr, sizeof(addr));
 	umask(old);
 	if (r < 0)
-		return rep_fail(e, errno, "bind %s", c->path);
+		return wc_fail(e, errno, "bind %s", c->path);
 	if (listen(c->lw.fd, 64) < 0)
-		return rep_fail(e, errno, "listen %s", c->path);
+		return wc_fail(e, errno, "listen %s", c->path);
 	return run_loop_add(&s->loop, &c->lw, e);
 }
 

@@ -72,12 +72,12 @@ static void count_resume(struct run_session *s, const struct timespec *died)
 /* A failure loses only the protection of what is outside the sandbox: say so, once. */
 static void raise_oom_score(struct run_session *s, const struct run_child *c)
 {
-	struct rep_error w;
+	struct wc_error w;
 	char buf[600];
 
 	if (run_raise_oom_score(c, &w) < 0 && !s->oom_score_warned++)
 		run_warn("%s: a global OOM may pick a process outside the sandbox; "
-			 "--no-oom-score-adj silences this", rep_error_text(&w, buf, sizeof(buf)));
+			 "--no-oom-score-adj silences this", wc_error_text(&w, buf, sizeof(buf)));
 }
 
 /* Resumes the run with the copy of the command that stands by, woken into its unit: the
@@ -85,7 +85,7 @@ static void raise_oom_score(struct run_session *s, const struct run_child *c)
 static int wake_standby(struct run_session *s, struct run_unit *u, const char *resume,
 			struct run_child *woken)
 {
-	struct rep_error e;
+	struct wc_error e;
 	int r;
 
 	*woken = (struct run_child){ .pid = -1, .pidfd = -1, .gate_fd = -1, .err_fd = -1 };
@@ -102,7 +102,7 @@ static int wake_standby(struct run_session *s, struct run_unit *u, const char *r
 static int run_attempt(struct run_session *s, const struct run_job *job, struct run_unit *u,
 		       const char *plugin_dir, const char *resume, bool first,
 		       struct run_child *woken, int *status, struct rusage *ru, int *exec_err,
-		       struct rep_error *e)
+		       struct wc_error *e)
 {
 	struct run_child c = { .pid = -1, .pidfd = -1, .gate_fd = -1, .err_fd = -1 };
 	struct run_job this = *job;
@@ -144,7 +144,7 @@ supervise:
 	run_control_child_ended(s->control, *status, ru);
 out:
 	if (r < 0 && c.pid > 0) {
-		struct rep_error ignored;
+		struct wc_error ignored;
 
 		cg_kill(&u->cg, &ignored);
 	}
@@ -153,7 +153,7 @@ out:
 	return r;
 }
 
-int run_job(struct run_session *s, const struct run_job *job, struct rep_error *e)
+int run_job(struct run_session *s, const struct run_job *job, struct wc_error *e)
 {
 	char dirbuf[PATH_MAX];
 	const char *plugin_dir = NULL, *resume = NULL;
@@ -203,10 +203,10 @@ int run_job(struct run_session *s, const struct run_job *job, struct rep_error *
 			r = run_exit_status(run_unit_rec(s, &u));
 	}
 	if (u.idx >= 0) {
-		struct rep_error err2;
+		struct wc_error err2;
 
 		if (run_unit_close(&u, &err2) < 0 && r >= 0)
-			r = rep_fail(e, err2.err, "%s", err2.msg);
+			r = wc_wrap(e, &err2, NULL);
 	}
 	return r;
 }

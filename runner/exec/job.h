@@ -25,7 +25,7 @@ struct run_job {
 /* Runs the job as one unit and writes its log entries. Returns the exit status a wrapper
  * gives (the command's own, 128+signal, 126/127 when it could not be started), or -errno
  * when the runner itself failed. */
-int run_job(struct run_session *s, const struct run_job *job, struct rep_error *e);
+int run_job(struct run_session *s, const struct run_job *job, struct wc_error *e);
 
 /* The exit status of a wrapper for a finished unit: its own, 128+signal, or 126/127. */
 int run_exit_status(const struct rep_unit *u);

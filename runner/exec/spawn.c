@@ -61,7 +61,7 @@ static pid_t run_clone_into(int cgroup_fd, int *pidfd)
 }
 
 int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *unit,
-	      const sigset_t *child_mask, struct rep_error *e)
+	      const sigset_t *child_mask, struct wc_error *e)
 {
 	int gate[2] = { -1, -1 }, err[2] = { -1, -1 };
 	pid_t pid = -1;
@@ -71,7 +71,7 @@ int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *u
 	memset(c, 0, sizeof(*c));
 	c->pidfd = c->gate_fd = c->err_fd = -1;
 	if (pipe2(gate, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
-		r = rep_fail(e, errno, "pipe2");
+		r = wc_fail(e, errno, "pipe2");
 		goto fail;
 	}
 
@@ -81,14 +81,14 @@ int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *u
 		if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL))
 			clone3_unsupported = true;  /* before 5.7: fork and move below */
 		else if (pid < 0) {
-			r = rep_fail(e, errno, "clone3 into %s", unit->path);
+			r = wc_fail(e, errno, "clone3 into %s", unit->path);
 			goto fail;
 		}
 	}
 	if (pid < 0) {
 		pid = fork();
 		if (pid < 0) {
-			r = rep_fail(e, errno, "fork");
+			r = wc_fail(e, errno, "fork");
 			goto fail;
 		}
 		if (pid > 0) {
@@ -125,7 +125,7 @@ fail:
 
 /* Done by the runner while the child waits at the gate, not by the child itself: the child
  * runs only async-signal-safe code and has no way to report a failure but its exit. */
-int run_raise_oom_score(const struct run_child *c, struct rep_error *e)
+int run_raise_oom_score(const struct run_child *c, struct wc_error *e)
 {
 	char path[64], value[16];
 	int fd, len, r = 0;
@@ -135,12 +135,12 @@ int run_raise_oom_score(const struct run_child *c, struct rep_error *e)
 	len = snprintf(value, sizeof(value), "%d\n", RUN_OOM_SCORE_ADJ);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return rep_fail(e, errno, "open %s", path);
+		return wc_fail(e, errno, "open %s", path);
 	do
 		n = write(fd, value, (size_t)len);
 	while (n < 0 && errno == EINTR);
 	if (n != len)
-		r = rep_fail(e, n < 0 ? errno : EIO, "write %d to %s", RUN_OOM_SCORE_ADJ, path);
+		r = wc_fail(e, n < 0 ? errno : EIO, "write %d to %s", RUN_OOM_SCORE_ADJ, path);
 	close(fd);
 	return r;
 }

@@ -21,7 +21,7 @@ struct run_child {
  * (5.7, cgroup v2), else fork and a move into the unit while it waits. Not one instruction of
  * the command runs outside the unit. Returns 0, or -errno. */
 int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *unit,
-	      const sigset_t *child_mask, struct rep_error *e);
+	      const sigset_t *child_mask, struct wc_error *e);
 
 /* The oom_score_adj the command starts with: the most, so that when the whole machine runs
  * out of memory the kernel kills in the sandbox before anything outside it (an editor). */
@@ -30,7 +30,7 @@ int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *u
 /* Raises the oom_score_adj of the child at the gate to RUN_OOM_SCORE_ADJ, which every process
  * it starts inherits. Any process may raise its own, so this needs no privilege.
  * Returns 0, or -errno with e filled. */
-int run_raise_oom_score(const struct run_child *c, struct rep_error *e);
+int run_raise_oom_score(const struct run_child *c, struct wc_error *e);
 
 /* Opens the gate and waits for the exec. Returns 0 when the command runs, or the
  * positive errno chdir or execvp failed with (the child then exits 126 or 127). */

@@ -22,7 +22,7 @@ struct super {
 
 static void kill_sandbox(struct run_session *s)
 {
-	struct rep_error ignored;
+	struct wc_error ignored;
 
 	cg_kill(&s->sandbox, &ignored);
 }
@@ -86,7 +86,7 @@ static void on_tick(struct run_loop *l, struct run_watch *w, uint32_t events)
 {
 	struct super *x = w->obj;
 	struct rep_tl_unit units[REP_TL_UNITS_MAX];
-	struct rep_error ignored;
+	struct wc_error ignored;
 	uint64_t cur;
 	size_t n;
 
@@ -113,7 +113,7 @@ static void on_kill_after(struct run_loop *l, struct run_watch *w, uint32_t even
 static void on_timeout(struct run_loop *l, struct run_watch *w, uint32_t events)
 {
 	struct super *x = w->obj;
-	struct rep_error ignored;
+	struct wc_error ignored;
 
 	(void)l;
 	(void)events;
@@ -141,7 +141,7 @@ static void watch_close(struct run_loop *l, struct run_watch *w, bool owned)
 }
 
 int run_supervise(struct run_session *s, struct run_unit *u, const struct run_child *c,
-		  uint64_t timeout_ns, int *wait_status, struct rusage *ru, struct rep_error *e)
+		  uint64_t timeout_ns, int *wait_status, struct rusage *ru, struct wc_error *e)
 {
 	struct super x = {
 		.s = s, .u = u, .c = c, .wait_status = wait_status, .ru = ru,
@@ -157,7 +157,7 @@ int run_supervise(struct run_session *s, struct run_unit *u, const struct run_ch
 		x.mem.fd = u->cg.watch_fd;
 	if (timer_watch(&x.tick, on_tick, &x) < 0 || timer_watch(&x.kill, on_kill_after, &x) < 0 ||
 	    timer_watch(&x.timeout, on_timeout, &x) < 0) {
-		r = rep_fail(e, errno, "timerfd_create");
+		r = wc_fail(e, errno, "timerfd_create");
 		goto out;
 	}
 	if ((r = run_loop_add(l, &x.sig, e)) < 0 || (r = run_loop_add(l, &x.pid, e)) < 0 ||

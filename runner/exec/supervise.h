@@ -18,6 +18,6 @@
  *  - reaping every child (we are the sandbox's subreaper).
  * Returns 0 with *wait_status and *ru set, or -errno. */
 int run_supervise(struct run_session *s, struct run_unit *u, const struct run_child *c,
-		  uint64_t timeout_ns, int *wait_status, struct rusage *ru, struct rep_error *e);
+		  uint64_t timeout_ns, int *wait_status, struct rusage *ru, struct wc_error *e);
 
 #endif

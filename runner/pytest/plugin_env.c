@@ -120,7 +120,7 @@ static int take_over_log(struct run_session *s, char *const *job_env, char ***en
 }
 
 int run_plugin_env(struct run_session *s, const char *plugin_dir, char *const *job_env,
-		   const char *resume, char ***out, struct rep_error *e)
+		   const char *resume, char ***out, struct wc_error *e)
 {
 	char **env = NULL, *kv;
 	size_t n = 0;
@@ -149,7 +149,7 @@ int run_plugin_env(struct run_session *s, const char *plugin_dir, char *const *j
 	}
 	if (r < 0) {
 		run_env_free(env);
-		return rep_fail(e, -r, "build the command's environment");
+		return wc_fail(e, -r, "build the command's environment");
 	}
 	*out = env;
 	return 0;

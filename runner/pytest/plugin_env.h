@@ -21,7 +21,7 @@ int run_plugin_dir(char *out, size_t size);
  * and WCMEM_SANDBOX_DIAGNOSTICS=1 (our plugin logs in their stead), said once on stderr.
  * *out is NULL-terminated; free it with run_env_free. Returns 0 or -errno. */
 int run_plugin_env(struct run_session *s, const char *plugin_dir, char *const *job_env,
-		   const char *resume, char ***out, struct rep_error *e);
+		   const char *resume, char ***out, struct wc_error *e);
 
 void run_env_free(char **env);
 

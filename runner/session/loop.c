@@ -6,11 +6,11 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-int run_loop_init(struct run_loop *l, struct rep_error *e)
+int run_loop_init(struct run_loop *l, struct wc_error *e)
 {
 	l->done = false;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
-	return l->epfd < 0 ? rep_fail(e, errno, "epoll_create1") : 0;
+	return l->epfd < 0 ? wc_fail(e, errno, "epoll_create1") : 0;
 }
 
 void run_loop_close(struct run_loop *l)
@@ -20,14 +20,14 @@ void run_loop_close(struct run_loop *l)
 	l->epfd = -1;
 }
 
-int run_loop_add(struct run_loop *l, struct run_watch *w, struct rep_error *e)
+int run_loop_add(struct run_loop *l, struct run_watch *w, struct wc_error *e)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
 
 	if (w->fd < 0)
 		return 0;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0)
-		return rep_fail(e, errno, "epoll_ctl");
+		return wc_fail(e, errno, "epoll_ctl");
 	return 0;
 }
 
@@ -37,7 +37,7 @@ void run_loop_del(struct run_loop *l, struct run_watch *w)
 		epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 }
 
-int run_loop_run(struct run_loop *l, struct rep_error *e)
+int run_loop_run(struct run_loop *l, struct wc_error *e)
 {
 	while (!l->done) {
 		struct epoll_event ev;
@@ -48,7 +48,7 @@ int run_loop_run(struct run_loop *l, struct rep_error *e)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return rep_fail(e, errno, "epoll_wait");
+			return wc_fail(e, errno, "epoll_wait");
 		if (n == 1) {
 			struct run_watch *w = ev.data.ptr;
 

@@ -22,15 +22,15 @@ struct run_loop {
 };
 
 /* Returns 0 or -errno. */
-int run_loop_init(struct run_loop *l, struct rep_error *e);
+int run_loop_init(struct run_loop *l, struct wc_error *e);
 void run_loop_close(struct run_loop *l);
 
 /* Watches w->fd for input (and hang-up). w must live until run_loop_del. Returns 0 or -errno. */
-int run_loop_add(struct run_loop *l, struct run_watch *w, struct rep_error *e);
+int run_loop_add(struct run_loop *l, struct run_watch *w, struct wc_error *e);
 void run_loop_del(struct run_loop *l, struct run_watch *w);
 
 /* Dispatches events until a handler sets l->done. Returns 0 or -errno. */
-int run_loop_run(struct run_loop *l, struct rep_error *e);
+int run_loop_run(struct run_loop *l, struct wc_error *e);
 
 /* Arms a timerfd: once after ns, or every ns when periodic; ns 0 disarms. */
 int run_timer_arm(int fd, uint64_t ns, bool periodic);

@@ -50,7 +50,7 @@ double run_elapsed(const struct run_session *s)
 	       (double)(now.tv_nsec - s->mono_start.tv_nsec) / 1e9;
 }
 
-int run_signals_setup(struct run_session *s, struct rep_error *e)
+int run_signals_setup(struct run_session *s, struct wc_error *e)
 {
 	sigset_t mask;
 
@@ -61,10 +61,10 @@ int run_signals_setup(struct run_session *s, struct rep_error *e)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, &s->child_mask) < 0)
-		return rep_fail(e, errno, "sigprocmask");
+		return wc_fail(e, errno, "sigprocmask");
 	s->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (s->sigfd < 0)
-		return rep_fail(e, errno, "signalfd");
+		return wc_fail(e, errno, "signalfd");
 	/* A closed stderr must not kill us before the sandbox is torn down. */
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
@@ -93,7 +93,7 @@ static void run_check_limits(struct run_session *s)
 	const struct run_options *o = s->opt;
 	uint64_t phys = cfg_physical_memory(), above;
 	char a[32], b[32];
-	struct rep_error e;
+	struct wc_error e;
 
 	if (cg_base_limit(&s->hier, &above, NULL, &e) == 0 && above != CG_UNLIMITED &&
 	    o->limit > above) {
@@ -114,10 +114,10 @@ static void run_check_limits(struct run_session *s)
 	}
 }
 
-static int run_sandbox_limits(struct run_session *s, struct rep_error *e)
+static int run_sandbox_limits(struct run_session *s, struct wc_error *e)
 {
 	const struct run_options *o = s->opt;
-	struct rep_error w;
+	struct wc_error w;
 	char buf[600];
 	int r;
 
@@ -127,20 +127,20 @@ static int run_sandbox_limits(struct run_session *s, struct rep_error *e)
 	r = cg_set_limit(&s->sandbox, CG_LIMIT_SWAP, o->swap, NULL, &w);
 	if (r == -EOPNOTSUPP && o->swap != CFG_SIZE_MAX)
 		run_warn("%s; the limits count memory only, and swap is not capped",
-			 rep_error_text(&w, buf, sizeof(buf)));
+			 wc_error_text(&w, buf, sizeof(buf)));
 	else if (r < 0)
-		return rep_fail(e, w.err, "%s", w.msg);
+		return wc_wrap(e, &w, NULL);
 	if (o->high != CFG_SIZE_MAX) {
 		r = cg_set_limit(&s->sandbox, CG_LIMIT_HIGH, o->high, NULL, &w);
 		if (r == -EOPNOTSUPP)
 			run_warn("--high is not in force: %s", w.msg);
 		else if (r < 0)
-			return rep_fail(e, w.err, "%s", w.msg);
+			return wc_wrap(e, &w, NULL);
 	}
 	return 0;
 }
 
-static int run_log_open(struct run_session *s, struct rep_error *e)
+static int run_log_open(struct run_session *s, struct wc_error *e)
 {
 	const char *off = getenv("WEATHERCOP_DISABLE_DIAGNOSTICS");
 	int r;
@@ -153,7 +153,7 @@ static int run_log_open(struct run_session *s, struct rep_error *e)
 		snprintf(s->log_path, sizeof(s->log_path), "%s", s->opt->log_path);
 	else if (rep_log_default_path(s->log_path, sizeof(s->log_path), getenv("WEATHERCOP_DIR"),
 				      getenv("HOME")) < 0)
-		return rep_fail(e, ENOENT, "find the log's folder: set WEATHERCOP_DIR or HOME, "
+		return wc_fail(e, ENOENT, "find the log's folder: set WEATHERCOP_DIR or HOME, "
 				"or give --log FILE");
 	r = rep_log_open(&s->log, s->log_path, s->opt->append, e);
 	if (r == 0 && s->log.shared)
@@ -162,7 +162,7 @@ static int run_log_open(struct run_session *s, struct rep_error *e)
 	return r;
 }
 
-int run_session_open(struct run_session *s, const struct run_options *o, struct rep_error *e)
+int run_session_open(struct run_session *s, const struct run_options *o, struct wc_error *e)
 {
 	char name[64];
 	int r;
@@ -237,7 +237,7 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 void run_reap_group(struct cg_group *g)
 {
 	const struct timespec pause = { 0, REAP_PAUSE_NS };
-	struct rep_error ignored;
+	struct wc_error ignored;
 	int status;
 
 	if (!g->created)
@@ -259,9 +259,9 @@ void run_session_free(struct run_session *s)
 	s->entry_size = 0;
 }
 
-int run_session_close(struct run_session *s, int exit_status, struct rep_error *e)
+int run_session_close(struct run_session *s, int exit_status, struct wc_error *e)
 {
-	struct rep_error err2;
+	struct wc_error err2;
 	uint64_t peak;
 	int r = 0;
 
@@ -270,15 +270,15 @@ int run_session_close(struct run_session *s, int exit_status, struct rep_error *
 	run_control_close(s);
 	run_reap_group(&s->sandbox);
 	if (cg_destroy(&s->spare, &err2) < 0 && r == 0)
-		r = rep_fail(e, err2.err, "%s", err2.msg);
+		r = wc_wrap(e, &err2, NULL);
 	if (cg_destroy(&s->standby, &err2) < 0 && r == 0)
-		r = rep_fail(e, err2.err, "%s", err2.msg);
+		r = wc_wrap(e, &err2, NULL);
 	if (cg_destroy(&s->harness, &err2) < 0 && r == 0)
-		r = rep_fail(e, err2.err, "%s", err2.msg);
+		r = wc_wrap(e, &err2, NULL);
 	if (cg_destroy(&s->sandbox, &err2) < 0 && r == 0)
-		r = rep_fail(e, err2.err, "%s", err2.msg);
+		r = wc_wrap(e, &err2, NULL);
 	if (cg_return_home(&s->leaf, &err2) < 0 && r == 0)
-		r = rep_fail(e, err2.err, "%s", err2.msg);
+		r = wc_wrap(e, &err2, NULL);
 
 	if (s->log.fd >= 0) {
 		s->info.elapsed = run_elapsed(s);

@@ -66,15 +66,15 @@ struct run_session {
 };
 
 /* Blocks the signals the event loop reads and opens the signalfd. Returns 0 or -errno. */
-int run_signals_setup(struct run_session *s, struct rep_error *e);
+int run_signals_setup(struct run_session *s, struct wc_error *e);
 
 /* Discovers cgroups, sweeps stale ones, leaves the base (v2), builds sandbox and harness with
  * their limits read back, and opens the log. Warnings go to stderr. Returns 0 or -errno. */
-int run_session_open(struct run_session *s, const struct run_options *o, struct rep_error *e);
+int run_session_open(struct run_session *s, const struct run_options *o, struct wc_error *e);
 
 /* Kills what is left in the sandbox, reaps it, removes every cgroup, writes SESSION_END and
  * closes the log. Safe after a partial run_session_open. Returns 0 or -errno. */
-int run_session_close(struct run_session *s, int exit_status, struct rep_error *e);
+int run_session_close(struct run_session *s, int exit_status, struct wc_error *e);
 
 /* Frees the unit records (after the reports are written). */
 void run_session_free(struct run_session *s);

@@ -12,7 +12,7 @@
 void run_timeline_open(struct run_session *s)
 {
 	char path[sizeof(s->log_path) + 16];
-	struct rep_error e;
+	struct wc_error e;
 
 	s->timeline.fd = -1;
 	if (s->log.fd < 0)

@@ -65,7 +65,7 @@ static void log_lost(struct run_session *s, enum run_entry kind, const struct re
 }
 
 static int log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
-		     const struct refusal *no, bool sync, struct rep_error *e)
+		     const struct refusal *no, bool sync, struct wc_error *e)
 {
 	struct timespec now;
 	int n;
@@ -79,12 +79,12 @@ static int log_entry(struct run_session *s, enum run_entry kind, const struct re
 		char *buf = size > ENTRY_MAX ? NULL : realloc(s->entry, size);
 
 		if (!buf)
-			return rep_fail(e, size > ENTRY_MAX ? ENOSPC : ENOMEM, "format a log entry");
+			return wc_fail(e, size > ENTRY_MAX ? ENOSPC : ENOMEM, "format a log entry");
 		s->entry = buf;
 		s->entry_size = size;
 	}
 	if (n < 0)
-		return rep_fail(e, -n, "format a log entry");
+		return wc_fail(e, -n, "format a log entry");
 	n = rep_log_write(&s->log, s->entry, (size_t)n, sync);
 	if (s->log.restored && !s->log_restore_said++)
 		run_warn("another writer emptied the log %s (in-process diagnostics that ignore "
@@ -98,13 +98,13 @@ static int log_entry(struct run_session *s, enum run_entry kind, const struct re
 }
 
 int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
-		  bool sync, struct rep_error *e)
+		  bool sync, struct wc_error *e)
 {
 	return log_entry(s, kind, u, NULL, sync, e);
 }
 
 int run_log_refused(struct run_session *s, const char *verb, const char *name,
-		    const char *answer, struct rep_error *e)
+		    const char *answer, struct wc_error *e)
 {
 	const struct refusal no = { verb, name, answer };
 
@@ -115,9 +115,9 @@ int run_log_refused(struct run_session *s, const char *verb, const char *name,
  * memory.oom.group (v2). Named by sequence, never by test name: node IDs carry '/', '[',
  * spaces, unicode. */
 static int run_unit_cgroup(struct run_session *s, struct cg_group *g, uint64_t limit,
-			   struct rep_error *e)
+			   struct wc_error *e)
 {
-	struct rep_error w;
+	struct wc_error w;
 	char cgname[32];
 	int r;
 
@@ -130,16 +130,16 @@ static int run_unit_cgroup(struct run_session *s, struct cg_group *g, uint64_t l
 		return r;
 	r = cg_set_limit(g, CG_LIMIT_SWAP, s->opt->swap, NULL, &w);
 	if (r < 0 && r != -EOPNOTSUPP)  /* no swap accounting: warned about for the sandbox */
-		return rep_fail(e, w.err, "%s", w.msg);
+		return wc_wrap(e, &w, NULL);
 	r = cg_set_oom_group(g, &w);
 	if (r < 0 && r != -EOPNOTSUPP)  /* v1 has none: the unit is killed whole at its end */
-		return rep_fail(e, w.err, "%s", w.msg);
+		return wc_wrap(e, &w, NULL);
 	return 0;
 }
 
 void run_unit_prepare(struct run_session *s, uint64_t limit)
 {
-	struct rep_error ignored;
+	struct wc_error ignored;
 
 	if (s->spare.created)
 		return;
@@ -148,7 +148,7 @@ void run_unit_prepare(struct run_session *s, uint64_t limit)
 }
 
 int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
-		  const char *kind, uint64_t limit, struct rep_error *e)
+		  const char *kind, uint64_t limit, struct wc_error *e)
 {
 	struct rep_unit *rec;
 	int r;
@@ -158,7 +158,7 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 	u->pid = -1;
 	u->idx = run_record_new(s);
 	if (u->idx < 0)
-		return rep_fail(e, ENOMEM, "record a unit");
+		return wc_fail(e, ENOMEM, "record a unit");
 	rec = run_unit_rec(s, u);
 	rec->name = strdup(name);
 	rec->kind = kind;
@@ -184,15 +184,15 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 	}
 	rec->cgroup = strdup(u->cg.rel);
 	if (!rec->name || !rec->cgroup)
-		return rep_fail(e, ENOMEM, "record a unit");
+		return wc_fail(e, ENOMEM, "record a unit");
 	return 0;
 }
 
 int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const char *extras,
-		   struct rep_error *e)
+		   struct wc_error *e)
 {
 	struct rep_unit *rec = run_unit_rec(s, u);
-	struct rep_error ignored;
+	struct wc_error ignored;
 
 	cg_read_events(&s->sandbox, &u->sandbox_ev0, &ignored);
 	clock_gettime(CLOCK_REALTIME, &rec->start);
@@ -200,7 +200,7 @@ int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const c
 	rec->start_elapsed = run_elapsed(s);
 	rec->pid = u->pid = pid;
 	if (extras && !(rec->extras_start = strdup(extras)))
-		return rep_fail(e, ENOMEM, "record a unit");
+		return wc_fail(e, ENOMEM, "record a unit");
 	/* VmHWM is read, never reset (clear_refs): the test's own getrusage() and VmHWM must
 	 * stay what they would be without the sandbox. Its peak comes from the cgroup. */
 	rep_status_read(pid, &rec->status_start);
@@ -220,7 +220,7 @@ static void snapshot_status(struct run_session *s, struct run_unit *u)
 
 uint64_t run_unit_sample(struct run_session *s, struct run_unit *u)
 {
-	struct rep_error ignored;
+	struct wc_error ignored;
 	uint64_t cur;
 
 	/* also the sampled peak, before memory.peak */
@@ -245,8 +245,8 @@ static uint64_t delta(uint64_t now, uint64_t then)
 void run_unit_measure(struct run_session *s, struct run_unit *u)
 {
 	struct rep_unit *rec = run_unit_rec(s, u);
-	struct rep_events sev;
-	struct rep_error ignored;
+	struct cg_events sev;
+	struct wc_error ignored;
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -276,7 +276,7 @@ void run_unit_measure(struct run_session *s, struct run_unit *u)
 }
 
 int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, int not_run,
-		    bool lost, const struct rusage *ru, const char *extras, struct rep_error *e)
+		    bool lost, const struct rusage *ru, const char *extras, struct wc_error *e)
 {
 	struct rep_unit *rec;
 	int r;
@@ -288,7 +288,7 @@ int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, 
 	if (ru && ru->ru_maxrss > rec->status_end.vm_hwm)
 		rec->status_end.vm_hwm = ru->ru_maxrss;
 	if (extras && !(rec->extras_end = strdup(extras)))
-		return rep_fail(e, ENOMEM, "record a unit");
+		return wc_fail(e, ENOMEM, "record a unit");
 
 	if (not_run) {
 		rec->end = REP_END_NOT_RUN;
@@ -325,14 +325,14 @@ struct eviction {
 static void evict_one(pid_t pid, void *arg)
 {
 	struct eviction *ev = arg;
-	struct rep_error ignored;
+	struct wc_error ignored;
 
 	if (pid != ev->keep && cg_attach(&ev->s->harness, pid, &ignored) == 0)
 		ev->moved++;
 }
 
 int run_unit_evict(struct run_session *s, struct run_unit *u, pid_t keep, bool counted,
-		   struct rep_error *e)
+		   struct wc_error *e)
 {
 	struct eviction ev = { s, keep, 0 };
 	/* The one kept (the client, staying in its test's unit) is neither moved nor pinned:
@@ -346,7 +346,7 @@ int run_unit_evict(struct run_session *s, struct run_unit *u, pid_t keep, bool c
 	return ev.moved;
 }
 
-int run_unit_close(struct run_unit *u, struct rep_error *e)
+int run_unit_close(struct run_unit *u, struct wc_error *e)
 {
 	return cg_destroy(&u->cg, e);
 }

@@ -10,7 +10,7 @@ struct run_unit {
 	struct cg_group cg;
 	int idx;                       /* its record: s->units[idx] (the array may move) */
 	pid_t pid;                     /* its main process */
-	struct rep_events sandbox_ev0; /* the sandbox's counters when the unit began */
+	struct cg_events sandbox_ev0; /* the sandbox's counters when the unit began */
 	struct timespec mono0;
 	bool measured;                 /* run_unit_measure ran */
 };
@@ -33,17 +33,17 @@ static inline struct rep_unit *run_unit_rec(struct run_session *s, const struct 
  * the entry (a full disk) is closed with one warning naming the entry and the errno, and
  * the run goes on. Returns 0, or -errno when the entry cannot even be formatted. */
 int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
-		  bool sync, struct rep_error *e);
+		  bool sync, struct wc_error *e);
 
 /* Writes a UNIT_REFUSED entry: the runner answered a client's verb for name with answer.
  * Returns 0, or -errno with e filled. */
 int run_log_refused(struct run_session *s, const char *verb, const char *name,
-		    const char *answer, struct rep_error *e);
+		    const char *answer, struct wc_error *e);
 
 /* Creates unit cgroup uN in the sandbox with memory.max = limit (read back), the session's
  * swap, and memory.oom.group (v2), and appends its record to s->units. Returns 0 or -errno. */
 int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
-		  const char *kind, uint64_t limit, struct rep_error *e);
+		  const char *kind, uint64_t limit, struct wc_error *e);
 
 /* Makes the next unit's cgroup ahead of time (s->spare), while no test waits for it: a
  * START then only moves the process in. Best effort. */
@@ -53,7 +53,7 @@ void run_unit_prepare(struct run_session *s, uint64_t limit);
  * the high-water mark is the unit's own), write TEST_START and make it durable before the
  * unit may run. extras: lines from the plugin, or NULL. Returns 0 or -errno. */
 int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const char *extras,
-		   struct rep_error *e);
+		   struct wc_error *e);
 
 /* Samples the unit while it runs: memory.current and /proc/PID/status. Returns its
  * memory.current for the timeline, or REP_UNKNOWN. */
@@ -77,15 +77,15 @@ void run_unit_measure(struct run_session *s, struct run_unit *u);
  * process was not our child): decide the verdict, write TEST_END. Measures first unless
  * run_unit_measure already did. Returns 0 or -errno. */
 int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, int not_run,
-		    bool lost, const struct rusage *ru, const char *extras, struct rep_error *e);
+		    bool lost, const struct rusage *ru, const char *extras, struct wc_error *e);
 
 /* Moves the processes still in the unit but keep (0: none) to the harness (they outlive
  * the unit, as a test's leftover server would); when counted, the record reports them.
  * Returns the number moved, or -errno. */
 int run_unit_evict(struct run_session *s, struct run_unit *u, pid_t keep, bool counted,
-		   struct rep_error *e);
+		   struct wc_error *e);
 
 /* Kills what is left in the unit and removes its cgroup. Returns 0 or -errno. */
-int run_unit_close(struct run_unit *u, struct rep_error *e);
+int run_unit_close(struct run_unit *u, struct wc_error *e);
 
 #endif

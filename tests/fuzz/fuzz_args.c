@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static FILE *quiet;
 	char *text = malloc(size + 1), *argv[MAX_WORDS + 2] = { ARGV0 };
 	struct run_options o;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	int argc = 1, r;
 
 	FUZZ_CHECK(text != NULL);

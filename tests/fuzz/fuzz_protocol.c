@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *line = fuzz_string(data, size), *copy = strdup(line);
 	size_t len = strlen(line);
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	struct run_msg m;
 	int r;
 

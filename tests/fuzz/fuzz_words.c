@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = fuzz_string(data, size), **words = NULL;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	int n = cfg_split_words(text, "quote it", &words, &e);
 
 	FUZZ_CHECK(n >= 0 || n == -EINVAL || n == -ENOMEM);

@@ -24,7 +24,7 @@
 /* Loads path, failing the test with the loader's message when it refuses. */
 static void load(const char *path, struct cfg_file *f)
 {
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 
 	if (cfg_load(path, PHYS, f, &e) < 0)
 		fail_msg("cfg_load(%s): %s", path, e.msg);
@@ -36,7 +36,7 @@ static void merged(struct cfg_file *f, const char *profile, char **args, int nar
 {
 	char *argv[16] = { "wcmem-sandbox" };
 	struct run_options cli;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 
 	for (int i = 0; i < nargs; i++)
 		argv[i + 1] = args[i];
@@ -102,7 +102,7 @@ static void test_load_errors_name_file_and_line(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
 		struct cfg_file f;
-		struct rep_error e = { 0 };
+		struct wc_error e = { 0 };
 		char path[256], want[512];
 
 		snprintf(path, sizeof(path), "fixtures/ini/%s.ini", errors[i].file);
@@ -120,7 +120,7 @@ static void test_load_errors_name_file_and_line(void **state)
 static void test_load_unreadable_file(void **state)
 {
 	struct cfg_file f;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 
 	(void)state;
 	assert_int_equal(cfg_load("fixtures/ini/no-such.ini", PHYS, &f, &e), -ENOENT);
@@ -312,7 +312,7 @@ static void test_merge_defaults_without_profile(void **state)
 static void test_merge_missing_profile(void **state)
 {
 	struct run_options cli, o;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	struct cfg_file f;
 
 	(void)state;
@@ -362,7 +362,7 @@ static void test_profile_suites_and_jobs(void **state)
 
 static void expect_words(const char *text, const char *const *want)
 {
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	char **words;
 	int n = cfg_split_words(text, "HINT", &words, &e);
 	int i;
@@ -381,7 +381,7 @@ static void expect_words(const char *text, const char *const *want)
 
 static void expect_split_error(const char *text, const char *msg)
 {
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	char **words = (char **)1;
 
 	assert_int_equal(cfg_split_words(text, "HINT", &words, &e), -EINVAL);
@@ -507,7 +507,7 @@ static void expect_found(const struct tree *t, const char *option, const char *w
 			 enum cfg_found how)
 {
 	char sys[PATH_MAX], full[PATH_MAX], *path = NULL;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	enum cfg_found found;
 	int r;
 

@@ -1,7 +1,8 @@
-/* Inside the INI loader: the state shared by the line reader and section handling
- * (config_load.c) and the key handlers (config_section.c). Not for other modules. */
-#ifndef WCMEM_RUNNER_CONFIG_LOAD_H
-#define WCMEM_RUNNER_CONFIG_LOAD_H
+/* Inside the INI loader: the state shared by the line reader (load.c), the key handlers
+ * (section.c) and the whole-file checks (check.c), and how each names the line it stops at.
+ * Not for other modules. */
+#ifndef WCMEM_RUNNER_CONFIG_SOURCE_H
+#define WCMEM_RUNNER_CONFIG_SOURCE_H
 
 #include "runner/config/config.h"
 
@@ -17,7 +18,7 @@ struct cfg_loader {
 	enum cfg_section sec;    /* the section the line is in */
 	size_t idx;              /* ...its profile or suite (arrays may move: no pointers) */
 	int fail_line;           /* the line of the first error; 0: none yet */
-	struct rep_error *e;
+	struct wc_error *e;
 };
 
 /* Records the first error as "FILE:LINE: message" (e->err = err, 0 for none) and stops the
@@ -25,14 +26,16 @@ struct cfg_loader {
 int cfg_fail_at(struct cfg_loader *ld, int line, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Handles one `key = value` of the current section. Returns 0 or -errno (cfg_fail_at). */
-int cfg_section_key(struct cfg_loader *ld, const char *key, const char *value);
-
-/* The checks that need the whole file: suites have commands (split into words), inherit
- * chains end, profiles name defined suites. Returns 0 or -errno (cfg_fail_at). */
-int cfg_finish(struct cfg_loader *ld);
+/* Records the first error as "FILE:LINE: what: inner's message" (what may be NULL), keeping
+ * inner's hint; inner's errno only when it is ENOMEM (the rest are bad values, no errno).
+ * Returns what cfg_fail_at returns. */
+int cfg_wrap_at(struct cfg_loader *ld, int line, const struct wc_error *inner, const char *what);
 
 /* path made absolute against the config file's folder (malloc'd), or NULL when out of memory. */
 char *cfg_resolve_path(const struct cfg_loader *ld, const char *path);
+
+/* The characters and length a profile or suite name may have. */
+#define CFG_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+#define CFG_NAME_MAX_LEN 64
 
 #endif
