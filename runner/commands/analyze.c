@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "report/analyze.h"
+#include "report/analyze_chart.h"
 #include "cgroup/error.h"
 #include "runner/session/session.h"
 #include "runner/config/size.h"

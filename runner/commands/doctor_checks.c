@@ -1,5 +1,5 @@
 /* Judging what `doctor` found (doctor.h): pure, so that every verdict is tested on facts. */
-#include "runner/commands/doctor.h"
+#include "runner/commands/doctor_checks.h"
 
 #include <errno.h>
 #include <stdarg.h>

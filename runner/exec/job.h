@@ -8,19 +8,9 @@
 
 #include "cgroup/error.h"
 #include "report/record.h"
+#include "runner/exec/job_spec.h"
 
 struct run_session;
-
-struct run_job {
-	const char *name;     /* the unit's name in the log (unescaped) */
-	const char *kind;     /* "command" or "suite" */
-	char *const *argv;    /* the command, NULL-terminated */
-	uint64_t limit;       /* the unit's memory.max, bytes or CFG_SIZE_MAX */
-	uint64_t test_limit;  /* memory.max of each test inside it (plugin); 0: --test-limit */
-	char *const *env;     /* "KEY=VALUE" entries added to the environment, or NULL */
-	const char *workdir;  /* where the command starts; NULL: here */
-	uint64_t timeout_ns;  /* the unit is killed after this long; 0: never */
-};
 
 /* Runs the job as one unit and writes its log entries. Returns the exit status a wrapper
  * gives (the command's own, 128+signal, 126/127 when it could not be started), or -errno

@@ -7,7 +7,7 @@
 
 #include "cgroup/cgroup.h"
 #include "cgroup/error.h"
-#include "runner/exec/job.h"
+#include "runner/exec/job_spec.h"
 
 struct run_child {
 	pid_t pid;
