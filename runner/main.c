@@ -295,8 +295,7 @@ static int session(struct plan *p)
 	int r, status;
 	size_t n;
 
-	memset(&s, 0, sizeof(s));
-	s.sigfd = -1;
+	run_session_init(&s);
 	s.command_line = p->command_line;
 	s.budgets = p->o.budgets ? &p->budgets : NULL;
 	/* Orphans of the command (a double-forked daemon) are reparented to us, so that we

@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 #include "report/verdict.h"
-#include "runner/session/session.h"
+#include "runner/session/say.h"
+#include "runner/session/state.h"
 #include "runner/config/size.h"
 #include "runner/config/text.h"
 

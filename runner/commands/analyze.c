@@ -12,7 +12,8 @@
 #include "report/analyze.h"
 #include "report/analyze_chart.h"
 #include "cgroup/error.h"
-#include "runner/session/session.h"
+#include "runner/session/say.h"
+#include "runner/session/state.h"
 #include "runner/config/size.h"
 
 struct an_args {

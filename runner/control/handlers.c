@@ -346,8 +346,10 @@ int run_control_wake(struct run_control *c, struct cg_group *unit, const char *r
 		return wc_fail(e, errno, "dup the copy's pidfd");
 	r = cg_attach(unit, k->pid, e);
 	run_field_encode(resume, enc, sizeof(enc));
-	if (r == 0)
+	if (r == 0) {
 		run_conn_reply(k, "WAKE %s", enc);
+		run_conn_flush(k);  /* outside the server's loop: the copy waits for this */
+	}
 	if (r == 0 && k->broken)
 		r = wc_fail(e, EPIPE, "wake the copy of the command");
 	if (r < 0) {

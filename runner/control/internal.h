@@ -9,7 +9,8 @@
 
 #include "runner/control/control.h"
 #include "runner/session/loop.h"
-#include "runner/session/session.h"
+#include "runner/session/say.h"
+#include "runner/session/state.h"
 #include "runner/session/unit.h"
 
 /* What a sandbox may make the runner hold, whatever its tests do. */
@@ -17,6 +18,7 @@
 #define RUN_CONN_FDS 16                /* descriptors a connection may hold, at most */
 #define RUN_CONN_BUF_MIN 4096          /* a connection's buffer to start with */
 #define RUN_CONN_BUFFERED (4u << 20)   /* unfinished lines of all connections together */
+#define RUN_REPLY_MAX 4096             /* an answer's line, its newline included */
 
 /* One client connection. */
 struct conn {
@@ -36,6 +38,8 @@ struct conn {
 	bool unit_is_test;    /* kind=test: lives in the harness between units */
 	uint64_t leaks;       /* the open unit's START leaks= (limit_leaks), UINT64_MAX: none */
 	struct run_unit unit;
+	char out[2 * RUN_REPLY_MAX]; /* answers not sent yet (run_conn_flush) */
+	size_t out_len;
 	bool parked;          /* the client still sits in its last test's unit: */
 	struct run_unit park; /* it leaves at its next START, one migration a test, not two */
 	char *origin;         /* kind=command: the cgroup it came from, to go back to */
@@ -101,7 +105,12 @@ void run_control_refuse_without_fds(struct run_control *c, int lfd);
 /* Ends the units of pid's closed connections: it lives (it just connected again), so it
  * did not die in them. */
 void run_conn_release_dead(struct run_control *c, pid_t pid);
+/* Queues an answer line (cut at RUN_REPLY_MAX): the handlers answer, the server sends. */
 void run_conn_reply(struct conn *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sends what is queued, the one place that writes to a client. A client whose socket is full
+ * loses its answers and is marked broken. */
+void run_conn_flush(struct conn *k);
 void run_conn_warn(struct conn *k, const char *what);
 void run_conn_close(struct run_control *c, struct conn *k);
 

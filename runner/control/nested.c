@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "runner/control/protocol.h"
-#include "runner/session/session.h"
+#include "runner/session/say.h"
+#include "runner/session/state.h"
 
 struct client {
 	int fd;

@@ -1,6 +1,6 @@
 /* The control socket: accepting clients, reading their lines, answering them. What each
- * message does is in control_msg.c; the limits in control_limits.c; the resume file in
- * resume.c. */
+ * message does is in handlers.c; a connection's answers and identity in conn.c; the limits in
+ * limits.c; the resume file in resume.c. */
 #include "runner/control/control.h"
 
 #include <errno.h>
@@ -18,9 +18,6 @@
 #include "runner/control/protocol.h"
 #include "runner/control/rundir.h"
 
-#define MAX_WARNINGS_PER_CLIENT 10
-#define MAX_WARNINGS 50  /* of all clients together */
-
 static void conn_free(struct run_control *c, struct conn *k)
 {
 	struct conn **pp;
@@ -30,6 +27,7 @@ static void conn_free(struct run_control *c, struct conn *k)
 	if (*pp)
 		*pp = k->next;
 	if (k->w.fd >= 0) {
+		run_conn_flush(k);  /* why it is let go */
 		run_loop_del(&c->s->loop, &k->w);
 		close(k->w.fd);
 	}
@@ -51,6 +49,7 @@ void run_conn_close(struct run_control *c, struct conn *k)
 	 * process). The command's main process is finished by its wait status instead, when
 	 * it is dying; one that lives on and merely closed the connection ends the unit now. */
 	if (k->has_unit && k->pid == c->main_pid && run_peer_exiting(k->pid, k->pidfd)) {
+		run_conn_flush(k);
 		run_loop_del(&c->s->loop, &k->w);
 		close(k->w.fd);
 		k->w.fd = -1;
@@ -75,37 +74,6 @@ void run_conn_release_dead(struct run_control *c, pid_t pid)
 	}
 }
 
-void run_conn_reply(struct conn *k, const char *fmt, ...)
-{
-	char line[4096];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	/* Replies are short and the client waits for each: a full socket means a client that
-	 * does not read, and it loses its answers, not the runner its loop. */
-	if (send(k->w.fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		k->broken = true;
-}
-
-void run_conn_warn(struct conn *k, const char *what)
-{
-	struct run_control *c = k->ctl;
-
-	/* A flood of hostile clients must not flood the terminal too. */
-	if (++k->warnings > MAX_WARNINGS_PER_CLIENT || ++c->warnings > MAX_WARNINGS)
-		return;
-	run_warn("control client %d: %s%s", (int)k->pid, what,
-		 c->warnings == MAX_WARNINGS ? " (further control warnings are not shown)" : "");
-}
-
 /* Handles the complete lines in the buffer; keeps a partial one. */
 static void conn_lines(struct run_control *c, struct conn *k)
 {
@@ -115,6 +83,7 @@ static void conn_lines(struct run_control *c, struct conn *k)
 	while (!k->broken && (nl = memchr(k->buf + start, '\n', k->len - start))) {
 		*nl = '\0';
 		run_conn_line(c, k, k->buf + start);
+		run_conn_flush(k);  /* the answer, sent here for every handler */
 		start = (size_t)(nl - k->buf) + 1;
 	}
 	memmove(k->buf, k->buf + start, k->len - start);
@@ -157,25 +126,15 @@ static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
 		 * before the client read why: answer, stop answering, and read to its end. */
 		run_conn_reply(k, "ERR 413 line longer than %d bytes", RUN_LINE_MAX);
 		run_conn_warn(k, "line too long: no more answers on this connection");
+		run_conn_flush(k);
 		shutdown(w->fd, SHUT_WR);
 		k->discarding = true;
 		k->len = 0;
 	}
+	run_conn_flush(k);
 	run_conn_shrink(c, k);
 	if (k->broken)
 		run_conn_close(c, k);
-}
-
-int run_conn_proven(struct run_control *c, struct conn *k)
-{
-	struct wc_error e;
-	int inside = cg_pid_inside(&c->s->sandbox, k->pid, &e);
-
-	/* In this order: what /proc said of the pid was said of our client only if the
-	 * client still lives after the reading (its number cannot be reused before). */
-	if (inside < 0 && (e.err == EMFILE || e.err == ENFILE || e.err == ENOMEM))
-		return -e.err;  /* the runner's shortage, not the client's fault */
-	return inside > 0 && run_peer_alive(k->pidfd);
 }
 
 /* Says why the client's process could not be proven, and lets it go. */

@@ -11,7 +11,9 @@
 
 #include "runner/control/control.h"
 #include "runner/pytest/plugin_env.h"
-#include "runner/session/session.h"
+#include "runner/session/reap.h"
+#include "runner/session/say.h"
+#include "runner/session/state.h"
 #include "runner/exec/spawn.h"
 #include "runner/exec/supervise.h"
 #include "runner/session/unit.h"
@@ -51,11 +53,6 @@ static bool should_resume(struct run_session *s, int status, int resumes)
 	return true;
 }
 
-static double seconds_between(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
-
 /* What the resume that followed the command's death at died cost: the time until its
  * first test started (the command's start, imports and collection; the replay), or to its
  * end when it started none. */
@@ -66,7 +63,7 @@ static void count_resume(struct run_session *s, const struct timespec *died)
 	if (!run_control_first_start(s->control, &until))
 		clock_gettime(CLOCK_MONOTONIC, &until);
 	s->info.resumes++;
-	s->info.resume_seconds += seconds_between(died, &until);
+	s->info.resume_seconds += run_seconds_between(died, &until);
 }
 
 /* A failure loses only the protection of what is outside the sandbox: say so, once. */

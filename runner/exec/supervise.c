@@ -10,6 +10,7 @@
 
 #include "runner/control/control.h"
 #include "runner/session/loop.h"
+#include "runner/session/reap.h"
 
 struct super {
 	struct run_session *s;

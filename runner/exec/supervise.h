@@ -4,7 +4,8 @@
 
 #include <sys/resource.h>
 
-#include "runner/session/session.h"
+#include "runner/session/say.h"
+#include "runner/session/state.h"
 #include "runner/exec/spawn.h"
 #include "runner/session/unit.h"
 

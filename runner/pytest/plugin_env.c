@@ -11,7 +11,8 @@
 #include "report/log.h"
 
 #include "runner/control/control.h"
-#include "runner/session/session.h"
+#include "runner/session/say.h"
+#include "runner/session/state.h"
 
 #define PLUGIN_FILE "wcmem_pytest.py"
 #define PLUGIN_MODULE "wcmem_pytest"

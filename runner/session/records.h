@@ -8,7 +8,8 @@
 #ifndef WCMEM_RUNNER_RECORDS_H
 #define WCMEM_RUNNER_RECORDS_H
 
-#include "runner/session/session.h"
+#include "runner/session/say.h"
+#include "runner/session/state.h"
 
 /* A zeroed record with the next seq, in a free slot or a new one. Returns its index, or
  * -ENOMEM. Pointers into s->units are valid until the next call. */

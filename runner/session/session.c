@@ -14,47 +14,31 @@
 
 #include "report/verdict.h"
 #include "runner/control/control.h"
+#include "runner/session/reap.h"
 #include "runner/session/records.h"
+#include "runner/session/say.h"
 #include "runner/config/size.h"
 #include "runner/session/unit.h"
 
-/* After the sandbox is killed, its processes get this long to be reaped. */
-#define REAP_TRIES 500
-#define REAP_PAUSE_NS (10 * 1000 * 1000)
-
-void run_warn(const char *fmt, ...)
+void run_session_init(struct run_session *s)
 {
-	char text[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	run_say("warning: ", text);
-}
-
-void run_say(const char *what, const char *text)
-{
-	/* Messages carry text from outside (test names, client lines, INI values): escaped. */
-	fprintf(stderr, "wcmem-sandbox: %s", what);
-	rep_log_escape_lines(stderr, text);
-	fputc('\n', stderr);
-}
-
-double run_elapsed(const struct run_session *s)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - s->mono_start.tv_sec) +
-	       (double)(now.tv_nsec - s->mono_start.tv_nsec) / 1e9;
+	memset(s, 0, sizeof(*s));
+	s->sigfd = -1;
+	s->loop.epfd = -1;
+	s->log.fd = -1;
+	s->timeline.fd = -1;
+	cg_group_init(&s->leaf, &s->hier);
+	cg_group_init(&s->sandbox, &s->hier);
+	cg_group_init(&s->harness, &s->hier);
+	cg_group_init(&s->spare, &s->hier);
+	cg_group_init(&s->standby, &s->hier);
+	clock_gettime(CLOCK_MONOTONIC, &s->mono_start);
 }
 
 int run_signals_setup(struct run_session *s, struct wc_error *e)
 {
 	sigset_t mask;
 
-	s->loop.epfd = -1;  /* the first session call: every descriptor starts closed */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGINT);
@@ -68,23 +52,6 @@ int run_signals_setup(struct run_session *s, struct wc_error *e)
 	/* A closed stderr must not kill us before the sandbox is torn down. */
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
-}
-
-int run_reap(pid_t pid, int *main_status, struct rusage *ru)
-{
-	struct rusage r;
-	int status, found = 0;
-	pid_t p;
-
-	while ((p = wait4(-1, &status, WNOHANG, &r)) > 0) {
-		if (p == pid) {
-			*main_status = status;
-			if (ru)
-				*ru = r;
-			found = 1;
-		}
-	}
-	return found;
 }
 
 /* States the limits really in force when the asked ones cannot all hold. */
@@ -170,14 +137,6 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	s->opt = o;
 	clock_gettime(CLOCK_REALTIME, &s->info.start);
 	clock_gettime(CLOCK_MONOTONIC, &s->mono_start);
-	s->log.fd = -1;
-	s->timeline.fd = -1;
-	s->loop.epfd = -1;
-	cg_group_init(&s->leaf, &s->hier);
-	cg_group_init(&s->sandbox, &s->hier);
-	cg_group_init(&s->harness, &s->hier);
-	cg_group_init(&s->spare, &s->hier);
-	cg_group_init(&s->standby, &s->hier);
 
 	r = run_loop_init(&s->loop, e);
 	if (r < 0)
@@ -230,25 +189,6 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	s->info.peak = REP_UNKNOWN;
 	s->info.log_path = s->log.fd >= 0 ? s->log_path : NULL;
 	return run_log_entry(s, RUN_ENTRY_SESSION_START, NULL, false, e);
-}
-
-/* A daemon the command double-forked comes back to us (we are its subreaper), so killing
- * is followed by reaping until the group is empty. */
-void run_reap_group(struct cg_group *g)
-{
-	const struct timespec pause = { 0, REAP_PAUSE_NS };
-	struct wc_error ignored;
-	int status;
-
-	if (!g->created)
-		return;
-	for (int i = 0; i < REAP_TRIES; i++) {
-		cg_kill(g, &ignored);
-		run_reap(-1, &status, NULL);
-		if (cg_populated(g, &ignored) <= 0)
-			return;
-		nanosleep(&pause, NULL);
-	}
 }
 
 void run_session_free(struct run_session *s)

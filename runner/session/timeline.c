@@ -24,10 +24,7 @@ void run_timeline_open(struct run_session *s)
 
 static unsigned long ms_since(const struct timespec *then, const struct timespec *now)
 {
-	long long ns = (long long)(now->tv_sec - then->tv_sec) * 1000000000LL +
-		       (now->tv_nsec - then->tv_nsec);
-
-	return ns > 0 ? (unsigned long)((ns + 500000) / 1000000) : 0;
+	return (unsigned long)((run_ns_between(then, now) + 500000) / 1000000);
 }
 
 void run_timeline_sample(struct run_session *s, uint64_t sandbox, const struct rep_tl_unit *u,

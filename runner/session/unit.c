@@ -250,8 +250,7 @@ void run_unit_measure(struct run_session *s, struct run_unit *u)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	rec->duration = (double)(now.tv_sec - u->mono0.tv_sec) +
-			(double)(now.tv_nsec - u->mono0.tv_nsec) / 1e9;
+	rec->duration = run_seconds_between(&u->mono0, &now);
 	if (cg_read_peak(&u->cg, &rec->peak, &ignored) < 0)
 		rec->peak = REP_UNKNOWN;
 	if (cg_read_current(&u->cg, &rec->current, &ignored) < 0)
