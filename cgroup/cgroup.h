@@ -43,6 +43,7 @@ struct cg_group {
 	bool created;     /* we made it, so we remove it */
 	uint64_t limit;   /* memory.max as read back by cg_set_limit; 0 before it */
 	bool enabled_parent_memory; /* cg_leave_base turned +memory on in the base */
+	bool hands_memory_down; /* +memory is in its cgroup.subtree_control (cg_create) */
 	uint64_t peak_sampled; /* fallback peak from memory.current samples (no memory.peak) */
 };
 
@@ -54,8 +55,9 @@ int cg_discover(struct cg_hier *h, const char *base_override, struct wc_error *e
 void cg_group_init(struct cg_group *g, const struct cg_hier *h);
 
 /* Creates parent/name (parent NULL: the base) and opens its descriptors.
- * On v2 also enables +memory in the parent's cgroup.subtree_control. */
-int cg_create(struct cg_group *g, const struct cg_hier *h, const struct cg_group *parent,
+ * On v2 also enables +memory in the parent's cgroup.subtree_control, once per parent: a unit
+ * is made per test, and the parent then is known to hand memory down. */
+int cg_create(struct cg_group *g, const struct cg_hier *h, struct cg_group *parent,
 	      const char *name, struct wc_error *e);
 
 /* Kills every process in g and below, waits (bounded) until it is empty, removes it and

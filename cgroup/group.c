@@ -118,7 +118,7 @@ static int cg_open_files(struct cg_group *g, struct wc_error *e)
 	return b->open_events(g, e);
 }
 
-int cg_create(struct cg_group *g, const struct cg_hier *h, const struct cg_group *parent,
+int cg_create(struct cg_group *g, const struct cg_hier *h, struct cg_group *parent,
 	      const char *name, struct wc_error *e)
 {
 	const struct cg_backend *b = cg_backend_of(h);
@@ -133,9 +133,13 @@ int cg_create(struct cg_group *g, const struct cg_hier *h, const struct cg_group
 	else
 		snprintf(g->rel, sizeof(g->rel), "%s", name);
 
-	r = b->enable_memory(ppath, e);
-	if (r < 0)
-		return r;
+	if (!parent || !parent->hands_memory_down) {
+		r = b->enable_memory(ppath, e);
+		if (r < 0)
+			return r;
+		if (parent)
+			parent->hands_memory_down = true;
+	}
 	/* The sandbox goes through libcgroup. Groups inside it are made once per test, on the
 	 * hot path: a plain mkdirat on the parent's descriptor, where libcgroup would try mkdir
 	 * on every level of the path and stat each (measured: 8 mkdirs a unit). */

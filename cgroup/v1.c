@@ -41,14 +41,17 @@ static int v1_open_watch(struct cg_group *g, struct wc_error *e)
 		return wc_fail(e, errno, "eventfd");
 	g->watch_fd = fd;
 	fd = cg_fs_open_at(g->dirfd, "memory.oom_control", O_RDONLY);
-	if (fd < 0)
+	if (fd < 0) {
+		cg_fs_close(&g->watch_fd);  /* an eventfd nobody signals would pass for a watch */
 		return wc_fail(e, -fd, "open %s/memory.oom_control", g->path);
+	}
 	g->watch_aux_fd = fd;
 	snprintf(buf, sizeof(buf), "%d %d", g->watch_fd, g->watch_aux_fd);
 	r = cg_fs_write_at(g->dirfd, "cgroup.event_control", buf);
 	if (r < 0) {
 		cg_fs_close(&g->watch_fd);
 		cg_fs_close(&g->watch_aux_fd);
+		return wc_fail(e, -r, "register an OOM notice in %s/cgroup.event_control", g->path);
 	}
 	return 0;
 }

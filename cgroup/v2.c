@@ -34,10 +34,14 @@ static int v2_open_watch(struct cg_group *g, struct wc_error *e)
 
 	if (fd < 0)
 		return wc_fail(e, errno, "inotify_init1");
-	g->watch_fd = fd;
 	snprintf(path, sizeof(path), "%s/memory.events", g->path);
-	if (inotify_add_watch(fd, path, IN_MODIFY) < 0)
-		return wc_fail(e, errno, "inotify_add_watch %s", path);
+	if (inotify_add_watch(fd, path, IN_MODIFY) < 0) {
+		int err = errno;
+
+		close(fd);  /* a watch on nothing would pass for a working one */
+		return wc_fail(e, err, "inotify_add_watch %s", path);
+	}
+	g->watch_fd = fd;
 	return 0;
 }
 

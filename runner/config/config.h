@@ -166,4 +166,8 @@ int cfg_split_words(const char *text, const char *hint, char ***words, struct wc
 /* Frees a word array (NULL is fine). */
 void cfg_words_free(char **words);
 
+/* Joins items with sep into buf, cut to fit (always NUL-terminated when size > 0).
+ * Returns buf. */
+char *cfg_join(char *buf, size_t size, const char *const *items, size_t n, const char *sep);
+
 #endif

@@ -46,14 +46,13 @@ static size_t distance(const char *a, const char *b)
 static int unknown_key(struct cfg_loader *ld, const char *key, const char *where,
 		       const char *const *keys, size_t n)
 {
-	char list[512] = "", *p = list;
 	const char *near = NULL;
+	char list[512];
 
-	for (size_t i = 0; i < n; i++) {
-		p += snprintf(p, sizeof(list) - (size_t)(p - list), "%s%s", i ? ", " : "", keys[i]);
-		if (distance(key, keys[i]) <= 2 && !near)
+	for (size_t i = 0; i < n && !near; i++)
+		if (distance(key, keys[i]) <= 2)
 			near = keys[i];
-	}
+	cfg_join(list, sizeof(list), keys, n, ", ");
 	if (near)
 		return cfg_fail_at(ld, ld->line, 0, "unknown key '%s' in %s; did you mean '%s'?",
 				   key, where, near);

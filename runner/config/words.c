@@ -151,3 +151,21 @@ int cfg_split_words(const char *text, const char *hint, char ***words, struct wc
 	*words = s.v;
 	return (int)s.n;
 }
+
+char *cfg_join(char *buf, size_t size, const char *const *items, size_t n, const char *sep)
+{
+	size_t used = 0;
+
+	if (size == 0)
+		return buf;
+	buf[0] = '\0';
+	/* snprintf says what it would have written: clamp, or the next item lands past buf. */
+	for (size_t i = 0; i < n && used < size - 1; i++) {
+		int k = snprintf(buf + used, size - used, "%s%s", i ? sep : "", items[i]);
+
+		if (k < 0)
+			break;
+		used += (size_t)k < size - used ? (size_t)k : size - used - 1;
+	}
+	return buf;
+}

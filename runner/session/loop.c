@@ -67,5 +67,5 @@ int run_timer_arm(int fd, uint64_t ns, bool periodic)
 	it.it_value.tv_nsec = (long)(ns % 1000000000u);
 	if (periodic)
 		it.it_interval = it.it_value;
-	return timerfd_settime(fd, 0, &it, NULL);
+	return timerfd_settime(fd, 0, &it, NULL) < 0 ? -errno : 0;
 }

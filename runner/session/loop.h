@@ -32,7 +32,8 @@ void run_loop_del(struct run_loop *l, struct run_watch *w);
 /* Dispatches events until a handler sets l->done. Returns 0 or -errno. */
 int run_loop_run(struct run_loop *l, struct wc_error *e);
 
-/* Arms a timerfd: once after ns, or every ns when periodic; ns 0 disarms. */
+/* Arms a timerfd: once after ns, or every ns when periodic; ns 0 disarms. Returns 0 or
+ * -errno. */
 int run_timer_arm(int fd, uint64_t ns, bool periodic);
 
 #endif

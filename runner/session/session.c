@@ -81,7 +81,7 @@ static void run_check_limits(struct run_session *s)
 	}
 }
 
-static int run_sandbox_limits(struct run_session *s, struct wc_error *e)
+int run_session_limits(struct run_session *s, struct wc_error *e)
 {
 	const struct run_options *o = s->opt;
 	struct wc_error w;
@@ -92,10 +92,12 @@ static int run_sandbox_limits(struct run_session *s, struct wc_error *e)
 	if (r < 0)
 		return r;
 	r = cg_set_limit(&s->sandbox, CG_LIMIT_SWAP, o->swap, NULL, &w);
-	if (r == -EOPNOTSUPP && o->swap != CFG_SIZE_MAX)
-		run_warn("%s; the limits count memory only, and swap is not capped",
-			 wc_error_text(&w, buf, sizeof(buf)));
-	else if (r < 0)
+	if (r == -EOPNOTSUPP) {
+		/* No swap accounting: a cap cannot hold, said; "max" asked for none. */
+		if (o->swap != CFG_SIZE_MAX)
+			run_warn("%s; the limits count memory only, and swap is not capped",
+				 wc_error_text(&w, buf, sizeof(buf)));
+	} else if (r < 0)
 		return wc_wrap(e, &w, NULL);
 	if (o->high != CFG_SIZE_MAX) {
 		r = cg_set_limit(&s->sandbox, CG_LIMIT_HIGH, o->high, NULL, &w);
@@ -164,7 +166,7 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 		r = cg_hold(&s->sandbox, e);
 	if (r < 0)
 		return r;
-	r = run_sandbox_limits(s, e);
+	r = run_session_limits(s, e);
 	if (r < 0)
 		return r;
 	r = cg_create(&s->harness, &s->hier, &s->sandbox, "harness", e);

@@ -17,6 +17,11 @@ int run_signals_setup(struct run_session *s, struct wc_error *e);
  * their limits read back, and opens the log. Warnings go to stderr. Returns 0 or -errno. */
 int run_session_open(struct run_session *s, const struct run_options *o, struct wc_error *e);
 
+/* Applies --limit, --swap and --high (s->opt) to the sandbox, each read back. What the kernel
+ * cannot do (no swap accounting, no memory.high) is a warning; --swap max there needs none.
+ * Returns 0, or -errno with e filled (the inner hint kept). */
+int run_session_limits(struct run_session *s, struct wc_error *e);
+
 /* Kills what is left in the sandbox, reaps it, removes every cgroup, writes SESSION_END and
  * closes the log. Safe after a partial run_session_open. Returns 0 or -errno. */
 int run_session_close(struct run_session *s, int exit_status, struct wc_error *e);

@@ -620,6 +620,22 @@ static void test_show_settings_and_origins(void **state)
 	cfg_free(&f);
 }
 
+/* The list of keys in "unknown key" errors: a list longer than its buffer is cut, never
+ * written past it (ASan would stop here). */
+static void test_join_cuts_to_fit(void **state)
+{
+	const char *items[100];
+	char small[16], big[64];
+
+	(void)state;
+	for (int i = 0; i < 100; i++)
+		items[i] = "limit";
+	assert_string_equal(cfg_join(small, sizeof(small), items, 100, ", "), "limit, limit, l");
+	assert_string_equal(cfg_join(big, sizeof(big), items, 2, ", "), "limit, limit");
+	assert_string_equal(cfg_join(big, sizeof(big), items, 0, ", "), "");
+	assert_string_equal(cfg_join(big, 1, items, 3, ", "), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_merge_defaults_without_profile),
 		cmocka_unit_test(test_merge_missing_profile),
 		cmocka_unit_test(test_profile_suites_and_jobs),
+		cmocka_unit_test(test_join_cuts_to_fit),
 		cmocka_unit_test(test_split_words_quoting),
 		cmocka_unit_test(test_split_words_refuses_shell_syntax),
 		cmocka_unit_test(test_show_settings_and_origins),
