@@ -12,6 +12,7 @@ Fails (exit 1) when
     report/ nothing of runner/.
 
 Usage: graph_check.py BUILD_DIR [--dot]   (--dot prints the graph for Graphviz instead)
+       graph_check.py --self-test          (the checks find a planted circle and arrow)
 """
 import os
 import re
@@ -119,9 +120,37 @@ def layer(m):
     return m.split("/")[0]
 
 
+def problems(edges):
+    out = []
+    for comp in circles(edges):
+        inner = [f"{a} -> {b}" for a in comp for b in sorted(edges[a]) if b in comp]
+        out.append(f"a circle of {len(comp)} modules: " + ", ".join(inner))
+    for a in sorted(edges):
+        for b in sorted(edges[a]):
+            if LAYERS.index(layer(b)) < LAYERS.index(layer(a)):
+                out.append(f"{a} -> {b}: {layer(a)}/ must not need {layer(b)}/")
+    return out
+
+
+def self_test():
+    clean = {"runner/a": {"runner/b", "report/x"}, "runner/b": {"cgroup/y"},
+             "report/x": {"cgroup/y"}, "cgroup/y": set()}
+    assert problems(clean) == [], problems(clean)
+    circle = dict(clean, **{"cgroup/y": {"cgroup/z"}, "cgroup/z": {"cgroup/y"}})
+    found = problems(circle)
+    assert len(found) == 1 and found[0].startswith("a circle of 2 modules"), found
+    upward = dict(clean, **{"cgroup/y": {"report/x"}})
+    found = problems(upward)
+    assert any("cgroup/ must not need report/" in f for f in found), found
+    print("graph_check: self-test passed")
+    return 0
+
+
 def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
+    if argv[1] == "--self-test":
+        return self_test()
     edges = graph(argv[1])
     if "--dot" in argv:
         print("digraph wcmem {")
@@ -130,16 +159,10 @@ def main(argv):
                 print(f'  "{a}" -> "{b}";')
         print("}")
         return 0
-    bad = 0
-    for comp in circles(edges):
-        inner = [f"{a} -> {b}" for a in comp for b in sorted(edges[a]) if b in comp]
-        print(f"graph_check: a circle of {len(comp)} modules: " + ", ".join(inner))
-        bad += 1
-    for a in sorted(edges):
-        for b in sorted(edges[a]):
-            if LAYERS.index(layer(b)) < LAYERS.index(layer(a)):
-                print(f"graph_check: {a} -> {b}: {layer(a)}/ must not need {layer(b)}/")
-                bad += 1
+    found = problems(edges)
+    for f in found:
+        print(f"graph_check: {f}")
+    bad = len(found)
     n = sum(len(v) for v in edges.values())
     if bad:
         print(f"graph_check: {bad} problem(s) in {len(edges)} modules, {n} arrows")
