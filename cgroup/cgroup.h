@@ -2,8 +2,8 @@
  * on v1). The only code that touches cgroupfs or libcgroup lives in this folder.
  *
  * All functions return 0 (or a count) on success and -errno on failure, with e filled. */
-#ifndef WCMEM_CGROUP_H
-#define WCMEM_CGROUP_H
+#ifndef WCMEM_CGROUP_CGROUP_H
+#define WCMEM_CGROUP_CGROUP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -146,6 +146,14 @@ int cg_hold(struct cg_group *g, struct wc_error *e);
  * groups of runners that predate the lock, no live wcmem-sandbox with that pid. Returns the
  * number removed. */
 int cg_sweep_stale(const struct cg_hier *h, struct wc_error *e);
+
+/* A runner's cgroups are named after it: "wcmem-PID" (the sandbox) and "wcmem-PID-sup" (the
+ * leaf it waits in, v2), so that a sweep knows whose they are. */
+enum cg_sandbox_part { CG_PART_SANDBOX, CG_PART_LEAF };
+const char *cg_sandbox_name(pid_t pid, enum cg_sandbox_part part, char *buf, size_t size);
+
+/* The runner's pid from such a name, or 0 when it is not one. */
+pid_t cg_sandbox_owner(const char *name);
 
 /* Text parsers, pure (tested against fixtures from real kernels). */
 int cg_parse_events(const char *text, struct cg_events *ev);      /* v2 memory.events */

@@ -1,6 +1,6 @@
 /* The budget file: read line by line, each line through inih.
  *
- * inih's handler cannot be relied on for a line number (config_load.c says why), so each
+ * inih's handler cannot be relied on for a line number (runner/config/load.c says why), so each
  * line goes to ini_parse_string on its own: inih keeps its rules for comments, blanks and
  * `key = value`, and the line's number is ours. The one section is tracked here. */
 #include "runner/budget/budget.h"

@@ -10,8 +10,8 @@
  * The node ID is a value, not a key: inih ends a key at its first '=' or ':', and every node
  * ID holds "::". In the ID, '%', ';', '#', control characters and a blank at either end are
  * percent-encoded, so that inih's comments and trimming leave it whole. */
-#ifndef WCMEM_RUNNER_BUDGET_H
-#define WCMEM_RUNNER_BUDGET_H
+#ifndef WCMEM_RUNNER_BUDGET_BUDGET_H
+#define WCMEM_RUNNER_BUDGET_BUDGET_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* `wcmem-sandbox analyze [OPTION]... LOG...`: the post-mortem of memory logs
  * (report/analyze.h), from the command line. */
-#ifndef WCMEM_RUNNER_ANALYZE_H
-#define WCMEM_RUNNER_ANALYZE_H
+#ifndef WCMEM_RUNNER_COMMANDS_ANALYZE_H
+#define WCMEM_RUNNER_COMMANDS_ANALYZE_H
 
 /* Runs the subcommand; argv[0] is "analyze". Prints the answer on stdout and errors on
  * stderr. Returns the exit status: 0, or 125 (RUN_EXIT_FAILURE) on a usage error or a log

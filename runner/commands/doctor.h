@@ -1,7 +1,7 @@
 /* `wcmem-sandbox doctor`: would a run work here, and what would it do without? One check a
  * line, each PASS, WARN or FAIL with what to do; --json for programs. */
-#ifndef WCMEM_RUNNER_DOCTOR_H
-#define WCMEM_RUNNER_DOCTOR_H
+#ifndef WCMEM_RUNNER_COMMANDS_DOCTOR_H
+#define WCMEM_RUNNER_COMMANDS_DOCTOR_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* The doctor's checks, judged from facts gathered beforehand: pure, tested without a
  * machine of each kind. */
-#ifndef WCMEM_RUNNER_DOCTOR_CHECKS_H
-#define WCMEM_RUNNER_DOCTOR_CHECKS_H
+#ifndef WCMEM_RUNNER_COMMANDS_DOCTOR_CHECKS_H
+#define WCMEM_RUNNER_COMMANDS_DOCTOR_CHECKS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* getopt_long over the command line: "+" stops at the command, so
  * `wcmem-sandbox --limit 4G pytest -x` leaves -x to pytest. Values go through the same
- * parsers as INI files (config_keys.c), and each setting given is marked in o->set, so that
- * the command line wins over profiles (config_merge.c). */
+ * parsers as INI files (keys.c), and each setting given is marked in o->set, so that
+ * the command line wins over profiles (merge.c). */
 #include "runner/config/options.h"
 
 #include <errno.h>

@@ -1,8 +1,8 @@
 /* The INI file of profiles and suites: finding it, loading and checking it, merging its
  * settings under the command line's, and the suites a profile runs. See README.md,
  * "Profiles", for the file's format. Errors read "FILE:LINE: message". */
-#ifndef WCMEM_RUNNER_CONFIG_H
-#define WCMEM_RUNNER_CONFIG_H
+#ifndef WCMEM_RUNNER_CONFIG_CONFIG_H
+#define WCMEM_RUNNER_CONFIG_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -63,7 +63,7 @@ struct cfg_profile {
 	int suites_line;
 };
 
-/* Names to indexes (config_names.c): finding a section is constant time, so a file of many
+/* Names to indexes (names.c): finding a section is constant time, so a file of many
  * sections loads in linear time. Slots hold index + 1 (0: empty); size is a power of 2. */
 struct cfg_names {
 	size_t *slot;

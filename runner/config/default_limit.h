@@ -1,8 +1,8 @@
 /* The built-in --limit: what the machine (and every cgroup around the run) has free when the
  * run starts, less a reserve for the desktop, at most 80% of physical memory. A sandbox
  * sized to all of physical memory would still starve an editor that already holds some. */
-#ifndef WCMEM_RUNNER_DEFAULT_LIMIT_H
-#define WCMEM_RUNNER_DEFAULT_LIMIT_H
+#ifndef WCMEM_RUNNER_CONFIG_DEFAULT_LIMIT_H
+#define WCMEM_RUNNER_CONFIG_DEFAULT_LIMIT_H
 
 #include <stddef.h>
 #include <stdint.h>

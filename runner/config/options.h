@@ -1,8 +1,8 @@
 /* The command line, parsed into one options struct; INI profiles fill the same struct
  * (runner/config/config.h), and run_options.set says which settings the command line gave, so
  * that it wins over them. */
-#ifndef WCMEM_RUNNER_OPTIONS_H
-#define WCMEM_RUNNER_OPTIONS_H
+#ifndef WCMEM_RUNNER_CONFIG_OPTIONS_H
+#define WCMEM_RUNNER_CONFIG_OPTIONS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,7 +30,7 @@ struct run_options {
 	const char *budgets;     /* the budget file: a memory.max per test (budget.h), or NULL */
 	const char *config;      /* --config FILE, or NULL: search (config.h) */
 	const char *profile;     /* --profile NAME, or NULL */
-	uint32_t set;            /* CFG_BIT(k) for each setting k given (config_keys.h) */
+	uint32_t set;            /* CFG_BIT(k) for each setting k given (keys.h) */
 	char limit_origin[160];  /* how the built-in limit was found; "": given, or not yet */
 	char **argv;             /* the command, NULL-terminated; NULL when none was given */
 };

@@ -1,7 +1,7 @@
 /* The one parser for every SIZE and the one for every DURATION on the command line (and,
  * later, in INI profiles). */
-#ifndef WCMEM_RUNNER_SIZE_H
-#define WCMEM_RUNNER_SIZE_H
+#ifndef WCMEM_RUNNER_CONFIG_SIZE_H
+#define WCMEM_RUNNER_CONFIG_SIZE_H
 
 #include <stdint.h>
 

@@ -1,7 +1,7 @@
 /* The control socket (runner/control/PROTOCOL.md): clients inside the sandbox ask for units of
  * their own, one per test. */
-#ifndef WCMEM_RUNNER_CONTROL_H
-#define WCMEM_RUNNER_CONTROL_H
+#ifndef WCMEM_RUNNER_CONTROL_CONTROL_H
+#define WCMEM_RUNNER_CONTROL_CONTROL_H
 
 #include <stdbool.h>
 #include <sys/resource.h>

@@ -43,10 +43,6 @@ static void send_home(struct run_control *c, struct conn *k)
  * reports for the test that was killed. */
 static void killed_text(const struct rep_unit *u, char *buf, size_t size)
 {
-	static const char *const why[] = {
-		[REP_OOM_NONE] = "not by the OOM killer", [REP_OOM_OWN] = "own limit",
-		[REP_OOM_SANDBOX] = "sandbox total", [REP_OOM_SYSTEM] = "system",
-	};
 	char peak[32] = "unknown", limit[32];
 
 	if (u->peak != REP_UNKNOWN)
@@ -59,7 +55,8 @@ static void killed_text(const struct rep_unit *u, char *buf, size_t size)
 		return;
 	}
 	rep_format_mb(u->oom == REP_OOM_SANDBOX ? u->sandbox_limit : u->limit, limit, sizeof(limit));
-	snprintf(buf, size, "OOM-killed: peak %s, limit %s (%s)", peak, limit, why[u->oom]);
+	snprintf(buf, size, "OOM-killed: peak %s, limit %s (%s)", peak, limit,
+		 rep_oom_to_string(u->oom));
 }
 
 void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, bool lost,

@@ -1,6 +1,6 @@
 /* The control socket's insides, shared by control*.c and resume.c only. */
-#ifndef WCMEM_RUNNER_CONTROL_INT_H
-#define WCMEM_RUNNER_CONTROL_INT_H
+#ifndef WCMEM_RUNNER_CONTROL_INTERNAL_H
+#define WCMEM_RUNNER_CONTROL_INTERNAL_H
 
 #include <stdarg.h>
 #include <stdbool.h>

@@ -1,7 +1,7 @@
 /* Who is at the other end of a control connection, proven at the moment of acting: a pid
  * names whatever process holds that number now; a pidfd names one process for good. */
-#ifndef WCMEM_RUNNER_PEER_H
-#define WCMEM_RUNNER_PEER_H
+#ifndef WCMEM_RUNNER_CONTROL_PEER_H
+#define WCMEM_RUNNER_CONTROL_PEER_H
 
 #include <stdbool.h>
 #include <sys/types.h>

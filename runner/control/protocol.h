@@ -1,6 +1,6 @@
 /* The control protocol's lines (runner/control/PROTOCOL.md), parsed and formatted. Pure: no I/O. */
-#ifndef WCMEM_RUNNER_PROTOCOL_H
-#define WCMEM_RUNNER_PROTOCOL_H
+#ifndef WCMEM_RUNNER_CONTROL_PROTOCOL_H
+#define WCMEM_RUNNER_CONTROL_PROTOCOL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -8,8 +8,8 @@
  * folder being made is never taken for a dead one. A folder without the file (made by an
  * older runner, or not yet finished) is left alone, as before; so is one not ours (owner,
  * mode), and anything that is not a folder. */
-#ifndef WCMEM_RUNNER_RUNDIR_H
-#define WCMEM_RUNNER_RUNDIR_H
+#ifndef WCMEM_RUNNER_CONTROL_RUNDIR_H
+#define WCMEM_RUNNER_CONTROL_RUNDIR_H
 
 #include <stddef.h>
 

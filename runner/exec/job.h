@@ -1,7 +1,7 @@
 /* A job: one command run as one unit of the session (the command line's command, or a
  * suite of a profile). */
-#ifndef WCMEM_RUNNER_JOB_H
-#define WCMEM_RUNNER_JOB_H
+#ifndef WCMEM_RUNNER_EXEC_JOB_H
+#define WCMEM_RUNNER_EXEC_JOB_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* Starting the command inside its unit cgroup, held at a gate until the log says it runs. */
-#ifndef WCMEM_RUNNER_SPAWN_H
-#define WCMEM_RUNNER_SPAWN_H
+#ifndef WCMEM_RUNNER_EXEC_SPAWN_H
+#define WCMEM_RUNNER_EXEC_SPAWN_H
 
 #include <stdbool.h>
 #include <sys/types.h>

@@ -1,6 +1,6 @@
 /* Supervising one run of a command until its main process ends. */
-#ifndef WCMEM_RUNNER_SUPERVISE_H
-#define WCMEM_RUNNER_SUPERVISE_H
+#ifndef WCMEM_RUNNER_EXEC_SUPERVISE_H
+#define WCMEM_RUNNER_EXEC_SUPERVISE_H
 
 #include <sys/resource.h>
 

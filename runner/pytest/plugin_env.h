@@ -1,7 +1,7 @@
 /* The environment that makes pytest load the plugin by itself: no change to the user's
  * project or configuration. */
-#ifndef WCMEM_RUNNER_PLUGIN_ENV_H
-#define WCMEM_RUNNER_PLUGIN_ENV_H
+#ifndef WCMEM_RUNNER_PYTEST_PLUGIN_ENV_H
+#define WCMEM_RUNNER_PYTEST_PLUGIN_ENV_H
 
 #include <stddef.h>
 

@@ -1,7 +1,7 @@
 /* The event loop: one thread, epoll over descriptors that each name their handler.
  * No sleeping and no busy polling anywhere in the runner. */
-#ifndef WCMEM_RUNNER_LOOP_H
-#define WCMEM_RUNNER_LOOP_H
+#ifndef WCMEM_RUNNER_SESSION_LOOP_H
+#define WCMEM_RUNNER_SESSION_LOOP_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  * not end normally, and the REP_SUMMARY_BIGGEST biggest of the others), so that the runner's
  * memory does not grow with the number of tests. Let-go slots are reused; a unit in flight
  * keeps its slot until it has ended. */
-#ifndef WCMEM_RUNNER_RECORDS_H
-#define WCMEM_RUNNER_RECORDS_H
+#ifndef WCMEM_RUNNER_SESSION_RECORDS_H
+#define WCMEM_RUNNER_SESSION_RECORDS_H
 
 #include "runner/session/say.h"
 #include "runner/session/state.h"

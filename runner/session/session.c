@@ -154,14 +154,14 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 			r, r == 1 ? "" : "s");
 	run_check_limits(s);
 
-	snprintf(name, sizeof(name), "wcmem-%d-sup", (int)getpid());
-	r = cg_leave_base(&s->leaf, &s->hier, name, e);
+	r = cg_leave_base(&s->leaf, &s->hier,
+			  cg_sandbox_name(getpid(), CG_PART_LEAF, name, sizeof(name)), e);
 	if (r == 0)
 		r = cg_hold(&s->leaf, e);
 	if (r < 0)
 		return r;
-	snprintf(name, sizeof(name), "wcmem-%d", (int)getpid());
-	r = cg_create(&s->sandbox, &s->hier, NULL, name, e);
+	r = cg_create(&s->sandbox, &s->hier, NULL,
+		      cg_sandbox_name(getpid(), CG_PART_SANDBOX, name, sizeof(name)), e);
 	if (r == 0)
 		r = cg_hold(&s->sandbox, e);
 	if (r < 0)

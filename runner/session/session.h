@@ -1,6 +1,6 @@
 /* Opening and closing one run of wcmem-sandbox (its state: state.h). */
-#ifndef WCMEM_RUNNER_SESSION_H
-#define WCMEM_RUNNER_SESSION_H
+#ifndef WCMEM_RUNNER_SESSION_SESSION_H
+#define WCMEM_RUNNER_SESSION_SESSION_H
 
 #include "cgroup/error.h"
 #include "runner/config/options.h"

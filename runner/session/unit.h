@@ -1,6 +1,6 @@
 /* One unit's life: its cgroup, its record, its two log entries. */
-#ifndef WCMEM_RUNNER_UNIT_H
-#define WCMEM_RUNNER_UNIT_H
+#ifndef WCMEM_RUNNER_SESSION_UNIT_H
+#define WCMEM_RUNNER_SESSION_UNIT_H
 
 #include <sys/resource.h>
 

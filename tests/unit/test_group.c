@@ -140,9 +140,27 @@ static void test_v1_unregistered_watch_is_no_watch(void **state)
 	close(g.dirfd);
 }
 
+/* The one place a sandbox's name is made and read back (the sweep reads it). */
+static void test_sandbox_name_round_trip(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_string_equal(cg_sandbox_name(4242, CG_PART_SANDBOX, buf, sizeof(buf)), "wcmem-4242");
+	assert_int_equal(cg_sandbox_owner(buf), 4242);
+	assert_string_equal(cg_sandbox_name(77, CG_PART_LEAF, buf, sizeof(buf)), "wcmem-77-sup");
+	assert_int_equal(cg_sandbox_owner(buf), 77);
+	assert_int_equal(cg_sandbox_owner("wcmem-"), 0);
+	assert_int_equal(cg_sandbox_owner("wcmem-12x"), 0);
+	assert_int_equal(cg_sandbox_owner("wcmem-0"), 0);
+	assert_int_equal(cg_sandbox_owner("wcmem-99999999999"), 0);
+	assert_int_equal(cg_sandbox_owner("other-12"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sandbox_name_round_trip),
 		cmocka_unit_test_setup_teardown(test_create_enables_memory_once_per_parent, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_v2_failed_watch_is_no_watch, setup, teardown),

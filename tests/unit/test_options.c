@@ -1,5 +1,5 @@
 /* cfg_parse_args (the command line), and the value parsers and formatters it shares with
- * INI files (config_keys.c). */
+ * INI files (runner/config/keys.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
