@@ -35,12 +35,19 @@ int run_exit_status(const struct rep_unit *u)
 	return u->code;
 }
 
-/* The command died in a test that the OOM killer took: run it again, unless asked not to,
- * or it would loop (the same test killed again, or no test started at all). */
+/* pytest's exit status for an internal error. pytest-xdist's controller ends with it when
+ * two workers die at once (it hands the first one's tests to the other, already gone): the
+ * tests it had not run would be lost. */
+#define PYTEST_INTERNAL_ERROR 3
+
+/* The command died in a test that the OOM killer took, or failed inside after such a kill:
+ * run it again, unless asked not to, or it would loop (the same test killed again, or no
+ * test started at all). */
 static bool should_resume(struct run_session *s, int status, int resumes)
 {
 	struct run_control *c = s->control;
-	bool crashed = WIFSIGNALED(status) || WEXITSTATUS(status) >= 128;
+	bool crashed = WIFSIGNALED(status) || WEXITSTATUS(status) >= 128 ||
+		       WEXITSTATUS(status) == PYTEST_INTERNAL_ERROR;
 
 	if (!c || s->opt->stop_on_oom || s->forwarded || !crashed || resumes >= MAX_RESUMES)
 		return false;

@@ -267,7 +267,10 @@ class WcmemPlugin:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtestloop(self, session):
-        if not self.resume:
+        # Under xdist the controller replays, as it reports every test; a worker only leaves
+        # the done and killed tests out (its reports would go through xdist's channel, which
+        # takes reports of the tests it runs alone).
+        if not self.resume or hasattr(self.config, "workerinput"):
             yield
             return
         # pytest's own loop refuses to start when tests failed before it ("errors during
