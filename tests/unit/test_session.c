@@ -59,12 +59,19 @@ static void test_close_after_init_touches_no_descriptor(void **state)
 	close(p[0]);
 }
 
-static void limits(struct run_options *o, uint64_t swap)
+/* A session with --limit 100M, --swap swap and no --high, whose cgroup layer answers
+ * swap_ans to the swap limit and high_ans to memory.high. */
+static void session(struct run_session *s, struct run_options *o, uint64_t swap, int swap_ans,
+		    int high_ans)
 {
+	run_session_init(s);
 	memset(o, 0, sizeof(*o));
 	o->limit = 100 << 20;
 	o->swap = swap;
 	o->high = CFG_SIZE_MAX;
+	s->opt = o;
+	swap_answer = swap_ans;
+	high_answer = high_ans;
 }
 
 /* The man page: without swap accounting a cap is a warning; --swap max asks for no cap,
@@ -76,13 +83,9 @@ static void test_swap_without_accounting_is_not_an_error(void **state)
 	struct wc_error e;
 
 	(void)state;
-	run_session_init(&s);
-	s.opt = &o;
-	swap_answer = -EOPNOTSUPP;
-	high_answer = 0;
-	limits(&o, CFG_SIZE_MAX);
+	session(&s, &o, CFG_SIZE_MAX, -EOPNOTSUPP, 0);
 	assert_int_equal(run_session_limits(&s, &e), 0);
-	limits(&o, 0);
+	session(&s, &o, 0, -EOPNOTSUPP, 0);
 	assert_int_equal(run_session_limits(&s, &e), 0);
 }
 
@@ -94,16 +97,11 @@ static void test_a_limit_that_fails_keeps_its_hint(void **state)
 	struct wc_error e;
 
 	(void)state;
-	run_session_init(&s);
-	s.opt = &o;
-	swap_answer = -EACCES;
-	high_answer = 0;
-	limits(&o, 0);
+	session(&s, &o, 0, -EACCES, 0);
 	assert_int_equal(run_session_limits(&s, &e), -EACCES);
 	assert_int_equal(e.err, EACCES);
 	assert_string_equal(e.hint, "the hint of the cgroup layer");
-	swap_answer = 0;
-	high_answer = -EIO;
+	session(&s, &o, 0, 0, -EIO);
 	o.high = 50 << 20;
 	assert_int_equal(run_session_limits(&s, &e), -EIO);
 	assert_string_equal(e.hint, "the hint of the cgroup layer");
