@@ -221,6 +221,8 @@ static void session(FILE *f, const struct rep_session *s)
 	timestamp(f, &s->start);
 	fprintf(f, ", \"duration\": %.6f,\n    \"limit\": ", s->elapsed);
 	bytes(f, s->limit);
+	fputs(", \"limit_origin\": ", f);  /* how the default was found; null: it was given */
+	rep_json_string(f, s->limit_origin);
 	fputs(", \"test_limit\": ", f);
 	bytes(f, s->test_limit);
 	fputs(", \"swap\": ", f);

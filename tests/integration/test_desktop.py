@@ -1,4 +1,5 @@
 """Where users are: on a desktop, a blow-up must take a test, never the editor around it."""
+import json
 import os
 
 from conftest import BACKEND, allocate
@@ -94,6 +95,14 @@ def test_default_limit_is_the_enclosing_headroom_less_a_reserve(sandbox):
     assert f"the limit 256.0 MB is the default: {origin}; --limit SIZE sets another" \
         in run.stderr, run.stderr
 
+    # The JSON report says where the limit came from too, for programs.
+    report = sandbox.tmp / "report.json"
+    run = wcmem(sandbox, "--json", str(report), "--", "true", env=e)
+    assert run.rc == 0, run.stderr
+    said = run.stderr.split("is the default: ")[1].split("; --limit SIZE")[0]
+    assert said.startswith("the enclosing cgroup's headroom "), run.stderr
+    assert json.loads(report.read_text())["session"]["limit_origin"] == said
+
 
 def test_default_limit_is_enforced(sandbox):
     base, _ = enclosing(sandbox, 128)
@@ -104,8 +113,10 @@ def test_default_limit_is_enforced(sandbox):
 
 
 def test_a_given_limit_is_not_called_the_default(sandbox):
-    run = sandbox.run("--limit", "64M", "--", "true")
+    report = sandbox.tmp / "report.json"
+    run = sandbox.run("--limit", "64M", "--json", str(report), "--", "true")
     assert run.rc == 0, run.stderr
     assert "is the default" not in run.stderr
+    assert json.loads(report.read_text())["session"]["limit_origin"] is None
     shown = wcmem(sandbox, "config", "--limit", "64M")
     assert "limit        = 64M            ; command line\n" in shown.stdout
