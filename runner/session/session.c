@@ -14,6 +14,7 @@
 
 #include "report/verdict.h"
 #include "runner/control/control.h"
+#include "runner/session/entry.h"
 #include "runner/session/reap.h"
 #include "runner/session/records.h"
 #include "runner/session/say.h"

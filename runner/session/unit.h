@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include "runner/session/say.h"
+#include "runner/session/entry.h"
 #include "runner/session/state.h"
 
 struct run_unit {
@@ -16,30 +17,10 @@ struct run_unit {
 	bool measured;                 /* run_unit_measure ran */
 };
 
-enum run_entry {
-	RUN_ENTRY_SESSION_START,
-	RUN_ENTRY_SESSION_END,
-	RUN_ENTRY_UNIT_START,
-	RUN_ENTRY_UNIT_END,
-	RUN_ENTRY_REFUSED,
-};
-
 static inline struct rep_unit *run_unit_rec(struct run_session *s, const struct run_unit *u)
 {
 	return &s->units[u->idx];
 }
-
-/* Formats one log entry and writes it with one write(2), fdatasync'd when sync (and the
- * file type has durability). A log that is off accepts and drops. A log that cannot take
- * the entry (a full disk) is closed with one warning naming the entry and the errno, and
- * the run goes on. Returns 0, or -errno when the entry cannot even be formatted. */
-int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
-		  bool sync, struct wc_error *e);
-
-/* Writes a UNIT_REFUSED entry: the runner answered a client's verb for name with answer.
- * Returns 0, or -errno with e filled. */
-int run_log_refused(struct run_session *s, const char *verb, const char *name,
-		    const char *answer, struct wc_error *e);
 
 /* Creates unit cgroup uN in the sandbox with memory.max = limit (read back), the session's
  * swap, and memory.oom.group (v2), and appends its record to s->units. Returns 0 or -errno. */
