@@ -1,6 +1,7 @@
 # wcmem-sandbox — build, test, install.
 #   make                 the binary ./wcmem-sandbox
-#   make check           unit tests (cmocka) and integration tests (the binary on real cgroups)
+#   make check           unit tests (cmocka), the layering check (tests/graph_check.py) and
+#                        integration tests (the binary on real cgroups)
 #   make check SAN=1     the same, built with AddressSanitizer and UBSan into build-san/
 #   make deps            install the Debian packages the build and tests need (root), or say how
 #   make demo            run the bundled example under a limit
@@ -21,6 +22,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 # snprintf truncation is checked where it matters; gcc cannot tell those places apart.
 WFLAGS   := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
+            -Wmissing-prototypes -Wstrict-prototypes \
             -Wno-format-truncation
 CPPFLAGS += -I. -D_GNU_SOURCE -DWCMEM_VERSION='"$(VERSION)"'
 
@@ -43,7 +45,7 @@ PKG_LIBS    = $(call lazy,PKG_LIBS,pkg-config --libs libcgroup inih libsystemd)
 TEST_CFLAGS = $(call lazy,TEST_CFLAGS,pkg-config --cflags cmocka)
 TEST_LIBS   = $(call lazy,TEST_LIBS,pkg-config --libs cmocka)
 
-LIB_SRC  := $(wildcard cgroup/*.c report/*.c) $(filter-out runner/main.c,$(wildcard runner/*.c))
+LIB_SRC  := $(wildcard cgroup/*.c report/*.c runner/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/runner/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -51,7 +53,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 ALL_CFLAGS = $(WFLAGS) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS)
 
-.PHONY: all check check-unit check-integration check-vm check-vm-where-possible deps demo \
+.PHONY: all check check-unit check-graph check-integration check-vm check-vm-where-possible deps demo \
 	bench install clean fuzz
 
 all: $(BIN)
@@ -78,12 +80,17 @@ ifneq ($(filter deps,$(MAKECMDGOALS)),)
 $(LIB_OBJ) $(MAIN_OBJ) $(UNIT_BIN): | deps
 endif
 
-check: check-unit check-integration check-vm-where-possible
+check: check-unit check-graph check-integration check-vm-where-possible
 
 check-unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \
 		(cd tests/unit && ../../$$t) || fail=1; \
 	done; exit $$fail
+
+# The include-and-call graph of the sources: no circle, and cgroup/ <- report/ <- runner/ only.
+check-graph: $(BIN)
+	@$(PYTHON) tests/graph_check.py --self-test
+	$(PYTHON) tests/graph_check.py $(BUILD)
 
 # A test that hangs fails by name after TEST_TIMEOUT seconds (pytest-timeout), many times
 # the slowest test's time here, so that a slow host is never taken for a hang.
@@ -120,7 +127,7 @@ bench: $(BIN)
 # The plugin goes where the binary looks for it: ../share/wcmem-sandbox beside bin/.
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/wcmem-sandbox
-	install -D -m 0644 runner/wcmem_pytest.py $(DESTDIR)$(DATADIR)/wcmem_pytest.py
+	install -D -m 0644 runner/pytest/wcmem_pytest.py $(DESTDIR)$(DATADIR)/wcmem_pytest.py
 	install -D -m 0644 etc/wcmem-sandbox.1 $(DESTDIR)$(MANDIR)/man1/wcmem-sandbox.1
 	install -D -m 0644 etc/wcmem-sandbox.bash $(DESTDIR)$(COMPLETIONDIR)/wcmem-sandbox
 
@@ -132,7 +139,8 @@ FUZZ_CC      ?= clang
 FUZZ_BUILD   := build-fuzz
 FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 		-fno-sanitize-recover=all
-FUZZ_WFLAGS  := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-format-nonliteral
+FUZZ_WFLAGS  := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-format-nonliteral \
+                -Wmissing-prototypes -Wstrict-prototypes
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)

@@ -14,17 +14,17 @@
 #include "cgroup/fs.h"
 
 /* libcgroup knows where each controller is mounted, on v2 and on v1 alike. */
-static int cg_find_memory_mount(char *out, size_t size, struct rep_error *e)
+static int cg_find_memory_mount(char *out, size_t size, struct wc_error *e)
 {
 	char *mp = NULL;
 	int r = cgroup_init();
 
 	if (r)
-		return rep_fail(e, ENOENT, "find the cgroup filesystem (libcgroup: %s); "
+		return wc_fail(e, ENOENT, "find the cgroup filesystem (libcgroup: %s); "
 				"mount cgroup2 on /sys/fs/cgroup", cgroup_strerror(r));
 	r = cgroup_get_subsys_mount_point("memory", &mp);
 	if (r || !mp)
-		return rep_fail(e, ENOENT, "find the memory controller (libcgroup: %s); the "
+		return wc_fail(e, ENOENT, "find the memory controller (libcgroup: %s); the "
 				"kernel needs CONFIG_MEMCG and a cgroup mount that has it",
 				cgroup_strerror(r));
 	snprintf(out, size, "%s", mp);
@@ -41,7 +41,7 @@ static int cg_join(char *out, size_t size, const char *mount, const char *rel)
 	return 0;
 }
 
-int cg_discover(struct cg_hier *h, const char *base_override, struct rep_error *e)
+int cg_discover(struct cg_hier *h, const char *base_override, struct wc_error *e)
 {
 	char text[8192], rel[4096];
 	struct statfs sfs;
@@ -53,17 +53,17 @@ int cg_discover(struct cg_hier *h, const char *base_override, struct rep_error *
 	if (r < 0)
 		return r;
 	if (statfs(h->mount, &sfs) < 0)
-		return rep_fail(e, errno, "statfs %s", h->mount);
+		return wc_fail(e, errno, "statfs %s", h->mount);
 	h->version = sfs.f_type == CGROUP2_SUPER_MAGIC ? CG_V2 : CG_V1;
 
 	r = cg_fs_read_at(-1, "/proc/self/cgroup", text, sizeof(text));
 	if (r < 0)
-		return rep_fail(e, -r, "read /proc/self/cgroup");
+		return wc_fail(e, -r, "read /proc/self/cgroup");
 	if (cg_parse_proc_cgroup(text, h->version, rel, sizeof(rel)) < 0)
-		return rep_fail(e, ENOENT, "find our %s cgroup in /proc/self/cgroup",
+		return wc_fail(e, ENOENT, "find our %s cgroup in /proc/self/cgroup",
 				h->version == CG_V2 ? "cgroup v2" : "v1 memory");
 	if (cg_join(h->own, sizeof(h->own), h->mount, rel) < 0)
-		return rep_fail(e, ENAMETOOLONG, "cgroup path %s%s", h->mount, rel);
+		return wc_fail(e, ENAMETOOLONG, "cgroup path %s%s", h->mount, rel);
 
 	if (!base_override || !*base_override) {
 		snprintf(h->base, sizeof(h->base), "%s", h->own);
@@ -71,15 +71,15 @@ int cg_discover(struct cg_hier *h, const char *base_override, struct rep_error *
 	}
 	/* An explicit base must be a cgroup of the same memory hierarchy. */
 	if ((size_t)snprintf(h->base, sizeof(h->base), "%s", base_override) >= sizeof(h->base))
-		return rep_fail(e, ENAMETOOLONG, "cgroup base %s", base_override);
+		return wc_fail(e, ENAMETOOLONG, "cgroup base %s", base_override);
 	if (strncmp(h->base, h->mount, strlen(h->mount)) != 0 ||
 	    (h->base[strlen(h->mount)] != '/' && h->base[strlen(h->mount)] != '\0'))
-		return rep_fail(e, EINVAL, "cgroup base %s is not under the memory controller's "
+		return wc_fail(e, EINVAL, "cgroup base %s is not under the memory controller's "
 				"mount %s", h->base, h->mount);
 	if (stat(h->base, &st) < 0)
-		return rep_fail(e, errno, "cgroup base %s", h->base);
+		return wc_fail(e, errno, "cgroup base %s", h->base);
 	if (!S_ISDIR(st.st_mode))
-		return rep_fail(e, ENOTDIR, "cgroup base %s", h->base);
+		return wc_fail(e, ENOTDIR, "cgroup base %s", h->base);
 	return 0;
 }
 
@@ -105,7 +105,7 @@ static int level_limit(int dirfd, const struct cg_backend *b, uint64_t *limit,
 
 /* Walks from the base up to the mount, keeping the smallest limit and headroom. */
 int cg_base_limit(const struct cg_hier *h, uint64_t *bytes, uint64_t *headroom,
-		  struct rep_error *e)
+		  struct wc_error *e)
 {
 	const struct cg_backend *b = cg_backend_of(h);
 	char path[4096];

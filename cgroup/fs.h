@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "report/error.h"
+#include "cgroup/error.h"
 
 /* Reads a whole small file at dirfd/name into buf (NUL-terminated). Returns the length or -errno. */
 int cg_fs_read_at(int dirfd, const char *name, char *buf, size_t size);

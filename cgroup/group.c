@@ -17,17 +17,17 @@
 #define CG_RMDIR_TRIES 500
 #define CG_RMDIR_PAUSE_NS (10 * 1000 * 1000)
 
-int cg_fail_create(struct rep_error *e, int err, const char *path)
+int cg_fail_create(struct wc_error *e, int err, const char *path)
 {
-	rep_fail(e, err, "create cgroup %s", path);
+	wc_fail(e, err, "create cgroup %s", path);
 	if (err == EROFS)  /* a container that was given no cgroup of its own to write */
-		rep_hint(e, "the cgroup filesystem is mounted read-only here, as in a container "
+		wc_hint(e, "the cgroup filesystem is mounted read-only here, as in a container "
 			 "without a writable cgroup: run the container with a cgroup namespace and a "
 			 "writable cgroup2 mount (docker or podman run --cgroupns=private "
 			 "--privileged; a privileged Kubernetes container), or "
 			 "wcmem-sandbox outside it");
 	else if (err == EACCES || err == EPERM)
-		rep_hint(e, "this cgroup is not yours to write: run as root, or in a cgroup delegated "
+		wc_hint(e, "this cgroup is not yours to write: run as root, or in a cgroup delegated "
 			 "to you (systemd-run --user --scope -p Delegate=yes wcmem-sandbox ...), or "
 			 "set WCMEM_CGROUP_BASE to a cgroup you own");
 	return -err;
@@ -56,7 +56,7 @@ static void cg_close_all(struct cg_group *g)
 
 /* libcgroup creates the directory (and, on v2, enables +memory in the parent). It names
  * groups relative to the controller's mount point. */
-static int cg_mkdir_libcgroup(const struct cg_hier *h, const char *path, struct rep_error *e)
+static int cg_mkdir_libcgroup(const struct cg_hier *h, const char *path, struct wc_error *e)
 {
 	const char *rel = path + strlen(h->mount);
 	struct cgroup *cg;
@@ -72,10 +72,10 @@ static int cg_mkdir_libcgroup(const struct cg_hier *h, const char *path, struct 
 	cg = cgroup_new_cgroup(*rel ? rel : "/");
 
 	if (!cg)
-		return rep_fail(e, ENOMEM, "create cgroup %s", path);
+		return wc_fail(e, ENOMEM, "create cgroup %s", path);
 	if (!cgroup_add_controller(cg, "memory")) {
 		cgroup_free(&cg);
-		return rep_fail(e, ENOMEM, "create cgroup %s", path);
+		return wc_fail(e, ENOMEM, "create cgroup %s", path);
 	}
 	r = cgroup_create_cgroup(cg, 1);
 	cgroup_free(&cg);
@@ -86,40 +86,40 @@ static int cg_mkdir_libcgroup(const struct cg_hier *h, const char *path, struct 
 
 		return cg_fail_create(e, err ? err : EACCES, path);
 	}
-	return rep_fail(e, EIO, "create cgroup %s (libcgroup: %s)", path, cgroup_strerror(r));
+	return wc_fail(e, EIO, "create cgroup %s (libcgroup: %s)", path, cgroup_strerror(r));
 }
 
-static int cg_open_files(struct cg_group *g, struct rep_error *e)
+static int cg_open_files(struct cg_group *g, struct wc_error *e)
 {
 	const struct cg_backend *b = cg_backend_of(g->hier);
 	int fd;
 
 	fd = open(g->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return rep_fail(e, errno, "open %s", g->path);
+		return wc_fail(e, errno, "open %s", g->path);
 	g->dirfd = fd;
 
 	fd = cg_fs_open_at(g->dirfd, "cgroup.procs", O_WRONLY);
 	if (fd < 0)
-		return rep_fail(e, -fd, "open %s/cgroup.procs", g->path);
+		return wc_fail(e, -fd, "open %s/cgroup.procs", g->path);
 	g->procs_fd = fd;
 
 	fd = cg_fs_open_at(g->dirfd, b->current_file, O_RDONLY);
 	if (fd < 0)
-		return rep_fail(e, -fd, "open %s/%s", g->path, b->current_file);
+		return wc_fail(e, -fd, "open %s/%s", g->path, b->current_file);
 	g->current_fd = fd;
 
 	/* memory.peak exists since 5.19; without it the peak is the highest sample. */
 	fd = cg_fs_open_at(g->dirfd, b->peak_file, O_RDONLY);
 	if (fd < 0 && fd != -ENOENT)
-		return rep_fail(e, -fd, "open %s/%s", g->path, b->peak_file);
+		return wc_fail(e, -fd, "open %s/%s", g->path, b->peak_file);
 	g->peak_fd = fd;
 
 	return b->open_events(g, e);
 }
 
-int cg_create(struct cg_group *g, const struct cg_hier *h, const struct cg_group *parent,
-	      const char *name, struct rep_error *e)
+int cg_create(struct cg_group *g, const struct cg_hier *h, struct cg_group *parent,
+	      const char *name, struct wc_error *e)
 {
 	const struct cg_backend *b = cg_backend_of(h);
 	const char *ppath = parent ? parent->path : h->base;
@@ -127,15 +127,19 @@ int cg_create(struct cg_group *g, const struct cg_hier *h, const struct cg_group
 
 	cg_group_init(g, h);
 	if ((size_t)snprintf(g->path, sizeof(g->path), "%s/%s", ppath, name) >= sizeof(g->path))
-		return rep_fail(e, ENAMETOOLONG, "cgroup path %s/%s", ppath, name);
+		return wc_fail(e, ENAMETOOLONG, "cgroup path %s/%s", ppath, name);
 	if (parent)
 		snprintf(g->rel, sizeof(g->rel), "%s/%s", parent->rel, name);
 	else
 		snprintf(g->rel, sizeof(g->rel), "%s", name);
 
-	r = b->enable_memory(ppath, e);
-	if (r < 0)
-		return r;
+	if (!parent || !parent->hands_memory_down) {
+		r = b->enable_memory(ppath, e);
+		if (r < 0)
+			return r;
+		if (parent)
+			parent->hands_memory_down = true;
+	}
 	/* The sandbox goes through libcgroup. Groups inside it are made once per test, on the
 	 * hot path: a plain mkdirat on the parent's descriptor, where libcgroup would try mkdir
 	 * on every level of the path and stat each (measured: 8 mkdirs a unit). */
@@ -149,7 +153,7 @@ int cg_create(struct cg_group *g, const struct cg_hier *h, const struct cg_group
 	g->created = true;
 	r = cg_open_files(g, e);
 	if (r < 0) {
-		struct rep_error ignored;
+		struct wc_error ignored;
 
 		cg_destroy(g, &ignored);
 		return r;
@@ -157,14 +161,14 @@ int cg_create(struct cg_group *g, const struct cg_hier *h, const struct cg_group
 	return 0;
 }
 
-int cg_kill(struct cg_group *g, struct rep_error *e)
+int cg_kill(struct cg_group *g, struct wc_error *e)
 {
 	if (!g->created)
 		return 0;
 	return cg_backend_of(g->hier)->kill(g, e);
 }
 
-int cg_populated(struct cg_group *g, struct rep_error *e)
+int cg_populated(struct cg_group *g, struct wc_error *e)
 {
 	if (!g->created)
 		return 0;
@@ -175,26 +179,26 @@ int cg_populated(struct cg_group *g, struct rep_error *e)
  * retried, boundedly, killing again each time (a process may have forked meanwhile).
  * libcgroup's delete is not used: it moves leftover tasks to the parent, which would let a
  * sandboxed process escape its limits. */
-static int cg_rmdir_bounded(struct cg_group *g, struct rep_error *e)
+static int cg_rmdir_bounded(struct cg_group *g, struct wc_error *e)
 {
 	const struct timespec brief = { 0, CG_RMDIR_PAUSE_NS / 10 };
 	const struct timespec pause = { 0, CG_RMDIR_PAUSE_NS };
-	struct rep_error ignored;
+	struct wc_error ignored;
 
 	/* Most groups are empty by now (a test's unit): rmdir first, kill only when busy. */
 	for (int i = 0; i < CG_RMDIR_TRIES; i++) {
 		if (rmdir(g->path) == 0 || errno == ENOENT)
 			return 0;
 		if (errno != EBUSY && errno != EINTR)
-			return rep_fail(e, errno, "remove cgroup %s", g->path);
+			return wc_fail(e, errno, "remove cgroup %s", g->path);
 		cg_backend_of(g->hier)->kill(g, &ignored);
 		nanosleep(i < 10 ? &brief : &pause, NULL);
 	}
-	return rep_fail(e, EBUSY, "remove cgroup %s (still busy after %d s)", g->path,
+	return wc_fail(e, EBUSY, "remove cgroup %s (still busy after %d s)", g->path,
 			CG_RMDIR_TRIES * (CG_RMDIR_PAUSE_NS / 1000000) / 1000);
 }
 
-int cg_destroy(struct cg_group *g, struct rep_error *e)
+int cg_destroy(struct cg_group *g, struct wc_error *e)
 {
 	int r = 0;
 
@@ -215,7 +219,7 @@ int cg_remove_empty(struct cg_group *g)
 	return 0;
 }
 
-int cg_attach(struct cg_group *g, pid_t pid, struct rep_error *e)
+int cg_attach(struct cg_group *g, pid_t pid, struct wc_error *e)
 {
 	char buf[32];
 	int r;
@@ -225,24 +229,24 @@ int cg_attach(struct cg_group *g, pid_t pid, struct rep_error *e)
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
 	r = cg_fs_write_fd(g->procs_fd, buf);
 	if (r < 0)
-		return rep_fail(e, -r, "move process %d into %s", (int)pid, g->path);
+		return wc_fail(e, -r, "move process %d into %s", (int)pid, g->path);
 	return 0;
 }
 
 static int cg_read_u64_fd(struct cg_group *g, int fd, const char *what, uint64_t *val,
-			  struct rep_error *e)
+			  struct wc_error *e)
 {
 	char buf[64];
 	int r = cg_fs_pread(fd, buf, sizeof(buf));
 
 	if (r < 0)
-		return rep_fail(e, -r, "read %s/%s", g->path, what);
+		return wc_fail(e, -r, "read %s/%s", g->path, what);
 	if (cg_parse_u64(buf, val) < 0)
-		return rep_fail(e, EINVAL, "read %s/%s: unexpected \"%s\"", g->path, what, buf);
+		return wc_fail(e, EINVAL, "read %s/%s: unexpected \"%s\"", g->path, what, buf);
 	return 0;
 }
 
-int cg_read_current(struct cg_group *g, uint64_t *bytes, struct rep_error *e)
+int cg_read_current(struct cg_group *g, uint64_t *bytes, struct wc_error *e)
 {
 	int r = cg_read_u64_fd(g, g->current_fd, cg_backend_of(g->hier)->current_file, bytes, e);
 
@@ -251,7 +255,7 @@ int cg_read_current(struct cg_group *g, uint64_t *bytes, struct rep_error *e)
 	return r;
 }
 
-int cg_read_peak(struct cg_group *g, uint64_t *bytes, struct rep_error *e)
+int cg_read_peak(struct cg_group *g, uint64_t *bytes, struct wc_error *e)
 {
 	if (g->peak_fd < 0) {
 		uint64_t now;
@@ -263,13 +267,13 @@ int cg_read_peak(struct cg_group *g, uint64_t *bytes, struct rep_error *e)
 	return cg_read_u64_fd(g, g->peak_fd, cg_backend_of(g->hier)->peak_file, bytes, e);
 }
 
-int cg_read_events(struct cg_group *g, struct rep_events *ev, struct rep_error *e)
+int cg_read_events(struct cg_group *g, struct cg_events *ev, struct wc_error *e)
 {
 	memset(ev, 0, sizeof(*ev));
 	return cg_backend_of(g->hier)->read_events(g, ev, e);
 }
 
-int cg_watch_open(struct cg_group *g, struct rep_error *e)
+int cg_watch_open(struct cg_group *g, struct wc_error *e)
 {
 	if (g->watch_fd >= 0)
 		return 0;
@@ -285,7 +289,7 @@ void cg_watch_drain(struct cg_group *g)
 }
 
 int cg_set_limit(struct cg_group *g, enum cg_limit which, uint64_t bytes, uint64_t *applied,
-		 struct rep_error *e)
+		 struct wc_error *e)
 {
 	uint64_t got;
 	int r = cg_backend_of(g->hier)->set_limit(g, which, bytes, &got, e);
@@ -297,14 +301,14 @@ int cg_set_limit(struct cg_group *g, enum cg_limit which, uint64_t bytes, uint64
 	return r;
 }
 
-int cg_set_oom_group(struct cg_group *g, struct rep_error *e)
+int cg_set_oom_group(struct cg_group *g, struct wc_error *e)
 {
 	int r;
 
 	if (g->hier->version != CG_V2)
-		return rep_fail(e, EOPNOTSUPP, "memory.oom.group (cgroup v2 only)");
+		return wc_fail(e, EOPNOTSUPP, "memory.oom.group (cgroup v2 only)");
 	r = cg_fs_write_at(g->dirfd, "memory.oom.group", "1");
 	if (r < 0)
-		return rep_fail(e, -r, "write %s/memory.oom.group", g->path);
+		return wc_fail(e, -r, "write %s/memory.oom.group", g->path);
 	return 0;
 }

@@ -12,7 +12,7 @@
 #include "cgroup/backend.h"
 #include "cgroup/fs.h"
 
-static int cg_move_self(const char *path, struct rep_error *e)
+static int cg_move_self(const char *path, struct wc_error *e)
 {
 	char file[4200], pid[32];
 	int dirfd, r;
@@ -20,11 +20,11 @@ static int cg_move_self(const char *path, struct rep_error *e)
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
-		return rep_fail(e, errno, "open %s", path);
+		return wc_fail(e, errno, "open %s", path);
 	r = cg_fs_write_at(dirfd, "cgroup.procs", pid);
 	close(dirfd);
 	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
-	return r < 0 ? rep_fail(e, -r, "move wcmem-sandbox itself into %s", file) : 0;
+	return r < 0 ? wc_fail(e, -r, "move wcmem-sandbox itself into %s", file) : 0;
 }
 
 /* Only the real root cgroup is exempt from the rule. The root of a cgroup namespace (a
@@ -50,7 +50,7 @@ static bool cg_memory_enabled(const char *path)
 }
 
 int cg_leave_base(struct cg_group *g, const struct cg_hier *h, const char *name,
-		  struct rep_error *e)
+		  struct wc_error *e)
 {
 	int r;
 
@@ -80,7 +80,7 @@ int cg_leave_base(struct cg_group *g, const struct cg_hier *h, const char *name,
 	return r;
 }
 
-int cg_return_home(struct cg_group *g, struct rep_error *e)
+int cg_return_home(struct cg_group *g, struct wc_error *e)
 {
 	int dirfd, r = 0;
 
@@ -99,7 +99,7 @@ int cg_return_home(struct cg_group *g, struct rep_error *e)
 		return r;  /* the empty leaf stays; the next run's sweep removes it */
 	cg_fs_close(&g->lock_fd);  /* the lock goes with the group; a late sweep may take it */
 	if (rmdir(g->path) < 0 && errno != ENOENT)
-		return rep_fail(e, errno, "remove cgroup %s", g->path);
+		return wc_fail(e, errno, "remove cgroup %s", g->path);
 	g->created = false;
 	return 0;
 }

@@ -68,7 +68,7 @@ static bool key_is(const char *key, size_t len, const char *name)
 }
 
 struct events_arg {
-	struct rep_events *ev;
+	struct cg_events *ev;
 	int found;
 };
 
@@ -76,12 +76,12 @@ static void events_kv(const char *key, size_t len, uint64_t val, void *arg)
 {
 	struct events_arg *a = arg;
 	static const struct { const char *name; size_t off; } fields[] = {
-		{ "low",            offsetof(struct rep_events, low) },
-		{ "high",           offsetof(struct rep_events, high) },
-		{ "max",            offsetof(struct rep_events, max) },
-		{ "oom",            offsetof(struct rep_events, oom) },
-		{ "oom_kill",       offsetof(struct rep_events, oom_kill) },
-		{ "oom_group_kill", offsetof(struct rep_events, oom_group_kill) },
+		{ "low",            offsetof(struct cg_events, low) },
+		{ "high",           offsetof(struct cg_events, high) },
+		{ "max",            offsetof(struct cg_events, max) },
+		{ "oom",            offsetof(struct cg_events, oom) },
+		{ "oom_kill",       offsetof(struct cg_events, oom_kill) },
+		{ "oom_group_kill", offsetof(struct cg_events, oom_group_kill) },
 	};
 
 	/* Keys we do not know (newer kernels add some, e.g. sock_throttled) are skipped. */
@@ -96,7 +96,7 @@ static void events_kv(const char *key, size_t len, uint64_t val, void *arg)
 /* Returns 0; -EINVAL on a malformed line, -ERANGE on a number past 2^64, -ENODATA when the
  * text holds none of the counters (not a memory.events file). Absent counters are 0
  * (oom_group_kill is missing before 5.17). */
-int cg_parse_events(const char *text, struct rep_events *ev)
+int cg_parse_events(const char *text, struct cg_events *ev)
 {
 	struct events_arg a = { .ev = ev, .found = 0 };
 	int r;

@@ -120,7 +120,7 @@ static bool favordynmods(const char *mount)
 	return found;
 }
 
-int cg_probe(struct cg_probe *p, const char *base_override, struct rep_error *e)
+int cg_probe(struct cg_probe *p, const char *base_override, struct wc_error *e)
 {
 	const struct cg_hier *h = &p->hier;
 	struct statvfs sv;

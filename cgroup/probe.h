@@ -28,6 +28,6 @@ struct cg_probe {
 
 /* Fills p. Returns 0, or -errno with e filled when no memory controller can be found
  * (then only p->read_only and p->cgroupns are set). */
-int cg_probe(struct cg_probe *p, const char *base_override, struct rep_error *e);
+int cg_probe(struct cg_probe *p, const char *base_override, struct wc_error *e);
 
 #endif

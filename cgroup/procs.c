@@ -30,7 +30,7 @@ static bool cg_rel_below(const char *rel, const char *want)
  * check is made on the pid alone. -ESRCH when it is gone or elsewhere: leave it alone. */
 static int cg_pin_below(const struct cg_hier *h, const char *path, pid_t pid)
 {
-	struct rep_error ignored;
+	struct wc_error ignored;
 	char rel[4096];
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
@@ -56,7 +56,7 @@ struct cg_walk {
 /* Calls w->fn for each pid in path/cgroup.procs (and below, when deep) that is proven to
  * be there (cg_pin_below). Returns the number of pids listed. */
 static int cg_walk_procs(const struct cg_walk *w, const char *path, bool deep,
-			 struct rep_error *e)
+			 struct wc_error *e)
 {
 	char file[4200];
 	FILE *f;
@@ -68,7 +68,7 @@ static int cg_walk_procs(const struct cg_walk *w, const char *path, bool deep,
 	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
 	f = fopen(file, "re");
 	if (!f)
-		return errno == ENOENT ? 0 : rep_fail(e, errno, "read %s", file);
+		return errno == ENOENT ? 0 : wc_fail(e, errno, "read %s", file);
 	while (fscanf(f, "%ld", &pid) == 1) {
 		n++;
 		if (!w->fn || pid == w->skip ||
@@ -84,7 +84,7 @@ static int cg_walk_procs(const struct cg_walk *w, const char *path, bool deep,
 
 	d = opendir(path);
 	if (!d)
-		return errno == ENOENT ? n : rep_fail(e, errno, "read directory %s", path);
+		return errno == ENOENT ? n : wc_fail(e, errno, "read directory %s", path);
 	while ((de = readdir(d))) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
@@ -110,14 +110,14 @@ static void cg_sigkill(pid_t pid, int pidfd, void *arg)
 		kill(pid, SIGKILL);
 }
 
-int cg_kill_listed(const struct cg_hier *h, const char *path, struct rep_error *e)
+int cg_kill_listed(const struct cg_hier *h, const char *path, struct wc_error *e)
 {
 	const struct cg_walk w = { h, cg_sigkill, NULL, 0 };
 
 	return cg_walk_procs(&w, path, true, e);
 }
 
-int cg_count_listed(const struct cg_hier *h, const char *path, struct rep_error *e)
+int cg_count_listed(const struct cg_hier *h, const char *path, struct wc_error *e)
 {
 	const struct cg_walk w = { h, NULL, NULL, 0 };
 
@@ -138,7 +138,7 @@ static void cg_call_each(pid_t pid, int pidfd, void *arg)
 }
 
 int cg_for_each_proc(struct cg_group *g, pid_t skip, void (*fn)(pid_t, void *), void *arg,
-		     struct rep_error *e)
+		     struct wc_error *e)
 {
 	struct cg_each each = { fn, arg };
 	const struct cg_walk w = { g->hier, cg_call_each, &each, skip };
@@ -149,7 +149,7 @@ int cg_for_each_proc(struct cg_group *g, pid_t skip, void (*fn)(pid_t, void *), 
 }
 
 int cg_pid_cgroup(const struct cg_hier *h, pid_t pid, char *rel, size_t size,
-		  struct rep_error *e)
+		  struct wc_error *e)
 {
 	char file[64], text[8192];
 	int r;
@@ -157,13 +157,13 @@ int cg_pid_cgroup(const struct cg_hier *h, pid_t pid, char *rel, size_t size,
 	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
 	r = cg_fs_read_at(-1, file, text, sizeof(text));
 	if (r < 0)
-		return rep_fail(e, -r, "read %s", file);
+		return wc_fail(e, -r, "read %s", file);
 	if (cg_parse_proc_cgroup(text, h->version, rel, size) < 0)
-		return rep_fail(e, ENOENT, "find the memory cgroup in %s", file);
+		return wc_fail(e, ENOENT, "find the memory cgroup in %s", file);
 	return 0;
 }
 
-int cg_pid_inside(const struct cg_group *g, pid_t pid, struct rep_error *e)
+int cg_pid_inside(const struct cg_group *g, pid_t pid, struct wc_error *e)
 {
 	char rel[4096];
 	int r = cg_pid_cgroup(g->hier, pid, rel, sizeof(rel), e);
@@ -173,7 +173,7 @@ int cg_pid_inside(const struct cg_group *g, pid_t pid, struct rep_error *e)
 	return cg_rel_below(rel, g->path + strlen(g->hier->mount));
 }
 
-int cg_attach_path(const struct cg_hier *h, const char *rel, pid_t pid, struct rep_error *e)
+int cg_attach_path(const struct cg_hier *h, const char *rel, pid_t pid, struct wc_error *e)
 {
 	char dir[4200], buf[32];
 	int dirfd, r;
@@ -181,9 +181,9 @@ int cg_attach_path(const struct cg_hier *h, const char *rel, pid_t pid, struct r
 	snprintf(dir, sizeof(dir), "%s%s", h->mount, rel);
 	dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
-		return rep_fail(e, errno, "open %s", dir);
+		return wc_fail(e, errno, "open %s", dir);
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
 	r = cg_fs_write_at(dirfd, "cgroup.procs", buf);
 	close(dirfd);
-	return r < 0 ? rep_fail(e, -r, "move process %d into %s", (int)pid, dir) : 0;
+	return r < 0 ? wc_fail(e, -r, "move process %d into %s", (int)pid, dir) : 0;
 }

@@ -1,5 +1,5 @@
 /* Whether the cgroup to build in can take the sandbox at all, asked before trying: an
- * unprivileged user may then ask systemd for a cgroup of its own (runner/scope.h). */
+ * unprivileged user may then ask systemd for a cgroup of its own (runner/session/scope.h). */
 #ifndef WCMEM_CGROUP_ROOM_H
 #define WCMEM_CGROUP_ROOM_H
 

@@ -3,6 +3,7 @@
  * flock on their directories (cg_hold); the sweep tries an exclusive one. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,29 +19,38 @@
 
 #define SWEEP_GRACE_S 10
 
-/* The runner's pid from a group name "wcmem-PID" or "wcmem-PID-sup", or 0. */
-static pid_t cg_stale_owner(const char *name)
+#define NAME_PREFIX "wcmem-"
+#define NAME_SUP "-sup"
+
+const char *cg_sandbox_name(pid_t pid, enum cg_sandbox_part part, char *buf, size_t size)
 {
+	snprintf(buf, size, NAME_PREFIX "%d%s", (int)pid, part == CG_PART_LEAF ? NAME_SUP : "");
+	return buf;
+}
+
+pid_t cg_sandbox_owner(const char *name)
+{
+	const size_t n = sizeof(NAME_PREFIX) - 1;
 	char *end;
 	long pid;
 
-	if (strncmp(name, "wcmem-", 6) != 0)
+	if (strncmp(name, NAME_PREFIX, n) != 0)
 		return 0;
-	pid = strtol(name + 6, &end, 10);
-	if (end == name + 6 || pid <= 0 || (*end && strcmp(end, "-sup") != 0))
+	pid = strtol(name + n, &end, 10);
+	if (end == name + n || pid <= 0 || pid > INT_MAX || (*end && strcmp(end, NAME_SUP) != 0))
 		return 0;
 	return (pid_t)pid;
 }
 
-int cg_hold(struct cg_group *g, struct rep_error *e)
+int cg_hold(struct cg_group *g, struct wc_error *e)
 {
 	if (!g->created)
 		return 0;
 	g->lock_fd = open(g->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (g->lock_fd < 0)
-		return rep_fail(e, errno, "open %s", g->path);
+		return wc_fail(e, errno, "open %s", g->path);
 	if (flock(g->lock_fd, LOCK_SH | LOCK_NB) < 0)
-		return rep_fail(e, errno, "lock %s", g->path);
+		return wc_fail(e, errno, "lock %s", g->path);
 	return 0;
 }
 
@@ -89,7 +99,7 @@ static bool cg_runner_alive(const char *path, pid_t pid)
 }
 
 /* Children first: a cgroup with child cgroups cannot be removed. */
-static int cg_remove_tree(const struct cg_hier *h, const char *path, struct rep_error *e)
+static int cg_remove_tree(const struct cg_hier *h, const char *path, struct wc_error *e)
 {
 	struct cg_group g;
 	struct dirent *de;
@@ -97,7 +107,7 @@ static int cg_remove_tree(const struct cg_hier *h, const char *path, struct rep_
 	int r = 0;
 
 	if (!d)
-		return errno == ENOENT ? 0 : rep_fail(e, errno, "read directory %s", path);
+		return errno == ENOENT ? 0 : wc_fail(e, errno, "read directory %s", path);
 	while ((de = readdir(d)) && r == 0) {
 		char child[4200];
 
@@ -117,17 +127,17 @@ static int cg_remove_tree(const struct cg_hier *h, const char *path, struct rep_
 	return cg_destroy(&g, e);
 }
 
-int cg_sweep_stale(const struct cg_hier *h, struct rep_error *e)
+int cg_sweep_stale(const struct cg_hier *h, struct wc_error *e)
 {
 	struct dirent *de;
 	DIR *d = opendir(h->base);
 	int n = 0, r;
 
 	if (!d)
-		return rep_fail(e, errno, "read directory %s", h->base);
+		return wc_fail(e, errno, "read directory %s", h->base);
 	while ((de = readdir(d))) {
 		char path[4200];
-		pid_t pid = cg_stale_owner(de->d_name);
+		pid_t pid = cg_sandbox_owner(de->d_name);
 
 		if (de->d_type != DT_DIR || !pid)
 			continue;

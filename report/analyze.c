@@ -1,5 +1,6 @@
 /* The post-mortem of memory logs (analyze.h): entries in, one answer out, constant memory. */
 #include "report/analyze.h"
+#include "report/analyze_chart.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* What the chart of an analysis shows (analyze.h): tests as bands on one time axis, and the
  * timeline's samples, each in a fixed-size table whose neighbours merge two by two when it
  * is full, so that a log of any length fits and what is too narrow to see is merged. */
-#include "report/analyze.h"
+#include "report/analyze_chart.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -27,24 +27,8 @@ static const char *measured(uint64_t bytes, char buf[32])
 static void oom_text(const struct rep_an_unit *u, const struct rep_analysis *a, char *buf,
 		     size_t size)
 {
-	char m[32];
-
-	switch (u->oom) {
-	case REP_OOM_OWN:
-		snprintf(buf, size, "exceeded its own limit %s", mb(u->limit, m));
-		break;
-	case REP_OOM_SANDBOX:
-		if (a->sandbox_limit != 0)
-			snprintf(buf, size, "the sandbox total %s was reached",
-				 mb(a->sandbox_limit, m));
-		else
-			snprintf(buf, size, "the sandbox total was reached");
-		break;
-	default:
-		snprintf(buf, size, "by the system (a limit outside the sandbox, or the machine "
-			 "ran out)");
-		break;
-	}
+	rep_oom_reason(u->oom == REP_OOM_NONE ? REP_OOM_SYSTEM : u->oom, u->limit, NULL,
+		       a->sandbox_limit, false, buf, size);
 }
 
 static const char *oom_word(const struct rep_an_unit *u)

@@ -27,7 +27,7 @@ static bool planted(const struct stat *dir, const struct stat *st)
  * following a link only when it cannot have been planted. Returns a new O_PATH descriptor,
  * or -errno with e. */
 static int open_folder(int dirfd, const char *name, bool create, const char *dirpath,
-		       struct rep_error *e)
+		       struct wc_error *e)
 {
 	const int flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
 	struct stat dir, st;
@@ -37,37 +37,37 @@ static int open_folder(int dirfd, const char *name, bool create, const char *dir
 		return fd;
 	if (errno == ENOENT && create) {
 		if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
-			return rep_fail(e, errno, "create folder %s", dirpath);
+			return wc_fail(e, errno, "create folder %s", dirpath);
 		fd = openat(dirfd, name, flags | O_NOFOLLOW);  /* what we made: no link */
-		return fd >= 0 ? fd : rep_fail(e, errno, "open folder %s", dirpath);
+		return fd >= 0 ? fd : wc_fail(e, errno, "open folder %s", dirpath);
 	}
 	if (errno == ENOENT)
-		return rep_fail(e, errno, "create folder %s", dirpath);  /* not ours to create */
+		return wc_fail(e, errno, "create folder %s", dirpath);  /* not ours to create */
 	if (errno != ENOTDIR && errno != ELOOP)
-		return rep_fail(e, errno, "open folder %s", dirpath);
+		return wc_fail(e, errno, "open folder %s", dirpath);
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || fstat(dirfd, &dir) < 0)
-		return rep_fail(e, errno, "open folder %s", dirpath);
+		return wc_fail(e, errno, "open folder %s", dirpath);
 	if (!S_ISLNK(st.st_mode))
-		return rep_fail(e, ENOTDIR, "open folder %s", dirpath);
+		return wc_fail(e, ENOTDIR, "open folder %s", dirpath);
 	if (planted(&dir, &st)) {
-		r = rep_fail(e, EPERM, "follow %s, a link that user %u made in a world-writable "
+		r = wc_fail(e, EPERM, "follow %s, a link that user %u made in a world-writable "
 			     "sticky folder", dirpath, (unsigned)st.st_uid);
-		rep_hint(e, "name the real folder, or one that is not shared");
+		wc_hint(e, "name the real folder, or one that is not shared");
 		return r;
 	}
 	fd = openat(dirfd, name, flags);
-	return fd >= 0 ? fd : rep_fail(e, errno, "open folder %s", dirpath);
+	return fd >= 0 ? fd : wc_fail(e, errno, "open folder %s", dirpath);
 }
 
 /* Walks path's folders from / or the current folder. Returns an O_PATH descriptor of the
  * file's folder with *base set to the file's name in it, or -errno with e. */
-static int walk(const char *path, enum rep_dirs dirs, const char **base, struct rep_error *e)
+static int walk(const char *path, enum rep_dirs dirs, const char **base, struct wc_error *e)
 {
 	const char *p = path, *slash;
 	int dirfd = open(*p == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (dirfd < 0)
-		return rep_fail(e, errno, "open %s", path);
+		return wc_fail(e, errno, "open %s", path);
 	while ((slash = strchr(p, '/'))) {
 		char name[NAME_MAX + 1], dirpath[PATH_MAX];
 		size_t n = (size_t)(slash - p);
@@ -79,7 +79,7 @@ static int walk(const char *path, enum rep_dirs dirs, const char **base, struct 
 		}
 		if (n > NAME_MAX || (size_t)(slash - path) >= sizeof(dirpath)) {
 			close(dirfd);
-			return rep_fail(e, ENAMETOOLONG, "open %s", path);
+			return wc_fail(e, ENAMETOOLONG, "open %s", path);
 		}
 		memcpy(name, p, n);
 		name[n] = '\0';
@@ -100,28 +100,28 @@ static int walk(const char *path, enum rep_dirs dirs, const char **base, struct 
 
 /* The file fd, just opened as base in dirfd: refused when someone else may have planted
  * it. Returns 0 or -errno with e. */
-static int check_opened(int dirfd, int fd, bool created, const char *path, struct rep_error *e)
+static int check_opened(int dirfd, int fd, bool created, const char *path, struct wc_error *e)
 {
 	struct stat dir, st;
 	int r;
 
 	if (fstat(dirfd, &dir) < 0 || fstat(fd, &st) < 0)
-		return rep_fail(e, errno, "open %s", path);
+		return wc_fail(e, errno, "open %s", path);
 	if (created || !shared_folder(&dir))
 		return 0;
 	if (planted(&dir, &st))
-		r = rep_fail(e, EPERM, "write %s, which user %u owns in a world-writable sticky "
+		r = wc_fail(e, EPERM, "write %s, which user %u owns in a world-writable sticky "
 			     "folder", path, (unsigned)st.st_uid);
 	else if (S_ISREG(st.st_mode) && st.st_nlink > 1)
-		r = rep_fail(e, EPERM, "write %s, which has %lu names (hard links) in a "
+		r = wc_fail(e, EPERM, "write %s, which has %lu names (hard links) in a "
 			     "world-writable sticky folder", path, (unsigned long)st.st_nlink);
 	else
 		return 0;
-	rep_hint(e, "remove it, or name a file in a folder that is not shared");
+	wc_hint(e, "remove it, or name a file in a folder that is not shared");
 	return r;
 }
 
-int rep_file_open(const char *path, int extra, enum rep_dirs dirs, struct rep_error *e)
+int rep_file_open(const char *path, int extra, enum rep_dirs dirs, struct wc_error *e)
 {
 	/* O_NONBLOCK: a FIFO nobody reads fails (ENXIO) instead of hanging the run. */
 	const int flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | extra;
@@ -130,13 +130,13 @@ int rep_file_open(const char *path, int extra, enum rep_dirs dirs, struct rep_er
 	int dirfd, fd, r;
 
 	if (!*path)
-		return rep_fail(e, ENOENT, "open ''");
+		return wc_fail(e, ENOENT, "open ''");
 	dirfd = walk(path, dirs, &base, e);
 	if (dirfd < 0)
 		return dirfd;
 	if (!*base) {
 		close(dirfd);
-		return rep_fail(e, EISDIR, "open %s", path);
+		return wc_fail(e, EISDIR, "open %s", path);
 	}
 	fd = openat(dirfd, base, flags | O_CREAT | O_EXCL, 0644);
 	if (fd < 0 && errno == EEXIST) {
@@ -146,14 +146,14 @@ int rep_file_open(const char *path, int extra, enum rep_dirs dirs, struct rep_er
 	if (fd < 0) {
 		int err = errno;
 
-		r = rep_fail(e, err, err == ELOOP ? "open %s (a symbolic link: not followed)" :
+		r = wc_fail(e, err, err == ELOOP ? "open %s (a symbolic link: not followed)" :
 			     "open %s", path);
 		if (err == ELOOP)
-			rep_hint(e, "report files are never written through a symbolic link (one "
+			wc_hint(e, "report files are never written through a symbolic link (one "
 				 "planted in a shared folder could make the runner overwrite any "
 				 "file): name the file itself");
 		else if (err == ENXIO)
-			rep_hint(e, "%s is a FIFO that no process reads: start its reader first",
+			wc_hint(e, "%s is a FIFO that no process reads: start its reader first",
 				 path);
 		close(dirfd);
 		return r;
@@ -161,7 +161,7 @@ int rep_file_open(const char *path, int extra, enum rep_dirs dirs, struct rep_er
 	r = check_opened(dirfd, fd, created, path, e);
 	close(dirfd);
 	if (r == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
-		r = rep_fail(e, errno, "open %s", path);
+		r = wc_fail(e, errno, "open %s", path);
 	if (r < 0) {
 		close(fd);
 		return r;

@@ -11,7 +11,7 @@
 #ifndef WCMEM_REPORT_FILE_H
 #define WCMEM_REPORT_FILE_H
 
-#include "report/error.h"
+#include "cgroup/error.h"
 
 /* Which missing folders rep_file_open creates. */
 enum rep_dirs {
@@ -23,6 +23,6 @@ enum rep_dirs {
 /* Opens path for writing (O_WRONLY | extra, e.g. O_APPEND), creating it (0644) when missing.
  * A FIFO without a reader is an error (ENXIO), never a wait. Returns the descriptor
  * (O_CLOEXEC, blocking), or -errno with e saying what and where, and a hint. */
-int rep_file_open(const char *path, int extra, enum rep_dirs dirs, struct rep_error *e);
+int rep_file_open(const char *path, int extra, enum rep_dirs dirs, struct wc_error *e);
 
 #endif

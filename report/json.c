@@ -72,7 +72,7 @@ static void timestamp(FILE *f, const struct timespec *ts)
 	fprintf(f, "\"%s.%06ldZ\"", buf, ts->tv_nsec / 1000);
 }
 
-static void events(FILE *f, const struct rep_events *e)
+static void events(FILE *f, const struct cg_events *e)
 {
 	fprintf(f, "{\"low\": %" PRIu64 ", \"high\": %" PRIu64 ", \"max\": %" PRIu64
 		", \"oom\": %" PRIu64 ", \"oom_kill\": %" PRIu64 ", \"oom_group_kill\": %"
@@ -221,6 +221,8 @@ static void session(FILE *f, const struct rep_session *s)
 	timestamp(f, &s->start);
 	fprintf(f, ", \"duration\": %.6f,\n    \"limit\": ", s->elapsed);
 	bytes(f, s->limit);
+	fputs(", \"limit_origin\": ", f);  /* how the default was found; null: it was given */
+	rep_json_string(f, s->limit_origin);
 	fputs(", \"test_limit\": ", f);
 	bytes(f, s->test_limit);
 	fputs(", \"swap\": ", f);

@@ -137,7 +137,7 @@ static void figures(FILE *f, const struct rep_unit *u)
 
 static void failure(FILE *f, const struct rep_unit *u, enum rep_outcome o)
 {
-	const struct rep_events *ev = &u->events;
+	const struct cg_events *ev = &u->events;
 	char verdict[REP_VERDICT_MAX], peak[32], msg[REP_VERDICT_MAX + 64];
 
 	rep_verdict_text(u, verdict, sizeof(verdict));

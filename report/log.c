@@ -179,7 +179,7 @@ static void put_status(struct out *o, int pid, const struct rep_status *s)
 
 static void put_events(struct out *o, const struct rep_unit *u)
 {
-	const struct rep_events *ev = &u->events;
+	const struct cg_events *ev = &u->events;
 
 	if (u->v1)
 		put(o, "    memory.events (v1): failcnt=%llu oom_kill=%llu\n",
@@ -250,26 +250,14 @@ static void put_oom(struct out *o, const struct rep_unit *u)
 	/* The main process survived (v1, or v2 without oom.group): only another died. */
 	const char *who = u->end == REP_END_SIGNALED && u->code == SIGKILL ?
 			  "killed" : "a process was killed";
-	char mb[32], why[REP_VERDICT_MAX];
+	char why[REP_VERDICT_MAX];
 
-	switch (u->oom) {
-	case REP_OOM_NONE:
-		break;
-	case REP_OOM_OWN:
-		rep_verdict_reason(u, why, sizeof(why));
-		put(o, "  OOM: %s (", who);
-		put_escaped(o, why);  /* a budget file's path is the user's text */
-		put(o, ")\n");
-		break;
-	case REP_OOM_SANDBOX:
-		rep_format_mb(u->sandbox_limit, mb, sizeof(mb));
-		put(o, "  OOM: %s (the sandbox total %s was reached)\n", who, mb);
-		break;
-	case REP_OOM_SYSTEM:
-		put(o, "  OOM: %s (by the system: a limit outside the sandbox, or the machine"
-		    " ran out)\n", who);
-		break;
-	}
+	if (u->oom == REP_OOM_NONE)
+		return;
+	rep_oom_reason(u->oom, u->limit, u->budget, u->sandbox_limit, true, why, sizeof(why));
+	put(o, "  OOM: %s (", who);
+	put_escaped(o, why);  /* a budget file's path is the user's text */
+	put(o, ")\n");
 }
 
 int rep_log_format_session_start(char *buf, size_t size, const struct rep_session *s)

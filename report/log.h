@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "report/error.h"
+#include "cgroup/error.h"
 #include "report/record.h"
 
 /* What the SESSION_START and SESSION_END entries say. */
@@ -72,7 +72,7 @@ int rep_log_default_path(char *buf, size_t size, const char *weathercop_dir, con
  * too: sessions share a file only by appending whole entries); it stays locked (shared)
  * until closed (flock), and gets its copy (none where O_TMPFILE is refused). A device or a
  * FIFO is written as it is. Returns 0, or -errno with e. */
-int rep_log_open(struct rep_log *log, const char *path, bool append, struct rep_error *e);
+int rep_log_open(struct rep_log *log, const char *path, bool append, struct wc_error *e);
 
 /* Closes the log; safe on a closed or never-opened log (fd -1). */
 void rep_log_close(struct rep_log *log);

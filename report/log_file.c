@@ -86,7 +86,7 @@ static void lock_log(int fd, bool try_exclusive, bool *alone)
 		;
 }
 
-int rep_log_open(struct rep_log *log, const char *path, bool append, struct rep_error *e)
+int rep_log_open(struct rep_log *log, const char *path, bool append, struct wc_error *e)
 {
 	struct stat st;
 	bool alone;
@@ -100,7 +100,7 @@ int rep_log_open(struct rep_log *log, const char *path, bool append, struct rep_
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0) {
-		r = rep_fail(e, errno, "open %s", path);
+		r = wc_fail(e, errno, "open %s", path);
 		close(fd);
 		return r;
 	}
@@ -110,7 +110,7 @@ int rep_log_open(struct rep_log *log, const char *path, bool append, struct rep_
 	if (S_ISREG(st.st_mode)) {
 		lock_log(fd, !append, &alone);
 		if (!append && alone && ftruncate(fd, 0) < 0) {
-			r = rep_fail(e, errno, "empty %s", path);
+			r = wc_fail(e, errno, "empty %s", path);
 			rep_log_close(log);
 			return r;
 		}

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cgroup/events.h"
+
 #define REP_UNLIMITED UINT64_MAX  /* a limit of "max" */
 #define REP_UNKNOWN   UINT64_MAX  /* a figure that could not be read */
 
@@ -18,18 +20,6 @@ struct rep_status {
 	long vm_size;
 	long vm_hwm;
 	long vm_rss;
-};
-
-/* A unit cgroup's memory event counters, backend-neutral.
- * cgroup v2: the fields of memory.events.local (or memory.events).
- * cgroup v1: max = memory.failcnt, oom_kill = oom_kill of memory.oom_control; the rest 0. */
-struct rep_events {
-	uint64_t low;
-	uint64_t high;
-	uint64_t max;
-	uint64_t oom;
-	uint64_t oom_kill;
-	uint64_t oom_group_kill;
 };
 
 /* Which limit an OOM kill in a unit came from. */
@@ -75,8 +65,8 @@ struct rep_unit {
 				* the test (--budgets), or NULL */
 	char *extras_start;    /* lines from the pytest plugin for TEST_START, or NULL */
 	char *extras_end;      /* ... for TEST_END (GC, tracemalloc, xarray), or NULL */
-	struct rep_events events;         /* the unit's own counters over its life */
-	struct rep_events sandbox_events; /* the sandbox's own counters over the unit's life */
+	struct cg_events events;         /* the unit's own counters over its life */
+	struct cg_events sandbox_events; /* the sandbox's own counters over the unit's life */
 
 	int pid;                       /* the unit's main process */
 	struct rep_status status_start;/* /proc/PID/status when the unit started */

@@ -112,10 +112,9 @@ static void write_killed(FILE *f, const struct rep_unit *u)
 	measured(u->peak, peak, sizeof(peak));
 	limit(u->oom == REP_OOM_SANDBOX ? u->sandbox_limit : u->limit, lim, sizeof(lim));
 	rep_log_escape(u->budget ? u->budget : "", budget, sizeof(budget));
-	fprintf(f, "%s: %s OOM-killed (peak %s, limit %s%s%s%s)\n", where, name, peak, lim,
-		u->oom != REP_OOM_OWN ? "" : u->budget ? ", budget " : ", own limit", budget,
-		u->oom == REP_OOM_SANDBOX ? ", the sandbox total" :
-		u->oom == REP_OOM_SYSTEM ? ", by the system" : "");
+	fprintf(f, "%s: %s OOM-killed (peak %s, limit %s, %s%s)\n", where, name, peak, lim,
+		u->oom == REP_OOM_OWN && u->budget ? "budget " : rep_oom_to_string(u->oom),
+		u->oom == REP_OOM_OWN && u->budget ? budget : "");
 }
 
 /* The tests that went over their budget, or used less than half of it (--budgets). */

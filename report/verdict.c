@@ -75,28 +75,49 @@ int rep_format_limit(uint64_t bytes, char *buf, size_t size)
 	return rep_format_mb(bytes, buf, size);
 }
 
-int rep_verdict_reason(const struct rep_unit *u, char *buf, size_t size)
+static const char *const oom_table[] = {
+	[REP_OOM_NONE] = "not by the OOM killer",
+	[REP_OOM_OWN] = "own limit",
+	[REP_OOM_SANDBOX] = "the sandbox total",
+	[REP_OOM_SYSTEM] = "by the system",
+};
+
+const char *rep_oom_to_string(enum rep_oom oom)
+{
+	return (unsigned)oom < sizeof(oom_table) / sizeof(oom_table[0]) ? oom_table[oom] : "unknown";
+}
+
+int rep_oom_reason(enum rep_oom oom, uint64_t limit, const char *budget, uint64_t sandbox_limit,
+		   bool in_parens, char *buf, size_t size)
 {
 	char mb[32];
 
-	switch (u->oom) {
+	switch (oom) {
 	case REP_OOM_OWN:
-		if (u->budget) {  /* a budget file's line set it: say which, for review */
-			rep_format_limit(u->limit, mb, sizeof(mb));
-			return snprintf(buf, size, "exceeded its budget %s (%s)", mb, u->budget);
+		if (budget) {  /* a budget file's line set it: say which, for review */
+			rep_format_limit(limit, mb, sizeof(mb));
+			return snprintf(buf, size, "exceeded its budget %s (%s)", mb, budget);
 		}
-		rep_format_mb(u->limit, mb, sizeof(mb));
+		rep_format_mb(limit, mb, sizeof(mb));
 		return snprintf(buf, size, "exceeded its own limit %s", mb);
 	case REP_OOM_SANDBOX:
-		rep_format_mb(u->sandbox_limit, mb, sizeof(mb));
+		if (sandbox_limit == 0 || sandbox_limit == REP_UNKNOWN)  /* a log that lacks it */
+			return snprintf(buf, size, "the sandbox total was reached");
+		rep_format_mb(sandbox_limit, mb, sizeof(mb));
 		return snprintf(buf, size, "the sandbox total %s was reached", mb);
 	case REP_OOM_SYSTEM:
-		return snprintf(buf, size,
+		return snprintf(buf, size, in_parens ?
+				"by the system: a limit outside the sandbox, or the machine ran out" :
 				"by the system (a limit outside the sandbox, or the machine ran out)");
 	case REP_OOM_NONE:
 		break;
 	}
 	return snprintf(buf, size, "none");
+}
+
+int rep_verdict_reason(const struct rep_unit *u, char *buf, size_t size)
+{
+	return rep_oom_reason(u->oom, u->limit, u->budget, u->sandbox_limit, false, buf, size);
 }
 
 /* "SIGKILL", or "signal 70" for a number without a name. */

@@ -1,9 +1,11 @@
 /* The verdict: how a unit ended and, when the OOM killer struck, which limit it enforced.
- * Derived only from the kernel's own counters (DESIGN.md, "Verdicts"). */
+ * Derived only from the kernel's own counters (README, "What happens"). */
 #ifndef WCMEM_REPORT_VERDICT_H
 #define WCMEM_REPORT_VERDICT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "report/record.h"
 
@@ -38,6 +40,16 @@ int rep_verdict_text(const struct rep_unit *u, char *buf, size_t size);
  * "the sandbox total 200.0 MB was reached", "by the system (...)"; "none" without an OOM
  * kill. Returns the length (snprintf). */
 int rep_verdict_reason(const struct rep_unit *u, char *buf, size_t size);
+
+/* The same words from the figures alone (an analysis of a log has no rep_unit): budget may
+ * be NULL, sandbox_limit 0 or REP_UNKNOWN when unknown; in_parens words the system's case
+ * without parentheses of its own, for the log's "OOM: killed (...)". */
+int rep_oom_reason(enum rep_oom oom, uint64_t limit, const char *budget, uint64_t sandbox_limit,
+		   bool in_parens, char *buf, size_t size);
+
+/* Which limit, in a word or two: "own limit", "the sandbox total", "by the system" ("not by
+ * the OOM killer" for none). */
+const char *rep_oom_to_string(enum rep_oom oom);
 
 /* A unit whose limit was its budget (u->budget) and that the OOM killer stopped at it. */
 bool rep_over_budget(const struct rep_unit *u);

@@ -2,7 +2,7 @@
  *
  *   command line -> config file (found, loaded, checked) -> effective settings
  *     `config`: print them and where each came from; done
- *   (`analyze` reads memory logs instead: runner/analyze.c)
+ *   (`analyze` reads memory logs instead: runner/commands/analyze.c)
  *   -> the jobs: the command, or the profile's suites -> the report files, opened
  *   (every mistake so far exits 125 before any cgroup or log exists)
  *   -> one session: each job run as a unit, one after another -> summary, reports. */
@@ -21,24 +21,24 @@
 #include "report/json.h"
 #include "report/junit.h"
 #include "report/summary.h"
-#include "runner/analyze.h"
-#include "runner/budget.h"
-#include "runner/config.h"
-#include "runner/config_keys.h"
-#include "runner/default_limit.h"
-#include "runner/doctor.h"
-#include "runner/job.h"
-#include "runner/nested.h"
-#include "runner/options.h"
-#include "runner/records.h"
-#include "runner/session.h"
-#include "runner/size.h"
+#include "runner/commands/analyze.h"
+#include "runner/budget/budget.h"
+#include "runner/config/config.h"
+#include "runner/config/keys.h"
+#include "runner/config/default_limit.h"
+#include "runner/commands/doctor.h"
+#include "runner/exec/job.h"
+#include "runner/control/nested.h"
+#include "runner/config/options.h"
+#include "runner/session/records.h"
+#include "runner/session/session.h"
+#include "runner/config/size.h"
 
-static void print_error(const struct rep_error *e)
+static void print_error(const struct wc_error *e)
 {
 	char buf[1024];
 
-	run_say("", rep_error_text(e, buf, sizeof(buf)));
+	run_say("", wc_error_text(e, buf, sizeof(buf)));
 }
 
 /* The command as a shell would take it back: words quoted only where needed. */
@@ -88,9 +88,9 @@ struct plan {
 };
 
 /* A usage error: fills e (no errno part) and marks it. Returns -EINVAL. */
-static int usage_error(struct plan *p, struct rep_error *e, const char *what)
+static int usage_error(struct plan *p, struct wc_error *e, const char *what)
 {
-	rep_fail(e, 0, "%s", what);
+	wc_fail(e, 0, "%s", what);
 	p->usage = true;
 	return -EINVAL;
 }
@@ -110,7 +110,7 @@ static void plan_free(struct plan *p)
 }
 
 /* Finds and loads the config file, and merges it under the command line. */
-static int settings(const struct run_options *cli, struct plan *p, struct rep_error *e)
+static int settings(const struct run_options *cli, struct plan *p, struct wc_error *e)
 {
 	enum cfg_found found;
 	char *path = NULL;
@@ -133,7 +133,7 @@ static int settings(const struct run_options *cli, struct plan *p, struct rep_er
 
 /* The jobs: the command line's command (the profile then only gives settings), or else the
  * profile's suites, each a unit of kind "suite". */
-static int jobs(struct plan *p, char **argv, struct rep_error *e)
+static int jobs(struct plan *p, char **argv, struct wc_error *e)
 {
 	const struct cfg_suite **suites = NULL;
 	char *rest;
@@ -143,7 +143,7 @@ static int jobs(struct plan *p, char **argv, struct rep_error *e)
 		p->command_line = join_command(p->o.argv);
 		p->jobs = calloc(1, sizeof(*p->jobs));
 		if (!p->command_line || !p->jobs)
-			return rep_fail(e, ENOMEM, "plan the run");
+			return wc_fail(e, ENOMEM, "plan the run");
 		p->jobs[0] = (struct run_job){ .name = p->o.name ? p->o.name : p->command_line,
 			.kind = "command", .argv = p->o.argv, .limit = p->o.test_limit };
 		p->njobs = 1;
@@ -154,10 +154,10 @@ static int jobs(struct plan *p, char **argv, struct rep_error *e)
 				   "suites)");
 	n = cfg_profile_suites(&p->file, cfg_profile_find(&p->file, p->o.profile), &suites);
 	if (n < 0)
-		return rep_fail(e, -n, "plan the run");
+		return wc_fail(e, -n, "plan the run");
 	if (n == 0) {
 		free(suites);
-		rep_fail(e, 0, "%s: [profile %s] has no suites to run: define [suite NAME] "
+		wc_fail(e, 0, "%s: [profile %s] has no suites to run: define [suite NAME] "
 			 "sections, or give a command", p->file.path, p->o.profile);
 		return -ENOENT;
 	}
@@ -173,14 +173,14 @@ static int jobs(struct plan *p, char **argv, struct rep_error *e)
 		p->command_line = NULL;
 	free(rest);
 	if (!p->jobs || !p->command_line)
-		return rep_fail(e, ENOMEM, "plan the run");
+		return wc_fail(e, ENOMEM, "plan the run");
 	return 0;
 }
 
 /* Opens a report file now, creating its folders, so that a path that cannot be written is
  * known before anything runs; never through a planted link (report/file.h). A stale report
  * from an earlier run is emptied. */
-static int open_report(const char *path, FILE **f, struct rep_error *e)
+static int open_report(const char *path, FILE **f, struct wc_error *e)
 {
 	struct stat st;
 	int fd, r;
@@ -192,7 +192,7 @@ static int open_report(const char *path, FILE **f, struct rep_error *e)
 		return fd;
 	if (fstat(fd, &st) < 0 || (S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0) ||
 	    !(*f = fdopen(fd, "w"))) {
-		r = rep_fail(e, errno, "open %s", path);
+		r = wc_fail(e, errno, "open %s", path);
 		close(fd);
 		return r;
 	}
@@ -204,7 +204,7 @@ typedef int (*report_writer)(FILE *f, const struct rep_unit *units, size_t n,
 
 /* Writes one report of the records units[0..n) and closes its file. Returns 0 or -errno. */
 static int write_report(FILE **f, const char *path, const struct rep_unit *units, size_t n,
-			const struct run_session *s, report_writer format, struct rep_error *e)
+			const struct run_session *s, report_writer format, struct wc_error *e)
 {
 	int r;
 
@@ -214,18 +214,18 @@ static int write_report(FILE **f, const char *path, const struct rep_unit *units
 	if (fclose(*f) != 0 && r == 0)
 		r = -errno;
 	*f = NULL;
-	return r < 0 ? rep_fail(e, -r, "write %s", path) : 0;
+	return r < 0 ? wc_fail(e, -r, "write %s", path) : 0;
 }
 
 /* The run's analysis as an HTML page, from its log once the log is complete, and closes its
  * file. Returns 0, or -errno (printed). */
 static int write_html(struct plan *p, const char *log)
 {
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	int r = run_analyze_html(p->html, log, &e);
 
 	if (fclose(p->html) != 0 && r == 0)
-		r = rep_fail(&e, errno, "write %s", p->o.html);
+		r = wc_fail(&e, errno, "write %s", p->o.html);
 	p->html = NULL;
 	if (r < 0)
 		print_error(&e);
@@ -259,7 +259,7 @@ static void not_run(struct run_session *s, const struct plan *p, size_t next, co
 /* Runs the jobs one after another. Returns the command's exit status; for suites the first
  * failing suite's (or 1 when it failed with status 0: a process of it was OOM-killed); or
  * -errno when the runner failed. */
-static int run_jobs(struct run_session *s, const struct plan *p, struct rep_error *e)
+static int run_jobs(struct run_session *s, const struct plan *p, struct wc_error *e)
 {
 	int status = 0;
 
@@ -289,14 +289,13 @@ static int run_jobs(struct run_session *s, const struct plan *p, struct rep_erro
 static int session(struct plan *p)
 {
 	struct run_session s;
-	struct rep_error e = { 0 }, e2 = { 0 };
+	struct wc_error e = { 0 }, e2 = { 0 };
 	const struct rep_unit *units;
 	struct rep_unit *copy;
 	int r, status;
 	size_t n;
 
-	memset(&s, 0, sizeof(s));
-	s.sigfd = -1;
+	run_session_init(&s);
 	s.command_line = p->command_line;
 	s.budgets = p->o.budgets ? &p->budgets : NULL;
 	/* Orphans of the command (a double-forked daemon) are reparented to us, so that we
@@ -343,7 +342,7 @@ static int session(struct plan *p)
 
 /* Everything before the session; returns 1 to run it, 0 when done (config, --help), or
  * -errno with e filled (and p->usage for a usage error). */
-static int prepare(int argc, char **argv, struct plan *p, struct rep_error *e)
+static int prepare(int argc, char **argv, struct plan *p, struct wc_error *e)
 {
 	bool config = argc > 1 && strcmp(argv[1], "config") == 0;
 	struct run_options cli;
@@ -367,7 +366,7 @@ static int prepare(int argc, char **argv, struct plan *p, struct rep_error *e)
 	if (config) {
 		r = cfg_show(stdout, p->have_file ? &p->file : NULL, p->o.profile, &p->o,
 			     p->origin);
-		return r < 0 ? rep_fail(e, -r, "write the settings") : 0;
+		return r < 0 ? wc_fail(e, -r, "write the settings") : 0;
 	}
 	r = jobs(p, argv, e);
 	if (r == 0 && p->o.budgets)  /* a mistake in it stops the run before anything runs */
@@ -387,7 +386,7 @@ static int prepare(int argc, char **argv, struct plan *p, struct rep_error *e)
 static int nested(struct plan *p)
 {
 	uint64_t limit = p->o.set & CFG_BIT(CFG_TEST_LIMIT) ? p->o.test_limit : UINT64_MAX;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	int r;
 
 	if (p->suites || !getenv("WCMEM_SANDBOX_SOCKET"))
@@ -405,7 +404,7 @@ static int nested(struct plan *p)
 int main(int argc, char **argv)
 {
 	struct plan p;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	int r, status = 0;
 
 	/* `analyze` reads logs and runs nothing: no settings, no config file. */

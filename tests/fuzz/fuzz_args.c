@@ -1,8 +1,8 @@
-/* The command line (runner/options.c): NUL-separated words as argv. Any words are settings,
+/* The command line (runner/config/args.c): NUL-separated words as argv. Any words are settings,
  * a usage error that names the bad option (never the program's own path), or --help. */
 #include <errno.h>
 
-#include "runner/options.h"
+#include "runner/config/options.h"
 #include "fuzz.h"
 
 #define PHYS (UINT64_C(16) << 30)
@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static FILE *quiet;
 	char *text = malloc(size + 1), *argv[MAX_WORDS + 2] = { ARGV0 };
 	struct run_options o;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	int argc = 1, r;
 
 	FUZZ_CHECK(text != NULL);

@@ -1,13 +1,13 @@
-/* The INI loader (runner/config_load.c and the checks after it), then what the runner does
+/* The INI loader (runner/config/load.c and the checks after it), then what the runner does
  * with a loaded file: merge every profile under the command line, list its suites, show the
  * settings. Any file is loaded or refused with "FILE:LINE: message", never a crash. */
 #include <errno.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "runner/config.h"
-#include "runner/config_keys.h"
-#include "runner/options.h"
+#include "runner/config/config.h"
+#include "runner/config/keys.h"
+#include "runner/config/options.h"
 #include "fuzz.h"
 
 #define PHYS (UINT64_C(16) << 30)
@@ -21,7 +21,7 @@ static void merge_every_profile(const struct cfg_file *f, FILE *sink)
 	char *argv[] = { "wcmem-sandbox", NULL };
 	struct cfg_origin origin[CFG_NKEYS];
 	struct run_options cli, o;
-	struct rep_error e;
+	struct wc_error e;
 
 	FUZZ_CHECK(cfg_parse_args(1, argv, PHYS, &cli, &e) == CFG_RUN);
 	for (size_t i = 0; i < f->nprofiles; i++) {
@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static FILE *sink;
 	struct cfg_file f;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 
 	if (memfd < 0) {
 		memfd = memfd_create("wcmem-fuzz.ini", MFD_CLOEXEC);

@@ -61,7 +61,7 @@ static void entries(struct rep_unit *u, struct rep_session *s)
 static void kernel_files(const char *text)
 {
 	struct rep_status st;
-	struct rep_events ev;
+	struct cg_events ev;
 	uint64_t v;
 	char rel[256];
 

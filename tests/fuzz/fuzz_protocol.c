@@ -1,10 +1,10 @@
-/* The control protocol's line parser (runner/protocol.c): a sandboxed test sends these, so
+/* The control protocol's line parser (runner/control/protocol.c): a sandboxed test sends these, so
  * every line is hostile. Any line is a message or a refusal with a reason; decoded fields
  * (which may hold any byte but NUL: the log escapes them) never run past the line; encoding
  * and decoding are each other's inverse. */
 #include <errno.h>
 
-#include "runner/protocol.h"
+#include "runner/control/protocol.h"
 #include "fuzz.h"
 
 static void check_field(const char *line, size_t len, const char *field)
@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *line = fuzz_string(data, size), *copy = strdup(line);
 	size_t len = strlen(line);
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	struct run_msg m;
 	int r;
 

@@ -1,10 +1,10 @@
-/* The SIZE and DURATION parsers, and the typed values of every setting (runner/size.c,
- * runner/config_keys.c): any text is a value or a clean refusal, never a crash or an
+/* The SIZE and DURATION parsers, and the typed values of every setting (runner/config/size.c,
+ * runner/config/keys.c): any text is a value or a clean refusal, never a crash or an
  * overflow, and what is accepted is in range. */
 #include <errno.h>
 
-#include "runner/config_keys.h"
-#include "runner/size.h"
+#include "runner/config/keys.h"
+#include "runner/config/size.h"
 #include "fuzz.h"
 
 #define PHYS (UINT64_C(16) << 30)
@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = fuzz_string(data, size);
-	struct rep_error e;
+	struct wc_error e;
 	uint64_t v;
 	int r;
 

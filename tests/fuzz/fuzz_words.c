@@ -1,16 +1,16 @@
-/* The shell-like word splitter of `command` and `env` (runner/config_words.c): any text is
+/* The shell-like word splitter of `command` and `env` (runner/config/words.c): any text is
  * words or a refusal that says where, never a crash; words never hold a NUL and are never
  * longer than the text. */
 #include <errno.h>
 
-#include "runner/config.h"
+#include "runner/config/config.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = fuzz_string(data, size), **words = NULL;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	int n = cfg_split_words(text, "quote it", &words, &e);
 
 	FUZZ_CHECK(n >= 0 || n == -EINVAL || n == -ENOMEM);

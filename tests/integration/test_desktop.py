@@ -1,5 +1,6 @@
 """Where users are: on a desktop, a blow-up must take a test, never the editor around it."""
 import contextlib
+import json
 import os
 import re
 import subprocess
@@ -64,7 +65,7 @@ MIB = 1 << 20
 
 
 def reserve():
-    """10% of physical memory, at most 1 GiB (runner/default_limit.h)."""
+    """10% of physical memory, at most 1 GiB (runner/config/default_limit.h)."""
     physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     return min(physical // 100 * 10, 1 << 30)
 
@@ -99,6 +100,14 @@ def test_default_limit_is_the_enclosing_headroom_less_a_reserve(sandbox):
     assert f"the limit 256.0 MB is the default: {origin}; --limit SIZE sets another" \
         in run.stderr, run.stderr
 
+    # The JSON report says where the limit came from too, for programs.
+    report = sandbox.tmp / "report.json"
+    run = wcmem(sandbox, "--json", str(report), "--", "true", env=e)
+    assert run.rc == 0, run.stderr
+    said = run.stderr.split("is the default: ")[1].split("; --limit SIZE")[0]
+    assert said.startswith("the enclosing cgroup's headroom "), run.stderr
+    assert json.loads(report.read_text())["session"]["limit_origin"] == said
+
 
 def test_default_limit_is_enforced(sandbox):
     base, _ = enclosing(sandbox, 128)
@@ -109,17 +118,19 @@ def test_default_limit_is_enforced(sandbox):
 
 
 def test_a_given_limit_is_not_called_the_default(sandbox):
-    run = sandbox.run("--limit", "64M", "--", "true")
+    report = sandbox.tmp / "report.json"
+    run = sandbox.run("--limit", "64M", "--json", str(report), "--", "true")
     assert run.rc == 0, run.stderr
     assert "is the default" not in run.stderr
+    assert json.loads(report.read_text())["session"]["limit_origin"] is None
     shown = wcmem(sandbox, "config", "--limit", "64M")
     assert "limit        = 64M            ; command line\n" in shown.stdout
 
 
 # A user whose cgroup is not theirs to build in: the runner asks their systemd user manager
-# for a delegated scope (runner/scope.h), runs there, and leaves nothing of it behind. The VM's
-# user pass runs a real systemd --user (tests/vm/guest.sh) and sets WCMEM_VM_SYSTEMD=1, so
-# that there a missing manager fails these tests instead of skipping them.
+# for a delegated scope (runner/session/scope.h), runs there, and leaves nothing of it
+# behind. The VM's user pass runs a real systemd --user (tests/vm/guest.sh) and sets
+# WCMEM_VM_SYSTEMD=1, so that there a missing manager fails these tests instead of skipping.
 
 def user_manager():
     """The user manager's private socket, or a skip (a fail in the VM) where there is none."""

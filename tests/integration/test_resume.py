@@ -136,3 +136,30 @@ def test_a_test_is_not_charged_for_pages_shared_with_the_copy(sandbox):
     collects = tests[next(n for n in tests if n.endswith("::test_collects"))]
     peak = float(collects.value("Peak memory").split()[0])
     assert peak < 12, collects.lines  # MB; some 40 when charged for the copies
+
+
+def test_xdist_controller_that_fails_after_a_kill_is_resumed(sandbox, tmp_path):
+    # pytest-xdist's controller can fail inside (exit 3) when workers die at once; here a
+    # conftest makes it fail so at the first worker an OOM kill takes. The runner resumes
+    # the run, and every test is still run or reported.
+    pytest.importorskip("xdist")
+    hogs = tmp_path / "hogs"
+    hogs.mkdir()
+    with open(suite("hogs") + "/test_hogs.py") as f:
+        (hogs / "test_hogs.py").write_text(f.read())
+    once = tmp_path / "failed-once"
+    (hogs / "conftest.py").write_text(
+        "import os\n"
+        "def pytest_testnodedown(node, error):\n"
+        f"    if error and not os.path.exists({str(once)!r}):\n"
+        f"        open({str(once)!r}, 'w').close()\n"
+        "        raise RuntimeError('the controller fails as xdist does when two workers die')\n")
+    junit = tmp_path / "junit.xml"
+    run = sandbox.run("--limit", "1G", "--test-limit", XDIST_LIMIT, "--", *PYTEST, *XDIST,
+                      f"--junitxml={junit}", str(hogs), timeout=600)
+    cases = junit_cases(junit)
+    assert "INTERNALERROR" in run.stdout, run.stdout  # the failure really happened
+    assert run.rc == 1, run.stdout + run.stderr
+    assert len(cases) == 50, sorted(cases)
+    assert "10 failed, 40 passed" in run.stdout, run.stdout
+    assert "1 resume (0 by the collected copy, 1 restart)" in run.stderr, run.stderr

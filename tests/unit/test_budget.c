@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner/budget.h"
-#include "runner/config.h"
+#include "runner/budget/budget.h"
+#include "runner/config/config.h"
+#include "runner/config/text.h"
 
 #define MIB (UINT64_C(1) << 20)
 
@@ -32,7 +33,7 @@ static struct budget_peak *find_peak(struct budget_peak *v, size_t n, const char
 static void test_log_peaks_capture(void **state)
 {
 	struct budget_peak *v = NULL, *p;
-	struct rep_error e;
+	struct wc_error e;
 	size_t n = 0, len;
 	char *text;
 
@@ -102,7 +103,7 @@ static void test_budget_from_peak(void **state)
 
 static void parse_ok(const char *text, struct budget_file *bf)
 {
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	int r = budget_parse("b.ini", text, strlen(text), bf, &e);
 
 	if (r != 0)
@@ -169,7 +170,7 @@ static void test_parse_errors(void **state)
 		{ "[budgets]\nnot a line\n", "b.ini:2: 'not a line' is not 'key = value'" },
 	};
 	struct budget_file bf;
-	struct rep_error e;
+	struct wc_error e;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -188,7 +189,7 @@ static void test_parse_long_line(void **state)
 {
 	char text[400] = "[budgets]\ntest = 1M ";
 	struct budget_file bf;
-	struct rep_error e;
+	struct wc_error e;
 
 	(void)state;
 	memset(text + strlen(text), 'a', 250);

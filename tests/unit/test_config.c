@@ -10,10 +10,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "runner/config.h"
-#include "runner/size.h"
+#include "runner/config/config.h"
+#include "runner/config/size.h"
 #include "unit.h"
 
 #define MIB UINT64_C(1048576)
@@ -24,7 +25,7 @@
 /* Loads path, failing the test with the loader's message when it refuses. */
 static void load(const char *path, struct cfg_file *f)
 {
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 
 	if (cfg_load(path, PHYS, f, &e) < 0)
 		fail_msg("cfg_load(%s): %s", path, e.msg);
@@ -36,7 +37,7 @@ static void merged(struct cfg_file *f, const char *profile, char **args, int nar
 {
 	char *argv[16] = { "wcmem-sandbox" };
 	struct run_options cli;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 
 	for (int i = 0; i < nargs; i++)
 		argv[i + 1] = args[i];
@@ -102,7 +103,7 @@ static void test_load_errors_name_file_and_line(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
 		struct cfg_file f;
-		struct rep_error e = { 0 };
+		struct wc_error e = { 0 };
 		char path[256], want[512];
 
 		snprintf(path, sizeof(path), "fixtures/ini/%s.ini", errors[i].file);
@@ -120,7 +121,7 @@ static void test_load_errors_name_file_and_line(void **state)
 static void test_load_unreadable_file(void **state)
 {
 	struct cfg_file f;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 
 	(void)state;
 	assert_int_equal(cfg_load("fixtures/ini/no-such.ini", PHYS, &f, &e), -ENOENT);
@@ -312,7 +313,7 @@ static void test_merge_defaults_without_profile(void **state)
 static void test_merge_missing_profile(void **state)
 {
 	struct run_options cli, o;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	struct cfg_file f;
 
 	(void)state;
@@ -362,7 +363,7 @@ static void test_profile_suites_and_jobs(void **state)
 
 static void expect_words(const char *text, const char *const *want)
 {
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	char **words;
 	int n = cfg_split_words(text, "HINT", &words, &e);
 	int i;
@@ -381,7 +382,7 @@ static void expect_words(const char *text, const char *const *want)
 
 static void expect_split_error(const char *text, const char *msg)
 {
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	char **words = (char **)1;
 
 	assert_int_equal(cfg_split_words(text, "HINT", &words, &e), -EINVAL);
@@ -507,7 +508,7 @@ static void expect_found(const struct tree *t, const char *option, const char *w
 			 enum cfg_found how)
 {
 	char sys[PATH_MAX], full[PATH_MAX], *path = NULL;
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	enum cfg_found found;
 	int r;
 
@@ -619,6 +620,22 @@ static void test_show_settings_and_origins(void **state)
 	cfg_free(&f);
 }
 
+/* The list of keys in "unknown key" errors: a list longer than its buffer is cut, never
+ * written past it (ASan would stop here). */
+static void test_join_cuts_to_fit(void **state)
+{
+	const char *items[100];
+	char small[16], big[64];
+
+	(void)state;
+	for (int i = 0; i < 100; i++)
+		items[i] = "limit";
+	assert_string_equal(cfg_join(small, sizeof(small), items, 100, ", "), "limit, limit, l");
+	assert_string_equal(cfg_join(big, sizeof(big), items, 2, ", "), "limit, limit");
+	assert_string_equal(cfg_join(big, sizeof(big), items, 0, ", "), "");
+	assert_string_equal(cfg_join(big, 1, items, 3, ", "), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_merge_defaults_without_profile),
 		cmocka_unit_test(test_merge_missing_profile),
 		cmocka_unit_test(test_profile_suites_and_jobs),
+		cmocka_unit_test(test_join_cuts_to_fit),
 		cmocka_unit_test(test_split_words_quoting),
 		cmocka_unit_test(test_split_words_refuses_shell_syntax),
 		cmocka_unit_test(test_show_settings_and_origins),

@@ -8,8 +8,8 @@
 
 #include <errno.h>
 
-#include "runner/default_limit.h"
-#include "runner/size.h"
+#include "runner/config/default_limit.h"
+#include "runner/config/size.h"
 #include "unit.h"
 
 #define KIB UINT64_C(1024)

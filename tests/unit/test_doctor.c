@@ -7,7 +7,7 @@
 
 #include <errno.h>
 
-#include "runner/doctor.h"
+#include "runner/commands/doctor.h"
 #include "unit.h"
 
 /* A v2 machine where everything is there: root, a recent kernel, a writable cgroup. */

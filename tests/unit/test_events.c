@@ -14,7 +14,7 @@
 static void test_events_v2_all_fields(void **state)
 {
 	char *text = unit_fixture("fixtures/v2/memory.events");
-	struct rep_events ev;
+	struct cg_events ev;
 
 	(void)state;
 	assert_int_equal(cg_parse_events(text, &ev), 0);
@@ -31,7 +31,7 @@ static void test_events_v2_all_fields(void **state)
 static void test_events_v2_local(void **state)
 {
 	char *text = unit_fixture("fixtures/v2/memory.events.local");
-	struct rep_events ev;
+	struct cg_events ev;
 
 	(void)state;
 	assert_int_equal(cg_parse_events(text, &ev), 0);
@@ -43,7 +43,7 @@ static void test_events_v2_local(void **state)
 /* Older kernels lack oom_group_kill (before 5.17); newer ones add keys: both are fine. */
 static void test_events_missing_and_unknown_keys(void **state)
 {
-	struct rep_events ev;
+	struct cg_events ev;
 
 	(void)state;
 	assert_int_equal(cg_parse_events("low 1\nhigh 2\nmax 3\noom 4\noom_kill 5\n", &ev), 0);
@@ -59,7 +59,7 @@ static void test_events_missing_and_unknown_keys(void **state)
 /* Counters are 64-bit: a value past 2^32 survives. */
 static void test_events_large_counter(void **state)
 {
-	struct rep_events ev;
+	struct cg_events ev;
 
 	(void)state;
 	assert_int_equal(cg_parse_events("max 18446744073709551615\n", &ev), 0);
@@ -70,7 +70,7 @@ static void test_events_large_counter(void **state)
 /* Text that is not a memory.events file is refused. */
 static void test_events_malformed(void **state)
 {
-	struct rep_events ev;
+	struct cg_events ev;
 
 	(void)state;
 	assert_int_equal(cg_parse_events("", &ev), -ENODATA);

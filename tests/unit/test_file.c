@@ -57,7 +57,7 @@ static void plant_as_other(const char *path)
 
 static void expect_refused(const char *path, enum rep_dirs dirs, int err, const char *msg)
 {
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	int fd = rep_file_open(path, 0, dirs, &e);
 
 	if (fd >= 0)
@@ -71,7 +71,7 @@ static void expect_refused(const char *path, enum rep_dirs dirs, int err, const 
 /* Opens path as ours, and closes it. */
 static void expect_opened(const char *path, enum rep_dirs dirs)
 {
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	int fd = rep_file_open(path, 0, dirs, &e);
 
 	if (fd < 0)
@@ -152,7 +152,7 @@ static void test_file_refuses_planted_files(void **state)
 /* Folders: every missing one (REP_DIRS_ALL), the file's own only (PARENT), or none. */
 static void test_file_creates_folders_as_asked(void **state)
 {
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	char path[160], msg[256];
 	struct stat st;
 
@@ -174,7 +174,7 @@ static void test_file_creates_folders_as_asked(void **state)
 static void test_file_fifo_needs_a_reader(void **state)
 {
 	char path[128];
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	int reader, fd;
 
 	(void)state;

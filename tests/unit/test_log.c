@@ -484,7 +484,7 @@ static void expect_file(const char *path, const char *want)
 static void test_log_open_creates_parent_folder(void **state)
 {
 	struct rep_log log = { .fd = -1, .copy = -1, .reader = -1 };
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	char path[160], dir[128];
 	struct stat st;
 
@@ -529,7 +529,7 @@ static void test_log_open_truncates_unless_append(void **state)
 static void test_log_open_errors_fill_record(void **state)
 {
 	struct rep_log log = { .fd = 7, .copy = 7, .reader = 7 };
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	char path[128], want[160];
 
 	(void)state;
@@ -606,7 +606,7 @@ static void test_log_write_takes_back_a_torn_entry(void **state)
 static void test_log_on_a_character_device(void **state)
 {
 	struct rep_log log = { .fd = -1 };
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 
 	(void)state;
 	if (rep_log_open(&log, "/dev/null", false, &e) < 0)

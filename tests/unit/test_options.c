@@ -1,5 +1,5 @@
 /* cfg_parse_args (the command line), and the value parsers and formatters it shares with
- * INI files (config_keys.c). */
+ * INI files (runner/config/keys.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,9 +9,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "runner/config_keys.h"
-#include "runner/options.h"
-#include "runner/size.h"
+#include "runner/config/keys.h"
+#include "runner/config/options.h"
+#include "runner/config/size.h"
 
 #define MIB UINT64_C(1048576)
 #define GIB (MIB * 1024)
@@ -19,7 +19,7 @@
 #define S UINT64_C(1000000000)
 
 /* Parses a NULL-terminated argument list (without argv[0]) and expects want. */
-static int parse(struct run_options *o, struct rep_error *e, const char *const *args)
+static int parse(struct run_options *o, struct wc_error *e, const char *const *args)
 {
 	char *argv[32] = { "wcmem-sandbox" };
 	int argc = 1;
@@ -33,7 +33,7 @@ static int parse(struct run_options *o, struct rep_error *e, const char *const *
 static void expect_usage_error(const char *const *args, const char *msg)
 {
 	struct run_options o;
-	struct rep_error e;
+	struct wc_error e;
 
 	assert_int_equal(parse(&o, &e, args), -EINVAL);
 	assert_string_equal(e.msg, msg);
@@ -43,7 +43,7 @@ static void expect_usage_error(const char *const *args, const char *msg)
 static void test_options_defaults(void **state)
 {
 	struct run_options o;
-	struct rep_error e;
+	struct wc_error e;
 
 	(void)state;
 	assert_int_equal(parse(&o, &e, (const char *[]){ NULL }), CFG_RUN);
@@ -69,7 +69,7 @@ static void test_options_defaults(void **state)
 static void test_options_new_options_are_marked(void **state)
 {
 	struct run_options o;
-	struct rep_error e;
+	struct wc_error e;
 
 	(void)state;
 	assert_int_equal(parse(&o, &e, (const char *[]){ "--no-plugin", "--stop-on-oom",
@@ -94,7 +94,7 @@ static void test_options_new_options_are_marked(void **state)
 static void test_options_opposites_undo_and_are_marked(void **state)
 {
 	struct run_options o;
-	struct rep_error e;
+	struct wc_error e;
 
 	(void)state;
 	assert_int_equal(parse(&o, &e, (const char *[]){ "--no-append", "--no-quiet", "--plugin",
@@ -120,7 +120,7 @@ static void test_options_opposites_undo_and_are_marked(void **state)
 static void test_options_stop_at_the_command(void **state)
 {
 	struct run_options o;
-	struct rep_error e;
+	struct wc_error e;
 
 	(void)state;
 	assert_int_equal(parse(&o, &e, (const char *[]){ "--limit", "2G", "pytest", "-x",
@@ -176,7 +176,7 @@ static void test_options_errors_name_the_bad_option(void **state)
 static void test_options_interval_and_size_minimums(void **state)
 {
 	struct run_options o;
-	struct rep_error e;
+	struct wc_error e;
 
 	(void)state;
 	expect_usage_error((const char *[]){ "--interval", "1ns", NULL },
@@ -204,7 +204,7 @@ static void test_options_interval_and_size_minimums(void **state)
 /* The INI spellings of yes and no; 0 is a swap size but not a limit. */
 static void test_options_typed_values(void **state)
 {
-	struct rep_error e;
+	struct wc_error e;
 	uint64_t bytes = 1;
 	unsigned frames = 9;
 	bool b = false;

@@ -1,4 +1,4 @@
-/* Control clients by pidfd (runner/peer.c), on the fallback path of kernels before 6.5:
+/* Control clients by pidfd (runner/control/peer.c), on the fallback path of kernels before 6.5:
  * getsockopt is wrapped to refuse SO_PEERPIDFD as such a kernel does. The direct path runs
  * in the integration tests on any newer kernel. */
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runner/peer.h"
+#include "runner/control/peer.h"
 
 static int peerpidfd_asked;
 

@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runner/protocol.h"
+#include "runner/control/protocol.h"
 
-static int parse(const char *text, struct run_msg *m, struct rep_error *e)
+static int parse(const char *text, struct run_msg *m, struct wc_error *e)
 {
 	static char line[4096];
 
@@ -23,7 +23,7 @@ static int parse(const char *text, struct run_msg *m, struct rep_error *e)
 static void test_msg_hello(void **state)
 {
 	struct run_msg m;
-	struct rep_error e;
+	struct wc_error e;
 
 	(void)state;
 	assert_int_equal(parse("HELLO 1", &m, &e), 0);
@@ -38,7 +38,7 @@ static void test_msg_hello(void **state)
 static void test_msg_standby(void **state)
 {
 	struct run_msg m;
-	struct rep_error e;
+	struct wc_error e;
 
 	(void)state;
 	assert_int_equal(parse("STANDBY", &m, &e), 0);
@@ -50,7 +50,7 @@ static void test_msg_standby(void **state)
 static void test_msg_start_fields(void **state)
 {
 	struct run_msg m;
-	struct rep_error e;
+	struct wc_error e;
 
 	(void)state;
 	assert_int_equal(parse("START tests/t.py::test_a%5B1%202%5D", &m, &e), 0);
@@ -75,7 +75,7 @@ static void test_msg_start_fields(void **state)
 static void test_msg_end_fields(void **state)
 {
 	struct run_msg m;
-	struct rep_error e;
+	struct wc_error e;
 
 	(void)state;
 	assert_int_equal(parse("END n outcome=failed status=1", &m, &e), 0);
@@ -92,7 +92,7 @@ static void test_msg_end_fields(void **state)
 static void test_msg_end_status_or_signal(void **state)
 {
 	struct run_msg m;
-	struct rep_error e;
+	struct wc_error e;
 
 	(void)state;
 	assert_int_equal(parse("END n status=200", &m, &e), 0);
@@ -135,7 +135,7 @@ static void test_msg_garbage_refused(void **state)
 		{ "STANDBY now", "STANDBY takes no field" },
 	};
 	struct run_msg m;
-	struct rep_error e;
+	struct wc_error e;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -150,7 +150,7 @@ static void test_msg_bounds(void **state)
 {
 	static char line[RUN_LINE_MAX];
 	struct run_msg m;
-	struct rep_error e;
+	struct wc_error e;
 	int n;
 
 	(void)state;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner/records.h"
+#include "runner/session/records.h"
 #include "unit.h"
 
 #define MIB UINT64_C(1048576)

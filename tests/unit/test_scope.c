@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "runner/scope.h"
+#include "runner/session/scope.h"
 
 #define USER 1000
 
@@ -44,14 +44,14 @@ static void test_scope_address_escapes_the_path(void **state)
 
 static void test_scope_name_and_explain(void **state)
 {
-	struct rep_error e = { 0 };
+	struct wc_error e = { 0 };
 	char name[64];
 
 	(void)state;
 	run_scope_name(name, sizeof(name), 4242);
 	assert_string_equal(name, "wcmem-sandbox-4242.scope");
-	rep_fail(&e, EACCES, "create cgroup /sys/fs/cgroup/x/wcmem-1-sup");
-	rep_hint(&e, "run as root");
+	wc_fail(&e, EACCES, "create cgroup /sys/fs/cgroup/x/wcmem-1-sup");
+	wc_hint(&e, "run as root");
 	assert_int_equal(run_scope_explain(&e, "no systemd user manager: sd_bus_open_user: "
 					   "No such file or directory"), -EACCES);
 	assert_string_equal(e.hint, "run as root; no delegated systemd scope either: no systemd "

@@ -7,7 +7,7 @@
 
 #include <errno.h>
 
-#include "runner/size.h"
+#include "runner/config/size.h"
 
 #define KIB UINT64_C(1024)
 #define MIB (KIB * 1024)

@@ -1,0 +1,249 @@
+/* The budget file: read line by line, each line through inih.
+ *
+ * inih's handler cannot be relied on for a line number (runner/config/load.c says why), so each
+ * line goes to ini_parse_string on its own: inih keeps its rules for comments, blanks and
+ * `key = value`, and the line's number is ours. The one section is tracked here. */
+#include "runner/budget/budget.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report/log.h"
+#include "runner/config/text.h"
+#include "runner/control/protocol.h"
+#include "runner/config/size.h"
+
+struct reader {
+	const char *path;
+	int line;
+	bool in_section;
+	struct budget_file *bf;
+	size_t cap;
+	struct wc_error *e;
+	int r;  /* the first error */
+};
+
+__attribute__((format(printf, 3, 4)))
+static int fail_at(struct reader *rd, const char *hint, const char *fmt, ...)
+{
+	char msg[sizeof(rd->e->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	wc_fail(rd->e, 0, "%s:%d: %s", rd->path, rd->line, msg);
+	wc_hint(rd->e, "%s", hint);
+	rd->r = -EINVAL;
+	return 0;  /* inih: stop */
+}
+
+static int out_of_memory(struct reader *rd)
+{
+	rd->r = wc_fail(rd->e, ENOMEM, "read %s", rd->path);
+	return 0;
+}
+
+#define HINT_LINE "a budget line reads `test = SIZE NODEID` in [budgets]; " \
+		  "`wcmem-sandbox budget` writes one"
+
+/* "210M tests/a.py::test_x" into rd's next budget. */
+static int add(struct reader *rd, const char *value)
+{
+	const char *sp = strchr(value, ' ');
+	char size[64], *name;
+	struct budget *b;
+	uint64_t bytes;
+
+	if (!sp || sp - value >= (long)sizeof(size) || !sp[1])
+		return fail_at(rd, HINT_LINE, "expected 'SIZE NODEID', got '%.80s'", value);
+	memcpy(size, value, (size_t)(sp - value));
+	size[sp - value] = '\0';
+	if (cfg_parse_marker_size(size, &bytes) < 0)
+		return fail_at(rd, "write it as 210M or 1.5G", "bad SIZE '%s' for %.80s", size,
+			       sp + 1);
+	if (rd->bf->n == rd->cap) {
+		size_t cap = rd->cap ? rd->cap * 2 : 64;
+		struct budget *v = realloc(rd->bf->v, cap * sizeof(*v));
+
+		if (!v)
+			return out_of_memory(rd);
+		rd->bf->v = v;
+		rd->cap = cap;
+	}
+	name = strdup(sp + 1);
+	if (!name)
+		return out_of_memory(rd);
+	if (run_field_decode(name) < 0) {
+		free(name);
+		return fail_at(rd, "write '%' as %25", "bad %%-escape in '%.80s'", sp + 1);
+	}
+	b = &rd->bf->v[rd->bf->n++];
+	*b = (struct budget){ .name = name, .bytes = bytes, .line = rd->line };
+	return 1;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+	struct reader *rd = user;
+
+	(void)section;  /* each line is parsed alone: the section is ours to track */
+	if (!rd->in_section)
+		return fail_at(rd, "put the budgets after a [budgets] line",
+			       "'%.40s' outside [budgets]", key);
+	if (strcmp(key, "test") != 0)
+		return fail_at(rd, HINT_LINE, "unknown key '%.40s' in [budgets]", key);
+	return add(rd, value);
+}
+
+/* One line, its end already cut off. */
+static void parse_line(struct reader *rd, char *s)
+{
+	int r;
+
+	s += strspn(s, " \t");
+	if (strlen(s) > BUDGET_LINE_MAX) {
+		fail_at(rd, "inih reads no more of a line; a node ID that long cannot be budgeted",
+			"line of %zu characters: inih reads at most %d", strlen(s), BUDGET_LINE_MAX);
+		return;
+	}
+	if (*s == '[') {
+		if (strncmp(s, "[budgets]", strlen("[budgets]")) != 0)
+			fail_at(rd, "the file has one section, [budgets]", "unknown section '%.40s'", s);
+		rd->in_section = true;
+		return;
+	}
+	r = ini_parse_string(s, handler, rd);
+	if (r > 0 && rd->r == 0)
+		fail_at(rd, HINT_LINE, "'%.80s' is not 'key = value', a [section] or a comment", s);
+	if (r < 0 && rd->r == 0)
+		out_of_memory(rd);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct budget *)a)->name, ((const struct budget *)b)->name);
+}
+
+/* Sorted, with a name given twice refused at its second line. */
+static int sort_check(struct reader *rd)
+{
+	struct budget *v = rd->bf->v;
+
+	qsort(v, rd->bf->n, sizeof(*v), by_name);
+	for (size_t i = 1; i < rd->bf->n; i++) {
+		if (strcmp(v[i - 1].name, v[i].name) != 0)
+			continue;
+		rd->line = v[i].line > v[i - 1].line ? v[i].line : v[i - 1].line;
+		fail_at(rd, "keep one line per test", "a second budget for '%.80s' (first at "
+			"line %d)", v[i].name, v[i].line < v[i - 1].line ? v[i].line : v[i - 1].line);
+		return rd->r;
+	}
+	return 0;
+}
+
+int budget_parse(const char *path, const char *text, size_t len, struct budget_file *bf,
+		 struct wc_error *e)
+{
+	struct reader rd = { .path = path, .bf = bf, .e = e };
+	char *copy = strndup(text, len), *line, *next;
+
+	memset(bf, 0, sizeof(*bf));
+	bf->path = strdup(path);
+	if (!copy || !bf->path) {
+		free(copy);
+		budget_free(bf);
+		return wc_fail(e, ENOMEM, "read %s", path);
+	}
+	for (line = copy; line && rd.r == 0; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!next && !*line)
+			break;  /* after the last newline */
+		rd.line++;
+		line[strcspn(line, "\r")] = '\0';
+		parse_line(&rd, line);
+	}
+	free(copy);
+	if (rd.r == 0)
+		sort_check(&rd);
+	if (rd.r < 0)
+		budget_free(bf);
+	return rd.r;
+}
+
+/* path below the current folder, as the verdicts name it: "wcmem-budgets.ini:12". A
+ * profile's path is absolute (resolved against its file's folder). */
+static const char *shown_path(const char *path, char *cwd, size_t size)
+{
+	size_t len;
+
+	if (path[0] != '/' || !getcwd(cwd, size))
+		return path;
+	len = strlen(cwd);
+	if (len > 1 && strncmp(path, cwd, len) == 0 && path[len] == '/' && path[len + 1])
+		return path + len + 1;
+	return path;
+}
+
+int budget_load(const char *path, struct budget_file *bf, struct wc_error *e)
+{
+	char *text, cwd[4096];
+	size_t len;
+	int r;
+
+	memset(bf, 0, sizeof(*bf));
+	r = cfg_read_text(path, "budget file", &text, &len, e);
+	if (r < 0)
+		return r;
+	r = budget_parse(shown_path(path, cwd, sizeof(cwd)), text, len, bf, e);
+	free(text);
+	return r;
+}
+
+struct budget *budget_find(const struct budget_file *bf, const char *name)
+{
+	struct budget key = { .name = (char *)name };
+
+	if (!bf || bf->n == 0)
+		return NULL;
+	return bsearch(&key, bf->v, bf->n, sizeof(key), by_name);
+}
+
+#define UNUSED_NAMED 3  /* names the line shows; the file has the rest */
+
+void budget_write_unused(FILE *f, const struct budget_file *bf)
+{
+	char name[1024], path[1024];
+	size_t unused = 0, named = 0;
+
+	for (size_t i = 0; i < bf->n; i++)
+		unused += !bf->v[i].used;
+	if (unused == 0)
+		return;
+	rep_log_escape(bf->path, path, sizeof(path));
+	fprintf(f, "wcmem-sandbox: %s: %zu budgeted test%s did not run (renamed, removed or "
+		"deselected):", path, unused, unused == 1 ? "" : "s");
+	for (size_t i = 0; i < bf->n && named < UNUSED_NAMED; i++) {
+		if (bf->v[i].used)
+			continue;
+		rep_log_escape(bf->v[i].name, name, sizeof(name));
+		fprintf(f, "%s %s (line %d)", named++ ? "," : "", name, bf->v[i].line);
+	}
+	fprintf(f, "%s\n", unused > named ? ", ..." : "");
+}
+
+void budget_free(struct budget_file *bf)
+{
+	for (size_t i = 0; i < bf->n; i++)
+		free(bf->v[i].name);
+	free(bf->v);
+	free(bf->path);
+	memset(bf, 0, sizeof(*bf));
+}

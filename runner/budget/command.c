@@ -1,0 +1,311 @@
+/* `wcmem-sandbox budget`: a budget file from memory logs, or one brought up to date. */
+#include "runner/budget/budget.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "report/verdict.h"
+#include "runner/session/say.h"
+#include "runner/session/state.h"
+#include "runner/config/size.h"
+#include "runner/config/text.h"
+
+#define DEFAULT_OUTPUT "wcmem-budgets.ini"
+
+struct budget_opts {
+	unsigned margin;     /* percent over the peak */
+	uint64_t floor;      /* the least budget */
+	const char *output;
+	bool update;
+	char **logs;
+	int nlogs;
+};
+
+struct plan {
+	struct budget_opts o;
+	struct budget_peak *peaks;
+	size_t npeaks;
+	bool *written;       /* per peak: its line is in the output */
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: wcmem-sandbox budget [OPTION]... LOG...\n"
+		"Write a budget file from memory logs: a line per test, its memory.max under\n"
+		"--budgets FILE (or budgets = FILE in a profile), from the largest peak the\n"
+		"logs show, plus the margin, rounded up to a whole MiB.\n"
+		"\n"
+		"  -m, --margin PCT     over the peak, in percent (default 20)\n"
+		"  -f, --floor SIZE     the least budget (default 16M)\n"
+		"  -o, --output FILE    the budget file (default " DEFAULT_OUTPUT ")\n"
+		"  -u, --update         rewrite only the lines of tests the logs show, keeping\n"
+		"                       every other line, comment and the order; add new tests\n"
+		"  -h, --help           this text\n"
+		"\n"
+		"A test the OOM killer stopped gets no budget: its peak is its limit, not what it\n"
+		"needs. Exit status: 0, or 125 when the budget file could not be written.\n");
+}
+
+/* A usage error: one line, and where to read more. */
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("wcmem-sandbox: budget: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'wcmem-sandbox budget --help' for more information.\n", stderr);
+	return -EINVAL;
+}
+
+static int print_error(const struct wc_error *e)
+{
+	char text[1200];
+
+	fprintf(stderr, "wcmem-sandbox: budget: %s\n", wc_error_text(e, text, sizeof(text)));
+	return -EINVAL;
+}
+
+/* "20" or "20%": 0 to 1000. */
+static int parse_margin(const char *text, unsigned *pct)
+{
+	char *end;
+	unsigned long v;
+
+	if (*text < '0' || *text > '9')
+		return -EINVAL;
+	v = strtoul(text, &end, 10);
+	if ((*end && strcmp(end, "%") != 0) || v > 1000)
+		return -EINVAL;
+	*pct = (unsigned)v;
+	return 0;
+}
+
+/* Returns 1 to go on, 0 when done (--help), -EINVAL after a usage error. */
+static int parse_args(int argc, char **argv, struct budget_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "margin", required_argument, NULL, 'm' },
+		{ "floor",  required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "update", no_argument,       NULL, 'u' },
+		{ "help",   no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct budget_opts){ .margin = 20, .floor = 16 << 20, .output = DEFAULT_OUTPUT };
+	optind = 1;
+	opterr = 0;
+	/* No "+": no command follows, so options may come after the logs too. */
+	while ((c = getopt_long(argc, argv, ":m:f:o:uh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (parse_margin(optarg, &o->margin) < 0)
+				return usage_error("--margin: '%s' is not a percentage from 0 to "
+						   "1000 (e.g. 20)", optarg);
+			break;
+		case 'f':
+			if (cfg_parse_marker_size(optarg, &o->floor) < 0)
+				return usage_error("--floor: '%s' is not a SIZE (e.g. 16M)", optarg);
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'u':
+			o->update = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind == argc)
+		return usage_error("name a memory log (LOG) to make the budgets from");
+	o->logs = argv + optind;
+	o->nlogs = argc - optind;
+	return 1;
+}
+
+static int read_logs(struct plan *p, struct wc_error *e)
+{
+	for (int i = 0; i < p->o.nlogs; i++) {
+		char *text;
+		size_t len;
+		int r = cfg_read_text(p->o.logs[i], "memory log", &text, &len, e);
+
+		if (r < 0)
+			return r;
+		r = budget_log_peaks(text, len, &p->peaks, &p->npeaks);
+		free(text);
+		if (r < 0)
+			return wc_fail(e, -r, "read %s", p->o.logs[i]);
+	}
+	p->written = calloc(p->npeaks + 1, sizeof(*p->written));
+	return p->written ? 0 : wc_fail(e, ENOMEM, "read the logs");
+}
+
+/* The line for peak i into buf; 0 when it gets none (killed, too long: a warning). */
+static int line_for(struct plan *p, size_t i, char *buf, size_t size)
+{
+	const struct budget_peak *k = &p->peaks[i];
+
+	p->written[i] = true;  /* handled: never appended */
+	if (k->killed) {
+		fprintf(stderr, "wcmem-sandbox: budget: warning: %.200s was OOM-killed: its peak is "
+			"its limit, not what it needs; no new budget\n", k->name);
+		return 0;
+	}
+	if (budget_line(k, budget_from_peak(k->peak, p->o.margin, p->o.floor), buf, size) < 0) {
+		fprintf(stderr, "wcmem-sandbox: budget: warning: %.200s...: a node ID this long does "
+			"not fit an INI line (%d characters); no budget\n", k->name,
+			BUDGET_LINE_MAX);
+		return 0;
+	}
+	return 1;
+}
+
+static const struct budget_peak *peak_of(const struct plan *p, const char *name, size_t *idx)
+{
+	for (size_t i = 0; i < p->npeaks; i++) {
+		if (strcmp(p->peaks[i].name, name) == 0) {
+			*idx = i;
+			return &p->peaks[i];
+		}
+	}
+	return NULL;
+}
+
+/* --update: every line of the old file as it was, but those of tests that ran. */
+static int write_updated(struct plan *p, FILE *out, const char *text, size_t len,
+			 const struct budget_file *bf, unsigned *updated)
+{
+	char buf[BUDGET_LINE_MAX * 4];
+	const char *line = text, *end = text + len;
+	int n = 0;
+
+	while (line < end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t l = nl ? (size_t)(nl - line) : (size_t)(end - line), idx;
+		const struct budget *b = NULL;
+
+		n++;
+		for (size_t i = 0; i < bf->n && !b; i++)
+			b = bf->v[i].line == n ? &bf->v[i] : NULL;
+		if (b && peak_of(p, b->name, &idx) && line_for(p, idx, buf, sizeof(buf))) {
+			fprintf(out, "%s\n", buf);
+			(*updated)++;
+		} else {
+			fprintf(out, "%.*s\n", (int)l, line);
+		}
+		line += l + 1;
+	}
+	return 0;
+}
+
+static void write_header(const struct plan *p, FILE *out)
+{
+	char floor[32];
+
+	rep_format_mb(p->o.floor, floor, sizeof(floor));
+	fprintf(out, "; Memory budgets per test: each test's memory.max under wcmem-sandbox "
+		"--budgets FILE\n"
+		"; (or budgets = FILE in a profile). Made by `wcmem-sandbox budget` from the "
+		"peaks\n"
+		"; of a run, +%u%%, at least %s; `budget --update` rewrites the tests that ran.\n"
+		"[budgets]\n", p->o.margin, floor);
+}
+
+/* Writes the file beside its place and renames it over: a reader sees old or new. */
+static int write_file(struct plan *p, const char *old, size_t old_len,
+		      const struct budget_file *bf, struct wc_error *e)
+{
+	char tmp[4096], buf[BUDGET_LINE_MAX * 4];
+	unsigned updated = 0, added = 0;
+	struct stat st;
+	FILE *out;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp%d", p->o.output, (int)getpid()) >= (int)sizeof(tmp))
+		return wc_fail(e, ENAMETOOLONG, "write %s", p->o.output);
+	out = fopen(tmp, "wxe");
+	if (!out)
+		return wc_fail(e, errno, "write %s", tmp);
+	if (old && stat(p->o.output, &st) == 0)  /* an update keeps the file's mode */
+		fchmod(fileno(out), st.st_mode & 07777);
+	if (old)
+		write_updated(p, out, old, old_len, bf, &updated);
+	else
+		write_header(p, out);
+	for (size_t i = 0; i < p->npeaks; i++) {
+		if (!p->written[i] && line_for(p, i, buf, sizeof(buf))) {
+			fprintf(out, "%s\n", buf);
+			added++;
+		}
+	}
+	if (fflush(out) != 0 || ferror(out) || fsync(fileno(out)) < 0) {
+		int err = errno ? errno : EIO;
+
+		fclose(out);
+		unlink(tmp);
+		return wc_fail(e, err, "write %s", tmp);
+	}
+	fclose(out);
+	if (rename(tmp, p->o.output) < 0) {
+		int err = errno;
+
+		unlink(tmp);
+		return wc_fail(e, err, "rename %s to %s", tmp, p->o.output);
+	}
+	fprintf(stderr, "wcmem-sandbox: budget: %s: %u tests updated, %u added\n", p->o.output,
+		updated, added);
+	return 0;
+}
+
+static int run(struct plan *p, struct wc_error *e)
+{
+	struct budget_file bf = { 0 };
+	char *old = NULL;
+	size_t old_len = 0;
+	int r;
+
+	r = read_logs(p, e);
+	if (r == 0 && p->o.update) {
+		r = cfg_read_text(p->o.output, "budget file (--update)", &old, &old_len, e);
+		if (r == 0)
+			r = budget_parse(p->o.output, old, old_len, &bf, e);
+	}
+	if (r == 0)
+		r = write_file(p, old, old_len, &bf, e);
+	budget_free(&bf);
+	free(old);
+	return r;
+}
+
+int budget_main(int argc, char **argv)
+{
+	struct plan p = { 0 };
+	struct wc_error e = { 0 };
+	int r = parse_args(argc, argv, &p.o);
+
+	if (r <= 0)
+		return r == 0 ? 0 : RUN_EXIT_FAILURE;
+	r = run(&p, &e);
+	if (r < 0)
+		print_error(&e);
+	budget_peaks_free(p.peaks, p.npeaks);
+	free(p.written);
+	return r < 0 ? RUN_EXIT_FAILURE : 0;
+}

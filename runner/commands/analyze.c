@@ -1,0 +1,269 @@
+/* `wcmem-sandbox analyze`: options, the logs read one after another into one analysis, and
+ * the answer on stdout. Only this file prints; report/analyze.c is pure. */
+#include "runner/commands/analyze.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/analyze.h"
+#include "report/analyze_chart.h"
+#include "cgroup/error.h"
+#include "runner/session/say.h"
+#include "runner/session/state.h"
+#include "runner/config/size.h"
+
+struct an_args {
+	struct rep_an_options opt;
+	bool json;
+	const char *html;  /* --html FILE, or NULL */
+	char **logs;     /* NULL-terminated; "-" is stdin */
+};
+
+enum { OPT_JSON = 256, OPT_HTML, OPT_SPIKE_FACTOR, OPT_SPIKE_FLOOR, OPT_LEAK_FLOOR };
+
+static const struct rep_an_options defaults = {
+	.top = 10, .spike_factor = 10, .spike_floor = 100 << 20, .leak_floor = 1 << 20,
+};
+
+static const struct option longopts[] = {
+	{ "top",          required_argument, NULL, 'n' },
+	{ "spike-factor", required_argument, NULL, OPT_SPIKE_FACTOR },
+	{ "spike-floor",  required_argument, NULL, OPT_SPIKE_FLOOR },
+	{ "leak-floor",   required_argument, NULL, OPT_LEAK_FLOOR },
+	{ "json",         no_argument,       NULL, OPT_JSON },
+	{ "html",         required_argument, NULL, OPT_HTML },
+	{ "help",         no_argument,       NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(void)
+{
+	fputs(
+"Usage: wcmem-sandbox analyze [OPTION]... LOG...\n"
+"Read memory logs (ours, or any in the Memory Diagnostics Guide's format) and say what\n"
+"was running when a log stops, which tests were OOM-killed and by which limit, the\n"
+"biggest tests and the sudden spikes, and the gradual growth: tests that left memory\n"
+"behind, the trend, and rising counts of open xarray datasets. Several logs (xdist\n"
+"workers, CI shards) make one answer; LOG '-' is standard input. Each finding is a\n"
+"FILE:LINE: line, the test's own file where the log names it.\n"
+"\n"
+"  -n, --top N               list the N biggest tests, and the N that left most behind\n"
+"                            (1 to 100; default 10)\n"
+"      --spike-factor X      a sudden spike peaks at X times the typical (median) test\n"
+"                            or more (default 10)\n"
+"      --spike-floor SIZE    ... and at SIZE or more (default 100M)\n"
+"      --leak-floor SIZE     a test left memory behind when it still held SIZE or more\n"
+"                            at its end (default 1M)\n"
+"      --json                every figure as JSON (schema wcmem-sandbox-analysis/1)\n"
+"      --html FILE           also write FILE: one self-contained HTML page, a chart of\n"
+"                            memory over time (LOG.timeline when there is one) with a\n"
+"                            band a test, OOM kills in red, and the tables\n"
+"  -h, --help                this text\n"
+"\n"
+"Exit status: 0 when every log was read (findings are not failures); 125 on a usage\n"
+"error or a log that cannot be read. etc/analyze.md has the details.\n", stdout);
+}
+
+/* A usage error (no errno part). Returns -EINVAL. */
+static int bad(struct wc_error *e, const char *option, const char *value, const char *want)
+{
+	wc_fail(e, 0, "analyze: invalid value '%s' for %s: %s", value, option, want);
+	return -EINVAL;
+}
+
+static int parse_number(const char *text, double lo, double hi, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(text, &end);
+	return end == text || *end || errno || *out < lo || *out > hi ? -EINVAL : 0;
+}
+
+/* Returns 1 to analyze, 0 when done (--help), or -EINVAL with e filled (a usage error). */
+static int parse_args(int argc, char **argv, struct an_args *a, struct wc_error *e)
+{
+	double v;
+	int c;
+
+	a->opt = defaults;
+	optind = 0;  /* a fresh scan (and GNU getopt's re-initialisation) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:n:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_number(optarg, 1, REP_AN_LIST_MAX, &v) < 0 || v != (int)v)
+				return bad(e, "--top", optarg, "a whole number from 1 to 100");
+			a->opt.top = (int)v;
+			break;
+		case OPT_SPIKE_FACTOR:
+			if (parse_number(optarg, 1, 1e6, &v) < 0)
+				return bad(e, "--spike-factor", optarg, "a number from 1 to 1000000");
+			a->opt.spike_factor = v;
+			break;
+		case OPT_SPIKE_FLOOR:
+		case OPT_LEAK_FLOOR:
+			if (cfg_parse_size(optarg, cfg_physical_memory(), c == OPT_SPIKE_FLOOR ?
+					   &a->opt.spike_floor : &a->opt.leak_floor) < 0)
+				return bad(e, c == OPT_SPIKE_FLOOR ? "--spike-floor" : "--leak-floor",
+					   optarg, "a SIZE such as 512K, 100M or 1G");
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case OPT_HTML:
+			a->html = optarg;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		case ':':
+			wc_fail(e, 0, "analyze: option '%s' needs a value", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			wc_fail(e, 0, "analyze: unknown option '%s'", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind >= argc) {
+		wc_fail(e, 0, "analyze: no LOG given (the memory log of a run, e.g. "
+			 "~/.weathercop/test_memory.log; '-' for standard input)");
+		return -EINVAL;
+	}
+	a->logs = argv + optind;
+	return 1;
+}
+
+/* The log's timeline (LOG.timeline, written by the runner beside it), when there is one,
+ * for the chart. Returns 0, or -errno with e filled. */
+static int read_timeline(struct rep_analysis *an, const char *log, unsigned long first,
+			 struct wc_error *e)
+{
+	char path[4200];
+	FILE *f;
+	int r;
+
+	if (snprintf(path, sizeof(path), "%s.timeline", log) >= (int)sizeof(path))
+		return 0;
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : wc_fail(e, errno, "analyze: open %s", path);
+	r = rep_analysis_read_timeline(an, f, first);
+	fclose(f);
+	return r < 0 ? wc_fail(e, -r, "analyze: read %s", path) : 0;
+}
+
+/* Writes the HTML page to path. Returns 0, or -errno with e filled. */
+static int write_html(const struct rep_analysis *an, const char *path, struct wc_error *e)
+{
+	FILE *f = fopen(path, "we");
+	int r;
+
+	if (!f)
+		return wc_fail(e, errno, "analyze: open %s", path);
+	r = rep_analysis_html(f, an);
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	return r < 0 ? wc_fail(e, -r, "analyze: write %s", path) : 0;
+}
+
+/* Reads one log into the analysis. Returns 0, or -errno with e filled. */
+static int read_log(struct rep_analysis *an, const char *path, struct wc_error *e)
+{
+	bool in = strcmp(path, "-") == 0;
+	FILE *f = in ? stdin : fopen(path, "re");
+	unsigned long entries = an->units + an->sessions, first;
+	int r;
+
+	if (!f) {
+		wc_fail(e, errno, "analyze: open %s", path);
+		return wc_hint(e, "give the memory log of a run (--log FILE of that run, else "
+				"$WEATHERCOP_DIR/test_memory.log or ~/.weathercop/test_memory.log)");
+	}
+	first = an->sessions;
+	r = rep_analysis_read(an, f, in ? "<stdin>" : path);
+	if (!in)
+		fclose(f);
+	if (r < 0)
+		return wc_fail(e, -r, "analyze: read %s", path);
+	if (!in) {
+		r = read_timeline(an, path, first, e);
+		if (r < 0)
+			return r;
+	}
+	if (an->units + an->sessions == entries && an->running.count == 0)
+		fprintf(stderr, "wcmem-sandbox: analyze: %s: no TEST_START, TEST_END or SESSION "
+			"entry in it; is it a memory log?\n", path);
+	return 0;
+}
+
+static void print_error(const struct wc_error *e, bool usage_error)
+{
+	char buf[1200];
+
+	fprintf(stderr, "wcmem-sandbox: %s\n", wc_error_text(e, buf, sizeof(buf)));
+	if (usage_error)
+		fputs("Try 'wcmem-sandbox analyze --help' for more information.\n", stderr);
+}
+
+int run_analyze_main(int argc, char **argv)
+{
+	struct rep_analysis *an = NULL;
+	struct wc_error e = { 0 };
+	struct an_args a = { 0 };
+	int r;
+
+	r = parse_args(argc, argv, &a, &e);
+	if (r <= 0) {
+		if (r < 0)
+			print_error(&e, true);
+		return r < 0 ? RUN_EXIT_FAILURE : 0;
+	}
+	/* Large (the open units and the lists): on the heap, not the stack. */
+	an = malloc(sizeof(*an));
+	if (!an || rep_analysis_init(an, &a.opt) < 0) {
+		free(an);
+		wc_fail(&e, ENOMEM, "analyze");
+		print_error(&e, false);
+		return RUN_EXIT_FAILURE;
+	}
+	for (char **log = a.logs; *log && r >= 0; log++)
+		r = read_log(an, *log, &e);
+	rep_analysis_end(an);
+	if (r >= 0) {
+		r = a.json ? rep_analysis_json(stdout, an) : rep_analysis_print(stdout, an);
+		if (fflush(stdout) != 0 && r == 0)
+			r = -errno;
+		if (r < 0)
+			wc_fail(&e, -r, "analyze: write the answer");
+	}
+	if (r >= 0 && a.html)
+		r = write_html(an, a.html, &e);
+	if (r < 0)
+		print_error(&e, false);
+	rep_analysis_free(an);
+	free(an);
+	return r < 0 ? RUN_EXIT_FAILURE : 0;
+}
+
+int run_analyze_html(FILE *f, const char *log, struct wc_error *e)
+{
+	struct rep_analysis *an = malloc(sizeof(*an));
+	int r;
+
+	if (!an || rep_analysis_init(an, &defaults) < 0) {
+		free(an);
+		return wc_fail(e, ENOMEM, "analyze the run");
+	}
+	r = log ? read_log(an, log, e) : 0;
+	rep_analysis_end(an);
+	if (r == 0 && (r = rep_analysis_html(f, an)) < 0)
+		wc_fail(e, -r, "write the HTML page");
+	rep_analysis_free(an);
+	free(an);
+	return r;
+}

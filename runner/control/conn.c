@@ -1,0 +1,70 @@
+/* One client connection: its answers (queued by the handlers, sent by run_conn_flush alone),
+ * its warnings, and whether it still is who connected. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "runner/control/internal.h"
+#include "runner/control/peer.h"
+#include "runner/session/say.h"
+
+#define MAX_WARNINGS_PER_CLIENT 10
+#define MAX_WARNINGS 50  /* of all clients together */
+
+void run_conn_reply(struct conn *k, const char *fmt, ...)
+{
+	char line[RUN_REPLY_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (k->out_len + (size_t)n > sizeof(k->out))
+		run_conn_flush(k);
+	memcpy(k->out + k->out_len, line, (size_t)n);
+	k->out_len += (size_t)n;
+}
+
+void run_conn_flush(struct conn *k)
+{
+	size_t len = k->out_len;
+
+	k->out_len = 0;
+	if (!len || k->w.fd < 0)
+		return;
+	/* Replies are short and the client waits for each: a full socket means a client that
+	 * does not read, and it loses its answers, not the runner its loop. */
+	if (send(k->w.fd, k->out, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		k->broken = true;
+}
+
+void run_conn_warn(struct conn *k, const char *what)
+{
+	struct run_control *c = k->ctl;
+
+	/* A flood of hostile clients must not flood the terminal too. */
+	if (++k->warnings > MAX_WARNINGS_PER_CLIENT || ++c->warnings > MAX_WARNINGS)
+		return;
+	run_warn("control client %d: %s%s", (int)k->pid, what,
+		 c->warnings == MAX_WARNINGS ? " (further control warnings are not shown)" : "");
+}
+
+int run_conn_proven(struct run_control *c, struct conn *k)
+{
+	struct wc_error e;
+	int inside = cg_pid_inside(&c->s->sandbox, k->pid, &e);
+
+	/* In this order: what /proc said of the pid was said of our client only if the
+	 * client still lives after the reading (its number cannot be reused before). */
+	if (inside < 0 && (e.err == EMFILE || e.err == ENFILE || e.err == ENOMEM))
+		return -e.err;  /* the runner's shortage, not the client's fault */
+	return inside > 0 && run_peer_alive(k->pidfd);
+}

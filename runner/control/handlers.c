@@ -1,0 +1,401 @@
+/* What each control message does (runner/control/PROTOCOL.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "report/verdict.h"
+#include "runner/budget/budget.h"
+#include "runner/control/internal.h"
+#include "runner/control/peer.h"
+#include "runner/control/protocol.h"
+#include "runner/session/records.h"
+
+/* The cgroup a process is in, relative to the controller's mount ("/a/wcmem-1/u3"). */
+static char *cgroup_of(struct run_session *s, pid_t pid)
+{
+	char rel[4096];
+	struct wc_error e;
+
+	return cg_pid_cgroup(&s->hier, pid, rel, sizeof(rel), &e) < 0 ? NULL : strdup(rel);
+}
+
+static void send_home(struct run_control *c, struct conn *k)
+{
+	struct wc_error e;
+
+	if (run_conn_proven(c, k) <= 0)
+		return;  /* gone, or its pid now names another process: nothing of ours to move */
+	if (!k->unit_is_test && k->origin && cg_attach_path(&c->s->hier, k->origin, k->pid, &e) == 0)
+		return;
+	cg_attach(&c->s->harness, k->pid, &e);  /* a test's home; else the origin is gone */
+}
+
+/* "OOM-killed: peak 512.0 MB, limit 512.0 MB (own limit)", or "OOM-killed: exceeded its
+ * budget 210 MB (wcmem-budgets.ini:12); peak 210.0 MB": the failure a resumed plugin
+ * reports for the test that was killed. */
+static void killed_text(const struct rep_unit *u, char *buf, size_t size)
+{
+	char peak[32] = "unknown", limit[32];
+
+	if (u->peak != REP_UNKNOWN)
+		rep_format_mb(u->peak, peak, sizeof(peak));
+	if (u->oom == REP_OOM_OWN && u->budget) {  /* the budget file's line, for review */
+		char reason[REP_VERDICT_MAX];
+
+		rep_verdict_reason(u, reason, sizeof(reason));
+		snprintf(buf, size, "OOM-killed: %s; peak %s", reason, peak);
+		return;
+	}
+	rep_format_mb(u->oom == REP_OOM_SANDBOX ? u->sandbox_limit : u->limit, limit, sizeof(limit));
+	snprintf(buf, size, "OOM-killed: peak %s, limit %s (%s)", peak, limit,
+		 rep_oom_to_string(u->oom));
+}
+
+void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, bool lost,
+		       const struct rusage *ru)
+{
+	struct run_session *s = c->s;
+	struct wc_error e;
+	struct rep_unit *rec;
+
+	/* A live test client stays in the unit until its next START moves it straight into
+	 * the next one: each migration may wait for an RCU grace period (milliseconds once
+	 * tests are far apart), so one a test, not two. The counters are read now. */
+	bool alive = !lost || run_peer_alive(k->pidfd), park = alive && !lost && k->unit_is_test;
+
+	run_unit_measure(s, &k->unit);
+	if (alive && !park)
+		send_home(c, k);
+	run_unit_evict(s, &k->unit, park ? k->pid : 0, true, &e);
+	if (run_unit_finish(s, &k->unit, wait_status, 0, lost, ru, NULL, &e) < 0)
+		run_warn("%s: %s", k->unit.cg.rel, e.msg);
+	rec = run_unit_rec(s, &k->unit);
+	if (rec->end != REP_END_EXITED && rec->oom != REP_OOM_NONE) {
+		char text[REP_VERDICT_MAX];
+
+		killed_text(rec, text, sizeof(text));
+		run_resume_add(c, rec->name, text, rec->duration, true);
+	}
+	k->has_unit = false;
+	if (park) {
+		k->park = k->unit;  /* the descriptors move with it */
+		k->parked = true;
+	} else if (run_unit_close(&k->unit, &e) < 0) {
+		run_warn("%s", e.msg);
+	}
+}
+
+void run_conn_unpark(struct run_control *c, struct conn *k)
+{
+	struct wc_error e;
+
+	if (!k->parked)
+		return;
+	if (cg_remove_empty(&k->park.cg) == 0) {  /* the usual case: the client moved on */
+		k->parked = false;
+		return;
+	}
+	/* Whatever is still there (the client, when it did not move on) goes to the harness
+	 * first: removing a busy group would kill it. */
+	run_unit_evict(c->s, &k->park, 0, false, &e);
+	if (run_unit_close(&k->park, &e) < 0)
+		run_warn("%s", e.msg);
+	k->parked = false;
+}
+
+/* Answers a START or END with an error and puts it in the log (UNIT_REFUSED): the client
+ * runs its test anyway, without a unit, and the log must say which one that was. */
+__attribute__((format(printf, 4, 5)))
+static void refuse(struct run_control *c, struct conn *k, const struct run_msg *m,
+		   const char *fmt, ...)
+{
+	char answer[1024];
+	struct wc_error e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(answer, sizeof(answer), fmt, ap);
+	va_end(ap);
+	run_conn_reply(k, "%s", answer);
+	if (run_log_refused(c->s, m->verb == RUN_MSG_START ? "START" : "END", m->name, answer,
+			    &e) < 0)
+		run_warn("%s", e.msg);
+}
+
+/* A unit that could not be set up is recorded as not started, with the reason: never as a
+ * unit that ran and passed. */
+static void start_failed(struct run_session *s, struct run_unit *u, const struct wc_error *why)
+{
+	struct wc_error e;
+	char text[1024];
+
+	if (u->idx >= 0 && u->idx < s->nunits && run_unit_rec(s, u)->name) {
+		struct rep_unit *rec = run_unit_rec(s, u);
+
+		wc_error_text(why, text, sizeof(text));
+		rec->error = strdup(text);
+		clock_gettime(CLOCK_REALTIME, &rec->start);
+		clock_gettime(CLOCK_MONOTONIC, &u->mono0);
+		rec->start_elapsed = run_elapsed(s);
+		if (run_unit_finish(s, u, 0, 125, false, NULL, NULL, &e) < 0)
+			run_warn("%s", e.msg);
+		run_record_settle(s, u->idx);
+	}
+	run_unit_close(u, &e);
+}
+
+/* The unit's limit: its START's own (a limit_memory marker), else the test's budget, else
+ * the job's test limit. *budget is the budget applied, or NULL. */
+static uint64_t start_limit(struct run_session *s, const struct run_msg *m,
+			    struct budget **budget)
+{
+	*budget = NULL;
+	if (m->limit != UINT64_MAX)
+		return m->limit;
+	*budget = budget_find(s->budgets, m->name);
+	return *budget ? (*budget)->bytes : s->test_limit;
+}
+
+/* "wcmem-budgets.ini:12" on the record: the verdict then names the line. */
+static void mark_budget(struct run_session *s, struct rep_unit *rec, struct budget *b)
+{
+	if (!b)
+		return;
+	b->used = true;
+	if (asprintf(&rec->budget, "%s:%d", s->budgets->path, b->line) < 0)
+		rec->budget = NULL;  /* out of memory: the verdict says "its own limit" */
+}
+
+static int on_start(struct run_control *c, struct conn *k, const struct run_msg *m)
+{
+	struct run_session *s = c->s;
+	struct budget *budget;
+	uint64_t limit = start_limit(s, m, &budget);
+	struct rep_unit *rec;
+	struct wc_error e;
+	int r;
+
+	if (k->has_unit) {
+		refuse(c, k, m, "ERR 409 a unit is open: END it first");
+		return -EBUSY;
+	}
+	/* Proven now, not at accept: the process that connected may have exited since, and
+	 * its pid been taken by a process outside the sandbox. */
+	r = run_conn_proven(c, k);
+	if (r < 0) {
+		run_conn_reply(k, "ERR 503 the runner cannot tell who the client is now: %s",
+			       strerror(-r));
+		return r;
+	}
+	if (r == 0) {
+		run_conn_reply(k, "ERR 403 the process that connected has exited or left this "
+			       "sandbox");
+		run_conn_warn(k, "refused START: the process that connected is not there");
+		return -ESRCH;
+	}
+	k->unit_is_test = strcmp(m->kind, "test") == 0;
+	free(k->origin);
+	k->origin = k->unit_is_test ? NULL : cgroup_of(s, k->pid);
+	/* The record keeps kind for good: a static string, not the line it came in. */
+	if (run_unit_open(s, &k->unit, m->name, k->unit_is_test ? "test" : "command", limit, &e) < 0 ||
+	    cg_attach(&k->unit.cg, k->pid, &e) < 0) {
+		refuse(c, k, m, "ERR 500 %s", e.msg);
+		start_failed(s, &k->unit, &e);
+		return -EIO;
+	}
+	k->has_unit = true;
+	k->leaks = m->leaks;
+	rec = run_unit_rec(s, &k->unit);
+	if (m->where)
+		rec->location = strdup(m->where);
+	mark_budget(s, rec, budget);
+	/* TEST_START is on disk before the answer lets the test run. */
+	if (run_unit_start(s, &k->unit, k->pid, m->extras, &e) < 0)
+		run_warn("%s", e.msg);
+	if (c->started++ == 0)  /* what a resume cost ends here (job.c) */
+		clock_gettime(CLOCK_MONOTONIC, &c->first_start);
+	run_conn_reply(k, "OK %s", k->unit.cg.rel);
+	run_conn_unpark(c, k);  /* the client has moved on: its last unit is empty now */
+	return 0;
+}
+
+static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m)
+{
+	struct run_session *s = c->s;
+	struct rep_unit *rec;
+	int code;
+
+	if (!k->has_unit || strcmp(run_unit_rec(s, &k->unit)->name, m->name) != 0) {
+		refuse(c, k, m, "ERR 409 no unit of that name is open");
+		return -ENOENT;
+	}
+	rec = run_unit_rec(s, &k->unit);
+	if (m->outcome)
+		rec->outcome = strdup(m->outcome);
+	code = m->status >= 0 ? m->status :
+	       m->outcome && (!strcmp(m->outcome, "failed") || !strcmp(m->outcome, "error"));
+	if (m->extras)
+		rec->extras_end = strdup(m->extras);
+	/* An exit code is only ever one: `exit 200` is code 200, never "signal 72". */
+	run_conn_end_unit(c, k, m->signal ? m->signal : W_EXITCODE(code, 0), false, NULL);
+	run_resume_add(c, m->name, m->reports ? m->reports : "-", rec->duration, false);
+	run_record_settle(s, k->unit.idx);  /* its record was read for the last time above */
+	run_conn_reply(k, "OK");
+	if (k->unit_is_test)
+		run_unit_prepare(s, s->test_limit);  /* while pytest moves on to its next test */
+	return 0;
+}
+
+static void on_verdict(struct run_control *c, struct conn *k, const struct run_msg *m)
+{
+	struct run_session *s = c->s;
+	char text[REP_VERDICT_MAX], enc[3 * REP_VERDICT_MAX];
+
+	for (int i = s->nunits - 1; i >= 0; i--) {
+		if (!s->units[i].name || strcmp(s->units[i].name, m->name) != 0 ||
+		    s->units[i].duration <= 0)
+			continue;
+		rep_verdict_text(&s->units[i], text, sizeof(text));
+		run_field_encode(text, enc, sizeof(enc));
+		run_conn_reply(k, "OK %s", enc);
+		return;
+	}
+	run_conn_reply(k, "ERR 409 no ended unit of that name");
+}
+
+/* What the open unit holds now, and what its START's leaks= allows: a limit_leaks marker
+ * asks as its test's call begins and ends. */
+static void on_usage(struct run_session *s, struct conn *k, const struct run_msg *m)
+{
+	struct wc_error e;
+	uint64_t current;
+
+	if (!k->has_unit || strcmp(run_unit_rec(s, &k->unit)->name, m->name) != 0) {
+		run_conn_reply(k, "ERR 409 no unit of that name is open");
+		return;
+	}
+	if (cg_read_current(&k->unit.cg, &current, &e) < 0) {
+		run_conn_reply(k, "ERR 500 %s", e.msg);
+		return;
+	}
+	if (k->leaks == UINT64_MAX)
+		run_conn_reply(k, "OK %" PRIu64, current);
+	else
+		run_conn_reply(k, "OK %" PRIu64 " %" PRIu64, current, k->leaks);
+}
+
+/* STANDBY: a copy of the command, forked by its main process once the tests are collected,
+ * waits outside every unit to take over after an OOM kill (run_control_wake). One at a
+ * time, from a child of the main process, before the run's first test: a test cannot
+ * leave its unit this way. */
+static void on_standby(struct run_control *c, struct conn *k)
+{
+	struct run_session *s = c->s;
+	struct wc_error e;
+	pid_t ppid = 0;
+	int r;
+
+	if (c->standby || c->started || k->has_unit) {
+		run_conn_reply(k, "ERR 409 a copy stands by already, or tests have started");
+		return;
+	}
+	r = run_conn_proven(c, k);
+	if (r > 0)
+		r = run_peer_parent(k->pid, k->pidfd, &ppid) < 0 ? 0 : 1;
+	if (r <= 0 || ppid != c->main_pid) {
+		run_conn_reply(k, "ERR 403 only a child of the command's main process stands by");
+		return;
+	}
+	r = s->standby.created ? 0 : cg_create(&s->standby, &s->hier, &s->sandbox, "standby", &e);
+	if (r == 0)
+		r = cg_attach(&s->standby, k->pid, &e);
+	if (r < 0) {
+		run_conn_reply(k, "ERR 500 %s", e.msg);
+		return;
+	}
+	c->standby = k;
+	run_conn_reply(k, "OK");
+}
+
+int run_control_wake(struct run_control *c, struct cg_group *unit, const char *resume,
+		     pid_t *pid, int *pidfd, struct wc_error *e)
+{
+	struct conn *k = c ? c->standby : NULL;
+	char enc[4300 * 3];
+	int r;
+
+	if (!k)
+		return wc_fail(e, ENOENT, "no copy of the command stands by");
+	c->standby = NULL;
+	r = run_conn_proven(c, k);
+	if (r <= 0)
+		return wc_fail(e, r < 0 ? -r : ESRCH, "the copy of the command that stood by");
+	*pidfd = fcntl(k->pidfd, F_DUPFD_CLOEXEC, 3);
+	if (*pidfd < 0)
+		return wc_fail(e, errno, "dup the copy's pidfd");
+	r = cg_attach(unit, k->pid, e);
+	run_field_encode(resume, enc, sizeof(enc));
+	if (r == 0) {
+		run_conn_reply(k, "WAKE %s", enc);
+		run_conn_flush(k);  /* outside the server's loop: the copy waits for this */
+	}
+	if (r == 0 && k->broken)
+		r = wc_fail(e, EPIPE, "wake the copy of the command");
+	if (r < 0) {
+		close(*pidfd);
+		*pidfd = -1;
+		return r;
+	}
+	*pid = k->pid;
+	c->main_pid = k->pid;
+	return 0;
+}
+
+void run_conn_line(struct run_control *c, struct conn *k, char *line)
+{
+	struct run_msg m;
+	struct wc_error e;
+
+	if (run_msg_parse(line, &m, &e) < 0) {
+		run_conn_reply(k, "ERR 400 %s", e.msg);
+		run_conn_warn(k, e.msg);
+		return;
+	}
+	if (!k->hello && m.verb != RUN_MSG_HELLO) {
+		run_conn_reply(k, "ERR 409 HELLO first");
+		return;
+	}
+	switch (m.verb) {
+	case RUN_MSG_HELLO:
+		if (m.version != RUN_PROTOCOL_VERSION) {
+			run_conn_reply(k, "ERR 505 this runner speaks version %d", RUN_PROTOCOL_VERSION);
+			return;
+		}
+		k->hello = true;
+		run_conn_reply(k, "OK %d", RUN_PROTOCOL_VERSION);
+		return;
+	case RUN_MSG_START:
+		on_start(c, k, &m);
+		return;
+	case RUN_MSG_END:
+		on_end(c, k, &m);
+		return;
+	case RUN_MSG_VERDICT:
+		on_verdict(c, k, &m);
+		return;
+	case RUN_MSG_USAGE:
+		on_usage(c->s, k, &m);
+		return;
+	case RUN_MSG_STANDBY:
+		on_standby(c, k);
+		return;
+	}
+}

@@ -1,0 +1,131 @@
+/* The control socket's insides, shared by control*.c and resume.c only. */
+#ifndef WCMEM_RUNNER_CONTROL_INTERNAL_H
+#define WCMEM_RUNNER_CONTROL_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "runner/control/control.h"
+#include "runner/session/loop.h"
+#include "runner/session/say.h"
+#include "runner/session/state.h"
+#include "runner/session/unit.h"
+
+/* What a sandbox may make the runner hold, whatever its tests do. */
+#define RUN_CONN_MAX 256               /* connections at once */
+#define RUN_CONN_FDS 16                /* descriptors a connection may hold, at most */
+#define RUN_CONN_BUF_MIN 4096          /* a connection's buffer to start with */
+#define RUN_CONN_BUFFERED (4u << 20)   /* unfinished lines of all connections together */
+#define RUN_REPLY_MAX 4096             /* an answer's line, its newline included */
+
+/* One client connection. */
+struct conn {
+	struct run_control *ctl;
+	struct run_watch w;
+	pid_t pid;            /* from SO_PEERCRED: a number, proven only with pidfd */
+	int pidfd;            /* the process that connected (peer.h) */
+	bool hello;
+	bool broken;          /* to be closed after this read */
+	bool dead;            /* closed while its unit was open; the wait status will end it */
+	bool discarding;      /* sent a line too long: read and dropped until it closes */
+	int warnings;
+	char *buf;            /* cap bytes, grown up to RUN_LINE_MAX while a line is long */
+	size_t cap;
+	size_t len;
+	bool has_unit;
+	bool unit_is_test;    /* kind=test: lives in the harness between units */
+	uint64_t leaks;       /* the open unit's START leaks= (limit_leaks), UINT64_MAX: none */
+	struct run_unit unit;
+	char out[2 * RUN_REPLY_MAX]; /* answers not sent yet (run_conn_flush) */
+	size_t out_len;
+	bool parked;          /* the client still sits in its last test's unit: */
+	struct run_unit park; /* it leaves at its next START, one migration a test, not two */
+	char *origin;         /* kind=command: the cgroup it came from, to go back to */
+	struct conn *next;
+};
+
+/* A test that was OOM-killed, for the loop check (the resume file has the rest). */
+struct resume_entry {
+	char *name;
+	int attempt;          /* the attempt it was killed in */
+};
+
+struct run_control {
+	struct run_session *s;
+	struct run_watch lw;
+	char dir[4096];
+	int dir_lock;             /* locked while dir lives: the runner is alive (rundir.h) */
+	char path[4200];
+	char env[4300];
+	pid_t main_pid;
+	struct conn *conns;
+	int nconns;           /* dead ones too: each holds a unit */
+	int max_conns;
+	size_t buffered;      /* the bytes of every connection's buffer */
+	int reserve_fd;       /* given up to accept a client when out of descriptors */
+	int refused;          /* clients refused (said on stderr once) */
+	int warnings;         /* about clients, all together */
+	struct conn *standby; /* the command's copy that waits to resume it, or NULL */
+	struct resume_entry *entries; /* the killed tests */
+	int nentries;
+	FILE *resume;         /* the resume file, written as tests end (resume.c) */
+	bool resume_warned;   /* it could not be written: said once */
+	int attempt;
+	int started;          /* START messages in this attempt */
+	struct timespec first_start; /* CLOCK_MONOTONIC of its first, when started > 0 */
+	char resume_path[4300];
+};
+
+void run_conn_line(struct run_control *c, struct conn *k, char *line);
+
+/* 1 when the client's pid still is the process that connected and it is inside this
+ * sandbox: checked right before each move of it, never trusted from before. 0 when not;
+ * -errno when the runner itself lacks what it takes to tell (EMFILE, ENOMEM). */
+int run_conn_proven(struct run_control *c, struct conn *k);
+
+/* Connections at once: RUN_CONN_MAX, or fewer under a low descriptor limit. */
+int run_conn_max(void);
+
+/* Makes room in k's buffer for the next read: 0, or -ENOBUFS (the sandbox's connections
+ * hold RUN_CONN_BUFFERED already) or -ENOMEM. */
+int run_conn_room(struct run_control *c, struct conn *k);
+
+/* Gives back the room of a long line once it is handled. */
+void run_conn_shrink(struct run_control *c, struct conn *k);
+
+/* Sends line (with its newline) to a client not taken, and closes fd; warns once a run. */
+void run_control_refuse(struct run_control *c, int fd, const char *line);
+
+/* accept(2) failed for lack of descriptors: takes the client with the one kept in reserve
+ * to tell it so (ERR 503), and keeps one in reserve again. */
+void run_control_refuse_without_fds(struct run_control *c, int lfd);
+
+/* Ends the units of pid's closed connections: it lives (it just connected again), so it
+ * did not die in them. */
+void run_conn_release_dead(struct run_control *c, pid_t pid);
+/* Queues an answer line (cut at RUN_REPLY_MAX): the handlers answer, the server sends. */
+void run_conn_reply(struct conn *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sends what is queued, the one place that writes to a client. A client whose socket is full
+ * loses its answers and is marked broken. */
+void run_conn_flush(struct conn *k);
+void run_conn_warn(struct conn *k, const char *what);
+void run_conn_close(struct run_control *c, struct conn *k);
+
+/* Removes the unit the client stayed in after its last test (moving anything left in it to
+ * the harness). A no-op when there is none. */
+void run_conn_unpark(struct run_control *c, struct conn *k);
+
+/* Ends the client's open unit: measured, client moved out, leftovers evicted, TEST_END
+ * written, cgroup removed; recorded for a resume. */
+void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, bool lost,
+		       const struct rusage *ru);
+
+/* Records a finished (or killed) test for a resumed run; warns once when it cannot. */
+void run_resume_add(struct run_control *c, const char *name, const char *text,
+		    double duration, bool killed);
+void run_resume_free(struct run_control *c);
+
+#endif

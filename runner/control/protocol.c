@@ -1,0 +1,229 @@
+#include "runner/control/protocol.h"
+
+#include "report/log.h"
+#include "runner/config/size.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int run_field_decode(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (*s != '%') {
+			*out++ = *s;
+			continue;
+		}
+		int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return -EINVAL;  /* a bad escape, or a NUL that would cut the field */
+		*out++ = (char)(hi << 4 | lo);
+		s += 2;
+	}
+	*out = '\0';
+	return 0;
+}
+
+size_t run_field_encode(const char *src, char *dst, size_t size)
+{
+	static const char plain[] = "-_.:/[]=,()@+";
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+		bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || strchr(plain, *p);
+
+		if (keep) {
+			if (n + 1 < size)
+				dst[n] = (char)*p;
+			n++;
+		} else {
+			if (n + 3 < size)
+				snprintf(dst + n, 4, "%%%02X", *p);
+			n += 3;
+		}
+	}
+	if (size)
+		dst[n < size ? n : size - 1] = '\0';
+	return n;
+}
+
+static int bad(struct wc_error *e, const char *what, const char *field)
+{
+	char head[65], shown[65 * 4];
+
+	/* A decoded field may hold a newline: escaped, it cannot split the answer's line. */
+	snprintf(head, sizeof(head), "%s", field ? field : "");
+	rep_log_escape(head, shown, sizeof(shown));
+	return wc_fail(e, 0, "%s%s%s%s", what, field ? " '" : "", shown, field ? "'" : "");
+}
+
+/* Bytes, or a pytest marker's own text ("24 MB"): one parser reads both. */
+static int parse_size_field(const char *val, const char *what, uint64_t *bytes,
+			    struct wc_error *e)
+{
+	return cfg_parse_marker_size(val, bytes) < 0 ? bad(e, what, val) : 0;
+}
+
+/* Splits off the next space-separated field. */
+static char *next_field(char **rest)
+{
+	char *f = *rest, *sp;
+
+	if (!f || !*f)
+		return NULL;
+	sp = strchr(f, ' ');
+	if (sp) {
+		*sp = '\0';
+		*rest = sp + 1;
+	} else {
+		*rest = NULL;
+	}
+	return f;
+}
+
+static int parse_number(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end || errno || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* key=value fields of START and END. */
+static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
+{
+	char *eq = strchr(f, '=');
+	const char *key = f;
+	char *val;
+	uint64_t n;
+
+	if (!eq)
+		return bad(e, "expected key=value, got", f);
+	*eq = '\0';
+	val = eq + 1;
+	if (run_field_decode(val) < 0)
+		return bad(e, "bad percent-encoding in", key);
+	if (m->verb == RUN_MSG_START && strcmp(key, "kind") == 0) {
+		if (strcmp(val, "test") != 0 && strcmp(val, "command") != 0)
+			return bad(e, "kind must be test or command, got", val);
+		m->kind = val;
+	} else if (m->verb == RUN_MSG_START && strcmp(key, "limit") == 0) {
+		/* Under a page, the kernel refuses it (or holds nothing): say so now. */
+		int r = parse_size_field(val, "limit must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got",
+					 &m->limit, e);
+
+		if (r < 0)
+			return r;
+		if (m->limit < (uint64_t)sysconf(_SC_PAGESIZE))
+			return bad(e, "limit must be at least a page, got", val);
+	} else if (m->verb == RUN_MSG_START && strcmp(key, "leaks") == 0) {
+		return parse_size_field(val, "leaks must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got",
+					&m->leaks, e);
+	} else if (m->verb == RUN_MSG_START && strcmp(key, "where") == 0) {
+		m->where = val;
+	} else if (m->verb == RUN_MSG_END && strcmp(key, "outcome") == 0) {
+		m->outcome = val;
+	} else if (m->verb == RUN_MSG_END && strcmp(key, "status") == 0) {
+		if (parse_number(val, 255, &n) < 0)
+			return bad(e, "status must be 0-255, got", val);
+		m->status = (int)n;
+	} else if (m->verb == RUN_MSG_END && strcmp(key, "signal") == 0) {
+		if (parse_number(val, 64, &n) < 0 || n == 0)
+			return bad(e, "signal must be 1-64, got", val);
+		m->signal = (int)n;
+	} else if (m->verb == RUN_MSG_END && strcmp(key, "reports") == 0) {
+		if (!*val || strchr(val, ' ') || strchr(val, '\n'))
+			return bad(e, "reports must be one word", NULL);
+		m->reports = val;
+	} else if (strcmp(key, "extras") == 0) {
+		if (strlen(val) > RUN_EXTRAS_MAX)
+			return bad(e, "extras longer than " STR(RUN_EXTRAS_MAX) " bytes", NULL);
+		m->extras = val;
+	} else {
+		return bad(e, "unknown field", key);
+	}
+	return 0;
+}
+
+static const struct { const char *word; enum run_verb verb; } verbs[] = {
+	{ "HELLO", RUN_MSG_HELLO }, { "START", RUN_MSG_START }, { "END", RUN_MSG_END },
+	{ "VERDICT", RUN_MSG_VERDICT }, { "USAGE", RUN_MSG_USAGE }, { "STANDBY", RUN_MSG_STANDBY },
+};
+
+int run_msg_parse(char *line, struct run_msg *m, struct wc_error *e)
+{
+	char *rest = line, *f;
+	size_t i;
+	uint64_t n;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	m->limit = UINT64_MAX;
+	m->leaks = UINT64_MAX;
+	m->status = -1;
+	m->kind = "test";
+	f = next_field(&rest);
+	if (!f)
+		return bad(e, "empty line", NULL);
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(f, verbs[i].word) == 0)
+			break;
+	if (i == sizeof(verbs) / sizeof(verbs[0]))
+		return bad(e, "unknown verb", f);
+	m->verb = verbs[i].verb;
+	if (m->verb == RUN_MSG_STANDBY)
+		return rest ? bad(e, "STANDBY takes no field", NULL) : 0;
+
+	f = next_field(&rest);
+	if (!f)
+		return bad(e, m->verb == RUN_MSG_HELLO ? "HELLO needs a version" : "missing name", NULL);
+	if (m->verb == RUN_MSG_HELLO) {
+		if (parse_number(f, 1000000, &n) < 0)
+			return bad(e, "bad version", f);
+		m->version = (int)n;
+		return rest ? bad(e, "HELLO takes one field", NULL) : 0;
+	}
+	if (run_field_decode(f) < 0 || !*f)
+		return bad(e, "bad name", f);
+	if (strlen(f) > RUN_NAME_MAX)
+		return bad(e, "name longer than " STR(RUN_NAME_MAX) " bytes", NULL);
+	m->name = f;
+
+	if (m->verb == RUN_MSG_VERDICT || m->verb == RUN_MSG_USAGE)
+		return rest ? bad(e, m->verb == RUN_MSG_USAGE ? "USAGE takes one field" :
+				  "VERDICT takes one field", NULL) : 0;
+	while ((f = next_field(&rest))) {
+		r = parse_option(f, m, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

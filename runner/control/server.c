@@ -1,0 +1,321 @@
+/* The control socket: accepting clients, reading their lines, answering them. What each
+ * message does is in handlers.c; a connection's answers and identity in conn.c; the limits in
+ * limits.c; the resume file in resume.c. */
+#include "runner/control/control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "runner/control/internal.h"
+#include "runner/control/peer.h"
+#include "runner/control/protocol.h"
+#include "runner/control/rundir.h"
+
+static void conn_free(struct run_control *c, struct conn *k)
+{
+	struct conn **pp;
+
+	for (pp = &c->conns; *pp && *pp != k; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = k->next;
+	if (k->w.fd >= 0) {
+		run_conn_flush(k);  /* why it is let go */
+		run_loop_del(&c->s->loop, &k->w);
+		close(k->w.fd);
+	}
+	run_conn_unpark(c, k);
+	if (c->standby == k)
+		c->standby = NULL;
+	if (k->pidfd >= 0)
+		close(k->pidfd);
+	c->buffered -= k->cap;
+	c->nconns--;
+	free(k->buf);
+	free(k->origin);
+	free(k);
+}
+
+void run_conn_close(struct run_control *c, struct conn *k)
+{
+	/* A client that vanished with a unit open died in it (an OOM kill takes the whole
+	 * process). The command's main process is finished by its wait status instead, when
+	 * it is dying; one that lives on and merely closed the connection ends the unit now. */
+	if (k->has_unit && k->pid == c->main_pid && run_peer_exiting(k->pid, k->pidfd)) {
+		run_conn_flush(k);
+		run_loop_del(&c->s->loop, &k->w);
+		close(k->w.fd);
+		k->w.fd = -1;
+		k->dead = true;
+		return;
+	}
+	if (k->has_unit)
+		run_conn_end_unit(c, k, 0, true, NULL);
+	conn_free(c, k);
+}
+
+void run_conn_release_dead(struct run_control *c, pid_t pid)
+{
+	struct conn *k, *next;
+
+	for (k = c->conns; k; k = next) {
+		next = k->next;
+		if (k->dead && k->pid == pid) {
+			run_conn_end_unit(c, k, 0, true, NULL);
+			conn_free(c, k);
+		}
+	}
+}
+
+/* Handles the complete lines in the buffer; keeps a partial one. */
+static void conn_lines(struct run_control *c, struct conn *k)
+{
+	size_t start = 0;
+	char *nl;
+
+	while (!k->broken && (nl = memchr(k->buf + start, '\n', k->len - start))) {
+		*nl = '\0';
+		run_conn_line(c, k, k->buf + start);
+		run_conn_flush(k);  /* the answer, sent here for every handler */
+		start = (size_t)(nl - k->buf) + 1;
+	}
+	memmove(k->buf, k->buf + start, k->len - start);
+	k->len -= start;
+}
+
+static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
+{
+	struct conn *k = w->obj;
+	struct run_control *c = k->ctl;
+	char scratch[4096];
+	ssize_t n;
+	int r;
+
+	(void)l;
+	(void)events;
+	if (!k->discarding && (r = run_conn_room(c, k)) < 0) {
+		run_conn_reply(k, "ERR 503 the runner holds %zu KiB of unfinished lines from this "
+			       "sandbox, its most: send whole lines, fewer at once", c->buffered >> 10);
+		run_conn_warn(k, "refused: too many unfinished lines at once");
+		run_conn_close(c, k);
+		return;
+	}
+	if (k->discarding)
+		n = read(w->fd, scratch, sizeof(scratch));
+	else
+		n = read(w->fd, k->buf + k->len, k->cap - k->len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		run_conn_close(c, k);
+		return;
+	}
+	if (k->discarding)
+		return;
+	k->len += (size_t)n;
+	conn_lines(c, k);
+	if (!k->broken && k->len == RUN_LINE_MAX) {
+		/* Closing now, with the rest of the line unread, would reset the connection
+		 * before the client read why: answer, stop answering, and read to its end. */
+		run_conn_reply(k, "ERR 413 line longer than %d bytes", RUN_LINE_MAX);
+		run_conn_warn(k, "line too long: no more answers on this connection");
+		run_conn_flush(k);
+		shutdown(w->fd, SHUT_WR);
+		k->discarding = true;
+		k->len = 0;
+	}
+	run_conn_flush(k);
+	run_conn_shrink(c, k);
+	if (k->broken)
+		run_conn_close(c, k);
+}
+
+/* Says why the client's process could not be proven, and lets it go. */
+static void conn_refuse(struct run_control *c, struct conn *k, int r)
+{
+	if (r == -EMFILE || r == -ENFILE || r == -ENOMEM)
+		run_conn_reply(k, "ERR 503 the runner is out of %s: %s",
+			       r == -ENOMEM ? "memory" : "file descriptors", strerror(-r));
+	else if (r == -ESRCH || (k->pidfd >= 0 && !run_peer_alive(k->pidfd)))
+		run_conn_reply(k, "ERR 403 the process that connected has exited");
+	else if (r < 0)
+		run_conn_reply(k, "ERR 500 cannot identify the process that connected: %s",
+			       strerror(-r));
+	else
+		run_conn_reply(k, "ERR 403 process %d is not inside this sandbox", (int)k->pid);
+	run_conn_warn(k, r == 0 ? "refused: not a process inside this sandbox" :
+		      "refused: it could not be identified");
+	conn_free(c, k);
+}
+
+static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
+{
+	struct run_control *c = w->obj;
+	struct wc_error e;
+	struct conn *k;
+	int fd, r;
+
+	(void)l;
+	(void)events;
+	fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE)
+			run_control_refuse_without_fds(c, w->fd);
+		return;
+	}
+	if (c->nconns >= c->max_conns) {
+		char line[160];
+
+		snprintf(line, sizeof(line), "ERR 429 %d control connections are open, this "
+			 "sandbox's most: close some\n", c->nconns);
+		run_control_refuse(c, fd, line);
+		return;
+	}
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		run_control_refuse(c, fd, "ERR 503 the runner is out of memory\n");
+		return;
+	}
+	k->ctl = c;
+	k->w = (struct run_watch){ fd, on_conn, k };
+	k->next = c->conns;
+	c->conns = k;
+	c->nconns++;
+	/* The peer from the kernel, never from a message: a unit is always the client's own
+	 * process, and the client must be inside this sandbox. */
+	k->pidfd = run_peer_open(fd, &k->pid);
+	r = k->pidfd < 0 ? k->pidfd : run_conn_proven(c, k);
+	if (r <= 0) {
+		conn_refuse(c, k, r);
+		return;
+	}
+	run_conn_release_dead(c, k->pid);
+	if (run_loop_add(&c->s->loop, &k->w, &e) < 0)
+		conn_free(c, k);
+}
+
+/* A directory only we can enter, so no one else can reach the socket or race its path;
+ * those of runners that died first go (rundir.h). */
+static int make_private_dir(struct run_control *c, struct wc_error *e)
+{
+	const char *tmp = getenv("XDG_RUNTIME_DIR");
+	int r;
+
+	if (!tmp || !*tmp || access(tmp, W_OK) < 0)
+		tmp = "/tmp";
+	run_dir_sweep(tmp);
+	r = run_dir_create(tmp, c->dir, sizeof(c->dir), &c->dir_lock, e);
+	if (r < 0)
+		c->dir[0] = '\0';  /* nothing to remove */
+	return r;
+}
+
+int run_control_open(struct run_session *s, struct wc_error *e)
+{
+	struct run_control *c = calloc(1, sizeof(*c));
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	mode_t old;
+	int r;
+
+	if (!c)
+		return wc_fail(e, ENOMEM, "open the control socket");
+	c->s = s;
+	c->lw.fd = -1;
+	c->max_conns = run_conn_max();
+	c->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	c->dir_lock = -1;
+	s->control = c;
+	r = make_private_dir(c, e);
+	if (r < 0)
+		return r;
+	snprintf(c->path, sizeof(c->path), "%s/control", c->dir);
+	if (strlen(c->path) >= sizeof(addr.sun_path))
+		return wc_fail(e, ENAMETOOLONG, "socket path %s", c->path);
+	strcpy(addr.sun_path, c->path);
+	snprintf(c->env, sizeof(c->env), "WCMEM_SANDBOX_SOCKET=%s", c->path);
+
+	c->lw = (struct run_watch){ socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
+				    on_accept, c };
+	if (c->lw.fd < 0)
+		return wc_fail(e, errno, "socket");
+	old = umask(0177);  /* the socket 0600 */
+	r = bind(c->lw.fd, (struct sockaddr *)&addr, sizeof(addr));
+	umask(old);
+	if (r < 0)
+		return wc_fail(e, errno, "bind %s", c->path);
+	if (listen(c->lw.fd, 64) < 0)
+		return wc_fail(e, errno, "listen %s", c->path);
+	return run_loop_add(&s->loop, &c->lw, e);
+}
+
+void run_control_close(struct run_session *s)
+{
+	struct run_control *c = s->control;
+
+	if (!c)
+		return;
+	c->main_pid = 0;  /* from here on an open unit is lost, whoever had it */
+	while (c->conns)
+		run_conn_close(c, c->conns);
+	if (c->lw.fd >= 0) {
+		run_loop_del(&s->loop, &c->lw);
+		close(c->lw.fd);
+	}
+	if (c->reserve_fd >= 0)
+		close(c->reserve_fd);
+	if (c->path[0])
+		unlink(c->path);
+	run_resume_free(c);
+	if (c->dir[0])
+		run_dir_remove(c->dir, c->dir_lock);
+	free(c);
+	s->control = NULL;
+}
+
+const char *run_control_env(const struct run_control *c)
+{
+	return c->env;
+}
+
+void run_control_set_main(struct run_control *c, pid_t pid)
+{
+	if (c)
+		c->main_pid = pid;
+}
+
+size_t run_control_sample(struct run_control *c, struct rep_tl_unit *out, size_t max)
+{
+	size_t n = 0;
+
+	for (struct conn *k = c ? c->conns : NULL; k; k = k->next) {
+		uint64_t cur;
+
+		if (!k->has_unit)
+			continue;
+		cur = run_unit_sample(c->s, &k->unit);
+		if (n < max)
+			out[n++] = (struct rep_tl_unit){ run_unit_short_name(&k->unit), cur };
+	}
+	return n;
+}
+
+int run_control_child_ended(struct run_control *c, int wait_status, const struct rusage *ru)
+{
+	struct conn *k;
+
+	for (k = c ? c->conns : NULL; k; k = k->next)
+		if (k->pid == c->main_pid && k->has_unit)
+			break;
+	if (!k)
+		return 0;
+	run_conn_end_unit(c, k, wait_status, false, ru);
+	conn_free(c, k);
+	return 1;
+}

@@ -1,0 +1,802 @@
+"""wcmem-sandbox's pytest plugin: every test in a cgroup of its own.
+
+wcmem-sandbox loads it into pytest by itself (PYTEST_PLUGINS and PYTHONPATH), so a project
+needs no change. Around each test (setup, call and teardown) it asks the runner for a unit:
+the runner moves this process into a fresh cgroup with the test's memory limit, and out
+again after, and logs what the test used. The protocol is runner/control/PROTOCOL.md.
+
+After an OOM kill the runner starts pytest again and names, in WCMEM_SANDBOX_RESUME, the
+tests that are done (with their reports) and the one that was killed: this plugin leaves
+them out of the run and replays their reports, so that the terminal summary and
+--junitxml list every test once. Without WCMEM_SANDBOX_SOCKET it does nothing.
+"""
+import base64
+import gc
+import hashlib
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+import urllib.parse
+import weakref
+
+import pytest
+
+PROTOCOL_VERSION = 1
+LINE_MAX = 65536
+# What one line may carry, so that START and END always fit LINE_MAX (the runner refuses
+# longer names and extras): a name and its where (percent-encoded: up to 3 bytes a byte),
+# the extras, and the reports; 12 + 3 + 12 + 32 KiB.
+NAME_MAX = 4096      # bytes of a test id, UTF-8; a longer one is cut (short_id)
+WHERE_MAX = 1024     # bytes of "path:line"
+EXTRAS_MAX = 4096    # characters of the extras...
+EXTRAS_SENT_MAX = 12288  # ...and bytes of them encoded
+REPORTS_MAX = LINE_MAX // 2
+_SAFE = "-_.:/[]=,()@+"
+
+
+# surrogateescape both ways: a node ID from a file name that is not UTF-8 goes to the runner
+# as its bytes and comes back (resume file, verdicts) as the same string.
+def _enc(text):
+    return urllib.parse.quote(text, safe=_SAFE, errors="surrogateescape")
+
+
+def _dec(text):
+    return urllib.parse.unquote(text, errors="surrogateescape")
+
+
+def short_id(nodeid):
+    """The test id as the runner knows it: unchanged up to NAME_MAX bytes; a longer one is
+    its first 4000 bytes (whole characters), then " ...[N bytes, sha256 HEX12]". The same
+    id always gives the same name, so a resumed run still finds the test."""
+    raw = nodeid.encode("utf-8", "surrogateescape")
+    if len(raw) <= NAME_MAX:
+        return nodeid
+    head = raw[:4000].decode("utf-8", "ignore")
+    digest = hashlib.sha256(raw).hexdigest()[:12]
+    return f"{head} ...[{len(raw)} bytes, sha256 {digest}]"
+
+
+def _cut(text, limit):
+    """At most limit characters: a longer text keeps its head and says it was cut."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit - 40].rsplit("\n", 1)[0] + f"\n(cut: {len(text)} characters)"
+
+
+class FailMessage(str):
+    """Why a marker fails its test (not a size to send)."""
+
+
+class RunnerError(Exception):
+    """The runner refused a line (verb: the line's verb), or closed the connection."""
+
+    def __init__(self, verb, text, closed=False, last_taken=False):
+        super().__init__(f"{verb}: {text}")
+        self.verb, self.closed = verb, closed
+        self.last_taken = last_taken  # the last line waited for was taken all the same
+
+
+class Runner:
+    """The connection to wcmem-sandbox: one line out, one answer back."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.answers = self.sock.makefile("rb")
+        self.pending = []
+        self.call("HELLO", str(PROTOCOL_VERSION))
+
+    def send(self, verb, *fields, **options):
+        """Sends a line without waiting for its answer (read before the next call's): the
+        runner ends one test while pytest moves on to the next."""
+        words = [verb, *fields]
+        words += [f"{key}={_enc(value)}" for key, value in options.items() if value is not None]
+        self.sock.sendall((" ".join(words) + "\n").encode())
+        self.pending.append(verb)
+
+    def call(self, verb, *fields, **options):
+        """Sends a line and returns its answer's text. Raises RunnerError when the runner
+        refuses it, or an earlier line sent without waiting (the first such error), and
+        OSError when the connection is gone."""
+        self.send(verb, *fields, **options)
+        return self.wait()
+
+    def wait(self):
+        """Reads every answer owed, in order, so that none is left to be taken for the
+        next line's; returns the last one's text, or raises the first refusal."""
+        text, refused, taken = "", None, False
+        while self.pending:
+            verb = self.pending.pop(0)
+            raw = self.answers.readline()
+            if not raw:
+                self.pending.clear()
+                raise RunnerError(verb, "the runner closed the connection", closed=True)
+            answer = raw.decode("utf-8", "replace").rstrip("\n")
+            taken = answer == "OK" or answer.startswith("OK ")
+            if not taken:
+                refused = refused or RunnerError(verb, answer)
+            text = answer[3:]
+        if refused:
+            refused.last_taken = taken
+            raise refused
+        return text
+
+
+class Resume:
+    """The resume file: tests done (with their serialized reports) and tests killed."""
+
+    def __init__(self, path):
+        self.done = {}
+        self.killed = {}
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                kind, name, seconds, text = line.rstrip("\n").split(" ", 3)
+                if kind == "DONE":
+                    self.done[_dec(name)] = (float(seconds), text)
+                elif kind == "KILLED":
+                    self.killed[_dec(name)] = (float(seconds), _dec(text))
+
+
+class XarrayTracker:
+    """xarray datasets that are alive and not closed, counted once xarray is imported.
+
+    A Dataset is not hashable (its __hash__ is None), so no WeakSet: each is kept by its
+    id() with a weak reference whose callback drops it when the dataset dies. Datasets are
+    made by Dataset.__init__ and, for most derived ones (open_dataset's, copy, isel),
+    by Dataset._construct_direct, which skips __init__: both are watched. close() drops
+    one too, so a closed dataset still referenced is not counted."""
+
+    def __init__(self):
+        self.live = {}
+        self.patched = False
+
+    def _add(self, ds):
+        key, live = id(ds), self.live
+
+        def gone(ref):
+            if live.get(key) is ref:
+                del live[key]
+
+        try:
+            live[key] = weakref.ref(ds, gone)
+        except TypeError:  # an xarray without a __weakref__ slot: not counted
+            pass
+
+    def watch(self):
+        xr = sys.modules.get("xarray")
+        if xr is None or self.patched or not hasattr(xr, "Dataset"):
+            return
+        self.patched = True
+        cls, add, live = xr.Dataset, self._add, self.live
+        init, close = cls.__init__, getattr(cls, "close", None)
+
+        def tracked_init(ds, *args, **kwargs):
+            init(ds, *args, **kwargs)
+            add(ds)
+
+        cls.__init__ = tracked_init
+        direct = cls.__dict__.get("_construct_direct")
+        if isinstance(direct, classmethod):
+            def tracked_direct(klass, *args, **kwargs):
+                ds = direct.__func__(klass, *args, **kwargs)
+                add(ds)
+                return ds
+
+            cls._construct_direct = classmethod(tracked_direct)
+        if close is not None:
+            def tracked_close(ds, *args, **kwargs):
+                live.pop(id(ds), None)
+                return close(ds, *args, **kwargs)
+
+            cls.close = tracked_close
+
+    def count(self):
+        return sum(1 for ref in list(self.live.values()) if ref() is not None)
+
+
+def _release():
+    """gc.collect(), then glibc's malloc_trim(0): memory the test freed but the allocator
+    kept for reuse (its heap grows past a freed block's size) is no leak of the test's."""
+    gc.collect()
+    try:
+        import ctypes
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def _gc_line():
+    stats = gc.get_stats()
+    return (f"GC: collections={sum(s['collections'] for s in stats)}, "
+            f"uncollectable={sum(s['uncollectable'] for s in stats)}")
+
+
+def _outcome(reports):
+    for rep in reports:
+        if rep.failed:
+            return "failed" if rep.when == "call" else "error"
+    if any(rep.skipped for rep in reports):
+        return "skipped"
+    return "passed"
+
+
+class WcmemPlugin:
+    def __init__(self, config, runner):
+        self.config = config
+        self.runner = runner
+        # The runner says whether the extras are wanted when it has switched the project's
+        # own in-process diagnostics off (WEATHERCOP_DISABLE_DIAGNOSTICS) to keep the log.
+        ours = os.environ.get("WCMEM_SANDBOX_DIAGNOSTICS")
+        self.diagnostics = (ours == "1" if ours is not None else
+                            os.environ.get("WEATHERCOP_DISABLE_DIAGNOSTICS") != "1")
+        top = os.environ.get("WCMEM_SANDBOX_TRACEMALLOC", "0")
+        self.tracemalloc_top = int(top) if self.diagnostics and top.isdigit() else 0
+        resume = os.environ.get("WCMEM_SANDBOX_RESUME")
+        self.resume = Resume(resume) if resume else None
+        self.xarray = XarrayTracker()
+        self.reports = []
+        self.current = None
+        self.removed = {}
+        self.warned = {}  # by kind: refused (False), gone (True)
+        self.memray = None  # pytest-memray active: found at the first test
+        self.bad_marker = {}  # node id: why its marker's size fails it
+        self.leaks = None  # the test's limit_leaks SIZE, when its unit has it
+        self.leak_base = None  # _usage() as the test's call began
+
+    # -- resuming after an OOM kill --------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items):
+        if self.resume:
+            items[:] = self._deselect(items)
+
+    def _deselect(self, items):
+        """The items still to run: those done or killed are kept aside for the replay."""
+        keep = []
+        for item in items:
+            name = short_id(item.nodeid)
+            if name in self.resume.done or name in self.resume.killed:
+                self.removed[name] = item  # reported by the replay, not run again
+            else:
+                keep.append(item)
+        return keep
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtestloop(self, session):
+        # Under xdist the controller replays, as it reports every test; a worker only leaves
+        # the done and killed tests out (its reports would go through xdist's channel, which
+        # takes reports of the tests it runs alone).
+        if not self.resume or hasattr(self.config, "workerinput"):
+            yield
+            return
+        # pytest's own loop refuses to start when tests failed before it ("errors during
+        # collection"): the replayed failures are counted back in only after it ran.
+        failed = session.testsfailed
+        session.testscollected += len(self.resume.done) + len(self.resume.killed)
+        self._replay()
+        replayed_failures = session.testsfailed - failed
+        session.testsfailed = failed
+        yield
+        session.testsfailed += replayed_failures
+
+    def _replay(self):
+        hook = self.config.hook
+        for nodeid, (seconds, blob) in self.resume.done.items():
+            if blob == "-":  # it passed: its reports were not worth a round trip's bytes
+                reports = [self._report(nodeid, "passed", None, when, seconds if when == "call"
+                                        else 0.0) for when in ("setup", "call", "teardown")]
+            else:
+                datas = json.loads(base64.b64decode(blob))
+                reports = [hook.pytest_report_from_serializable(config=self.config, data=d)
+                           for d in datas]
+            self._log(nodeid, reports)
+        for nodeid, (seconds, text) in self.resume.killed.items():
+            self._log(nodeid, [self._report(nodeid, "failed", text, "call", seconds)])
+
+    def _report(self, nodeid, outcome, longrepr, when, seconds):
+        item = self.removed.get(nodeid)
+        location = item.location if item else (nodeid.split("::")[0], None, nodeid)
+        keywords = {k: 1 for k in item.keywords} if item else {}
+        return pytest.TestReport(item.nodeid if item else nodeid, location, keywords, outcome,
+                                 longrepr, when, duration=seconds)
+
+    def _log(self, name, reports):
+        hook = self.config.hook
+        item = self.removed.get(name)
+        nodeid = item.nodeid if item else name
+        location = reports[0].location
+        hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
+        for report in reports:
+            hook.pytest_runtest_logreport(report=report)
+        hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
+
+    # -- one unit per test -------------------------------------------------------------------
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        if self.current is not None:  # a pytest run inside a test (pytester): not ours
+            yield
+            return
+        self.current = item.nodeid
+        self.reports = []
+        fspath, lineno, _ = item.location
+        where = f"{fspath}:{lineno + 1}" if lineno is not None else fspath
+        name = _enc(short_id(item.nodeid))
+        where = where if len(where.encode("utf-8", "surrogateescape")) <= WHERE_MAX else None
+        self.leaks = self.leak_base = None
+        extras = self._extras(self._start_extras)
+        # The answer comes once the test is in its unit and TEST_START is on disk.
+        opened = self._start(item, name, where, extras)
+        try:
+            yield
+        finally:
+            self.current = None
+            if opened:
+                outcome = _outcome(self.reports)
+                self._tell("END", name, item.nodeid, outcome=outcome,
+                           extras=self._extras(self._end_extras),
+                           reports=None if outcome == "passed" else self._reports_blob())
+
+    def _start(self, item, name, where, extras):
+        """START, with the sizes of the test's limit_memory and limit_leaks markers as
+        written: the runner reads them (bytes, "24 MB", "1.5 GiB"). A size it refuses fails
+        this test, not the session, and the test runs in a unit without the markers."""
+        sizes = {"limit": self._marker_size(item, "limit_memory"),
+                 "leaks": self._marker_size(item, "limit_leaks")}
+        bad = next((v for v in sizes.values() if isinstance(v, FailMessage)), None)
+        if bad is None and any(sizes.values()) and self.runner is not None:
+            try:
+                self.runner.call("START", name, kind="test", where=where, extras=extras,
+                                 **sizes)
+                self.leaks = sizes["leaks"]
+                return True
+            except RunnerError as err:
+                if err.closed or not str(err).startswith("START: ERR 400 "):
+                    self._degrade(item.nodeid, err, err.closed)
+                    return err.last_taken
+                bad = str(err)[len("START: ERR 400 "):]
+            except OSError as err:
+                self._degrade(item.nodeid, err, True)
+                return False
+        if bad is not None:  # fails in its call (pytest_runtest_call)
+            self.bad_marker[item.nodeid] = bad
+        return self._ask("START", name, item.nodeid, kind="test", where=where, extras=extras)
+
+    # -- pytest-memray's markers, enforced by the kernel --------------------------------------
+
+    def _memray_active(self):
+        """pytest-memray, run with --memray, registers its manager: its markers are its."""
+        if self.memray is None:
+            self.memray = self.config.pluginmanager.has_plugin("memray_manager")
+            if self.memray:
+                sys.stderr.write("wcmem-sandbox plugin: pytest-memray is active (--memray): "
+                                 "the limit_memory and limit_leaks markers are left to it\n")
+        return self.memray
+
+    def _marker_size(self, item, marker_name):
+        """The marker's SIZE as written (the runner parses it), None without the marker
+        (or under pytest-memray), or a non-str: the message that fails the test."""
+        marker = item.get_closest_marker(marker_name)
+        if marker is None or self._memray_active():
+            return None
+        args = marker.args or tuple(marker.kwargs.values())
+        if len(args) != 1 or not isinstance(args[0], str):
+            return FailMessage(f"{marker_name}() takes one SIZE as a string, e.g. "
+                               f"{marker_name}(\"24 MB\"); got {marker.args!r} {marker.kwargs!r}")
+        return args[0]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item):
+        why = self.bad_marker.pop(item.nodeid, None)
+        if why is not None:
+            pytest.fail(f"wcmem-sandbox: {why}", pytrace=False)
+        self.leak_base = None
+        if self.leaks is not None:
+            _release()
+            self.leak_base = self._usage(item)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        """limit_leaks: what the test's unit holds after its call (and a gc.collect()) over
+        what it held as the call began: its fixtures' memory, freed at teardown, is no
+        leak. The kernel's count: native pools and child processes too."""
+        outcome = yield
+        report = outcome.get_result()
+        if call.when != "call" or not report.passed or self.leak_base is None:
+            return
+        _release()
+        usage = self._usage(item)
+        if usage is None or len(usage) != 2:
+            return
+        kept, allowed = max(usage[0] - self.leak_base[0], 0), usage[1]
+        if kept > allowed:
+            report.outcome = "failed"
+            report.longrepr = (f"wcmem-sandbox: the test still holds {kept / 1048576:.1f} MB "
+                               f"after its end (after gc.collect() and malloc_trim), over its "
+                               f"limit_leaks({self.leaks!r})")
+
+    def _usage(self, item):
+        """The unit's memory.current now and, with a limit_leaks marker, what it allows,
+        as a tuple of ints; None when the runner cannot say."""
+        if self.runner is None:
+            return None
+        try:
+            answer = self.runner.call("USAGE", _enc(short_id(item.nodeid)))
+            return tuple(int(word) for word in answer.split())
+        except RunnerError as err:
+            self._degrade(item.nodeid, err, err.closed)
+        except (OSError, ValueError) as err:
+            self._degrade(item.nodeid, err, True)
+        return None
+
+    # A runner that refuses a unit (or is gone) must never end the session: the test runs
+    # where it is, the runner's log has a UNIT_REFUSED entry, and pytest says so once.
+
+    def _ask(self, verb, name, nodeid, **options):
+        """Sends verb and waits for its answer. Returns True when the runner took it."""
+        if self.runner is None:
+            return False
+        try:
+            self.runner.call(verb, name, **options)
+            return True
+        except RunnerError as err:
+            self._degrade(nodeid, err, err.closed)
+            # An earlier END's refusal does not undo this line: its answer was read too.
+            return err.last_taken
+        except OSError as err:
+            self._degrade(nodeid, err, True)
+            return False
+
+    def _tell(self, verb, name, nodeid, **options):
+        """Sends verb; its answer is read with the next line's (RunnerError then)."""
+        if self.runner is None:
+            return
+        try:
+            self.runner.send(verb, name, **options)
+        except OSError as err:
+            self._degrade(nodeid, err, True)
+
+    def _degrade(self, nodeid, err, gone):
+        """Warns once that the runner refused a request, and once that it is gone."""
+        if gone:
+            self.runner = None  # every later test runs without a unit
+        if self.warned.get(gone):
+            return
+        self.warned[gone] = True
+        what = ("lost the connection to the runner" if gone else "the runner refused a request")
+        after = ("later tests run without units of their own, and are not in the log" if gone
+                 else "a test it refuses runs without a unit of its own, and the log marks it "
+                 "(UNIT_REFUSED)")
+        sys.stderr.write(f"wcmem-sandbox plugin: warning: {what} ({err}) at {nodeid}: "
+                         f"{after}\n")
+
+    def pytest_unconfigure(self, config):
+        if self.runner is None:
+            return
+        try:
+            self.runner.wait()  # the last END's answer: the runner has ended the last unit
+        except (RunnerError, OSError) as err:
+            self._degrade("the last test", err, getattr(err, "closed", True))
+
+    def pytest_runtest_logreport(self, report):
+        if self.current is not None and report.nodeid == self.current:
+            self.reports.append(report)
+
+    def _reports_blob(self):
+        """pytest's own serialization of this test's reports, base64 (fast, and one word)."""
+        datas = [self.config.hook.pytest_report_to_serializable(config=self.config, report=r)
+                 for r in self.reports]
+        blob = base64.b64encode(json.dumps(datas).encode()).decode()
+        if len(blob) > REPORTS_MAX:
+            # A huge traceback would not fit a line: keep its last lines as text.
+            for d, r in zip(datas, self.reports):
+                d["longrepr"] = str(r.longrepr)[-4000:] if r.longrepr is not None else None
+                d["sections"] = []
+            blob = base64.b64encode(json.dumps(datas).encode()).decode()
+        return blob if len(blob) <= REPORTS_MAX else None
+
+    # -- the guide's Python-level figures -----------------------------------------------------
+
+    def _extras(self, make):
+        """The extras, bounded; a diagnostic that fails is a line, never a failed session."""
+        if not self.diagnostics:
+            return None
+        try:
+            text, limit = make(), EXTRAS_MAX
+            cut = _cut(text, limit)
+            while len(_enc(cut)) > EXTRAS_SENT_MAX:  # blanks and non-ASCII encode long
+                limit = limit * 2 // 3
+                cut = _cut(text, limit)
+            return cut
+        except Exception as err:  # noqa: BLE001 -- test code can break anything we read
+            return f"Diagnostics failed: {type(err).__name__}: {err}"[:EXTRAS_MAX]
+
+    def _start_extras(self):
+        self.xarray.watch()
+        if self.tracemalloc_top:
+            import tracemalloc
+            if not tracemalloc.is_tracing():
+                tracemalloc.start()
+            tracemalloc.clear_traces()
+        return _gc_line()
+
+    def _end_extras(self):
+        lines = []
+        if self.tracemalloc_top:
+            lines += self._tracemalloc_lines()
+        lines.append(_gc_line())
+        self.xarray.watch()
+        if self.xarray.patched:  # as the guide's plugin: 0 too, once xarray is in use
+            lines.append(f"Open xarray datasets: {self.xarray.count()}")
+        return "\n".join(lines)
+
+    def _tracemalloc_lines(self):
+        import tracemalloc
+        lines = ["Top tracemalloc allocations:"]
+        if not tracemalloc.is_tracing():  # the test, or a fixture, stopped it
+            return lines + ["  (tracemalloc not active)"]
+        stats = tracemalloc.take_snapshot().statistics("lineno")
+        # The extras hold EXTRAS_MAX characters: with a big N, what fits (_extras cuts).
+        for stat in stats[:self.tracemalloc_top]:
+            frame = stat.traceback[0]
+            lines.append(f"  {frame.filename}:{frame.lineno}: {stat.size / 1048576:.1f} MB")
+        if not stats:
+            lines.append("  (nothing allocated)")
+        return lines
+
+    # -- pytest-xdist: a worker killed in a test ------------------------------------------------
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem, report, sched):
+        verdict = self._verdict(crashitem)
+        if verdict:
+            report.longrepr = f"{report.longrepr}: {verdict}"
+            # A failure in the test's call, as in a run without xdist (junit: <failure>,
+            # not the <error> of xdist's unknown phase "???").
+            report.when = "call"
+
+
+    def _verdict(self, nodeid):
+        # The worker's death reaches the runner and xdist in either order: ask a few times.
+        for _ in range(20):
+            if self.runner is None:
+                return None
+            try:
+                return _dec(self.runner.call("VERDICT", _enc(short_id(nodeid))))
+            except RunnerError as err:
+                if err.closed:
+                    return None
+                time.sleep(0.05)
+            except OSError:
+                return None
+        return None
+
+
+class Standby:
+    """After an OOM kill, a fork instead of a new start, import and collection.
+
+    Once the tests are collected, this pytest forks a copy that tells the runner it stands
+    by (STANDBY) and waits, outside every unit, touching nothing. When a test takes this
+    process with it, the runner wakes the copy (WAKE and the resume file): it leaves out
+    what is done, replays its reports, forks its own copy and goes on. What this process
+    set up (session- and module-scoped fixtures) is not in the copy, which sets it up
+    again, as a restarted pytest would. No copy stands by when threads run besides this one
+    (a fork copies only the one that forks) or under xdist; then, or when the copy cannot
+    take over, the runner starts pytest again."""
+
+    READY_WAIT = 30  # seconds for the copy to stand by, then the run goes on without it
+
+    def __init__(self, wcmem, path):
+        self.wcmem, self.path = wcmem, path
+        self.pid = None  # the copy standing by for this process
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtestloop(self, session):
+        # A woken copy is the run from here on: it stands a copy of its own by, then runs.
+        while self._can_stand_by(session):
+            resume = self._fork(session)
+            if resume is None:
+                break
+            self._take_over(session, resume)
+        yield
+
+    def _can_stand_by(self, session):
+        threading = sys.modules.get("threading")
+        return (self.wcmem.runner is not None and self.wcmem.current is None
+                and bool(session.items) and (threading is None or threading.active_count() == 1))
+
+    def _fork(self, session):
+        """Forks the copy. Returns None in this process; in the copy, once woken, the
+        resume file's path (a copy not woken exits)."""
+        reporter = self.wcmem.config.pluginmanager.getplugin("terminalreporter")
+        for f in (getattr(reporter, "_tw", None), sys.stdout, sys.stderr):
+            if f is not None:
+                f.flush()  # or both would write it
+        ready, told = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready)
+            return self._stand_by(told)
+        os.close(told)
+        try:
+            seen, _, _ = select.select([ready], [], [], self.READY_WAIT)
+            ok = bool(seen) and os.read(ready, 1) == b"1"
+        finally:
+            os.close(ready)
+        if ok:
+            self.pid = pid
+            _own_pages()  # still in the command's unit, before any test
+        else:
+            self._end(pid)
+        return None
+
+    def _stand_by(self, told):
+        """In the copy: waits to be woken; exits when it is not (a normal end, a kill)."""
+        try:
+            old = self.wcmem.runner
+            old.answers.close()
+            old.sock.close()  # the parent's connection: ours only closes here
+            runner = Runner(self.path)
+            runner.call("STANDBY")
+            os.write(told, b"1")
+            os.close(told)
+            line = runner.answers.readline().decode("utf-8", "replace").rstrip("\n")
+            if not line.startswith("WAKE "):
+                os._exit(0)
+            self.wcmem.runner, self.pid = runner, None
+            return _dec(line[5:])
+        except BaseException:  # noqa: BLE001 -- refused, or interrupted: never run on
+            os._exit(0)
+
+    def _take_over(self, session, resume):
+        wcmem = self.wcmem
+        wcmem.resume = Resume(resume)
+        session.items[:] = wcmem._deselect(session.items)
+        # As a run started again counts: the tests it runs; the replay adds the rest.
+        session.testscollected = len(session.items)
+
+    @staticmethod
+    def _end(pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+
+    def pytest_unconfigure(self, config):
+        if self.pid is not None:
+            self._end(self.pid)
+            self.pid = None
+
+
+MADV_POPULATE_WRITE = 23  # Linux 5.14
+
+
+def _own_pages():
+    """Copies now, while this process is in the command's unit, the pages it shares with
+    the copy it just forked. Else each page is copied when first written to (a reference
+    count is enough; a garbage collection writes to every object), and charged to the test
+    that happens to run then: its peak would be too high, and memory it never allocated
+    would seem left behind. Costs a copy of pytest's memory after collection, charged to
+    the command's unit; the copy standing by keeps the originals. Only resident pages of
+    private writable mappings (mincore), faulted in for writing by madvise
+    (MADV_POPULATE_WRITE, Linux 5.14), which fails on a range that is gone instead of
+    touching it. Best effort: on an older kernel the tests' figures include those pages."""
+    import ctypes
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        page = os.sysconf("SC_PAGE_SIZE")
+        with open("/proc/self/maps") as f:
+            maps = [line.split()[:2] for line in f]
+    except OSError:
+        return
+    for span, mode in maps:
+        if mode != "rw-p":
+            continue
+        start, end = (int(x, 16) for x in span.split("-"))
+        vec = (ctypes.c_ubyte * ((end - start) // page))()
+        if libc.mincore(ctypes.c_void_p(start), ctypes.c_size_t(end - start), vec) != 0:
+            continue
+        run = None  # the first page of the current run of resident pages
+        for i in range(len(vec) + 1):
+            if i < len(vec) and vec[i] & 1:
+                run = i if run is None else run
+            elif run is not None:
+                if libc.madvise(ctypes.c_void_p(start + run * page),
+                                ctypes.c_size_t((i - run) * page), MADV_POPULATE_WRITE) != 0:
+                    if ctypes.get_errno() == 22:  # EINVAL: a kernel before 5.14
+                        return
+                run = None
+
+
+class XdistCompleteness:
+    """pytest-xdist's controller: every collected test runs or is reported.
+
+    xdist replaces a crashed worker and hands the tests it had not run to the others, but
+    after --max-worker-restart crashes (by default 4 a worker) it stops, and the tests not
+    yet run are left out of every report. A test that the runner's limit OOM-killed is not
+    the crashing collection that bound guards against: each such kill raises it by one,
+    unless the user chose the bound. Whatever still did not run is named at the end, and
+    the exit status is not 0."""
+
+    LISTED = 20  # names listed at the end without -v
+
+    def __init__(self, config):
+        self.config = config
+        self.collected = None
+        self.reported = set()
+        self.missing = []
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        if self.collected is None:  # every worker collects the same ids, or xdist stops
+            self.collected = list(ids)
+
+    def pytest_runtest_logreport(self, report):
+        self.reported.add(report.nodeid)
+
+    @pytest.hookimpl(trylast=True, optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem, report, sched):
+        # WcmemPlugin has added the runner's verdict to the crash report by now.
+        if ": OOM-killed" not in str(report.longrepr):
+            return
+        dsession = self.config.pluginmanager.getplugin("dsession")
+        bound = getattr(dsession, "_max_worker_restart", None)
+        if self.config.getoption("maxworkerrestart", None) is None and bound is not None:
+            dsession._max_worker_restart = bound + 1
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session):
+        self.missing = [n for n in self.collected or () if n not in self.reported]
+        if self.missing and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.missing:
+            return
+        tr, count = terminalreporter, len(self.missing)
+        tr.write_line(f"wcmem-sandbox: {count} of {len(self.collected)} collected tests "
+                      "did not run (pytest-xdist stopped replacing crashed workers):",
+                      red=True)
+        shown = self.missing if self.config.option.verbose > 0 else \
+            self.missing[:self.LISTED]
+        for nodeid in shown:
+            tr.write_line(f"  {nodeid}")
+        if len(shown) < count:
+            tr.write_line(f"  ... and {count - len(shown)} more (-v lists them all)")
+
+
+def _in_xdist(config):
+    return getattr(config.option, "dist", "no") != "no" or hasattr(config, "workerinput")
+
+
+def _is_xdist_controller(config):
+    return (getattr(config.option, "dist", "no") != "no"
+            and not hasattr(config, "workerinput"))
+
+
+def pytest_configure(config):
+    # pytest-memray's markers, so that --strict-markers projects run unchanged.
+    config.addinivalue_line("markers", "limit_memory(SIZE): the test's own memory limit "
+                            "(its cgroup's, under wcmem-sandbox), e.g. \"24 MB\"")
+    config.addinivalue_line("markers", "limit_leaks(SIZE): fail the test when it still holds "
+                            "more than SIZE at its end (under wcmem-sandbox: its cgroup's)")
+    path = os.environ.get("WCMEM_SANDBOX_SOCKET")
+    if not path or config.pluginmanager.has_plugin("wcmem-sandbox"):
+        return
+    try:
+        runner = Runner(path)
+    except (OSError, RunnerError) as err:
+        sys.stderr.write(f"wcmem-sandbox plugin: not in a sandbox ({err}): tests run without "
+                         "units of their own\n")
+        return
+    plugin = WcmemPlugin(config, runner)
+    config.pluginmanager.register(plugin, "wcmem-sandbox")
+    if not _in_xdist(config) and hasattr(os, "fork"):
+        config.pluginmanager.register(Standby(plugin, path), "wcmem-sandbox-standby")
+    if _is_xdist_controller(config):
+        config.pluginmanager.register(XdistCompleteness(config), "wcmem-sandbox-xdist")

@@ -1,0 +1,241 @@
+/* Building and tearing down the sandbox around a run. */
+#include "runner/session/session.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "report/verdict.h"
+#include "runner/control/control.h"
+#include "runner/session/entry.h"
+#include "runner/session/reap.h"
+#include "runner/session/records.h"
+#include "runner/session/say.h"
+#include "runner/session/scope.h"
+#include "runner/config/size.h"
+#include "runner/session/unit.h"
+
+void run_session_init(struct run_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->sigfd = -1;
+	s->loop.epfd = -1;
+	s->log.fd = -1;
+	s->timeline.fd = -1;
+	cg_group_init(&s->leaf, &s->hier);
+	cg_group_init(&s->sandbox, &s->hier);
+	cg_group_init(&s->harness, &s->hier);
+	cg_group_init(&s->spare, &s->hier);
+	cg_group_init(&s->standby, &s->hier);
+	clock_gettime(CLOCK_MONOTONIC, &s->mono_start);
+}
+
+int run_signals_setup(struct run_session *s, struct wc_error *e)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, &s->child_mask) < 0)
+		return wc_fail(e, errno, "sigprocmask");
+	s->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (s->sigfd < 0)
+		return wc_fail(e, errno, "signalfd");
+	/* A closed stderr must not kill us before the sandbox is torn down. */
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/* States the limits really in force when the asked ones cannot all hold. */
+static void run_check_limits(struct run_session *s)
+{
+	const struct run_options *o = s->opt;
+	uint64_t phys = cfg_physical_memory(), above;
+	char a[32], b[32];
+	struct wc_error e;
+
+	if (cg_base_limit(&s->hier, &above, NULL, &e) == 0 && above != CG_UNLIMITED &&
+	    o->limit > above) {
+		rep_format_mb(o->limit, a, sizeof(a));
+		rep_format_mb(above, b, sizeof(b));
+		run_warn("--limit %s is above the %s limit of the enclosing cgroup %s: "
+			 "at most %s is in force", a, b, s->hier.base, b);
+	} else if (phys && o->limit != CFG_SIZE_MAX && o->limit > phys) {
+		rep_format_mb(o->limit, a, sizeof(a));
+		rep_format_mb(phys, b, sizeof(b));
+		run_warn("--limit %s is above this machine's memory (%s): the system runs out "
+			 "first", a, b);
+	}
+	if (o->test_limit > o->limit) {
+		rep_format_mb(o->test_limit, a, sizeof(a));
+		rep_format_mb(o->limit, b, sizeof(b));
+		run_warn("--test-limit %s is above --limit %s: units are held to %s", a, b, b);
+	}
+}
+
+int run_session_limits(struct run_session *s, struct wc_error *e)
+{
+	const struct run_options *o = s->opt;
+	struct wc_error w;
+	char buf[600];
+	int r;
+
+	r = cg_set_limit(&s->sandbox, CG_LIMIT_MAX, o->limit, NULL, e);
+	if (r < 0)
+		return r;
+	r = cg_set_limit(&s->sandbox, CG_LIMIT_SWAP, o->swap, NULL, &w);
+	if (r == -EOPNOTSUPP) {
+		/* No swap accounting: a cap cannot hold, said; "max" asked for none. */
+		if (o->swap != CFG_SIZE_MAX)
+			run_warn("%s; the limits count memory only, and swap is not capped",
+				 wc_error_text(&w, buf, sizeof(buf)));
+	} else if (r < 0)
+		return wc_wrap(e, &w, NULL);
+	if (o->high != CFG_SIZE_MAX) {
+		r = cg_set_limit(&s->sandbox, CG_LIMIT_HIGH, o->high, NULL, &w);
+		if (r == -EOPNOTSUPP)
+			run_warn("--high is not in force: %s", w.msg);
+		else if (r < 0)
+			return wc_wrap(e, &w, NULL);
+	}
+	return 0;
+}
+
+static int run_log_open(struct run_session *s, struct wc_error *e)
+{
+	const char *off = getenv("WEATHERCOP_DISABLE_DIAGNOSTICS");
+	int r;
+
+	s->log.fd = -1;
+	s->log_path[0] = '\0';
+	if (off && strcmp(off, "1") == 0)
+		return 0;  /* diagnostics off: no log; the limits stay */
+	if (s->opt->log_path)
+		snprintf(s->log_path, sizeof(s->log_path), "%s", s->opt->log_path);
+	else if (rep_log_default_path(s->log_path, sizeof(s->log_path), getenv("WEATHERCOP_DIR"),
+				      getenv("HOME")) < 0)
+		return wc_fail(e, ENOENT, "find the log's folder: set WEATHERCOP_DIR or HOME, "
+				"or give --log FILE");
+	r = rep_log_open(&s->log, s->log_path, s->opt->append, e);
+	if (r == 0 && s->log.shared)
+		run_warn("the memory log %s is being written by another running session: "
+			 "appending to it instead of starting it afresh", s->log_path);
+	return r;
+}
+
+int run_session_open(struct run_session *s, const struct run_options *o, struct wc_error *e)
+{
+	char name[64];
+	int r;
+
+	s->opt = o;
+	clock_gettime(CLOCK_REALTIME, &s->info.start);
+	clock_gettime(CLOCK_MONOTONIC, &s->mono_start);
+
+	r = run_loop_init(&s->loop, e);
+	if (r < 0)
+		return r;
+	r = cg_discover(&s->hier, getenv("WCMEM_CGROUP_BASE"), e);
+	if (r == 0 && !o->no_systemd_scope)
+		r = run_scope_join(&s->hier, o->quiet, s->scope_why, sizeof(s->scope_why), e);
+	if (r < 0)
+		return r;
+	r = cg_sweep_stale(&s->hier, e);
+	if (r < 0)
+		return r;
+	if (r > 0 && !o->quiet)
+		fprintf(stderr, "wcmem-sandbox: removed %d cgroup%s left by runners that died\n",
+			r, r == 1 ? "" : "s");
+	run_check_limits(s);
+
+	r = cg_leave_base(&s->leaf, &s->hier,
+			  cg_sandbox_name(getpid(), CG_PART_LEAF, name, sizeof(name)), e);
+	if (r == 0)
+		r = cg_hold(&s->leaf, e);
+	if (r < 0)
+		return run_scope_explain(e, s->scope_why);
+	r = cg_create(&s->sandbox, &s->hier, NULL,
+		      cg_sandbox_name(getpid(), CG_PART_SANDBOX, name, sizeof(name)), e);
+	if (r == 0)
+		r = cg_hold(&s->sandbox, e);
+	if (r < 0)
+		return run_scope_explain(e, s->scope_why);
+	r = run_session_limits(s, e);
+	if (r < 0)
+		return r;
+	r = cg_create(&s->harness, &s->hier, &s->sandbox, "harness", e);
+	if (r < 0)
+		return r;
+	r = run_log_open(s, e);
+	if (r < 0)
+		return r;
+	run_timeline_open(s);
+	/* Always on, for nested calls too; the plugin is what --no-plugin leaves out. */
+	r = run_control_open(s, e);
+	if (r < 0)
+		return r;
+
+	s->info.command = s->command_line;
+	s->info.cgroup = s->sandbox.rel;
+	s->info.backend = s->hier.version == CG_V2 ? "cgroup v2" : "cgroup v1";
+	s->info.limit = o->limit;
+	s->info.limit_origin = *o->limit_origin ? o->limit_origin : NULL;
+	s->info.test_limit = o->test_limit;
+	s->info.swap = o->swap;
+	s->info.peak = REP_UNKNOWN;
+	s->info.log_path = s->log.fd >= 0 ? s->log_path : NULL;
+	return run_log_entry(s, RUN_ENTRY_SESSION_START, NULL, false, e);
+}
+
+void run_session_free(struct run_session *s)
+{
+	run_records_free(s);
+	free(s->entry);
+	s->entry = NULL;
+	s->entry_size = 0;
+}
+
+int run_session_close(struct run_session *s, int exit_status, struct wc_error *e)
+{
+	struct wc_error err2;
+	uint64_t peak;
+	int r = 0;
+
+	if (s->sandbox.created && cg_read_peak(&s->sandbox, &peak, &err2) == 0)
+		s->info.peak = peak;
+	run_control_close(s);
+	run_reap_group(&s->sandbox);
+	if (cg_destroy(&s->spare, &err2) < 0 && r == 0)
+		r = wc_wrap(e, &err2, NULL);
+	if (cg_destroy(&s->standby, &err2) < 0 && r == 0)
+		r = wc_wrap(e, &err2, NULL);
+	if (cg_destroy(&s->harness, &err2) < 0 && r == 0)
+		r = wc_wrap(e, &err2, NULL);
+	if (cg_destroy(&s->sandbox, &err2) < 0 && r == 0)
+		r = wc_wrap(e, &err2, NULL);
+	if (cg_return_home(&s->leaf, &err2) < 0 && r == 0)
+		r = wc_wrap(e, &err2, NULL);
+
+	if (s->log.fd >= 0) {
+		s->info.elapsed = run_elapsed(s);
+		s->info.exit_status = exit_status;
+		run_log_entry(s, RUN_ENTRY_SESSION_END, NULL, false, &err2);
+	}
+	rep_log_close(&s->log);
+	rep_log_close(&s->timeline);
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	s->sigfd = -1;
+	run_loop_close(&s->loop);
+	return r;
+}

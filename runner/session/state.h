@@ -1,0 +1,78 @@
+/* What one run of wcmem-sandbox holds: the cgroup tree, the log, the units, the command.
+ * Types only (and the time since the start): every part of the runner reads the session,
+ * session.c opens and closes it. */
+#ifndef WCMEM_RUNNER_SESSION_STATE_H
+#define WCMEM_RUNNER_SESSION_STATE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/resource.h>
+
+#include "cgroup/cgroup.h"
+#include "report/log.h"
+#include "report/record.h"
+#include "report/summary.h"
+#include "report/timeline.h"
+#include "runner/session/clock.h"
+#include "runner/session/loop.h"
+#include "runner/config/options.h"
+
+/* Our own failures (bad usage, no cgroup to work in), as timeout(1) and env(1) do it. */
+#define RUN_EXIT_FAILURE 125
+
+struct run_control;
+struct budget_file;
+
+struct run_session {
+	const struct run_options *opt;
+	struct cg_hier hier;
+	struct cg_group leaf;     /* v2: where the runner waits, outside every limit */
+	struct cg_group sandbox;  /* wcmem-PID: memory.max = --limit */
+	struct cg_group harness;  /* the command's processes between units */
+	struct cg_group spare;    /* the next test's cgroup, made while no test waits for it */
+	struct cg_group standby;  /* the command's copy that waits to resume it (control.h) */
+	int cgroups_made;         /* unit cgroups are u1, u2, ... in the order they are made */
+	struct rep_log log;
+	char log_path[4096];
+	struct rep_log timeline;  /* LOG.timeline: the samples (report/timeline.h), fd -1: off */
+	struct rep_tl_state tl;
+	struct timespec tl_last;  /* CLOCK_MONOTONIC of the last sample written */
+	bool tl_head;             /* the session's header lines are written */
+	struct rep_session info;
+	struct timespec mono_start;
+	sigset_t child_mask;      /* the signal mask the command starts with */
+	int sigfd;                /* SIGCHLD, SIGINT, SIGTERM, SIGHUP */
+	int forwarded;            /* stop signals received and passed on */
+	uint64_t test_limit;      /* each test's limit in the job that runs now */
+	struct budget_file *budgets; /* --budgets: a test listed runs under its own, or NULL */
+	int plugin_warned;        /* the plugin is missing: said once */
+	int oom_score_warned;     /* oom_score_adj could not be raised: said once */
+	char scope_why[600];      /* why no delegated systemd scope was had, "" (scope.h) */
+	int log_taken_over;       /* jobs whose in-process diagnostics we switched off */
+	int log_restore_said;     /* another writer emptied the log: said once */
+	struct run_loop loop;     /* the one event loop */
+	struct run_control *control; /* the control socket, when the plugin is on */
+	char *command_line;       /* argv joined, shell-quoted where needed */
+	/* The unit records (records.c): slots, some free for reuse when no report needs every
+	 * record; units in flight address theirs by index. */
+	struct rep_unit *units;
+	int nunits;               /* slots in use or free */
+	int units_cap;            /* slots allocated */
+	int *free_slots;
+	int nfree, free_cap;
+	int biggest[REP_SUMMARY_BIGGEST]; /* the kept tests that compete for the summary */
+	int nbiggest;
+	unsigned long units_made; /* records made: the next one's seq */
+	int oom_units;            /* records with an OOM verdict */
+	unsigned long log_entries; /* entries written to the log */
+	char *entry;              /* the log entry being formatted, reused */
+	size_t entry_size;
+};
+
+/* Seconds since the session started (run_session_init). */
+static inline double run_elapsed(const struct run_session *s)
+{
+	return run_seconds_since(&s->mono_start);
+}
+
+#endif

@@ -1,0 +1,254 @@
+#include "runner/session/unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "report/status.h"
+#include "report/verdict.h"
+#include "runner/session/entry.h"
+#include "runner/session/records.h"
+
+/* A unit cgroup uN in the sandbox with memory.max = limit (read back), the session's swap and
+ * memory.oom.group (v2). Named by sequence, never by test name: node IDs carry '/', '[',
+ * spaces, unicode. */
+static int run_unit_cgroup(struct run_session *s, struct cg_group *g, uint64_t limit,
+			   struct wc_error *e)
+{
+	struct wc_error w;
+	char cgname[32];
+	int r;
+
+	snprintf(cgname, sizeof(cgname), "u%d", ++s->cgroups_made);
+	r = cg_create(g, &s->hier, &s->sandbox, cgname, e);
+	if (r < 0)
+		return r;
+	r = cg_set_limit(g, CG_LIMIT_MAX, limit, NULL, e);
+	if (r < 0)
+		return r;
+	r = cg_set_limit(g, CG_LIMIT_SWAP, s->opt->swap, NULL, &w);
+	if (r < 0 && r != -EOPNOTSUPP)  /* no swap accounting: warned about for the sandbox */
+		return wc_wrap(e, &w, NULL);
+	r = cg_set_oom_group(g, &w);
+	if (r < 0 && r != -EOPNOTSUPP)  /* v1 has none: the unit is killed whole at its end */
+		return wc_wrap(e, &w, NULL);
+	return 0;
+}
+
+void run_unit_prepare(struct run_session *s, uint64_t limit)
+{
+	struct wc_error ignored;
+
+	if (s->spare.created)
+		return;
+	if (run_unit_cgroup(s, &s->spare, limit, &ignored) < 0)
+		cg_destroy(&s->spare, &ignored);  /* then the next unit is made when it starts */
+}
+
+int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
+		  const char *kind, uint64_t limit, struct wc_error *e)
+{
+	struct rep_unit *rec;
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	cg_group_init(&u->cg, &s->hier);
+	u->pid = -1;
+	u->idx = run_record_new(s);
+	if (u->idx < 0)
+		return wc_fail(e, ENOMEM, "record a unit");
+	rec = run_unit_rec(s, u);
+	rec->name = strdup(name);
+	rec->kind = kind;
+	rec->v1 = s->hier.version == CG_V1;
+	rec->limit = limit;
+	rec->sandbox_limit = s->opt->limit;
+	rec->peak = rec->current = rec->sandbox_peak = rec->sandbox_current = REP_UNKNOWN;
+	rec->pid = -1;
+	/* Until it ends, a unit has not run: a command that never starts (the runner failed
+	 * first) is never reported as having exited 0. */
+	rec->end = REP_END_NOT_RUN;
+	rec->code = RUN_EXIT_FAILURE;
+	rep_status_clear(&rec->status_start);
+	rep_status_clear(&rec->status_end);
+
+	if (s->spare.created && s->spare.limit == cg_limit_applied(limit)) {
+		u->cg = s->spare;  /* the descriptors move with it */
+		cg_group_init(&s->spare, &s->hier);
+	} else {
+		r = run_unit_cgroup(s, &u->cg, limit, e);
+		if (r < 0)
+			return r;
+	}
+	rec->cgroup = strdup(u->cg.rel);
+	if (!rec->name || !rec->cgroup)
+		return wc_fail(e, ENOMEM, "record a unit");
+	return 0;
+}
+
+int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const char *extras,
+		   struct wc_error *e)
+{
+	struct rep_unit *rec = run_unit_rec(s, u);
+	struct wc_error ignored;
+
+	cg_read_events(&s->sandbox, &u->sandbox_ev0, &ignored);
+	clock_gettime(CLOCK_REALTIME, &rec->start);
+	clock_gettime(CLOCK_MONOTONIC, &u->mono0);
+	rec->start_elapsed = run_elapsed(s);
+	rec->pid = u->pid = pid;
+	if (extras && !(rec->extras_start = strdup(extras)))
+		return wc_fail(e, ENOMEM, "record a unit");
+	/* VmHWM is read, never reset (clear_refs): the test's own getrusage() and VmHWM must
+	 * stay what they would be without the sandbox. Its peak comes from the cgroup. */
+	rep_status_read(pid, &rec->status_start);
+	rec->status_end = rec->status_start;
+	/* On disk before the unit runs: after a hard freeze the log still names it. */
+	return run_log_entry(s, RUN_ENTRY_UNIT_START, rec, true, e);
+}
+
+/* Only a live process has Vm* lines: keep the last full snapshot for TEST_END. */
+static void snapshot_status(struct run_session *s, struct run_unit *u)
+{
+	struct rep_status st;
+
+	if (u->pid > 0 && rep_status_read(u->pid, &st) == 4)
+		run_unit_rec(s, u)->status_end = st;
+}
+
+uint64_t run_unit_sample(struct run_session *s, struct run_unit *u)
+{
+	struct wc_error ignored;
+	uint64_t cur;
+
+	/* also the sampled peak, before memory.peak */
+	if (cg_read_current(&u->cg, &cur, &ignored) < 0)
+		cur = REP_UNKNOWN;
+	snapshot_status(s, u);
+	return cur;
+}
+
+const char *run_unit_short_name(const struct run_unit *u)
+{
+	const char *slash = strrchr(u->cg.rel, '/');
+
+	return slash ? slash + 1 : u->cg.rel;
+}
+
+static uint64_t delta(uint64_t now, uint64_t then)
+{
+	return now >= then ? now - then : 0;
+}
+
+void run_unit_measure(struct run_session *s, struct run_unit *u)
+{
+	struct rep_unit *rec = run_unit_rec(s, u);
+	struct cg_events sev;
+	struct wc_error ignored;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rec->duration = run_seconds_between(&u->mono0, &now);
+	if (cg_read_peak(&u->cg, &rec->peak, &ignored) < 0)
+		rec->peak = REP_UNKNOWN;
+	if (cg_read_current(&u->cg, &rec->current, &ignored) < 0)
+		rec->current = REP_UNKNOWN;
+	if (cg_read_peak(&s->sandbox, &rec->sandbox_peak, &ignored) < 0)
+		rec->sandbox_peak = REP_UNKNOWN;
+	if (cg_read_current(&s->sandbox, &rec->sandbox_current, &ignored) < 0)
+		rec->sandbox_current = REP_UNKNOWN;
+	/* The kernel counts oom_kill before it sends SIGKILL: read after the wait, no race. */
+	cg_read_events(&u->cg, &rec->events, &ignored);
+	if (cg_read_events(&s->sandbox, &sev, &ignored) == 0) {
+		rec->sandbox_events.low = delta(sev.low, u->sandbox_ev0.low);
+		rec->sandbox_events.high = delta(sev.high, u->sandbox_ev0.high);
+		rec->sandbox_events.max = delta(sev.max, u->sandbox_ev0.max);
+		rec->sandbox_events.oom = delta(sev.oom, u->sandbox_ev0.oom);
+		rec->sandbox_events.oom_kill = delta(sev.oom_kill, u->sandbox_ev0.oom_kill);
+		rec->sandbox_events.oom_group_kill =
+			delta(sev.oom_group_kill, u->sandbox_ev0.oom_group_kill);
+	}
+	snapshot_status(s, u);  /* the last one, while the process still lives */
+	u->measured = true;
+}
+
+int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, int not_run,
+		    bool lost, const struct rusage *ru, const char *extras, struct wc_error *e)
+{
+	struct rep_unit *rec;
+	int r;
+
+	if (!u->measured)
+		run_unit_measure(s, u);
+	rec = run_unit_rec(s, u);
+	/* A zombie has no Vm* lines: its high-water mark comes from rusage (ru_maxrss, kB). */
+	if (ru && ru->ru_maxrss > rec->status_end.vm_hwm)
+		rec->status_end.vm_hwm = ru->ru_maxrss;
+	if (extras && !(rec->extras_end = strdup(extras)))
+		return wc_fail(e, ENOMEM, "record a unit");
+
+	if (not_run) {
+		rec->end = REP_END_NOT_RUN;
+		rec->code = not_run;
+	} else if (lost) {
+		/* The OOM killer always sends SIGKILL: with its counter up, that is the end. */
+		rec->end = rec->events.oom_kill ? REP_END_SIGNALED : REP_END_LOST;
+		rec->code = rec->events.oom_kill ? SIGKILL : 0;
+	} else if (WIFSIGNALED(wait_status)) {
+		rec->end = REP_END_SIGNALED;
+		rec->code = WTERMSIG(wait_status);
+	} else {
+		rec->end = REP_END_EXITED;
+		rec->code = WEXITSTATUS(wait_status);
+	}
+	rec->oom = rep_verdict_oom(rec);
+	s->oom_units += rec->oom != REP_OOM_NONE;
+	r = run_log_entry(s, RUN_ENTRY_UNIT_END, rec, false, e);
+	/* Thousands of tests: the plugin's lines are kept only for a JSON report. */
+	if (!s->opt->json) {
+		free(rec->extras_start);
+		free(rec->extras_end);
+		rec->extras_start = rec->extras_end = NULL;
+	}
+	return r;
+}
+
+struct eviction {
+	struct run_session *s;
+	pid_t keep;
+	int moved;
+};
+
+static void evict_one(pid_t pid, void *arg)
+{
+	struct eviction *ev = arg;
+	struct wc_error ignored;
+
+	if (pid != ev->keep && cg_attach(&ev->s->harness, pid, &ignored) == 0)
+		ev->moved++;
+}
+
+int run_unit_evict(struct run_session *s, struct run_unit *u, pid_t keep, bool counted,
+		   struct wc_error *e)
+{
+	struct eviction ev = { s, keep, 0 };
+	/* The one kept (the client, staying in its test's unit) is neither moved nor pinned:
+	 * pinning it would cost a pidfd and a read of /proc every test. */
+	int r = cg_for_each_proc(&u->cg, keep, evict_one, &ev, e);
+
+	if (r < 0)
+		return r;
+	if (counted)
+		run_unit_rec(s, u)->left_behind += ev.moved;
+	return ev.moved;
+}
+
+int run_unit_close(struct run_unit *u, struct wc_error *e)
+{
+	return cg_destroy(&u->cg, e);
+}
