@@ -286,12 +286,12 @@ int run_scope_join(struct cg_hier *h, bool quiet, char *why, size_t size, struct
 	return 0;
 }
 
-int run_scope_explain(struct wc_error *e, const char *why)
+int run_scope_explain(struct wc_error *e, int r, const char *why)
 {
 	size_t n = strlen(e->hint);
 
 	if (*why)
 		snprintf(e->hint + n, sizeof(e->hint) - n, "%sno delegated systemd scope either: %s",
 			 n ? "; " : "", why);
-	return -e->err;
+	return r;
 }

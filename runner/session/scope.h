@@ -41,7 +41,8 @@ int run_scope_enter(const char *name, struct wc_error *e);
  * Returns 0, or -errno when discovering fails. */
 int run_scope_join(struct cg_hier *h, bool quiet, char *why, size_t size, struct wc_error *e);
 
-/* Adds to e's hint why the runner got no scope, when why is not "". Returns -e->err. */
-int run_scope_explain(struct wc_error *e, const char *why);
+/* Adds to e's hint why the runner got no scope, when why is not "". Returns r, the
+ * failure e describes. */
+int run_scope_explain(struct wc_error *e, int r, const char *why);
 
 #endif

@@ -163,13 +163,13 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	if (r == 0)
 		r = cg_hold(&s->leaf, e);
 	if (r < 0)
-		return run_scope_explain(e, s->scope_why);
+		return run_scope_explain(e, r, s->scope_why);
 	r = cg_create(&s->sandbox, &s->hier, NULL,
 		      cg_sandbox_name(getpid(), CG_PART_SANDBOX, name, sizeof(name)), e);
 	if (r == 0)
 		r = cg_hold(&s->sandbox, e);
 	if (r < 0)
-		return run_scope_explain(e, s->scope_why);
+		return run_scope_explain(e, r, s->scope_why);
 	r = run_session_limits(s, e);
 	if (r < 0)
 		return r;

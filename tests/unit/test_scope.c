@@ -52,11 +52,11 @@ static void test_scope_name_and_explain(void **state)
 	assert_string_equal(name, "wcmem-sandbox-4242.scope");
 	wc_fail(&e, EACCES, "create cgroup /sys/fs/cgroup/x/wcmem-1-sup");
 	wc_hint(&e, "run as root");
-	assert_int_equal(run_scope_explain(&e, "no systemd user manager: sd_bus_open_user: "
-					   "No such file or directory"), -EACCES);
+	assert_int_equal(run_scope_explain(&e, -EACCES, "no systemd user manager: "
+					   "sd_bus_open_user: No such file or directory"), -EACCES);
 	assert_string_equal(e.hint, "run as root; no delegated systemd scope either: no systemd "
 			    "user manager: sd_bus_open_user: No such file or directory");
-	assert_int_equal(run_scope_explain(&e, ""), -EACCES);  /* nothing to add */
+	assert_int_equal(run_scope_explain(&e, -EACCES, ""), -EACCES);  /* nothing to add */
 	assert_non_null(strstr(e.hint, "either: no systemd"));
 }
 
