@@ -224,6 +224,10 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 		clock_gettime(CLOCK_MONOTONIC, &c->first_start);
 	run_conn_reply(k, "OK %s", k->unit.cg.rel);
 	run_conn_unpark(c, k);  /* the client has moved on: its last unit is empty now */
+	/* The next test's unit is made while this one runs, not after its END: pytest sends
+	 * its next START a moment after END, and would wait for the mkdir. */
+	if (k->unit_is_test)
+		run_unit_prepare(s, s->test_limit);
 	return 0;
 }
 
@@ -249,8 +253,6 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 	run_resume_add(c, m->name, m->reports ? m->reports : "-", rec->duration, false);
 	run_record_settle(s, k->unit.idx);  /* its record was read for the last time above */
 	run_conn_reply(k, "OK");
-	if (k->unit_is_test)
-		run_unit_prepare(s, s->test_limit);  /* while pytest moves on to its next test */
 	return 0;
 }
 
