@@ -5,7 +5,9 @@ Interleaved in the same run, so machine noise hits every case alike.
 
 Beside them, the floor of an isolated, logged test on this machine's own cgroups: mkdir a
 cgroup, move a process into it (one migration), rmdir the one before, write a small entry
-and fdatasync it. The unit per test's added cost is shown against it.
+and fdatasync it. The unit per test's added cost is shown against it. And what one
+migration costs back to back (as in the floor, and between trivial tests) and 100 ms after
+the last one (as between allocation-heavy tests): then it waits for an RCU grace period.
 
     make bench    (or: /usr/bin/python3 tests/bench/bench_pytest.py ./wcmem-sandbox [reps] [tests])
 """
@@ -77,6 +79,38 @@ def floor_ms(tmp, n=2000):
                     time.sleep(0.01)
 
 
+def migration_ms(gap, n=10):
+    """The median time of one migration (a write to cgroup.procs) made gap seconds after
+    the last one. Back to back they are cheap; after a pause each waits for an RCU grace
+    period (the kernel's cgroup_threadgroup_rwsem), as a test does that starts long after
+    the one before ended."""
+    parent = os.path.join(own_memory_cgroup(), f"wcmem-migrate-{os.getpid()}")
+    dirs = [os.path.join(parent, name) for name in ("a", "b")]
+    for d in [parent] + dirs:
+        os.mkdir(d)
+    helper = subprocess.Popen(["/bin/sleep", "600"])
+    took = []
+    try:
+        for i in range(n):
+            time.sleep(gap)
+            with open(os.path.join(dirs[i % 2], "cgroup.procs"), "w") as f:
+                t0 = time.perf_counter()
+                f.write(str(helper.pid))
+                f.flush()
+                took.append((time.perf_counter() - t0) * 1e3)
+        return statistics.median(took)
+    finally:
+        helper.kill()
+        helper.wait()
+        for d in dirs + [parent]:
+            for _ in range(100):
+                try:
+                    os.rmdir(d)
+                    break
+                except OSError:
+                    time.sleep(0.01)
+
+
 def runner_hwm_kb(pid):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -126,7 +160,7 @@ def main():
             "wcmem-sandbox, 20 x 200 MB": (sandbox + PYTEST + [heavy], True),
         }
         times = {k: [] for k in {**cases, **heavy_cases}}
-        floors = []
+        floors, warm, cold = [], [], []
         hwm = 0
         for _ in range(reps):
             for name, (argv, watch) in {**cases, **heavy_cases}.items():
@@ -134,6 +168,8 @@ def main():
                 times[name].append(t)
                 hwm = max(hwm, h)
             floors.append(floor_ms(tmp, ntests))
+            warm.append(migration_ms(0))
+            cold.append(migration_ms(0.1))
 
     plain = statistics.median(times["plain pytest"])
     print(f"per-test overhead: {ntests} trivial tests, median of {reps} interleaved runs "
@@ -150,6 +186,9 @@ def main():
     hs = statistics.median(times["wcmem-sandbox, 20 x 200 MB"])
     print("allocation-heavy tests:")
     print(f"  plain {hp:.2f} s, wcmem-sandbox {hs:.2f} s: {hs / hp:.3f}x")
+    print(f"  one migration: {statistics.median(warm):.3f} ms back to back, "
+          f"{statistics.median(cold):.3f} ms 100 ms after the last (an RCU grace period, "
+          f"paid by each test that starts long after the one before)")
     print(f"runner peak RSS: {hwm} kB")
 
 
