@@ -223,6 +223,9 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	if (c->started++ == 0)  /* what a resume cost ends here (job.c) */
 		clock_gettime(CLOCK_MONOTONIC, &c->first_start);
 	run_conn_reply(k, "OK %s", k->unit.cg.rel);
+	/* Sent now, not after the handler: the test waits for this answer, and not for the
+	 * removal of its last unit nor the making of the next one. */
+	run_conn_flush(k);
 	run_conn_unpark(c, k);  /* the client has moved on: its last unit is empty now */
 	/* The next test's unit is made while this one runs, not after its END: pytest sends
 	 * its next START a moment after END, and would wait for the mkdir. */
