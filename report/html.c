@@ -125,10 +125,11 @@ static void band(FILE *f, const struct scale *k, const struct rep_an_band *b, si
 	char p[32], l[32];
 
 	/* An OOM kill: the band in red, and a red marker the plot's height, wide enough to see
-	 * however short the test was. */
+	 * however short the test was, and red enough (45 % over white: #ed9e9e) to stay red where
+	 * a neighbour's band or the memory line crosses it. */
 	if (b->oom)
 		fprintf(f, "<rect class=\"oom-marker\" id=\"oom-%zu\" x=\"%.1f\" y=\"%d\" "
-			"width=\"%.1f\" height=\"%d\" fill=\"#d62728\" fill-opacity=\"0.3\"/>\n", i,
+			"width=\"%.1f\" height=\"%d\" fill=\"#d62728\" fill-opacity=\"0.45\"/>\n", i,
 			x0 + w / 2 - (w < 6 ? 3 : w / 2), PLOT_Y0, w < 6 ? 6 : w, PLOT_Y1 - PLOT_Y0);
 	fprintf(f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
 		"fill=\"%s\"><title>", b->oom ? "test oom" : "test", x0, y, w, PLOT_Y1 - y,

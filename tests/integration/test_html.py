@@ -32,7 +32,7 @@ def screenshot(html, png, tmp_path):
 
 
 def is_red(c):
-    # the killed test's band (#d62728) or its marker (the same red, 30 % over white)
+    # the killed test's band (#d62728) or its marker (the same red, 45 % over white)
     return c[0] > 180 and c[1] < 200 and c[2] < 200 and c[0] - c[1] > 50
 
 
