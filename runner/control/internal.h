@@ -76,6 +76,7 @@ struct run_control {
 	int started;          /* START messages in this attempt */
 	struct timespec first_start; /* CLOCK_MONOTONIC of its first, when started > 0 */
 	char resume_path[4300];
+	char snap_path[4300];     /* the copy the command's current run reads */
 };
 
 void run_conn_line(struct run_control *c, struct conn *k, char *line);

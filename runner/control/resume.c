@@ -1,9 +1,11 @@
 /* Resuming after an OOM kill: what is done and what was killed, for the plugin of the
  * command's next run (the resume file of runner/control/PROTOCOL.md). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runner/control/internal.h"
 #include "runner/control/protocol.h"
@@ -96,6 +98,8 @@ void run_resume_free(struct run_control *c)
 	c->resume = NULL;
 	if (c->resume_path[0])
 		unlink(c->resume_path);
+	if (c->snap_path[0])
+		unlink(c->snap_path);
 }
 
 void run_control_begin_attempt(struct run_control *c)
@@ -143,6 +147,41 @@ int run_control_killed_again(const struct run_control *c)
 	return 0;
 }
 
+/* Copies the resume file as it is now into c->snap_path (through a temporary name, so a
+ * reader sees a whole copy or none). Returns 0 or -errno. */
+static int snapshot(struct run_control *c)
+{
+	char tmp[sizeof(c->snap_path) + 8], buf[65536];
+	int in, out, r = 0;
+	ssize_t n;
+
+	snprintf(c->snap_path, sizeof(c->snap_path), "%s/resume.snap", c->dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", c->snap_path);
+	in = open(c->resume_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (in < 0)
+		return -errno;
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (out < 0) {
+		r = -errno;
+		close(in);
+		return r;
+	}
+	while (r == 0 && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(out, buf, (size_t)n) != n)
+			r = errno ? -errno : -EIO;
+	}
+	close(in);
+	if (close(out) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, c->snap_path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
 int run_control_write_resume(struct run_control *c, const char **path, struct wc_error *e)
 {
 	int r = resume_open(c);  /* nothing ended yet: an empty file */
@@ -151,6 +190,12 @@ int run_control_write_resume(struct run_control *c, const char **path, struct wc
 		return wc_fail(e, -r, "write %s", c->resume_path);
 	if (fflush(c->resume) != 0 || ferror(c->resume))
 		return wc_fail(e, errno ? errno : EIO, "write %s", c->resume_path);
-	*path = c->resume_path;
+	/* The command gets a copy that stays as it is: tests keep ending while it runs, and a
+	 * worker that pytest-xdist starts later must leave out what the first ones did, not
+	 * what has ended since (nor read a line half written). */
+	r = snapshot(c);
+	if (r < 0)
+		return wc_fail(e, -r, "copy %s", c->resume_path);
+	*path = c->snap_path;
 	return 0;
 }

@@ -142,7 +142,10 @@ class Resume:
         self.killed = {}
         with open(path, encoding="utf-8") as f:
             for line in f:
-                kind, name, seconds, text = line.rstrip("\n").split(" ", 3)
+                fields = line.rstrip("\n").split(" ", 3)
+                if not line.endswith("\n") or len(fields) != 4:
+                    continue  # not a whole line: the runner's copy has none, but be sure
+                kind, name, seconds, text = fields
                 if kind == "DONE":
                     self.done[_dec(name)] = (float(seconds), text)
                 elif kind == "KILLED":
