@@ -162,4 +162,7 @@ def test_xdist_controller_that_fails_after_a_kill_is_resumed(sandbox, tmp_path):
     assert run.rc == 1, run.stdout + run.stderr
     assert len(cases) == 50, sorted(cases)
     assert "10 failed, 40 passed" in run.stdout, run.stdout
-    assert "1 resume (0 by the collected copy, 1 restart)" in run.stderr, run.stderr
+    # Resumed by a restart at least once: xdist's own failure may strike again in the
+    # resumed run (two workers dying at once), and is resumed the same way.
+    m = re.search(r"(\d+) resumes? \(0 by the collected copy, (\d+) restarts?\)", run.stderr)
+    assert m and int(m.group(1)) == int(m.group(2)) >= 1, run.stderr
