@@ -102,6 +102,16 @@ int cg_for_each_proc(struct cg_group *g, pid_t skip, void (*fn)(pid_t pid, void 
 int cg_pid_cgroup(const struct cg_hier *h, pid_t pid, char *rel, size_t size,
 		  struct wc_error *e);
 
+/* The cgroup.procs of the cgroup the caller is in now, open for writing, for
+ * cg_touch_migration_lock. Returns the fd or -errno. */
+int cg_self_procs_open(const struct cg_hier *h, struct wc_error *e);
+
+/* Moves the caller into the cgroup it is in (self_procs_fd: cg_self_procs_open): nothing
+ * moves, but the write takes the kernel's migration lock (cgroup_threadgroup_rwsem) as every
+ * move does, and so keeps it warm: a move within a grace period or two of the last one does
+ * not wait for a new RCU grace period. Returns 0 or -errno. */
+int cg_touch_migration_lock(int self_procs_fd);
+
 /* Moves process pid into the cgroup at rel (as cg_pid_cgroup gives it). 0 or -errno. */
 int cg_attach_path(const struct cg_hier *h, const char *rel, pid_t pid, struct wc_error *e);
 

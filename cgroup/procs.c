@@ -173,6 +173,24 @@ int cg_pid_inside(const struct cg_group *g, pid_t pid, struct wc_error *e)
 	return cg_rel_below(rel, g->path + strlen(g->hier->mount));
 }
 
+int cg_self_procs_open(const struct cg_hier *h, struct wc_error *e)
+{
+	char rel[4096], path[4200];
+	int fd, r = cg_pid_cgroup(h, getpid(), rel, sizeof(rel), e);
+
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s%s/cgroup.procs", h->mount, rel);
+	fd = cg_fs_open_at(-1, path, O_WRONLY);
+	return fd < 0 ? wc_fail(e, -fd, "open %s", path) : fd;
+}
+
+int cg_touch_migration_lock(int self_procs_fd)
+{
+	/* "0" is the writer itself; the kernel takes the lock before it finds nothing to move. */
+	return cg_fs_write_fd(self_procs_fd, "0");
+}
+
 int cg_attach_path(const struct cg_hier *h, const char *rel, pid_t pid, struct wc_error *e)
 {
 	char dir[4200], buf[32];

@@ -229,8 +229,9 @@ static void session(FILE *f, const struct rep_session *s)
 	bytes(f, s->swap);
 	fputs(", \"peak\": ", f);
 	bytes(f, s->peak);
-	fprintf(f, ",\n    \"units\": %d, \"oom_killed\": %d, \"exit_status\": %d, \"log\": ",
-		s->units, s->oom_killed, s->exit_status);
+	fprintf(f, ",\n    \"units\": %d, \"oom_killed\": %d, \"exit_status\": %d, "
+		"\"warm_moves\": %lu, \"log\": ", s->units, s->oom_killed, s->exit_status,
+		s->warm_moves);
 	rep_json_string(f, s->log_path);
 	fputs(",\n    \"not_run\": [", f);
 	for (size_t i = 0; i < s->n_not_run; i++) {

@@ -33,6 +33,7 @@ struct rep_session {
 	int oom_killed;          /* units OOM-killed, for SESSION_END */
 	int resumes;             /* times the command was run again after an OOM kill */
 	int standby_resumes;     /* of them, by waking its collected copy, not restarting */
+	unsigned long warm_moves; /* moves of nothing that kept the migration lock warm */
 	double resume_seconds;   /* what they cost: from each death of the command to the
 				  * first test of its next run (start, import, collection) */
 	int exit_status;         /* the runner's exit status, for SESSION_END */
@@ -85,6 +86,11 @@ void rep_log_close(struct rep_log *log);
  * (log->restored counts it; the other writer keeps the old one).
  * A log with fd -1 accepts and drops. Returns 0, or -errno. */
 int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync);
+
+/* fdatasync()s what was written so far, when the file has durability (retried on EINTR).
+ * A closed log, or one without durability (a pipe, a terminal), returns 0. Returns 0 or
+ * -errno. */
+int rep_log_sync(struct rep_log *log);
 
 /* The one escaping of text from outside (test names, client lines, INI values) for the log
  * and the terminal: control characters, bytes that are not UTF-8 and the code points

@@ -282,7 +282,14 @@ int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync)
 		log->at = end < 0 ? 0 : end - (off_t)len;
 	}
 	keep(log, entry, len);
-	while (sync && log->can_sync && fdatasync(log->fd) < 0) {
+	return sync ? rep_log_sync(log) : 0;
+}
+
+int rep_log_sync(struct rep_log *log)
+{
+	if (!log || log->fd < 0 || !log->can_sync)
+		return 0;
+	while (fdatasync(log->fd) < 0) {
 		if (errno != EINTR)
 			return -errno;
 	}

@@ -157,13 +157,14 @@ static struct run_check *swap(struct run_check *c, const struct run_doctor_facts
 static struct run_check *dynmods(struct run_check *c, const struct run_doctor_facts *f)
 {
 	if (f->cg.hier.version != CG_V2)
-		return check(c, "favordynmods", RUN_WARN, V2_TODO, "cgroup v1 has none: each "
-			     "test's move into its cgroup costs more");
+		return check(c, "favordynmods", RUN_WARN, V2_TODO, "cgroup v1 has none: a "
+			     "test that starts over a second after the last one waits some "
+			     "milliseconds to move into its cgroup");
 	if (f->cg.favordynmods)
 		return check(c, "favordynmods", RUN_PASS, NULL, "set on %s", f->cg.hier.mount);
 	return check(c, "favordynmods", RUN_WARN, "mount -o remount,favordynmods /sys/fs/cgroup "
-		     "(Linux 6.0), as root", "not set: each test's move into its cgroup costs "
-		     "more");
+		     "(Linux 6.0), as root", "not set: a test that starts over a second after "
+		     "the last one waits some milliseconds to move into its cgroup");
 }
 
 static struct run_check *manager(struct run_check *c, const struct run_doctor_facts *f)

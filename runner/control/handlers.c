@@ -17,6 +17,7 @@
 #include "runner/control/peer.h"
 #include "runner/control/protocol.h"
 #include "runner/session/records.h"
+#include "runner/session/warm.h"
 
 /* The cgroup a process is in, relative to the controller's mount ("/a/wcmem-1/u3"). */
 static char *cgroup_of(struct run_session *s, pid_t pid)
@@ -211,21 +212,26 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 		start_failed(s, &k->unit, &e);
 		return -EIO;
 	}
+	run_warm_moved(s);
 	k->has_unit = true;
 	k->leaks = m->leaks;
 	rec = run_unit_rec(s, &k->unit);
 	if (m->where)
 		rec->location = strdup(m->where);
 	mark_budget(s, rec, budget);
-	/* TEST_START is on disk before the answer lets the test run. */
-	if (run_unit_start(s, &k->unit, k->pid, m->extras, &e) < 0)
+	if (run_unit_start(s, &k->unit, k->pid, m->extras, false, &e) < 0)
 		run_warn("%s", e.msg);
 	if (c->started++ == 0)  /* what a resume cost ends here (job.c) */
 		clock_gettime(CLOCK_MONOTONIC, &c->first_start);
 	run_conn_reply(k, "OK %s", k->unit.cg.rel);
 	/* Sent now, not after the handler: the test waits for this answer, and not for the
-	 * removal of its last unit nor the making of the next one. */
+	 * removal of its last unit nor the making of the next one. Nor for the disk: its
+	 * TEST_START is made durable right after the answer, before the runner reads another
+	 * line, while the test's first instructions run (0.2 ms of a quiet disk, milliseconds of
+	 * a busy one, each test's wait before). A test cannot freeze the machine in that time:
+	 * its limit holds, and a thrashing machine takes seconds to stop. */
 	run_conn_flush(k);
+	run_log_sync(s);
 	run_conn_unpark(c, k);  /* the client has moved on: its last unit is empty now */
 	/* The next test's unit is made while this one runs, not after its END: pytest sends
 	 * its next START a moment after END, and would wait for the mkdir. */

@@ -130,7 +130,8 @@ static int run_attempt(struct run_session *s, const struct run_job *job, struct 
 		raise_oom_score(s, &c);
 	if (first) {
 		run_unit_rec(s, u)->started = c.how;
-		r = run_unit_start(s, u, c.pid, NULL, e);
+		/* On disk before the command runs: after a hard freeze the log names it. */
+		r = run_unit_start(s, u, c.pid, NULL, true, e);
 		if (r < 0)
 			goto out;  /* the gate stays shut: the child never runs */
 	}

@@ -340,7 +340,8 @@ class WcmemPlugin:
         where = where if len(where.encode("utf-8", "surrogateescape")) <= WHERE_MAX else None
         self.leaks = self.leak_base = None
         extras = self._extras(self._start_extras)
-        # The answer comes once the test is in its unit and TEST_START is on disk.
+        # The answer comes once the test is in its unit and TEST_START is written (on disk
+        # a moment later: the runner syncs it right after answering).
         opened = self._start(item, name, where, extras)
         try:
             yield

@@ -99,6 +99,19 @@ int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_u
 	return log_entry(s, kind, u, NULL, sync, e);
 }
 
+void run_log_sync(struct run_session *s)
+{
+	int r = rep_log_sync(&s->log);
+
+	if (r < 0) {
+		s->log_entries--;  /* the last entry is not known to be on disk */
+		run_warn("the memory log %s could not be made durable after its entry %lu: %s "
+			 "(errno %d); later entries are not written; the summary and the reports "
+			 "have every unit", s->log_path, s->log_entries + 1, strerror(-r), -r);
+		rep_log_close(&s->log);
+	}
+}
+
 int run_log_refused(struct run_session *s, const char *verb, const char *name,
 		    const char *answer, struct wc_error *e)
 {

@@ -24,6 +24,11 @@ enum run_entry {
 int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
 		  bool sync, struct wc_error *e);
 
+/* Makes every entry written so far durable (fdatasync): for an entry written without sync,
+ * once the answer that waited for it has gone. A log that cannot is closed with one warning,
+ * as for a failed write, and the run goes on. */
+void run_log_sync(struct run_session *s);
+
 /* Writes a UNIT_REFUSED entry: the runner answered a client's verb for name with answer.
  * Returns 0, or -errno with e filled. */
 int run_log_refused(struct run_session *s, const char *verb, const char *name,

@@ -21,6 +21,7 @@
 #include "runner/session/scope.h"
 #include "runner/config/size.h"
 #include "runner/session/unit.h"
+#include "runner/session/warm.h"
 
 void run_session_init(struct run_session *s)
 {
@@ -29,6 +30,7 @@ void run_session_init(struct run_session *s)
 	s->loop.epfd = -1;
 	s->log.fd = -1;
 	s->timeline.fd = -1;
+	s->warm.watch.fd = s->warm.procs_fd = -1;
 	cg_group_init(&s->leaf, &s->hier);
 	cg_group_init(&s->sandbox, &s->hier);
 	cg_group_init(&s->harness, &s->hier);
@@ -180,6 +182,7 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	if (r < 0)
 		return r;
 	run_timeline_open(s);
+	run_warm_open(s);
 	/* Always on, for nested calls too; the plugin is what --no-plugin leaves out. */
 	r = run_control_open(s, e);
 	if (r < 0)
@@ -214,6 +217,7 @@ int run_session_close(struct run_session *s, int exit_status, struct wc_error *e
 	if (s->sandbox.created && cg_read_peak(&s->sandbox, &peak, &err2) == 0)
 		s->info.peak = peak;
 	run_control_close(s);
+	run_warm_close(s);
 	run_reap_group(&s->sandbox);
 	if (cg_destroy(&s->spare, &err2) < 0 && r == 0)
 		r = wc_wrap(e, &err2, NULL);

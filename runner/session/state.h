@@ -23,6 +23,15 @@
 struct run_control;
 struct budget_file;
 
+/* The migration lock kept warm while a test is young (warm.h). */
+struct run_warm {
+	struct run_watch watch;   /* a timerfd; fd -1: off */
+	int procs_fd;             /* the runner's own cgroup.procs */
+	uint64_t last;            /* ns (CLOCK_MONOTONIC) of the last write on the lock */
+	uint64_t until;           /* the window's end */
+	bool armed;
+};
+
 struct run_session {
 	const struct run_options *opt;
 	struct cg_hier hier;
@@ -51,6 +60,7 @@ struct run_session {
 	int log_taken_over;       /* jobs whose in-process diagnostics we switched off */
 	int log_restore_said;     /* another writer emptied the log: said once */
 	struct run_loop loop;     /* the one event loop */
+	struct run_warm warm;
 	struct run_control *control; /* the control socket, when the plugin is on */
 	char *command_line;       /* argv joined, shell-quoted where needed */
 	/* The unit records (records.c): slots, some free for reuse when no report needs every

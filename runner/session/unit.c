@@ -92,7 +92,7 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 }
 
 int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const char *extras,
-		   struct wc_error *e)
+		   bool sync, struct wc_error *e)
 {
 	struct rep_unit *rec = run_unit_rec(s, u);
 	struct wc_error ignored;
@@ -108,8 +108,7 @@ int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const c
 	 * stay what they would be without the sandbox. Its peak comes from the cgroup. */
 	rep_status_read(pid, &rec->status_start);
 	rec->status_end = rec->status_start;
-	/* On disk before the unit runs: after a hard freeze the log still names it. */
-	return run_log_entry(s, RUN_ENTRY_UNIT_START, rec, true, e);
+	return run_log_entry(s, RUN_ENTRY_UNIT_START, rec, sync, e);
 }
 
 /* Only a live process has Vm* lines: keep the last full snapshot for TEST_END. */

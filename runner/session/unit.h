@@ -31,11 +31,11 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
  * START then only moves the process in. Best effort. */
 void run_unit_prepare(struct run_session *s, uint64_t limit);
 
-/* The unit's main process pid is in the unit: snapshot /proc (after resetting its VmHWM, so
- * the high-water mark is the unit's own), write TEST_START and make it durable before the
- * unit may run. extras: lines from the plugin, or NULL. Returns 0 or -errno. */
+/* The unit's main process pid is in the unit: snapshot /proc/PID/status and write
+ * TEST_START, durable at once when sync (else the caller calls run_log_sync). extras: lines
+ * from the plugin, or NULL. Returns 0 or -errno. */
 int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const char *extras,
-		   struct wc_error *e);
+		   bool sync, struct wc_error *e);
 
 /* Samples the unit while it runs: memory.current and /proc/PID/status. Returns its
  * memory.current for the timeline, or REP_UNKNOWN. */

@@ -247,3 +247,23 @@ def test_a_client_outside_the_sandbox_is_refused(sandbox):
     p.terminate()
     sandbox.finish(p)
     assert not os.path.exists(path)
+
+
+def test_the_migration_lock_is_kept_warm_while_a_test_is_young_and_no_longer(sandbox, tmp_path):
+    # A test of 2.5 s: the runner writes on the migration lock about once every 8 ms in the
+    # test's first second (runner/session/warm.h), then stops: well under the 312 writes that
+    # 2.5 s would take without the window, and at least some even on a slow machine (a late
+    # timer writes less often, never more).
+    (tmp_path / "test_long.py").write_text(
+        "import time\n\n\ndef test_long():\n    time.sleep(2.5)\n")
+    report = tmp_path / "report.json"
+    run = sandbox.run("--limit", "1G", "--json", str(report), "--", *PYTEST,
+                      str(tmp_path / "test_long.py"))
+    assert run.rc == 0, run.stdout + run.stderr
+    moves = json.loads(report.read_text())["session"]["warm_moves"]
+    assert 20 <= moves <= 1000 // 8 + 5, moves
+    # Without per-test units no process moves after the command's start: nothing to keep warm.
+    plain = sandbox.run("--limit", "1G", "--no-plugin", "--json", str(report), "--", *PYTEST,
+                        str(tmp_path / "test_long.py"))
+    assert plain.rc == 0, plain.stderr
+    assert json.loads(report.read_text())["session"]["warm_moves"] == 0

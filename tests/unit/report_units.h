@@ -91,7 +91,7 @@ static inline void ru_units(struct rep_unit u[RU_NUNITS], struct rep_session *s)
 		.command = "wcmem-sandbox --profile ci", .cgroup = "wcmem-42",
 		.backend = "cgroup v1", .limit = 1024 * RU_MIB, .test_limit = 256 * RU_MIB,
 		.swap = 0, .peak = 1024 * RU_MIB, .units = RU_NUNITS, .oom_killed = 2,
-		.exit_status = 137, .log_path = "/tmp/ci/memory.log",
+		.exit_status = 137, .warm_moves = 42, .log_path = "/tmp/ci/memory.log",
 		.not_run = not_run, .n_not_run = 2,
 		.not_run_why = "stopping after an OOM kill (stop_on_oom)" };
 }
