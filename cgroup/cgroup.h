@@ -118,6 +118,17 @@ int cg_attach_path(const struct cg_hier *h, const char *rel, pid_t pid, struct w
 /* 1 when process pid is in g or below, 0 when not, -errno when it cannot be told. */
 int cg_pid_inside(const struct cg_group *g, pid_t pid, struct wc_error *e);
 
+/* /proc/PID/cgroup opened (O_RDONLY|O_CLOEXEC) for cg_fd_inside: the fd or -errno. */
+int cg_pid_cgroup_open(pid_t pid);
+
+/* cg_pid_inside through that descriptor: one pread(2), and always the process it was
+ * opened for (-ESRCH in e once it is gone, whoever has its pid now). */
+int cg_fd_inside(const struct cg_group *g, int proc_cgroup_fd, struct wc_error *e);
+
+/* 1 when g holds no process or keep alone, 0 when it holds another, -errno when it cannot
+ * be told (one pread of cgroup.procs: the usual END, a test that left nothing behind). */
+int cg_holds_only(struct cg_group *g, pid_t keep);
+
 /* Hot reads through the descriptors opened at creation. */
 int cg_read_current(struct cg_group *g, uint64_t *bytes, struct wc_error *e);
 int cg_read_peak(struct cg_group *g, uint64_t *bytes, struct wc_error *e);

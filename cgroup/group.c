@@ -99,7 +99,8 @@ static int cg_open_files(struct cg_group *g, struct wc_error *e)
 		return wc_fail(e, errno, "open %s", g->path);
 	g->dirfd = fd;
 
-	fd = cg_fs_open_at(g->dirfd, "cgroup.procs", O_WRONLY);
+	/* Read and write: a move, and the listing of what is left at a unit's end. */
+	fd = cg_fs_open_at(g->dirfd, "cgroup.procs", O_RDWR);
 	if (fd < 0)
 		return wc_fail(e, -fd, "open %s/cgroup.procs", g->path);
 	g->procs_fd = fd;
@@ -231,6 +232,19 @@ int cg_attach(struct cg_group *g, pid_t pid, struct wc_error *e)
 	if (r < 0)
 		return wc_fail(e, -r, "move process %d into %s", (int)pid, g->path);
 	return 0;
+}
+
+int cg_holds_only(struct cg_group *g, pid_t keep)
+{
+	char buf[64], mine[32];
+	int r = cg_fs_pread(g->procs_fd, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	if (buf[0] == '\0')
+		return 1;
+	snprintf(mine, sizeof(mine), "%d\n", (int)keep);
+	return keep > 0 && strcmp(buf, mine) == 0;
 }
 
 static int cg_read_u64_fd(struct cg_group *g, int fd, const char *what, uint64_t *val,

@@ -148,6 +148,26 @@ int cg_for_each_proc(struct cg_group *g, pid_t skip, void (*fn)(pid_t, void *), 
 	return cg_walk_procs(&w, g->path, false, e);
 }
 
+int cg_pid_cgroup_open(pid_t pid)
+{
+	char file[64];
+
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	return cg_fs_open_at(-1, file, O_RDONLY);
+}
+
+int cg_fd_inside(const struct cg_group *g, int proc_cgroup_fd, struct wc_error *e)
+{
+	char text[8192], rel[4096];
+	int r = cg_fs_pread(proc_cgroup_fd, text, sizeof(text));
+
+	if (r < 0)
+		return wc_fail(e, -r, "read /proc/PID/cgroup");
+	if (cg_parse_proc_cgroup(text, g->hier->version, rel, sizeof(rel)) < 0)
+		return wc_fail(e, ENOENT, "find the memory cgroup in /proc/PID/cgroup");
+	return cg_rel_below(rel, g->path + strlen(g->hier->mount));
+}
+
 int cg_pid_cgroup(const struct cg_hier *h, pid_t pid, char *rel, size_t size,
 		  struct wc_error *e)
 {

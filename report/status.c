@@ -67,20 +67,32 @@ int rep_status_parse(const char *text, struct rep_status *out)
 
 int rep_status_read(int pid, struct rep_status *out)
 {
-	char path[64], buf[8192];
-	size_t len = 0;
-	int fd, err = 0;
+	char path[64];
+	int fd, r;
 
 	rep_status_clear(out);
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	r = rep_status_read_fd(fd, out);
+	close(fd);
+	return r;
+}
+
+int rep_status_read_fd(int fd, struct rep_status *out)
+{
+	char buf[8192];
+	size_t len = 0;
+	int err = 0;
+
+	rep_status_clear(out);
 	/* The Vm lines come early (line 17 or so); a longer file (a huge Groups: line) is
-	 * cut at the buffer's end, which only loses lines we do not read. */
+	 * cut at the buffer's end, which only loses lines we do not read. From offset 0 the
+	 * kernel makes the file anew: one descriptor serves every reading. */
 	while (len < sizeof(buf) - 1) {
 		size_t want = sizeof(buf) - 1 - len;
-		ssize_t n = read(fd, buf + len, want);
+		ssize_t n = pread(fd, buf + len, want, (off_t)len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -96,7 +108,6 @@ int rep_status_read(int pid, struct rep_status *out)
 		if ((size_t)n < want)
 			break;
 	}
-	close(fd);
 	if (err)
 		return -err;
 	buf[len] = '\0';

@@ -11,6 +11,10 @@ int rep_status_parse(const char *text, struct rep_status *out);
 /* Reads /proc/PID/status. Returns the number of fields found, or -errno. */
 int rep_status_read(int pid, struct rep_status *out);
 
+/* The same through a descriptor of /proc/PID/status kept open: one pread(2) a reading, and
+ * always the process it was opened for (-ESRCH once it is gone, whoever has its pid now). */
+int rep_status_read_fd(int fd, struct rep_status *out);
+
 /* Sets all four fields to -1 (unknown). */
 void rep_status_clear(struct rep_status *s);
 

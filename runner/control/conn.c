@@ -1,6 +1,7 @@
 /* One client connection: its answers (queued by the handlers, sent by run_conn_flush alone),
  * its warnings, and whether it still is who connected. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,10 +58,23 @@ void run_conn_warn(struct conn *k, const char *what)
 		 c->warnings == MAX_WARNINGS ? " (further control warnings are not shown)" : "");
 }
 
+void run_conn_open_proc(struct conn *k)
+{
+	char path[64];
+
+	/* Opened by number, and proven to be the client's by run_conn_proven's pidfd check
+	 * after them, as every reading by number is. Without them (out of descriptors), the
+	 * files are opened by number at each reading. */
+	k->cgroup_fd = cg_pid_cgroup_open(k->pid);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)k->pid);
+	k->status_fd = open(path, O_RDONLY | O_CLOEXEC);
+}
+
 int run_conn_proven(struct run_control *c, struct conn *k)
 {
 	struct wc_error e;
-	int inside = cg_pid_inside(&c->s->sandbox, k->pid, &e);
+	int inside = k->cgroup_fd >= 0 ? cg_fd_inside(&c->s->sandbox, k->cgroup_fd, &e) :
+		     cg_pid_inside(&c->s->sandbox, k->pid, &e);
 
 	/* In this order: what /proc said of the pid was said of our client only if the
 	 * client still lives after the reading (its number cannot be reused before). */

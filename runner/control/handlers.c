@@ -213,6 +213,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 		return -EIO;
 	}
 	run_warm_moved(s);
+	k->unit.status_fd = k->status_fd;
 	k->has_unit = true;
 	k->leaks = m->leaks;
 	rec = run_unit_rec(s, &k->unit);

@@ -26,6 +26,8 @@ struct conn {
 	struct run_watch w;
 	pid_t pid;            /* from SO_PEERCRED: a number, proven only with pidfd */
 	int pidfd;            /* the process that connected (peer.h) */
+	int cgroup_fd;        /* its /proc/PID/cgroup, and its /proc/PID/status, kept open: */
+	int status_fd;        /* one pread a reading, and never another process's (-1: none) */
 	bool hello;
 	bool broken;          /* to be closed after this read */
 	bool dead;            /* closed while its unit was open; the wait status will end it */
@@ -80,6 +82,10 @@ struct run_control {
 };
 
 void run_conn_line(struct run_control *c, struct conn *k, char *line);
+
+/* Opens the client's /proc/PID/cgroup and /proc/PID/status (k->cgroup_fd, k->status_fd),
+ * right after its pidfd and before its first proof; best effort. */
+void run_conn_open_proc(struct conn *k);
 
 /* 1 when the client's pid still is the process that connected and it is inside this
  * sandbox: checked right before each move of it, never trusted from before. 0 when not;

@@ -36,6 +36,10 @@ static void conn_free(struct run_control *c, struct conn *k)
 		c->standby = NULL;
 	if (k->pidfd >= 0)
 		close(k->pidfd);
+	if (k->cgroup_fd >= 0)
+		close(k->cgroup_fd);
+	if (k->status_fd >= 0)
+		close(k->status_fd);
 	c->buffered -= k->cap;
 	c->nconns--;
 	free(k->buf);
@@ -184,6 +188,7 @@ static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 		return;
 	}
 	k->ctl = c;
+	k->cgroup_fd = k->status_fd = -1;
 	k->w = (struct run_watch){ fd, on_conn, k };
 	k->next = c->conns;
 	c->conns = k;
@@ -191,6 +196,8 @@ static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 	/* The peer from the kernel, never from a message: a unit is always the client's own
 	 * process, and the client must be inside this sandbox. */
 	k->pidfd = run_peer_open(fd, &k->pid);
+	if (k->pidfd >= 0)
+		run_conn_open_proc(k);
 	r = k->pidfd < 0 ? k->pidfd : run_conn_proven(c, k);
 	if (r <= 0) {
 		conn_refuse(c, k, r);

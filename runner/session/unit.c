@@ -58,7 +58,7 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 
 	memset(u, 0, sizeof(*u));
 	cg_group_init(&u->cg, &s->hier);
-	u->pid = -1;
+	u->pid = u->status_fd = -1;
 	u->idx = run_record_new(s);
 	if (u->idx < 0)
 		return wc_fail(e, ENOMEM, "record a unit");
@@ -106,7 +106,10 @@ int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const c
 		return wc_fail(e, ENOMEM, "record a unit");
 	/* VmHWM is read, never reset (clear_refs): the test's own getrusage() and VmHWM must
 	 * stay what they would be without the sandbox. Its peak comes from the cgroup. */
-	rep_status_read(pid, &rec->status_start);
+	if (u->status_fd >= 0)  /* the client's own, never another's with its pid */
+		rep_status_read_fd(u->status_fd, &rec->status_start);
+	else
+		rep_status_read(pid, &rec->status_start);
 	rec->status_end = rec->status_start;
 	return run_log_entry(s, RUN_ENTRY_UNIT_START, rec, sync, e);
 }
@@ -116,7 +119,10 @@ static void snapshot_status(struct run_session *s, struct run_unit *u)
 {
 	struct rep_status st;
 
-	if (u->pid > 0 && rep_status_read(u->pid, &st) == 4)
+	if (u->pid <= 0)
+		return;
+	if (u->status_fd >= 0 ? rep_status_read_fd(u->status_fd, &st) == 4 :
+	    rep_status_read(u->pid, &st) == 4)
 		run_unit_rec(s, u)->status_end = st;
 }
 
@@ -236,10 +242,13 @@ int run_unit_evict(struct run_session *s, struct run_unit *u, pid_t keep, bool c
 		   struct wc_error *e)
 {
 	struct eviction ev = { s, keep, 0 };
+	int r;
+
+	if (cg_holds_only(&u->cg, keep) == 1)
+		return 0;  /* the usual END: the test left nothing behind */
 	/* The one kept (the client, staying in its test's unit) is neither moved nor pinned:
 	 * pinning it would cost a pidfd and a read of /proc every test. */
-	int r = cg_for_each_proc(&u->cg, keep, evict_one, &ev, e);
-
+	r = cg_for_each_proc(&u->cg, keep, evict_one, &ev, e);
 	if (r < 0)
 		return r;
 	if (counted)

@@ -12,6 +12,7 @@ struct run_unit {
 	struct cg_group cg;
 	int idx;                       /* its record: s->units[idx] (the array may move) */
 	pid_t pid;                     /* its main process */
+	int status_fd;                 /* its /proc/PID/status, borrowed from its client; -1 */
 	struct cg_events sandbox_ev0; /* the sandbox's counters when the unit began */
 	struct timespec mono0;
 	bool measured;                 /* run_unit_measure ran */
