@@ -294,6 +294,10 @@ class WcmemPlugin:
         yield
         session.testsfailed += replayed_failures
 
+    def replayed(self):
+        """How many tests this run reports from the resume file instead of running them."""
+        return len(self.resume.done) + len(self.resume.killed) if self.resume else 0
+
     def _replay(self):
         hook = self.config.hook
         for nodeid, (seconds, blob) in self.resume.done.items():
@@ -740,8 +744,9 @@ class XdistCompleteness:
 
     LISTED = 20  # names listed at the end without -v
 
-    def __init__(self, config):
+    def __init__(self, config, wcmem):
         self.config = config
+        self.wcmem = wcmem
         self.collected = None
         self.reported = set()
         self.missing = []
@@ -774,7 +779,9 @@ class XdistCompleteness:
         if not self.missing:
             return
         tr, count = terminalreporter, len(self.missing)
-        tr.write_line(f"wcmem-sandbox: {count} of {len(self.collected)} collected tests "
+        # A resumed run's workers collect what is left: the replayed tests were collected too.
+        total = len(self.collected) + self.wcmem.replayed()
+        tr.write_line(f"wcmem-sandbox: {count} of {total} collected tests "
                       "did not run (pytest-xdist stopped replacing crashed workers):",
                       red=True)
         shown = self.missing if self.config.option.verbose > 0 else \
@@ -814,4 +821,5 @@ def pytest_configure(config):
     if not _in_xdist(config) and hasattr(os, "fork"):
         config.pluginmanager.register(Standby(plugin, path), "wcmem-sandbox-standby")
     if _is_xdist_controller(config):
-        config.pluginmanager.register(XdistCompleteness(config), "wcmem-sandbox-xdist")
+        config.pluginmanager.register(XdistCompleteness(config, plugin),
+                                      "wcmem-sandbox-xdist")

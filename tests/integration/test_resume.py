@@ -138,11 +138,9 @@ def test_a_test_is_not_charged_for_pages_shared_with_the_copy(sandbox):
     assert peak < 12, collects.lines  # MB; some 40 when charged for the copies
 
 
-def test_xdist_controller_that_fails_after_a_kill_is_resumed(sandbox, tmp_path):
-    # pytest-xdist's controller can fail inside (exit 3) when workers die at once; here a
-    # conftest makes it fail so at the first worker an OOM kill takes. The runner resumes
-    # the run, and every test is still run or reported.
-    pytest.importorskip("xdist")
+def hogs_failing_controller(tmp_path):
+    """The hogs suite with a conftest that makes pytest-xdist's controller fail (exit 3) at
+    the first worker an OOM kill takes, once, as xdist does when two workers die at once."""
     hogs = tmp_path / "hogs"
     hogs.mkdir()
     with open(suite("hogs") + "/test_hogs.py") as f:
@@ -154,6 +152,15 @@ def test_xdist_controller_that_fails_after_a_kill_is_resumed(sandbox, tmp_path):
         f"    if error and not os.path.exists({str(once)!r}):\n"
         f"        open({str(once)!r}, 'w').close()\n"
         "        raise RuntimeError('the controller fails as xdist does when two workers die')\n")
+    return hogs
+
+
+def test_xdist_controller_that_fails_after_a_kill_is_resumed(sandbox, tmp_path):
+    # pytest-xdist's controller can fail inside (exit 3) when workers die at once; here a
+    # conftest makes it fail so at the first worker an OOM kill takes. The runner resumes
+    # the run, and every test is still run or reported.
+    pytest.importorskip("xdist")
+    hogs = hogs_failing_controller(tmp_path)
     junit = tmp_path / "junit.xml"
     run = sandbox.run("--limit", "1G", "--test-limit", XDIST_LIMIT, "--", *PYTEST, *XDIST,
                       f"--junitxml={junit}", str(hogs), timeout=600)
@@ -166,3 +173,21 @@ def test_xdist_controller_that_fails_after_a_kill_is_resumed(sandbox, tmp_path):
     # resumed run (two workers dying at once), and is resumed the same way.
     m = re.search(r"(\d+) resumes? \(0 by the collected copy, (\d+) restarts?\)", run.stderr)
     assert m and int(m.group(1)) == int(m.group(2)) >= 1, run.stderr
+
+
+def test_a_resumed_xdist_run_that_stops_early_counts_every_collected_test(sandbox, tmp_path):
+    # The controller fails at the first kill and the run is resumed; in the resumed run the
+    # user's --max-worker-restart 0 stops xdist at its first kill. Its workers collected only
+    # what was left; the tests it reports from the first attempt were collected too: the end
+    # says how many of all 50 did not run.
+    pytest.importorskip("xdist")
+    hogs = hogs_failing_controller(tmp_path)
+    junit = tmp_path / "junit.xml"
+    run = sandbox.run("--limit", "1G", "--test-limit", XDIST_LIMIT, "--", *PYTEST, *XDIST,
+                      "--max-worker-restart", "0", f"--junitxml={junit}", str(hogs),
+                      timeout=600)
+    assert "INTERNALERROR" in run.stdout, run.stdout
+    assert run.rc not in (0, None), run.stdout + run.stderr
+    lost = 50 - len(junit_cases(junit))
+    assert lost > 0, run.stdout
+    assert f"wcmem-sandbox: {lost} of 50 collected tests did not run" in run.stdout, run.stdout
