@@ -13,6 +13,7 @@ the last one (as between allocation-heavy tests): then it waits for an RCU grace
 """
 import importlib.util
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -113,6 +114,35 @@ def migration_ms(gap, n=10):
                     time.sleep(0.01)
 
 
+def wake_us(same_cpu, n=3000):
+    """A socketpair's round trip between two processes, in microseconds: what waking the
+    runner and being woken by it costs a test, across two cores or on one."""
+    a, b = socket.socketpair()
+    cpus = sorted(os.sched_getaffinity(0))
+    pid = os.fork()
+    if pid == 0:
+        a.close()
+        if same_cpu:
+            os.sched_setaffinity(0, cpus[:1])
+        while b.recv(1):
+            b.send(b"x")
+        os._exit(0)
+    b.close()
+    mask = os.sched_getaffinity(0)
+    try:
+        if same_cpu:
+            os.sched_setaffinity(0, cpus[:1])
+        t0 = time.perf_counter()
+        for _ in range(n):
+            a.send(b"p")
+            a.recv(1)
+        return (time.perf_counter() - t0) * 1e6 / n
+    finally:
+        os.sched_setaffinity(0, mask)
+        a.close()
+        os.waitpid(pid, 0)
+
+
 def runner_hwm_kb(pid):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -162,7 +192,7 @@ def main():
             "wcmem-sandbox, 20 x 200 MB": (sandbox + PYTEST + [heavy], True),
         }
         times = {k: [] for k in {**cases, **heavy_cases}}
-        floors, warm, cold = [], [], []
+        floors, warm, cold, across, one = [], [], [], [], []
         hwm = 0
         everything = list({**cases, **heavy_cases}.items())
         for rep in range(reps):
@@ -179,6 +209,8 @@ def main():
             time.sleep(SETTLE)
             warm.append(migration_ms(0))
             cold.append(migration_ms(0.1))
+            across.append(wake_us(False))
+            one.append(wake_us(True))
 
     plain = statistics.median(times["plain pytest"])
     print(f"per-test overhead: {ntests} trivial tests, median of {reps} interleaved runs "
@@ -204,6 +236,9 @@ def main():
     print(f"  one migration: {statistics.median(warm):.3f} ms back to back, "
           f"{statistics.median(cold):.3f} ms 100 ms after the last (an RCU grace period, "
           f"paid by each test that starts long after the one before)")
+    print(f"a round trip between two processes (the plugin's wait for START's answer, less "
+          f"the runner's work): {statistics.median(across):.0f} us across cores, "
+          f"{statistics.median(one):.0f} us on one")
     print(f"runner peak RSS: {hwm} kB")
 
 
