@@ -41,6 +41,45 @@ def is_red(c):
     return c[0] > 180 and c[1] < 200 and c[2] < 200 and c[0] - c[1] > 50
 
 
+def plot_frame(img):
+    """The chart's frame as (left, right, top, bottom): its two long vertical grey lines, and
+    the rows where the left one starts and ends.
+
+    Not its horizontal lines: a killed test at the end of a short run draws its band over more
+    than half of the top line, and a table's border below the chart is as long as what is left."""
+    width, height = img[0], min(img[1], 500)
+    gray = [[is_frame(pngread.pixel(img, x, y)) for x in range(width)] for y in range(height)]
+    cols = [x for x in range(width) if sum(gray[y][x] for y in range(height)) >= 200]
+    assert cols, "no plot frame in the screenshot"
+    runs = [longest_run([gray[y][x] for y in range(height)]) for x in cols[:2]]
+    top, bottom = max(runs, key=lambda r: r[1] - r[0])
+    assert bottom - top >= 200, ("no plot frame in the screenshot", runs)
+    return cols[0], cols[-1], top, bottom
+
+
+def longest_run(flags, gap=3):
+    """(first, last) index of the longest stretch of true values, where a gap of up to `gap`
+    false values does not end a stretch (a dashed limit line crosses the frame)."""
+    best, start, last = (0, -1), None, None
+    for i, flag in enumerate(flags):
+        if not flag:
+            continue
+        if last is None or i - last > gap + 1:
+            start = i
+        last = i
+        if last - start > best[1] - best[0]:
+            best = (start, last)
+    return best
+
+
+def red_columns(img, left, right, top, bottom):
+    """The plot's columns with red down its height (every 4th row, a few of them at least), not
+    on one row: the marker spans the plot, where a line or a neighbour's band may cross it on
+    some rows; a red limit line is one row."""
+    return [x for x in range(left, right)
+            if sum(is_red(pngread.pixel(img, x, y)) for y in range(top + 2, bottom - 1, 4)) >= 5]
+
+
 @pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (make deps)")
 def test_the_oom_marker_is_drawn_where_the_killed_test_ran(sandbox, tmp_path):
     run = sandbox.run("--limit", "512M", "--test-limit", "256M", "--", *PYTEST,
@@ -55,37 +94,66 @@ def test_the_oom_marker_is_drawn_where_the_killed_test_ran(sandbox, tmp_path):
     # Self-contained: nothing fetched from anywhere.
     for word in ("<script", "http://", "https://", "@import", "url("):
         assert word not in page.replace('xmlns="http://www.w3.org/2000/svg"', ""), word
+    assert_marker(screenshot(html, tmp_path / "report.png", tmp_path), doc)
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (make deps)")
+def test_a_killed_test_that_ends_a_short_run_is_marked_at_the_right_edge(sandbox, tmp_path):
+    # The same run's log, its clock moved so the killed test covers the second half of the run
+    # and nothing runs after it: the band ends on the frame and covers half of its top line.
+    run = sandbox.run("--limit", "512M", "--test-limit", "256M", "--", *PYTEST,
+                      "etc/example", cwd=TOP)
+    assert run.rc == 1, run.stdout + run.stderr
+    edge = tmp_path / "edge.log"
+    edge.write_text(end_on_the_kill(run.log_text, "test_ensemble_blowup"))
+    html = tmp_path / "edge.html"
+    out = subprocess.run([BIN, "analyze", "--json", "--html", str(html), str(edge)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
     (killed,) = doc["oom_killed"]
-    img = screenshot(html, tmp_path / "report.png", tmp_path)
-    width, height = img[0], img[1]
-    # The chart: its frame, two long vertical and two long horizontal grey lines.
-    top_rows = min(height, 500)
-    gray = [[is_frame(pngread.pixel(img, x, y)) for x in range(width)]
-            for y in range(top_rows)]
-    cols = [x for x in range(width) if sum(gray[y][x] for y in range(top_rows)) >= 200]
-    rows = [y for y in range(top_rows) if sum(gray[y]) >= 500]
-    assert cols and rows, "no plot frame in the screenshot"
-    left, right = cols[0], cols[-1]
+    assert (killed["start_elapsed"], killed["duration"], doc["time_end"]) == (1.0, 1.0, 2.0)
+    assert_marker(screenshot(html, tmp_path / "edge.png", tmp_path), doc)
+
+
+def end_on_the_kill(log, name):
+    """log with every Elapsed before the killed test's END at 0.0 s but its START at 1.0 s,
+    everything from its END on at 2.0 s, and its Duration 1.0 s."""
+    out, when, in_end = [], "0.0s", False
+    for line in log.splitlines(keepends=True):
+        if line.startswith("["):
+            in_end = name in line and "TEST_END" in line
+            if in_end:
+                when = "2.0s"
+            elif name in line and "TEST_START" in line:
+                when = "1.0s"
+        if line.startswith("  Elapsed: "):
+            line = f"  Elapsed: {when}\n"
+        if line.startswith("  Duration: ") and in_end:
+            line = "  Duration: 1.0s\n"
+        out.append(line)
+    return "".join(out)
+
+
+def assert_marker(img, doc):
+    """The killed test's red is on the chart where it ran, and nowhere else on the chart."""
+    (killed,) = doc["oom_killed"]
+    left, right, top, bottom = plot_frame(img)
     assert right - left > 500, (left, right)
     # Where the killed test ran on the time axis, and where the red is.
     t0 = killed["start_elapsed"]
     t1 = t0 + killed["duration"]
-    # Red down the plot's height (every 4th row, a few of them at least), not on one row: the
-    # marker spans the plot, where a line or a neighbour's band may cross it on some rows; a
-    # red limit line is one row.
-    red = [x for x in range(left, right)
-           if sum(is_red(pngread.pixel(img, x, y))
-                  for y in range(rows[0] + 2, rows[-1] - 1, 4)) >= 5]
-    assert red, (f"no OOM marker on the chart: plot x {left}..{right}, frame rows {rows}, the "
-                 f"killed test {t0}..{t1} s of {doc['time_end']} s, "
-                 f"{sum(is_red(pngread.pixel(img, x, y)) for x in range(width) for y in range(0, height, 4))}"
-                 " red pixels in every 4th row of the page")
+    red = red_columns(img, left, right, top, bottom)
+    page_red = sum(is_red(pngread.pixel(img, x, y))
+                   for x in range(img[0]) for y in range(0, img[1], 4))
+    assert red, (f"no OOM marker on the chart: plot x {left}..{right}, y {top}..{bottom}, the "
+                 f"killed test {t0}..{t1} s of {doc['time_end']} s, {page_red} red pixels in "
+                 "every 4th row of the page")
     got = ((min(red) + max(red)) / 2 - left) / (right - left)
     want = (t0 + t1) / 2 / doc["time_end"]
     assert abs(got - want) < 0.05, (got, want, t0, t1, doc["time_end"])
     # Red only there: no other test was killed.
     assert max(red) - min(red) <= (t1 - t0) / doc["time_end"] * (right - left) + 12
-
 
 def test_a_run_writes_its_page_at_the_end(sandbox, tmp_path):
     # --html on the run itself: the page of the run's own log, once the log is complete.
