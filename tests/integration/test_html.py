@@ -82,14 +82,9 @@ def red_columns(img, left, right, top, bottom):
 
 @pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (make deps)")
 def test_the_oom_marker_is_drawn_where_the_killed_test_ran(sandbox, tmp_path):
-    run = sandbox.run("--limit", "512M", "--test-limit", "256M", "--", *PYTEST,
-                      "etc/example", cwd=TOP)
-    assert run.rc == 1, run.stdout + run.stderr
+    run_the_example(sandbox)
     html = tmp_path / "report.html"
-    out = subprocess.run([BIN, "analyze", "--json", "--html", str(html), sandbox.log],
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    doc = json.loads(out.stdout)
+    doc = analyze(sandbox.log, html)
     page = html.read_text()
     # Self-contained: nothing fetched from anywhere.
     for word in ("<script", "http://", "https://", "@import", "url("):
@@ -101,19 +96,30 @@ def test_the_oom_marker_is_drawn_where_the_killed_test_ran(sandbox, tmp_path):
 def test_a_killed_test_that_ends_a_short_run_is_marked_at_the_right_edge(sandbox, tmp_path):
     # The same run's log, its clock moved so the killed test covers the second half of the run
     # and nothing runs after it: the band ends on the frame and covers half of its top line.
-    run = sandbox.run("--limit", "512M", "--test-limit", "256M", "--", *PYTEST,
-                      "etc/example", cwd=TOP)
-    assert run.rc == 1, run.stdout + run.stderr
+    run = run_the_example(sandbox)
     edge = tmp_path / "edge.log"
     edge.write_text(end_on_the_kill(run.log_text, "test_ensemble_blowup"))
     html = tmp_path / "edge.html"
-    out = subprocess.run([BIN, "analyze", "--json", "--html", str(html), str(edge)],
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    doc = json.loads(out.stdout)
+    doc = analyze(edge, html)
     (killed,) = doc["oom_killed"]
     assert (killed["start_elapsed"], killed["duration"], doc["time_end"]) == (1.0, 1.0, 2.0)
     assert_marker(screenshot(html, tmp_path / "edge.png", tmp_path), doc)
+
+
+def run_the_example(sandbox):
+    """The bundled example under a test limit its blow-up test runs into."""
+    run = sandbox.run("--limit", "512M", "--test-limit", "256M", "--", *PYTEST,
+                      "etc/example", cwd=TOP)
+    assert run.rc == 1, run.stdout + run.stderr
+    return run
+
+
+def analyze(log, html):
+    """analyze's JSON document of log, writing its page to html."""
+    out = subprocess.run([BIN, "analyze", "--json", "--html", str(html), str(log)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
 
 
 def end_on_the_kill(log, name):
