@@ -175,6 +175,25 @@ static void mark_budget(struct run_session *s, struct rep_unit *rec, struct budg
 		rec->budget = NULL;  /* out of memory: the verdict says "its own limit" */
 }
 
+/* keep=1: " next=PATH", the cgroup.procs of a unit kept for the client's next START, or
+ * "" (none kept: under --budgets a test's limit is known only from its START). */
+static void keep_next(struct run_session *s, struct conn *k, const struct run_msg *m,
+		      bool gone, char *out, size_t size)
+{
+	char procs[sizeof(k->kept.path) + 16];
+	struct wc_error ignored;
+
+	out[0] = '\0';
+	if (!m->keep || gone || !k->unit_is_test || s->budgets ||
+	    run_unit_keep(s, &k->kept, &ignored) < 0)
+		return;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", k->kept.path);
+	if (run_field_encode(procs, out + 6, size - 6) < size - 6)
+		memcpy(out, " next=", 6);
+	else
+		out[0] = '\0';  /* too long to say: the client waits for its answers */
+}
+
 static int on_start(struct run_control *c, struct conn *k, const struct run_msg *m)
 {
 	struct run_session *s = c->s;
@@ -182,6 +201,8 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	uint64_t limit = start_limit(s, m, &budget);
 	struct rep_unit *rec;
 	struct wc_error e;
+	char next[RUN_REPLY_MAX / 2];
+	bool gone;
 	int r;
 
 	if (k->has_unit) {
@@ -196,7 +217,10 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 			       strerror(-r));
 		return r;
 	}
-	if (r == 0) {
+	/* A client that moved itself into its kept unit and died there before this line was
+	 * read (an OOM kill in its first instructions) is recorded as dying in that unit. */
+	gone = r == 0 && m->moved && k->kept.created && !run_peer_alive(k->pidfd);
+	if (r == 0 && !gone) {
 		run_conn_reply(k, "ERR 403 the process that connected has exited or left this "
 			       "sandbox");
 		run_conn_warn(k, "refused START: the process that connected is not there");
@@ -206,8 +230,11 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	free(k->origin);
 	k->origin = k->unit_is_test ? NULL : cgroup_of(s, k->pid);
 	/* The record keeps kind for good: a static string, not the line it came in. */
-	if (run_unit_open(s, &k->unit, m->name, k->unit_is_test ? "test" : "command", limit, &e) < 0 ||
-	    cg_attach(&k->unit.cg, k->pid, &e) < 0) {
+	/* moved=1: the client is in its kept unit, or on its way (it sends START first): the
+	 * move is the same either way, and whoever is second moves nothing. */
+	if (run_unit_open_from(s, &k->unit, m->name, k->unit_is_test ? "test" : "command", limit,
+			       m->moved ? &k->kept : NULL, &e) < 0 ||
+	    (!gone && cg_attach(&k->unit.cg, k->pid, &e) < 0)) {
 		refuse(c, k, m, "ERR 500 %s", e.msg);
 		start_failed(s, &k->unit, &e);
 		return -EIO;
@@ -224,13 +251,13 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 		run_warn("%s", e.msg);
 	if (c->started++ == 0)  /* what a resume cost ends here (job.c) */
 		clock_gettime(CLOCK_MONOTONIC, &c->first_start);
-	run_conn_reply(k, "OK %s", k->unit.cg.rel);
-	/* Sent now, not after the handler: the test waits for this answer, and not for the
-	 * removal of its last unit nor the making of the next one. Nor for the disk: its
-	 * TEST_START is made durable right after the answer, before the runner reads another
-	 * line, while the test's first instructions run (0.2 ms of a quiet disk, milliseconds of
-	 * a busy one, each test's wait before). A test cannot freeze the machine in that time:
-	 * its limit holds, and a thrashing machine takes seconds to stop. */
+	keep_next(s, k, m, gone, next, sizeof(next));
+	run_conn_reply(k, "OK %s%s", k->unit.cg.rel, next);
+	/* Sent now, not after the handler: a test that waits for this answer (the first, one
+	 * with markers) waits not for the removal of its last unit nor the making of the next
+	 * one. Nor for the disk: its TEST_START is made durable by the log's sync thread
+	 * (logsync.h), within milliseconds. A test cannot freeze the machine in that time: its
+	 * limit holds, and a thrashing machine takes seconds to stop. */
 	run_conn_flush(k);
 	run_log_sync(s);
 	run_conn_unpark(c, k);  /* the client has moved on: its last unit is empty now */

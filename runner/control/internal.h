@@ -44,6 +44,7 @@ struct conn {
 	size_t out_len;
 	bool parked;          /* the client still sits in its last test's unit: */
 	struct run_unit park; /* it leaves at its next START, one migration a test, not two */
+	struct cg_group kept; /* START keep=1: the unit its next START takes (moved=1) */
 	char *origin;         /* kind=command: the cgroup it came from, to go back to */
 	struct conn *next;
 };

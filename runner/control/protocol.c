@@ -149,6 +149,11 @@ static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
 					&m->leaks, e);
 	} else if (m->verb == RUN_MSG_START && strcmp(key, "where") == 0) {
 		m->where = val;
+	} else if (m->verb == RUN_MSG_START && (strcmp(key, "keep") == 0 ||
+						strcmp(key, "moved") == 0)) {
+		if (strcmp(val, "1") != 0)
+			return bad(e, "keep and moved take 1, got", val);
+		*(key[0] == 'k' ? &m->keep : &m->moved) = true;
 	} else if (m->verb == RUN_MSG_END && strcmp(key, "outcome") == 0) {
 		m->outcome = val;
 	} else if (m->verb == RUN_MSG_END && strcmp(key, "status") == 0) {

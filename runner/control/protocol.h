@@ -2,6 +2,7 @@
 #ifndef WCMEM_RUNNER_CONTROL_PROTOCOL_H
 #define WCMEM_RUNNER_CONTROL_PROTOCOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,8 @@ struct run_msg {
 	int signal;           /* END: the signal that killed it, 1-64; 0 when absent */
 	const char *extras;   /* START, END: NULL when absent */
 	const char *where;    /* START: "path/to/test_x.py:LINE", NULL when absent */
+	bool keep;            /* START keep=1: keep a unit for the client's next START */
+	bool moved;           /* START moved=1: the client moves itself into the kept unit */
 	const char *reports;  /* END: pytest's serialized reports (opaque), NULL when absent */
 };
 

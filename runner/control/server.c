@@ -18,6 +18,18 @@
 #include "runner/control/protocol.h"
 #include "runner/control/rundir.h"
 
+/* The unit kept for the client's next START. A client that moved itself in and left
+ * without that START is ended with it: nothing else may hold up its removal. */
+static void conn_drop_kept(struct conn *k)
+{
+	struct wc_error ignored;
+
+	if (cg_remove_empty(&k->kept) < 0) {
+		cg_kill(&k->kept, &ignored);
+		cg_destroy(&k->kept, &ignored);
+	}
+}
+
 static void conn_free(struct run_control *c, struct conn *k)
 {
 	struct conn **pp;
@@ -32,6 +44,7 @@ static void conn_free(struct run_control *c, struct conn *k)
 		close(k->w.fd);
 	}
 	run_conn_unpark(c, k);
+	conn_drop_kept(k);
 	if (c->standby == k)
 		c->standby = NULL;
 	if (k->pidfd >= 0)
@@ -189,6 +202,7 @@ static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 	}
 	k->ctl = c;
 	k->cgroup_fd = k->status_fd = -1;
+	cg_group_init(&k->kept, &c->s->hier);
 	k->w = (struct run_watch){ fd, on_conn, k };
 	k->next = c->conns;
 	c->conns = k;
@@ -313,9 +327,31 @@ size_t run_control_sample(struct run_control *c, struct rep_tl_unit *out, size_t
 	return n;
 }
 
+/* Handles the whole lines the client sent before it died, still in the socket: a test
+ * that moved itself into its unit (START moved=1) may die there before the runner read
+ * its START. */
+static void conn_drain(struct run_control *c, struct conn *k)
+{
+	ssize_t n;
+
+	while (!k->broken && !k->discarding && k->w.fd >= 0 && run_conn_room(c, k) == 0) {
+		n = recv(k->w.fd, k->buf + k->len, k->cap - k->len, MSG_DONTWAIT);
+		if (n <= 0)
+			return;
+		k->len += (size_t)n;
+		conn_lines(c, k);
+		if (k->len == RUN_LINE_MAX)
+			return;  /* a line too long: on_conn says so */
+	}
+}
+
 int run_control_child_ended(struct run_control *c, int wait_status, const struct rusage *ru)
 {
 	struct conn *k;
+
+	for (k = c ? c->conns : NULL; k; k = k->next)
+		if (k->pid == c->main_pid && !k->has_unit && !k->dead)
+			conn_drain(c, k);
 
 	for (k = c ? c->conns : NULL; k; k = k->next)
 		if (k->pid == c->main_pid && k->has_unit)

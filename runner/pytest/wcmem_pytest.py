@@ -94,17 +94,35 @@ class Runner:
     def __init__(self, path):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.connect(path)
-        self.answers = self.sock.makefile("rb")
+        self.buf = bytearray()
+        self.held = b""
+        self.unsent = 0  # lines held, the last of self.pending
         self.pending = []
+        # The cgroup.procs of the unit the runner keeps for our next START (keep=1), from
+        # the last START's answer: that test moves itself in and does not wait.
+        self.kept = None
         self.call("HELLO", str(PROTOCOL_VERSION))
 
-    def send(self, verb, *fields, **options):
+    def send(self, verb, *fields, hold=False, **options):
         """Sends a line without waiting for its answer (read before the next call's): the
-        runner ends one test while pytest moves on to the next."""
+        runner ends one test while pytest moves on to the next. A line held goes with the
+        next one: one write, and one wake of the runner, for both."""
         words = [verb, *fields]
         words += [f"{key}={_enc(value)}" for key, value in options.items() if value is not None]
-        self.sock.sendall((" ".join(words) + "\n").encode())
+        line = (" ".join(words) + "\n").encode()
         self.pending.append(verb)
+        if hold:
+            self.held += line
+            self.unsent += 1
+            return
+        line, self.held, self.unsent = self.held + line, b"", 0
+        self.sock.sendall(line)
+
+    def flush(self):
+        """Sends the line held back, if any."""
+        if self.held:
+            line, self.held, self.unsent = self.held, b"", 0
+            self.sock.sendall(line)
 
     def call(self, verb, *fields, **options):
         """Sends a line and returns its answer's text. Raises RunnerError when the runner
@@ -113,21 +131,46 @@ class Runner:
         self.send(verb, *fields, **options)
         return self.wait()
 
-    def wait(self):
+    def line(self, block=True):
+        """The runner's next line with its newline; b"" once it closed the connection;
+        None when block is False and no whole line has come yet."""
+        while True:
+            end = self.buf.find(b"\n")
+            if end >= 0:
+                line = bytes(self.buf[:end + 1])
+                del self.buf[:end + 1]
+                return line
+            if not block and not select.select([self.sock], [], [], 0)[0]:
+                return None  # cheaper than recv's BlockingIOError, each test
+            got = self.sock.recv(4096)
+            if not got:
+                return b""
+            self.buf += got
+
+    def wait(self, block=True):
         """Reads every answer owed, in order, so that none is left to be taken for the
-        next line's; returns the last one's text, or raises the first refusal."""
+        next line's; returns the last one's text, or raises the first refusal. With block
+        False, only the answers that have come (and a line held back stays so)."""
+        if block:
+            self.flush()
         text, refused, taken = "", None, False
-        while self.pending:
+        while len(self.pending) > self.unsent:
+            raw = self.line(block)
+            if raw is None:
+                break
             verb = self.pending.pop(0)
-            raw = self.answers.readline()
             if not raw:
                 self.pending.clear()
+                self.held, self.unsent, self.kept = b"", 0, None
                 raise RunnerError(verb, "the runner closed the connection", closed=True)
             answer = raw.decode("utf-8", "replace").rstrip("\n")
             taken = answer == "OK" or answer.startswith("OK ")
             if not taken:
                 refused = refused or RunnerError(verb, answer)
             text = answer[3:]
+            if verb == "START":
+                text, _, kept = text.partition(" next=")
+                self.kept = (_dec(kept) if "%" in kept else kept) if taken and kept else None
         if refused:
             refused.last_taken = taken
             raise refused
@@ -254,6 +297,7 @@ class WcmemPlugin:
         self.removed = {}
         self.warned = {}  # by kind: refused (False), gone (True)
         self.memray = None  # pytest-memray active: found at the first test
+        self.move_in = True  # a test moves itself into its kept unit (until that fails)
         self.bad_marker = {}  # node id: why its marker's size fails it
         self.leaks = None  # the test's limit_leaks SIZE, when its unit has it
         self.leak_base = None  # _usage() as the test's call began
@@ -353,9 +397,11 @@ class WcmemPlugin:
             self.current = None
             if opened:
                 outcome = _outcome(self.reports)
+                # Held for the next test's START, sent a moment later: one write for both.
                 self._tell("END", name, item.nodeid, outcome=outcome,
                            extras=self._extras(self._end_extras),
-                           reports=None if outcome == "passed" else self._reports_blob())
+                           reports=None if outcome == "passed" else self._reports_blob(),
+                           hold=nextitem is not None and self.move_in)
 
     def _start(self, item, name, where, extras):
         """START, with the sizes of the test's limit_memory and limit_leaks markers as
@@ -367,7 +413,7 @@ class WcmemPlugin:
         if bad is None and any(sizes.values()) and self.runner is not None:
             try:
                 self.runner.call("START", name, kind="test", where=where, extras=extras,
-                                 **sizes)
+                                 keep="1", **sizes)
                 self.leaks = sizes["leaks"]
                 return True
             except RunnerError as err:
@@ -380,7 +426,59 @@ class WcmemPlugin:
                 return False
         if bad is not None:  # fails in its call (pytest_runtest_call)
             self.bad_marker[item.nodeid] = bad
-        return self._ask("START", name, item.nodeid, kind="test", where=where, extras=extras)
+        elif self._move_in(name, item.nodeid, where, extras):
+            return True
+        return self._ask("START", name, item.nodeid, kind="test", where=where, extras=extras,
+                         keep="1")
+
+    def _move_in(self, name, nodeid, where, extras):
+        """START without waiting for its answer: the test moves itself into the unit the
+        runner kept for it (keep=1 on the last START), and runs. START goes first, so the
+        runner always learns which test is in that unit, even one killed at once; it moves
+        the test too if it reads START first (a move into where one is moves nothing).
+        False when no unit is kept (the last START's answer has not come, or named none)
+        or the move is not ours to make: then START waits for its answer."""
+        runner = self.runner
+        if runner is None or not self.move_in:
+            return False
+        try:
+            runner.wait(block=False)  # the answers that have come, the last START's first
+        except RunnerError as err:
+            self._degrade(nodeid, err, err.closed)
+        except OSError as err:
+            self._degrade(nodeid, err, True)
+        runner = self.runner
+        procs = runner.kept if runner is not None else None
+        if procs is None:
+            return False
+        runner.kept = None
+        if not self._tell("START", name, nodeid, kind="test", where=where, extras=extras,
+                          keep="1", moved="1"):
+            return False
+        try:
+            fd = os.open(procs, os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                os.write(fd, str(os.getpid()).encode())
+            finally:
+                os.close(fd)
+        except OSError:
+            # Not ours to write (a runner of another user, without delegation): the runner
+            # moves the test when it reads START, so wait for that, from now on too.
+            self.move_in = False
+            return self._ask_owed(nodeid)
+        return True
+
+    def _ask_owed(self, nodeid):
+        """Waits for the answers owed, the last being START's: True when it was taken."""
+        try:
+            self.runner.wait()
+            return True
+        except RunnerError as err:
+            self._degrade(nodeid, err, err.closed)
+            return err.last_taken
+        except OSError as err:
+            self._degrade(nodeid, err, True)
+            return False
 
     # -- pytest-memray's markers, enforced by the kernel --------------------------------------
 
@@ -468,13 +566,16 @@ class WcmemPlugin:
             return False
 
     def _tell(self, verb, name, nodeid, **options):
-        """Sends verb; its answer is read with the next line's (RunnerError then)."""
+        """Sends verb; its answer is read with the next line's (RunnerError then). Returns
+        True when it was sent."""
         if self.runner is None:
-            return
+            return False
         try:
             self.runner.send(verb, name, **options)
+            return True
         except OSError as err:
             self._degrade(nodeid, err, True)
+            return False
 
     def _degrade(self, nodeid, err, gone):
         """Warns once that the runner refused a request, and once that it is gone."""
@@ -489,6 +590,16 @@ class WcmemPlugin:
                  "(UNIT_REFUSED)")
         sys.stderr.write(f"wcmem-sandbox plugin: warning: {what} ({err}) at {nodeid}: "
                          f"{after}\n")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session):
+        """The END held for a next test that does not come (-x, --maxfail, Ctrl-C)."""
+        if self.runner is None:
+            return
+        try:
+            self.runner.flush()
+        except OSError as err:
+            self._degrade("the last test", err, True)
 
     def pytest_unconfigure(self, config):
         if self.runner is None:
@@ -658,13 +769,12 @@ class Standby:
         """In the copy: waits to be woken; exits when it is not (a normal end, a kill)."""
         try:
             old = self.wcmem.runner
-            old.answers.close()
             old.sock.close()  # the parent's connection: ours only closes here
             runner = Runner(self.path)
             runner.call("STANDBY")
             os.write(told, b"1")
             os.close(told)
-            line = runner.answers.readline().decode("utf-8", "replace").rstrip("\n")
+            line = runner.line().decode("utf-8", "replace").rstrip("\n")
             if not line.startswith("WAKE "):
                 os._exit(0)
             self.wcmem.runner, self.pid = runner, None

@@ -57,7 +57,7 @@ static void log_lost(struct run_session *s, enum run_entry kind, const struct re
 		 "entry and those after it are not written; the summary and the reports have "
 		 "every unit", s->log_path, s->log_entries + 1, event[kind], name, strerror(err),
 		 err);
-	rep_log_close(&s->log);
+	run_log_close(s);
 }
 
 static int log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
@@ -101,15 +101,20 @@ int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_u
 
 void run_log_sync(struct run_session *s)
 {
-	int r = rep_log_sync(&s->log);
+	int r = s->log.fd >= 0 && s->log.can_sync ? run_logsync_ask(&s->logsync, s->log.fd) : 0;
 
 	if (r < 0) {
-		s->log_entries--;  /* the last entry is not known to be on disk */
-		run_warn("the memory log %s could not be made durable after its entry %lu: %s "
-			 "(errno %d); later entries are not written; the summary and the reports "
-			 "have every unit", s->log_path, s->log_entries + 1, strerror(-r), -r);
-		rep_log_close(&s->log);
+		run_warn("the memory log %s could not be made durable (an entry up to its entry "
+			 "%lu): %s (errno %d); later entries are not written; the summary and the "
+			 "reports have every unit", s->log_path, s->log_entries, strerror(-r), -r);
+		run_log_close(s);
 	}
+}
+
+void run_log_close(struct run_session *s)
+{
+	run_logsync_stop(&s->logsync);  /* a failure now is the last entries': said by none */
+	rep_log_close(&s->log);
 }
 
 int run_log_refused(struct run_session *s, const char *verb, const char *name,

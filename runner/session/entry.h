@@ -24,10 +24,14 @@ enum run_entry {
 int run_log_entry(struct run_session *s, enum run_entry kind, const struct rep_unit *u,
 		  bool sync, struct wc_error *e);
 
-/* Makes every entry written so far durable (fdatasync): for an entry written without sync,
- * once the answer that waited for it has gone. A log that cannot is closed with one warning,
- * as for a failed write, and the run goes on. */
+/* Makes every entry written so far durable (fdatasync) on the log's sync thread, and
+ * returns at once: for an entry written without sync, once the answer it owed has gone. A
+ * sync that failed is found at the next call: the log is then closed with one warning, as
+ * for a failed write, and the run goes on. */
 void run_log_sync(struct run_session *s);
+
+/* Waits for the syncs asked for, then closes the log. */
+void run_log_close(struct run_session *s);
 
 /* Writes a UNIT_REFUSED entry: the runner answered a client's verb for name with answer.
  * Returns 0, or -errno with e filled. */

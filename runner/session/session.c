@@ -29,6 +29,7 @@ void run_session_init(struct run_session *s)
 	s->sigfd = -1;
 	s->loop.epfd = -1;
 	s->log.fd = -1;
+	run_logsync_init(&s->logsync);
 	s->timeline.fd = -1;
 	s->warm.watch.fd = s->warm.procs_fd = -1;
 	cg_group_init(&s->leaf, &s->hier);
@@ -235,7 +236,7 @@ int run_session_close(struct run_session *s, int exit_status, struct wc_error *e
 		s->info.exit_status = exit_status;
 		run_log_entry(s, RUN_ENTRY_SESSION_END, NULL, false, &err2);
 	}
-	rep_log_close(&s->log);
+	run_log_close(s);
 	rep_log_close(&s->timeline);
 	if (s->sigfd >= 0)
 		close(s->sigfd);

@@ -10,6 +10,7 @@
 
 #include "cgroup/cgroup.h"
 #include "report/log.h"
+#include "runner/session/logsync.h"
 #include "report/record.h"
 #include "report/summary.h"
 #include "report/timeline.h"
@@ -42,6 +43,7 @@ struct run_session {
 	struct cg_group standby;  /* the command's copy that waits to resume it (control.h) */
 	int cgroups_made;         /* unit cgroups are u1, u2, ... in the order they are made */
 	struct rep_log log;
+	struct run_logsync logsync; /* the log's fdatasync, off the runner's loop */
 	char log_path[4096];
 	struct rep_log timeline;  /* LOG.timeline: the samples (report/timeline.h), fd -1: off */
 	struct rep_tl_state tl;

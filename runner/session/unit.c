@@ -50,8 +50,35 @@ void run_unit_prepare(struct run_session *s, uint64_t limit)
 		cg_destroy(&s->spare, &ignored);  /* then the next unit is made when it starts */
 }
 
+int run_unit_keep(struct run_session *s, struct cg_group *kept, struct wc_error *e)
+{
+	int r;
+
+	if (kept->created)
+		return 0;
+	if (s->spare.created && s->spare.limit == cg_limit_applied(s->test_limit)) {
+		*kept = s->spare;  /* the descriptors move with it */
+		cg_group_init(&s->spare, &s->hier);
+		return 0;
+	}
+	r = run_unit_cgroup(s, kept, s->test_limit, e);
+	if (r < 0) {
+		struct wc_error ignored;
+
+		cg_destroy(kept, &ignored);
+	}
+	return r;
+}
+
 int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 		  const char *kind, uint64_t limit, struct wc_error *e)
+{
+	return run_unit_open_from(s, u, name, kind, limit, NULL, e);
+}
+
+int run_unit_open_from(struct run_session *s, struct run_unit *u, const char *name,
+		       const char *kind, uint64_t limit, struct cg_group *from,
+		       struct wc_error *e)
 {
 	struct rep_unit *rec;
 	int r;
@@ -77,8 +104,11 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 	rep_status_clear(&rec->status_start);
 	rep_status_clear(&rec->status_end);
 
-	if (s->spare.created && s->spare.limit == cg_limit_applied(limit)) {
-		u->cg = s->spare;  /* the descriptors move with it */
+	if (from && from->created && from->limit == cg_limit_applied(limit)) {
+		u->cg = *from;  /* the descriptors move with it */
+		cg_group_init(from, &s->hier);
+	} else if (s->spare.created && s->spare.limit == cg_limit_applied(limit)) {
+		u->cg = s->spare;
 		cg_group_init(&s->spare, &s->hier);
 	} else {
 		r = run_unit_cgroup(s, &u->cg, limit, e);

@@ -28,6 +28,16 @@ static inline struct rep_unit *run_unit_rec(struct run_session *s, const struct 
 int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 		  const char *kind, uint64_t limit, struct wc_error *e);
 
+/* As run_unit_open, taking the cgroup *from (a unit kept for one client) when it was made
+ * with this limit, else the spare, else a new one. */
+int run_unit_open_from(struct run_session *s, struct run_unit *u, const char *name,
+		       const char *kind, uint64_t limit, struct cg_group *from,
+		       struct wc_error *e);
+
+/* Keeps a unit in *kept for one client's next START: the spare, else a new one, with the
+ * job's test limit. Returns 0 (already kept, or kept now) or -errno. */
+int run_unit_keep(struct run_session *s, struct cg_group *kept, struct wc_error *e);
+
 /* Makes the next unit's cgroup ahead of time (s->spare), while no test waits for it: a
  * START then only moves the process in. Best effort. */
 void run_unit_prepare(struct run_session *s, uint64_t limit);
