@@ -1,9 +1,10 @@
 """wcmem-sandbox's pytest plugin: every test in a cgroup of its own.
 
 wcmem-sandbox loads it into pytest by itself (PYTEST_PLUGINS and PYTHONPATH), so a project
-needs no change. Around each test (setup, call and teardown) it asks the runner for a unit:
-the runner moves this process into a fresh cgroup with the test's memory limit, and out
-again after, and logs what the test used. The protocol is runner/control/PROTOCOL.md.
+needs no change. Around each test (setup, call and teardown) it runs the test in a unit of
+its own: a fresh cgroup with the test's memory limit, which the runner made and kept for it
+while the test before ran; the test moves itself in and tells the runner, which logs what
+the test used. The protocol is runner/control/PROTOCOL.md.
 
 After an OOM kill the runner starts pytest again and names, in WCMEM_SANDBOX_RESUME, the
 tests that are done (with their reports) and the one that was killed: this plugin leaves
@@ -388,8 +389,9 @@ class WcmemPlugin:
         where = where if len(where.encode("utf-8", "surrogateescape")) <= WHERE_MAX else None
         self.leaks = self.leak_base = None
         extras = self._extras(self._start_extras)
-        # The answer comes once the test is in its unit and TEST_START is written (on disk
-        # a moment later: the runner syncs it right after answering).
+        # Once this returns, the test is in its unit: moved there by itself (the runner
+        # writes TEST_START when it reads START, a moment later), or by the runner before
+        # its answer.
         opened = self._start(item, name, where, extras)
         try:
             yield

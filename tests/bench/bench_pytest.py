@@ -116,7 +116,8 @@ def migration_ms(gap, n=10):
 
 def wake_us(same_cpu, n=3000):
     """A socketpair's round trip between two processes, in microseconds: what waking the
-    runner and being woken by it costs a test, across two cores or on one."""
+    runner and being woken by it costs a test that waits for START's answer (the first, one
+    with markers), across two cores or on one."""
     a, b = socket.socketpair()
     cpus = sorted(os.sched_getaffinity(0))
     pid = os.fork()
@@ -236,8 +237,8 @@ def main():
     print(f"  one migration: {statistics.median(warm):.3f} ms back to back, "
           f"{statistics.median(cold):.3f} ms 100 ms after the last (an RCU grace period, "
           f"paid by each test that starts long after the one before)")
-    print(f"a round trip between two processes (the plugin's wait for START's answer, less "
-          f"the runner's work): {statistics.median(across):.0f} us across cores, "
+    print(f"a round trip between two processes (a test that waits for START's answer pays "
+          f"it beside the runner's work): {statistics.median(across):.0f} us across cores, "
           f"{statistics.median(one):.0f} us on one")
     print(f"runner peak RSS: {hwm} kB")
 

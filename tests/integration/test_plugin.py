@@ -267,3 +267,107 @@ def test_the_migration_lock_is_kept_warm_while_a_test_is_young_and_no_longer(san
                         str(tmp_path / "test_long.py"))
     assert plain.rc == 0, plain.stderr
     assert json.loads(report.read_text())["session"]["warm_moves"] == 0
+
+
+# Each test writes where it is, read at its first instruction: the cgroup of its own unit,
+# whether it moved itself in (the runner kept the unit for it) or the runner moved it.
+WHERE_SUITE = r'''
+import pytest
+
+
+def here():
+    with open("/proc/self/cgroup") as f:
+        lines = [line.rstrip("\n").split(":", 2) for line in f]
+    v1 = [path for _, ctrls, path in lines if "memory" in ctrls.split(",")]
+    return v1[0] if v1 else next(path for hid, _, path in lines if hid == "0")
+
+
+@pytest.mark.parametrize("i", range(40))
+def test_where(i, request):
+    with open(OUT, "a") as f:
+        f.write(f"{request.node.nodeid} {here()}\n")
+'''
+
+
+def assert_each_test_started_in_its_own_unit(run, seen_file, n):
+    assert run.rc == 0, run.stdout + run.stderr
+    seen = dict(line.split(" ", 1) for line in seen_file.read_text().splitlines())
+    starts = {e.name: e.value("cgroup") for e in run.entries
+              if e.event == "TEST_START" and e.value("Kind") == "test"}
+    assert len(seen) == n and len(starts) == n, (seen, starts)
+    assert len(set(starts.values())) == n  # a unit each
+    for name, path in seen.items():
+        assert path.endswith("/" + starts[name]), (name, path, starts[name])
+
+
+def test_every_test_runs_in_its_own_unit_from_its_first_instruction(sandbox, tmp_path):
+    out = tmp_path / "seen.txt"
+    (tmp_path / "test_where.py").write_text(f"OUT = {str(out)!r}\n" + WHERE_SUITE)
+    run = sandbox.run("--limit", "1G", "--", *PYTEST, str(tmp_path / "test_where.py"))
+    assert_each_test_started_in_its_own_unit(run, out, 40)
+
+
+def test_a_test_that_cannot_move_itself_waits_to_be_moved(sandbox, tmp_path):
+    # A runner of another user, without delegation: the kept unit's cgroup.procs is not the
+    # test's to write. Here the plugin's own open() is refused, as the kernel would refuse it.
+    out, refused = tmp_path / "seen.txt", tmp_path / "refused.txt"
+    (tmp_path / "test_where.py").write_text(f"OUT = {str(out)!r}\n" + WHERE_SUITE)
+    (tmp_path / "conftest.py").write_text(
+        "import os\nimport wcmem_pytest\n\n_open = os.open\n\n\n"
+        "def refuse(path, *args, **kwargs):\n"
+        "    if str(path).endswith('/cgroup.procs'):\n"
+        f"        os.close(_open({str(refused)!r}, os.O_WRONLY | os.O_CREAT))\n"
+        "        raise PermissionError(13, 'Permission denied', path)\n"
+        "    return _open(path, *args, **kwargs)\n\n\n"
+        "wcmem_pytest.os = type('os', (), {**vars(os), 'open': staticmethod(refuse)})\n")
+    run = sandbox.run("--limit", "1G", "--", *PYTEST, str(tmp_path / "test_where.py"))
+    assert refused.exists(), "the move was never tried"
+    assert_each_test_started_in_its_own_unit(run, out, 40)
+
+
+KEPT_CLIENT = CLIENT_PRELUDE + r"""
+print(ask(b"HELLO 1\n"))
+first = ask(b"START t1 keep=1\n")
+print(first)
+procs = first.split(" next=", 1)[1]
+print(ask(b"END t1 outcome=passed\n"))
+s.sendall(b"START t2 keep=1 moved=1\n")   # START first, then the move: no answer awaited
+with open(procs, "w") as p:
+    p.write(str(os.getpid()))
+print([l for l in open("/proc/self/cgroup") if "memory" in l or l.startswith("0::")][0].strip())
+print(f.readline().decode().strip())
+if sys.argv[-1] == "die":               # killed before the runner may have read START
+    os.kill(os.getpid(), 9)
+print(ask(b"END t2 outcome=passed\n"))
+"""
+
+
+def test_a_client_moves_itself_into_the_unit_kept_for_it(sandbox):
+    run = sandbox.run("--limit", "512M", "--", "/usr/bin/python3", "-c", KEPT_CLIENT,
+                      sandbox.marker, "live")
+    assert run.rc == 0, run.stdout + run.stderr
+    hello, first, end1, where, second, end2 = run.stdout.splitlines()
+    assert (hello, end1, end2) == ("OK 1", "OK", "OK")
+    unit1, _, procs = first[3:].partition(" next=")
+    assert procs.endswith("/cgroup.procs"), first
+    kept = os.path.dirname(procs)
+    assert where.endswith(kept[kept.index("/wcmem-"):]), (where, kept)
+    unit2 = second[3:].split(" next=")[0]
+    assert kept.endswith("/" + unit2) and unit2 != unit1, (second, kept)
+    assert second.split(" next=")[1] != procs  # a new unit kept for the next START
+    t2 = next(e for e in run.entries if e.event == "TEST_START" and e.name == "t2")
+    assert t2.value("cgroup") == unit2
+
+
+def test_a_client_killed_in_its_kept_unit_before_its_start_was_read_is_named(sandbox):
+    # The client sends START, moves itself in and is killed at once: the runner may read the
+    # START after the death. The unit is still the test's, and its end says how it died.
+    run = sandbox.run("--limit", "512M", "--", "/usr/bin/python3", "-c", KEPT_CLIENT,
+                      sandbox.marker, "die")
+    assert run.rc != 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    kept = os.path.dirname(lines[1].split(" next=", 1)[1])
+    start = next(e for e in run.entries if e.event == "TEST_START" and e.name == "t2")
+    end = next(e for e in run.entries if e.event == "TEST_END" and e.name == "t2")
+    assert kept.endswith("/" + start.value("cgroup")), (kept, start.value("cgroup"))
+    assert end.value("Exit") == "signal 9 (SIGKILL)", end

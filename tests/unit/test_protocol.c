@@ -72,6 +72,30 @@ static void test_msg_start_fields(void **state)
 }
 
 /* END carries outcome and status; status is an exit status. */
+/* keep=1 asks for a unit kept for the next START; moved=1 says the client moved itself in.
+ * Both are flags: only 1, only on START. */
+static void test_msg_start_keep_and_moved(void **state)
+{
+	struct run_msg m;
+	struct wc_error e;
+
+	(void)state;
+	assert_int_equal(parse("START t.py::test_a", &m, &e), 0);
+	assert_false(m.keep);
+	assert_false(m.moved);
+	assert_int_equal(parse("START t.py::test_a keep=1", &m, &e), 0);
+	assert_true(m.keep);
+	assert_false(m.moved);
+	assert_int_equal(parse("START t.py::test_a keep=1 moved=1", &m, &e), 0);
+	assert_true(m.keep);
+	assert_true(m.moved);
+	assert_int_equal(parse("START t.py::test_a moved=yes", &m, &e), -EINVAL);
+	assert_string_equal(e.msg, "keep and moved take 1, got 'yes'");
+	assert_int_equal(parse("START t.py::test_a keep=0", &m, &e), -EINVAL);
+	assert_int_equal(parse("END t.py::test_a keep=1", &m, &e), -EINVAL);
+	assert_string_equal(e.msg, "unknown field 'keep'");
+}
+
 static void test_msg_end_fields(void **state)
 {
 	struct run_msg m;
@@ -205,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_msg_hello),
 		cmocka_unit_test(test_msg_standby),
 		cmocka_unit_test(test_msg_start_fields),
+		cmocka_unit_test(test_msg_start_keep_and_moved),
 		cmocka_unit_test(test_msg_end_fields),
 		cmocka_unit_test(test_msg_end_status_or_signal),
 		cmocka_unit_test(test_msg_garbage_refused),
