@@ -471,12 +471,13 @@ class WcmemPlugin:
         return True
 
     def _ask_owed(self, nodeid):
-        """Waits for the answers owed, the last being START's: True when it was taken."""
+        """Waits for the answers owed: True when the last line's was OK."""
         try:
             self.runner.wait()
             return True
         except RunnerError as err:
             self._degrade(nodeid, err, err.closed)
+            # An earlier END's refusal does not undo the last line: its answer was read too.
             return err.last_taken
         except OSError as err:
             self._degrade(nodeid, err, True)
@@ -554,18 +555,7 @@ class WcmemPlugin:
 
     def _ask(self, verb, name, nodeid, **options):
         """Sends verb and waits for its answer. Returns True when the runner took it."""
-        if self.runner is None:
-            return False
-        try:
-            self.runner.call(verb, name, **options)
-            return True
-        except RunnerError as err:
-            self._degrade(nodeid, err, err.closed)
-            # An earlier END's refusal does not undo this line: its answer was read too.
-            return err.last_taken
-        except OSError as err:
-            self._degrade(nodeid, err, True)
-            return False
+        return self._tell(verb, name, nodeid, **options) and self._ask_owed(nodeid)
 
     def _tell(self, verb, name, nodeid, **options):
         """Sends verb; its answer is read with the next line's (RunnerError then). Returns
