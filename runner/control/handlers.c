@@ -218,8 +218,9 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 		return r;
 	}
 	/* A client that moved itself into its kept unit and died there before this line was
-	 * read (an OOM kill in its first instructions) is recorded as dying in that unit. */
-	gone = r == 0 && m->moved && k->kept.created && !run_peer_alive(k->pidfd);
+	 * read (an OOM kill in its first instructions) is recorded as dying in that unit: dead,
+	 * or dying (a zombie's pidfd still takes signal 0). */
+	gone = r == 0 && m->moved && k->kept.created && run_peer_exiting(k->pid, k->pidfd);
 	if (r == 0 && !gone) {
 		run_conn_reply(k, "ERR 403 the process that connected has exited or left this "
 			       "sandbox");

@@ -330,14 +330,24 @@ print(ask(b"HELLO 1\n"))
 first = ask(b"START t1 keep=1\n")
 print(first)
 procs = first.split(" next=", 1)[1]
-print(ask(b"END t1 outcome=passed\n"))
+print(ask(b"END t1 outcome=passed\n"), flush=True)
+if sys.argv[-1] == "die":
+    # Killed in the kept unit before the runner reads START: the runner is stopped (by its
+    # pid: this client is its child) until a helper lets it go on, after the kill.
+    import signal, time
+    runner = os.getppid()
+    os.kill(runner, signal.SIGSTOP)
+    if os.fork() == 0:
+        time.sleep(0.5)
+        os.kill(runner, signal.SIGCONT)
+        os._exit(0)
 s.sendall(b"START t2 keep=1 moved=1\n")   # START first, then the move: no answer awaited
 with open(procs, "w") as p:
     p.write(str(os.getpid()))
+if sys.argv[-1] == "die":
+    os.kill(os.getpid(), signal.SIGKILL)
 print([l for l in open("/proc/self/cgroup") if "memory" in l or l.startswith("0::")][0].strip())
 print(f.readline().decode().strip())
-if sys.argv[-1] == "die":               # killed before the runner may have read START
-    os.kill(os.getpid(), 9)
 print(ask(b"END t2 outcome=passed\n"))
 """
 
@@ -360,8 +370,9 @@ def test_a_client_moves_itself_into_the_unit_kept_for_it(sandbox):
 
 
 def test_a_client_killed_in_its_kept_unit_before_its_start_was_read_is_named(sandbox):
-    # The client sends START, moves itself in and is killed at once: the runner may read the
-    # START after the death. The unit is still the test's, and its end says how it died.
+    # The client sends START, moves itself in and is killed while the runner is stopped: the
+    # runner reads the START after the death. The unit is still the test's, and its end says
+    # how it died.
     run = sandbox.run("--limit", "512M", "--", "/usr/bin/python3", "-c", KEPT_CLIENT,
                       sandbox.marker, "die")
     assert run.rc != 0, run.stdout + run.stderr
