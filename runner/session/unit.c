@@ -50,17 +50,24 @@ void run_unit_prepare(struct run_session *s, uint64_t limit)
 		cg_destroy(&s->spare, &ignored);  /* then the next unit is made when it starts */
 }
 
+/* Moves a cgroup made ahead of time (the spare, a kept unit) into *dst when it was made with
+ * this limit. */
+static bool take_made(struct run_session *s, struct cg_group *dst, struct cg_group *made,
+		      uint64_t limit)
+{
+	if (!made || !made->created || made->limit != cg_limit_applied(limit))
+		return false;
+	*dst = *made;  /* the descriptors move with it */
+	cg_group_init(made, &s->hier);
+	return true;
+}
+
 int run_unit_keep(struct run_session *s, struct cg_group *kept, struct wc_error *e)
 {
 	int r;
 
-	if (kept->created)
+	if (kept->created || take_made(s, kept, &s->spare, s->test_limit))
 		return 0;
-	if (s->spare.created && s->spare.limit == cg_limit_applied(s->test_limit)) {
-		*kept = s->spare;  /* the descriptors move with it */
-		cg_group_init(&s->spare, &s->hier);
-		return 0;
-	}
 	r = run_unit_cgroup(s, kept, s->test_limit, e);
 	if (r < 0) {
 		struct wc_error ignored;
@@ -104,13 +111,7 @@ int run_unit_open_from(struct run_session *s, struct run_unit *u, const char *na
 	rep_status_clear(&rec->status_start);
 	rep_status_clear(&rec->status_end);
 
-	if (from && from->created && from->limit == cg_limit_applied(limit)) {
-		u->cg = *from;  /* the descriptors move with it */
-		cg_group_init(from, &s->hier);
-	} else if (s->spare.created && s->spare.limit == cg_limit_applied(limit)) {
-		u->cg = s->spare;
-		cg_group_init(&s->spare, &s->hier);
-	} else {
+	if (!take_made(s, &u->cg, from, limit) && !take_made(s, &u->cg, &s->spare, limit)) {
 		r = run_unit_cgroup(s, &u->cg, limit, e);
 		if (r < 0)
 			return r;
