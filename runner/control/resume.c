@@ -108,6 +108,7 @@ void run_control_begin_attempt(struct run_control *c)
 		return;
 	c->attempt++;
 	c->started = 0;
+	c->killed_top = 0;
 }
 
 int run_control_started(const struct run_control *c)
@@ -130,6 +131,11 @@ int run_control_killed(const struct run_control *c)
 	for (int i = 0; c && i < c->nentries; i++)
 		n += c->entries[i].attempt == c->attempt;
 	return n;
+}
+
+int run_control_killed_top(const struct run_control *c)
+{
+	return c ? c->killed_top : 0;
 }
 
 int run_control_killed_again(const struct run_control *c)

@@ -285,6 +285,19 @@ def _release():
         pass
 
 
+def _def_line(path, lineno):
+    """The 0-based line of the def at or after lineno, which is a decorator's: the first
+    line of a decorated function, since Python 3.8. lineno itself otherwise."""
+    import linecache
+    lines = linecache.getlines(path)
+    if lineno >= len(lines) or not lines[lineno].lstrip().startswith("@"):
+        return lineno
+    for at in range(lineno, min(len(lines), lineno + 200)):
+        if re.match(r"\s*(async\s+)?def\s", lines[at]):
+            return at
+    return lineno
+
+
 def _tail(text, limit):
     """At most about limit characters of text: a longer one keeps its end."""
     if text is None or len(text) <= limit:
@@ -362,6 +375,7 @@ class WcmemPlugin:
         self.bad_marker = {}  # node id: why its marker's size fails it
         self.leaks = None  # the test's limit_leaks SIZE, when its unit has it
         self.warnings = []  # the test's warnings, as _warning_to makes them
+        self.paths = {}  # a test file as pytest says it: as _where shows it
         self.replayed_failures = 0  # counted in pytest's session as the first test starts
         self.leak_base = None  # _usage() as the test's call began
 
@@ -499,8 +513,7 @@ class WcmemPlugin:
             self._count_replayed_failures(item.session)
         self.current = item.nodeid
         self.reports, self.warnings = [], []
-        fspath, lineno, _ = item.location
-        where = f"{fspath}:{lineno + 1}" if lineno is not None else fspath
+        where = self._where(item)
         name = _enc(short_id(item.nodeid))
         where = where if len(where.encode("utf-8", "surrogateescape")) <= WHERE_MAX else None
         self.leaks = self.leak_base = None
@@ -519,6 +532,25 @@ class WcmemPlugin:
                            extras=self._extras(self._end_extras),
                            reports=None if self._plain_pass() else self._reports_blob(),
                            hold=nextitem is not None and self.move_in)
+
+    def _where(self, item):
+        """The test's "FILE:LINE" for the summary's line an editor jumps to: the file as
+        seen from the folder the runner was started in (pytest's are from its rootdir),
+        the line of its def (pytest's is its first decorator's)."""
+        path, lineno, _ = item.location
+        shown = self.paths.get(path)
+        if shown is None:
+            shown = path
+            cwd = os.environ.get("WCMEM_SANDBOX_CWD")
+            if cwd:
+                try:
+                    shown = os.path.relpath(os.path.join(str(self.config.rootpath), path), cwd)
+                except ValueError:
+                    pass
+            self.paths[path] = shown
+        if lineno is None:
+            return shown
+        return f"{shown}:{_def_line(str(self.config.rootpath / path), lineno) + 1}"
 
     def _start(self, item, name, where, extras):
         """START, with the sizes of the test's limit_memory and limit_leaks markers as

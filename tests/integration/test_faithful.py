@@ -161,3 +161,89 @@ def test_process_dependent_ids_run_once_after_a_new_start(sandbox, tmp_path):
     for n in (1, 2, 3, 4):
         assert run.stdout.count(f"ran {'before' if n < 3 else 'after'} {n}") == 1, run.stdout
     assert counts(run.stdout) == {"failed": 1, "passed": 4}, run.stdout
+
+
+SEVEN = """
+import pytest
+
+
+def hog():
+    blocks = []
+    while True:
+        blocks.append(bytearray(16 << 20))
+
+
+@pytest.mark.parametrize("n", range(7))
+def test_seven(n):
+    if n == 1:
+        hog()
+    assert n != 4, "the second failure"
+"""
+
+
+def seven(tmp_path, make_args=""):
+    """A suite of seven tests whose second is a hog, run by make (which exits 2 when pytest
+    fails): (the folder, the make command)."""
+    (tmp_path / "test_seven.py").write_text(SEVEN)
+    (tmp_path / "Makefile").write_text(
+        f"check:\n\t{PY} -m pytest -p no:cacheprovider -rA {make_args} test_seven.py\n")
+    return ["make", "-s", "-C", str(tmp_path), "check"]
+
+
+def test_a_pytest_under_make_is_resumed_after_a_kill(sandbox, tmp_path):
+    # make exits 2 when its pytest dies: the run still resumes, and every test runs.
+    run = sandbox.run(*LIMITS, "--", *seven(tmp_path), timeout=600)
+    assert run.rc == 2, run.stdout + run.stderr
+    assert "running the command again" in run.stderr, run.stderr
+    assert counts(run.stdout.split("Killed")[-1]) == {"failed": 2, "passed": 5}, run.stdout
+
+
+@pytest.mark.backend_neutral
+def test_a_pytest_xdist_under_make_is_not_resumed(sandbox, tmp_path):
+    # xdist's controller reports its killed worker and runs the rest: nothing to resume.
+    run = sandbox.run(*LIMITS, "--", *seven(tmp_path, "-p xdist -n 2"), timeout=600)
+    assert run.rc == 2, run.stdout + run.stderr
+    assert "a test was OOM-killed; " not in run.stderr, run.stderr
+    assert counts(run.stdout) == {"failed": 2, "passed": 5}, run.stdout
+
+
+@pytest.mark.parametrize("stop, ran", [("-x", 2), ("--maxfail=2", 5)])
+def test_x_and_maxfail_stop_where_plain_pytest_does(sandbox, tmp_path, stop, ran):
+    # The hog is the first failure: -x stops right after it, --maxfail=2 after the next.
+    junit = tmp_path / "junit.xml"
+    (tmp_path / "test_seven.py").write_text(SEVEN)
+    run = sandbox.run(*LIMITS, "--", PY, "-m", "pytest", "-p", "no:cacheprovider", stop,
+                      f"--junitxml={junit}", str(tmp_path / "test_seven.py"), timeout=600)
+    assert run.rc == 1, run.stdout + run.stderr
+    cases = [c.get("name") for c in ET.parse(junit).getroot().iter("testcase")]
+    assert cases == [f"test_seven[{n}]" for n in range(ran)], run.stdout
+    assert "stopping after" in run.stdout, run.stdout
+
+
+DECORATED = """import pytest
+
+
+@pytest.mark.parametrize("n", [1], ids=["a::b"])
+@pytest.mark.filterwarnings("ignore")
+def test_hog(n):
+    blocks = []
+    while True:
+        blocks.append(bytearray(16 << 20))
+"""
+
+
+def test_a_killed_test_is_named_where_an_editor_finds_it(sandbox, tmp_path):
+    # pytest runs in a folder below the runner's: the summary's FILE:LINE is from the
+    # runner's folder, at the def (not the first decorator); our junit splits the id at its
+    # last "::" before the parameters.
+    (tmp_path / "proj" / "tests").mkdir(parents=True)
+    (tmp_path / "proj" / "tests" / "test_deco.py").write_text(DECORATED)
+    junit = tmp_path / "ours.xml"
+    run = sandbox.run(*LIMITS, "--junit-xml", str(junit), "--", "/bin/sh", "-c",
+                      f"cd proj && exec {PY} -m pytest -p no:cacheprovider tests/test_deco.py",
+                      cwd=tmp_path, timeout=600)
+    assert run.rc == 1, run.stdout + run.stderr
+    assert "\nproj/tests/test_deco.py:6: test_hog[a::b] OOM-killed (" in run.stderr, run.stderr
+    case = next(c for c in ET.parse(junit).getroot().iter("testcase")
+                if c.get("name") == "test_hog[a::b]")
+    assert case.get("classname") == "tests/test_deco.py"
