@@ -1107,6 +1107,11 @@ class XdistCompleteness:
         if self.config.getoption("maxworkerrestart", None) is None and bound is not None:
             dsession._max_worker_restart = bound + 1
 
+    @pytest.hookimpl(hookwrapper=True, optionalhook=True)
+    def pytest_xdist_make_scheduler(self, config, log):
+        outcome = yield
+        _keep_crashed_out(outcome.get_result())
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session):
         self.missing = [n for n in self.collected or () if n not in self.reported]
@@ -1128,6 +1133,51 @@ class XdistCompleteness:
             tr.write_line(f"  {nodeid}")
         if len(shown) < count:
             tr.write_line(f"  ... and {count - len(shown)} more (-v lists them all)")
+
+
+def _keep_crashed_out(sched):
+    """Two ways pytest-xdist 3.1's --dist loadscope, loadfile and loadgroup hang after a
+    worker crashes, which under the sandbox is every OOM kill:
+    - the crashed worker's scope goes back to the queue with the test that crashed in it:
+      the next worker runs that test again and crashes again, until xdist stops replacing
+      workers. The test that crashed is marked done first: xdist reports its crash once,
+      and the rest of its scope runs on another worker.
+    - the worker that replaces it is given one scope; when that holds one test, the worker
+      waits for a second (it runs a test once it knows the next) and the scheduler for the
+      first to end. A worker is given scopes until it holds two tests, and told to finish
+      when none is left."""
+    try:
+        from xdist.scheduler import LoadScopeScheduling
+    except ImportError:
+        return
+    if not isinstance(sched, LoadScopeScheduling) or not all(
+            hasattr(sched, name) for name in ("_reschedule", "_pending_of",
+                                              "_assign_work_unit", "assigned_work")):
+        return
+    remove, reschedule = sched.remove_node, sched._reschedule
+
+    def _reschedule(node):
+        reschedule(node)
+        if node.shutting_down or node not in sched.assigned_work:
+            return
+        while sched.workqueue and sched._pending_of(sched.assigned_work[node]) < 2:
+            sched._assign_work_unit(node)
+        if not sched.workqueue and sched._pending_of(sched.assigned_work[node]) < 2:
+            node.shutdown()
+
+    sched._reschedule = _reschedule
+
+    def remove_node(node):
+        crashed = None
+        for unit in sched.assigned_work.get(node, {}).values():
+            crashed = next((nodeid for nodeid, done in unit.items() if not done), None)
+            if crashed is not None:
+                unit[crashed] = True
+                break
+        remove(node)
+        return crashed
+
+    sched.remove_node = remove_node
 
 
 def _in_xdist(config):
