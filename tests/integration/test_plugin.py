@@ -325,22 +325,27 @@ def test_a_test_that_cannot_move_itself_waits_to_be_moved(sandbox, tmp_path):
     assert_each_test_started_in_its_own_unit(run, out, 40)
 
 
-KEPT_CLIENT = CLIENT_PRELUDE + r"""
+# Stops the runner (by its pid: the client is its child) until a helper lets it go on half a
+# second later, after what the client does next: the runner then learns of that late.
+STOP_RUNNER = r"""
+import signal, time
+runner = os.getppid()
+os.kill(runner, signal.SIGSTOP)
+if os.fork() == 0:
+    time.sleep(0.5)
+    os.kill(runner, signal.SIGCONT)
+    os._exit(0)
+"""
+
+KEPT_CLIENT = CLIENT_PRELUDE + "STOP_RUNNER = " + repr(STOP_RUNNER) + r"""
 print(ask(b"HELLO 1\n"))
 first = ask(b"START t1 keep=1\n")
 print(first)
 procs = first.split(" next=", 1)[1]
 print(ask(b"END t1 outcome=passed\n"), flush=True)
 if sys.argv[-1] == "die":
-    # Killed in the kept unit before the runner reads START: the runner is stopped (by its
-    # pid: this client is its child) until a helper lets it go on, after the kill.
-    import signal, time
-    runner = os.getppid()
-    os.kill(runner, signal.SIGSTOP)
-    if os.fork() == 0:
-        time.sleep(0.5)
-        os.kill(runner, signal.SIGCONT)
-        os._exit(0)
+    # Killed in the kept unit before the runner reads START.
+    exec(STOP_RUNNER)
 s.sendall(b"START t2 keep=1 moved=1\n")   # START first, then the move: no answer awaited
 with open(procs, "w") as p:
     p.write(str(os.getpid()))
@@ -384,18 +389,11 @@ def test_a_client_killed_in_its_kept_unit_before_its_start_was_read_is_named(san
     assert end.value("Exit") == "signal 9 (SIGKILL)", end
 
 
-HELD_END_CLIENT = CLIENT_PRELUDE + r"""
-import signal, time
+HELD_END_CLIENT = CLIENT_PRELUDE + "STOP_RUNNER = " + repr(STOP_RUNNER) + r"""
 print(ask(b"HELLO 1\n"))
 procs = ask(b"START t1 keep=1\n").split(" next=", 1)[1]
-# The runner is stopped (by its pid: this client is its child) until a helper lets it go
-# on, after the exit: it then learns of the exit and reads the lines in either order.
-runner = os.getppid()
-os.kill(runner, signal.SIGSTOP)
-if os.fork() == 0:
-    time.sleep(0.3)
-    os.kill(runner, signal.SIGCONT)
-    os._exit(0)
+# Then the runner learns of the exit and reads the lines in either order.
+exec(STOP_RUNNER)
 s.sendall(b"END t1 outcome=passed\nSTART t2 keep=1 moved=1\n")  # as the plugin: one write
 with open(procs, "w") as p:
     p.write(str(os.getpid()))
