@@ -27,7 +27,7 @@ static void load(const char *path, struct cfg_file *f)
 {
 	struct wc_error e = { 0 };
 
-	if (cfg_load(path, PHYS, f, &e) < 0)
+	if (cfg_load(path, CFG_FOUND_OPTION, PHYS, f, &e) < 0)
 		fail_msg("cfg_load(%s): %s", path, e.msg);
 }
 
@@ -108,7 +108,7 @@ static void test_load_errors_name_file_and_line(void **state)
 
 		snprintf(path, sizeof(path), "fixtures/ini/%s.ini", errors[i].file);
 		snprintf(want, sizeof(want), "%s:%s", path, errors[i].msg);
-		if (cfg_load(path, PHYS, &f, &e) == 0)
+		if (cfg_load(path, CFG_FOUND_OPTION, PHYS, &f, &e) == 0)
 			fail_msg("%s loaded, want the error \"%s\"", path, want);
 		assert_string_equal(e.msg, want);
 		assert_int_equal(e.err, 0);  /* no strerror part after the message */
@@ -124,10 +124,10 @@ static void test_load_unreadable_file(void **state)
 	struct wc_error e = { 0 };
 
 	(void)state;
-	assert_int_equal(cfg_load("fixtures/ini/no-such.ini", PHYS, &f, &e), -ENOENT);
+	assert_int_equal(cfg_load("fixtures/ini/no-such.ini", CFG_FOUND_OPTION, PHYS, &f, &e), -ENOENT);
 	assert_string_equal(e.msg, "fixtures/ini/no-such.ini: cannot read the config file");
 	assert_int_equal(e.err, ENOENT);
-	assert_int_equal(cfg_load("fixtures/ini", PHYS, &f, &e), -EISDIR);
+	assert_int_equal(cfg_load("fixtures/ini", CFG_FOUND_OPTION, PHYS, &f, &e), -EISDIR);
 }
 
 /* Writes n profiles, each inheriting the next, and n suites into path. */
@@ -513,7 +513,7 @@ static void expect_found(const struct tree *t, const char *option, const char *w
 	int r;
 
 	snprintf(sys, sizeof(sys), "%s/system.ini", t->root);
-	r = cfg_find(option, sys, &path, &found, &e);
+	r = cfg_find(option, sys, NULL, &path, &found, &e);
 	if (r < 0)
 		fail_msg("cfg_find: %s", e.msg);
 	if (!*want) {
