@@ -1,5 +1,6 @@
-/* Opening the files the runner writes (the memory log, the JUnit and JSON reports) where
- * others can plant links: the runner is often root, and /tmp is everyone's.
+/* Opening the files the tool writes (the memory log and its timeline, the JUnit, JSON and
+ * HTML reports, analyze's page) where others can plant links: the runner is often root,
+ * and /tmp is everyone's; and the files it reads whole, which must be regular files.
  *
  * The path is walked a folder at a time with openat: a folder that is missing is created
  * (0755) when asked; a link on the way is followed only when it could not have been planted

@@ -4,6 +4,7 @@ named on the command line must be a regular file (a FIFO is refused, never waite
 file the tool writes, analyze's page and the log put back after another writer emptied it
 included, goes through one open that follows no planted link; and the run's own HTML page
 is made from its records, so that a FIFO log or a full disk still gives every unit."""
+import json
 import os
 import subprocess
 
@@ -285,3 +286,54 @@ def test_the_page_from_the_records_is_the_page_of_the_log(sandbox, tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert page.read_text() == again.read_text()
+
+
+# ---- a full disk under the runner's private folder ----
+
+FILL_THEN_HOG = """
+import os
+
+def test_a_fill():
+    try:
+        with open(os.path.join(os.environ["XDG_RUNTIME_DIR"], "filler"), "wb") as f:
+            while True:
+                f.write(b"x" * 4096)
+                f.flush()
+    except OSError:
+        pass
+
+def test_b_hog():
+    b = bytearray(200 << 20)
+
+def test_c_after():
+    pass
+
+def test_d_after():
+    pass
+"""
+
+
+def test_a_test_that_fills_the_private_folders_disk_does_not_stop_the_resume(sandbox, tmp_path):
+    # The private folder ($XDG_RUNTIME_DIR/wcmem-sandbox.*) is on a small tmpfs that the
+    # first test fills; the second is OOM-killed. The run is resumed all the same (its resume
+    # file is not on that disk) and the tests after the kill run.
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "wcmem-test",
+                    str(runtime)], check=True)
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "test_fill.py").write_text(FILL_THEN_HOG)
+    report = tmp_path / "r.json"
+    try:
+        run = sandbox.run("--limit", "1G", "--test-limit", "64M", "--json", str(report), "--",
+                          *PYTEST, str(suite), env=dict(sandbox.env, XDG_RUNTIME_DIR=str(runtime)),
+                          timeout=300)
+        assert os.path.getsize(runtime / "filler") > 0  # the disk was filled
+    finally:
+        subprocess.run(["umount", str(runtime)], check=True)
+    assert run.rc == 1, run.stdout + run.stderr  # pytest's own: the killed test failed
+    assert "1 failed, 3 passed" in run.stdout, run.stdout
+    tests = {u["name"].split("::")[-1]: u for u in json.loads(report.read_text())["units"]
+             if u["kind"] == "test"}
+    assert sorted(tests) == ["test_a_fill", "test_b_hog", "test_c_after", "test_d_after"]
