@@ -311,8 +311,10 @@ static int session(struct plan *p)
 	units = run_records_in_order(&s, &n, &copy);
 	s.info.units = (int)n + s.info.tests_dropped;
 	s.info.oom_killed = s.oom_units;
-	/* The chart's line, read back through the descriptor the run wrote it with. */
-	timeline = p->html && s.timeline.reader >= 0 ? fcntl(s.timeline.reader, F_DUPFD_CLOEXEC, 0) : -1;
+	/* The chart's line, read back through the descriptor the run wrote it with (when the
+	 * timeline was opened: a session that failed early has none). */
+	timeline = p->html && s.timeline.fd >= 0 && s.timeline.reader >= 0 ?
+		   fcntl(s.timeline.reader, F_DUPFD_CLOEXEC, 0) : -1;
 	if (run_session_close(&s, status, &e2) < 0) {
 		print_error(&e2);
 		status = RUN_EXIT_FAILURE;

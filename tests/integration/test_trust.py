@@ -266,6 +266,35 @@ def test_a_fifo_log_and_an_html_page_end_the_run(sandbox, tmp_path):
     assert page.read_text().count('<rect class="test') == 9
 
 
+@pytest.mark.no_cgroup
+@pytest.mark.parametrize("stdin", ["pipe", "timeline"])
+def test_a_run_that_fails_before_its_session_writes_its_page_from_nothing_else(sandbox,
+                                                                               tmp_path, stdin):
+    # No sandbox could be made: the page still ends the run, and is made of what there is,
+    # never of standard input: a pipe held open (a read of it would never end), or a file
+    # that looks like a timeline.
+    page = tmp_path / "p.html"
+    fake = tmp_path / "fake.timeline"
+    fake.write_text("# wcmem-sandbox timeline 1: DT_MS SANDBOX_MB UNIT_MB...\n"
+                    "# session 2026-01-01T00:00:00.000000 limit 256.0 MB interval 100 ms\n"
+                    "@ u1\n100 5.0 1.0\n100 9.0 2.0\n")
+    r, w = os.pipe()
+    try:
+        with open(fake) as f:
+            proc = subprocess.run([BIN, "--html", str(page), "--", "true"],
+                                  stdin=r if stdin == "pipe" else f, capture_output=True,
+                                  text=True, timeout=60,
+                                  env=dict(sandbox.env, WCMEM_CGROUP_BASE="/nonexistent"))
+    finally:
+        os.close(r)
+        os.close(w)
+    assert proc.returncode == 125, proc.stderr
+    assert "cgroup base /nonexistent" in proc.stderr
+    text = page.read_text()
+    assert text.startswith("<!DOCTYPE html>") and '<rect class="test' not in text
+    assert '<polyline class="timeline"' not in text
+
+
 def test_the_page_after_a_full_disk_has_every_test(sandbox, tmp_path, small_disk):
     page = tmp_path / "run.html"
     run = sandbox.run("--limit", "512M", "--log", str(small_disk / "m.log"), "--html",
