@@ -20,16 +20,21 @@ struct event {
 	bool end;
 };
 
-/* Time order; a start before an end at the same time; then the order units began. */
+/* Time order. At the same time: a unit's start before its own end; one unit's end before
+ * another's start (suites one after another); starts in the order units began, ends in the
+ * reverse (a test ends before the command around it). */
 static int by_time(const void *pa, const void *pb)
 {
 	const struct event *a = pa, *b = pb;
+	int order = (a->unit > b->unit) - (a->unit < b->unit);
 
 	if (a->at != b->at)
 		return a->at < b->at ? -1 : 1;
+	if (a->unit == b->unit)
+		return a->end - b->end;
 	if (a->end != b->end)
-		return a->end ? 1 : -1;
-	return (a->unit > b->unit) - (a->unit < b->unit);
+		return a->end ? -1 : 1;
+	return a->end ? -order : order;
 }
 
 /* What the formatting and reading share: a buffer that grows to the largest entry, and
