@@ -157,6 +157,9 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_WFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) \
 		-MMD -MP -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS)
 
+# The instrumented objects are kept between runs, not removed as intermediate files.
+.SECONDARY: $(FUZZ_LIB_OBJ)
+
 fuzz: $(FUZZ_BIN)
 	@fail=0; for f in $(FUZZ_BIN); do \
 		name=$${f##*/fuzz_}; mkdir -p $(FUZZ_BUILD)/corpus/$$name; \

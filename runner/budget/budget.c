@@ -136,7 +136,8 @@ static int sort_check(struct reader *rd)
 {
 	struct budget *v = rd->bf->v;
 
-	qsort(v, rd->bf->n, sizeof(*v), by_name);
+	if (rd->bf->n > 1)  /* an empty file has no array: qsort takes none */
+		qsort(v, rd->bf->n, sizeof(*v), by_name);
 	for (size_t i = 1; i < rd->bf->n; i++) {
 		if (strcmp(v[i - 1].name, v[i].name) != 0)
 			continue;

@@ -159,10 +159,11 @@ static int read_logs(struct plan *p, struct wc_error *e)
 __attribute__((format(printf, 2, 3)))
 static void warn(const struct budget_peak *k, const char *fmt, ...)
 {
-	char name[BUDGET_NAME_MAX * 4 + 1];
+	char raw[BUDGET_NAME_MAX + 1], name[BUDGET_NAME_MAX * 4 + 1];
 	va_list ap;
 
-	rep_log_escape(k->name, name, sizeof(name));  /* a foreign log's name: no escapes */
+	snprintf(raw, sizeof(raw), "%s", k->name);  /* a cut one's first bytes, then "..." */
+	rep_log_escape(raw, name, sizeof(name));  /* a foreign log's name: no escapes */
 	fprintf(stderr, "wcmem-sandbox: budget: warning: %s%s", name[0] ? name : "''",
 		k->cut ? "..." : "");
 	va_start(ap, fmt);

@@ -58,6 +58,7 @@ static bool starts(const char *p, const char *end, const char *word)
 
 /* ---- the records: in an arena, found through a hash table ---- */
 
+#define ARENA_FIRST (16 << 10)
 #define ARENA_CHUNK (1 << 20)
 
 /* Records are never freed one by one: they live in chunks freed together at the end. */
@@ -74,7 +75,13 @@ static void *arena_alloc(struct budget_arena **a, size_t size)
 
 	size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
 	if (!chunk || chunk->size - chunk->used < size) {
-		size_t bytes = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+		/* From 16 KB, doubling to 1 MB: a short log takes little, a long one few mallocs. */
+		size_t bytes = chunk ? chunk->size * 2 : ARENA_FIRST;
+
+		if (bytes > ARENA_CHUNK)
+			bytes = ARENA_CHUNK;
+		if (bytes < size)
+			bytes = size;
 
 		chunk = malloc(sizeof(*chunk) + bytes);
 		if (!chunk)

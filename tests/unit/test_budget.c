@@ -387,6 +387,24 @@ static void test_parse_errors(void **state)
 	}
 }
 
+/* An empty file holds no budget; a NUL is refused at its line, never taken for the end. */
+static void test_parse_empty_and_nul(void **state)
+{
+	static const char nul[] = "[budgets]\ntest = 1M a\n\0test = 1M b\n";
+	struct budget_file bf;
+	struct wc_error e;
+
+	(void)state;
+	parse_ok("", &bf);
+	assert_int_equal(bf.n, 0);
+	assert_null(budget_find(&bf, "a"));
+	budget_free(&bf);
+	assert_int_equal(budget_parse("b.ini", nul, sizeof(nul) - 1, &bf, &e), -EINVAL);
+	if (!strstr(e.msg, "b.ini:3: a NUL byte: this is not a text file"))
+		fail_msg("got '%s'", e.msg);
+	assert_int_equal(bf.n, 0);
+}
+
 /* A line longer than inih reads is refused, never split. */
 static void test_parse_long_line(void **state)
 {
@@ -414,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_line_too_long),
 		cmocka_unit_test(test_line_only_what_reads_back),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_parse_empty_and_nul),
 		cmocka_unit_test(test_parse_long_line),
 	};
 
