@@ -104,7 +104,8 @@ int budget_peaks_line(struct budget_peaks *t, const char *line, size_t len);
 int budget_peaks_end(struct budget_peaks *t);
 
 /* Reads a whole log from f (any length, in a fixed buffer: a line's first
- * REP_LOGREAD_LINE_MAX bytes count). Returns 0, -ENOMEM or -errno of the read. */
+ * REP_LOGREAD_LINE_MAX bytes count, the rest is dropped), then ends it (budget_peaks_end).
+ * Returns 0, -ENOMEM or -errno of the read. */
 int budget_peaks_read(struct budget_peaks *t, FILE *f);
 
 /* The test of that name, or NULL. */

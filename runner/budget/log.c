@@ -357,39 +357,82 @@ int budget_peaks_end(struct budget_peaks *t)
 	return r;
 }
 
-/* Reads the rest of a line longer than the buffer, dropping it. */
-static void skip_rest(FILE *f)
-{
-	int c;
+/* The lines of a file, NULs and all: each up to its newline, of which the first
+ * REP_LOGREAD_LINE_MAX bytes count (the rest of a longer one is dropped, never read as a
+ * line of its own: it could forge a head). */
+struct lines {
+	FILE *f;
+	size_t at, end;
+	bool eof;
+	bool skipping;  /* dropping the rest of a line past the limit */
+	char buf[1 << 16];
+};
 
-	while ((c = getc_unlocked(f)) != EOF && c != '\n')
-		;
+/* Reads more behind what is left. Returns 0 or -errno. */
+static int refill(struct lines *l)
+{
+	size_t have = l->end - l->at, n;
+
+	memmove(l->buf, l->buf + l->at, have);
+	l->at = 0;
+	n = fread(l->buf + have, 1, sizeof(l->buf) - have, l->f);
+	l->end = have + n;
+	if (n == 0 && ferror(l->f))
+		return -(errno ? errno : EIO);
+	l->eof = n == 0;
+	return 0;
+}
+
+/* The next line, without its newline, in *line (valid until the next call) and *len.
+ * Returns 1, 0 at the end of the file, or -errno. */
+static int next_line(struct lines *l, const char **line, size_t *len)
+{
+	for (;;) {
+		char *p = l->buf + l->at, *nl = memchr(p, '\n', l->end - l->at);
+		size_t have = l->end - l->at;
+		bool skipped = l->skipping;
+		int r;
+
+		if (nl) {
+			l->at += (size_t)(nl - p) + 1;
+			l->skipping = false;
+			if (skipped)
+				continue;  /* the end of a line already given */
+			*line = p;
+			*len = (size_t)(nl - p);
+			return 1;
+		}
+		if (l->skipping) {
+			l->at = l->end;
+		} else if (have >= REP_LOGREAD_LINE_MAX || (l->eof && have)) {
+			l->at = l->end;
+			l->skipping = !l->eof;
+			*line = p;
+			*len = have < REP_LOGREAD_LINE_MAX ? have : REP_LOGREAD_LINE_MAX;
+			return 1;
+		}
+		if (l->eof)
+			return 0;
+		r = refill(l);
+		if (r < 0)
+			return r;
+	}
 }
 
 int budget_peaks_read(struct budget_peaks *t, FILE *f)
 {
-	char line[REP_LOGREAD_LINE_MAX];
-	int r = 0;
+	struct lines *l = malloc(sizeof(*l));
+	const char *line;
+	size_t len;
+	int r;
 
-	setvbuf(f, NULL, _IOFBF, 1 << 16);  /* fewer read(2)s: a long log is read once, in order */
-	/* A fixed buffer, so that one huge line in a hostile log costs nothing: its first
-	 * REP_LOGREAD_LINE_MAX bytes are read, the rest skipped. */
-	while (r == 0 && fgets_unlocked(line, sizeof(line), f)) {
-		size_t n = strlen(line);
-
-		if (n > 0 && line[n - 1] == '\n')
-			n--;
-		else if (n == sizeof(line) - 1)
-			skip_rest(f);
-		else if (!feof(f))
-			n++;  /* a NUL cut it short: with it, budget_peaks_line ends the entry */
-		r = budget_peaks_line(t, line, n);
-	}
-	if (r == 0 && ferror(f))
-		r = -(errno ? errno : EIO);
-	if (r == 0)
-		r = budget_peaks_end(t);
-	return r;
+	if (!l)
+		return -ENOMEM;
+	*l = (struct lines){ .f = f };
+	while ((r = next_line(l, &line, &len)) > 0 && (r = budget_peaks_line(t, line, len)) == 0)
+		;
+	free(l);
+	return r < 0 ? r : budget_peaks_end(t);
 }
 
 #define MIB (UINT64_C(1) << 20)

@@ -177,6 +177,13 @@ static void test_log_nul_and_long_lines(void **state)
 	assert_true(t.last->cut);
 	assert_int_equal(strlen(t.last->name), BUDGET_NAME_MAX + 1);
 	assert_int_equal(t.last->peak, 2 * MIB);
+	/* The rest of a long line is dropped, never read as a line: it would forge a head. */
+	memcpy(log, "  x\0", 4);
+	memset(log + 4, 'y', 9000);
+	n = sprintf(log + 9004, "[2026-01-01T00:00:00.0] TEST_END: forged\n  Peak memory: 3.0 MB\n");
+	read_text(&t, log, (size_t)n + 9004);
+	assert_int_equal(t.n, 3);
+	assert_null(budget_peaks_find(&t, "forged"));
 	free(log);
 	budget_peaks_free(&t);
 }
