@@ -40,7 +40,7 @@ struct budget_file {
 int budget_parse(const char *path, const char *text, size_t len, struct budget_file *bf,
 		 struct wc_error *e);
 
-/* Reads and parses the file. Returns 0 or -errno. */
+/* Reads (a regular file only: budget_open) and parses the file. Returns 0 or -errno. */
 int budget_load(const char *path, struct budget_file *bf, struct wc_error *e);
 
 /* The budget of the test name, or NULL. */
@@ -53,27 +53,85 @@ void budget_free(struct budget_file *bf);
  * every budget was used. */
 void budget_write_unused(FILE *f, const struct budget_file *bf);
 
-/* One test's peak in a memory log (its TEST_END entry). */
+/* The largest peak of one test in the memory logs read (its TEST_END entries). Kept per
+ * distinct test, whatever the number of entries: a few words and the name. */
+#define BUDGET_PEAK_HUGE UINT64_MAX
+
+struct budget_run;
 struct budget_peak {
-	char *name;        /* as the log writes it */
-	uint64_t peak;     /* the larger of "Peak memory:" and the cgroup's memory.peak */
-	char date[11];     /* YYYY-MM-DD of its TEST_END */
-	char run[64];      /* the session's cgroup, "wcmem-4242": which run it came from */
-	bool killed;       /* OOM-killed: its peak is its limit, not what it needed */
+	struct budget_peak *after;  /* the next test, in the order the logs first name them */
+	struct budget_run *run;     /* the session's cgroup, "wcmem-4242": which run it came from */
+	uint64_t peak;              /* the larger of "Peak memory:" and the cgroup's memory.peak;
+				     * BUDGET_PEAK_HUGE: past any SIZE */
+	uint32_t hash;
+	char date[11];              /* YYYY-MM-DD of its TEST_END, "" when the stamp is not one */
+	bool killed;                /* OOM-killed: its peak is its limit, not what it needed */
+	bool written;               /* its line is in the output (or it was refused) */
+	bool cut;                   /* the name is longer than BUDGET_NAME_MAX: it gets no line */
+	char name[];                /* as the log writes it; a longer name than BUDGET_NAME_MAX
+				     * is cut to BUDGET_NAME_MAX + 1 bytes (and cut is set) */
 };
 
-/* The TEST_END entries of a memory log's text, appended to *v (*n of them, growing);
- * a test seen again keeps its larger peak. Returns 0 or -ENOMEM. */
-int budget_log_peaks(const char *text, size_t len, struct budget_peak **v, size_t *n);
+/* A name longer than a budget line can hold is kept only this far: it is named in a
+ * warning, never budgeted, so more of it would only cost memory. */
+#define BUDGET_NAME_MAX BUDGET_LINE_MAX
 
-void budget_peaks_free(struct budget_peak *v, size_t n);
+/* The peaks of memory logs, read one line at a time: a hash table of the tests seen, and
+ * the entry being read. Nothing else is kept between lines. */
+struct budget_peaks {
+	struct budget_peak **slot;  /* open addressing, linear probing; a power of two */
+	size_t nslots;
+	size_t n;                   /* tests */
+	struct budget_peak *first, *last;
+	struct budget_run *run;     /* the current session's */
+	struct budget_arena *arena; /* where the records live */
+	/* the entry being read */
+	bool in_session, in_end, has_peak, entry_killed;
+	uint64_t entry_peak;
+	size_t name_len;            /* bytes of the head's name (more than BUDGET_NAME_MAX: cut) */
+	char name[BUDGET_NAME_MAX + 2];
+	char date[11];
+};
 
-/* The budget for a peak: peak + margin percent, rounded up to a whole MiB, at least floor. */
+void budget_peaks_init(struct budget_peaks *t);
+void budget_peaks_free(struct budget_peaks *t);
+
+/* Feeds one line of a log, without its newline (len bytes; a NUL in it ends the entry being
+ * read, as a log's zero-filled tail after a crash does). Returns 0 or -ENOMEM. */
+int budget_peaks_line(struct budget_peaks *t, const char *line, size_t len);
+
+/* Ends one log: its last entry is taken. Returns 0 or -ENOMEM. */
+int budget_peaks_end(struct budget_peaks *t);
+
+/* Reads a whole log from f (any length, in a fixed buffer: a line's first
+ * REP_LOGREAD_LINE_MAX bytes count, the rest is dropped), then ends it (budget_peaks_end).
+ * Returns 0, -ENOMEM or -errno of the read. */
+int budget_peaks_read(struct budget_peaks *t, FILE *f);
+
+/* The test of that name, or NULL. */
+struct budget_peak *budget_peaks_find(const struct budget_peaks *t, const char *name);
+
+/* The run a peak came from, "" when its log had no SESSION_START. */
+const char *budget_peak_run(const struct budget_peak *p);
+
+/* The budget for a peak: peak + margin percent, rounded up to a whole MiB, at least floor
+ * (itself rounded up), at least 1 MiB. 0 when it is too large for a SIZE (2^63 bytes). */
 uint64_t budget_from_peak(uint64_t peak, unsigned margin_pct, uint64_t floor);
 
 /* The file's line for one test, with its comment when the line still fits
- * BUDGET_LINE_MAX. Returns the length, or -E2BIG when even the bare line does not fit. */
+ * BUDGET_LINE_MAX; the line budget_parse reads back as that name and those bytes. Returns
+ * the length; -E2BIG when even the bare line does not fit; -EINVAL when the name is empty
+ * or cut, or bytes is not a whole number of MiB that budget_parse takes (1M to 2^63 - 1). */
 int budget_line(const struct budget_peak *p, uint64_t bytes, char *buf, size_t size);
+
+/* Opens path to read it whole: a regular file, else -EINVAL with e saying why and what to
+ * do (a FIFO or a device would block or never end). what: "memory log", ... */
+int budget_open(const char *path, const char *what, FILE **f, struct wc_error *e);
+
+/* The whole of a regular file (budget_open), NUL-terminated in *text (free it). Returns 0
+ * or -errno with e filled. */
+int budget_read_text(const char *path, const char *what, char **text, size_t *len,
+		     struct wc_error *e);
 
 /* `wcmem-sandbox budget [OPTION]... LOG...`: argv[0] is "budget". Returns the exit status. */
 int budget_main(int argc, char **argv);
