@@ -61,7 +61,7 @@ static void killed_text(const struct rep_unit *u, char *buf, size_t size)
 }
 
 void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, bool lost,
-		       const struct rusage *ru)
+		       const struct rusage *ru, const char *reports)
 {
 	struct run_session *s = c->s;
 	struct wc_error e;
@@ -85,6 +85,11 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 		killed_text(rec, text, sizeof(text));
 		run_resume_add(c, rec->name, text, rec->duration, true);
 	}
+	if (reports)
+		run_resume_add(c, rec->name, reports, rec->duration, false);
+	/* Its record was read for the last time above: however the unit ended (END, EOF, the
+	 * client's death), what is kept of it is bounded. */
+	run_record_settle(s, k->unit.idx);
 	k->has_unit = false;
 	if (park) {
 		k->park = k->unit;  /* the descriptors move with it */
@@ -287,9 +292,8 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 	if (m->extras)
 		rec->extras_end = strdup(m->extras);
 	/* An exit code is only ever one: `exit 200` is code 200, never "signal 72". */
-	run_conn_end_unit(c, k, m->signal ? m->signal : W_EXITCODE(code, 0), false, NULL);
-	run_resume_add(c, m->name, m->reports ? m->reports : "-", rec->duration, false);
-	run_record_settle(s, k->unit.idx);  /* its record was read for the last time above */
+	run_conn_end_unit(c, k, m->signal ? m->signal : W_EXITCODE(code, 0), false, NULL,
+			  m->reports ? m->reports : "-");
 	run_conn_reply(k, "OK");
 	return 0;
 }
@@ -300,8 +304,7 @@ static void on_verdict(struct run_control *c, struct conn *k, const struct run_m
 	char text[REP_VERDICT_MAX], enc[3 * REP_VERDICT_MAX];
 
 	for (int i = s->nunits - 1; i >= 0; i--) {
-		if (!s->units[i].name || strcmp(s->units[i].name, m->name) != 0 ||
-		    s->units[i].duration <= 0)
+		if (!run_record_named(&s->units[i], m->name) || s->units[i].duration <= 0)
 			continue;
 		rep_verdict_text(&s->units[i], text, sizeof(text));
 		run_field_encode(text, enc, sizeof(enc));

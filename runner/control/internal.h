@@ -127,9 +127,10 @@ void run_conn_close(struct run_control *c, struct conn *k);
 void run_conn_unpark(struct run_control *c, struct conn *k);
 
 /* Ends the client's open unit: measured, client moved out, leftovers evicted, TEST_END
- * written, cgroup removed; recorded for a resume. */
+ * written, cgroup removed; recorded for a resume (a killed test; an END's reports word when
+ * reports is not NULL); its record settled. */
 void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, bool lost,
-		       const struct rusage *ru);
+		       const struct rusage *ru, const char *reports);
 
 /* Records a finished (or killed) test for a resumed run; warns once when it cannot. */
 void run_resume_add(struct run_control *c, const char *name, const char *text,

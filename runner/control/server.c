@@ -74,7 +74,7 @@ void run_conn_close(struct run_control *c, struct conn *k)
 		return;
 	}
 	if (k->has_unit)
-		run_conn_end_unit(c, k, 0, true, NULL);
+		run_conn_end_unit(c, k, 0, true, NULL, NULL);
 	conn_free(c, k);
 }
 
@@ -85,7 +85,7 @@ void run_conn_release_dead(struct run_control *c, pid_t pid)
 	for (k = c->conns; k; k = next) {
 		next = k->next;
 		if (k->dead && k->pid == pid) {
-			run_conn_end_unit(c, k, 0, true, NULL);
+			run_conn_end_unit(c, k, 0, true, NULL, NULL);
 			conn_free(c, k);
 		}
 	}
@@ -358,7 +358,7 @@ int run_control_child_ended(struct run_control *c, int wait_status, const struct
 			break;
 	if (!k)
 		return 0;
-	run_conn_end_unit(c, k, wait_status, false, ru);
+	run_conn_end_unit(c, k, wait_status, false, ru, NULL);
 	conn_free(c, k);
 	return 1;
 }
