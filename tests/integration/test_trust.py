@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import BACKEND, CLIENT_PRELUDE as ASK, MOUNT
+from conftest import BACKEND, BIN, CLIENT_PRELUDE as ASK, MOUNT
 
 
 # Ends `count` units of one kind with 8 KB names over one connection, then prints the
@@ -52,3 +52,96 @@ def test_20000_long_named_units_keep_the_runner_small(sandbox, kind):
     rows = [line for line in p.stderr.decode().splitlines() if "\u00e9" in line]
     assert rows and all(len(row) < 400 for row in rows), rows[:3]
     assert re.search(r"\u00e9 \.\.\.\[800\d+ bytes, hash [0-9a-f]{16}\]", rows[-1]), rows[-1]
+
+
+RAW = [b"\x1b", b"\x9b", b"\xc2\x9b", b"\xe2\x80\xae", b"\xe2\x81\xa6", b"\x07"]
+
+
+def assert_no_raw(where, data):
+    for bad in RAW:
+        assert bad not in data, f"{where} holds {bad!r} raw: {data[:2000]!r}"
+
+
+def test_an_outcome_other_than_pytests_words_is_refused(sandbox, tmp_path):
+    # outcome= is the summary's verdict of a test: a word with escapes, U+202E and a line
+    # break that forges a log entry never reaches the terminal; the END is refused (400),
+    # and an END with one of pytest's words ends the unit.
+    forged = b"%1B[2J%E2%80%AEdeliaf%0A[2026-01-01T00:00:00.000] TEST_END: forged"
+    code = ASK + ("print(ask(b'HELLO 1\\n'))\n"
+                  "print(ask(b'START t\\n'))\n"
+                  f"print(ask(b'END t outcome={forged.decode()}\\n'))\n"
+                  "print(ask(b'END t outcome=skipped\\n'))\n")
+    report = tmp_path / "r.json"
+    p = subprocess.run(sandbox.cmd("--limit", "256M", "--json", str(report), "--",
+                                   *sandbox.python(code)),
+                       env=sandbox.env, capture_output=True, timeout=120, **sandbox._kw({}))
+    assert p.returncode == 0, p.stderr
+    answers = p.stdout.decode().splitlines()
+    assert answers[2].startswith("ERR 400 outcome must be passed, failed, skipped or error"), answers
+    assert answers[3] == "OK", answers
+    assert_no_raw("stderr", p.stderr)
+    assert not any(line.startswith(b"[") for line in p.stderr.splitlines()), p.stderr
+    assert b"\\u202e" in p.stderr, p.stderr  # the warning names what was sent, escaped
+    (row,) = [line for line in p.stderr.decode().splitlines() if line.startswith("    t ")]
+    assert row.endswith("  skipped"), row
+    unit = next(u for u in json.loads(report.read_text())["units"] if u["name"] == "t")
+    assert unit["pytest_outcome"] == "skipped", unit
+
+
+def analyze(*args):
+    return subprocess.run([BIN, "analyze", *args], capture_output=True, timeout=120)
+
+
+def foreign_log(path, name, elapsed="inf"):
+    path.write_bytes(
+        b"[2025-10-24T12:34:50.000] TEST_START: " + name + b"\n"
+        b"  Elapsed: 1.0s\n\n"
+        b"[2025-10-24T12:34:51.000] TEST_END: " + name + b"\n"
+        b"  Elapsed: " + elapsed.encode() + b"s\n"
+        b"  Duration: " + elapsed.encode() + b"s\n"
+        b"  Peak memory: 120.0 MB\n"
+        b"  OOM: killed (exceeded its own limit 100.0 MB)\n\n"
+        b"[2025-10-24T12:34:52.000] TEST_START: t/test_b.py::running\xc2\x9b31m\n"
+        b"  Elapsed: nans\n\n")
+
+
+def strict_json(text):
+    def no_constant(word):
+        raise ValueError(f"not JSON: {word}")
+    return json.loads(text, parse_constant=no_constant)
+
+
+@pytest.mark.parametrize("elapsed", ["inf", "nan", "1e308"])
+def test_analyze_escapes_a_foreign_log_and_its_json_is_json(tmp_path, elapsed):
+    # A log of another writer: C1 controls, U+202E and ESC in names, an Elapsed of inf.
+    log = tmp_path / "foreign.log"
+    foreign_log(log, b"t/test_a.py::\x1b[2Jhog\xc2\x9b\xe2\x80\xaeexe.txt", elapsed)
+    text = analyze(str(log))
+    assert text.returncode == 0, text.stderr
+    assert_no_raw("analyze's text", text.stdout + text.stderr)
+    assert b"\\x1b[2Jhog\\u009b\\u202eexe.txt OOM-killed" in text.stdout, text.stdout
+    out = analyze("--json", str(log))
+    assert out.returncode == 0, out.stderr
+    doc = strict_json(out.stdout.decode())
+    assert doc["oom_killed"][0]["name"] == "t/test_a.py::\\x1b[2Jhog\\u009b\\u202eexe.txt", doc
+    html = tmp_path / "a.html"
+    out = analyze("--html", str(html), str(log))
+    assert out.returncode == 0, out.stderr
+    page = html.read_bytes()
+    assert_no_raw("the HTML", page)
+    assert b"nan" not in page.lower() and b"inf" not in page.replace(b"info", b""), page
+
+
+def test_a_long_non_ascii_name_is_cut_between_characters(tmp_path):
+    # Cut to the reader's 1024 bytes (the text) and the chart's 160 (the HTML) from an odd
+    # start: a cut in the middle of a two-byte character is not UTF-8.
+    log = tmp_path / "long.log"
+    foreign_log(log, b"t/test_a.py::x" + "\u00e9".encode() * 3000, "2.0")
+    text = analyze(str(log))
+    assert text.returncode == 0, text.stderr
+    text.stdout.decode("utf-8")  # strict: raises on a cut character
+    assert "\u00e9..." in text.stdout.decode(), text.stdout
+    html = tmp_path / "a.html"
+    assert analyze("--html", str(html), str(log)).returncode == 0
+    html.read_bytes().decode("utf-8")
+    strict_json(analyze("--json", str(log)).stdout.decode("utf-8"))
