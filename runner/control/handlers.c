@@ -239,7 +239,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	/* moved=1: the client is in its kept unit, or on its way (it sends START first): the
 	 * move is the same either way, and whoever is second moves nothing. */
 	if (run_unit_open_from(s, &k->unit, m->name, k->unit_is_test ? "test" : "command", limit,
-			       m->moved ? &k->kept : NULL, &e) < 0 ||
+			       m->moved ? &k->kept : NULL, k->pid, &e) < 0 ||
 	    (!gone && cg_attach(&k->unit.cg, k->pid, &e) < 0)) {
 		refuse(c, k, m, "ERR 500 %s", e.msg);
 		start_failed(s, &k->unit, &e);

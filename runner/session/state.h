@@ -61,6 +61,7 @@ struct run_session {
 	char scope_why[600];      /* why no delegated systemd scope was had, "" (scope.h) */
 	int log_taken_over;       /* jobs whose in-process diagnostics we switched off */
 	int log_restore_said;     /* another writer emptied the log: said once */
+	int tampered_said;        /* a unit made ahead of time was not as made: said once */
 	struct run_loop loop;     /* the one event loop */
 	struct run_warm warm;
 	struct run_control *control; /* the control socket, when the plugin is on */

@@ -145,3 +145,62 @@ def test_a_long_non_ascii_name_is_cut_between_characters(tmp_path):
     assert analyze("--html", str(html), str(log)).returncode == 0
     html.read_bytes().decode("utf-8")
     strict_json(analyze("--json", str(log)).stdout.decode("utf-8"))
+
+
+# A test (conn a) moves a process that holds 100 MB into a unit made ahead of time (the
+# spare, or the unit kept for its connection's next START); the next test (b) must not be
+# charged with it.
+PLANT = ASK + r"""
+import signal, time
+where = sys.argv[-1]
+print(ask(b"HELLO 1\n"))
+first = ask(b"START a keep=1\n")
+kept = os.path.dirname(first.split(" next=", 1)[1])
+target = kept
+if where == "spare":
+    last = int(os.path.basename(kept)[1:])
+    for i in range(500):  # the spare is made after START's answer, the last one made
+        if os.path.exists(os.path.dirname(kept) + f"/u{last + 1}"):
+            break
+        time.sleep(0.01)
+    target = os.path.dirname(kept) + f"/u{last + 1}"
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    with open(target + "/cgroup.procs", "w") as p:
+        p.write(str(os.getpid()))
+    b = bytearray(100 << 20)
+    os.write(w, b"1")
+    time.sleep(600)
+    os._exit(0)
+os.read(r, 1)
+print(ask(b"END a outcome=passed\n"))
+if where == "kept":
+    s.sendall(b"START b keep=1 moved=1\n")
+    try:  # as the plugin moves itself: the runner may have removed the unit first
+        with open(kept + "/cgroup.procs", "w") as p:
+            p.write(str(os.getpid()))
+    except OSError:
+        pass
+    print(f.readline().decode().strip())
+else:
+    print(ask(b"START b\n"))
+print(ask(b"END b outcome=passed\n"), flush=True)
+os.kill(pid, signal.SIGKILL)
+os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.parametrize("where", ["spare", "kept"])
+def test_processes_planted_in_a_unit_made_ahead_are_not_the_next_tests(sandbox, tmp_path,
+                                                                        where):
+    report = tmp_path / "r.json"
+    run = sandbox.run("--limit", "512M", "--test-limit", "256M", "--json", str(report), "--",
+                      *sandbox.python(PLANT), where)
+    assert run.rc == 0, run.stdout + run.stderr
+    hello, end_a, start_b, end_b = run.stdout.splitlines()
+    assert (end_a, end_b) == ("OK", "OK") and start_b.startswith("OK "), run.stdout
+    units = {u["name"]: u for u in json.loads(report.read_text())["units"]}
+    b = units["b"]
+    assert b["peak"] < 50 << 20 and b["oom"] is None, (b, run.stderr)
+    assert "was not as the runner made it" in run.stderr, run.stderr
