@@ -204,3 +204,52 @@ def test_processes_planted_in_a_unit_made_ahead_are_not_the_next_tests(sandbox, 
     b = units["b"]
     assert b["peak"] < 50 << 20 and b["oom"] is None, (b, run.stderr)
     assert "was not as the runner made it" in run.stderr, run.stderr
+
+
+# Forks up to 300 sleeping children in at most 30 s, counting the forks the kernel refused.
+BOMB = r"""
+import json, os, sys, time
+made, refused, deadline = [], 0, time.monotonic() + 30
+while len(made) + refused < 300 and time.monotonic() < deadline:
+    try:
+        pid = os.fork()
+    except BlockingIOError:
+        refused += 1
+        continue
+    if pid == 0:
+        time.sleep(120)
+        os._exit(0)
+    made.append(pid)
+print(json.dumps(dict(made=len(made), refused=refused)), flush=True)
+for pid in made:
+    os.kill(pid, 9)
+for pid in made:
+    os.waitpid(pid, 0)
+"""
+
+
+def test_a_fork_bomb_stops_at_pids_max(sandbox):
+    run = sandbox.run("--limit", "256M", "--pids-max", "40", "--", *sandbox.python(BOMB))
+    assert run.rc == 0, run.stderr
+    r = json.loads(run.stdout.splitlines()[-1])
+    assert r["made"] < 40 and r["refused"] > 0, r
+    # The machine was not: a run without the cap makes all of them.
+    run = sandbox.run("--limit", "256M", "--pids-max", "max", "--", *sandbox.python(BOMB))
+    assert run.rc == 0, run.stderr
+    assert json.loads(run.stdout.splitlines()[-1]) == dict(made=300, refused=0), run.stdout
+
+
+def test_pids_max_is_an_option_and_a_setting(sandbox, tmp_path):
+    shown = sandbox.run("config", "--pids-max", "100")
+    assert shown.rc == 0 and re.search(r"^pids_max\s+= 100\b", shown.stdout, re.M), shown.stdout
+    shown = sandbox.run("config")
+    assert re.search(r"^pids_max\s+= auto\b", shown.stdout, re.M), shown.stdout
+    for bad in ("0", "-1", "1k", "4194305"):
+        run = sandbox.run("--pids-max", bad, "--", "true")
+        assert run.rc == 125 and "--pids-max" in run.stderr, (bad, run.stderr)
+    ini = tmp_path / "wcmem-sandbox.ini"
+    ini.write_text("[profile p]\npids_max = 30\n")
+    run = sandbox.run("--config", str(ini), "--profile", "p", "--limit", "256M", "--",
+                      *sandbox.python(BOMB))
+    assert run.rc == 0, run.stderr
+    assert json.loads(run.stdout.splitlines()[-1])["made"] < 30, run.stdout
