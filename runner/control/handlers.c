@@ -73,7 +73,7 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 	bool alive = !lost || run_peer_alive(k->pidfd), park = alive && !lost && k->unit_is_test;
 
 	run_unit_measure(s, &k->unit);
-	if (alive && !park)
+	if (alive && !park && !k->left)
 		send_home(c, k);
 	run_unit_evict(s, &k->unit, park ? k->pid : 0, true, &e);
 	if (run_unit_finish(s, &k->unit, wait_status, 0, lost, ru, NULL, &e) < 0)
@@ -97,6 +97,29 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 	} else if (run_unit_close(&k->unit, &e) < 0) {
 		run_warn("%s", e.msg);
 	}
+}
+
+void run_conn_check_moved_on(struct run_control *c, struct conn *k)
+{
+	struct wc_error e;
+	int inside, holds = 1;
+
+	if (!k->has_unit || k->dead)
+		return;
+	inside = k->cgroup_fd >= 0 ? cg_fd_inside(&k->unit.cg, k->cgroup_fd, &e) :
+		 cg_pid_inside(&k->unit.cg, k->pid, &e);
+	if (k->peer_ino)
+		holds = run_peer_holds(k->pid, k->pidfd, k->peer_ino, &k->peer_fd);
+	/* After the readings: they were of the client only if it still lives. Its death
+	 * ends the unit by its EOF or its wait status. */
+	if (!run_peer_alive(k->pidfd) || (inside != 0 && holds != 0))
+		return;
+	run_conn_warn(k, holds == 0 ? "its process no longer holds its connection (another "
+		      "process keeps a copy): its unit ends now" :
+		      "its process left its unit: the unit ends now");
+	k->left = inside == 0;  /* then it stays where it went */
+	run_conn_end_unit(c, k, 0, true, NULL, NULL);
+	k->left = false;
 }
 
 void run_conn_unpark(struct run_control *c, struct conn *k)
@@ -199,6 +222,15 @@ static void keep_next(struct run_session *s, struct conn *k, const struct run_ms
 		out[0] = '\0';  /* too long to say: the client waits for its answers */
 }
 
+/* Another connection's process may have moved on from its unit (into this one's, say):
+ * that unit ends before this one's START or END reads memory that is not its. */
+static void check_others(struct run_control *c, struct conn *k)
+{
+	for (struct conn *o = c->conns; o; o = o->next)
+		if (o != k)
+			run_conn_check_moved_on(c, o);
+}
+
 static int on_start(struct run_control *c, struct conn *k, const struct run_msg *m)
 {
 	struct run_session *s = c->s;
@@ -214,6 +246,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 		refuse(c, k, m, "ERR 409 a unit is open: END it first");
 		return -EBUSY;
 	}
+	check_others(c, k);
 	/* Proven now, not at accept: the process that connected may have exited since, and
 	 * its pid been taken by a process outside the sandbox. */
 	r = run_conn_proven(c, k);
@@ -280,6 +313,7 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 	struct rep_unit *rec;
 	int code;
 
+	check_others(c, k);
 	if (!k->has_unit || strcmp(run_unit_rec(s, &k->unit)->name, m->name) != 0) {
 		refuse(c, k, m, "ERR 409 no unit of that name is open");
 		return -ENOENT;

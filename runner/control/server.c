@@ -201,8 +201,10 @@ static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 		return;
 	}
 	k->ctl = c;
-	k->cgroup_fd = k->status_fd = -1;
+	k->cgroup_fd = k->status_fd = k->peer_fd = -1;
 	cg_group_init(&k->kept, &c->s->hier);
+	if (run_peer_socket(fd, &k->peer_ino) < 0)
+		k->peer_ino = 0;  /* no sock_diag: an EOF alone ends a unit */
 	k->w = (struct run_watch){ fd, on_conn, k };
 	k->next = c->conns;
 	c->conns = k;
@@ -318,6 +320,7 @@ size_t run_control_sample(struct run_control *c, struct rep_tl_unit *out, size_t
 	for (struct conn *k = c ? c->conns : NULL; k; k = k->next) {
 		uint64_t cur;
 
+		run_conn_check_moved_on(c, k);
 		if (!k->has_unit)
 			continue;
 		cur = run_unit_sample(c->s, &k->unit);
