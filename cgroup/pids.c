@@ -22,30 +22,41 @@ void cg_pids_init(struct cg_pids *p)
 	p->procs_fd = -1;
 }
 
+/* Whether the comma-separated list [c, end) holds the word "pids". */
+static bool lists_pids(const char *c, const char *end)
+{
+	while (c < end) {
+		const char *comma = memchr(c, ',', (size_t)(end - c));
+		const char *stop = comma ? comma : end;
+
+		if (stop - c == 4 && memcmp(c, "pids", 4) == 0)
+			return true;
+		c = stop + 1;
+	}
+	return false;
+}
+
 int cg_parse_proc_pids(const char *text, char *out, size_t size)
 {
-	for (const char *line = text; line && *line; line = strchr(line, '\n'), line += !!line) {
-		const char *ctrl = strchr(line, ':'), *path, *end;
+	const char *line = text;
 
-		path = ctrl ? strchr(ctrl + 1, ':') : NULL;
-		if (!path)
-			return -ENOENT;
-		for (const char *c = ctrl + 1; c < path; c = strchr(c, ',') + 1) {
-			const char *comma = memchr(c, ',', (size_t)(path - c));
-			size_t n = (size_t)((comma ? comma : path) - c);
+	while (*line) {
+		const char *nl = strchr(line, '\n'), *ctrl = strchr(line, ':'), *path;
+		const char *end = nl ? nl : line + strlen(line);
+		size_t n;
 
-			if (n == 4 && memcmp(c, "pids", 4) == 0) {
-				end = strchr(path + 1, '\n');
-				n = end ? (size_t)(end - path - 1) : strlen(path + 1);
-				if (n >= size)
-					return -ENAMETOOLONG;
-				memcpy(out, path + 1, n);
-				out[n] = '\0';
-				return 0;
-			}
-			if (!comma)
-				break;
+		path = ctrl && ctrl < end ? memchr(ctrl + 1, ':', (size_t)(end - ctrl - 1)) : NULL;
+		if (path && lists_pids(ctrl + 1, path)) {
+			n = (size_t)(end - path - 1);
+			if (n >= size)
+				return -ENAMETOOLONG;
+			memcpy(out, path + 1, n);
+			out[n] = '\0';
+			return 0;
 		}
+		if (!nl)
+			break;
+		line = nl + 1;
 	}
 	return -ENOENT;
 }
