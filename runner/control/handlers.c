@@ -110,9 +110,10 @@ void run_conn_check_moved_on(struct run_control *c, struct conn *k)
 		 cg_pid_inside(&k->unit.cg, k->pid, &e);
 	if (k->peer_ino)
 		holds = run_peer_holds(k->pid, k->pidfd, k->peer_ino, &k->peer_fd);
-	/* After the readings: they were of the client only if it still lives. Its death
-	 * ends the unit by its EOF or its wait status. */
-	if (!run_peer_alive(k->pidfd) || (inside != 0 && holds != 0))
+	/* After the readings: they were of the client only if it still lives on. A dying one
+	 * (an OOM kill) closes its descriptors first: its death ends the unit, by its EOF or
+	 * its wait status, once its memory is given back. */
+	if ((inside != 0 && holds != 0) || run_peer_exiting(k->pid, k->pidfd))
 		return;
 	run_conn_warn(k, holds == 0 ? "its process no longer holds its connection (another "
 		      "process keeps a copy): its unit ends now" :
