@@ -19,7 +19,7 @@
  * \uHHHH, so nothing from outside reaches a terminal or starts a line. A backslash passes:
  * a name reads as pytest prints it (its ids already escape what is not printable), and only
  * a line break could forge an entry. */
-static size_t escape_char(const char *p, char tmp[8], size_t *used)
+size_t rep_log_escape_char(const char *p, char tmp[8], size_t *used)
 {
 	unsigned char c = (unsigned char)*p;
 	uint32_t cp;
@@ -48,7 +48,7 @@ size_t rep_log_escape(const char *name, char *out, size_t size)
 		return 0;
 	for (const char *p = name ? name : ""; *p; p += used) {
 		char tmp[8];
-		size_t n = escape_char(p, tmp, &used);
+		size_t n = rep_log_escape_char(p, tmp, &used);
 
 		if (len + n >= size)
 			break;  /* never cut an escape, or a character, in half */
@@ -68,7 +68,7 @@ int rep_log_escape_lines(FILE *f, const char *text)
 		for (; *p && *p != '\n'; p += used) {
 			char tmp[8];
 
-			escape_char(p, tmp, &used);
+			rep_log_escape_char(p, tmp, &used);
 			fputs(tmp, f);
 		}
 		if (*p == '\n')
@@ -110,7 +110,7 @@ static void put_escaped(struct out *o, const char *s)
 
 	for (const char *p = s ? s : ""; *p && !o->full; p += used) {
 		char tmp[8];
-		size_t n = escape_char(p, tmp, &used);
+		size_t n = rep_log_escape_char(p, tmp, &used);
 
 		if (n >= o->size - o->len) {
 			o->full = true;

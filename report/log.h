@@ -102,6 +102,10 @@ int rep_log_sync(struct rep_log *log);
  * out is too small, never inside an escape or a character. Returns the length written. */
 size_t rep_log_escape(const char *name, char *out, size_t size);
 
+/* The escaped form of the one character at p (as rep_log_escape writes it) into tmp, NUL
+ * terminated; *used gets the bytes of p it took (1 to 4). Returns the length written. */
+size_t rep_log_escape_char(const char *p, char tmp[8], size_t *used);
+
 /* Writes text to f line by line, each line escaped as rep_log_escape does it but for the
  * backslash (kept, as in a quoted shell word), and the newlines kept: for messages of several lines (an error and its hint, `config`'s output)
  * that hold text from outside. Returns 0, or -EIO. */

@@ -2,8 +2,11 @@
 #include "report/logread.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "report/log.h"
 
 void rep_logread_init(struct rep_logread *r)
 {
@@ -19,21 +22,33 @@ static void entry_reset(struct rep_entry *e)
 	e->vm_rss_kb = e->xarray = e->pid = e->oom_kills = -1;
 }
 
-/* Copies n bytes of text into out (size bytes), control characters made '?': a foreign
- * writer's name must not send escape sequences to the terminal that prints it. */
+/* Copies n bytes of text into out (size bytes), escaped as the log escapes (control
+ * characters C0, DEL and C1, bidi controls, bytes that are not UTF-8): a foreign writer's
+ * name must not send escape sequences to the terminal that prints it. A text too long ends
+ * in "..." after its last whole character or escape. Our own log's text is escaped already
+ * and passes unchanged. */
 static void copy_text(char *out, size_t size, const char *text, size_t n)
 {
-	if (n >= size) {
-		n = size - 4;
-		memcpy(out + n, "...", 4);
-	} else {
-		out[n] = '\0';
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)text[i];
+	size_t len = 0, keep = 0, used;
 
-		out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	for (size_t i = 0; i < n; i += used) {
+		char tmp[8];
+		size_t k = rep_log_escape_char(text + i, tmp, &used);
+
+		if (i + used > n) {  /* a sequence cut by the end of the field: a byte alone */
+			k = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", (unsigned char)text[i]);
+			used = 1;
+		}
+		if (len + k > size - 1) {
+			memcpy(out + keep, "...", 4);
+			return;
+		}
+		memcpy(out + len, tmp, k);
+		len += k;
+		if (len <= size - 4)
+			keep = len;  /* where "..." goes if what follows does not fit */
 	}
+	out[len] = '\0';
 }
 
 int rep_logread_mb(const char *text, uint64_t *bytes)
@@ -47,7 +62,7 @@ int rep_logread_mb(const char *text, uint64_t *bytes)
 	}
 	errno = 0;
 	v = strtod(text, &end);
-	if (end == text || errno || v < 0 || v > 1e12)
+	if (end == text || errno || !(v >= 0 && v <= 1e12))  /* nan fails both */
 		return -EINVAL;
 	if (strcmp(end, " MB") == 0)
 		*bytes = (uint64_t)(v * 1048576.0 + 0.5);
@@ -85,13 +100,14 @@ static void set_long(long *field, const char *value)
 		*field = v;
 }
 
-/* "0.3s" */
+/* "0.3s". Not "infs" nor "nans" (strtod reads both), nor past 30 years: a time that no
+ * run takes would turn the chart's axis and the JSON's numbers into inf and nan. */
 static void set_seconds(double *field, const char *value)
 {
 	char *end;
 	double v = strtod(value, &end);
 
-	if (end != value && strcmp(end, "s") == 0 && v >= 0)
+	if (end != value && strcmp(end, "s") == 0 && v >= 0 && v < 1e9)
 		*field = v;
 }
 

@@ -1,5 +1,6 @@
 #include "runner/control/protocol.h"
 
+#include "report/junit.h"
 #include "report/log.h"
 #include "runner/config/size.h"
 
@@ -155,6 +156,9 @@ static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
 			return bad(e, "keep and moved take 1, got", val);
 		*(key[0] == 'k' ? &m->keep : &m->moved) = true;
 	} else if (m->verb == RUN_MSG_END && strcmp(key, "outcome") == 0) {
+		/* The summary prints it as the test's verdict: pytest's four words, nothing else. */
+		if (rep_outcome_parse(val) < 0)
+			return bad(e, "outcome must be passed, failed, skipped or error, got", val);
 		m->outcome = val;
 	} else if (m->verb == RUN_MSG_END && strcmp(key, "status") == 0) {
 		if (parse_number(val, 255, &n) < 0)
