@@ -144,8 +144,10 @@ static int jobs(struct plan *p, char **argv, struct wc_error *e)
 		p->jobs = calloc(1, sizeof(*p->jobs));
 		if (!p->command_line || !p->jobs)
 			return wc_fail(e, ENOMEM, "plan the run");
+		/* The command's own unit (imports, collection, pytest-xdist's workers before
+		 * their first test) is held by --limit alone; --test-limit is each test's. */
 		p->jobs[0] = (struct run_job){ .name = p->o.name ? p->o.name : p->command_line,
-			.kind = "command", .argv = p->o.argv, .limit = p->o.test_limit };
+			.kind = "command", .argv = p->o.argv, .limit = p->o.limit };
 		p->njobs = 1;
 		return 0;
 	}

@@ -225,7 +225,7 @@ def test_with_a_command_the_profile_gives_settings_only(sandbox):
     assert run.stdout == "cmd\n"
     start = run.entry("SESSION_START")
     assert start.value("memory.max") == "512.0 MB"
-    assert run.entry("COMMAND_END").value("memory.max") == "256.0 MB"  # test_limit
+    assert run.entry("COMMAND_END").value("memory.max") == "512.0 MB"  # the limit
     # the profile's reports are written for the command too (relative to the file)
     report = json.loads((sandbox.tmp / "out" / "report.json").read_text())
     assert report["units"][0]["kind"] == "command"
