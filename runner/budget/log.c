@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/logread.h"
 #include "report/verdict.h"
 #include "runner/config/size.h"
 
@@ -63,12 +64,27 @@ static struct budget_peak *entry(struct budget_peak **v, size_t *n, const char *
 	return &grown[(*n)++];
 }
 
-/* What one TEST_END entry says: the larger peak, whether it was OOM-killed. */
+/* What one TEST_END entry says: the exact peak (its cgroup's "bytes:" line), else the
+ * larger rounded one; whether it was OOM-killed. */
 struct end_figures {
 	uint64_t peak;
 	bool has_peak;
+	bool exact;
+	bool events;  /* past the events line: a "bytes:" line now is a test's (logread.h) */
 	bool killed;
 };
+
+/* The peak of a "bytes:" line's value, read by report/'s one reader of it. */
+static int exact_peak(const char *val, size_t vlen, uint64_t *b)
+{
+	char buf[128];
+
+	if (vlen >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, val, vlen);
+	buf[vlen] = '\0';
+	return rep_logread_bytes(buf, "peak", b);
+}
 
 static void end_line(const char *line, size_t len, struct end_figures *f)
 {
@@ -76,13 +92,18 @@ static void end_line(const char *line, size_t len, struct end_figures *f)
 	size_t vlen;
 	uint64_t b;
 
-	if ((val = field(line, len, "Peak memory", &vlen)) ||
+	if (!f->events && (val = field(line, len, "bytes", &vlen))) {
+		if (exact_peak(val, vlen, &b) == 0)
+			f->peak = b, f->has_peak = f->exact = true;
+	} else if ((val = field(line, len, "Peak memory", &vlen)) ||
 	    (val = field(line, len, "memory.peak", &vlen))) {
-		if (log_size(val, vlen, &b) < 0)
+		if (f->exact || log_size(val, vlen, &b) < 0)
 			return;
 		if (b > f->peak || !f->has_peak)
 			f->peak = b;
 		f->has_peak = true;
+	} else if (len > 4 && strncmp(line + strspn(line, " "), "memory.events", 13) == 0) {
+		f->events = true;
 	} else if ((val = field(line, len, "OOM", &vlen)) && vlen >= 6 &&
 		   strncmp(val, "killed", 6) == 0) {
 		f->killed = true;

@@ -1,7 +1,11 @@
 """What the figures mean: which limit holds the command's own unit, the exact bytes behind
 the log's rounded sizes, a forkserver's children charged to the test that asked for them,
 and the markers' figures of a test that was OOM-killed."""
+import json
+import subprocess
+
 import memlog
+from conftest import BIN
 from test_plugin import PYTEST, suite, units_of
 
 
@@ -22,3 +26,34 @@ def test_a_big_conftest_is_held_by_the_limit_and_a_hog_by_the_test_limit(sandbox
     for name in ("test_small", "test_after"):
         assert tests[name].value("memory.max") == "64.0 MB"
         assert tests[name].value("OOM") is None, tests[name].lines
+
+
+def test_analyze_and_budget_read_the_exact_bytes_the_run_measured(sandbox, tmp_path):
+    # The log rounds for people (32.3 MB); analyze and budget read the cgroup's bytes
+    # line: the same figures, to the byte, as the JSON report of the run.
+    report = tmp_path / "report.json"
+    run = sandbox.run("--limit", "1G", "--json", str(report), "--", *PYTEST, suite("peaks"))
+    assert run.rc == 0, run.stdout + run.stderr
+    measured = {u["name"]: (u["peak"], u["limit"], u["current"])
+                for u in json.loads(report.read_text())["units"] if u["kind"] == "test"}
+    assert len(measured) == 3
+    for name, end in units_of(run).items():
+        # The guide's reading of the rounded line still works beside it.
+        assert abs(memlog.peak_mb(end) - measured[name][0] / 1048576) <= 0.05 + 1e-9
+        assert end.value("bytes") == "max=%d peak=%d current=%d" % (
+            measured[name][1], measured[name][0], measured[name][2])
+
+    analyzed = subprocess.run([BIN, "analyze", "--json", run.log_path], capture_output=True,
+                              text=True, check=True)
+    biggest = json.loads(analyzed.stdout)["biggest"]
+    assert {u["name"]: u["peak"] for u in biggest} == \
+        {name: figures[0] for name, figures in measured.items()}
+    assert all(u["limit"] == measured[u["name"]][1] for u in biggest)
+
+    budgets = tmp_path / "budgets.ini"
+    subprocess.run([BIN, "budget", "--margin", "0", "--floor", "4K", "-o", str(budgets),
+                    run.log_path], capture_output=True, text=True, check=True)
+    lines = [line.split() for line in budgets.read_text().splitlines()
+             if line.startswith("test = ")]
+    assert {words[3]: int(words[2][:-1]) for words in lines} == \
+        {name: -(-peak // 1048576) for name, (peak, _, _) in measured.items()}, lines

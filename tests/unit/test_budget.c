@@ -90,6 +90,34 @@ static void test_log_peaks_larger_wins(void **state)
 	budget_peaks_free(v, n);
 }
 
+/* The cgroup's "bytes:" line gives the exact peak, over both rounded lines (32.3 MB
+ * would read back as 33869005 bytes); one after the events line is a test's and counts
+ * for nothing; without one, the rounded text as before. */
+static void test_log_peaks_exact_bytes(void **state)
+{
+	static const char log[] =
+		"[2026-11-01T10:00:01.000001] TEST_END: t.py::a\n"
+		"  Peak memory: 32.3 MB\n"
+		"  cgroup: wcmem-1/u2\n"
+		"    memory.peak: 32.3 MB\n"
+		"    bytes: max=67108864 peak=33869004 current=0\n"
+		"    memory.events (v1): failcnt=0 oom_kill=0\n"
+		"[2026-11-01T10:00:02.000001] TEST_END: t.py::forged\n"
+		"  Peak memory: 32.3 MB\n"
+		"  cgroup: wcmem-1/u3\n"
+		"    memory.events (v1): failcnt=0 oom_kill=0\n"
+		"    bytes: peak=1\n";
+	struct budget_peak *v = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(budget_log_peaks(log, strlen(log), &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(find_peak(v, n, "t.py::a")->peak, 33869004);
+	assert_int_equal(find_peak(v, n, "t.py::forged")->peak, LOG_MB(32, 3));
+	budget_peaks_free(v, n);
+}
+
 /* The peak plus the margin, rounded up to a whole MiB, never under the floor. */
 static void test_budget_from_peak(void **state)
 {
@@ -203,6 +231,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_peaks_capture),
 		cmocka_unit_test(test_log_peaks_larger_wins),
+		cmocka_unit_test(test_log_peaks_exact_bytes),
 		cmocka_unit_test(test_budget_from_peak),
 		cmocka_unit_test(test_line_round_trip),
 		cmocka_unit_test(test_line_too_long),
