@@ -76,6 +76,16 @@ def _cut(text, limit):
     return text[:limit - 40].rsplit("\n", 1)[0] + f"\n(cut: {len(text)} characters)"
 
 
+# pytest-memray's marker options that the kernel's count of a cgroup cannot follow: they
+# are ignored with a warning, and why. The marker's SIZE still holds.
+_MARKER_IGNORED = {
+    "limit_memory": {"current_thread_only": "the limit is the test's cgroup's, every "
+                     "thread and child process of the test counts"},
+    "limit_leaks": {"filter_fn": "what the test's cgroup still holds after its call is "
+                    "compared whole, with no allocation stacks to filter"},
+}
+
+
 class FailMessage(str):
     """Why a marker fails its test (not a size to send)."""
 
@@ -290,6 +300,7 @@ class WcmemPlugin:
                             os.environ.get("WEATHERCOP_DISABLE_DIAGNOSTICS") != "1")
         top = os.environ.get("WCMEM_SANDBOX_TRACEMALLOC", "0")
         self.tracemalloc_top = int(top) if self.diagnostics and top.isdigit() else 0
+        self.sampler = TopSampler(os.environ.get("WCMEM_SANDBOX_SOCKET"), self._sample)
         resume = os.environ.get("WCMEM_SANDBOX_RESUME")
         self.resume = Resume(resume) if resume else None
         self.xarray = XarrayTracker()
@@ -297,6 +308,7 @@ class WcmemPlugin:
         self.current = None
         self.removed = {}
         self.warned = {}  # by kind: refused (False), gone (True)
+        self.ignored_said = set()  # (marker, option) ignored, said once
         self.memray = None  # pytest-memray active: found at the first test
         self.move_in = True  # a test moves itself into its kept unit (until that fails)
         self.bad_marker = {}  # node id: why its marker's size fails it
@@ -393,10 +405,13 @@ class WcmemPlugin:
         # writes TEST_START when it reads START, a moment later), or by the runner before
         # its answer.
         opened = self._start(item, name, where, extras)
+        if opened and self.tracemalloc_top:
+            self.sampler.start(name)
         try:
             yield
         finally:
             self.current = None
+            self.sampler.stop()
             if opened:
                 outcome = _outcome(self.reports)
                 # Held for the next test's START, sent a moment later: one write for both.
@@ -500,11 +515,24 @@ class WcmemPlugin:
         marker = item.get_closest_marker(marker_name)
         if marker is None or self._memray_active():
             return None
-        args = marker.args or tuple(marker.kwargs.values())
-        if len(args) != 1 or not isinstance(args[0], str):
+        ignored = [k for k in _MARKER_IGNORED[marker_name] if k in marker.kwargs]
+        kwargs = {k: v for k, v in marker.kwargs.items() if k not in ignored}
+        args = marker.args or tuple(kwargs.values())
+        if len(args) != 1 or not isinstance(args[0], str) or (marker.args and kwargs):
             return FailMessage(f"{marker_name}() takes one SIZE as a string, e.g. "
                                f"{marker_name}(\"24 MB\"); got {marker.args!r} {marker.kwargs!r}")
+        for key in ignored:
+            self._warn_ignored(item, marker_name, key)
         return args[0]
+
+    def _warn_ignored(self, item, marker_name, key):
+        """Once a session for each such option, naming the first test that gives it."""
+        if (marker_name, key) in self.ignored_said:
+            return
+        self.ignored_said.add((marker_name, key))
+        item.warn(pytest.PytestWarning(
+            f"wcmem-sandbox: {marker_name}({key}=...) is not supported and is ignored: "
+            f"{_MARKER_IGNORED[marker_name][key]} (first in {item.nodeid})"))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_call(self, item):
@@ -655,9 +683,14 @@ class WcmemPlugin:
             lines.append(f"Open xarray datasets: {self.xarray.count()}")
         return "\n".join(lines)
 
-    def _tracemalloc_lines(self):
+    def _sample(self, seconds):
+        """The lines of a sample of the test's top allocations, seconds into it."""
+        return self._extras(lambda: "\n".join(self._tracemalloc_lines(
+            f"Top tracemalloc allocations (last sample, {seconds:.1f}s into the test):")))
+
+    def _tracemalloc_lines(self, head="Top tracemalloc allocations:"):
         import tracemalloc
-        lines = ["Top tracemalloc allocations:"]
+        lines = [head]
         if not tracemalloc.is_tracing():  # the test, or a fixture, stopped it
             return lines + ["  (tracemalloc not active)"]
         stats = tracemalloc.take_snapshot().statistics("lineno")
@@ -695,6 +728,67 @@ class WcmemPlugin:
             except OSError:
                 return None
         return None
+
+
+class TopSampler:
+    """With --tracemalloc N, the test's top allocations sent to the runner every so often
+    (NOTE), so that a test the OOM killer takes before its END still has its biggest
+    allocation sites in its entry: the runner keeps the last sample for it. A thread and a
+    connection of its own, so that the test's connection stays the main thread's; the
+    thread runs only while a test does (none runs when pytest forks its copy, Standby).
+    The first sample comes 0.1 s into the test; each wait doubles up to 2 s, and is at
+    least ten times what the last sample took, so that sampling costs at most a tenth."""
+
+    FIRST, LONGEST, COST_FACTOR = 0.1, 2.0, 10
+
+    def __init__(self, path, sample):
+        self.path, self.sample = path, sample
+        self.runner = None  # made at the first sample
+        self.thread = self.done = None
+        self.gone = path is None
+
+    def start(self, name):
+        if self.gone:
+            return
+        import threading
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(name, self.done),
+                                       name="wcmem-sandbox-tracemalloc", daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        if self.thread is not None:
+            self.done.set()
+            self.thread.join()
+            self.thread = None
+
+    def _run(self, name, done):
+        began, wait = time.monotonic(), self.FIRST
+        while not done.wait(wait):
+            now = time.monotonic()
+            text = self.sample(now - began)
+            if done.is_set():
+                return  # the test ended meanwhile: its END says more
+            try:
+                if self.runner is None:
+                    self.runner = Runner(self.path)
+                self.runner.call("NOTE", name, extras=text)
+            except RunnerError as err:
+                if err.closed:
+                    self._give_up()
+                    return
+            except OSError:
+                self._give_up()
+                return
+            cost = time.monotonic() - now
+            wait = max(min(wait * 2, self.LONGEST), cost * self.COST_FACTOR)
+
+    def _give_up(self):
+        """The runner is gone or will not take a connection: no more samples."""
+        self.gone = True
+        if self.runner is not None:
+            self.runner.sock.close()
+            self.runner = None
 
 
 class Standby:

@@ -2,6 +2,7 @@
 the log's rounded sizes, a forkserver's children charged to the test that asked for them,
 and the markers' figures of a test that was OOM-killed."""
 import json
+import os
 import subprocess
 
 import memlog
@@ -57,3 +58,40 @@ def test_analyze_and_budget_read_the_exact_bytes_the_run_measured(sandbox, tmp_p
              if line.startswith("test = ")]
     assert {words[3]: int(words[2][:-1]) for words in lines} == \
         {name: -(-peak // 1048576) for name, (peak, _, _) in measured.items()}, lines
+
+
+def test_a_marker_option_that_cannot_hold_is_said_once_and_the_size_holds(sandbox):
+    run = sandbox.run("--limit", "1G", "--test-limit", "128M", "--", *PYTEST, "-rw",
+                      "-k", "leaks", suite("figures_markers"))
+    said = [line for line in run.stdout.splitlines()
+            if "limit_leaks(filter_fn=...) is not supported" in line]
+    assert len(said) == 1, run.stdout
+    assert said[0].endswith("::test_leaks_with_a_filter)"), said
+    # Both spellings still run under their SIZE (two USAGE asks: the leaks are measured).
+    tests = {name.split("::")[-1]: end for name, end in units_of(run).items()}
+    assert set(tests) == {"test_leaks_with_a_filter", "test_leaks_with_a_filter_by_keyword",
+                          "test_leaks_with_an_unknown_option"}
+    assert "2 passed" in run.stdout and "1 failed" in run.stdout, run.stdout
+    assert "limit_leaks() takes one SIZE as a string" in run.stdout  # the unknown option
+
+
+def test_a_test_killed_while_traced_has_its_biggest_sites_in_its_entry(sandbox):
+    run = sandbox.run("--limit", "1G", "--test-limit", "128M", "--tracemalloc", "3", "--",
+                      *PYTEST, "-k", "traced or after", suite("figures_markers"))
+    assert "1 failed, 1 passed" in run.stdout, run.stdout + run.stderr
+    tests = {name.split("::")[-1]: end for name, end in units_of(run).items()}
+    killed = tests["test_killed_while_traced"]
+    assert killed.value("OOM") == "killed (exceeded its own limit 128.0 MB)"
+    lines = [line.strip() for line in killed.lines]
+    at = next(i for i, line in enumerate(lines)
+              if line.startswith("Top tracemalloc allocations (last sample, "))
+    source = os.path.join(suite("figures_markers"), "test_figures_markers.py")
+    with open(source) as f:
+        site = next(n for n, line in enumerate(f, 1) if "held.append" in line)
+    top = lines[at + 1]
+    assert top.startswith(f"{source}:{site}: "), lines
+    assert float(top.split(": ")[-1].split()[0]) >= 8.0, lines
+    # A test that ends has its end's list, not a sample.
+    after = [line.strip() for line in tests["test_after"].lines]
+    assert "Top tracemalloc allocations:" in after, after
+    assert not any("last sample" in line for line in after), after
