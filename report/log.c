@@ -313,6 +313,8 @@ int rep_log_format_session_end(char *buf, size_t size, const struct rep_session 
 	put(&o, "  Elapsed: %.1fs\n", s->elapsed);
 	put(&o, "  Units: %d\n", s->units);
 	put(&o, "  OOM-killed: %d\n", s->oom_killed);
+	if (s->outside_kills > 0)
+		put(&o, "  OOM-killed outside every unit: %d\n", s->outside_kills);
 	if (s->peak != REP_UNKNOWN)
 		put_measured(&o, "  ", "Peak memory", s->peak);
 	put(&o, "  Exit status: %d\n", s->exit_status);
@@ -382,6 +384,11 @@ int rep_log_format_unit_end(char *buf, size_t size, const struct rep_unit *u,
 	if (u->left_behind > 0)
 		put(&o, "  Left behind: %d process%s, moved to the harness\n", u->left_behind,
 		    u->left_behind == 1 ? "" : "es");
+	/* Not "OOM:": that line is the unit's own verdict, which readers take it for. */
+	if (u->outside_kills > 0)
+		put(&o, "  Outside every unit, OOM-killed meanwhile: %d process%s (left running, "
+		    "in the harness or standing by)\n", u->outside_kills,
+		    u->outside_kills == 1 ? "" : "es");
 	put_extras(&o, u->extras_end);
 	put_exit(&o, u);
 	put_oom(&o, u);

@@ -316,7 +316,7 @@ static int session(struct plan *p)
 	/* Records may sit out of order once some were let go (records.h). */
 	units = run_records_in_order(&s, &n, &copy);
 	s.info.units = (int)n + s.info.tests_dropped;
-	s.info.oom_killed = s.oom_units;
+	s.info.oom_killed = s.oom_units + s.info.outside_kills;
 	if (run_session_close(&s, status, &e2) < 0) {
 		print_error(&e2);
 		status = RUN_EXIT_FAILURE;

@@ -301,6 +301,7 @@ class WcmemPlugin:
         top = os.environ.get("WCMEM_SANDBOX_TRACEMALLOC", "0")
         self.tracemalloc_top = int(top) if self.diagnostics and top.isdigit() else 0
         self.sampler = TopSampler(os.environ.get("WCMEM_SANDBOX_SOCKET"), self._sample)
+        self.forkserver = Forkserver()
         resume = os.environ.get("WCMEM_SANDBOX_RESUME")
         self.resume = Resume(resume) if resume else None
         self.xarray = XarrayTracker()
@@ -407,12 +408,15 @@ class WcmemPlugin:
         opened = self._start(item, name, where, extras)
         if opened and self.tracemalloc_top:
             self.sampler.start(name)
+        if opened:
+            self.forkserver.follow()
         try:
             yield
         finally:
             self.current = None
             self.sampler.stop()
             if opened:
+                self.forkserver.leave()
                 outcome = _outcome(self.reports)
                 # Held for the next test's START, sent a moment later: one write for both.
                 self._tell("END", name, item.nodeid, outcome=outcome,
@@ -789,6 +793,100 @@ class TopSampler:
         if self.runner is not None:
             self.runner.sock.close()
             self.runner = None
+
+
+class Forkserver:
+    """multiprocessing's forkserver outlives the test that started it, and forks the
+    children later tests ask for: each is charged to the cgroup the forkserver is in when
+    it forks. So the forkserver follows the tests: into each test's unit as it starts
+    (after this process moved there), and out to the sandbox's harness before its END is
+    sent, so that the runner never finds it among what the test left behind, and never
+    moves it while the next test moves it in. Only a forkserver that is this process's
+    child: its pid cannot name another process until this process reaps it."""
+
+    def __init__(self):
+        self.memory_root = None  # (mount point, root) of the memory hierarchy: found once
+        self.failed = False      # a move was refused: not tried again
+
+    def follow(self):
+        self._move(lambda unit: unit)
+
+    def leave(self):
+        self._move(lambda unit: os.path.join(os.path.dirname(unit), "harness"))
+
+    def _move(self, where):
+        pid = _forkserver_pid()
+        if pid is None or self.failed:
+            return
+        try:
+            if not _is_child(pid):
+                return
+            unit = self._own_cgroup()
+            if unit is None:
+                return
+            fd = os.open(os.path.join(where(unit), "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                os.write(fd, str(pid).encode())
+            finally:
+                os.close(fd)
+        except OSError as err:
+            self.failed = True
+            sys.stderr.write(f"wcmem-sandbox plugin: warning: cannot move multiprocessing's "
+                             f"forkserver ({err}): the children it forks are charged to "
+                             f"the sandbox's harness, not to their tests\n")
+
+    def _own_cgroup(self):
+        """The folder of this process's memory cgroup, or None."""
+        with open("/proc/self/cgroup") as f:
+            lines = [line.rstrip("\n").split(":", 2) for line in f]
+        v1 = [path for _, ctrls, path in lines if "memory" in ctrls.split(",")]
+        path = v1[0] if v1 else next((p for hid, _, p in lines if hid == "0"), None)
+        if path is None:
+            return None
+        if self.memory_root is None:
+            self.memory_root = _memory_mount(bool(v1))
+        if self.memory_root is None:
+            return None
+        mount, root = self.memory_root
+        if root != "/":
+            if not (path == root or path.startswith(root + "/")):
+                return None
+            path = path[len(root):]
+        return mount + path if path != "/" else mount
+
+
+def _forkserver_pid():
+    """The pid of multiprocessing's forkserver of this process, None when it runs none."""
+    module = sys.modules.get("multiprocessing.forkserver")
+    server = getattr(module, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    return pid if isinstance(pid, int) and pid > 0 else None
+
+
+def _is_child(pid):
+    """Whether pid is a child of this process (alive, or a zombie not yet reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()
+    except OSError:
+        return False
+    return len(fields) > 1 and fields[1] == str(os.getpid()).encode()
+
+
+def _memory_mount(v1):
+    """(mount point, root) of the memory controller's hierarchy from /proc/self/mountinfo:
+    cgroup v1's memory, else cgroup2. None when there is none."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            head, _, tail = line.partition(" - ")
+            fields, rest = head.split(), tail.split()
+            if len(fields) < 5 or len(rest) < 3:
+                continue
+            if (v1 and rest[0] == "cgroup" and "memory" in rest[2].split(",")) or \
+                    (not v1 and rest[0] == "cgroup2"):
+                unescape = lambda s: s.replace("\\040", " ")  # noqa: E731
+                return unescape(fields[4]), unescape(fields[3])
+    return None
 
 
 class Standby:

@@ -95,3 +95,42 @@ def test_a_test_killed_while_traced_has_its_biggest_sites_in_its_entry(sandbox):
     after = [line.strip() for line in tests["test_after"].lines]
     assert "Top tracemalloc allocations:" in after, after
     assert not any("last sample" in line for line in after), after
+
+
+def test_a_forkserver_child_is_charged_to_the_test_that_asked_for_it(sandbox):
+    # The forkserver starts in the first test and outlives it; the 100 MB child it forks
+    # for the second test counts in that test's unit, is OOM-killed by its 64M limit, and
+    # the kill is counted. v1 kills the child alone; v2 the unit whole (memory.oom.group).
+    run = sandbox.run("--limit", "1G", "--test-limit", "64M", "--", *PYTEST,
+                      suite("forkserver"))
+    assert "1 failed, 2 passed" in run.stdout, run.stdout + run.stderr
+    tests = {name.split("::")[-1]: end for name, end in units_of(run).items()}
+    grew = tests["test_its_child_goes_over_the_limit"]
+    assert "(exceeded its own limit 64.0 MB)" in grew.value("OOM"), grew.lines
+    assert memlog.peak_mb(grew) >= 60, grew.lines
+    assert "wcmem-sandbox: 4 units, 1 OOM-killed;" in run.stderr, run.stderr
+    for name in ("test_starts_the_forkserver", "test_after"):
+        assert tests[name].value("OOM") is None, tests[name].lines
+
+
+def test_an_oom_kill_outside_every_unit_is_counted_and_named(sandbox):
+    # The child the first test leaves runs in the harness; when it takes the sandbox to its
+    # total, the OOM killer takes it there: the entry of the test that ran then says so,
+    # and the summary counts the kill.
+    run = sandbox.run("--limit", "256M", "--test-limit", "128M", "--", *PYTEST,
+                      suite("left_running"))
+    assert "2 passed" in run.stdout, run.stdout + run.stderr
+    tests = {name.split("::")[-1]: end for name, end in units_of(run).items()}
+    assert tests["test_leaves_a_process_running"].value("Left behind") == \
+        "1 process, moved to the harness"
+    ran = tests["test_runs_while_it_grows"]
+    assert ran.value("Outside every unit, OOM-killed meanwhile") == \
+        "1 process (left running, in the harness or standing by)", ran.lines
+    assert ran.value("OOM") is None, ran.lines  # the test's own unit lost nothing
+    assert "wcmem-sandbox: 3 units, 1 OOM-killed (1 outside every unit: left running by " \
+        "a test);" in run.stderr, run.stderr
+    assert "wcmem-sandbox: 1 process left running outside every unit was OOM-killed while " \
+        f"{ran.name} ran" in run.stderr, run.stderr
+    end = run.entry("SESSION_END")
+    assert end.value("OOM-killed") == "1"
+    assert end.value("OOM-killed outside every unit") == "1"
