@@ -93,8 +93,10 @@ static void end_line(const char *line, size_t len, struct end_figures *f)
 	uint64_t b;
 
 	if (!f->events && (val = field(line, len, "bytes", &vlen))) {
-		if (exact_peak(val, vlen, &b) == 0)
-			f->peak = b, f->has_peak = f->exact = true;
+		if (exact_peak(val, vlen, &b) == 0) {
+			f->peak = b;
+			f->has_peak = f->exact = true;
+		}
 	} else if ((val = field(line, len, "Peak memory", &vlen)) ||
 	    (val = field(line, len, "memory.peak", &vlen))) {
 		if (f->exact || log_size(val, vlen, &b) < 0)

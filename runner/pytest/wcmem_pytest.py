@@ -829,6 +829,8 @@ class Forkserver:
                 os.write(fd, str(pid).encode())
             finally:
                 os.close(fd)
+        except ProcessLookupError:
+            pass  # it ended meanwhile: multiprocessing starts another when asked
         except OSError as err:
             self.failed = True
             sys.stderr.write(f"wcmem-sandbox plugin: warning: cannot move multiprocessing's "
@@ -884,8 +886,8 @@ def _memory_mount(v1):
                 continue
             if (v1 and rest[0] == "cgroup" and "memory" in rest[2].split(",")) or \
                     (not v1 and rest[0] == "cgroup2"):
-                unescape = lambda s: s.replace("\\040", " ")  # noqa: E731
-                return unescape(fields[4]), unescape(fields[3])
+                # mountinfo writes a blank in a path as \040
+                return fields[4].replace("\\040", " "), fields[3].replace("\\040", " ")
     return None
 
 
