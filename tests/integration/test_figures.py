@@ -14,7 +14,7 @@ def test_a_big_conftest_is_held_by_the_limit_and_a_hog_by_the_test_limit(sandbox
     # 120 MB at import, 64M a test: collection runs in the command's own unit, under
     # --limit alone; each test under --test-limit, and the hog is killed by it.
     run = sandbox.run("--limit", "512M", "--test-limit", "64M", "--", *PYTEST,
-                      suite("big_conftest"))
+                      suite("big_conftest"), timeout=300)
     assert run.rc == 1, run.stdout + run.stderr  # pytest's own: the hog failed
     assert "1 failed, 2 passed" in run.stdout, run.stdout
     command = run.entry("COMMAND_END")
@@ -102,7 +102,7 @@ def test_a_forkserver_child_is_charged_to_the_test_that_asked_for_it(sandbox):
     # for the second test counts in that test's unit, is OOM-killed by its 64M limit, and
     # the kill is counted. v1 kills the child alone; v2 the unit whole (memory.oom.group).
     run = sandbox.run("--limit", "1G", "--test-limit", "64M", "--", *PYTEST,
-                      suite("forkserver"))
+                      suite("forkserver"), timeout=300)
     assert "1 failed, 2 passed" in run.stdout, run.stdout + run.stderr
     tests = {name.split("::")[-1]: end for name, end in units_of(run).items()}
     grew = tests["test_its_child_goes_over_the_limit"]
@@ -118,7 +118,7 @@ def test_an_oom_kill_outside_every_unit_is_counted_and_named(sandbox):
     # total, the OOM killer takes it there: the entry of the test that ran then says so,
     # and the summary counts the kill.
     run = sandbox.run("--limit", "256M", "--test-limit", "128M", "--", *PYTEST,
-                      suite("left_running"))
+                      suite("left_running"), timeout=300)
     assert "2 passed" in run.stdout, run.stdout + run.stderr
     tests = {name.split("::")[-1]: end for name, end in units_of(run).items()}
     assert tests["test_leaves_a_process_running"].value("Left behind") == \
