@@ -245,7 +245,8 @@ limit = 200M
     assert run.entry("SESSION_START").value("memory.max") == "300.0 MB"
     run = wcmem(sandbox, "-q", "--profile", "small", "--", "true", env=e)
     assert run.entry("SESSION_START").value("memory.max") == "200.0 MB"
-    assert run.entry("COMMAND_END").value("memory.max") == "100.0 MB"  # from [defaults]
+    assert run.entry("SESSION_START").value("test limit") == "100.0 MB"  # from [defaults]
+    assert run.entry("COMMAND_END").value("memory.max") == "200.0 MB"  # the command: --limit
     run = wcmem(sandbox, "-q", "--profile", "small", "--limit", "150M", "--", "true", env=e)
     assert run.entry("SESSION_START").value("memory.max") == "150.0 MB"
 
