@@ -30,7 +30,8 @@ struct rep_session {
 	int units;               /* units run, for SESSION_END */
 	int tests_dropped;       /* of them, tests whose records were let go: they ended
 				  * normally and were too small for the summary's biggest */
-	int oom_killed;          /* units OOM-killed, for SESSION_END */
+	int oom_killed;          /* units OOM-killed and processes killed outside every unit */
+	int outside_kills;       /* of them, processes outside every unit (harness, standby) */
 	int resumes;             /* times the command was run again after an OOM kill */
 	int standby_resumes;     /* of them, by waking its collected copy, not restarting */
 	unsigned long warm_moves; /* moves of nothing that kept the migration lock warm */

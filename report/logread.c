@@ -73,6 +73,52 @@ int rep_logread_mb(const char *text, uint64_t *bytes)
 	return 0;
 }
 
+int rep_logread_bytes(const char *value, const char *key, uint64_t *bytes)
+{
+	size_t klen = strlen(key);
+	const char *p = value;
+	char *end;
+	unsigned long long v;
+
+	for (;; p++) {
+		p = strstr(p, key);
+		if (!p)
+			return -ENOENT;
+		if ((p == value || p[-1] == ' ') && p[klen] == '=')
+			break;
+	}
+	p += klen + 1;
+	if (strncmp(p, "max", 3) == 0 && (p[3] == ' ' || p[3] == '\0')) {
+		*bytes = REP_UNLIMITED;
+		return 0;
+	}
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (errno || (*end != ' ' && *end != '\0') || v >= REP_UNKNOWN)
+		return -EINVAL;
+	*bytes = v;
+	return 0;
+}
+
+/* The exact figures of "bytes: max=N peak=N current=N" over the rounded lines above it. */
+static void set_bytes(struct rep_entry *e, const char *value)
+{
+	uint64_t b;
+
+	if (rep_logread_bytes(value, "max", &b) == 0) {
+		if (e->event == REP_EV_SESSION_START)
+			e->sandbox_limit = b;
+		else
+			e->limit = b;
+	}
+	if (rep_logread_bytes(value, "peak", &b) == 0 && b != REP_UNLIMITED)
+		e->peak = b;
+	if (rep_logread_bytes(value, "current", &b) == 0 && b != REP_UNLIMITED)
+		e->current = b;
+}
+
 static void set_mb(uint64_t *field, const char *value)
 {
 	uint64_t b;
@@ -139,7 +185,7 @@ enum key_bit {
 	K_PROC = 1 << 0, K_PEAK = 1 << 1, K_VMRSS = 1 << 2, K_SANDBOX = 1 << 3,
 	K_XARRAY = 1 << 4, K_ELAPSED = 1 << 5, K_DURATION = 1 << 6, K_KIND = 1 << 7,
 	K_LOCATION = 1 << 8, K_CGROUP = 1 << 9, K_MAX = 1 << 10, K_CURRENT = 1 << 11,
-	K_EVENTS = 1 << 12,
+	K_EVENTS = 1 << 12, K_BYTES = 1 << 13,
 };
 
 static bool first(struct rep_logread *r, enum key_bit bit)
@@ -161,6 +207,10 @@ static void cgroup_line(struct rep_logread *r, const char *key, const char *valu
 		set_mb(&e->current, value);
 	else if (strncmp(key, "memory.events", 13) == 0 && first(r, K_EVENTS))
 		set_oom_kills(e, value);
+	/* The runner writes it before the events line, and a test's lines come after that
+	 * line: one after it is a test's, in a log of a runner that wrote none. */
+	else if (strcmp(key, "bytes") == 0 && !(r->seen & K_EVENTS) && first(r, K_BYTES))
+		set_bytes(e, value);
 }
 
 /* One "Key: value" line of the entry, indent spaces deep. */
@@ -244,7 +294,7 @@ static bool wanted(const char *line)
 	line = p;
 	switch (*line) {
 	case 'c': case 'm': case 'P': case 'V': case 'S': case 'O': case 'E': case 'D':
-	case 'K': case 'L': case '/':
+	case 'K': case 'L': case '/': case 'b':
 		return line[0] != 'V' || line[2] == 'R';  /* of the Vm lines only VmRSS */
 	default:
 		return false;

@@ -325,8 +325,8 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 		rec->outcome = strdup(m->outcome);
 	code = m->status >= 0 ? m->status :
 	       m->outcome && (!strcmp(m->outcome, "failed") || !strcmp(m->outcome, "error"));
-	if (m->extras)
-		rec->extras_end = strdup(m->extras);
+	free(rec->extras_end);  /* a NOTE's sample: the END's own lines say more */
+	rec->extras_end = m->extras ? strdup(m->extras) : NULL;
 	/* An exit code is only ever one: `exit 200` is code 200, never "signal 72". */
 	run_conn_end_unit(c, k, m->signal ? m->signal : W_EXITCODE(code, 0), false, NULL,
 			  m->reports ? m->reports : "-");
@@ -369,6 +369,28 @@ static void on_usage(struct run_session *s, struct conn *k, const struct run_msg
 		run_conn_reply(k, "OK %" PRIu64, current);
 	else
 		run_conn_reply(k, "OK %" PRIu64 " %" PRIu64, current, k->leaks);
+}
+
+/* NOTE: lines for an open unit's TEST_END, kept in case its END never comes (an OOM kill
+ * takes the test first): the plugin's sampler sends its latest top allocations on a
+ * connection of its own, so the unit may be another connection's of the same process. */
+static void on_note(struct run_control *c, struct conn *k, const struct run_msg *m)
+{
+	struct run_session *s = c->s;
+	struct rep_unit *rec;
+
+	for (struct conn *o = c->conns; o; o = o->next) {
+		if (o->pid != k->pid || !o->has_unit || o->dead)
+			continue;
+		rec = run_unit_rec(s, &o->unit);
+		if (strcmp(rec->name, m->name) != 0)
+			continue;
+		free(rec->extras_end);
+		rec->extras_end = m->extras ? strdup(m->extras) : NULL;
+		run_conn_reply(k, "OK");
+		return;
+	}
+	run_conn_reply(k, "ERR 409 no unit of that name is open");
 }
 
 /* STANDBY: a copy of the command, forked by its main process once the tests are collected,
@@ -488,6 +510,9 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line)
 		return;
 	case RUN_MSG_USAGE:
 		on_usage(c->s, k, &m);
+		return;
+	case RUN_MSG_NOTE:
+		on_note(c, k, &m);
 		return;
 	case RUN_MSG_STANDBY:
 		on_standby(c, k);

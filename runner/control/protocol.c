@@ -184,7 +184,8 @@ static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
 
 static const struct { const char *word; enum run_verb verb; } verbs[] = {
 	{ "HELLO", RUN_MSG_HELLO }, { "START", RUN_MSG_START }, { "END", RUN_MSG_END },
-	{ "VERDICT", RUN_MSG_VERDICT }, { "USAGE", RUN_MSG_USAGE }, { "STANDBY", RUN_MSG_STANDBY },
+	{ "VERDICT", RUN_MSG_VERDICT }, { "USAGE", RUN_MSG_USAGE }, { "NOTE", RUN_MSG_NOTE },
+	{ "STANDBY", RUN_MSG_STANDBY },
 };
 
 int run_msg_parse(char *line, struct run_msg *m, struct wc_error *e)

@@ -129,7 +129,8 @@ static void keep_for_summary(struct rep_unit *u)
 static bool ordinary_test(const struct rep_unit *u)
 {
 	return u->kind && strcmp(u->kind, "test") == 0 && u->end == REP_END_EXITED &&
-	       u->oom == REP_OOM_NONE && !u->timed_out && u->left_behind == 0;
+	       u->oom == REP_OOM_NONE && !u->timed_out && u->left_behind == 0 &&
+	       u->outside_kills == 0;
 }
 
 static uint64_t peak_of(const struct rep_unit *u)

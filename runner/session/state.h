@@ -79,6 +79,7 @@ struct run_session {
 	int nbiggest;
 	unsigned long units_made; /* records made: the next one's seq */
 	int oom_units;            /* records with an OOM verdict */
+	uint64_t outside_seen;    /* oom_kill of the harness and standby cgroups, read so far */
 	unsigned long log_entries; /* entries written to the log */
 	char *entry;              /* the log entry being formatted, reused */
 	size_t entry_size;

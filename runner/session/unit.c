@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -282,6 +283,25 @@ void run_unit_measure(struct run_session *s, struct run_unit *u)
 	u->measured = true;
 }
 
+/* OOM kills outside every unit since the last call: a process a test left running (a
+ * forkserver's child, a daemon) in the harness, or the copy standing by, taken when the
+ * sandbox total was reached. Named with the unit that ends next, which ran then. */
+static int outside_kills(struct run_session *s)
+{
+	struct cg_group *outside[] = { &s->harness, &s->standby };
+	struct wc_error ignored;
+	struct cg_events ev;
+	uint64_t total = 0, seen = s->outside_seen;
+
+	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++)
+		if (outside[i]->created && cg_read_events(outside[i], &ev, &ignored) == 0)
+			total += ev.oom_kill;
+	if (total <= seen)
+		return 0;
+	s->outside_seen = total;
+	return total - seen > INT_MAX ? INT_MAX : (int)(total - seen);
+}
+
 int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, int not_run,
 		    bool lost, const struct rusage *ru, const char *extras, struct wc_error *e)
 {
@@ -313,6 +333,8 @@ int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, 
 	}
 	rec->oom = rep_verdict_oom(rec);
 	s->oom_units += rec->oom != REP_OOM_NONE;
+	rec->outside_kills = outside_kills(s);
+	s->info.outside_kills += rec->outside_kills;
 	r = run_log_entry(s, RUN_ENTRY_UNIT_END, rec, false, e);
 	/* Thousands of tests: the plugin's lines are kept only for a JSON report. */
 	if (!s->opt->json) {

@@ -201,6 +201,64 @@ static void test_logread_mb(void **state)
 	assert_int_equal(rep_logread_mb("1e300 MB", &b), -EINVAL);
 }
 
+/* The "bytes:" line's figures, one by key; a key is a whole word. */
+static void test_logread_bytes_fields(void **state)
+{
+	uint64_t b;
+
+	(void)state;
+	assert_int_equal(rep_logread_bytes("max=268435456 peak=33869004 current=659456", "peak",
+					   &b), 0);
+	assert_int_equal(b, 33869004);
+	assert_int_equal(rep_logread_bytes("max=max peak=1", "max", &b), 0);
+	assert_true(b == REP_UNLIMITED);
+	assert_int_equal(rep_logread_bytes("max=5 peak=1", "current", &b), -ENOENT);
+	assert_int_equal(rep_logread_bytes("xpeak=7 peak=8", "peak", &b), 0);
+	assert_int_equal(b, 8);
+	assert_int_equal(rep_logread_bytes("peak=12MB", "peak", &b), -EINVAL);
+	assert_int_equal(rep_logread_bytes("peak=", "peak", &b), -EINVAL);
+	assert_int_equal(rep_logread_bytes("peak=-1", "peak", &b), -EINVAL);
+	assert_int_equal(rep_logread_bytes("peak=99999999999999999999999", "peak", &b), -EINVAL);
+}
+
+/* An entry with a "bytes:" line: its exact figures, not the rounded text (32.3 MB would
+ * read back as 33869005); one after the events line is a test's and changes nothing; a log
+ * without one reads as before. */
+static void test_logread_exact_bytes(void **state)
+{
+	static const char log[] =
+		"[2026-01-01T00:00:00.000000] SESSION_START: pytest\n"
+		"  cgroup: wcmem-1 (cgroup v1)\n"
+		"    memory.max: 1000.0 MB\n"
+		"    bytes: max=1048575999\n"
+		"[2026-01-01T00:00:02.000000] TEST_END: t\n"
+		"  Peak memory: 32.3 MB\n"
+		"  cgroup: wcmem-1/u2\n"
+		"    memory.max: 64.0 MB\n"
+		"    memory.peak: 32.3 MB\n"
+		"    memory.current: 0.6 MB\n"
+		"    bytes: max=67108864 peak=33869004 current=659456\n"
+		"    memory.events (v1): failcnt=0 oom_kill=0\n"
+		"    bytes: peak=1 current=1\n"
+		"[2026-01-01T00:00:03.000000] TEST_END: forged\n"
+		"  Peak memory: 32.3 MB\n"
+		"  cgroup: wcmem-1/u3\n"
+		"    memory.max: 64.0 MB\n"
+		"    memory.current: 0.6 MB\n"
+		"    memory.events (v1): failcnt=0 oom_kill=0\n"
+		"    bytes: peak=1 current=1\n";
+	struct rep_entry e[3];
+
+	(void)state;
+	assert_int_equal(feed(log, e, 3), 3);
+	assert_int_equal(e[0].sandbox_limit, 1048575999);
+	assert_int_equal(e[1].peak, 33869004);
+	assert_int_equal(e[1].limit, 64ULL << 20);
+	assert_int_equal(e[1].current, 659456);
+	assert_int_equal(e[2].peak, 33869005);  /* the rounded text: no line of the runner's */
+	assert_int_equal(e[2].current, 629146);
+}
+
 /* A test writes lines into its own entry (the plugin's extras, indented by the runner):
  * they cannot restate the runner's figures, and an "OOM:" line counts only when the cgroup's
  * events counted a kill. */
@@ -250,6 +308,8 @@ int main(void)
 		cmocka_unit_test(test_logread_cut_off),
 		cmocka_unit_test(test_logread_long_and_hostile_names),
 		cmocka_unit_test(test_logread_mb),
+		cmocka_unit_test(test_logread_bytes_fields),
+		cmocka_unit_test(test_logread_exact_bytes),
 		cmocka_unit_test(test_logread_test_lines_cannot_forge),
 	};
 
