@@ -84,7 +84,7 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 
 		killed_text(rec, text, sizeof(text));
 		run_resume_add(c, rec->name, text, rec->duration, true);
-		c->killed_top += !k->worker;
+		c->killed_top += k->unit_is_test && !k->worker;  /* a pytest, not a nested run */
 	}
 	if (reports)
 		run_resume_add(c, rec->name, reports, rec->duration, false);

@@ -383,6 +383,7 @@ class WcmemPlugin:
         self.removed = {}
         self.warned = {}  # by kind: refused (False), gone (True)
         self.ignored_said = set()  # (marker, option) ignored, said once
+        self.to_warn = []  # warnings about the test's markers, said as its setup starts
         self.memray = None  # pytest-memray active: found at the first test
         self.move_in = True  # a test moves itself into its kept unit (until that fails)
         self.bad_marker = {}  # node id: why its marker's size fails it
@@ -592,9 +593,12 @@ class WcmemPlugin:
             except OSError as err:
                 self._degrade(item.nodeid, err, True)
                 return False
+        # With a forkserver to follow the test, START waits for its answer instead: the
+        # runner takes a unit made ahead only with nothing in it but the test, and the
+        # forkserver moves in after it.
         if bad is not None:  # fails in its call (pytest_runtest_call)
             self.bad_marker[item.nodeid] = bad
-        elif self._move_in(name, item.nodeid, where, extras):
+        elif _forkserver_pid() is None and self._move_in(name, item.nodeid, where, extras):
             return True
         return self._ask("START", name, item.nodeid, kind="test", where=where, extras=extras,
                          keep="1")
@@ -681,9 +685,16 @@ class WcmemPlugin:
         if (marker_name, key) in self.ignored_said:
             return
         self.ignored_said.add((marker_name, key))
-        item.warn(pytest.PytestWarning(
+        self.to_warn.append(pytest.PytestWarning(
             f"wcmem-sandbox: {marker_name}({key}=...) is not supported and is ignored: "
             f"{_MARKER_IGNORED[marker_name][key]} (first in {item.nodeid})"))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        # Warned here, inside pytest's record of the test's warnings: START is sent before
+        # (pytest_runtest_protocol wraps the warnings plugin's own wrapper).
+        while self.to_warn:
+            item.warn(self.to_warn.pop(0))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_call(self, item):

@@ -187,8 +187,8 @@ def test_a_fifo_named_as_a_file_to_read_is_refused_at_once(sandbox, tmp_path, ho
     run = sandbox.run(*args, "--", "touch", str(tmp_path / "ran"), cwd=tmp_path, env=e,
                       timeout=30)
     assert run.rc == 125, run.stderr
-    assert f"{fifo}: cannot read the {what}: it is a FIFO, not a regular file" in run.stderr
-    assert "name a regular file" in run.stderr
+    assert f"{fifo}: cannot read the {what}: it is a FIFO" in run.stderr
+    assert "a regular file" in run.stderr.split("it is a FIFO", 1)[1]  # what to do
     assert not (tmp_path / "ran").exists()
 
 
