@@ -60,6 +60,8 @@ struct budget_peak {
 	char date[11];     /* YYYY-MM-DD of its TEST_END */
 	char run[64];      /* the session's cgroup, "wcmem-4242": which run it came from */
 	bool killed;       /* OOM-killed: its peak is its limit, not what it needed */
+	char *fixtures;    /* broader fixtures: "+BYTES KEY\n" set up here, "=KEY\n" shared */
+	uint64_t shared;   /* what the fixtures it shared charged where they were set up */
 };
 
 /* The TEST_END entries of a memory log's text, appended to *v (*n of them, growing);
@@ -67,6 +69,26 @@ struct budget_peak {
 int budget_log_peaks(const char *text, size_t len, struct budget_peak **v, size_t *n);
 
 void budget_peaks_free(struct budget_peak *v, size_t n);
+
+#define BUDGET_FIXTURE_LINE_MAX 4096  /* the plugin's extras are no longer */
+
+/* A TEST_END line naming a fixture broader than a function (fixtures.c): "Fixture set up:
+ * BYTES KEY" or "Fixture shared: KEY", appended to *acc once. Returns 1 when it was one, 0
+ * when not, -ENOMEM. */
+int budget_fixture_line(const char *line, size_t len, char **acc);
+
+/* Appends the lines of from (budget_fixture_line's) that into lacks. Returns 0, -ENOMEM. */
+int budget_merge_fixtures(char **into, const char *from);
+
+/* Each test's shared: the largest setup charge, in any test of v, of every fixture it
+ * shared and did not set up itself. Returns 0, or -ENOMEM. */
+int budget_add_shared(struct budget_peak *v, size_t n);
+
+/* What a test needs whatever ran before it: its peak and what its shared fixtures charged. */
+uint64_t budget_need(const struct budget_peak *p);
+
+/* " + shared fixtures 60.0 MB" for the line's comment, or "" when it shared none. */
+void budget_shared_text(const struct budget_peak *p, char *buf, size_t size);
 
 /* The budget for a peak: peak + margin percent, rounded up to a whole MiB, at least floor. */
 uint64_t budget_from_peak(uint64_t peak, unsigned margin_pct, uint64_t floor);

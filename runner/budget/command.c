@@ -154,6 +154,8 @@ static int read_logs(struct plan *p, struct wc_error *e)
 		if (r < 0)
 			return wc_fail(e, -r, "read %s", p->o.logs[i]);
 	}
+	if (budget_add_shared(p->peaks, p->npeaks) < 0)
+		return wc_fail(e, ENOMEM, "read the logs");
 	p->written = calloc(p->npeaks + 1, sizeof(*p->written));
 	return p->written ? 0 : wc_fail(e, ENOMEM, "read the logs");
 }
@@ -169,7 +171,7 @@ static int line_for(struct plan *p, size_t i, char *buf, size_t size)
 			"its limit, not what it needs; no new budget\n", k->name);
 		return 0;
 	}
-	if (budget_line(k, budget_from_peak(k->peak, p->o.margin, p->o.floor), buf, size) < 0) {
+	if (budget_line(k, budget_from_peak(budget_need(k), p->o.margin, p->o.floor), buf, size) < 0) {
 		fprintf(stderr, "wcmem-sandbox: budget: warning: %.200s...: a node ID this long does "
 			"not fit an INI line (%d characters); no budget\n", k->name,
 			BUDGET_LINE_MAX);

@@ -68,6 +68,8 @@ struct end_figures {
 	uint64_t peak;
 	bool has_peak;
 	bool killed;
+	char *fixtures;  /* budget_fixture_line's, owned */
+	bool nomem;
 };
 
 static void end_line(const char *line, size_t len, struct end_figures *f)
@@ -86,6 +88,8 @@ static void end_line(const char *line, size_t len, struct end_figures *f)
 	} else if ((val = field(line, len, "OOM", &vlen)) && vlen >= 6 &&
 		   strncmp(val, "killed", 6) == 0) {
 		f->killed = true;
+	} else if (budget_fixture_line(line, len, &f->fixtures) < 0) {
+		f->nomem = true;
 	}
 }
 
@@ -105,10 +109,14 @@ static int record(struct budget_peak **v, size_t *n, const char *head, size_t he
 	struct budget_peak *p;
 	bool fresh;
 
+	if (f->nomem)
+		return -ENOMEM;
 	if (!f->has_peak)
 		return 0;  /* no peak could be read: nothing to budget */
 	p = entry(v, n, name, head_len - (size_t)(name - head), &fresh);
 	if (!p)
+		return -ENOMEM;
+	if (budget_merge_fixtures(&p->fixtures, f->fixtures) < 0)  /* every run's */
 		return -ENOMEM;
 	if (fresh || f->peak > p->peak) {  /* the run that needed most */
 		p->killed = f->killed;
@@ -118,6 +126,12 @@ static int record(struct budget_peak **v, size_t *n, const char *head, size_t he
 		snprintf(p->run, sizeof(p->run), "%s", run);
 	}
 	return 0;
+}
+
+static int fail_free(struct end_figures *f)
+{
+	free(f->fixtures);
+	return -ENOMEM;
 }
 
 int budget_log_peaks(const char *text, size_t len, struct budget_peak **v, size_t *n)
@@ -139,8 +153,9 @@ int budget_log_peaks(const char *text, size_t len, struct budget_peak **v, size_
 			const char *event = memchr(p, ']', l);
 
 			if (head && record(v, n, head, head_len, &f, run) < 0)
-				return -ENOMEM;
+				return fail_free(&f);
 			head = NULL;
+			free(f.fixtures);
 			memset(&f, 0, sizeof(f));
 			event = event && event + 2 < nl ? event + 2 : nl;
 			session = starts(event, nl, "SESSION_START: ");
@@ -155,14 +170,17 @@ int budget_log_peaks(const char *text, size_t len, struct budget_peak **v, size_
 		}
 	}
 	if (head && record(v, n, head, head_len, &f, run) < 0)
-		return -ENOMEM;
+		return fail_free(&f);
+	free(f.fixtures);
 	return 0;
 }
 
 void budget_peaks_free(struct budget_peak *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(v[i].name);
+		free(v[i].fixtures);
+	}
 	free(v);
 }
 
@@ -194,15 +212,16 @@ static void encode_name(const char *name, char *buf, size_t size)
 
 int budget_line(const struct budget_peak *p, uint64_t bytes, char *buf, size_t size)
 {
-	char name[BUDGET_LINE_MAX * 3 + 4], peak[32];
+	char name[BUDGET_LINE_MAX * 3 + 4], peak[32], shared[64] = "";
 	int len;
 
 	if (strlen(p->name) > BUDGET_LINE_MAX)
 		return -E2BIG;
 	encode_name(p->name, name, sizeof(name));
 	rep_format_mb(p->peak, peak, sizeof(peak));
-	len = snprintf(buf, size, "test = %lluM %s   ; peak %s, %s, run %s",
-		       (unsigned long long)(bytes >> 20), name, peak, p->date, p->run);
+	budget_shared_text(p, shared, sizeof(shared));
+	len = snprintf(buf, size, "test = %lluM %s   ; peak %s%s, %s, run %s",
+		       (unsigned long long)(bytes >> 20), name, peak, shared, p->date, p->run);
 	if (len >= 0 && (size_t)len <= BUDGET_LINE_MAX && (size_t)len < size)
 		return len;
 	len = snprintf(buf, size, "test = %lluM %s", (unsigned long long)(bytes >> 20), name);

@@ -90,6 +90,88 @@ static void test_log_peaks_larger_wins(void **state)
 	budget_peaks_free(v, n);
 }
 
+/* A test that shares a broader fixture set up in another test's unit needs that setup's
+ * charge too (the largest of any run); one that set the fixture up itself does not (its
+ * peak holds it), nor does a shared fixture no log saw set up. Lines repeat once. */
+static void test_shared_fixtures_add_their_setup(void **state)
+{
+	static const char one[] =
+		"[2026-11-01T10:00:01.000001] TEST_END: t.py::a\n"
+		"  Peak memory: 120.0 MB\n"
+		"  Fixture set up: 125829120 table\n"
+		"  Fixture shared: gone\n"
+		"[2026-11-01T10:00:02.000001] TEST_END: t.py::b\n"
+		"  Peak memory: 4.0 MB\n"
+		"  Fixture shared: table\n"
+		"  Fixture shared: table\n"
+		"[2026-11-01T10:00:03.000001] TEST_END: t.py::c\n"
+		"  Peak memory: 40.0 MB\n"
+		"  Fixture set up: 41943040 t.py::index\n"
+		"  Fixture shared: table\n"
+		"[2026-11-01T10:00:04.000001] TEST_END: t.py::d\n"
+		"  Peak memory: 8.0 MB\n"
+		"  Fixture shared: table\n"
+		"  Fixture shared: t.py::index\n"
+		"  Fixture set up: -5 bad\n"
+		"  Fixture set up: 12\n";
+	/* Reversed: b sets the table up, with a larger charge; a shares it. */
+	static const char two[] =
+		"[2026-11-02T10:00:01.000001] TEST_END: t.py::b\n"
+		"  Peak memory: 130.0 MB\n"
+		"  Fixture set up: 136314880 table\n"
+		"[2026-11-02T10:00:02.000001] TEST_END: t.py::a\n"
+		"  Peak memory: 1.0 MB\n"
+		"  Fixture shared: table\n";
+	struct budget_peak *v = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(budget_log_peaks(one, strlen(one), &v, &n), 0);
+	assert_int_equal(budget_add_shared(v, n), 0);
+	assert_int_equal(find_peak(v, n, "t.py::a")->shared, 0);
+	assert_int_equal(find_peak(v, n, "t.py::b")->shared, 120 * MIB);
+	assert_int_equal(find_peak(v, n, "t.py::c")->shared, 120 * MIB);
+	assert_int_equal(find_peak(v, n, "t.py::d")->shared, 160 * MIB);
+	assert_int_equal(budget_need(find_peak(v, n, "t.py::d")), 168 * MIB);
+	assert_string_equal(find_peak(v, n, "t.py::b")->fixtures, "=table\n");
+	assert_int_equal(budget_log_peaks(two, strlen(two), &v, &n), 0);
+	assert_int_equal(budget_add_shared(v, n), 0);
+	/* a set the table up in one run and shared it in the other: its peak of 120 MB holds
+	 * it; b's larger peak of the second run holds it too; c now adds the larger charge */
+	assert_int_equal(find_peak(v, n, "t.py::a")->shared, 0);
+	assert_int_equal(find_peak(v, n, "t.py::b")->shared, 0);
+	assert_int_equal(find_peak(v, n, "t.py::c")->shared, 130 * MIB);
+	budget_peaks_free(v, n);
+}
+
+/* A hostile charge cannot wrap the sum: it saturates, and the line says what was added. */
+static void test_shared_fixtures_capped(void **state)
+{
+	static const char log[] =
+		"[2026-11-01T10:00:01.000001] TEST_END: t.py::a\n"
+		"  Peak memory: 1.0 MB\n"
+		"  Fixture set up: 99999999999999999999999 x\n"
+		"  Fixture set up: 18446744073709551615 y\n"
+		"[2026-11-01T10:00:02.000001] TEST_END: t.py::b\n"
+		"  Peak memory: 4.0 MB\n"
+		"  Fixture shared: x\n"
+		"  Fixture shared: y\n";
+	struct budget_peak *v = NULL, *b;
+	char line[400];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(budget_log_peaks(log, strlen(log), &v, &n), 0);
+	assert_int_equal(budget_add_shared(v, n), 0);
+	b = find_peak(v, n, "t.py::b");
+	assert_int_equal(b->shared, UINT64_C(2) << 50);
+	assert_true(budget_need(b) > b->shared);
+	strcpy(b->date, "2026-11-01");
+	assert_true(budget_line(b, 20 * MIB, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "; peak 4.0 MB + shared fixtures "));
+	budget_peaks_free(v, n);
+}
+
 /* The peak plus the margin, rounded up to a whole MiB, never under the floor. */
 static void test_budget_from_peak(void **state)
 {
@@ -203,6 +285,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_peaks_capture),
 		cmocka_unit_test(test_log_peaks_larger_wins),
+		cmocka_unit_test(test_shared_fixtures_add_their_setup),
+		cmocka_unit_test(test_shared_fixtures_capped),
 		cmocka_unit_test(test_budget_from_peak),
 		cmocka_unit_test(test_line_round_trip),
 		cmocka_unit_test(test_line_too_long),
