@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import select
 import signal
 import socket
@@ -272,7 +273,6 @@ def _trim():
 def _faults():
     """Pages this process has touched for the first time so far (minor faults): one system
     call, so every test can afford it."""
-    import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
@@ -357,9 +357,10 @@ class EndFigures:
         self.wcmem = wcmem
         self.unit = UnitMemory()
         self.item = None
-        self.faults = 0
+        self.faults = 0  # minor faults at the last test's end
         self.set_up = {}
         self.lines = []
+        self.closures = {}  # id(fixture info): (it, the keys of its broader fixtures)
 
     @staticmethod
     def _key(fixturedef):
@@ -370,7 +371,6 @@ class EndFigures:
     def pytest_runtest_setup(self, item):
         if self.wcmem.current == item.nodeid:
             self.item, self.set_up, self.lines = item, {}, []
-            self.faults = _faults()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_fixture_setup(self, fixturedef, request):
@@ -391,25 +391,37 @@ class EndFigures:
         if item is None or item.nodeid != nodeid:
             return
         self.item = None
-        if _faults() - self.faults >= self.RELEASE_FAULTS:
+        # Counted from the test before's end: one system call a test, and what pytest
+        # touched in between is little.
+        faults = _faults()
+        if faults - self.faults >= self.RELEASE_FAULTS:
             gc.collect(1)
             _trim()
+        self.faults = faults
         for key, charged in self.set_up.items():
             self.lines.append(f"Fixture set up: {charged} {key}")
         self.lines += self._shared(item)
 
     def _shared(self, item):
+        return [f"Fixture shared: {key}" for key in self._broader(item)
+                if key not in self.set_up]
+
+    def _broader(self, item):
+        """The keys of the broader fixtures in the item's closure: the same for every item
+        of one function (they share their fixture info), so found once for them all."""
         info = getattr(item, "_fixtureinfo", None)
+        known = self.closures.get(id(info))
+        if known is not None and known[0] is info:
+            return known[1]
         defs = getattr(info, "name2fixturedefs", {})
-        lines = []
+        keys = []
         for name in getattr(item, "fixturenames", ()):
             found = defs.get(name)
-            if not found or getattr(found[-1], "scope", "function") == "function":
-                continue
-            key = self._key(found[-1])
-            if key not in self.set_up:
-                lines.append(f"Fixture shared: {key}")
-        return lines
+            if found and getattr(found[-1], "scope", "function") != "function":
+                keys.append(self._key(found[-1]))
+        if info is not None:
+            self.closures[id(info)] = (info, keys)  # the info kept: its id stays its own
+        return keys
 
     def take(self):
         """The lines for this test's END, once."""
@@ -835,12 +847,11 @@ class WcmemPlugin:
         return _gc_line()
 
     def _end_extras(self):
-        lines = []
+        # The figures first: budget and analyze read them, and a long tracemalloc list is cut.
+        lines = self.figures.take() if self.figures is not None else []
         if self.tracemalloc_top:
             lines += self._tracemalloc_lines()
         lines.append(_gc_line())
-        if self.figures is not None:
-            lines += self.figures.take()
         self.xarray.watch()
         if self.xarray.patched:  # as the guide's plugin: 0 too, once xarray is in use
             lines.append(f"Open xarray datasets: {self.xarray.count()}")
