@@ -5,7 +5,8 @@
 #   make check SAN=1     the same, built with AddressSanitizer and UBSan into build-san/
 #   make deps            install the Debian packages the build and tests need (root), or say how
 #   make demo            run the bundled example under a limit
-#   make bench           the overhead benchmark, the soak (5,000 tests, 20 OOM kills), analyze on 100,000 tests
+#   make bench           the overhead benchmark, the soak (5,000 tests, 20 OOM kills), analyze on 100,000 tests,
+#                        budget beside analyze on 100,000 and 1,000,000 tests
 #   make fuzz            each libFuzzer harness of tests/fuzz for FUZZ_SECONDS (default 60)
 #                        under ASan+UBSan, built with clang into build-fuzz/; fails on a finding
 #   make install         PREFIX=/usr/local DESTDIR=
@@ -123,6 +124,7 @@ bench: $(BIN)
 	$(PYTHON) tests/bench/bench_resume.py $(abspath $(BIN))
 	$(PYTHON) tests/bench/soak.py $(abspath $(BIN))
 	$(PYTHON) tests/bench/bench_analyze.py $(abspath $(BIN))
+	$(PYTHON) tests/bench/bench_budget.py $(abspath $(BIN))
 
 # The plugin goes where the binary looks for it: ../share/wcmem-sandbox beside bin/.
 install: $(BIN)
@@ -154,6 +156,9 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_WFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) \
 		-MMD -MP -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS)
+
+# The instrumented objects are kept between runs, not removed as intermediate files.
+.SECONDARY: $(FUZZ_LIB_OBJ)
 
 fuzz: $(FUZZ_BIN)
 	@fail=0; for f in $(FUZZ_BIN); do \

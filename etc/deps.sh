@@ -8,6 +8,10 @@ PKGS="gcc make pkg-config libcgroup-dev libinih-dev libsystemd-dev libcmocka-dev
 # pytest-xdist: the per-worker units test; pytest-forked: what `make bench` compares against;
 # pytest-timeout: a test that hangs fails with its name instead of stopping the suite.
 PKGS="$PKGS python3-pytest-xdist python3-pytest-forked python3-pytest-timeout"
+# The plugins people install beside pytest: a resumed run's report must be plain pytest's
+# with them loaded (tests/integration/test_faithful.py), and they must not change our tests.
+PKGS="$PKGS python3-pytest-rerunfailures python3-pytest-asyncio python3-pytest-cov"
+PKGS="$PKGS python3-pytest-subtests"
 # The real xarray and netCDF4: the plugin's dataset count is tested against them.
 PKGS="$PKGS python3-xarray python3-netcdf4"
 # Headless Chromium: the HTML report is checked as a person sees it (a screenshot's pixels).

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -121,7 +122,8 @@ static int check_opened(int dirfd, int fd, bool created, const char *path, struc
 	return r;
 }
 
-int rep_file_open(const char *path, int extra, enum rep_dirs dirs, struct wc_error *e)
+int rep_file_open_at(const char *path, int extra, enum rep_dirs dirs, int *folder,
+		     struct wc_error *e)
 {
 	/* O_NONBLOCK: a FIFO nobody reads fails (ENXIO) instead of hanging the run. */
 	const int flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | extra;
@@ -159,9 +161,92 @@ int rep_file_open(const char *path, int extra, enum rep_dirs dirs, struct wc_err
 		return r;
 	}
 	r = check_opened(dirfd, fd, created, path, e);
-	close(dirfd);
 	if (r == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
 		r = wc_fail(e, errno, "open %s", path);
+	if (r < 0) {
+		close(fd);
+		close(dirfd);
+		return r;
+	}
+	if (folder)
+		*folder = dirfd;  /* the caller's now */
+	else
+		close(dirfd);
+	return fd;
+}
+
+int rep_file_open(const char *path, int extra, enum rep_dirs dirs, struct wc_error *e)
+{
+	return rep_file_open_at(path, extra, dirs, NULL, e);
+}
+
+int rep_file_open_report(const char *path, enum rep_dirs dirs, FILE **f, struct wc_error *e)
+{
+	struct stat st;
+	int fd = rep_file_open(path, 0, dirs, e), r;
+
+	*f = NULL;
+	if (fd < 0)
+		return fd;
+	/* Emptied only now that we know it is a file of ours (truncating at open would have
+	 * emptied a planted link's target before the checks). */
+	if (fstat(fd, &st) < 0 || (S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0) ||
+	    !(*f = fdopen(fd, "w"))) {
+		r = wc_fail(e, errno, "open %s", path);
+		close(fd);
+		return r;
+	}
+	return 0;
+}
+
+/* What st is, for an error that says why it is not read. */
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+/* st (of path) is something we read whole: a regular file. Returns 0, or -errno with e. */
+static int readable_kind(const struct stat *st, const char *path, const char *what,
+			 struct wc_error *e)
+{
+	if (S_ISREG(st->st_mode))
+		return 0;
+	if (S_ISDIR(st->st_mode))
+		return wc_fail(e, EISDIR, "%s: cannot read the %s", path, what);
+	wc_fail(e, 0, "%s: cannot read the %s: it is %s, not a regular file", path, what,
+		file_kind(st->st_mode));
+	return wc_hint(e, "name a regular file: reading %s could wait forever for a writer",
+		       file_kind(st->st_mode));
+}
+
+int rep_file_open_read(const char *path, const char *what, struct wc_error *e)
+{
+	struct stat st;
+	int fd, r;
+
+	/* Looked at before it is opened: opening a device may do something (a tape rewinds);
+	 * then checked again on what was opened, which is what is read. */
+	if (stat(path, &st) < 0)
+		return wc_fail(e, errno, "%s: cannot read the %s", path, what);
+	r = readable_kind(&st, path, what, e);
+	if (r < 0)
+		return r;
+	/* O_NONBLOCK: a FIFO put there since is opened at once, not waited on, and refused. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return wc_fail(e, errno, "%s: cannot read the %s", path, what);
+	if (fstat(fd, &st) < 0)
+		r = wc_fail(e, errno, "%s: cannot read the %s", path, what);
+	else
+		r = readable_kind(&st, path, what, e);
+	if (r == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		r = wc_fail(e, errno, "%s: cannot read the %s", path, what);
 	if (r < 0) {
 		close(fd);
 		return r;

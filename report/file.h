@@ -1,5 +1,6 @@
-/* Opening the files the runner writes (the memory log, the JUnit and JSON reports) where
- * others can plant links: the runner is often root, and /tmp is everyone's.
+/* Opening the files the tool writes (the memory log and its timeline, the JUnit, JSON and
+ * HTML reports, analyze's page) where others can plant links: the runner is often root,
+ * and /tmp is everyone's; and the files it reads whole, which must be regular files.
  *
  * The path is walked a folder at a time with openat: a folder that is missing is created
  * (0755) when asked; a link on the way is followed only when it could not have been planted
@@ -10,6 +11,8 @@
  * truncated here: the caller decides, once it knows what it opened. */
 #ifndef WCMEM_REPORT_FILE_H
 #define WCMEM_REPORT_FILE_H
+
+#include <stdio.h>
 
 #include "cgroup/error.h"
 
@@ -24,5 +27,23 @@ enum rep_dirs {
  * A FIFO without a reader is an error (ENXIO), never a wait. Returns the descriptor
  * (O_CLOEXEC, blocking), or -errno with e saying what and where, and a hint. */
 int rep_file_open(const char *path, int extra, enum rep_dirs dirs, struct wc_error *e);
+
+/* rep_file_open that also hands back, in *folder, an O_PATH descriptor of the file's folder
+ * as it was walked (close it): a file later made beside it with openat and renameat lands
+ * there, even if the folder's path has since been swapped for a link. */
+int rep_file_open_at(const char *path, int extra, enum rep_dirs dirs, int *folder,
+		     struct wc_error *e);
+
+/* A report file (JSON, JUnit, HTML) opened with rep_file_open, emptied when it is a regular
+ * file (only once it is known to be ours), as a stdio stream in *f.
+ * Returns 0, or -errno with e. */
+int rep_file_open_report(const char *path, enum rep_dirs dirs, FILE **f, struct wc_error *e);
+
+/* Opens path to be read whole (a config file, a log): a regular file only. A FIFO, a device
+ * or a socket is refused at once (its reader could wait forever), never waited on; a folder
+ * is EISDIR. Errors read "PATH: cannot read the WHAT" (what: "config file"), with a hint
+ * for a file of the wrong kind (e->err 0 then). Returns the descriptor (O_CLOEXEC,
+ * blocking), or -errno with e. */
+int rep_file_open_read(const char *path, const char *what, struct wc_error *e);
 
 #endif

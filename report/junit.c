@@ -160,15 +160,25 @@ static void failure(FILE *f, const struct rep_unit *u, enum rep_outcome o)
 	fprintf(f, "</%s>\n", o == REP_FAILED ? "failure" : "error");
 }
 
-/* classname and name: a test's node ID split at its last "::" ("tests/test_a.py::TestX" and
- * "test_y[1]"), as CI pages group tests by class; a suite or command is classed by its kind. */
+const char *rep_junit_split(const char *nodeid)
+{
+	const char *params = strchr(nodeid, '['), *last = NULL;
+
+	for (const char *p = strstr(nodeid, "::"); p && (!params || p < params);
+	     p = strstr(p + 2, "::"))
+		last = p;
+	return last;
+}
+
+/* classname and name: a test's node ID split at its last "::" before its parameters
+ * ("tests/test_a.py::TestX" and "test_y[1]"), as CI pages group tests by class; a suite or
+ * command is classed by its kind. */
 static void testcase_names(FILE *f, const struct rep_unit *u)
 {
 	const char *name = u->name ? u->name : "", *last = NULL;
 
 	if (strcmp(u->kind ? u->kind : "", "test") == 0)
-		for (const char *p = strstr(name, "::"); p; p = strstr(p + 2, "::"))
-			last = p;
+		last = rep_junit_split(name);
 	fputs("classname=\"", f);
 	if (last) {
 		char *cls = strndup(name, (size_t)(last - name));

@@ -19,6 +19,10 @@ enum rep_outcome { REP_PASSED, REP_FAILED, REP_ERROR, REP_SKIPPED };
  * ended without an exit status. Else passed. */
 enum rep_outcome rep_outcome(const struct rep_unit *u);
 
+/* Where a test's node ID splits into classname and name: its last "::" before the first
+ * "[" (a parameter's id may hold "::" of its own: "t.py::test_x[a::b]"); NULL when none. */
+const char *rep_junit_split(const char *nodeid);
+
 /* Writes the report of n units and the session s to f. Returns 0, or -errno. */
 int rep_junit_write(FILE *f, const struct rep_unit *units, size_t n, const struct rep_session *s);
 

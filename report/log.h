@@ -55,7 +55,10 @@ struct rep_log {
 	 * takes the log's place. Regular files only. */
 	int copy;         /* -1: no copy (nothing to put back) */
 	int reader;       /* reads the log back (fd is write-only) */
-	char path[4096];  /* the log's, to put a new file in its place */
+	char path[4096];  /* the log's, for messages */
+	int folder;       /* O_PATH: the log's folder as it was opened, where a new file takes
+			   * the log's place (not its path: that may be a link by then) */
+	const char *base; /* the log's name in folder (points into path) */
 	off_t copy_len;
 	off_t at;         /* where our first entry is in the log */
 	char head[64];    /* its first bytes (a time stamp to the microsecond) */

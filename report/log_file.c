@@ -28,24 +28,6 @@ int rep_log_default_path(char *buf, size_t size, const char *weathercop_dir, con
 	return 0;
 }
 
-/* The folder that holds path into dir: "." for a bare name. Returns 0, or -ENAMETOOLONG. */
-static int parent_of(const char *path, char dir[PATH_MAX])
-{
-	char *slash;
-
-	if (strlen(path) >= PATH_MAX)
-		return -ENAMETOOLONG;
-	strcpy(dir, path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	return 0;
-}
-
 /* An unnamed file beside the log (O_TMPFILE, 3.11) that keeps a copy of what the runner
  * wrote, on disk rather than in the runner's memory, and a descriptor that reads the log
  * (the one we write with is write-only: a FIFO must not count us as its reader). -1 for
@@ -53,22 +35,24 @@ static int parent_of(const char *path, char dir[PATH_MAX])
  * back. */
 static void open_copy(struct rep_log *log, const char *path)
 {
-	char dir[PATH_MAX], self[64];
+	char self[64];
+	const char *slash = strrchr(path, '/');
 
 	log->copy = log->reader = -1;
-	if (strlen(path) >= sizeof(log->path) || parent_of(path, dir) < 0)
+	if (strlen(path) >= sizeof(log->path) || log->folder < 0)
 		return;
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", log->fd);
 	log->reader = open(self, O_RDONLY | O_CLOEXEC);  /* the very file we opened */
 	if (log->reader < 0)
 		return;
-	log->copy = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	log->copy = openat(log->folder, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (log->copy < 0) {
 		close(log->reader);
 		log->reader = -1;
 		return;
 	}
 	strcpy(log->path, path);
+	log->base = slash ? log->path + (slash - path) + 1 : log->path;
 }
 
 /* Whether the log is written by another live session: each holds a shared flock on it from
@@ -93,18 +77,18 @@ int rep_log_open(struct rep_log *log, const char *path, bool append, struct wc_e
 	int fd, r;
 
 	memset(log, 0, sizeof(*log));
-	log->fd = log->copy = log->reader = -1;
+	log->fd = log->copy = log->reader = log->folder = -1;
 	/* O_APPEND: every write lands at the end, even with another writer (tail -f, another
 	 * session) on the same file. */
-	fd = rep_file_open(path, O_APPEND, REP_DIRS_PARENT, e);
+	fd = rep_file_open_at(path, O_APPEND, REP_DIRS_PARENT, &log->folder, e);
 	if (fd < 0)
 		return fd;
+	log->fd = fd;
 	if (fstat(fd, &st) < 0) {
 		r = wc_fail(e, errno, "open %s", path);
-		close(fd);
+		rep_log_close(log);
 		return r;
 	}
-	log->fd = fd;
 	/* A device or a FIFO (/dev/null, a reader's pipe) has nothing to empty, lock, sync or
 	 * put back. */
 	if (S_ISREG(st.st_mode)) {
@@ -128,9 +112,11 @@ void rep_log_close(struct rep_log *log)
 			close(log->copy);
 		if (log->reader >= 0)
 			close(log->reader);
+		if (log->folder >= 0)
+			close(log->folder);
 		close(log->fd);
 	}
-	log->fd = log->copy = log->reader = -1;
+	log->fd = log->copy = log->reader = log->folder = -1;
 }
 
 /* After a write that failed part way (a full disk: the kernel writes what fits, then says
@@ -206,22 +192,25 @@ static int copy_into(const struct rep_log *log, int fd)
  * would not do: a writer without O_APPEND (Python's "w") goes on writing at its own offset,
  * over them. So the log becomes a new file at the same path holding all we wrote (renamed
  * into place: never a moment without a log); the other writer's descriptor keeps the old
- * one, and what it writes there is no longer in the log. */
+ * one, and what it writes there is no longer in the log. The new file is made in the
+ * folder the log was opened in, through its descriptor: a folder on the log's path swapped
+ * for a link since then (a test may do that) does not send it elsewhere. */
 static int put_back(struct rep_log *log)
 {
-	char tmp[PATH_MAX + 32];
+	char tmp[NAME_MAX + 1];
 	int fd, r;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.wcmem-%d", log->path, (int)getpid()) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.wcmem-%d", log->base, (int)getpid()) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = openat(log->folder, tmp, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	r = copy_into(log, fd);
-	if (r == 0 && rename(tmp, log->path) < 0)
+	if (r == 0 && renameat(log->folder, tmp, log->folder, log->base) < 0)
 		r = -errno;
 	if (r < 0) {
-		unlink(tmp);
+		unlinkat(log->folder, tmp, 0);
 		close(fd);
 		return r;
 	}

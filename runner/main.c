@@ -7,6 +7,7 @@
  *   (every mistake so far exits 125 before any cgroup or log exists)
  *   -> one session: each job run as a unit, one after another -> summary, reports. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,14 @@ static void plan_free(struct plan *p)
 	budget_free(&p->budgets);
 }
 
+/* A config file the search found and did not read: one warning, with what to do. */
+static void warn_passed_over(const struct wc_error *w)
+{
+	char buf[1100];
+
+	run_say("warning: ", wc_error_text(w, buf, sizeof(buf)));
+}
+
 /* Finds and loads the config file, and merges it under the command line. */
 static int settings(const struct run_options *cli, struct plan *p, struct wc_error *e)
 {
@@ -116,10 +125,9 @@ static int settings(const struct run_options *cli, struct plan *p, struct wc_err
 	char *path = NULL;
 	int r;
 
-	r = cfg_find(cli->config, CFG_SYSTEM_PATH, &path, &found, e);
+	r = cfg_find(cli->config, CFG_SYSTEM_PATH, warn_passed_over, &path, &found, e);
 	if (r > 0) {
-		r = cfg_load(path, cfg_physical_memory(), &p->file, e);
-		p->file.found = found;
+		r = cfg_load(path, found, cfg_physical_memory(), &p->file, e);
 		p->have_file = r == 0;
 	}
 	free(path);
@@ -182,21 +190,7 @@ static int jobs(struct plan *p, char **argv, struct wc_error *e)
  * from an earlier run is emptied. */
 static int open_report(const char *path, FILE **f, struct wc_error *e)
 {
-	struct stat st;
-	int fd, r;
-
-	if (!path)
-		return 0;
-	fd = rep_file_open(path, 0, REP_DIRS_ALL, e);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0 || (S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0) ||
-	    !(*f = fdopen(fd, "w"))) {
-		r = wc_fail(e, errno, "open %s", path);
-		close(fd);
-		return r;
-	}
-	return 0;
+	return path ? rep_file_open_report(path, REP_DIRS_ALL, f, e) : 0;
 }
 
 typedef int (*report_writer)(FILE *f, const struct rep_unit *units, size_t n,
@@ -217,12 +211,14 @@ static int write_report(FILE **f, const char *path, const struct rep_unit *units
 	return r < 0 ? wc_fail(e, -r, "write %s", path) : 0;
 }
 
-/* The run's analysis as an HTML page, from its log once the log is complete, and closes its
- * file. Returns 0, or -errno (printed). */
-static int write_html(struct plan *p, const char *log)
+/* The run's analysis as an HTML page, from its records (as JSON and JUnit are: the log
+ * may be a FIFO, or cut short by a full disk), and closes its file. timeline: a descriptor
+ * reading LOG.timeline, or -1 (taken over). Returns 0, or -errno (printed). */
+static int write_html(struct plan *p, const struct rep_unit *units, size_t n,
+		      const struct run_session *s, int timeline)
 {
 	struct wc_error e = { 0 };
-	int r = run_analyze_html(p->html, log, &e);
+	int r = run_analyze_html(p->html, units, n, &s->info, timeline, &e);
 
 	if (fclose(p->html) != 0 && r == 0)
 		r = wc_fail(&e, errno, "write %s", p->o.html);
@@ -292,7 +288,7 @@ static int session(struct plan *p)
 	struct wc_error e = { 0 }, e2 = { 0 };
 	const struct rep_unit *units;
 	struct rep_unit *copy;
-	int r, status;
+	int r, status, timeline;
 	size_t n;
 
 	run_session_init(&s);
@@ -315,6 +311,10 @@ static int session(struct plan *p)
 	units = run_records_in_order(&s, &n, &copy);
 	s.info.units = (int)n + s.info.tests_dropped;
 	s.info.oom_killed = s.oom_units;
+	/* The chart's line, read back through the descriptor the run wrote it with (when the
+	 * timeline was opened: a session that failed early has none). */
+	timeline = p->html && s.timeline.fd >= 0 && s.timeline.reader >= 0 ?
+		   fcntl(s.timeline.reader, F_DUPFD_CLOEXEC, 0) : -1;
 	if (run_session_close(&s, status, &e2) < 0) {
 		print_error(&e2);
 		status = RUN_EXIT_FAILURE;
@@ -332,7 +332,7 @@ static int session(struct plan *p)
 		print_error(&e);
 		status = RUN_EXIT_FAILURE;
 	}
-	if (p->html && write_html(p, s.info.log_path) < 0)
+	if (p->html && write_html(p, units, n, &s, timeline) < 0)
 		status = RUN_EXIT_FAILURE;
 	free((void *)s.info.not_run);
 	free(copy);

@@ -6,15 +6,16 @@
 #include "runner/budget/budget.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "report/log.h"
-#include "runner/config/text.h"
 #include "runner/control/protocol.h"
 #include "runner/config/size.h"
 
@@ -135,7 +136,8 @@ static int sort_check(struct reader *rd)
 {
 	struct budget *v = rd->bf->v;
 
-	qsort(v, rd->bf->n, sizeof(*v), by_name);
+	if (rd->bf->n > 1)  /* an empty file has no array: qsort takes none */
+		qsort(v, rd->bf->n, sizeof(*v), by_name);
 	for (size_t i = 1; i < rd->bf->n; i++) {
 		if (strcmp(v[i - 1].name, v[i].name) != 0)
 			continue;
@@ -159,6 +161,13 @@ int budget_parse(const char *path, const char *text, size_t len, struct budget_f
 		free(copy);
 		budget_free(bf);
 		return wc_fail(e, ENOMEM, "read %s", path);
+	}
+	if (strlen(copy) < len) {  /* a NUL would end the text early: lines would be lost */
+		rd.line = 1;
+		for (const char *p = copy; *p; p++)
+			rd.line += *p == '\n';
+		fail_at(&rd, "give the budget file `wcmem-sandbox budget` wrote",
+			"a NUL byte: this is not a text file");
 	}
 	for (line = copy; line && rd.r == 0; line = next) {
 		next = strchr(line, '\n');
@@ -192,6 +201,91 @@ static const char *shown_path(const char *path, char *cwd, size_t size)
 	return path;
 }
 
+/* Why a file that is not a regular one cannot be read whole. */
+static const char *kind_of(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO: reading it would wait for a writer";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device, not a file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+int budget_open(const char *path, const char *what, FILE **f, struct wc_error *e)
+{
+	/* O_NONBLOCK: opening a FIFO with no writer would wait; it is refused instead. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), flags;
+	struct stat st;
+
+	*f = NULL;
+	if (fd < 0)
+		return wc_fail(e, errno, "%s: cannot read the %s", path, what);
+	if (fstat(fd, &st) < 0) {
+		int err = errno;
+
+		close(fd);
+		return wc_fail(e, err, "%s: cannot read the %s", path, what);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		wc_fail(e, 0, "%s: cannot read the %s: it is %s", path, what, kind_of(st.st_mode));
+		return wc_hint(e, "give a regular file (to read a pipe, save it to a file first)");
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 || !(*f = fdopen(fd, "r"))) {
+		int err = errno;
+
+		close(fd);
+		return wc_fail(e, err, "%s: cannot read the %s", path, what);
+	}
+	return 0;
+}
+
+/* The rest of f into a growing buffer, NUL-terminated. Returns its length, or -errno. */
+static long long read_all(FILE *f, char **text)
+{
+	size_t len = 0, cap = 0;
+	char *grown;
+
+	do {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 65536;
+			grown = realloc(*text, cap);
+			if (!grown)
+				return -ENOMEM;
+			*text = grown;
+		}
+		len += fread(*text + len, 1, cap - len - 1, f);
+	} while (!feof(f) && !ferror(f));
+	(*text)[len] = '\0';
+	return ferror(f) ? -(errno ? errno : EIO) : (long long)len;
+}
+
+int budget_read_text(const char *path, const char *what, char **text, size_t *len,
+		     struct wc_error *e)
+{
+	FILE *f;
+	long long n;
+	int r = budget_open(path, what, &f, e);
+
+	*text = NULL;
+	if (r < 0)
+		return r;
+	n = read_all(f, text);
+	fclose(f);
+	if (n < 0) {
+		free(*text);
+		*text = NULL;
+		return wc_fail(e, (int)-n, "%s: cannot read the %s", path, what);
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
 int budget_load(const char *path, struct budget_file *bf, struct wc_error *e)
 {
 	char *text, cwd[4096];
@@ -199,7 +293,7 @@ int budget_load(const char *path, struct budget_file *bf, struct wc_error *e)
 	int r;
 
 	memset(bf, 0, sizeof(*bf));
-	r = cfg_read_text(path, "budget file", &text, &len, e);
+	r = budget_read_text(path, "budget file", &text, &len, e);
 	if (r < 0)
 		return r;
 	r = budget_parse(shown_path(path, cwd, sizeof(cwd)), text, len, bf, e);

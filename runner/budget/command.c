@@ -10,11 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "report/log.h"
 #include "report/verdict.h"
 #include "runner/session/say.h"
 #include "runner/session/state.h"
 #include "runner/config/size.h"
-#include "runner/config/text.h"
 
 #define DEFAULT_OUTPUT "wcmem-budgets.ini"
 
@@ -29,9 +29,7 @@ struct budget_opts {
 
 struct plan {
 	struct budget_opts o;
-	struct budget_peak *peaks;
-	size_t npeaks;
-	bool *written;       /* per peak: its line is in the output */
+	struct budget_peaks peaks;  /* per test seen: its largest peak */
 };
 
 static void usage(FILE *out)
@@ -140,55 +138,79 @@ static int parse_args(int argc, char **argv, struct budget_opts *o)
 	return 1;
 }
 
+/* Each log in turn, one line at a time: memory grows with the tests, not the entries. */
 static int read_logs(struct plan *p, struct wc_error *e)
 {
 	for (int i = 0; i < p->o.nlogs; i++) {
-		char *text;
-		size_t len;
-		int r = cfg_read_text(p->o.logs[i], "memory log", &text, &len, e);
+		FILE *f;
+		int r = budget_open(p->o.logs[i], "memory log", &f, e);
 
 		if (r < 0)
-			return r;
-		r = budget_log_peaks(text, len, &p->peaks, &p->npeaks);
-		free(text);
+			return e->hint[0] ? r : wc_hint(e, "give the memory log of a run (its --log "
+							"FILE)");
+		r = budget_peaks_read(&p->peaks, f);
+		fclose(f);
 		if (r < 0)
 			return wc_fail(e, -r, "read %s", p->o.logs[i]);
 	}
-	if (budget_add_shared(p->peaks, p->npeaks) < 0)
-		return wc_fail(e, ENOMEM, "read the logs");
-	p->written = calloc(p->npeaks + 1, sizeof(*p->written));
-	return p->written ? 0 : wc_fail(e, ENOMEM, "read the logs");
+	return 0;
 }
 
-/* The line for peak i into buf; 0 when it gets none (killed, too long: a warning). */
-static int line_for(struct plan *p, size_t i, char *buf, size_t size)
+__attribute__((format(printf, 2, 3)))
+static void warn(const struct budget_peak *k, const char *fmt, ...)
 {
-	const struct budget_peak *k = &p->peaks[i];
+	char raw[BUDGET_NAME_MAX + 1], name[BUDGET_NAME_MAX * 4 + 1];
+	va_list ap;
 
-	p->written[i] = true;  /* handled: never appended */
+	snprintf(raw, sizeof(raw), "%s", k->name);  /* a cut one's first bytes, then "..." */
+	rep_log_escape(raw, name, sizeof(name));  /* a foreign log's name: no escapes */
+	fprintf(stderr, "wcmem-sandbox: budget: warning: %s%s", name[0] ? name : "''",
+		k->cut ? "..." : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("; no budget\n", stderr);
+}
+
+/* The line for test k into buf; 0 when it gets none (a warning says why). */
+static int line_for(struct plan *p, struct budget_peak *k, char *buf, size_t size)
+{
+	uint64_t bytes = budget_from_peak(budget_need(k), p->o.margin, p->o.floor);
+	char peak[32];
+
+	k->written = true;  /* handled: never appended */
 	if (k->killed) {
-		fprintf(stderr, "wcmem-sandbox: budget: warning: %.200s was OOM-killed: its peak is "
-			"its limit, not what it needs; no new budget\n", k->name);
+		warn(k, " was OOM-killed: its peak is its limit, not what it needs");
 		return 0;
 	}
-	if (budget_line(k, budget_from_peak(budget_need(k), p->o.margin, p->o.floor), buf, size) < 0) {
-		fprintf(stderr, "wcmem-sandbox: budget: warning: %.200s...: a node ID this long does "
-			"not fit an INI line (%d characters); no budget\n", k->name,
-			BUDGET_LINE_MAX);
+	if (!k->name[0]) {
+		warn(k, ": a TEST_END without a name");
+		return 0;
+	}
+	if (bytes == 0) {
+		rep_format_mb(k->peak, peak, sizeof(peak));
+		if (k->peak == BUDGET_PEAK_HUGE)
+			warn(k, ": its peak is past the largest SIZE (8 EiB)");
+		else
+			warn(k, ": a peak of %s%s with its margin is past the largest SIZE "
+			     "(8 EiB)", peak, budget_shared(k) ? " and its shared fixtures" : "");
+		return 0;
+	}
+	if (k->cut || budget_line(k, bytes, buf, size) < 0) {
+		warn(k, ": a node ID this long does not fit an INI line (%d characters)",
+		     BUDGET_LINE_MAX);
 		return 0;
 	}
 	return 1;
 }
 
-static const struct budget_peak *peak_of(const struct plan *p, const char *name, size_t *idx)
+/* The budgets of the old file in the order of their lines, for write_updated. */
+static int by_line(const void *a, const void *b)
 {
-	for (size_t i = 0; i < p->npeaks; i++) {
-		if (strcmp(p->peaks[i].name, name) == 0) {
-			*idx = i;
-			return &p->peaks[i];
-		}
-	}
-	return NULL;
+	const struct budget *x = *(const struct budget *const *)a;
+	const struct budget *y = *(const struct budget *const *)b;
+
+	return (x->line > y->line) - (x->line < y->line);
 }
 
 /* --update: every line of the old file as it was, but those of tests that ran. */
@@ -197,17 +219,23 @@ static int write_updated(struct plan *p, FILE *out, const char *text, size_t len
 {
 	char buf[BUDGET_LINE_MAX * 4];
 	const char *line = text, *end = text + len;
+	const struct budget **order = calloc(bf->n + 1, sizeof(*order));
+	size_t next = 0;
 	int n = 0;
 
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < bf->n; i++)
+		order[i] = &bf->v[i];
+	qsort(order, bf->n, sizeof(*order), by_line);
 	while (line < end) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		size_t l = nl ? (size_t)(nl - line) : (size_t)(end - line), idx;
-		const struct budget *b = NULL;
+		size_t l = nl ? (size_t)(nl - line) : (size_t)(end - line);
+		const struct budget *b = next < bf->n && order[next]->line == ++n ? order[next++]
+										      : NULL;
+		struct budget_peak *k = b ? budget_peaks_find(&p->peaks, b->name) : NULL;
 
-		n++;
-		for (size_t i = 0; i < bf->n && !b; i++)
-			b = bf->v[i].line == n ? &bf->v[i] : NULL;
-		if (b && peak_of(p, b->name, &idx) && line_for(p, idx, buf, sizeof(buf))) {
+		if (k && !k->written && line_for(p, k, buf, sizeof(buf))) {
 			fprintf(out, "%s\n", buf);
 			(*updated)++;
 		} else {
@@ -215,6 +243,7 @@ static int write_updated(struct plan *p, FILE *out, const char *text, size_t len
 		}
 		line += l + 1;
 	}
+	free(order);
 	return 0;
 }
 
@@ -239,6 +268,7 @@ static int write_file(struct plan *p, const char *old, size_t old_len,
 	unsigned updated = 0, added = 0;
 	struct stat st;
 	FILE *out;
+	int r = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp%d", p->o.output, (int)getpid()) >= (int)sizeof(tmp))
 		return wc_fail(e, ENAMETOOLONG, "write %s", p->o.output);
@@ -248,17 +278,17 @@ static int write_file(struct plan *p, const char *old, size_t old_len,
 	if (old && stat(p->o.output, &st) == 0)  /* an update keeps the file's mode */
 		fchmod(fileno(out), st.st_mode & 07777);
 	if (old)
-		write_updated(p, out, old, old_len, bf, &updated);
+		r = write_updated(p, out, old, old_len, bf, &updated);
 	else
 		write_header(p, out);
-	for (size_t i = 0; i < p->npeaks; i++) {
-		if (!p->written[i] && line_for(p, i, buf, sizeof(buf))) {
+	for (struct budget_peak *k = p->peaks.first; k; k = k->after) {
+		if (!k->written && line_for(p, k, buf, sizeof(buf))) {
 			fprintf(out, "%s\n", buf);
 			added++;
 		}
 	}
-	if (fflush(out) != 0 || ferror(out) || fsync(fileno(out)) < 0) {
-		int err = errno ? errno : EIO;
+	if (r < 0 || fflush(out) != 0 || ferror(out) || fsync(fileno(out)) < 0) {
+		int err = r < 0 ? -r : errno ? errno : EIO;
 
 		fclose(out);
 		unlink(tmp);
@@ -285,7 +315,7 @@ static int run(struct plan *p, struct wc_error *e)
 
 	r = read_logs(p, e);
 	if (r == 0 && p->o.update) {
-		r = cfg_read_text(p->o.output, "budget file (--update)", &old, &old_len, e);
+		r = budget_read_text(p->o.output, "budget file (--update)", &old, &old_len, e);
 		if (r == 0)
 			r = budget_parse(p->o.output, old, old_len, &bf, e);
 	}
@@ -302,12 +332,13 @@ int budget_main(int argc, char **argv)
 	struct wc_error e = { 0 };
 	int r = parse_args(argc, argv, &p.o);
 
+	budget_peaks_init(&p.peaks);
+
 	if (r <= 0)
 		return r == 0 ? 0 : RUN_EXIT_FAILURE;
 	r = run(&p, &e);
 	if (r < 0)
 		print_error(&e);
-	budget_peaks_free(p.peaks, p.npeaks);
-	free(p.written);
+	budget_peaks_free(&p.peaks);
 	return r < 0 ? RUN_EXIT_FAILURE : 0;
 }

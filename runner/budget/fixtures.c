@@ -7,18 +7,28 @@
  * sides (etc/log-format.md): "Fixture set up: BYTES KEY" where a unit set one up, and
  * "Fixture shared: KEY" where a test used one set up elsewhere. A test's budget is then
  * made from its peak plus the largest setup charge of each fixture it shared: enough
- * whatever ran before it. */
+ * whatever ran before it.
+ *
+ * Read one line at a time as the peaks are: an entry's fixture lines wait in the table's
+ * fixed buffer until the entry is recorded; each distinct key is then kept once (a hash
+ * table of them, with its largest charge), and each test links to at most
+ * BUDGET_FIXTURES_MAX of them. */
 #include "runner/budget/budget.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/verdict.h"
-
 #define SETUP "Fixture set up: "
 #define SHARED "Fixture shared: "
 #define FIXTURE_BYTES_MAX (UINT64_C(1) << 50)  /* more than any machine: a claim past it is cut */
+
+struct budget_fixture {
+	uint64_t charge;  /* the largest setup charge any log shows; 0 when none sets it up */
+	uint32_t hash;
+	uint16_t len;
+	char key[];
+};
 
 /* The text after "KEY" on an indented line, its length in *len; NULL when not that line. */
 static const char *after(const char *line, size_t *len, const char *key)
@@ -31,79 +41,156 @@ static const char *after(const char *line, size_t *len, const char *key)
 	return line + indent + klen;
 }
 
-/* Whether acc already holds the line [s, s + len) (with its newline). */
-static bool holds(const char *acc, const char *s, size_t len)
+/* "BYTES KEY": the bytes, saturated at FIXTURE_BYTES_MAX; the key in *rest, *len. */
+static bool charge_of(const char **rest, size_t *len, uint64_t *bytes)
 {
-	for (const char *p = acc; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (strncmp(p, s, len) == 0 && p[len] == '\n')
-			return true;
-	return false;
+	size_t i = 0;
+
+	*bytes = 0;
+	for (; i < *len && (*rest)[i] >= '0' && (*rest)[i] <= '9'; i++) {
+		*bytes = *bytes * 10 + (uint64_t)((*rest)[i] - '0');
+		if (*bytes > FIXTURE_BYTES_MAX)
+			*bytes = FIXTURE_BYTES_MAX;
+	}
+	if (i == 0 || i >= *len || (*rest)[i] != ' ')
+		return false;
+	*rest += i + 1;
+	*len -= i + 1;
+	return true;
 }
 
-/* Appends "TAG REST\n" to *acc unless it is there. Returns 0, or -ENOMEM. */
-static int append(char **acc, char tag, const char *rest, size_t len)
-{
-	size_t old = *acc ? strlen(*acc) : 0;
-	char line[BUDGET_FIXTURE_LINE_MAX + 2], *grown;
-
-	if (len == 0 || len > BUDGET_FIXTURE_LINE_MAX || memchr(rest, '\n', len))
-		return 0;  /* nothing, or longer than the plugin writes: not ours */
-	line[0] = tag;
-	memcpy(line + 1, rest, len);
-	if (holds(*acc, line, len + 1))
-		return 0;
-	grown = realloc(*acc, old + len + 3);
-	if (!grown)
-		return -ENOMEM;
-	memcpy(grown + old, line, len + 1);
-	grown[old + len + 1] = '\n';
-	grown[old + len + 2] = '\0';
-	*acc = grown;
-	return 0;
-}
-
-int budget_fixture_line(const char *line, size_t len, char **acc)
+int budget_fixture_line(struct budget_peaks *t, const char *line, size_t len)
 {
 	size_t rest_len = len;
 	const char *rest = after(line, &rest_len, SETUP);
+	struct budget_fixture_line *l;
+	uint64_t bytes = 0;
+	bool set_up = rest != NULL;
 
-	if (rest) {
-		char *end;
-		unsigned long long bytes = strtoull(rest, &end, 10);
-
-		if (end == rest || *end != ' ' || (size_t)(end - rest) >= rest_len || *rest == '-')
-			return 0;
-		(void)bytes;  /* checked here, read again by budget_add_shared */
-		return append(acc, '+', rest, rest_len) < 0 ? -ENOMEM : 1;
+	if (!rest) {
+		rest_len = len;
+		rest = after(line, &rest_len, SHARED);
 	}
-	rest_len = len;
-	rest = after(line, &rest_len, SHARED);
-	if (!rest)
+	if (!rest || (set_up && !charge_of(&rest, &rest_len, &bytes)))
 		return 0;
-	return append(acc, '=', rest, rest_len) < 0 ? -ENOMEM : 1;
+	if (rest_len == 0 || rest_len > BUDGET_FIXTURE_KEY_MAX || t->nlines == BUDGET_FIXTURES_MAX)
+		return 1;  /* longer than the plugin's, or past the count kept: dropped */
+	l = &t->lines[t->nlines++];
+	l->bytes = bytes;
+	l->set_up = set_up;
+	l->len = (uint16_t)rest_len;
+	memcpy(l->key, rest, rest_len);
+	return 1;
 }
 
-int budget_merge_fixtures(char **into, const char *from)
+/* ---- the keys: each once ---- */
+
+static struct budget_fixture **fixture_slot(const struct budget_peaks *t, const char *key,
+					    size_t len, uint32_t h)
 {
-	for (const char *p = from; p && *p; p = strchr(p, '\n') + 1)
-		if (append(into, p[0], p + 1, strcspn(p + 1, "\n")) < 0)
-			return -ENOMEM;
+	size_t mask = t->nfslots - 1;
+
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		struct budget_fixture *f = t->fslot[i];
+
+		if (!f || (f->hash == h && f->len == len && memcmp(f->key, key, len) == 0))
+			return &t->fslot[i];
+	}
+}
+
+/* Doubles the keys' table when it is half full. */
+static int fixtures_grow(struct budget_peaks *t)
+{
+	size_t nslots = t->nfslots ? t->nfslots * 2 : 64, n = t->nfslots;
+	struct budget_fixture **old = t->fslot;
+
+	t->fslot = calloc(nslots, sizeof(*t->fslot));
+	if (!t->fslot) {
+		t->fslot = old;
+		return -ENOMEM;
+	}
+	t->nfslots = nslots;
+	for (size_t i = 0; i < n; i++)
+		if (old[i])
+			*fixture_slot(t, old[i]->key, old[i]->len, old[i]->hash) = old[i];
+	free(old);
 	return 0;
 }
 
-/* One fixture's largest setup charge. */
-struct charge {
-	const char *key;  /* into a test's fixtures text, up to its newline */
-	size_t len;
-	uint64_t bytes;
-};
-
-static int by_key(const void *a, const void *b)
+/* The fixture of the line's key, added when new; NULL when out of memory. */
+static struct budget_fixture *fixture_of(struct budget_peaks *t,
+					 const struct budget_fixture_line *l)
 {
-	const struct charge *x = a, *y = b;
-	int c = strncmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+	uint32_t h = budget_hash(l->key, l->len);
+	struct budget_fixture **s, *f;
 
-	return c ? c : (x->len > y->len) - (x->len < y->len);
+	if (t->nfixtures * 2 >= t->nfslots && fixtures_grow(t) < 0)
+		return NULL;
+	s = fixture_slot(t, l->key, l->len, h);
+	if (*s)
+		return *s;
+	f = budget_arena_alloc(&t->arena, sizeof(*f) + l->len);
+	if (!f)
+		return NULL;
+	f->charge = 0;
+	f->hash = h;
+	f->len = l->len;
+	memcpy(f->key, l->key, l->len);
+	t->nfixtures++;
+	return *s = f;
+}
+
+/* The link from p to f, added when new and p has room; NULL when it has none or out of
+ * memory (*nomem). */
+static struct budget_use *use_of(struct budget_peaks *t, struct budget_peak *p,
+				 struct budget_fixture *f, bool *nomem)
+{
+	struct budget_use *u;
+
+	for (u = p->uses; u; u = u->next)
+		if (u->fixture == f)
+			return u;
+	if (p->nuses == BUDGET_FIXTURES_MAX)
+		return NULL;
+	u = budget_arena_alloc(&t->arena, sizeof(*u));
+	if (!u) {
+		*nomem = true;
+		return NULL;
+	}
+	*u = (struct budget_use){ .next = p->uses, .fixture = f };
+	p->uses = u;
+	p->nuses++;
+	return u;
+}
+
+int budget_fixtures_record(struct budget_peaks *t, struct budget_peak *p)
+{
+	for (size_t i = 0; i < t->nlines; i++) {
+		const struct budget_fixture_line *l = &t->lines[i];
+		struct budget_fixture *f = fixture_of(t, l);
+		struct budget_use *u;
+		bool nomem = false;
+
+		if (!f)
+			return -ENOMEM;
+		if (l->set_up && l->bytes > f->charge)
+			f->charge = l->bytes;
+		u = use_of(t, p, f, &nomem);
+		if (nomem)
+			return -ENOMEM;
+		if (u && l->set_up)
+			u->set_up = true;
+		else if (u)
+			u->shared = true;
+	}
+	return 0;
+}
+
+void budget_fixtures_free(struct budget_peaks *t)
+{
+	free(t->fslot);  /* the fixtures are in the arena */
+	t->fslot = NULL;
+	t->nfslots = t->nfixtures = 0;
 }
 
 static uint64_t add_capped(uint64_t a, uint64_t b)
@@ -111,102 +198,17 @@ static uint64_t add_capped(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* Every "+BYTES KEY" line of every test, sorted by key, each key once with its largest. */
-static int collect(const struct budget_peak *v, size_t n, struct charge **out, size_t *nout)
+uint64_t budget_shared(const struct budget_peak *p)
 {
-	struct charge *c = NULL;
-	size_t k = 0, cap = 0;
+	uint64_t sum = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		for (const char *p = v[i].fixtures; p && *p; p = strchr(p, '\n') + 1) {
-			char *end;
-			uint64_t bytes;
-
-			if (*p != '+')
-				continue;
-			if (k == cap) {
-				struct charge *g = realloc(c, (cap = cap ? cap * 2 : 16) * sizeof(*c));
-
-				if (!g) {
-					free(c);
-					return -ENOMEM;
-				}
-				c = g;
-			}
-			bytes = strtoull(p + 1, &end, 10);
-			c[k].key = end + 1;
-			c[k].len = strcspn(end + 1, "\n");
-			c[k++].bytes = bytes < FIXTURE_BYTES_MAX ? bytes : FIXTURE_BYTES_MAX;
-		}
-	}
-	if (k)
-		qsort(c, k, sizeof(*c), by_key);
-	*nout = 0;
-	for (size_t i = 0; i < k; i++) {  /* one per key, the largest: sorted, so neighbours */
-		if (*nout && by_key(&c[*nout - 1], &c[i]) == 0) {
-			if (c[i].bytes > c[*nout - 1].bytes)
-				c[*nout - 1].bytes = c[i].bytes;
-			continue;
-		}
-		c[(*nout)++] = c[i];
-	}
-	*out = c;
-	return 0;
-}
-
-/* Whether test p set the fixture [key, key + len) up itself (its peak holds it then). */
-static bool set_up_here(const struct budget_peak *p, const char *key, size_t len)
-{
-	for (const char *q = p->fixtures; q && *q; q = strchr(q, '\n') + 1) {
-		const char *k = q[0] == '+' ? strchr(q, ' ') : NULL;
-
-		if (k && strncmp(k + 1, key, len) == 0 && k[1 + len] == '\n')
-			return true;
-	}
-	return false;
-}
-
-int budget_add_shared(struct budget_peak *v, size_t n)
-{
-	struct charge *c = NULL, key;
-	size_t nc = 0;
-	int r = collect(v, n, &c, &nc);
-
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++) {
-		v[i].shared = 0;
-		for (const char *p = v[i].fixtures; p && *p; p = strchr(p, '\n') + 1) {
-			const struct charge *found;
-
-			if (*p != '=')
-				continue;
-			key.key = p + 1;
-			key.len = strcspn(p + 1, "\n");
-			if (set_up_here(&v[i], key.key, key.len))
-				continue;
-			found = nc ? bsearch(&key, c, nc, sizeof(*c), by_key) : NULL;
-			if (found)
-				v[i].shared = add_capped(v[i].shared, found->bytes);
-		}
-	}
-	free(c);
-	return 0;
+	for (const struct budget_use *u = p->uses; u; u = u->next)
+		if (u->shared && !u->set_up)
+			sum = add_capped(sum, u->fixture->charge);
+	return sum;
 }
 
 uint64_t budget_need(const struct budget_peak *p)
 {
-	return add_capped(p->peak, p->shared);
-}
-
-void budget_shared_text(const struct budget_peak *p, char *buf, size_t size)
-{
-	char mb[32];
-
-	if (p->shared == 0) {
-		snprintf(buf, size, "%s", "");
-		return;
-	}
-	rep_format_mb(p->shared, mb, sizeof(mb));
-	snprintf(buf, size, " + shared fixtures %s", mb);
+	return add_capped(p->peak, budget_shared(p));
 }

@@ -8,9 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report/analyze.h"
 #include "report/analyze_chart.h"
+#include "report/analyze_records.h"
+#include "report/file.h"
 #include "cgroup/error.h"
 #include "runner/session/say.h"
 #include "runner/session/state.h"
@@ -48,8 +51,9 @@ static void usage(void)
 "was running when a log stops, which tests were OOM-killed and by which limit, the\n"
 "biggest tests and the sudden spikes, and the gradual growth: tests that left memory\n"
 "behind, the trend, and rising counts of open xarray datasets. Several logs (xdist\n"
-"workers, CI shards) make one answer; LOG '-' is standard input. Each finding is a\n"
-"FILE:LINE: line, the test's own file where the log names it.\n"
+"workers, CI shards) make one answer; LOG '-' is standard input (a FIFO named as LOG\n"
+"is refused: pipe it into '-'). Each finding is a FILE:LINE: line, the test's own file\n"
+"where the log names it.\n"
 "\n"
 "  -n, --top N               list the N biggest tests, and the N that left most behind\n"
 "                            (1 to 100; default 10)\n"
@@ -145,45 +149,80 @@ static int read_timeline(struct rep_analysis *an, const char *log, unsigned long
 {
 	char path[4200];
 	FILE *f;
-	int r;
+	int fd, r;
 
 	if (snprintf(path, sizeof(path), "%s.timeline", log) >= (int)sizeof(path))
 		return 0;
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : wc_fail(e, errno, "analyze: open %s", path);
+	fd = rep_file_open_read(path, "memory timeline", e);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return wc_wrap(e, e, "analyze");
+	f = fdopen(fd, "r");
+	if (!f) {
+		r = wc_fail(e, errno, "analyze: read %s", path);
+		close(fd);
+		return r;
+	}
 	r = rep_analysis_read_timeline(an, f, first);
 	fclose(f);
 	return r < 0 ? wc_fail(e, -r, "analyze: read %s", path) : 0;
 }
 
-/* Writes the HTML page to path. Returns 0, or -errno with e filled. */
+/* Writes the HTML page to path, opened as the run's reports are (never through a planted
+ * link: report/file.h). Returns 0, or -errno with e filled. */
 static int write_html(const struct rep_analysis *an, const char *path, struct wc_error *e)
 {
-	FILE *f = fopen(path, "we");
-	int r;
+	FILE *f;
+	int r = rep_file_open_report(path, REP_DIRS_NONE, &f, e);
 
-	if (!f)
-		return wc_fail(e, errno, "analyze: open %s", path);
+	if (r < 0)
+		return wc_wrap(e, e, "analyze");
 	r = rep_analysis_html(f, an);
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
 	return r < 0 ? wc_fail(e, -r, "analyze: write %s", path) : 0;
 }
 
+/* Opens a log to read: a regular file only (a FIFO would wait forever for a writer).
+ * Returns the stream, or NULL with e filled. */
+static FILE *open_log(const char *path, struct wc_error *e)
+{
+	int fd = rep_file_open_read(path, "memory log", e);
+	FILE *f;
+
+	if (fd < 0) {
+		if (e->err == EISDIR) {
+			wc_fail(e, EISDIR, "analyze: read %s", path);
+		} else if (e->err) {
+			wc_fail(e, e->err, "analyze: open %s", path);
+			wc_hint(e, "give the memory log of a run (--log FILE of that run, else "
+				"$WEATHERCOP_DIR/test_memory.log or ~/.weathercop/test_memory.log)");
+		} else {
+			wc_wrap(e, e, "analyze");
+			wc_hint(e, "give a regular file; to read a pipe, give '-' and redirect the "
+				"pipe to standard input");
+		}
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		wc_fail(e, errno, "analyze: open %s", path);
+		close(fd);
+	}
+	return f;
+}
+
 /* Reads one log into the analysis. Returns 0, or -errno with e filled. */
 static int read_log(struct rep_analysis *an, const char *path, struct wc_error *e)
 {
 	bool in = strcmp(path, "-") == 0;
-	FILE *f = in ? stdin : fopen(path, "re");
+	FILE *f = in ? stdin : open_log(path, e);
 	unsigned long entries = an->units + an->sessions, first;
 	int r;
 
-	if (!f) {
-		wc_fail(e, errno, "analyze: open %s", path);
-		return wc_hint(e, "give the memory log of a run (--log FILE of that run, else "
-				"$WEATHERCOP_DIR/test_memory.log or ~/.weathercop/test_memory.log)");
-	}
+	if (!f)
+		return e->err ? -e->err : -EINVAL;
 	first = an->sessions;
 	r = rep_analysis_read(an, f, in ? "<stdin>" : path);
 	if (!in)
@@ -250,16 +289,30 @@ int run_analyze_main(int argc, char **argv)
 	return r < 0 ? RUN_EXIT_FAILURE : 0;
 }
 
-int run_analyze_html(FILE *f, const char *log, struct wc_error *e)
+int run_analyze_html(FILE *f, const struct rep_unit *units, size_t n,
+		     const struct rep_session *session, int timeline, struct wc_error *e)
 {
 	struct rep_analysis *an = malloc(sizeof(*an));
+	FILE *tl = NULL;
 	int r;
 
 	if (!an || rep_analysis_init(an, &defaults) < 0) {
 		free(an);
 		return wc_fail(e, ENOMEM, "analyze the run");
 	}
-	r = log ? read_log(an, log, e) : 0;
+	r = rep_analysis_records(an, units, n, session,
+				 session->log_path ? session->log_path : "the run");
+	if (r < 0)
+		wc_fail(e, -r, "analyze the run");
+	/* The timeline through the descriptor the run wrote it with: the very file. A chart
+	 * without its line is still worth having: a timeline that cannot be read is skipped. */
+	if (r == 0 && timeline >= 0 && lseek(timeline, 0, SEEK_SET) == 0 &&
+	    (tl = fdopen(timeline, "r")))
+		rep_analysis_read_timeline(an, tl, 0);
+	if (tl)
+		fclose(tl);
+	else if (timeline >= 0)
+		close(timeline);
 	rep_analysis_end(an);
 	if (r == 0 && (r = rep_analysis_html(f, an)) < 0)
 		wc_fail(e, -r, "write the HTML page");

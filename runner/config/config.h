@@ -94,18 +94,25 @@ struct cfg_origin {
 	int line;                  /* CFG_SRC_DEFAULTS, CFG_SRC_PROFILE */
 };
 
+/* Told of a config file the search found and passed over (e: which, and why). */
+typedef void cfg_warn_fn(const struct wc_error *w);
+
 /* Finds the config file in the search order: option_path (--config), $WCMEM_SANDBOX_CONFIG,
  * wcmem-sandbox.ini in the current folder or the nearest parent,
  * $XDG_CONFIG_HOME/wcmem-sandbox/config.ini (else $HOME/.config/...), system_path.
- * A file named by the option or the variable must exist; the others are looked for.
+ * A file named by the option or the variable must exist; the others are looked for, and one
+ * found that another user could have put or changed (runner/config/trust.h) is passed over:
+ * warn (may be NULL) is told, and the search goes on as if it were not there.
  * Returns 1 with *path (malloc'd) and *found, 0 when there is none, or -errno. */
-int cfg_find(const char *option_path, const char *system_path, char **path,
+int cfg_find(const char *option_path, const char *system_path, cfg_warn_fn *warn, char **path,
 	     enum cfg_found *found, struct wc_error *e);
 
-/* Reads and checks the whole file (every section, inherit chains, suite names).
+/* Reads and checks the whole file (every section, inherit chains, suite names), found as
+ * found says: a file the search found is checked again as cfg_find checks it (on what is
+ * read), one named (--config, the variable) need only be a regular file. f->found is set.
  * Returns 0, or -errno with e "FILE:LINE: message" and f left empty. */
-int cfg_load(const char *path, uint64_t physical_bytes, struct cfg_file *f,
-	     struct wc_error *e);
+int cfg_load(const char *path, enum cfg_found found, uint64_t physical_bytes,
+	     struct cfg_file *f, struct wc_error *e);
 
 /* Frees what cfg_load allocated; safe on a zeroed or freed cfg_file. */
 void cfg_free(struct cfg_file *f);

@@ -1,7 +1,10 @@
 /* Finding the config file: the first of --config FILE, $WCMEM_SANDBOX_CONFIG,
  * wcmem-sandbox.ini here or in the nearest parent (a project's file, as with .editorconfig or
- * setup.cfg), the user's $XDG_CONFIG_HOME/wcmem-sandbox/config.ini, /etc/wcmem-sandbox.ini. */
+ * setup.cfg), the user's $XDG_CONFIG_HOME/wcmem-sandbox/config.ini, /etc/wcmem-sandbox.ini.
+ * A file the search finds is read only when it may be trusted (trust.h); one that may not
+ * is passed over with a warning, as if it were not there. */
 #include "runner/config/config.h"
+#include "runner/config/trust.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -10,15 +13,30 @@
 #include <string.h>
 #include <unistd.h>
 
-/* 1 when path names something (a file we may then fail to read: that is an error worth
- * showing, not a reason to look further), 0 when not, -errno when we cannot tell.
- * A folder on the way that we may not search counts as not there: it hides nothing we could
- * read anyway (HOME=/root left in the environment of another user, as `sudo -u` does). */
-static int exists(const char *path)
+/* Whether the searched-for path is the config file: 1 when it is there and may be read
+ * (trust.h), 0 when it is not there, or is not read (then warn says why, and the search
+ * goes on as if it were not there), -errno with e when we cannot tell. A file we cannot
+ * read is found (that is an error worth showing, not a reason to look further). */
+static int found_here(const char *path, cfg_warn_fn *warn, struct wc_error *e)
 {
-	if (access(path, F_OK) == 0)
+	struct wc_error why = { 0 };
+	int fd = cfg_open_trusted(path, &why);
+
+	if (fd >= 0) {
+		close(fd);
 		return 1;
-	return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0 : -errno;
+	}
+	if (fd == -ENOENT)
+		return 0;
+	if (fd == -EPERM) {
+		if (warn)
+			warn(&why);
+		return 0;
+	}
+	if (fd == -EACCES)
+		return 1;  /* cfg_load says so */
+	*e = why;
+	return fd;
 }
 
 static int found_at(const char *path, enum cfg_found how, char **out, enum cfg_found *found,
@@ -31,8 +49,8 @@ static int found_at(const char *path, enum cfg_found how, char **out, enum cfg_f
 	return 1;
 }
 
-/* wcmem-sandbox.ini in the current folder or the nearest parent that has one. */
-static int nearest(char *buf, size_t size, struct wc_error *e)
+/* wcmem-sandbox.ini in the current folder or the nearest parent that has one we read. */
+static int nearest(char *buf, size_t size, cfg_warn_fn *warn, struct wc_error *e)
 {
 	char dir[PATH_MAX], *slash;
 	int r;
@@ -43,9 +61,9 @@ static int nearest(char *buf, size_t size, struct wc_error *e)
 		if (snprintf(buf, size, "%s/%s", strcmp(dir, "/") ? dir : "", CFG_NEAREST_NAME) >=
 		    (int)size)
 			return wc_fail(e, ENAMETOOLONG, "find %s", CFG_NEAREST_NAME);
-		r = exists(buf);
+		r = found_here(buf, warn, e);
 		if (r != 0)
-			return r < 0 ? wc_fail(e, -r, "%s", buf) : 1;
+			return r;
 		if (strcmp(dir, "/") == 0)
 			return 0;
 		slash = strrchr(dir, '/');
@@ -69,7 +87,7 @@ static int xdg_path(char *buf, size_t size)
 	return n > 0 && (size_t)n < size;
 }
 
-int cfg_find(const char *option_path, const char *system_path, char **path,
+int cfg_find(const char *option_path, const char *system_path, cfg_warn_fn *warn, char **path,
 	     enum cfg_found *found, struct wc_error *e)
 {
 	const char *env = getenv("WCMEM_SANDBOX_CONFIG");
@@ -83,18 +101,16 @@ int cfg_find(const char *option_path, const char *system_path, char **path,
 		return found_at(option_path, CFG_FOUND_OPTION, path, found, e);
 	if (env && *env)
 		return found_at(env, CFG_FOUND_ENV, path, found, e);
-	r = nearest(buf, sizeof(buf), e);
+	r = nearest(buf, sizeof(buf), warn, e);
 	if (r != 0)
 		return r < 0 ? r : found_at(buf, CFG_FOUND_NEAREST, path, found, e);
 	if (xdg_path(buf, sizeof(buf))) {
-		r = exists(buf);
-		if (r < 0)
-			return wc_fail(e, -r, "%s", buf);
-		if (r > 0)
-			return found_at(buf, CFG_FOUND_XDG, path, found, e);
+		r = found_here(buf, warn, e);
+		if (r != 0)
+			return r < 0 ? r : found_at(buf, CFG_FOUND_XDG, path, found, e);
 	}
-	r = system_path ? exists(system_path) : 0;
-	if (r < 0)
-		return wc_fail(e, -r, "%s", system_path);
-	return r > 0 ? found_at(system_path, CFG_FOUND_SYSTEM, path, found, e) : 0;
+	r = system_path ? found_here(system_path, warn, e) : 0;
+	if (r != 0)
+		return r < 0 ? r : found_at(system_path, CFG_FOUND_SYSTEM, path, found, e);
+	return 0;
 }

@@ -19,6 +19,7 @@
 #include "runner/config/section.h"
 #include "runner/config/source.h"
 #include "runner/config/text.h"
+#include "runner/config/trust.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -251,17 +252,35 @@ static int parse(struct cfg_loader *ld)
 	return ld->fail_line ? -EINVAL : 0;
 }
 
-int cfg_load(const char *path, uint64_t phys, struct cfg_file *f, struct wc_error *e)
+/* Reads the file as found: one the search found is checked again on what is read (it may
+ * have changed since cfg_find looked); one named need only be a regular file. */
+static int read_found(const char *path, enum cfg_found found, char **text, size_t *len,
+		      struct wc_error *e)
+{
+	int fd;
+
+	if (found == CFG_FOUND_OPTION || found == CFG_FOUND_ENV || found == CFG_FOUND_NONE)
+		return cfg_read_text(path, "config file", text, len, e);
+	*text = NULL;
+	fd = cfg_open_trusted(path, e);
+	if (fd == -ENOENT)
+		return wc_fail(e, ENOENT, "%s: cannot read the config file", path);
+	return fd < 0 ? fd : cfg_read_text_fd(fd, path, "config file", text, len, e);
+}
+
+int cfg_load(const char *path, enum cfg_found found, uint64_t phys, struct cfg_file *f,
+	     struct wc_error *e)
 {
 	struct cfg_loader ld = { .f = f, .phys = phys, .e = e };
 	char *text = NULL;
 	int r;
 
 	memset(f, 0, sizeof(*f));
+	f->found = found;
 	f->path = strdup(path);
 	if (!f->path)
 		return wc_fail(e, ENOMEM, "load %s", path);
-	r = cfg_read_text(path, "config file", &text, &ld.len, e);
+	r = read_found(path, found, &text, &ld.len, e);
 	if (r == 0)
 		r = file_dir(f, e);
 	ld.text = text;

@@ -5,19 +5,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
-int cfg_read_text(const char *path, const char *what, char **text, size_t *len,
-		  struct wc_error *e)
+#include "report/file.h"
+
+int cfg_read_text_fd(int fd, const char *path, const char *what, char **text, size_t *len,
+		     struct wc_error *e)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = fdopen(fd, "r");
 	const char *nul;
 	size_t size = 0;
 	ssize_t n;
 	int r = 0;
 
 	*text = NULL;
-	if (!f)
-		return wc_fail(e, errno, "%s: cannot read the %s", path, what);
+	if (!f) {
+		r = wc_fail(e, errno, "%s: cannot read the %s", path, what);
+		close(fd);
+		return r;
+	}
 	n = getdelim(text, &size, '\0', f);  /* the whole file, unless it holds a NUL */
 	if (n < 0 && ferror(f))
 		r = wc_fail(e, errno, "%s: cannot read the %s", path, what);
@@ -44,4 +50,13 @@ int cfg_read_text(const char *path, const char *what, char **text, size_t *len,
 	}
 	*len = (size_t)n;
 	return 0;
+}
+
+int cfg_read_text(const char *path, const char *what, char **text, size_t *len,
+		  struct wc_error *e)
+{
+	int fd = rep_file_open_read(path, what, e);
+
+	*text = NULL;
+	return fd < 0 ? fd : cfg_read_text_fd(fd, path, what, text, len, e);
 }

@@ -39,8 +39,8 @@ void run_conn_flush(struct conn *k)
 	size_t len = k->out_len;
 
 	k->out_len = 0;
-	if (!len || k->w.fd < 0)
-		return;
+	if (!len || k->w.fd < 0 || k->broken)
+		return;  /* a client that lost an answer gets no later one: it is closed */
 	/* Replies are short and the client waits for each: a full socket means a client that
 	 * does not read, and it loses its answers, not the runner its loop. */
 	if (send(k->w.fd, k->out, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)

@@ -47,6 +47,10 @@ int run_control_started(const struct run_control *c);
 int run_control_first_start(const struct run_control *c, struct timespec *at);
 int run_control_killed(const struct run_control *c);
 /* 1 when a test killed in this attempt was killed in an earlier one too (it would loop). */
+/* Of those, the tests whose client was no pytest-xdist worker: the pytest that runs them was
+ * killed, whatever the command (make, tox, a script) then exits with. */
+int run_control_killed_top(const struct run_control *c);
+
 int run_control_killed_again(const struct run_control *c);
 
 /* Wakes the copy of the command that stands by (STANDBY, runner/control/PROTOCOL.md) to resume

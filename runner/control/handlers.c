@@ -84,6 +84,7 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 
 		killed_text(rec, text, sizeof(text));
 		run_resume_add(c, rec->name, text, rec->duration, true);
+		c->killed_top += !k->worker;
 	}
 	k->has_unit = false;
 	if (park) {
@@ -399,6 +400,21 @@ int run_control_wake(struct run_control *c, struct cg_group *unit, const char *r
 	return 0;
 }
 
+/* Whether k's parent is another client's process: a pytest-xdist worker, whose death its
+ * controller reports and recovers from (a kill there is no reason to resume). Only ever
+ * used to choose whether to resume: a client that lies about it changes its own run. */
+static bool parent_is_client(struct run_control *c, struct conn *k)
+{
+	pid_t ppid = 0;
+
+	if (run_peer_parent(k->pid, k->pidfd, &ppid) < 0)
+		return false;
+	for (struct conn *o = c->conns; o; o = o->next)
+		if (o != k && o->hello && o->pid == ppid)
+			return true;
+	return false;
+}
+
 void run_conn_line(struct run_control *c, struct conn *k, char *line)
 {
 	struct run_msg m;
@@ -420,6 +436,7 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line)
 			return;
 		}
 		k->hello = true;
+		k->worker = parent_is_client(c, k);
 		run_conn_reply(k, "OK %d", RUN_PROTOCOL_VERSION);
 		return;
 	case RUN_MSG_START:

@@ -29,6 +29,8 @@ struct conn {
 	int cgroup_fd;        /* its /proc/PID/cgroup, and its /proc/PID/status, kept open: */
 	int status_fd;        /* one pread a reading, and never another process's (-1: none) */
 	bool hello;
+	bool worker;          /* its parent is a client: a pytest-xdist worker, which its */
+	                      /* controller replaces when it dies */
 	bool broken;          /* to be closed after this read */
 	bool dead;            /* closed while its unit was open; the wait status will end it */
 	bool discarding;      /* sent a line too long: read and dropped until it closes */
@@ -77,6 +79,8 @@ struct run_control {
 	bool resume_warned;   /* it could not be written: said once */
 	int attempt;
 	int started;          /* START messages in this attempt */
+	int killed_top;       /* tests killed in this attempt that took a client that is no */
+	                      /* worker (run_control_killed_top) */
 	struct timespec first_start; /* CLOCK_MONOTONIC of its first, when started > 0 */
 	char resume_path[4300];
 	char snap_path[4300];     /* the copy the command's current run reads */

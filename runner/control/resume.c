@@ -5,19 +5,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "runner/control/internal.h"
 #include "runner/control/protocol.h"
 
-/* Opens the resume file in the control's private folder, once. Returns 0 or -errno. */
+/* The resume file and its copies live in memory (memfd, 3.17), not in the private folder:
+ * a test can fill that folder's file system (/tmp, $XDG_RUNTIME_DIR), and a resume file that
+ * cannot be written ended the run with the tests after the kill never run. The command reads
+ * the copy as /proc/RUNNER/fd/N, a path that stays the copy's while the runner lives. */
+
+/* Opens the resume file, once. Returns 0 or -errno. */
 static int resume_open(struct run_control *c)
 {
+	int fd;
+
 	if (c->resume)
 		return 0;
-	snprintf(c->resume_path, sizeof(c->resume_path), "%s/resume", c->dir);
-	c->resume = fopen(c->resume_path, "we");
-	return c->resume ? 0 : -errno;
+	fd = memfd_create("wcmem-resume", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	c->resume = fdopen(fd, "w+");
+	if (!c->resume) {
+		close(fd);
+		return -ENOMEM;
+	}
+	snprintf(c->resume_path, sizeof(c->resume_path), "/proc/%d/fd/%d", (int)getpid(), fd);
+	return 0;
 }
 
 /* text field-encoded into a new string (free it), or NULL without memory. */
@@ -86,6 +101,14 @@ void run_resume_add(struct run_control *c, const char *name, const char *text,
 	}
 }
 
+/* The descriptor of the copy the command reads (its number is in snap_path), or -1. */
+static int snap_fd(const struct run_control *c)
+{
+	const char *slash = strrchr(c->snap_path, '/');
+
+	return c->snap_path[0] && slash ? atoi(slash + 1) : -1;
+}
+
 void run_resume_free(struct run_control *c)
 {
 	for (int i = 0; i < c->nentries; i++)
@@ -96,10 +119,9 @@ void run_resume_free(struct run_control *c)
 	if (c->resume)
 		fclose(c->resume);
 	c->resume = NULL;
-	if (c->resume_path[0])
-		unlink(c->resume_path);
-	if (c->snap_path[0])
-		unlink(c->snap_path);
+	if (snap_fd(c) >= 0)
+		close(snap_fd(c));
+	c->resume_path[0] = c->snap_path[0] = '\0';
 }
 
 void run_control_begin_attempt(struct run_control *c)
@@ -108,6 +130,7 @@ void run_control_begin_attempt(struct run_control *c)
 		return;
 	c->attempt++;
 	c->started = 0;
+	c->killed_top = 0;
 }
 
 int run_control_started(const struct run_control *c)
@@ -132,6 +155,11 @@ int run_control_killed(const struct run_control *c)
 	return n;
 }
 
+int run_control_killed_top(const struct run_control *c)
+{
+	return c ? c->killed_top : 0;
+}
+
 int run_control_killed_again(const struct run_control *c)
 {
 	for (int i = 0; c && i < c->nentries; i++) {
@@ -147,39 +175,43 @@ int run_control_killed_again(const struct run_control *c)
 	return 0;
 }
 
-/* Copies the resume file as it is now into c->snap_path (through a temporary name, so a
- * reader sees a whole copy or none). Returns 0 or -errno. */
+/* Copies the resume file as it is now into a new sealed memfd, which then takes the place
+ * of the copy before (dup3 onto its number: the path the command has names the newest copy,
+ * whole, never one half written). Returns 0 or -errno. */
 static int snapshot(struct run_control *c)
 {
-	char tmp[sizeof(c->snap_path) + 8], buf[65536];
-	int in, out, r = 0;
+	char buf[65536];
+	int in = fileno(c->resume), out, old = snap_fd(c), r = 0;
+	off_t off = 0;
 	ssize_t n;
 
-	snprintf(c->snap_path, sizeof(c->snap_path), "%s/resume.snap", c->dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", c->snap_path);
-	in = open(c->resume_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (in < 0)
+	out = memfd_create("wcmem-resume-copy", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (out < 0)
 		return -errno;
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (out < 0) {
-		r = -errno;
-		close(in);
-		return r;
-	}
-	while (r == 0 && (n = read(in, buf, sizeof(buf))) != 0) {
+	while (r == 0 && (n = pread(in, buf, sizeof(buf), off)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || write(out, buf, (size_t)n) != n)
-			r = errno ? -errno : -EIO;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		errno = EIO;  /* a short write to memory: out of it */
+		if (write(out, buf, (size_t)n) != n)
+			r = -errno;
+		off += n;
 	}
-	close(in);
-	if (close(out) < 0 && r == 0)
+	/* Sealed: it stays as it is while the command reads it. */
+	if (r == 0 && fcntl(out, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+			    F_SEAL_SEAL) < 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, c->snap_path) < 0)
+	if (r == 0 && old >= 0 && dup3(out, old, O_CLOEXEC) < 0)
 		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
+	if (r < 0 || old >= 0) {
+		close(out);
+		return r;
+	}
+	snprintf(c->snap_path, sizeof(c->snap_path), "/proc/%d/fd/%d", (int)getpid(), out);
+	return 0;
 }
 
 int run_control_write_resume(struct run_control *c, const char **path, struct wc_error *e)

@@ -91,13 +91,16 @@ void run_conn_release_dead(struct run_control *c, pid_t pid)
 	}
 }
 
-/* Handles the complete lines in the buffer; keeps a partial one. */
+/* Handles the complete lines in the buffer; keeps a partial one. Every one, also once an
+ * answer could not be sent: a client that died sent its last lines together (the END of a
+ * test and the next one's START), and the runner must still learn which test it died in.
+ * The buffer bounds that work; the connection is closed after this read. */
 static void conn_lines(struct run_control *c, struct conn *k)
 {
 	size_t start = 0;
 	char *nl;
 
-	while (!k->broken && (nl = memchr(k->buf + start, '\n', k->len - start))) {
+	while ((nl = memchr(k->buf + start, '\n', k->len - start))) {
 		*nl = '\0';
 		run_conn_line(c, k, k->buf + start);
 		run_conn_flush(k);  /* the answer, sent here for every handler */
@@ -329,12 +332,12 @@ size_t run_control_sample(struct run_control *c, struct rep_tl_unit *out, size_t
 
 /* Handles the whole lines the client sent before it died, still in the socket: a test
  * that moved itself into its unit (START moved=1) may die there before the runner read
- * its START. */
+ * its START, and the END of the test before it goes in the same write. */
 static void conn_drain(struct run_control *c, struct conn *k)
 {
 	ssize_t n;
 
-	while (!k->broken && !k->discarding && k->w.fd >= 0 && run_conn_room(c, k) == 0) {
+	while (!k->discarding && k->w.fd >= 0 && run_conn_room(c, k) == 0) {
 		n = recv(k->w.fd, k->buf + k->len, k->cap - k->len, MSG_DONTWAIT);
 		if (n <= 0)
 			return;
@@ -350,7 +353,7 @@ int run_control_child_ended(struct run_control *c, int wait_status, const struct
 	struct conn *k;
 
 	for (k = c ? c->conns : NULL; k; k = k->next)
-		if (k->pid == c->main_pid && !k->has_unit && !k->dead)
+		if (k->pid == c->main_pid && !k->dead)
 			conn_drain(c, k);
 
 	for (k = c ? c->conns : NULL; k; k = k->next)

@@ -40,14 +40,15 @@ int run_exit_status(const struct rep_unit *u)
  * tests it had not run would be lost. */
 #define PYTEST_INTERNAL_ERROR 3
 
-/* The command died in a test that the OOM killer took, or failed inside after such a kill:
- * run it again, unless asked not to, or it would loop (the same test killed again, or no
- * test started at all). */
+/* The command died in a test that the OOM killer took, or failed inside after such a kill,
+ * or a pytest it runs (under make, tox, a script: whatever their exit status) was killed in
+ * a test: run it again, unless asked not to, or it would loop (the same test killed again,
+ * or no test started at all). A pytest-xdist worker's kill is its controller's to report. */
 static bool should_resume(struct run_session *s, int status, int resumes)
 {
 	struct run_control *c = s->control;
 	bool crashed = WIFSIGNALED(status) || WEXITSTATUS(status) >= 128 ||
-		       WEXITSTATUS(status) == PYTEST_INTERNAL_ERROR;
+		       WEXITSTATUS(status) == PYTEST_INTERNAL_ERROR || run_control_killed_top(c);
 
 	if (!c || s->opt->stop_on_oom || s->forwarded || !crashed || resumes >= MAX_RESUMES)
 		return false;

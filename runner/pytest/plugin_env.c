@@ -120,6 +120,22 @@ static int take_over_log(struct run_session *s, char *const *job_env, char ***en
 	return r < 0 ? r : push(env, n, strdup("WCMEM_SANDBOX_DIAGNOSTICS=1"));
 }
 
+/* WCMEM_SANDBOX_CWD: the folder the runner was started in. The plugin gives each test's
+ * file relative to it, so that the summary's "FILE:LINE:" opens in an editor there, wherever
+ * the command runs pytest from (make -C, tox). None when it cannot be told. */
+static int push_cwd(char ***env, size_t *n)
+{
+	char *cwd = getcwd(NULL, 0), *kv = NULL;
+	int r = 0;
+
+	if (cwd && asprintf(&kv, "WCMEM_SANDBOX_CWD=%s", cwd) < 0)
+		r = -ENOMEM;
+	else if (kv)
+		r = push(env, n, kv);
+	free(cwd);
+	return r;
+}
+
 int run_plugin_env(struct run_session *s, const char *plugin_dir, char *const *job_env,
 		   const char *resume, char ***out, struct wc_error *e)
 {
@@ -135,6 +151,8 @@ int run_plugin_env(struct run_session *s, const char *plugin_dir, char *const *j
 		r = push(&env, &n, prepend("PYTHONPATH", plugin_dir, ":"));
 		if (r == 0)
 			r = push(&env, &n, prepend("PYTEST_PLUGINS", PLUGIN_MODULE, ","));
+		if (r == 0)
+			r = push_cwd(&env, &n);
 	}
 	if (r == 0)
 		r = take_over_log(s, job_env, &env, &n);

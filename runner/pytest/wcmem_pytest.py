@@ -77,6 +77,19 @@ def _cut(text, limit):
     return text[:limit - 40].rsplit("\n", 1)[0] + f"\n(cut: {len(text)} characters)"
 
 
+class KilledText(str):
+    """The runner's verdict on a killed test, as a failure's text: pytest's short summary
+    and junit's message take its reprcrash's message ("FAILED id - OOM-killed: ...")."""
+
+    @property
+    def reprcrash(self):
+        return self
+
+    @property
+    def message(self):
+        return str(self)
+
+
 class FailMessage(str):
     """Why a marker fails its test (not a size to send)."""
 
@@ -185,6 +198,7 @@ class Resume:
     def __init__(self, path):
         self.done = {}
         self.killed = {}
+        self.order = []  # every name, in the order the tests ended
         with open(path, encoding="utf-8") as f:
             for line in f:
                 fields = line.rstrip("\n").split(" ", 3)
@@ -195,6 +209,13 @@ class Resume:
                     self.done[_dec(name)] = (float(seconds), text)
                 elif kind == "KILLED":
                     self.killed[_dec(name)] = (float(seconds), _dec(text))
+                else:
+                    continue
+                if _dec(name) not in self.order:  # a name twice (a test killed again)
+                    self.order.append(_dec(name))
+
+    def __contains__(self, name):
+        return name in self.done or name in self.killed
 
 
 class XarrayTracker:
@@ -464,6 +485,58 @@ class LeakCheck:
         return usage[0] if usage else None
 
 
+def _def_line(path, lineno):
+    """The 0-based line of the def at or after lineno, which is a decorator's: the first
+    line of a decorated function, since Python 3.8. lineno itself otherwise."""
+    import linecache
+    lines = linecache.getlines(path)
+    if lineno >= len(lines) or not lines[lineno].lstrip().startswith("@"):
+        return lineno
+    for at in range(lineno, min(len(lines), lineno + 200)):
+        if re.match(r"\s*(async\s+)?def\s", lines[at]):
+            return at
+    return lineno
+
+
+def _tail(text, limit):
+    """At most about limit characters of text: a longer one keeps its end."""
+    if text is None or len(text) <= limit:
+        return text
+    return f"(cut: {len(text)} characters)\n" + text[-limit:]
+
+
+def _blob(reports, warnings):
+    return base64.b64encode(json.dumps({"reports": reports, "warnings": warnings})
+                            .encode()).decode()
+
+
+def _warning_to(message):
+    """A warnings.WarningMessage as JSON can carry it."""
+    category = message.category
+    return [category.__module__, category.__qualname__, message.filename, message.lineno,
+            str(message.message), message.line]
+
+
+_categories = {}
+
+
+def _warning_from(fields):
+    """The WarningMessage that _warning_to took apart: its category the class of that name
+    where it can be imported without running anything new, else one made with its name
+    (all pytest prints of a category)."""
+    module, qualname, filename, lineno, text, line = fields
+    key = (module, qualname)
+    if key not in _categories:
+        found = sys.modules.get(module)
+        for part in qualname.split("."):
+            found = getattr(found, part, None)
+        if not (isinstance(found, type) and issubclass(found, Warning)):
+            found = type(qualname.rsplit(".", 1)[-1], (Warning,), {"__module__": module})
+        _categories[key] = found
+    import warnings
+    return warnings.WarningMessage(text, _categories[key], filename, lineno, line=line)
+
+
 def _gc_line():
     stats = gc.get_stats()
     return (f"GC: collections={sum(s['collections'] for s in stats)}, "
@@ -501,6 +574,9 @@ class WcmemPlugin:
         self.move_in = True  # a test moves itself into its kept unit (until that fails)
         self.bad_marker = {}  # node id: why its marker's size fails it
         self.leaks = None  # the test's limit_leaks SIZE, when its unit has it
+        self.warnings = []  # the test's warnings, as _warning_to makes them
+        self.paths = {}  # a test file as pytest says it: as _where shows it
+        self.replayed_failures = 0  # counted in pytest's session as the first test starts
         self.leak_base = None  # _usage() as the test's call began
         self.figures = None  # EndFigures, with the diagnostics on
 
@@ -513,14 +589,35 @@ class WcmemPlugin:
 
     def _deselect(self, items):
         """The items still to run: those done or killed are kept aside for the replay."""
-        keep = []
+        resume, keep = self.resume, []
         for item in items:
             name = short_id(item.nodeid)
-            if name in self.resume.done or name in self.resume.killed:
+            if name in resume:
                 self.removed[name] = item  # reported by the replay, not run again
             else:
                 keep.append(item)
+        if len(self.removed) < len(resume.order):
+            paired = self._pair(keep)
+            keep = [item for item in keep if id(item) not in paired]
         return keep
+
+    def _pair(self, items):
+        """A test whose id depends on the process (a parameter's repr with an address in
+        it) has another id in a run started again. Each such name of the resume file is
+        paired with a test of the same function whose id matches no name, in order: the
+        tests that ended did so in the collection's order. Returns the ids of the items
+        paired (kept aside, as those found by name)."""
+        left = {}  # function (the id before its parameters): its names not found, in order
+        for name in self.resume.order:
+            if name not in self.removed:
+                left.setdefault(name.split("[", 1)[0], []).append(name)
+        paired = set()
+        for item in items:
+            names = left.get(short_id(item.nodeid).split("[", 1)[0])
+            if names and "[" in item.nodeid:
+                self.removed[names.pop(0)] = item
+                paired.add(id(item))
+        return paired
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtestloop(self, session):
@@ -530,33 +627,57 @@ class WcmemPlugin:
         if not self.resume or hasattr(self.config, "workerinput"):
             yield
             return
-        # pytest's own loop refuses to start when tests failed before it ("errors during
-        # collection"): the replayed failures are counted back in only after it ran.
         failed = session.testsfailed
         session.testscollected += len(self.resume.done) + len(self.resume.killed)
         self._replay()
-        replayed_failures = session.testsfailed - failed
+        # pytest's own loop refuses to start when tests failed before it ("errors during
+        # collection"): the replayed failures are counted back in as the first test starts
+        # (pytest_runtest_protocol), where -x and --maxfail count them as plain pytest does.
+        self.replayed_failures = session.testsfailed - failed
         session.testsfailed = failed
+        if session.shouldfail or session.shouldstop:
+            # -x or --maxfail was reached by the tests replayed: plain pytest stopped there.
+            session.items[:] = []
         yield
-        session.testsfailed += replayed_failures
+        self._count_replayed_failures(session)
+
+    def _count_replayed_failures(self, session):
+        session.testsfailed += self.replayed_failures
+        self.replayed_failures = 0
 
     def replayed(self):
         """How many tests this run reports from the resume file instead of running them."""
         return len(self.resume.done) + len(self.resume.killed) if self.resume else 0
 
     def _replay(self):
-        hook = self.config.hook
-        for nodeid, (seconds, blob) in self.resume.done.items():
-            if blob == "-":  # it passed: its reports were not worth a round trip's bytes
-                reports = [self._report(nodeid, "passed", None, when, seconds if when == "call"
-                                        else 0.0) for when in ("setup", "call", "teardown")]
+        """The reports of the tests that ended, in the order they ended."""
+        resume = self.resume
+        for nodeid in resume.order:
+            if nodeid in resume.killed:
+                seconds, text = resume.killed[nodeid]
+                self._log(nodeid, [self._report(nodeid, "failed", KilledText(text), "call",
+                                                seconds)])
+                continue
+            seconds, blob = resume.done[nodeid]
+            if blob == "-":  # it passed, plainly: its reports were not worth the bytes
+                self._log(nodeid, [self._report(nodeid, "passed", None, when,
+                                                seconds if when == "call" else 0.0)
+                                   for when in ("setup", "call", "teardown")])
             else:
-                datas = json.loads(base64.b64decode(blob))
-                reports = [hook.pytest_report_from_serializable(config=self.config, data=d)
-                           for d in datas]
-            self._log(nodeid, reports)
-        for nodeid, (seconds, text) in self.resume.killed.items():
-            self._log(nodeid, [self._report(nodeid, "failed", text, "call", seconds)])
+                self._log(nodeid, *self._deserialize(blob))
+
+    def _deserialize(self, blob):
+        """The reports and warnings of _reports_blob, as pytest objects."""
+        data = json.loads(base64.b64decode(blob))
+        hook = self.config.hook
+        reports = []
+        for d in data["reports"]:
+            # JSON has no tuples: a skip's (path, line, reason) comes back a list, which
+            # pytest's terminal and junitxml take for something else (and assert).
+            if isinstance(d.get("longrepr"), list):
+                d["longrepr"] = tuple(d["longrepr"])
+            reports.append(hook.pytest_report_from_serializable(config=self.config, data=d))
+        return reports, [_warning_from(w) for w in data.get("warnings", ())]
 
     def _report(self, nodeid, outcome, longrepr, when, seconds):
         item = self.removed.get(nodeid)
@@ -565,27 +686,35 @@ class WcmemPlugin:
         return pytest.TestReport(item.nodeid if item else nodeid, location, keywords, outcome,
                                  longrepr, when, duration=seconds)
 
-    def _log(self, name, reports):
+    def _log(self, name, reports, warnings=()):
         hook = self.config.hook
         item = self.removed.get(name)
         nodeid = item.nodeid if item else name
         location = reports[0].location
         hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
         for report in reports:
+            if item is not None:
+                report.nodeid = nodeid  # an id that depends on the process: this one's
             hook.pytest_runtest_logreport(report=report)
+        for message in warnings:
+            hook.pytest_warning_recorded.call_historic(kwargs=dict(
+                warning_message=message, when="runtest", nodeid=nodeid, location=None))
         hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
 
     # -- one unit per test -------------------------------------------------------------------
 
-    @pytest.hookimpl(hookwrapper=True)
+    # Around every other wrapper (pytest's warnings plugin's among them): the warnings a
+    # test raised are recorded by the time its END goes.
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_protocol(self, item, nextitem):
         if self.current is not None:  # a pytest run inside a test (pytester): not ours
             yield
             return
+        if self.replayed_failures:
+            self._count_replayed_failures(item.session)
         self.current = item.nodeid
-        self.reports = []
-        fspath, lineno, _ = item.location
-        where = f"{fspath}:{lineno + 1}" if lineno is not None else fspath
+        self.reports, self.warnings = [], []
+        where = self._where(item)
         name = _enc(short_id(item.nodeid))
         where = where if len(where.encode("utf-8", "surrogateescape")) <= WHERE_MAX else None
         self.leaks = self.leak_base = None
@@ -599,12 +728,30 @@ class WcmemPlugin:
         finally:
             self.current = None
             if opened:
-                outcome = _outcome(self.reports)
                 # Held for the next test's START, sent a moment later: one write for both.
-                self._tell("END", name, item.nodeid, outcome=outcome,
+                self._tell("END", name, item.nodeid, outcome=_outcome(self.reports),
                            extras=self._extras(self._end_extras),
-                           reports=None if outcome == "passed" else self._reports_blob(),
+                           reports=None if self._plain_pass() else self._reports_blob(),
                            hold=nextitem is not None and self.move_in)
+
+    def _where(self, item):
+        """The test's "FILE:LINE" for the summary's line an editor jumps to: the file as
+        seen from the folder the runner was started in (pytest's are from its rootdir),
+        the line of its def (pytest's is its first decorator's)."""
+        path, lineno, _ = item.location
+        shown = self.paths.get(path)
+        if shown is None:
+            shown = path
+            cwd = os.environ.get("WCMEM_SANDBOX_CWD")
+            if cwd:
+                try:
+                    shown = os.path.relpath(os.path.join(str(self.config.rootpath), path), cwd)
+                except ValueError:
+                    pass
+            self.paths[path] = shown
+        if lineno is None:
+            return shown
+        return f"{shown}:{_def_line(str(self.config.rootpath / path), lineno) + 1}"
 
     def _start(self, item, name, where, extras):
         """START, with the sizes of the test's limit_memory and limit_leaks markers as
@@ -806,17 +953,33 @@ class WcmemPlugin:
         if self.current is not None and report.nodeid == self.current:
             self.reports.append(report)
 
+    def pytest_warning_recorded(self, warning_message, when, nodeid, location):
+        if self.current is not None and when == "runtest" and nodeid == self.current:
+            self.warnings.append(_warning_to(warning_message))
+
+    def _plain_pass(self):
+        """True when a resumed run can say all of this test with "passed": setup, call and
+        teardown passed, with no output captured, no warning, no rerun, no xpass and no
+        property. Anything else is sent whole (pytest's -rA, -rP and junit show it)."""
+        return (len(self.reports) == 3 and not self.warnings
+                and all(r.outcome == "passed" and not r.sections and not r.user_properties
+                        and not hasattr(r, "wasxfail") for r in self.reports))
+
     def _reports_blob(self):
-        """pytest's own serialization of this test's reports, base64 (fast, and one word)."""
+        """pytest's own serialization of this test's reports and its warnings, base64 (fast,
+        and one word). What does not fit a line keeps the end of each text (where a
+        traceback says what failed) and says it was cut."""
         datas = [self.config.hook.pytest_report_to_serializable(config=self.config, report=r)
                  for r in self.reports]
-        blob = base64.b64encode(json.dumps(datas).encode()).decode()
-        if len(blob) > REPORTS_MAX:
-            # A huge traceback would not fit a line: keep its last lines as text.
+        blob = _blob(datas, self.warnings)
+        for keep in (4000, 1000, 200):
+            if len(blob) <= REPORTS_MAX:
+                break
             for d, r in zip(datas, self.reports):
-                d["longrepr"] = str(r.longrepr)[-4000:] if r.longrepr is not None else None
-                d["sections"] = []
-            blob = base64.b64encode(json.dumps(datas).encode()).decode()
+                d["sections"] = [(title, _tail(text, keep)) for title, text in r.sections]
+                if r.longrepr is not None and not isinstance(r.longrepr, tuple):
+                    d["longrepr"] = _tail(str(r.longrepr), keep)
+            blob = _blob(datas, [w[:4] + [_tail(w[4], keep), w[5]] for w in self.warnings][:20])
         return blob if len(blob) <= REPORTS_MAX else None
 
     # -- the guide's Python-level figures -----------------------------------------------------
@@ -877,7 +1040,7 @@ class WcmemPlugin:
     def pytest_handlecrashitem(self, crashitem, report, sched):
         verdict = self._verdict(crashitem)
         if verdict:
-            report.longrepr = f"{report.longrepr}: {verdict}"
+            report.longrepr = KilledText(f"{report.longrepr}: {verdict}")
             # A failure in the test's call, as in a run without xdist (junit: <failure>,
             # not the <error> of xdist's unknown phase "???").
             report.when = "call"
@@ -912,6 +1075,7 @@ class Standby:
     take over, the runner starts pytest again."""
 
     READY_WAIT = 30  # seconds for the copy to stand by, then the run goes on without it
+    told = False  # why no copy stands by, said once (a copy inherits it)
 
     def __init__(self, wcmem, path):
         self.wcmem, self.path = wcmem, path
@@ -928,9 +1092,27 @@ class Standby:
         yield
 
     def _can_stand_by(self, session):
-        threading = sys.modules.get("threading")
-        return (self.wcmem.runner is not None and self.wcmem.current is None
-                and bool(session.items) and (threading is None or threading.active_count() == 1))
+        if self.wcmem.runner is None or self.wcmem.current is not None or not session.items:
+            return False
+        busy = _busy_thread()
+        if busy:
+            self._cannot(busy)
+        return busy is None
+
+    def _cannot(self, why):
+        """Says once why no copy stands by: each kill then costs a new start."""
+        if Standby.told or self.wcmem.resume is not None:  # a run started again: said
+            return
+        Standby.told = True
+        text = (f"wcmem-sandbox plugin: no copy of pytest stands by ({why}): after an OOM "
+                "kill pytest starts again, with its imports and collection\n")
+        capman = self.wcmem.config.pluginmanager.getplugin("capturemanager")
+        if capman is None:
+            sys.stderr.write(text)
+            return
+        with capman.global_and_fixture_disabled():
+            sys.stderr.write(text)
+            sys.stderr.flush()
 
     def _fork(self, session):
         """Forks the copy. Returns None in this process; in the copy, once woken, the
@@ -950,13 +1132,14 @@ class Standby:
         _own_pages()
         try:
             seen, _, _ = select.select([ready], [], [], self.READY_WAIT)
-            ok = bool(seen) and os.read(ready, 1) == b"1"
+            said = os.read(ready, 1024) if seen else b"0it did not answer in time"
         finally:
             os.close(ready)
-        if ok:
+        if said == b"1":
             self.pid = pid
         else:
             self._end(pid)
+            self._cannot(said[1:].decode("utf-8", "replace") or "it ended")
         return None
 
     def _stand_by(self, told):
@@ -964,8 +1147,12 @@ class Standby:
         try:
             old = self.wcmem.runner
             old.sock.close()  # the parent's connection: ours only closes here
-            runner = Runner(self.path)
-            runner.call("STANDBY")
+            try:
+                runner = Runner(self.path)
+                runner.call("STANDBY")
+            except (OSError, RunnerError) as err:
+                os.write(told, b"0" + f"the runner: {err}".encode()[:1000])
+                raise
             os.write(told, b"1")
             os.close(told)
             line = runner.line().decode("utf-8", "replace").rstrip("\n")
@@ -995,6 +1182,55 @@ class Standby:
         if self.pid is not None:
             self._end(self.pid)
             self.pid = None
+
+
+# The system calls a thread idle between events waits in, by machine (x86_64; the generic
+# table of aarch64 and riscv64): a read or accept on a socket, select, poll, epoll, a
+# futex (a lock, an Event, a Queue), a sleep, a wait for a child or a signal.
+_IDLE_CALLS = {
+    "x86_64": {0, 7, 23, 34, 35, 43, 45, 47, 61, 128, 130, 202, 230, 232, 247, 270, 271,
+               281, 288, 299, 441, 449},
+    "generic": {22, 63, 72, 73, 95, 98, 101, 115, 133, 137, 202, 207, 212, 242, 243, 260,
+                441, 449},
+}
+_IDLE_CALLS["aarch64"] = _IDLE_CALLS["riscv64"] = _IDLE_CALLS["generic"]
+
+
+def _thread_state(tid):
+    """(state letter, CPU ticks, system call number or -1) of one of our threads, from
+    /proc; None when it is gone."""
+    try:
+        with open(f"/proc/self/task/{tid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/self/task/{tid}/syscall") as f:
+            call = f.read().split()
+    except OSError:
+        return None
+    number = int(call[0]) if call and call[0].lstrip("-").isdigit() else -1
+    return fields[0], int(fields[11]) + int(fields[12]), number
+
+
+def _busy_thread():
+    """None when no thread but this one runs: each waits in the kernel for an event (a
+    server's accept, a timer's wait) and holds nothing a fork would leave locked in the
+    copy, where it does not exist. Else why not, naming a thread that does run."""
+    threading = sys.modules.get("threading")
+    if threading is None or threading.active_count() == 1:
+        return None
+    me = threading.get_ident()
+    others = [t for t in threading.enumerate() if t.ident != me and t.native_id]
+    import platform
+    idle = _IDLE_CALLS.get(platform.machine())
+    time.sleep(0.002)  # lets go of the GIL: a thread waiting for it goes on to its wait
+    before = {t.native_id: _thread_state(t.native_id) for t in others}
+    time.sleep(0.002)
+    for t in others:
+        now = _thread_state(t.native_id)
+        if now is None:
+            continue  # it ended
+        if now[0] != "S" or now != before[t.native_id] or (idle and now[2] not in idle):
+            return f"thread {t.name!r} is running, not waiting for an event"
+    return None
 
 
 MADV_POPULATE_WRITE = 23  # Linux 5.14
@@ -1073,6 +1309,11 @@ class XdistCompleteness:
         if self.config.getoption("maxworkerrestart", None) is None and bound is not None:
             dsession._max_worker_restart = bound + 1
 
+    @pytest.hookimpl(hookwrapper=True, optionalhook=True)
+    def pytest_xdist_make_scheduler(self, config, log):
+        outcome = yield
+        _keep_crashed_out(outcome.get_result())
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session):
         self.missing = [n for n in self.collected or () if n not in self.reported]
@@ -1104,6 +1345,51 @@ def _leak_check_repeats():
                          "count from 0 to 20: no leak check\n")
         return 0
     return int(text)
+
+
+def _keep_crashed_out(sched):
+    """Two ways pytest-xdist 3.1's --dist loadscope, loadfile and loadgroup hang after a
+    worker crashes, which under the sandbox is every OOM kill:
+    - the crashed worker's scope goes back to the queue with the test that crashed in it:
+      the next worker runs that test again and crashes again, until xdist stops replacing
+      workers. The test that crashed is marked done first: xdist reports its crash once,
+      and the rest of its scope runs on another worker.
+    - the worker that replaces it is given one scope; when that holds one test, the worker
+      waits for a second (it runs a test once it knows the next) and the scheduler for the
+      first to end. A worker is given scopes until it holds two tests, and told to finish
+      when none is left."""
+    try:
+        from xdist.scheduler import LoadScopeScheduling
+    except ImportError:
+        return
+    if not isinstance(sched, LoadScopeScheduling) or not all(
+            hasattr(sched, name) for name in ("_reschedule", "_pending_of",
+                                              "_assign_work_unit", "assigned_work")):
+        return
+    remove, reschedule = sched.remove_node, sched._reschedule
+
+    def _reschedule(node):
+        reschedule(node)
+        if node.shutting_down or node not in sched.assigned_work:
+            return
+        while sched.workqueue and sched._pending_of(sched.assigned_work[node]) < 2:
+            sched._assign_work_unit(node)
+        if not sched.workqueue and sched._pending_of(sched.assigned_work[node]) < 2:
+            node.shutdown()
+
+    sched._reschedule = _reschedule
+
+    def remove_node(node):
+        crashed = None
+        for unit in sched.assigned_work.get(node, {}).values():
+            crashed = next((nodeid for nodeid, done in unit.items() if not done), None)
+            if crashed is not None:
+                unit[crashed] = True
+                break
+        remove(node)
+        return crashed
+
+    sched.remove_node = remove_node
 
 
 def _in_xdist(config):

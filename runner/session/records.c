@@ -83,7 +83,8 @@ void run_record_settle(struct run_session *s, int idx)
 	int last = 0;
 
 	/* The summary lists tests under half their budget: their records stay. */
-	if (s->opt->json || s->opt->junit_xml || !ordinary_test(u) || rep_under_half_budget(u))
+	if (s->opt->json || s->opt->junit_xml || s->opt->html || !ordinary_test(u) ||
+	    rep_under_half_budget(u))
 		return;
 	if (s->nbiggest < REP_SUMMARY_BIGGEST) {
 		s->biggest[s->nbiggest++] = idx;

@@ -1,7 +1,7 @@
 /* The unit records of a session: where they are kept, and which are let go.
  *
- * Every record is kept when a JSON or JUnit report is asked for: the reports list every
- * unit. Otherwise only what the summary shows is kept (commands, suites, every test that did
+ * Every record is kept when a JSON, JUnit or HTML report is asked for: the reports list
+ * every unit (the HTML is made from the records, not from the log). Otherwise only what the summary shows is kept (commands, suites, every test that did
  * not end normally, and the REP_SUMMARY_BIGGEST biggest of the others), so that the runner's
  * memory does not grow with the number of tests. Let-go slots are reused; a unit in flight
  * keeps its slot until it has ended. */

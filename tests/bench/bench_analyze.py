@@ -47,12 +47,14 @@ END = """[2026-11-30T12:00:{s:02d}.{us:06d}] TEST_END: tests/test_big.py::test_c
 """
 
 
-def write_log(path, tests):
+def write_log(path, tests, distinct=None):
+    """A log of tests START/END pairs; with distinct, the names repeat after that many (a
+    suite run again and again)."""
     with open(path, "w") as f:
         f.write("[2026-11-30T12:00:00.000000] SESSION_START: pytest\n  Elapsed: 0.0s\n"
                 "  cgroup: wcmem-4241 (cgroup v1)\n    memory.max: 4096.0 MB\n")
         for i in range(tests):
-            fields = dict(i=i, s=i % 60, us=i % 1000000, el=i * 0.01, line=10 + i % 500,
+            fields = dict(i=i % distinct if distinct else i, s=i % 60, us=i % 1000000, el=i * 0.01, line=10 + i % 500,
                           u=i + 2, peak=(i * 7919) % 900 / 3 + 0.3, cur=(i % 97) / 10,
                           sand=20 + i / 1000, xr=i // 1000)
             f.write(START.format(**fields))

@@ -2,8 +2,10 @@
 at import) with 2,000 small tests, run with 10 hogs and without, under wcmem-sandbox:
 
   - resumed by the copy that stands by (a fork per kill),
-  - resumed by starting pytest again (the fallback: a thread running at collection's end
-    keeps the copy from standing by), for comparison,
+  - the same with a thread idle in accept() at collection's end (as pytest-rerunfailures
+    starts one wherever pytest-xdist is installed): the copy still stands by,
+  - resumed by starting pytest again (the fallback: pytest is not the command's own process,
+    here a shell's child), for comparison,
   - under pytest-xdist -n 2: every test reported, the hogs as OOM-killed.
 
 Runs alternate (this machine is shared and noisy: every case sees the same noise); the
@@ -24,8 +26,11 @@ import xml.etree.ElementTree as ET
 PYTEST = ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 SMALL, HOGS, COLLECT_S = 2000, 10, 3
 CONFTEST = f"import time\n\ntime.sleep({COLLECT_S})\n"
-# A thread alive at collection's end: no copy stands by, each kill starts pytest again.
-THREAD = "import threading\n\nthreading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+# A server thread idle in accept() at collection's end.
+THREAD = ("import socket, threading\n\n_server = socket.socket()\n_server.bind(('127.0.0.1', 0))\n"
+          "_server.listen()\nthreading.Thread(target=_server.accept, daemon=True).start()\n")
+# pytest as a shell's child: no copy can stand by, each kill starts pytest again.
+SHELL = ["/bin/sh", "-c", '"$@"; exit $?', "sh"]
 
 
 def write_suite(path, hogs, thread=False):
@@ -66,7 +71,8 @@ def main():
         cases = {
             "without hogs": sandbox + PYTEST + [write_suite(f"{tmp}/none", False)],
             "10 hogs, copy woken": sandbox + PYTEST + [write_suite(f"{tmp}/hogs", True)],
-            "10 hogs, restarted": sandbox + PYTEST + [write_suite(f"{tmp}/thr", True, True)],
+            "10 hogs, idle thread": sandbox + PYTEST + [write_suite(f"{tmp}/thr", True, True)],
+            "10 hogs, restarted": sandbox + SHELL + PYTEST + [f"{tmp}/hogs"],
         }
         if xdist:
             cases["10 hogs, xdist -n 2"] = (sandbox + PYTEST + ["-p", "xdist", "-n", "2"]

@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FUZZ_CHECK(ftruncate(memfd, 0) == 0);
 	FUZZ_CHECK(pwrite(memfd, data, size, 0) == (ssize_t)size);
-	if (cfg_load(path, PHYS, &f, &e) == 0) {
+	if (cfg_load(path, CFG_FOUND_OPTION, PHYS, &f, &e) == 0) {
 		merge_every_profile(&f, sink);
 		cfg_free(&f);
 	} else {

@@ -1,9 +1,10 @@
 /* The memory log's entry builder (report/log.c) with hostile names and plugin lines, the
  * reports and the summary made from the same records, and the parsers of what the kernel
  * writes that the log shows (/proc/PID/status, memory.events, memory.oom_control,
- * /proc/self/cgroup). There is no log reader in C: the log's readers are scripts, and what
- * they rely on is checked here: an entry is one head line "[stamp] EVENT: name" and indented
- * lines, so no name or extra line can ever start, or forge, an entry. */
+ * /proc/self/cgroup). What every reader of the log relies on (scripts, and analyze's and
+ * budget's readers, fuzzed in fuzz_logread and fuzz_budget) is checked here: an entry is one
+ * head line "[stamp] EVENT: name" and indented lines, so no name or extra line can ever
+ * start, or forge, an entry. */
 #include <errno.h>
 
 #include "cgroup/cgroup.h"

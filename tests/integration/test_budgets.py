@@ -17,9 +17,9 @@ PYTEST = ["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q", "-
 HOLDS_60 = "test_budgets.py::test_holds[60]"
 
 
-def budget(*args, cwd=None):
-    return subprocess.run([BIN, "budget", *args], capture_output=True, text=True, timeout=300,
-                          cwd=cwd)
+def budget(*args, cwd=None, timeout=300):
+    return subprocess.run([BIN, "budget", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=cwd)
 
 
 def lines_of(path):
@@ -196,3 +196,105 @@ def test_a_small_test_under_half_its_budget_is_listed_among_many(sandbox, tmp_pa
     assert "  under half their budget, candidates to tighten (1 test):\n" \
            "    test_many.py::test_holds[24]  peak " in run.stderr, run.stderr
     assert f"  budget 200 MB ({tmp_path}/b.ini:2)\n" in run.stderr
+
+
+# ---- bad and big logs: budget reads any log, and writes only lines its reader reads back
+
+HEAD = "[2026-11-30T10:00:01.000001] TEST_END: "
+
+
+def end(name, peak="5.0 MB"):
+    return f"{HEAD}{name}\n  Peak memory: {peak}\n"
+
+
+def budgets_of(path):
+    """The budget file read back as --budgets reads it: a run of `true` under it must
+    start (a file it refuses stops the run with 125), and its test lines."""
+    run = subprocess.run([BIN, "--limit", "64M", "--budgets", str(path), "--", "true"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return budget_lines(path)
+
+
+@pytest.mark.backend_neutral
+def test_budget_on_a_two_line_malformed_log_writes_an_empty_file(tmp_path):
+    # Its ']' is not followed by a blank: the reader once looked for the name past the
+    # line and crashed.
+    log = tmp_path / "LOG"
+    log.write_text("[x]!TEST_END: a\n  Peak memory: 5.0 MB\n")
+    r = budget("-o", "b.ini", "LOG", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "0 tests updated, 0 added" in r.stderr
+    assert budgets_of(tmp_path / "b.ini") == {}
+
+
+@pytest.mark.backend_neutral
+def test_budget_after_a_malformed_head_writes_the_valid_entry_alone(tmp_path):
+    # The next entry's name was once taken for the broken one's: a line of garbage.
+    (tmp_path / "LOG").write_text("[x]!TEST_END: a\n  Peak memory: 5.0 MB\n" +
+                                  end("t.py::b", "20.0 MB"))
+    r = budget("-o", "b.ini", "LOG", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "0 tests updated, 1 added" in r.stderr
+    assert budgets_of(tmp_path / "b.ini") == {"t.py::b": (24, 5)}
+    assert lines_of(tmp_path / "b.ini")[-1] == "test = 24M t.py::b   ; peak 20.0 MB, 2026-11-30"
+
+
+@pytest.mark.backend_neutral
+def test_budget_gives_no_line_to_an_empty_name_or_a_huge_peak(tmp_path):
+    (tmp_path / "LOG").write_text(end("") + end("t.py::huge", "99999999999999.0 MB") +
+                                  end("t.py::near", "8796093022207.0 MB") + end("t.py::ok"))
+    r = budget("-o", "b.ini", "LOG", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "0 tests updated, 1 added" in r.stderr
+    assert "budget: warning: '': a TEST_END without a name; no budget" in r.stderr
+    assert "budget: warning: t.py::huge: its peak is past the largest SIZE (8 EiB); " \
+           "no budget" in r.stderr
+    assert "budget: warning: t.py::near: a peak of 8796093022207.0 MB with its margin is " \
+           "past the largest SIZE (8 EiB); no budget" in r.stderr
+    assert budgets_of(tmp_path / "b.ini") == {"t.py::ok": (16, 5)}
+
+
+@pytest.mark.backend_neutral
+def test_budget_rounds_a_floor_under_a_mib_up(tmp_path):
+    # "0M" would be refused by --budgets: the file holds whole MiB.
+    (tmp_path / "LOG").write_text(end("t.py::tiny", "0.0 MB"))
+    r = budget("--floor", "100K", "-o", "b.ini", "LOG", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert budgets_of(tmp_path / "b.ini") == {"t.py::tiny": (1, 5)}
+
+
+@pytest.mark.backend_neutral
+def test_budget_names_hostile_characters_so_that_they_read_back(tmp_path):
+    names = [" lead", "trail\t", "semi;colon", "hash#mark", "per%cent", "[b]=c:d", "é\x7f",
+             "a" * 58]
+    (tmp_path / "LOG").write_text("".join(end(n) for n in names) + end("b" * 300))
+    r = budget("-o", "b.ini", "LOG", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert f"0 tests updated, {len(names)} added" in r.stderr
+    assert "warning: " + "b" * 197 + "...: a node ID this long does not fit" in r.stderr
+    budgets_of(tmp_path / "b.ini")  # --budgets takes the file
+
+
+@pytest.mark.backend_neutral
+@pytest.mark.parametrize("which", ["log", "update"])
+def test_budget_refuses_a_fifo_rather_than_wait_on_it(tmp_path, which):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "LOG").write_text(end("t.py::a"))
+    args = ["-o", "b.ini", "fifo"] if which == "log" else ["--update", "-o", "fifo", "LOG"]
+    r = budget(*args, cwd=tmp_path, timeout=60)  # no writer comes: a wait would time out
+    assert r.returncode == 125
+    what = "memory log" if which == "log" else "budget file (--update)"
+    assert f"budget: fifo: cannot read the {what}: it is a FIFO: reading it would wait " \
+           "for a writer\n  give a regular file" in r.stderr, r.stderr
+    assert fifo.exists() and not list(tmp_path.glob("b.ini*"))
+
+
+@pytest.mark.backend_neutral
+def test_budgets_option_refuses_a_fifo_rather_than_wait_on_it(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    run = subprocess.run([BIN, "--budgets", "fifo", "--", "true"], capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode == 125
+    assert "fifo: cannot read the budget file: it is a FIFO" in run.stderr, run.stderr

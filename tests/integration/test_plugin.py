@@ -325,22 +325,27 @@ def test_a_test_that_cannot_move_itself_waits_to_be_moved(sandbox, tmp_path):
     assert_each_test_started_in_its_own_unit(run, out, 40)
 
 
-KEPT_CLIENT = CLIENT_PRELUDE + r"""
+# Stops the runner (by its pid: the client is its child) until a helper lets it go on half a
+# second later, after what the client does next: the runner then learns of that late.
+STOP_RUNNER = r"""
+import signal, time
+runner = os.getppid()
+os.kill(runner, signal.SIGSTOP)
+if os.fork() == 0:
+    time.sleep(0.5)
+    os.kill(runner, signal.SIGCONT)
+    os._exit(0)
+"""
+
+KEPT_CLIENT = CLIENT_PRELUDE + "STOP_RUNNER = " + repr(STOP_RUNNER) + r"""
 print(ask(b"HELLO 1\n"))
 first = ask(b"START t1 keep=1\n")
 print(first)
 procs = first.split(" next=", 1)[1]
 print(ask(b"END t1 outcome=passed\n"), flush=True)
 if sys.argv[-1] == "die":
-    # Killed in the kept unit before the runner reads START: the runner is stopped (by its
-    # pid: this client is its child) until a helper lets it go on, after the kill.
-    import signal, time
-    runner = os.getppid()
-    os.kill(runner, signal.SIGSTOP)
-    if os.fork() == 0:
-        time.sleep(0.5)
-        os.kill(runner, signal.SIGCONT)
-        os._exit(0)
+    # Killed in the kept unit before the runner reads START.
+    exec(STOP_RUNNER)
 s.sendall(b"START t2 keep=1 moved=1\n")   # START first, then the move: no answer awaited
 with open(procs, "w") as p:
     p.write(str(os.getpid()))
@@ -382,3 +387,28 @@ def test_a_client_killed_in_its_kept_unit_before_its_start_was_read_is_named(san
     end = next(e for e in run.entries if e.event == "TEST_END" and e.name == "t2")
     assert kept.endswith("/" + start.value("cgroup")), (kept, start.value("cgroup"))
     assert end.value("Exit") == "signal 9 (SIGKILL)", end
+
+
+HELD_END_CLIENT = CLIENT_PRELUDE + "STOP_RUNNER = " + repr(STOP_RUNNER) + r"""
+print(ask(b"HELLO 1\n"))
+procs = ask(b"START t1 keep=1\n").split(" next=", 1)[1]
+# Then the runner learns of the exit and reads the lines in either order.
+exec(STOP_RUNNER)
+s.sendall(b"END t1 outcome=passed\nSTART t2 keep=1 moved=1\n")  # as the plugin: one write
+with open(procs, "w") as p:
+    p.write(str(os.getpid()))
+os._exit(0)  # the test calls os._exit(0)
+"""
+
+
+def test_a_test_that_exits_right_after_the_last_end_is_recorded(sandbox):
+    # The END of t1 and the START of t2 go in one write; t2 exits at once. Whichever the
+    # runner sees first, the exit or the lines, both tests are in the log, t2 with its exit.
+    for _ in range(5):
+        run = sandbox.run("--limit", "512M", "--", "/usr/bin/python3", "-c", HELD_END_CLIENT,
+                          sandbox.marker)
+        assert run.rc == 0, run.stdout + run.stderr
+        ends = {e.name: e for e in run.entries if e.event == "TEST_END"}
+        assert set(ends) >= {"t1", "t2"}, run.log_text
+        assert ends["t1"].value("Outcome") in (None, "passed") and \
+            ends["t2"].value("Exit") == "code 0", run.log_text

@@ -9,6 +9,8 @@
 #include <errno.h>
 
 #include "report/analyze.h"
+#include "report/analyze_records.h"
+#include "report_units.h"
 #include "unit.h"
 
 static const struct rep_an_options defaults = {
@@ -315,6 +317,69 @@ static void test_analyze_chart_merges_bands(void **state)
 	done(a);
 }
 
+/* Appends the entry that format wrote into buf (n bytes) to f. */
+static void put_entry(FILE *f, const char *buf, int n)
+{
+	assert_true(n > 0);
+	assert_int_equal(fwrite(buf, 1, (size_t)n, f), (size_t)n);
+}
+
+/* The run's analysis from its records is the analysis of its log: the entries in the order
+ * the log has them (u[3] and u[4] overlap: both start before either ends). */
+static void test_analyze_records_as_the_log(void **state)
+{
+	static const int order[][2] = {  /* unit, end */
+		{ 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 }, { 2, 0 }, { 2, 1 }, { 3, 0 }, { 4, 0 },
+		{ 3, 1 }, { 4, 1 }, { 5, 0 }, { 5, 1 }, { 6, 0 }, { 6, 1 },
+	};
+	struct rep_analysis *from_log = analysis(), *from_records = analysis();
+	struct rep_unit u[RU_NUNITS];
+	struct rep_session s;
+	char buf[16384], *log = NULL, *want, *got;
+	size_t len = 0;
+	FILE *f = open_memstream(&log, &len);
+
+	(void)state;
+	ru_units(u, &s);
+	assert_non_null(f);
+	put_entry(f, buf, rep_log_format_session_start(buf, sizeof(buf), &s));
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const struct rep_unit *x = &u[order[i][0]];
+		struct timespec end = x->start;
+		long long ns = end.tv_nsec + (long long)(x->duration * 1e9);
+
+		end.tv_sec += ns / 1000000000;
+		end.tv_nsec = ns % 1000000000;
+		put_entry(f, buf, order[i][1] ?
+			  rep_log_format_unit_end(buf, sizeof(buf), x, &end,
+						  x->start_elapsed + x->duration) :
+			  rep_log_format_unit_start(buf, sizeof(buf), x));
+	}
+	{
+		struct timespec end = s.start;
+
+		end.tv_sec += (time_t)s.elapsed;
+		put_entry(f, buf, rep_log_format_session_end(buf, sizeof(buf), &s, &end));
+	}
+	assert_int_equal(fclose(f), 0);
+	f = fmemopen(log, len, "r");
+	assert_non_null(f);
+	assert_int_equal(rep_analysis_read(from_log, f, "memory.log"), 0);
+	fclose(f);
+	assert_int_equal(rep_analysis_records(from_records, u, RU_NUNITS, &s, "memory.log"), 0);
+	rep_analysis_end(from_log);
+	rep_analysis_end(from_records);
+	assert_int_equal(from_records->oom.count, 2);  /* blowup's own limit, children's total */
+	want = printed(from_log, true);
+	got = printed(from_records, true);
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+	free(log);
+	done(from_log);
+	done(from_records);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_analyze_constant_memory),
 		cmocka_unit_test(test_analyze_html),
 		cmocka_unit_test(test_analyze_chart_merges_bands),
+		cmocka_unit_test(test_analyze_records_as_the_log),
 	};
 
 	return cmocka_run_group_tests_name("analyze", tests, NULL, NULL);

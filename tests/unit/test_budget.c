@@ -1,5 +1,5 @@
-/* The budget file (budget_parse), the peaks of a memory log (budget_log_peaks, on a
- * captured log) and the lines `wcmem-sandbox budget` writes. */
+/* The budget file (budget_parse), the peaks of a memory log (budget_peaks_read, on a
+ * captured log and on broken ones) and the lines `wcmem-sandbox budget` writes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,51 +12,68 @@
 
 #include "runner/budget/budget.h"
 #include "runner/config/config.h"
-#include "runner/config/text.h"
 
 #define MIB (UINT64_C(1) << 20)
 
 /* "16.3 MB" as the log writes it, in bytes: 16.3 MiB, rounded down. */
 #define LOG_MB(whole, tenths) ((uint64_t)(whole) * MIB + (uint64_t)(tenths) * MIB / 10)
 
-static struct budget_peak *find_peak(struct budget_peak *v, size_t n, const char *name)
+static struct budget_peak *find_peak(struct budget_peaks *t, const char *name)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i].name, name) == 0)
-			return &v[i];
-	fail_msg("no peak for '%s' among %zu", name, n);
-	return NULL;
+	struct budget_peak *p = budget_peaks_find(t, name);
+
+	if (!p)
+		fail_msg("no peak for '%s' among %zu", name, t->n);
+	return p;
+}
+
+/* Reads a log's text as `wcmem-sandbox budget` reads its file, into t. */
+static void read_text(struct budget_peaks *t, const char *text, size_t len)
+{
+	FILE *f = fmemopen((void *)text, len, "r");
+
+	assert_non_null(f);
+	assert_int_equal(budget_peaks_read(t, f), 0);
+	fclose(f);
+}
+
+static void read_log(struct budget_peaks *t, const char *text)
+{
+	read_text(t, text, strlen(text));
 }
 
 /* A captured log (tests/suites/markers, one test OOM-killed and pytest resumed): every
  * TEST_END once, its peak, its date and run; the killed one is marked. */
 static void test_log_peaks_capture(void **state)
 {
-	struct budget_peak *v = NULL, *p;
+	struct budget_peaks t;
+	struct budget_peak *p;
 	struct wc_error e;
-	size_t n = 0, len;
+	size_t len;
 	char *text;
 
 	(void)state;
-	assert_int_equal(cfg_read_text("fixtures/budget/markers.log", "log", &text, &len, &e), 0);
-	assert_int_equal(budget_log_peaks(text, len, &v, &n), 0);
-	assert_int_equal(n, 6);
-	p = find_peak(v, n, "test_markers.py::test_within_its_limit");
+	budget_peaks_init(&t);
+	assert_int_equal(budget_read_text("fixtures/budget/markers.log", "log", &text, &len, &e),
+			 0);
+	read_text(&t, text, len);
+	assert_int_equal(t.n, 6);
+	p = find_peak(&t, "test_markers.py::test_within_its_limit");
 	assert_int_equal(p->peak, LOG_MB(16, 3));
 	assert_false(p->killed);
 	assert_string_equal(p->date, "2026-11-30");
-	assert_string_equal(p->run, "wcmem-23376");
-	p = find_peak(v, n, "test_markers.py::test_over_its_limit");
+	assert_string_equal(budget_peak_run(p), "wcmem-23376");
+	p = find_peak(&t, "test_markers.py::test_over_its_limit");
 	assert_true(p->killed);
 	assert_int_equal(p->peak, 24 * MIB);
-	assert_int_equal(find_peak(v, n, "test_markers.py::test_unmarked")->peak, LOG_MB(0, 3));
-	budget_peaks_free(v, n);
+	assert_int_equal(find_peak(&t, "test_markers.py::test_unmarked")->peak, LOG_MB(0, 3));
+	budget_peaks_free(&t);
 	free(text);
 }
 
 /* A test in two logs keeps its larger peak, with that run's date; the cgroup's memory.peak
  * counts when it is above "Peak memory"; an entry without a peak budgets nothing, one of
- * "0.0 MB" gets the floor. */
+ * "0.0 MB" gets the floor. The tests stay in the order the logs first name them. */
 static void test_log_peaks_larger_wins(void **state)
 {
 	static const char one[] =
@@ -74,20 +91,131 @@ static void test_log_peaks_larger_wins(void **state)
 		"[2026-11-02T10:00:00.000001] SESSION_START: pytest\n"
 		"  cgroup: wcmem-2 (cgroup v2)\n"
 		"[2026-11-02T10:00:01.000001] TEST_END: t.py::a\n"
+		"  Peak memory: 40.0 MB\n"
+		"[2026-11-02T10:00:01.000001] TEST_END: t.py::b\n"
 		"  Peak memory: 40.0 MB\n";
-	struct budget_peak *v = NULL;
-	size_t n = 0;
+	struct budget_peaks t;
 
 	(void)state;
-	assert_int_equal(budget_log_peaks(one, strlen(one), &v, &n), 0);
-	assert_int_equal(budget_log_peaks(two, strlen(two), &v, &n), 0);
-	assert_int_equal(n, 2);
-	assert_int_equal(v[0].peak, LOG_MB(52, 5));
-	assert_string_equal(v[1].name, "t.py::tiny");  /* a peak under 0.05 MB is a peak */
-	assert_int_equal(v[1].peak, 0);
-	assert_string_equal(v[0].date, "2026-11-01");
-	assert_string_equal(v[0].run, "wcmem-1");
-	budget_peaks_free(v, n);
+	budget_peaks_init(&t);
+	read_log(&t, one);
+	read_log(&t, two);
+	assert_int_equal(t.n, 3);
+	assert_string_equal(t.first->name, "t.py::a");
+	assert_int_equal(t.first->peak, LOG_MB(52, 5));
+	assert_string_equal(t.first->after->name, "t.py::tiny");  /* under 0.05 MB is a peak */
+	assert_int_equal(t.first->after->peak, 0);
+	assert_string_equal(t.first->after->after->name, "t.py::b");
+	assert_string_equal(budget_peak_run(t.first->after->after), "wcmem-2");
+	assert_string_equal(t.first->date, "2026-11-01");
+	assert_string_equal(budget_peak_run(t.first), "wcmem-1");
+	assert_null(budget_peaks_find(&t, "t.py::no_peak"));
+	budget_peaks_free(&t);
+}
+
+/* A head whose ']' is not followed by a blank (two lines once crashed the reader: the
+ * name was looked for with strstr past the line), then a valid entry: the valid one is read
+ * as it is, the broken one is no entry, and its lines are no part of another. */
+static void test_log_malformed_head(void **state)
+{
+	static const char log[] =
+		"[x]!TEST_END: a\n"
+		"  Peak memory: 5.0 MB\n"
+		"[2026-01-01T00:00:00.0] TEST_END: b\n"
+		"  Peak memory: 7.0 MB\n"
+		"[2026-01-01T00:00:00.0]TEST_END: c\n"
+		"  Peak memory: 9.0 MB\n"
+		"[2026-01-01T00:00:00.0] TEST_END:\n"
+		"  Peak memory: 9.0 MB\n"
+		"[nodate] TEST_END: d\n"
+		"  Peak memory: 1.0 MB\n";
+	struct budget_peaks t;
+
+	(void)state;
+	budget_peaks_init(&t);
+	read_text(&t, log, 30);  /* the first two lines alone */
+	assert_int_equal(t.n, 0);
+	read_log(&t, log);
+	assert_int_equal(t.n, 2);
+	assert_string_equal(t.first->name, "b");
+	assert_int_equal(t.first->peak, 7 * MIB);
+	assert_string_equal(t.first->after->name, "d");
+	assert_string_equal(t.first->after->date, "");  /* not a date: none in the comment */
+	budget_peaks_free(&t);
+}
+
+/* A NUL (a log's zero-filled tail after a crash) ends the entry it is in; a line longer
+ * than the reader's buffer is read for its first bytes; a name past a budget line's length
+ * is kept cut, marked, never taken for the test named by its first bytes. */
+static void test_log_nul_and_long_lines(void **state)
+{
+	static const char nul[] =
+		"[2026-01-01T00:00:00.0] TEST_END: a\n"
+		"  Peak\0memory: 5.0 MB\n"
+		"  Peak memory: 6.0 MB\n"
+		"[2026-01-01T00:00:00.0] TEST_END: b\n"
+		"  Peak memory: 7.0 MB\n";
+	char *log = malloc(40000), whole[BUDGET_NAME_MAX + 1];
+	struct budget_peaks t;
+	int n;
+
+	(void)state;
+	budget_peaks_init(&t);
+	read_text(&t, nul, sizeof(nul) - 1);
+	assert_int_equal(t.n, 1);
+	assert_string_equal(t.first->name, "b");
+	memset(whole, 'w', BUDGET_NAME_MAX);
+	whole[BUDGET_NAME_MAX] = '\0';
+	n = sprintf(log, "[2026-01-01T00:00:00.0] TEST_END: %s\n  Peak memory: 1.0 MB\n"
+		    "[2026-01-01T00:00:00.0] TEST_END: %s", whole, whole);
+	memset(log + n, 'x', 20000);
+	strcpy(log + n + 20000, "\n  Peak memory: 2.0 MB\n");
+	read_log(&t, log);
+	assert_int_equal(t.n, 3);
+	assert_int_equal(find_peak(&t, whole)->peak, MIB);
+	assert_false(find_peak(&t, whole)->cut);
+	assert_true(t.last->cut);
+	assert_int_equal(strlen(t.last->name), BUDGET_NAME_MAX + 1);
+	assert_int_equal(t.last->peak, 2 * MIB);
+	/* The rest of a long line is dropped, never read as a line: it would forge a head. */
+	memcpy(log, "  x\0", 4);
+	memset(log + 4, 'y', 9000);
+	n = sprintf(log + 9004, "[2026-01-01T00:00:00.0] TEST_END: forged\n  Peak memory: 3.0 MB\n");
+	read_text(&t, log, (size_t)n + 9004);
+	assert_int_equal(t.n, 3);
+	assert_null(budget_peaks_find(&t, "forged"));
+	free(log);
+	budget_peaks_free(&t);
+}
+
+/* Many tests: each found again, in the order first seen (the table grows under them). */
+static void test_log_many_tests(void **state)
+{
+	char line[128], name[64];
+	struct budget_peaks t;
+	size_t i = 0;
+
+	(void)state;
+	budget_peaks_init(&t);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int k = 0; k < 5000; k++) {
+			snprintf(line, sizeof(line), "[2026-01-01T00:00:00.0] TEST_END: t.py::x[%d]",
+				 k);
+			assert_int_equal(budget_peaks_line(&t, line, strlen(line)), 0);
+			snprintf(line, sizeof(line), "  Peak memory: %d.0 MB", k + pass);
+			assert_int_equal(budget_peaks_line(&t, line, strlen(line)), 0);
+		}
+	}
+	assert_int_equal(budget_peaks_end(&t), 0);
+	assert_int_equal(t.n, 5000);
+	for (struct budget_peak *p = t.first; p; p = p->after, i++) {
+		snprintf(name, sizeof(name), "t.py::x[%zu]", i);
+		assert_string_equal(p->name, name);
+		assert_int_equal(p->peak, (uint64_t)(i + 1) * MIB);
+		assert_ptr_equal(budget_peaks_find(&t, name), p);
+	}
+	assert_int_equal(i, 5000);
+	budget_peaks_free(&t);
 }
 
 /* A test that shares a broader fixture set up in another test's unit needs that setup's
@@ -113,7 +241,9 @@ static void test_shared_fixtures_add_their_setup(void **state)
 		"  Fixture shared: table\n"
 		"  Fixture shared: t.py::index\n"
 		"  Fixture set up: -5 bad\n"
-		"  Fixture set up: 12\n";
+		"  Fixture set up: 12\n"
+		"[2026-11-01T10:00:05.000001] TEST_END: t.py::nopeak\n"
+		"  Fixture set up: 999999999999 table\n";
 	/* Reversed: b sets the table up, with a larger charge; a shares it. */
 	static const char two[] =
 		"[2026-11-02T10:00:01.000001] TEST_END: t.py::b\n"
@@ -122,26 +252,26 @@ static void test_shared_fixtures_add_their_setup(void **state)
 		"[2026-11-02T10:00:02.000001] TEST_END: t.py::a\n"
 		"  Peak memory: 1.0 MB\n"
 		"  Fixture shared: table\n";
-	struct budget_peak *v = NULL;
-	size_t n = 0;
+	struct budget_peaks t;
 
 	(void)state;
-	assert_int_equal(budget_log_peaks(one, strlen(one), &v, &n), 0);
-	assert_int_equal(budget_add_shared(v, n), 0);
-	assert_int_equal(find_peak(v, n, "t.py::a")->shared, 0);
-	assert_int_equal(find_peak(v, n, "t.py::b")->shared, 120 * MIB);
-	assert_int_equal(find_peak(v, n, "t.py::c")->shared, 120 * MIB);
-	assert_int_equal(find_peak(v, n, "t.py::d")->shared, 160 * MIB);
-	assert_int_equal(budget_need(find_peak(v, n, "t.py::d")), 168 * MIB);
-	assert_string_equal(find_peak(v, n, "t.py::b")->fixtures, "=table\n");
-	assert_int_equal(budget_log_peaks(two, strlen(two), &v, &n), 0);
-	assert_int_equal(budget_add_shared(v, n), 0);
+	budget_peaks_init(&t);
+	read_log(&t, one);
+	assert_int_equal(budget_shared(find_peak(&t, "t.py::a")), 0);
+	assert_int_equal(budget_shared(find_peak(&t, "t.py::b")), 120 * MIB);
+	assert_int_equal(budget_shared(find_peak(&t, "t.py::c")), 120 * MIB);
+	assert_int_equal(budget_shared(find_peak(&t, "t.py::d")), 160 * MIB);
+	assert_int_equal(budget_need(find_peak(&t, "t.py::d")), 168 * MIB);
+	assert_int_equal(find_peak(&t, "t.py::b")->nuses, 1);
+	assert_int_equal(find_peak(&t, "t.py::d")->nuses, 2);
+	read_log(&t, two);
 	/* a set the table up in one run and shared it in the other: its peak of 120 MB holds
 	 * it; b's larger peak of the second run holds it too; c now adds the larger charge */
-	assert_int_equal(find_peak(v, n, "t.py::a")->shared, 0);
-	assert_int_equal(find_peak(v, n, "t.py::b")->shared, 0);
-	assert_int_equal(find_peak(v, n, "t.py::c")->shared, 130 * MIB);
-	budget_peaks_free(v, n);
+	assert_int_equal(budget_shared(find_peak(&t, "t.py::a")), 0);
+	assert_int_equal(budget_shared(find_peak(&t, "t.py::b")), 0);
+	assert_int_equal(budget_shared(find_peak(&t, "t.py::c")), 130 * MIB);
+	assert_int_equal(t.nfixtures, 3);  /* table, gone, t.py::index: each once */
+	budget_peaks_free(&t);
 }
 
 /* A hostile charge cannot wrap the sum: it saturates, and the line says what was added. */
@@ -156,20 +286,56 @@ static void test_shared_fixtures_capped(void **state)
 		"  Peak memory: 4.0 MB\n"
 		"  Fixture shared: x\n"
 		"  Fixture shared: y\n";
-	struct budget_peak *v = NULL, *b;
+	struct budget_peaks t;
+	struct budget_peak *b;
 	char line[400];
-	size_t n = 0;
 
 	(void)state;
-	assert_int_equal(budget_log_peaks(log, strlen(log), &v, &n), 0);
-	assert_int_equal(budget_add_shared(v, n), 0);
-	b = find_peak(v, n, "t.py::b");
-	assert_int_equal(b->shared, UINT64_C(2) << 50);
-	assert_true(budget_need(b) > b->shared);
-	strcpy(b->date, "2026-11-01");
+	budget_peaks_init(&t);
+	read_log(&t, log);
+	b = find_peak(&t, "t.py::b");
+	assert_int_equal(budget_shared(b), UINT64_C(2) << 50);
+	assert_true(budget_need(b) > budget_shared(b));
 	assert_true(budget_line(b, 20 * MIB, line, sizeof(line)) > 0);
 	assert_non_null(strstr(line, "; peak 4.0 MB + shared fixtures "));
-	budget_peaks_free(v, n);
+	budget_peaks_free(&t);
+}
+
+/* What a record keeps of its fixtures is bounded: BUDGET_FIXTURES_MAX keys a test, each
+ * at most BUDGET_FIXTURE_KEY_MAX bytes (a longer one is dropped), and entries that repeat
+ * a key add nothing. */
+static void test_fixtures_bounded(void **state)
+{
+	size_t size = 64 << 10, o = 0;
+	char *log = malloc(size), key[BUDGET_FIXTURE_KEY_MAX + 2];
+	struct budget_peaks t;
+	struct budget_peak *p;
+
+	(void)state;
+	assert_non_null(log);
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	for (int run = 0; run < 3; run++) {
+		o += (size_t)snprintf(log + o, size - o, "[2026-11-01T10:00:01.000001] TEST_END: "
+				      "t.py::many\n  Peak memory: 1.0 MB\n"
+				      "  Fixture set up: 1048576 %s\n", key);
+		for (int i = 0; i < BUDGET_FIXTURES_MAX + 8; i++)
+			o += (size_t)snprintf(log + o, size - o, "  Fixture shared: f%d\n", i);
+	}
+	o += (size_t)snprintf(log + o, size - o, "[2026-11-01T10:00:02.000001] TEST_END: "
+			      "t.py::setup\n  Peak memory: 1.0 MB\n");
+	for (int i = 0; i < BUDGET_FIXTURES_MAX + 8; i++)
+		o += (size_t)snprintf(log + o, size - o, "  Fixture set up: 1048576 f%d\n", i);
+	assert_true(o < size - 1);
+	budget_peaks_init(&t);
+	read_log(&t, log);
+	p = find_peak(&t, "t.py::many");
+	assert_int_equal(p->nuses, BUDGET_FIXTURES_MAX);
+	assert_int_equal(budget_shared(p), BUDGET_FIXTURES_MAX * MIB);
+	assert_int_equal(t.nfixtures, BUDGET_FIXTURES_MAX);  /* the long key is none */
+	assert_int_equal(find_peak(&t, "t.py::setup")->nuses, BUDGET_FIXTURES_MAX);
+	budget_peaks_free(&t);
+	free(log);
 }
 
 /* The peak plus the margin, rounded up to a whole MiB, never under the floor. */
@@ -181,6 +347,15 @@ static void test_budget_from_peak(void **state)
 	assert_int_equal(budget_from_peak(100 * MIB + 1, 0, 16 * MIB), 101 * MIB);
 	assert_int_equal(budget_from_peak(LOG_MB(0, 3), 20, 16 * MIB), 16 * MIB);
 	assert_int_equal(budget_from_peak(10 * MIB, 100, 0), 20 * MIB);
+	/* A floor under a MiB is rounded up as a peak is: the file holds whole MiB, never 0M. */
+	assert_int_equal(budget_from_peak(0, 20, 100 << 10), MIB);
+	assert_int_equal(budget_from_peak(0, 0, 1), MIB);
+	/* Past the largest SIZE (2^63 bytes): no budget, never a wrapped one. */
+	assert_int_equal(budget_from_peak(UINT64_MAX, 20, MIB), 0);
+	assert_int_equal(budget_from_peak(UINT64_C(1) << 62, 1000, MIB), 0);
+	assert_int_equal(budget_from_peak((UINT64_C(1) << 63) - MIB, 0, MIB),
+			 (UINT64_C(1) << 63) - MIB);
+	assert_int_equal(budget_from_peak((UINT64_C(1) << 63) - MIB + 1, 0, MIB), 0);
 }
 
 static void parse_ok(const char *text, struct budget_file *bf)
@@ -192,18 +367,49 @@ static void parse_ok(const char *text, struct budget_file *bf)
 		fail_msg("budget_parse: %d: %s (%s)", r, e.msg, e.hint);
 }
 
+/* The one test of a log of one run: name's TEST_END with that peak ("100.0 MB"). */
+static struct budget_peak *one_peak(struct budget_peaks *t, const char *name, const char *peak)
+{
+	char log[1024];
+
+	budget_peaks_init(t);
+	snprintf(log, sizeof(log), "[2026-11-30T10:00:00.000001] SESSION_START: pytest\n"
+		 "  cgroup: wcmem-42 (cgroup v2)\n"
+		 "[2026-11-30T10:00:01.000001] TEST_END: %s\n  Peak memory: %s\n", name, peak);
+	read_log(t, log);
+	assert_int_equal(t->n, 1);
+	return t->first;
+}
+
+/* budget_line's line, read back by budget_parse: exactly one budget, that name, those
+ * bytes. */
+static void reads_back(const struct budget_peak *p, uint64_t bytes)
+{
+	char text[1024] = "[budgets]\n";
+	struct budget_file bf;
+	int n = budget_line(p, bytes, text + strlen(text), 800);
+
+	assert_true(n > 0 && n <= BUDGET_LINE_MAX);
+	strcat(text, "\n");
+	parse_ok(text, &bf);
+	assert_int_equal(bf.n, 1);
+	assert_string_equal(bf.v[0].name, p->name);
+	assert_int_equal(bf.v[0].bytes, bytes);
+	budget_free(&bf);
+}
+
 /* What budget_line writes, budget_parse reads back: the name whole (';', '%', '#' and blanks
  * at its ends encoded), the size, the line. */
 static void test_line_round_trip(void **state)
 {
-	struct budget_peak p = { .name = "t.py::test_x[a; b #1 100%] ", .peak = 100 * MIB,
-				 .date = "2026-11-30", .run = "wcmem-42" };
 	char text[1024] = "; made by hand\n[budgets]\n";
+	struct budget_peaks t;
+	struct budget_peak *p = one_peak(&t, "t.py::test_x[a; b #1 100%] ", "100.0 MB");
 	struct budget_file bf;
 	struct budget *b;
 
 	(void)state;
-	assert_true(budget_line(&p, 120 * MIB, text + strlen(text), 400) > 0);
+	assert_true(budget_line(p, 120 * MIB, text + strlen(text), 400) > 0);
 	assert_non_null(strstr(text, "test = 120M t.py::test_x[a%3B b %231 100%25]%20   ; "
 				     "peak 100.0 MB, 2026-11-30, run wcmem-42"));
 	strcat(text, "\n");
@@ -216,24 +422,66 @@ static void test_line_round_trip(void **state)
 	assert_string_equal(bf.path, "b.ini");
 	assert_null(budget_find(&bf, "t.py::test_x"));
 	budget_free(&bf);
+	budget_peaks_free(&t);
 }
 
 /* A line that would not fit inih's buffer drops its comment, then is refused. */
 static void test_line_too_long(void **state)
 {
 	char name[300], buf[1024];
-	struct budget_peak p = { .name = name, .peak = MIB, .date = "2026-11-30", .run = "r" };
+	struct budget_peaks t;
+	struct budget_peak *p;
 
 	(void)state;
 	memset(name, 'a', sizeof(name));
 	name[170] = '\0';
 	buf[0] = '\0';
-	assert_true(budget_line(&p, MIB, buf, sizeof(buf)) > 0);
+	p = one_peak(&t, name, "1.0 MB");
+	assert_true(budget_line(p, MIB, buf, sizeof(buf)) > 0);
 	assert_null(strchr(buf, ';'));
 	assert_true(strlen(buf) <= BUDGET_LINE_MAX);
+	budget_peaks_free(&t);
 	name[170] = 'a';
 	name[299] = '\0';
-	assert_int_equal(budget_line(&p, MIB, buf, sizeof(buf)), -E2BIG);
+	p = one_peak(&t, name, "1.0 MB");
+	assert_true(p->cut);
+	assert_int_equal(budget_line(p, MIB, buf, sizeof(buf)), -E2BIG);
+	budget_peaks_free(&t);
+}
+
+/* The writer writes only what its reader reads back: an empty name, a size that is not a
+ * whole MiB, or one past the largest SIZE get no line; every byte a name may hold, at its
+ * start, middle and end, comes back as it was. */
+static void test_line_only_what_reads_back(void **state)
+{
+	struct budget_peaks t;
+	struct budget_peak *p = one_peak(&t, "", "5.0 MB");
+	char buf[1024], name[8];
+
+	(void)state;
+	assert_int_equal(budget_line(p, 16 * MIB, buf, sizeof(buf)), -EINVAL);
+	budget_peaks_free(&t);
+	p = one_peak(&t, "t::a", "5.0 MB");
+	assert_int_equal(budget_line(p, 0, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(budget_line(p, MIB + 1, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(budget_line(p, UINT64_C(1) << 63, buf, sizeof(buf)), -EINVAL);
+	reads_back(p, (UINT64_C(1) << 63) - MIB);
+	reads_back(p, MIB);
+	budget_peaks_free(&t);
+	for (int c = 1; c < 256; c++) {
+		if (c == '\n' || c == '\r')
+			continue;  /* a log line ends there */
+		for (int at = 0; at < 3; at++) {
+			snprintf(name, sizeof(name), at == 0 ? "%cab" : at == 1 ? "a%cb" : "ab%c", c);
+			p = one_peak(&t, name, "5.0 MB");
+			reads_back(p, 16 * MIB);
+			budget_peaks_free(&t);
+		}
+		snprintf(name, sizeof(name), "%c", c);
+		p = one_peak(&t, name, "5.0 MB");
+		reads_back(p, 16 * MIB);
+		budget_peaks_free(&t);
+	}
 }
 
 /* Every mistake is refused at its line, with what to do. */
@@ -266,6 +514,24 @@ static void test_parse_errors(void **state)
 	}
 }
 
+/* An empty file holds no budget; a NUL is refused at its line, never taken for the end. */
+static void test_parse_empty_and_nul(void **state)
+{
+	static const char nul[] = "[budgets]\ntest = 1M a\n\0test = 1M b\n";
+	struct budget_file bf;
+	struct wc_error e;
+
+	(void)state;
+	parse_ok("", &bf);
+	assert_int_equal(bf.n, 0);
+	assert_null(budget_find(&bf, "a"));
+	budget_free(&bf);
+	assert_int_equal(budget_parse("b.ini", nul, sizeof(nul) - 1, &bf, &e), -EINVAL);
+	if (!strstr(e.msg, "b.ini:3: a NUL byte: this is not a text file"))
+		fail_msg("got '%s'", e.msg);
+	assert_int_equal(bf.n, 0);
+}
+
 /* A line longer than inih reads is refused, never split. */
 static void test_parse_long_line(void **state)
 {
@@ -285,12 +551,18 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_peaks_capture),
 		cmocka_unit_test(test_log_peaks_larger_wins),
+		cmocka_unit_test(test_log_malformed_head),
+		cmocka_unit_test(test_log_nul_and_long_lines),
+		cmocka_unit_test(test_log_many_tests),
 		cmocka_unit_test(test_shared_fixtures_add_their_setup),
 		cmocka_unit_test(test_shared_fixtures_capped),
+		cmocka_unit_test(test_fixtures_bounded),
 		cmocka_unit_test(test_budget_from_peak),
 		cmocka_unit_test(test_line_round_trip),
 		cmocka_unit_test(test_line_too_long),
+		cmocka_unit_test(test_line_only_what_reads_back),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_parse_empty_and_nul),
 		cmocka_unit_test(test_parse_long_line),
 	};
 

@@ -27,7 +27,7 @@ static void load(const char *path, struct cfg_file *f)
 {
 	struct wc_error e = { 0 };
 
-	if (cfg_load(path, PHYS, f, &e) < 0)
+	if (cfg_load(path, CFG_FOUND_OPTION, PHYS, f, &e) < 0)
 		fail_msg("cfg_load(%s): %s", path, e.msg);
 }
 
@@ -108,7 +108,7 @@ static void test_load_errors_name_file_and_line(void **state)
 
 		snprintf(path, sizeof(path), "fixtures/ini/%s.ini", errors[i].file);
 		snprintf(want, sizeof(want), "%s:%s", path, errors[i].msg);
-		if (cfg_load(path, PHYS, &f, &e) == 0)
+		if (cfg_load(path, CFG_FOUND_OPTION, PHYS, &f, &e) == 0)
 			fail_msg("%s loaded, want the error \"%s\"", path, want);
 		assert_string_equal(e.msg, want);
 		assert_int_equal(e.err, 0);  /* no strerror part after the message */
@@ -124,10 +124,10 @@ static void test_load_unreadable_file(void **state)
 	struct wc_error e = { 0 };
 
 	(void)state;
-	assert_int_equal(cfg_load("fixtures/ini/no-such.ini", PHYS, &f, &e), -ENOENT);
+	assert_int_equal(cfg_load("fixtures/ini/no-such.ini", CFG_FOUND_OPTION, PHYS, &f, &e), -ENOENT);
 	assert_string_equal(e.msg, "fixtures/ini/no-such.ini: cannot read the config file");
 	assert_int_equal(e.err, ENOENT);
-	assert_int_equal(cfg_load("fixtures/ini", PHYS, &f, &e), -EISDIR);
+	assert_int_equal(cfg_load("fixtures/ini", CFG_FOUND_OPTION, PHYS, &f, &e), -EISDIR);
 }
 
 /* Writes n profiles, each inheriting the next, and n suites into path. */
@@ -513,7 +513,7 @@ static void expect_found(const struct tree *t, const char *option, const char *w
 	int r;
 
 	snprintf(sys, sizeof(sys), "%s/system.ini", t->root);
-	r = cfg_find(option, sys, &path, &found, &e);
+	r = cfg_find(option, sys, NULL, &path, &found, &e);
 	if (r < 0)
 		fail_msg("cfg_find: %s", e.msg);
 	if (!*want) {
@@ -587,6 +587,81 @@ static void test_find_nearest_parent(void **state)
 	expect_found(t, NULL, "proj/a/wcmem-sandbox.ini", CFG_FOUND_NEAREST);
 }
 
+/* What the search passed over, as cfg_find told it. */
+static char passed_over[4][600];
+static int npassed_over;
+
+static void note_passed_over(const struct wc_error *w)
+{
+	if (npassed_over < 4)
+		snprintf(passed_over[npassed_over++], sizeof(passed_over[0]), "%s", w->msg);
+}
+
+/* cfg_find, telling note_passed_over: which file won, relative to the tree. */
+static void expect_found_passing_over(const struct tree *t, const char *want, int passed)
+{
+	char sys[PATH_MAX], full[PATH_MAX], *path = NULL;
+	struct wc_error e = { 0 };
+	enum cfg_found found;
+
+	npassed_over = 0;
+	snprintf(sys, sizeof(sys), "%s/system.ini", t->root);
+	if (cfg_find(NULL, sys, note_passed_over, &path, &found, &e) != 1)
+		fail_msg("cfg_find found nothing: %s", e.msg);
+	snprintf(full, sizeof(full), "%s/%s", t->root, want);
+	assert_string_equal(path, full);
+	assert_int_equal(npassed_over, passed);
+	free(path);
+}
+
+/* A found file that others may write, or that is not a regular file, is passed over with a
+ * word each, and the search goes on; named with --config it is read (or refused: a FIFO). */
+static void test_find_passes_over_files_it_may_not_trust(void **state)
+{
+	const struct tree *t = *state;
+	char path[PATH_MAX], fifo[PATH_MAX], want[PATH_MAX + 64];
+	struct wc_error e = { 0 };
+	struct cfg_file f;
+
+	unsetenv("WCMEM_SANDBOX_CONFIG");
+	snprintf(path, sizeof(path), "%s/xdg", t->root);
+	setenv("XDG_CONFIG_HOME", path, 1);
+	snprintf(path, sizeof(path), "%s/proj/a/b", t->root);
+	assert_int_equal(chdir(path), 0);
+	snprintf(path, sizeof(path), "%s/proj/wcmem-sandbox.ini", t->root);
+	assert_int_equal(chmod(path, 0666), 0);
+	snprintf(fifo, sizeof(fifo), "%s/proj/a/wcmem-sandbox.ini", t->root);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+
+	expect_found_passing_over(t, "xdg/wcmem-sandbox/config.ini", 2);
+	snprintf(want, sizeof(want), "%s is not read: it is a FIFO, not a regular file", fifo);
+	assert_string_equal(passed_over[0], want);  /* the nearest first */
+	snprintf(want, sizeof(want), "%s is not read: anyone may write it (mode 666)", path);
+	assert_string_equal(passed_over[1], want);
+
+	/* Loaded as found, it is checked again; named, it is read. */
+	assert_int_equal(cfg_load(path, CFG_FOUND_NEAREST, PHYS, &f, &e), -EPERM);
+	assert_string_equal(e.msg, want);
+	assert_non_null(strstr(e.hint, "--config"));
+	assert_int_equal(cfg_load(path, CFG_FOUND_OPTION, PHYS, &f, &e), 0);
+	cfg_free(&f);
+	/* A FIFO named is refused at once, never waited on. */
+	assert_int_equal(cfg_load(fifo, CFG_FOUND_OPTION, PHYS, &f, &e), -EINVAL);
+	snprintf(want, sizeof(want), "%s: cannot read the config file: it is a FIFO, not a "
+		 "regular file", fifo);
+	assert_string_equal(e.msg, want);
+	assert_non_null(strstr(e.hint, "name a regular file"));
+
+	/* Another user's file (root alone can make one). */
+	snprintf(path, sizeof(path), "%s/xdg/wcmem-sandbox/config.ini", t->root);
+	if (chown(path, 65534, 65534) < 0)
+		skip();
+	expect_found_passing_over(t, "system.ini", 3);
+	snprintf(want, sizeof(want), "%s is not read: it belongs to user 65534, neither you nor "
+		 "root", path);
+	assert_string_equal(passed_over[2], want);
+}
+
 /* ---- `config` ---- */
 
 /* Each setting with its value as a file gives it and its origin; the suites that would run. */
@@ -655,6 +730,8 @@ int main(void)
 		cmocka_unit_test(test_show_settings_and_origins),
 		cmocka_unit_test_setup_teardown(test_find_search_order, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_find_nearest_parent, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_find_passes_over_files_it_may_not_trust,
+						tree_setup, tree_teardown),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

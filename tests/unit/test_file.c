@@ -192,6 +192,63 @@ static void test_file_fifo_needs_a_reader(void **state)
 	close(reader);
 }
 
+/* Files read whole: a regular file is opened; a FIFO (even one nobody writes) and a folder
+ * are refused at once with what they are. */
+static void test_file_open_read_takes_regular_files_only(void **state)
+{
+	struct wc_error e = { 0 };
+	char path[128], msg[256];
+	int fd;
+
+	(void)state;
+	fd = rep_file_open_read(target, "config file", &e);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(rep_file_open_read(path, "memory log", &e), -EINVAL);
+	assert_int_equal(e.err, 0);
+	snprintf(msg, sizeof(msg), "%s: cannot read the memory log: it is a FIFO, not a regular "
+		 "file", path);
+	assert_string_equal(e.msg, msg);
+	assert_non_null(strstr(e.hint, "wait forever"));
+	assert_int_equal(rep_file_open_read(tmpdir, "memory log", &e), -EISDIR);
+	snprintf(path, sizeof(path), "%s/none", tmpdir);
+	assert_int_equal(rep_file_open_read(path, "memory log", &e), -ENOENT);
+	snprintf(msg, sizeof(msg), "%s: cannot read the memory log", path);
+	assert_string_equal(e.msg, msg);
+}
+
+/* The folder handed back is the one walked: a file made in it lands there even after the
+ * folder's path has been swapped for a link elsewhere. */
+static void test_file_open_at_keeps_the_folder(void **state)
+{
+	struct wc_error e = { 0 };
+	char dir[128], moved[128], path[160], made[160];
+	int fd, folder = -1, made_fd;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/logs", tmpdir);
+	snprintf(moved, sizeof(moved), "%s/logs.moved", tmpdir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/m.log", dir);
+	fd = rep_file_open_at(path, O_APPEND, REP_DIRS_NONE, &folder, &e);
+	assert_true(fd >= 0);
+	assert_true(folder >= 0);
+	assert_int_equal(rename(dir, moved), 0);
+	assert_int_equal(symlink(shared, dir), 0);  /* the path now leads elsewhere */
+	made_fd = openat(folder, "new", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	assert_true(made_fd >= 0);
+	close(made_fd);
+	snprintf(made, sizeof(made), "%s/new", moved);
+	assert_int_equal(access(made, F_OK), 0);
+	snprintf(made, sizeof(made), "%s/new", shared);
+	assert_int_equal(access(made, F_OK), -1);
+	close(folder);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +259,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_refuses_planted_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_creates_folders_as_asked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_fifo_needs_a_reader, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_open_read_takes_regular_files_only, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_file_open_at_keeps_the_folder, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

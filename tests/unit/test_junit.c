@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <string.h>
 
 #include "report/junit.h"
 #include "report_units.h"
@@ -54,6 +55,21 @@ static void test_junit_escape(void **state)
 	free(t);
 }
 
+/* A node ID splits at its last "::" before its parameters, whose ids may hold "::". */
+static void test_junit_split(void **state)
+{
+	const char *id = "tests/t.py::TestA::test_b[x::y-[1]]";
+
+	(void)state;
+	assert_ptr_equal(rep_junit_split(id), strstr(id, "::test_b"));
+	id = "t.py::test_c[a::b]";
+	assert_ptr_equal(rep_junit_split(id), id + 4);
+	id = "t.py::test_d";
+	assert_ptr_equal(rep_junit_split(id), id + 4);
+	assert_null(rep_junit_split("t.py"));
+	assert_null(rep_junit_split("t.py[::]"));
+}
+
 /* A stream that cannot be written is an error, not a silent empty report. */
 static void test_junit_write_error(void **state)
 {
@@ -66,6 +82,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_junit_golden),
 		cmocka_unit_test(test_junit_escape),
+		cmocka_unit_test(test_junit_split),
 		cmocka_unit_test(test_junit_write_error),
 	};
 

@@ -55,6 +55,9 @@ while read -r p; do
 	esac
 done </res/binds
 
+# Loopback, as every machine has: pytest plugins talk over it (pytest-rerunfailures' server
+# for its xdist workers, on 127.0.0.1). Nothing else is configured: the VM has no network.
+/bin/busybox ip link set lo up || fail "loopback up"
 mount -t proc proc /host/proc || fail "mount /proc"
 mount -t sysfs sysfs /host/sys || fail "mount /sys"
 # Pure v2: the kernel runs with cgroup_no_v1=all, and this is the only cgroup mount.
