@@ -7,7 +7,7 @@
 # Installed by `make install` as $(PREFIX)/share/bash-completion/completions/wcmem-sandbox.
 
 # Options that take a value: the next word is that value, not the command.
-_wcmem_sandbox_valued='-l|--limit|-t|--test-limit|-s|--swap|--high|-o|--log|-n|--name|-i|--interval|-k|--kill-after|-p|--profile|--config|--tracemalloc|--junit-xml|--json|--html|--budgets'
+_wcmem_sandbox_valued='-l|--limit|-t|--test-limit|-s|--swap|--high|--pids-max|-o|--log|-n|--name|-i|--interval|-k|--kill-after|-p|--profile|--config|--tracemalloc|--junit-xml|--json|--html|--budgets'
 
 # The words before the current one that select a config file, for `config` to read.
 _wcmem_sandbox_config_args() {
@@ -78,6 +78,10 @@ _wcmem_sandbox() {
 		;;
 	-i | --interval | -k | --kill-after)
 		mapfile -t COMPREPLY < <(compgen -W "100ms 1s 10s 1m" -- "$cur")
+		return
+		;;
+	--pids-max)
+		mapfile -t COMPREPLY < <(compgen -W "1024 4096 16384 max" -- "$cur")
 		return
 		;;
 	-n | --name | --tracemalloc)

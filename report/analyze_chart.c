@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/utf8.h"
+
 void rep_chart_session(struct rep_analysis *a)
 {
 	if (a->sessions < REP_AN_SESSIONS_MAX)
@@ -52,7 +54,9 @@ void rep_chart_test(struct rep_analysis *a, const struct rep_an_unit *u)
 	b->limit = u->limit == REP_UNLIMITED ? 0 : u->limit;
 	b->n = 1;
 	b->oom = u->oom_seen;
-	snprintf(b->name, sizeof(b->name), "%s", u->name);
+	/* cut between two characters: the HTML shows it */
+	snprintf(b->name, sizeof(b->name), "%.*s",
+		 (int)rep_utf8_cut(u->name, sizeof(b->name) - 1), u->name);
 	if (b->t1 > a->end)
 		a->end = b->t1;
 }

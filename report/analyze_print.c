@@ -2,6 +2,7 @@
 #include "report/analyze.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "report/json.h"
@@ -194,12 +195,19 @@ static void json_bytes(FILE *f, const char *key, uint64_t bytes)
 		fprintf(f, "\"%s\": %llu", key, (unsigned long long)bytes);
 }
 
+/* A number JSON can hold: inf and nan are not JSON (a foreign log may lead to them). */
+static void json_number(FILE *f, const char *key, const char *format, double v)
+{
+	fprintf(f, "\"%s\": ", key);
+	if (isfinite(v))
+		fprintf(f, format, v);
+	else
+		fputs("null", f);
+}
+
 static void json_seconds(FILE *f, const char *key, double s)
 {
-	if (s < 0)
-		fprintf(f, "\"%s\": null", key);
-	else
-		fprintf(f, "\"%s\": %.3f", key, s);
+	json_number(f, key, "%.3f", s < 0 ? NAN : s);
 }
 
 static void json_unit(FILE *f, const struct rep_an_unit *u)
@@ -260,8 +268,9 @@ int rep_analysis_json(FILE *f, const struct rep_analysis *a)
 	json_bytes(f, "typical_peak", rep_analysis_typical_peak(a));
 	fputs(", ", f);
 	json_bytes(f, "sandbox_limit", a->sandbox_limit == 0 ? REP_UNKNOWN : a->sandbox_limit);
-	fprintf(f, ",\n  \"options\": {\"top\": %d, \"spike_factor\": %g, ", a->opt.top,
-		a->opt.spike_factor);
+	fprintf(f, ",\n  \"options\": {\"top\": %d, ", a->opt.top);
+	json_number(f, "spike_factor", "%g", a->opt.spike_factor);
+	fputs(", ", f);
 	json_bytes(f, "spike_floor", a->opt.spike_floor);
 	fputs(", ", f);
 	json_bytes(f, "leak_floor", a->opt.leak_floor);
@@ -278,9 +287,11 @@ int rep_analysis_json(FILE *f, const struct rep_analysis *a)
 	json_list(f, "leaks", &a->leaks, a->leaks.n, a, false);
 	fprintf(f, ",\n  \"leak_checked\": %lu", a->leak_checked);
 	json_list(f, "xarray_steps", &a->xarray, a->xarray.n, a, false);
-	fprintf(f, ",\n  \"time_end\": %.3f", a->end);
-	fprintf(f, ",\n  \"trend\": {\"bytes_per_test\": %.0f, \"points\": %lu, ",
-		rep_analysis_trend(a), a->trend.points);
+	fputs(",\n  ", f);
+	json_seconds(f, "time_end", a->end);
+	fputs(",\n  \"trend\": {", f);
+	json_number(f, "bytes_per_test", "%.0f", rep_analysis_trend(a));
+	fprintf(f, ", \"points\": %lu, ", a->trend.points);
 	json_bytes(f, "first", a->trend.points ? a->trend.first : REP_UNKNOWN);
 	fputs(", ", f);
 	json_bytes(f, "last", a->trend.points ? a->trend.last : REP_UNKNOWN);

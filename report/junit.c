@@ -20,16 +20,25 @@
 #include "report/utf8.h"
 #include "report/verdict.h"
 
-enum rep_outcome rep_outcome(const struct rep_unit *u)
+int rep_outcome_parse(const char *word)
 {
 	/* pytest's outcomes, in enum rep_outcome's order */
 	static const char *const pytest[] = { "passed", "failed", "error", "skipped" };
 
+	for (int i = 0; word && i < 4; i++)
+		if (strcmp(word, pytest[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+enum rep_outcome rep_outcome(const struct rep_unit *u)
+{
+	int known = rep_outcome_parse(u->outcome);
+
 	if (u->oom != REP_OOM_NONE)
 		return REP_FAILED;  /* even when the main process survived: a process was lost */
-	for (int i = 0; u->outcome && i < 4; i++)
-		if (strcmp(u->outcome, pytest[i]) == 0)
-			return (enum rep_outcome)i;
+	if (known >= 0)
+		return (enum rep_outcome)known;
 	switch (u->end) {
 	case REP_END_EXITED:
 		return u->code == 0 ? REP_PASSED : REP_FAILED;

@@ -14,6 +14,10 @@
 /* How a unit counts in the report (the JSON report's "outcome" says the same). */
 enum rep_outcome { REP_PASSED, REP_FAILED, REP_ERROR, REP_SKIPPED };
 
+/* pytest's word ("passed", "failed", "error", "skipped") as an enum rep_outcome; -EINVAL for
+ * any other text (or NULL). */
+int rep_outcome_parse(const char *word);
+
 /* Failed: OOM-killed (even when the main process survived it); else pytest's outcome when the
  * plugin gave one; else killed by a signal or exited non-zero. Error: never started, or
  * ended without an exit status. Else passed. */

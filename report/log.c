@@ -19,7 +19,7 @@
  * \uHHHH, so nothing from outside reaches a terminal or starts a line. A backslash passes:
  * a name reads as pytest prints it (its ids already escape what is not printable), and only
  * a line break could forge an entry. */
-static size_t escape_char(const char *p, char tmp[8], size_t *used)
+size_t rep_log_escape_char(const char *p, char tmp[8], size_t *used)
 {
 	unsigned char c = (unsigned char)*p;
 	uint32_t cp;
@@ -48,7 +48,7 @@ size_t rep_log_escape(const char *name, char *out, size_t size)
 		return 0;
 	for (const char *p = name ? name : ""; *p; p += used) {
 		char tmp[8];
-		size_t n = escape_char(p, tmp, &used);
+		size_t n = rep_log_escape_char(p, tmp, &used);
 
 		if (len + n >= size)
 			break;  /* never cut an escape, or a character, in half */
@@ -68,7 +68,7 @@ int rep_log_escape_lines(FILE *f, const char *text)
 		for (; *p && *p != '\n'; p += used) {
 			char tmp[8];
 
-			escape_char(p, tmp, &used);
+			rep_log_escape_char(p, tmp, &used);
 			fputs(tmp, f);
 		}
 		if (*p == '\n')
@@ -110,7 +110,7 @@ static void put_escaped(struct out *o, const char *s)
 
 	for (const char *p = s ? s : ""; *p && !o->full; p += used) {
 		char tmp[8];
-		size_t n = escape_char(p, tmp, &used);
+		size_t n = rep_log_escape_char(p, tmp, &used);
 
 		if (n >= o->size - o->len) {
 			o->full = true;
@@ -160,6 +160,27 @@ static void put_measured(struct out *o, const char *indent, const char *label, u
 	if (bytes != REP_UNKNOWN)
 		rep_format_mb(bytes, mb, sizeof(mb));
 	put(o, "%s%s: %s\n", indent, label, mb);
+}
+
+/* " KEY=N" (or "=max" for an unlimited limit); nothing for a figure not read. */
+static void put_byte_field(struct out *o, const char *key, uint64_t bytes, bool is_limit)
+{
+	if (is_limit && bytes == REP_UNLIMITED)
+		put(o, " %s=max", key);
+	else if (bytes != REP_UNKNOWN)
+		put(o, " %s=%llu", key, (unsigned long long)bytes);
+}
+
+/* "    bytes: max=268435456 peak=33869004 current=659456": the cgroup's figures to the byte,
+ * for our own readers (analyze, budget); the lines above round them for people. A line of
+ * its own, whose key no guide reader looks for, before the events line (logread.h). */
+static void put_bytes(struct out *o, uint64_t limit, uint64_t peak, uint64_t current)
+{
+	put(o, "    bytes:");
+	put_byte_field(o, "max", limit, true);
+	put_byte_field(o, "peak", peak, false);
+	put_byte_field(o, "current", current, false);
+	put(o, "\n");
 }
 
 static void put_status(struct out *o, int pid, const struct rep_status *s)
@@ -279,6 +300,7 @@ int rep_log_format_session_start(char *buf, size_t size, const struct rep_sessio
 	put_limit(&o, "    ", "memory.max", s->limit);
 	put_limit(&o, "    ", "test limit", s->test_limit);
 	put_limit(&o, "    ", "swap", s->swap);
+	put_bytes(&o, s->limit, REP_UNKNOWN, REP_UNKNOWN);
 	return finish(&o);
 }
 
@@ -291,6 +313,8 @@ int rep_log_format_session_end(char *buf, size_t size, const struct rep_session 
 	put(&o, "  Elapsed: %.1fs\n", s->elapsed);
 	put(&o, "  Units: %d\n", s->units);
 	put(&o, "  OOM-killed: %d\n", s->oom_killed);
+	if (s->outside_kills > 0)
+		put(&o, "  OOM-killed outside every unit: %d\n", s->outside_kills);
 	if (s->peak != REP_UNKNOWN)
 		put_measured(&o, "  ", "Peak memory", s->peak);
 	put(&o, "  Exit status: %d\n", s->exit_status);
@@ -352,6 +376,7 @@ int rep_log_format_unit_end(char *buf, size_t size, const struct rep_unit *u,
 		put_limit(&o, "    ", "memory.max", u->limit);
 		put_measured(&o, "    ", "memory.peak", u->peak);
 		put_measured(&o, "    ", "memory.current", u->current);
+		put_bytes(&o, u->limit, u->peak, u->current);
 		put_events(&o, u);
 	}
 	if (u->sandbox_current != REP_UNKNOWN && u->sandbox_current != 0)
@@ -359,6 +384,11 @@ int rep_log_format_unit_end(char *buf, size_t size, const struct rep_unit *u,
 	if (u->left_behind > 0)
 		put(&o, "  Left behind: %d process%s, moved to the harness\n", u->left_behind,
 		    u->left_behind == 1 ? "" : "es");
+	/* Not "OOM:": that line is the unit's own verdict, which readers take it for. */
+	if (u->outside_kills > 0)
+		put(&o, "  Outside every unit, OOM-killed meanwhile: %d process%s (left running, "
+		    "in the harness or standing by)\n", u->outside_kills,
+		    u->outside_kills == 1 ? "" : "es");
 	put_extras(&o, u->extras_end);
 	put_exit(&o, u);
 	put_oom(&o, u);

@@ -30,7 +30,8 @@ struct rep_session {
 	int units;               /* units run, for SESSION_END */
 	int tests_dropped;       /* of them, tests whose records were let go: they ended
 				  * normally and were too small for the summary's biggest */
-	int oom_killed;          /* units OOM-killed, for SESSION_END */
+	int oom_killed;          /* units OOM-killed and processes killed outside every unit */
+	int outside_kills;       /* of them, processes outside every unit (harness, standby) */
 	int resumes;             /* times the command was run again after an OOM kill */
 	int standby_resumes;     /* of them, by waking its collected copy, not restarting */
 	unsigned long warm_moves; /* moves of nothing that kept the migration lock warm */
@@ -101,6 +102,10 @@ int rep_log_sync(struct rep_log *log);
  * nor drive a terminal; backslashes pass as they are. Always NUL-terminates; truncates when
  * out is too small, never inside an escape or a character. Returns the length written. */
 size_t rep_log_escape(const char *name, char *out, size_t size);
+
+/* The escaped form of the one character at p (as rep_log_escape writes it) into tmp, NUL
+ * terminated; *used gets the bytes of p it took (1 to 4). Returns the length written. */
+size_t rep_log_escape_char(const char *p, char tmp[8], size_t *used);
 
 /* Writes text to f line by line, each line escaped as rep_log_escape does it but for the
  * backslash (kept, as in a quoted shell word), and the newlines kept: for messages of several lines (an error and its hint, `config`'s output)

@@ -2,8 +2,11 @@
 #include "report/logread.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "report/log.h"
 
 void rep_logread_init(struct rep_logread *r)
 {
@@ -19,21 +22,33 @@ static void entry_reset(struct rep_entry *e)
 	e->vm_rss_kb = e->xarray = e->pid = e->oom_kills = -1;
 }
 
-/* Copies n bytes of text into out (size bytes), control characters made '?': a foreign
- * writer's name must not send escape sequences to the terminal that prints it. */
+/* Copies n bytes of text into out (size bytes), escaped as the log escapes (control
+ * characters C0, DEL and C1, bidi controls, bytes that are not UTF-8): a foreign writer's
+ * name must not send escape sequences to the terminal that prints it. A text too long ends
+ * in "..." after its last whole character or escape. Our own log's text is escaped already
+ * and passes unchanged. */
 static void copy_text(char *out, size_t size, const char *text, size_t n)
 {
-	if (n >= size) {
-		n = size - 4;
-		memcpy(out + n, "...", 4);
-	} else {
-		out[n] = '\0';
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)text[i];
+	size_t len = 0, keep = 0, used;
 
-		out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	for (size_t i = 0; i < n; i += used) {
+		char tmp[8];
+		size_t k = rep_log_escape_char(text + i, tmp, &used);
+
+		if (i + used > n) {  /* a sequence cut by the end of the field: a byte alone */
+			k = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", (unsigned char)text[i]);
+			used = 1;
+		}
+		if (len + k > size - 1) {
+			memcpy(out + keep, "...", 4);
+			return;
+		}
+		memcpy(out + len, tmp, k);
+		len += k;
+		if (len <= size - 4)
+			keep = len;  /* where "..." goes if what follows does not fit */
 	}
+	out[len] = '\0';
 }
 
 int rep_logread_mb(const char *text, uint64_t *bytes)
@@ -47,7 +62,7 @@ int rep_logread_mb(const char *text, uint64_t *bytes)
 	}
 	errno = 0;
 	v = strtod(text, &end);
-	if (end == text || errno || v < 0 || v > 1e12)
+	if (end == text || errno || !(v >= 0 && v <= 1e12))  /* nan fails both */
 		return -EINVAL;
 	if (strcmp(end, " MB") == 0)
 		*bytes = (uint64_t)(v * 1048576.0 + 0.5);
@@ -56,6 +71,52 @@ int rep_logread_mb(const char *text, uint64_t *bytes)
 	else
 		return -EINVAL;
 	return 0;
+}
+
+int rep_logread_bytes(const char *value, const char *key, uint64_t *bytes)
+{
+	size_t klen = strlen(key);
+	const char *p = value;
+	char *end;
+	unsigned long long v;
+
+	for (;; p++) {
+		p = strstr(p, key);
+		if (!p)
+			return -ENOENT;
+		if ((p == value || p[-1] == ' ') && p[klen] == '=')
+			break;
+	}
+	p += klen + 1;
+	if (strncmp(p, "max", 3) == 0 && (p[3] == ' ' || p[3] == '\0')) {
+		*bytes = REP_UNLIMITED;
+		return 0;
+	}
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (errno || (*end != ' ' && *end != '\0') || v >= REP_UNKNOWN)
+		return -EINVAL;
+	*bytes = v;
+	return 0;
+}
+
+/* The exact figures of "bytes: max=N peak=N current=N" over the rounded lines above it. */
+static void set_bytes(struct rep_entry *e, const char *value)
+{
+	uint64_t b;
+
+	if (rep_logread_bytes(value, "max", &b) == 0) {
+		if (e->event == REP_EV_SESSION_START)
+			e->sandbox_limit = b;
+		else
+			e->limit = b;
+	}
+	if (rep_logread_bytes(value, "peak", &b) == 0 && b != REP_UNLIMITED)
+		e->peak = b;
+	if (rep_logread_bytes(value, "current", &b) == 0 && b != REP_UNLIMITED)
+		e->current = b;
 }
 
 static void set_mb(uint64_t *field, const char *value)
@@ -85,13 +146,14 @@ static void set_long(long *field, const char *value)
 		*field = v;
 }
 
-/* "0.3s" */
+/* "0.3s". Not "infs" nor "nans" (strtod reads both), nor past 30 years: a time that no
+ * run takes would turn the chart's axis and the JSON's numbers into inf and nan. */
 static void set_seconds(double *field, const char *value)
 {
 	char *end;
 	double v = strtod(value, &end);
 
-	if (end != value && strcmp(end, "s") == 0 && v >= 0)
+	if (end != value && strcmp(end, "s") == 0 && v >= 0 && v < 1e9)
 		*field = v;
 }
 
@@ -153,7 +215,7 @@ enum key_bit {
 	K_PROC = 1 << 0, K_PEAK = 1 << 1, K_VMRSS = 1 << 2, K_SANDBOX = 1 << 3,
 	K_XARRAY = 1 << 4, K_ELAPSED = 1 << 5, K_DURATION = 1 << 6, K_KIND = 1 << 7,
 	K_LOCATION = 1 << 8, K_CGROUP = 1 << 9, K_MAX = 1 << 10, K_CURRENT = 1 << 11,
-	K_EVENTS = 1 << 12, K_LEAK = 1 << 13,
+	K_EVENTS = 1 << 12, K_LEAK = 1 << 13, K_BYTES = 1 << 14,
 };
 
 static bool first(struct rep_logread *r, enum key_bit bit)
@@ -175,6 +237,10 @@ static void cgroup_line(struct rep_logread *r, const char *key, const char *valu
 		set_mb(&e->current, value);
 	else if (strncmp(key, "memory.events", 13) == 0 && first(r, K_EVENTS))
 		set_oom_kills(e, value);
+	/* The runner writes it before the events line, and a test's lines come after that
+	 * line: one after it is a test's, in a log of a runner that wrote none. */
+	else if (strcmp(key, "bytes") == 0 && !(r->seen & K_EVENTS) && first(r, K_BYTES))
+		set_bytes(e, value);
 }
 
 /* One "Key: value" line of the entry, indent spaces deep. */
@@ -260,7 +326,7 @@ static bool wanted(const char *line)
 	line = p;
 	switch (*line) {
 	case 'c': case 'm': case 'P': case 'V': case 'S': case 'O': case 'E': case 'D':
-	case 'K': case 'L': case '/':
+	case 'K': case 'L': case '/': case 'b':
 		return line[0] != 'V' || line[2] == 'R';  /* of the Vm lines only VmRSS */
 	default:
 		return false;

@@ -37,7 +37,8 @@ struct rep_entry {
 	char location[REP_LOGREAD_NAME_MAX]; /* "path:LINE" when the writer gave it, else "" */
 	double elapsed;                 /* seconds since the session started, -1 */
 	double duration;                /* seconds, -1 */
-	uint64_t peak;                  /* "Peak memory", bytes */
+	uint64_t peak;                  /* "Peak memory", bytes: exact from the cgroup's
+					 * "bytes:" line when the entry has one */
 	uint64_t limit;                 /* the unit's memory.max (REP_UNLIMITED: "max"; 0: absent) */
 	uint64_t current;               /* the unit's memory.current at its end */
 	uint64_t sandbox_current;       /* "Sandbox memory.current" */
@@ -78,5 +79,10 @@ int rep_logread_finish(struct rep_logread *r, struct rep_entry *out);
 /* Parses "256.0 MB" (MiB, as the log writes it), "max" (REP_UNLIMITED) or "N kB".
  * Returns 0, or -EINVAL. */
 int rep_logread_mb(const char *text, uint64_t *bytes);
+
+/* The figure KEY of a "bytes:" line's value ("max=268435456 peak=33869004 current=659456"):
+ * the exact bytes behind the rounded sizes (etc/log-format.md), "max" as REP_UNLIMITED.
+ * Returns 0, -ENOENT when value has no KEY, or -EINVAL. */
+int rep_logread_bytes(const char *value, const char *key, uint64_t *bytes);
 
 #endif

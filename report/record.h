@@ -59,7 +59,11 @@ struct rep_unit {
 	uint64_t sandbox_current; /* the sandbox's memory.current after the unit: growth that
 				   * no single unit owns (leaks, caches); REP_UNKNOWN */
 	int left_behind;       /* processes the unit left running (moved to the harness) */
-	char *outcome;         /* pytest's outcome (passed, failed, skipped, error), or NULL */
+	int outside_kills;     /* processes outside every unit (the harness, standby) that the
+				* OOM killer took since the unit before this one ended: while
+				* this one ran, or just before it started */
+	char *outcome;         /* pytest's outcome (passed, failed, skipped, error: the protocol
+				* refuses any other word, so it is printed as it is), or NULL */
 	char *location;        /* "path/to/test_x.py:LINE" of a test, or NULL */
 	char *budget;          /* "wcmem-budgets.ini:12": limit is the budget that line gives
 				* the test (--budgets), or NULL */

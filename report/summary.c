@@ -117,6 +117,20 @@ static void write_killed(FILE *f, const struct rep_unit *u)
 		u->oom == REP_OOM_OWN && u->budget ? budget : "");
 }
 
+/* "wcmem-sandbox: 1 process left running outside every unit was OOM-killed while
+ * tests/test_x.py::test_b ran": a kill no unit's verdict has, named with the unit that ran. */
+static void write_outside(FILE *f, const struct rep_unit *u)
+{
+	char name[4096];
+
+	if (u->outside_kills <= 0)
+		return;
+	rep_log_escape(u->name, name, sizeof(name));
+	fprintf(f, "wcmem-sandbox: %d process%s left running outside every unit %s OOM-killed "
+		"while %s ran\n", u->outside_kills, u->outside_kills == 1 ? "" : "es",
+		u->outside_kills == 1 ? "was" : "were", name);
+}
+
 /* The tests that went over their budget, or used less than half of it (--budgets). */
 static void write_budget_list(FILE *f, const struct rep_unit *units, size_t n,
 			      bool (*pick)(const struct rep_unit *), const char *title)
@@ -178,6 +192,8 @@ static void write_table(FILE *f, const struct rep_unit *units, size_t n,
 		write_row(f, "    ", &w, tests[i]);
 	for (size_t i = 0; i < n; i++)
 		write_killed(f, &units[i]);
+	for (size_t i = 0; i < n; i++)
+		write_outside(f, &units[i]);
 	write_budget_list(f, units, n, rep_over_budget, "over their budget");
 	write_budget_list(f, units, n, rep_under_half_budget,
 			  "under half their budget, candidates to tighten");
@@ -220,8 +236,11 @@ static void write_footer(FILE *f, const struct rep_unit *units, size_t n,
 			oom++;
 	n += (size_t)s->tests_dropped;
 	measured(s->peak, peak, sizeof(peak));
-	fprintf(f, "wcmem-sandbox: %zu unit%s, %zu OOM-killed; sandbox peak %s", n,
-		n == 1 ? "" : "s", oom, peak);
+	fprintf(f, "wcmem-sandbox: %zu unit%s, %zu OOM-killed", n, n == 1 ? "" : "s",
+		oom + (size_t)s->outside_kills);
+	if (s->outside_kills > 0)  /* the log's entry of the unit that ran then names it */
+		fprintf(f, " (%d outside every unit: left running by a test)", s->outside_kills);
+	fprintf(f, "; sandbox peak %s", peak);
 	if (s->limit == REP_UNLIMITED) {
 		fprintf(f, ", no limit");
 	} else {

@@ -40,3 +40,20 @@ bool rep_utf8_unsafe(uint32_t cp)
 	       cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
 	       (cp >= 0x2066 && cp <= 0x2069);
 }
+
+size_t rep_utf8_cut(const char *s, size_t max)
+{
+	size_t len = 0;
+
+	while (s[len]) {
+		uint32_t cp;
+		size_t n = rep_utf8_next(s + len, &cp);
+
+		if (n == 0)
+			n = 1;
+		if (len + n > max)
+			break;
+		len += n;
+	}
+	return len;
+}

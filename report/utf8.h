@@ -18,4 +18,9 @@ size_t rep_utf8_next(const char *s, uint32_t *cp);
  * U+2066-9), and the line and paragraph separators U+2028-9. Every sink escapes these. */
 bool rep_utf8_unsafe(uint32_t cp);
 
+/* The length, at most max, of the longest head of s that ends between two characters: a
+ * text cut there never splits a UTF-8 sequence (a byte that is not UTF-8 counts as one
+ * character). s is NUL-terminated. */
+size_t rep_utf8_cut(const char *s, size_t max);
+
 #endif

@@ -152,8 +152,10 @@ static int jobs(struct plan *p, char **argv, struct wc_error *e)
 		p->jobs = calloc(1, sizeof(*p->jobs));
 		if (!p->command_line || !p->jobs)
 			return wc_fail(e, ENOMEM, "plan the run");
+		/* The command's own unit (imports, collection, pytest-xdist's workers before
+		 * their first test) is held by --limit alone; --test-limit is each test's. */
 		p->jobs[0] = (struct run_job){ .name = p->o.name ? p->o.name : p->command_line,
-			.kind = "command", .argv = p->o.argv, .limit = p->o.test_limit };
+			.kind = "command", .argv = p->o.argv, .limit = p->o.limit };
 		p->njobs = 1;
 		return 0;
 	}
@@ -310,7 +312,7 @@ static int session(struct plan *p)
 	/* Records may sit out of order once some were let go (records.h). */
 	units = run_records_in_order(&s, &n, &copy);
 	s.info.units = (int)n + s.info.tests_dropped;
-	s.info.oom_killed = s.oom_units;
+	s.info.oom_killed = s.oom_units + s.info.outside_kills;
 	/* The chart's line, read back through the descriptor the run wrote it with (when the
 	 * timeline was opened: a session that failed early has none). */
 	timeline = p->html && s.timeline.fd >= 0 && s.timeline.reader >= 0 ?

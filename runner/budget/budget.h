@@ -118,6 +118,8 @@ struct budget_peaks {
 	size_t nfslots, nfixtures;
 	/* the entry being read */
 	bool in_session, in_end, has_peak, entry_killed;
+	bool entry_exact;     /* the peak is the cgroup's "bytes:" line's, exact */
+	bool entry_events;    /* past the events line: a "bytes:" line now is a test's */
 	uint64_t entry_peak;
 	size_t name_len;            /* bytes of the head's name (more than BUDGET_NAME_MAX: cut) */
 	char name[BUDGET_NAME_MAX + 2];

@@ -173,21 +173,41 @@ void budget_peaks_free(struct budget_peaks *t)
 
 /* ---- one entry at a time ---- */
 
-/* A line of a TEST_END entry: its peaks (the larger counts), whether it was OOM-killed,
- * the broader fixtures it set up or shared (fixtures.c). */
+/* The peak of a "bytes:" line's value, read by report/'s one reader of it. */
+static int exact_peak(const char *val, size_t vlen, uint64_t *b)
+{
+	char buf[128];
+
+	if (vlen >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, val, vlen);
+	buf[vlen] = '\0';
+	return rep_logread_bytes(buf, "peak", b);
+}
+
+/* One line of a TEST_END entry: the exact peak (its cgroup's "bytes:" line, before the
+ * events line: after it, a test's own), else the larger rounded one; whether it was
+ * OOM-killed; the broader fixtures it set up or shared (fixtures.c). */
 static void end_line(struct budget_peaks *t, const char *line, size_t len)
 {
 	const char *val;
 	size_t vlen;
 	uint64_t b;
 
-	if ((val = field(line, len, "Peak memory", &vlen)) ||
+	if (!t->entry_events && (val = field(line, len, "bytes", &vlen))) {
+		if (exact_peak(val, vlen, &b) == 0) {
+			t->entry_peak = b;
+			t->has_peak = t->entry_exact = true;
+		}
+	} else if ((val = field(line, len, "Peak memory", &vlen)) ||
 	    (val = field(line, len, "memory.peak", &vlen))) {
-		if (log_size(val, vlen, &b) < 0)
+		if (t->entry_exact || log_size(val, vlen, &b) < 0)
 			return;
 		if (b > t->entry_peak || !t->has_peak)
 			t->entry_peak = b;
 		t->has_peak = true;
+	} else if (len > 4 && strncmp(line + strspn(line, " "), "memory.events", 13) == 0) {
+		t->entry_events = true;
 	} else if ((val = field(line, len, "OOM", &vlen)) && vlen >= 6 &&
 		   strncmp(val, "killed", 6) == 0) {
 		t->entry_killed = true;
@@ -226,6 +246,7 @@ static int entry_end(struct budget_peaks *t)
 	int r = record(t);
 
 	t->in_end = t->in_session = t->has_peak = t->entry_killed = false;
+	t->entry_exact = t->entry_events = false;
 	t->entry_peak = 0;
 	t->nlines = 0;
 	return r;

@@ -15,7 +15,7 @@
 
 enum {
 	OPT_HIGH = 256, OPT_APPEND, OPT_CONFIG, OPT_NO_PLUGIN, OPT_STOP_ON_OOM, OPT_TRACEMALLOC,
-	OPT_JUNIT_XML, OPT_JSON, OPT_HTML, OPT_BUDGETS,
+	OPT_JUNIT_XML, OPT_JSON, OPT_HTML, OPT_BUDGETS, OPT_PIDS_MAX,
 	/* The opposites: a yes or no of a profile can always be undone on the command line. */
 	OPT_NO_APPEND, OPT_NO_QUIET, OPT_PLUGIN, OPT_NO_STOP_ON_OOM,
 	OPT_OOM_SCORE_ADJ, OPT_NO_OOM_SCORE_ADJ, OPT_NO_SYSTEMD_SCOPE,
@@ -41,6 +41,7 @@ static const struct option longopts[] = {
 	{ "json",        required_argument, NULL, OPT_JSON },
 	{ "html",        required_argument, NULL, OPT_HTML },
 	{ "budgets",     required_argument, NULL, OPT_BUDGETS },
+	{ "pids-max",    required_argument, NULL, OPT_PIDS_MAX },
 	{ "no-append",   no_argument,       NULL, OPT_NO_APPEND },
 	{ "no-quiet",    no_argument,       NULL, OPT_NO_QUIET },
 	{ "plugin",      no_argument,       NULL, OPT_PLUGIN },
@@ -74,9 +75,13 @@ static void usage(void)
 "Limits:\n"
 "  -l, --limit SIZE          cap on the whole run (default: what is free at the\n"
 "                            start less a reserve, at most 80% of physical memory)\n"
-"  -t, --test-limit SIZE     cap on each unit (default: the --limit)\n"
+"  -t, --test-limit SIZE     cap on each test and nested call (default: the --limit);\n"
+"                            the command itself is held by --limit alone\n"
 "  -s, --swap SIZE           swap the sandbox may use (default: 0)\n"
 "      --high SIZE           throttle the sandbox above SIZE (memory.high, cgroup v2)\n"
+"      --pids-max N|max      cap on the processes and threads in the sandbox (pids.max;\n"
+"                            default: a quarter of what the kernel can hand out, at\n"
+"                            least 4096)\n"
 "      --no-oom-score-adj    leave the command's oom_score_adj as it is (default:\n"
 "                            1000, so that when the whole machine runs out of\n"
 "                            memory the kernel kills a test before your editor)\n"
@@ -228,6 +233,7 @@ static int one_option(int c, const char *arg, uint64_t phys, struct run_options 
 	case OPT_JSON: return value(o, CFG_JSON, phys, e);
 	case OPT_HTML: return value(o, CFG_HTML, phys, e);
 	case OPT_BUDGETS: return value(o, CFG_BUDGETS, phys, e);
+	case OPT_PIDS_MAX: return value(o, CFG_PIDS_MAX, phys, e);
 	case 'h': usage(); return CFG_EXIT_OK;
 	case 'V': printf("wcmem-sandbox %s\n", WCMEM_VERSION); return CFG_EXIT_OK;
 	default: break;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@ const struct cfg_key_info cfg_keys[CFG_NKEYS] = {
 	[CFG_HTML]        = KEY("html",        "--html",        CFG_T_PATH,     html),
 	[CFG_OOM_SCORE_ADJ] = KEY("oom_score_adj", "--no-oom-score-adj", CFG_T_BOOL, oom_score_adj),
 	[CFG_BUDGETS]     = KEY("budgets",     "--budgets",     CFG_T_PATH,     budgets),
+	[CFG_PIDS_MAX]    = KEY("pids_max",    "--pids-max",    CFG_T_COUNT,    pids_max),
 };
 
 int cfg_key_find(const char *name)
@@ -99,6 +101,28 @@ static int parse_frames(const char *text, unsigned *out)
 	return 0;
 }
 
+/* "max", or a count from 1 to 4194304 (the kernel's largest pid_max): pids.max. */
+static int parse_count(const char *text, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (strcmp(text, "max") == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	if (*text < '0' || *text > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno || v < 1 || v > 4194304)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
 /* A memory size the kernel can hold: a limit is counted in pages, and one under a page fails
  * only when the kernel is asked (or holds nothing at all). Returns 0 or -ERANGE with e. */
 static int at_least_a_page(const char *label, const char *text, uint64_t bytes,
@@ -156,6 +180,10 @@ int cfg_parse_typed(enum cfg_type type, const char *label, const char *text, uin
 		r = parse_frames(text, field);
 		return r < 0 ? bad_value(e, label, text, r, "(frames per allocation, 0 to 65535; "
 					 "0: off)") : 0;
+	case CFG_T_COUNT:
+		r = parse_count(text, field);
+		return r < 0 ? bad_value(e, label, text, r, "(a number of processes, 1 to "
+					 "4194304, or max)") : 0;
 	case CFG_T_PATH:
 		if (!*text)
 			return bad_value(e, label, text, -EINVAL, "(a file name)");
@@ -187,6 +215,7 @@ void cfg_copy_value(struct run_options *dst, const struct run_options *src, enum
 	case CFG_T_SWAP:
 	case CFG_T_DURATION:
 	case CFG_T_INTERVAL:
+	case CFG_T_COUNT:
 		*(uint64_t *)to = *(const uint64_t *)from;
 		break;
 	case CFG_T_BOOL:
@@ -259,6 +288,15 @@ void cfg_format_value(const struct run_options *o, enum cfg_key k, char *buf, si
 		return;
 	case CFG_T_FRAMES:
 		snprintf(buf, size, "%u", *(const unsigned *)field);
+		return;
+	case CFG_T_COUNT:
+		v = *(const uint64_t *)field;
+		if (v == 0)
+			snprintf(buf, size, "auto");  /* the default: derived from the kernel's */
+		else if (v == UINT64_MAX)
+			snprintf(buf, size, "max");
+		else
+			snprintf(buf, size, "%" PRIu64, v);
 		return;
 	case CFG_T_PATH:
 		path = *(const char *const *)field;

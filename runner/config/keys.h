@@ -29,6 +29,7 @@ enum cfg_key {
 	CFG_HTML,
 	CFG_OOM_SCORE_ADJ,
 	CFG_BUDGETS,
+	CFG_PIDS_MAX,
 	CFG_NKEYS
 };
 
@@ -45,6 +46,7 @@ enum cfg_type {
 	CFG_T_BOOL,      /* yes/no, stored as bool */
 	CFG_T_FRAMES,    /* 0..65535, stored as unsigned */
 	CFG_T_PATH,      /* a non-empty file name, stored as const char * */
+	CFG_T_COUNT,     /* a count of at least 1, or max (UINT64_MAX), stored as uint64_t */
 };
 
 /* Sampling more often than this burns a core and measures nothing new: memory.peak and the

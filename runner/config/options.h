@@ -25,6 +25,7 @@ struct run_options {
 	bool oom_score_adj;      /* the command starts with oom_score_adj 1000 (default yes) */
 	bool no_systemd_scope;   /* never ask systemd for a delegated scope (runner/session/scope.h) */
 	unsigned tracemalloc;    /* allocation lines logged per test (tracemalloc); 0: off */
+	uint64_t pids_max;       /* pids.max of the sandbox; UINT64_MAX: max; 0: the default */
 	const char *junit_xml;   /* JUnit XML report written at the end, or NULL */
 	const char *json;        /* JSON report written at the end, or NULL */
 	const char *html;        /* HTML page of the run's analysis written at the end, or NULL */

@@ -61,7 +61,7 @@ static void killed_text(const struct rep_unit *u, char *buf, size_t size)
 }
 
 void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, bool lost,
-		       const struct rusage *ru)
+		       const struct rusage *ru, const char *reports)
 {
 	struct run_session *s = c->s;
 	struct wc_error e;
@@ -73,7 +73,7 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 	bool alive = !lost || run_peer_alive(k->pidfd), park = alive && !lost && k->unit_is_test;
 
 	run_unit_measure(s, &k->unit);
-	if (alive && !park)
+	if (alive && !park && !k->left)
 		send_home(c, k);
 	run_unit_evict(s, &k->unit, park ? k->pid : 0, true, &e);
 	if (run_unit_finish(s, &k->unit, wait_status, 0, lost, ru, NULL, &e) < 0)
@@ -86,6 +86,11 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 		run_resume_add(c, rec->name, text, rec->duration, true);
 		c->killed_top += !k->worker;
 	}
+	if (reports)
+		run_resume_add(c, rec->name, reports, rec->duration, false);
+	/* Its record was read for the last time above: however the unit ended (END, EOF, the
+	 * client's death), what is kept of it is bounded. */
+	run_record_settle(s, k->unit.idx);
 	k->has_unit = false;
 	if (park) {
 		k->park = k->unit;  /* the descriptors move with it */
@@ -93,6 +98,30 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 	} else if (run_unit_close(&k->unit, &e) < 0) {
 		run_warn("%s", e.msg);
 	}
+}
+
+void run_conn_check_moved_on(struct run_control *c, struct conn *k)
+{
+	struct wc_error e;
+	int inside, holds = 1;
+
+	if (!k->has_unit || k->dead)
+		return;
+	inside = k->cgroup_fd >= 0 ? cg_fd_inside(&k->unit.cg, k->cgroup_fd, &e) :
+		 cg_pid_inside(&k->unit.cg, k->pid, &e);
+	if (k->peer_ino)
+		holds = run_peer_holds(k->pid, k->pidfd, k->peer_ino, &k->peer_fd);
+	/* After the readings: they were of the client only if it still lives on. A dying one
+	 * (an OOM kill) closes its descriptors first: its death ends the unit, by its EOF or
+	 * its wait status, once its memory is given back. */
+	if ((inside != 0 && holds != 0) || run_peer_exiting(k->pid, k->pidfd))
+		return;
+	run_conn_warn(k, holds == 0 ? "its process no longer holds its connection (another "
+		      "process keeps a copy): its unit ends now" :
+		      "its process left its unit: the unit ends now");
+	k->left = inside == 0;  /* then it stays where it went */
+	run_conn_end_unit(c, k, 0, true, NULL, NULL);
+	k->left = false;
 }
 
 void run_conn_unpark(struct run_control *c, struct conn *k)
@@ -195,6 +224,15 @@ static void keep_next(struct run_session *s, struct conn *k, const struct run_ms
 		out[0] = '\0';  /* too long to say: the client waits for its answers */
 }
 
+/* Another connection's process may have moved on from its unit (into this one's, say):
+ * that unit ends before this one's START or END reads memory that is not its. */
+static void check_others(struct run_control *c, struct conn *k)
+{
+	for (struct conn *o = c->conns; o; o = o->next)
+		if (o != k)
+			run_conn_check_moved_on(c, o);
+}
+
 static int on_start(struct run_control *c, struct conn *k, const struct run_msg *m)
 {
 	struct run_session *s = c->s;
@@ -210,6 +248,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 		refuse(c, k, m, "ERR 409 a unit is open: END it first");
 		return -EBUSY;
 	}
+	check_others(c, k);
 	/* Proven now, not at accept: the process that connected may have exited since, and
 	 * its pid been taken by a process outside the sandbox. */
 	r = run_conn_proven(c, k);
@@ -235,7 +274,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	/* moved=1: the client is in its kept unit, or on its way (it sends START first): the
 	 * move is the same either way, and whoever is second moves nothing. */
 	if (run_unit_open_from(s, &k->unit, m->name, k->unit_is_test ? "test" : "command", limit,
-			       m->moved ? &k->kept : NULL, &e) < 0 ||
+			       m->moved ? &k->kept : NULL, k->pid, &e) < 0 ||
 	    (!gone && cg_attach(&k->unit.cg, k->pid, &e) < 0)) {
 		refuse(c, k, m, "ERR 500 %s", e.msg);
 		start_failed(s, &k->unit, &e);
@@ -276,6 +315,7 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 	struct rep_unit *rec;
 	int code;
 
+	check_others(c, k);
 	if (!k->has_unit || strcmp(run_unit_rec(s, &k->unit)->name, m->name) != 0) {
 		refuse(c, k, m, "ERR 409 no unit of that name is open");
 		return -ENOENT;
@@ -285,12 +325,11 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 		rec->outcome = strdup(m->outcome);
 	code = m->status >= 0 ? m->status :
 	       m->outcome && (!strcmp(m->outcome, "failed") || !strcmp(m->outcome, "error"));
-	if (m->extras)
-		rec->extras_end = strdup(m->extras);
+	free(rec->extras_end);  /* a NOTE's sample: the END's own lines say more */
+	rec->extras_end = m->extras ? strdup(m->extras) : NULL;
 	/* An exit code is only ever one: `exit 200` is code 200, never "signal 72". */
-	run_conn_end_unit(c, k, m->signal ? m->signal : W_EXITCODE(code, 0), false, NULL);
-	run_resume_add(c, m->name, m->reports ? m->reports : "-", rec->duration, false);
-	run_record_settle(s, k->unit.idx);  /* its record was read for the last time above */
+	run_conn_end_unit(c, k, m->signal ? m->signal : W_EXITCODE(code, 0), false, NULL,
+			  m->reports ? m->reports : "-");
 	run_conn_reply(k, "OK");
 	return 0;
 }
@@ -301,8 +340,7 @@ static void on_verdict(struct run_control *c, struct conn *k, const struct run_m
 	char text[REP_VERDICT_MAX], enc[3 * REP_VERDICT_MAX];
 
 	for (int i = s->nunits - 1; i >= 0; i--) {
-		if (!s->units[i].name || strcmp(s->units[i].name, m->name) != 0 ||
-		    s->units[i].duration <= 0)
+		if (!run_record_named(&s->units[i], m->name) || s->units[i].duration <= 0)
 			continue;
 		rep_verdict_text(&s->units[i], text, sizeof(text));
 		run_field_encode(text, enc, sizeof(enc));
@@ -331,6 +369,28 @@ static void on_usage(struct run_session *s, struct conn *k, const struct run_msg
 		run_conn_reply(k, "OK %" PRIu64, current);
 	else
 		run_conn_reply(k, "OK %" PRIu64 " %" PRIu64, current, k->leaks);
+}
+
+/* NOTE: lines for an open unit's TEST_END, kept in case its END never comes (an OOM kill
+ * takes the test first): the plugin's sampler sends its latest top allocations on a
+ * connection of its own, so the unit may be another connection's of the same process. */
+static void on_note(struct run_control *c, struct conn *k, const struct run_msg *m)
+{
+	struct run_session *s = c->s;
+	struct rep_unit *rec;
+
+	for (struct conn *o = c->conns; o; o = o->next) {
+		if (o->pid != k->pid || !o->has_unit || o->dead)
+			continue;
+		rec = run_unit_rec(s, &o->unit);
+		if (strcmp(rec->name, m->name) != 0)
+			continue;
+		free(rec->extras_end);
+		rec->extras_end = m->extras ? strdup(m->extras) : NULL;
+		run_conn_reply(k, "OK");
+		return;
+	}
+	run_conn_reply(k, "ERR 409 no unit of that name is open");
 }
 
 /* STANDBY: a copy of the command, forked by its main process once the tests are collected,
@@ -450,6 +510,9 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line)
 		return;
 	case RUN_MSG_USAGE:
 		on_usage(c->s, k, &m);
+		return;
+	case RUN_MSG_NOTE:
+		on_note(c, k, &m);
 		return;
 	case RUN_MSG_STANDBY:
 		on_standby(c, k);

@@ -48,6 +48,9 @@ struct conn {
 	struct run_unit park; /* it leaves at its next START, one migration a test, not two */
 	struct cg_group kept; /* START keep=1: the unit its next START takes (moved=1) */
 	char *origin;         /* kind=command: the cgroup it came from, to go back to */
+	unsigned long peer_ino; /* the client's end of the connection (0: unknown, peer.h) */
+	int peer_fd;          /* the descriptor the client was last seen holding it at, or -1 */
+	bool left;            /* its unit ends because it left it: not sent home from elsewhere */
 	struct conn *next;
 };
 
@@ -126,14 +129,20 @@ void run_conn_flush(struct conn *k);
 void run_conn_warn(struct conn *k, const char *what);
 void run_conn_close(struct run_control *c, struct conn *k);
 
+/* Ends the client's open unit when its process has moved on: it no longer holds its end of
+ * the connection (another process keeps a copy, so no EOF comes), or it has left the unit.
+ * The runner learns of neither from the client: checked at each sample and at each START. */
+void run_conn_check_moved_on(struct run_control *c, struct conn *k);
+
 /* Removes the unit the client stayed in after its last test (moving anything left in it to
  * the harness). A no-op when there is none. */
 void run_conn_unpark(struct run_control *c, struct conn *k);
 
 /* Ends the client's open unit: measured, client moved out, leftovers evicted, TEST_END
- * written, cgroup removed; recorded for a resume. */
+ * written, cgroup removed; recorded for a resume (a killed test; an END's reports word when
+ * reports is not NULL); its record settled. */
 void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, bool lost,
-		       const struct rusage *ru);
+		       const struct rusage *ru, const char *reports);
 
 /* Records a finished (or killed) test for a resumed run; warns once when it cannot. */
 void run_resume_add(struct run_control *c, const char *name, const char *text,

@@ -8,7 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <dirent.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -134,4 +141,91 @@ bool run_peer_exiting(pid_t pid, int pidfd)
 		return true;
 	/* Read of our process only when it still lives afterwards. */
 	return run_stat_flags(text, &flags) < 0 || (flags & PF_EXITING) || !run_peer_alive(pidfd);
+}
+
+int run_peer_socket(int fd, unsigned long *ino)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} ask = {
+		.nlh = { .nlmsg_len = sizeof(ask), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST },
+		.req = { .sdiag_family = AF_UNIX, .udiag_states = ~0u,
+			 .udiag_show = UDIAG_SHOW_PEER, .udiag_cookie = { ~0u, ~0u } },
+	};
+	union {
+		struct nlmsghdr nlh;
+		char buf[512];
+	} got;
+	struct unix_diag_msg *msg;
+	struct rtattr *a;
+	struct stat st;
+	ssize_t n;
+	int nl, len;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	ask.req.udiag_ino = (unsigned)st.st_ino;
+	nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return -errno;
+	n = send(nl, &ask, sizeof(ask), 0) < 0 ? -1 : recv(nl, &got, sizeof(got), 0);
+	len = (int)n;
+	close(nl);
+	if (n < 0)
+		return -errno;
+	if (!NLMSG_OK(&got.nlh, (unsigned)len) || got.nlh.nlmsg_type != SOCK_DIAG_BY_FAMILY)
+		return -ENOENT;  /* NLMSG_ERROR: the kernel knows no such socket, or no diag */
+	msg = NLMSG_DATA(&got.nlh);
+	len = (int)got.nlh.nlmsg_len - NLMSG_LENGTH(sizeof(*msg));
+	for (a = (struct rtattr *)(msg + 1); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == UNIX_DIAG_PEER && RTA_PAYLOAD(a) >= sizeof(uint32_t)) {
+			*ino = *(uint32_t *)RTA_DATA(a);
+			return 0;
+		}
+	}
+	return -ENOENT;  /* no peer: the other end is closed */
+}
+
+/* Whether /proc/PID/fd/FD is the socket ino. */
+static bool fd_is(pid_t pid, const char *fd, const char *want)
+{
+	char path[64], link[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = '\0';
+	return strcmp(link, want) == 0;
+}
+
+int run_peer_holds(pid_t pid, int pidfd, unsigned long ino, int *hint)
+{
+	char want[40], path[64], num[16];
+	struct dirent *de;
+	bool held = false;
+	DIR *d;
+
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	snprintf(num, sizeof(num), "%d", *hint);
+	if (*hint >= 0 && fd_is(pid, num, want))
+		return run_peer_alive(pidfd) ? 1 : -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while (!held && (de = readdir(d))) {
+		if (de->d_name[0] != '.' && fd_is(pid, de->d_name, want)) {
+			held = true;
+			*hint = atoi(de->d_name);
+		}
+	}
+	closedir(d);
+	/* Read of this process only if it still lives: its pid is not another's yet. */
+	if (!run_peer_alive(pidfd))
+		return -ESRCH;
+	return held;
 }

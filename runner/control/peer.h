@@ -32,4 +32,13 @@ int run_stat_ppid(const char *text, pid_t *ppid);
  * parent's. Returns 0, or -ESRCH (gone) or -EINVAL. */
 int run_peer_parent(pid_t pid, int pidfd, pid_t *ppid);
 
+/* The inode of the socket at the other end of the connected Unix socket fd (sock_diag's
+ * UNIX_DIAG_PEER, 3.3). Returns 0, or -errno (-ENOENT: no such socket or peer). */
+int run_peer_socket(int fd, unsigned long *ino);
+
+/* Whether process pid holds the socket ino in one of its descriptors: first at *hint (the
+ * descriptor it was last seen at; -1: none), else at any (*hint then updated). Proven by
+ * pidfd after the reading. Returns 1, 0, or -errno (-ESRCH: the process is gone). */
+int run_peer_holds(pid_t pid, int pidfd, unsigned long ino, int *hint);
+
 #endif

@@ -1,5 +1,6 @@
 #include "runner/control/protocol.h"
 
+#include "report/junit.h"
 #include "report/log.h"
 #include "runner/config/size.h"
 
@@ -155,6 +156,9 @@ static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
 			return bad(e, "keep and moved take 1, got", val);
 		*(key[0] == 'k' ? &m->keep : &m->moved) = true;
 	} else if (m->verb == RUN_MSG_END && strcmp(key, "outcome") == 0) {
+		/* The summary prints it as the test's verdict: pytest's four words, nothing else. */
+		if (rep_outcome_parse(val) < 0)
+			return bad(e, "outcome must be passed, failed, skipped or error, got", val);
 		m->outcome = val;
 	} else if (m->verb == RUN_MSG_END && strcmp(key, "status") == 0) {
 		if (parse_number(val, 255, &n) < 0)
@@ -180,7 +184,8 @@ static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
 
 static const struct { const char *word; enum run_verb verb; } verbs[] = {
 	{ "HELLO", RUN_MSG_HELLO }, { "START", RUN_MSG_START }, { "END", RUN_MSG_END },
-	{ "VERDICT", RUN_MSG_VERDICT }, { "USAGE", RUN_MSG_USAGE }, { "STANDBY", RUN_MSG_STANDBY },
+	{ "VERDICT", RUN_MSG_VERDICT }, { "USAGE", RUN_MSG_USAGE }, { "NOTE", RUN_MSG_NOTE },
+	{ "STANDBY", RUN_MSG_STANDBY },
 };
 
 int run_msg_parse(char *line, struct run_msg *m, struct wc_error *e)

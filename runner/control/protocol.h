@@ -15,20 +15,20 @@
 
 /* RUN_MSG_STANDBY stays last: the fuzzer checks that a parsed verb is one of these. */
 enum run_verb { RUN_MSG_HELLO, RUN_MSG_START, RUN_MSG_END, RUN_MSG_VERDICT, RUN_MSG_USAGE,
-		RUN_MSG_STANDBY };
+		RUN_MSG_NOTE, RUN_MSG_STANDBY };
 
 /* One parsed line. Strings point into the line, decoded in place. */
 struct run_msg {
 	enum run_verb verb;
 	int version;          /* HELLO */
-	const char *name;     /* START, END, VERDICT, USAGE */
+	const char *name;     /* START, END, VERDICT, USAGE, NOTE */
 	const char *kind;     /* START: "test" (default) or "command" */
 	uint64_t limit;       /* START: bytes (sent as a SIZE); UINT64_MAX when absent */
 	uint64_t leaks;       /* START: what the test may keep (limit_leaks); UINT64_MAX: absent */
 	const char *outcome;  /* END: NULL when absent */
 	int status;           /* END: an exit code 0-255; -1 when absent */
 	int signal;           /* END: the signal that killed it, 1-64; 0 when absent */
-	const char *extras;   /* START, END: NULL when absent */
+	const char *extras;   /* START, END, NOTE: NULL when absent */
 	const char *where;    /* START: "path/to/test_x.py:LINE", NULL when absent */
 	bool keep;            /* START keep=1: keep a unit for the client's next START */
 	bool moved;           /* START moved=1: the client moves itself into the kept unit */

@@ -74,7 +74,7 @@ void run_conn_close(struct run_control *c, struct conn *k)
 		return;
 	}
 	if (k->has_unit)
-		run_conn_end_unit(c, k, 0, true, NULL);
+		run_conn_end_unit(c, k, 0, true, NULL, NULL);
 	conn_free(c, k);
 }
 
@@ -85,7 +85,7 @@ void run_conn_release_dead(struct run_control *c, pid_t pid)
 	for (k = c->conns; k; k = next) {
 		next = k->next;
 		if (k->dead && k->pid == pid) {
-			run_conn_end_unit(c, k, 0, true, NULL);
+			run_conn_end_unit(c, k, 0, true, NULL, NULL);
 			conn_free(c, k);
 		}
 	}
@@ -204,8 +204,10 @@ static void on_accept(struct run_loop *l, struct run_watch *w, uint32_t events)
 		return;
 	}
 	k->ctl = c;
-	k->cgroup_fd = k->status_fd = -1;
+	k->cgroup_fd = k->status_fd = k->peer_fd = -1;
 	cg_group_init(&k->kept, &c->s->hier);
+	if (run_peer_socket(fd, &k->peer_ino) < 0)
+		k->peer_ino = 0;  /* no sock_diag: an EOF alone ends a unit */
 	k->w = (struct run_watch){ fd, on_conn, k };
 	k->next = c->conns;
 	c->conns = k;
@@ -321,6 +323,7 @@ size_t run_control_sample(struct run_control *c, struct rep_tl_unit *out, size_t
 	for (struct conn *k = c ? c->conns : NULL; k; k = k->next) {
 		uint64_t cur;
 
+		run_conn_check_moved_on(c, k);
 		if (!k->has_unit)
 			continue;
 		cur = run_unit_sample(c->s, &k->unit);
@@ -361,7 +364,7 @@ int run_control_child_ended(struct run_control *c, int wait_status, const struct
 			break;
 	if (!k)
 		return 0;
-	run_conn_end_unit(c, k, wait_status, false, ru);
+	run_conn_end_unit(c, k, wait_status, false, ru, NULL);
 	conn_free(c, k);
 	return 1;
 }

@@ -123,7 +123,7 @@ static int run_attempt(struct run_session *s, const struct run_job *job, struct 
 	if (r < 0)
 		return r;
 	this.env = env;
-	r = run_spawn(&c, &this, &u->cg, &s->child_mask, e);
+	r = run_spawn(&c, &this, &u->cg, &s->pids, &s->child_mask, e);
 	if (r < 0)
 		goto out;
 	run_control_set_main(s->control, c.pid);

@@ -61,7 +61,7 @@ static pid_t run_clone_into(int cgroup_fd, int *pidfd)
 }
 
 int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *unit,
-	      const sigset_t *child_mask, struct wc_error *e)
+	      const struct cg_pids *pids, const sigset_t *child_mask, struct wc_error *e)
 {
 	int gate[2] = { -1, -1 }, err[2] = { -1, -1 };
 	pid_t pid = -1;
@@ -93,6 +93,8 @@ int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *u
 		}
 		if (pid > 0) {
 			r = cg_attach(unit, pid, e);
+			if (r == 0)
+				r = cg_pids_attach(pids, pid, e);  /* v1: its own hierarchy */
 			if (r < 0) {
 				kill(pid, SIGKILL);
 				waitpid(pid, NULL, 0);

@@ -7,6 +7,7 @@
 
 #include "cgroup/cgroup.h"
 #include "cgroup/error.h"
+#include "cgroup/pids.h"
 #include "runner/exec/job_spec.h"
 
 struct run_child {
@@ -18,10 +19,11 @@ struct run_child {
 };
 
 /* Creates the child inside unit, stopped at the gate before exec: clone3(CLONE_INTO_CGROUP)
- * (5.7, cgroup v2), else fork and a move into the unit while it waits. Not one instruction of
- * the command runs outside the unit. Returns 0, or -errno. */
+ * (5.7, cgroup v2), else fork and a move into the unit (and on v1 into the pids cgroup of
+ * pids) while it waits. Not one instruction of the command runs outside the unit.
+ * Returns 0, or -errno. */
 int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *unit,
-	      const sigset_t *child_mask, struct wc_error *e);
+	      const struct cg_pids *pids, const sigset_t *child_mask, struct wc_error *e);
 
 /* The oom_score_adj the command starts with: the most, so that when the whole machine runs
  * out of memory the kernel kills in the sandbox before anything outside it (an editor). */

@@ -90,6 +90,16 @@ class KilledText(str):
         return str(self)
 
 
+# pytest-memray's marker options that the kernel's count of a cgroup cannot follow: they
+# are ignored with a warning, and why. The marker's SIZE still holds.
+_MARKER_IGNORED = {
+    "limit_memory": {"current_thread_only": "the limit is the test's cgroup's, every "
+                     "thread and child process of the test counts"},
+    "limit_leaks": {"filter_fn": "what the test's cgroup still holds after its call is "
+                    "compared whole, with no allocation stacks to filter"},
+}
+
+
 class FailMessage(str):
     """Why a marker fails its test (not a size to send)."""
 
@@ -309,16 +319,10 @@ class UnitMemory:
     def _mounts(self):
         if self.mounts is None:
             self.mounts = {}
-            with open("/proc/self/mountinfo") as f:
-                for line in f:
-                    left, _, right = line.partition(" - ")
-                    fields, tail = left.split(), right.split()
-                    if len(fields) < 5 or len(tail) < 3:
-                        continue
-                    if tail[0] == "cgroup" and "memory" in tail[2].split(","):
-                        self.mounts["v1"] = (fields[3], fields[4])
-                    elif tail[0] == "cgroup2":
-                        self.mounts.setdefault("v2", (fields[3], fields[4]))
+            for kind in ("v1", "v2"):
+                found = _memory_mount(kind == "v1")
+                if found:
+                    self.mounts[kind] = (found[1], found[0])
         return self.mounts
 
     def folder(self):
@@ -563,6 +567,8 @@ class WcmemPlugin:
                             os.environ.get("WEATHERCOP_DISABLE_DIAGNOSTICS") != "1")
         top = os.environ.get("WCMEM_SANDBOX_TRACEMALLOC", "0")
         self.tracemalloc_top = int(top) if self.diagnostics and top.isdigit() else 0
+        self.sampler = TopSampler(os.environ.get("WCMEM_SANDBOX_SOCKET"), self._sample)
+        self.forkserver = Forkserver()
         resume = os.environ.get("WCMEM_SANDBOX_RESUME")
         self.resume = Resume(resume) if resume else None
         self.xarray = XarrayTracker()
@@ -570,6 +576,7 @@ class WcmemPlugin:
         self.current = None
         self.removed = {}
         self.warned = {}  # by kind: refused (False), gone (True)
+        self.ignored_said = set()  # (marker, option) ignored, said once
         self.memray = None  # pytest-memray active: found at the first test
         self.move_in = True  # a test moves itself into its kept unit (until that fails)
         self.bad_marker = {}  # node id: why its marker's size fails it
@@ -723,11 +730,17 @@ class WcmemPlugin:
         # writes TEST_START when it reads START, a moment later), or by the runner before
         # its answer.
         opened = self._start(item, name, where, extras)
+        if opened and self.tracemalloc_top:
+            self.sampler.start(name)
+        if opened:
+            self.forkserver.follow()
         try:
             yield
         finally:
             self.current = None
+            self.sampler.stop()
             if opened:
+                self.forkserver.leave()
                 # Held for the next test's START, sent a moment later: one write for both.
                 self._tell("END", name, item.nodeid, outcome=_outcome(self.reports),
                            extras=self._extras(self._end_extras),
@@ -848,11 +861,24 @@ class WcmemPlugin:
         marker = item.get_closest_marker(marker_name)
         if marker is None or self._memray_active():
             return None
-        args = marker.args or tuple(marker.kwargs.values())
-        if len(args) != 1 or not isinstance(args[0], str):
+        ignored = [k for k in _MARKER_IGNORED[marker_name] if k in marker.kwargs]
+        kwargs = {k: v for k, v in marker.kwargs.items() if k not in ignored}
+        args = marker.args or tuple(kwargs.values())
+        if len(args) != 1 or not isinstance(args[0], str) or (marker.args and kwargs):
             return FailMessage(f"{marker_name}() takes one SIZE as a string, e.g. "
                                f"{marker_name}(\"24 MB\"); got {marker.args!r} {marker.kwargs!r}")
+        for key in ignored:
+            self._warn_ignored(item, marker_name, key)
         return args[0]
+
+    def _warn_ignored(self, item, marker_name, key):
+        """Once a session for each such option, naming the first test that gives it."""
+        if (marker_name, key) in self.ignored_said:
+            return
+        self.ignored_said.add((marker_name, key))
+        item.warn(pytest.PytestWarning(
+            f"wcmem-sandbox: {marker_name}({key}=...) is not supported and is ignored: "
+            f"{_MARKER_IGNORED[marker_name][key]} (first in {item.nodeid})"))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_call(self, item):
@@ -1020,9 +1046,14 @@ class WcmemPlugin:
             lines.append(f"Open xarray datasets: {self.xarray.count()}")
         return "\n".join(lines)
 
-    def _tracemalloc_lines(self):
+    def _sample(self, seconds):
+        """The lines of a sample of the test's top allocations, seconds into it."""
+        return self._extras(lambda: "\n".join(self._tracemalloc_lines(
+            f"Top tracemalloc allocations (last sample, {seconds:.1f}s into the test):")))
+
+    def _tracemalloc_lines(self, head="Top tracemalloc allocations:"):
         import tracemalloc
-        lines = ["Top tracemalloc allocations:"]
+        lines = [head]
         if not tracemalloc.is_tracing():  # the test, or a fixture, stopped it
             return lines + ["  (tracemalloc not active)"]
         stats = tracemalloc.take_snapshot().statistics("lineno")
@@ -1060,6 +1091,163 @@ class WcmemPlugin:
             except OSError:
                 return None
         return None
+
+
+class TopSampler:
+    """With --tracemalloc N, the test's top allocations sent to the runner every so often
+    (NOTE), so that a test the OOM killer takes before its END still has its biggest
+    allocation sites in its entry: the runner keeps the last sample for it. A thread and a
+    connection of its own, so that the test's connection stays the main thread's; the
+    thread runs only while a test does (none runs when pytest forks its copy, Standby).
+    The first sample comes 0.1 s into the test; each wait doubles up to 2 s, and is at
+    least ten times what the last sample took, so that sampling costs at most a tenth."""
+
+    FIRST, LONGEST, COST_FACTOR = 0.1, 2.0, 10
+
+    def __init__(self, path, sample):
+        self.path, self.sample = path, sample
+        self.runner = None  # made at the first sample
+        self.thread = self.done = None
+        self.gone = path is None
+
+    def start(self, name):
+        if self.gone:
+            return
+        import threading
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(name, self.done),
+                                       name="wcmem-sandbox-tracemalloc", daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        if self.thread is not None:
+            self.done.set()
+            self.thread.join()
+            self.thread = None
+
+    def _run(self, name, done):
+        began, wait = time.monotonic(), self.FIRST
+        while not done.wait(wait):
+            now = time.monotonic()
+            text = self.sample(now - began)
+            if done.is_set():
+                return  # the test ended meanwhile: its END says more
+            try:
+                if self.runner is None:
+                    self.runner = Runner(self.path)
+                self.runner.call("NOTE", name, extras=text)
+            except RunnerError as err:
+                if err.closed:
+                    self._give_up()
+                    return
+            except OSError:
+                self._give_up()
+                return
+            cost = time.monotonic() - now
+            wait = max(min(wait * 2, self.LONGEST), cost * self.COST_FACTOR)
+
+    def _give_up(self):
+        """The runner is gone or will not take a connection: no more samples."""
+        self.gone = True
+        if self.runner is not None:
+            self.runner.sock.close()
+            self.runner = None
+
+
+class Forkserver:
+    """multiprocessing's forkserver outlives the test that started it, and forks the
+    children later tests ask for: each is charged to the cgroup the forkserver is in when
+    it forks. So the forkserver follows the tests: into each test's unit as it starts
+    (after this process moved there), and out to the sandbox's harness before its END is
+    sent, so that the runner never finds it among what the test left behind, and never
+    moves it while the next test moves it in. Only a forkserver that is this process's
+    child: its pid cannot name another process until this process reaps it."""
+
+    def __init__(self):
+        self.memory_root = None  # (mount point, root) of the memory hierarchy: found once
+        self.failed = False      # a move was refused: not tried again
+
+    def follow(self):
+        self._move(lambda unit: unit)
+
+    def leave(self):
+        self._move(lambda unit: os.path.join(os.path.dirname(unit), "harness"))
+
+    def _move(self, where):
+        pid = _forkserver_pid()
+        if pid is None or self.failed:
+            return
+        try:
+            if not _is_child(pid):
+                return
+            unit = self._own_cgroup()
+            if unit is None:
+                return
+            fd = os.open(os.path.join(where(unit), "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                os.write(fd, str(pid).encode())
+            finally:
+                os.close(fd)
+        except ProcessLookupError:
+            pass  # it ended meanwhile: multiprocessing starts another when asked
+        except OSError as err:
+            self.failed = True
+            sys.stderr.write(f"wcmem-sandbox plugin: warning: cannot move multiprocessing's "
+                             f"forkserver ({err}): the children it forks are charged to "
+                             f"the sandbox's harness, not to their tests\n")
+
+    def _own_cgroup(self):
+        """The folder of this process's memory cgroup, or None."""
+        with open("/proc/self/cgroup") as f:
+            lines = [line.rstrip("\n").split(":", 2) for line in f]
+        v1 = [path for _, ctrls, path in lines if "memory" in ctrls.split(",")]
+        path = v1[0] if v1 else next((p for hid, _, p in lines if hid == "0"), None)
+        if path is None:
+            return None
+        if self.memory_root is None:
+            self.memory_root = _memory_mount(bool(v1))
+        if self.memory_root is None:
+            return None
+        mount, root = self.memory_root
+        if root != "/":
+            if not (path == root or path.startswith(root + "/")):
+                return None
+            path = path[len(root):]
+        return mount + path if path != "/" else mount
+
+
+def _forkserver_pid():
+    """The pid of multiprocessing's forkserver of this process, None when it runs none."""
+    module = sys.modules.get("multiprocessing.forkserver")
+    server = getattr(module, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    return pid if isinstance(pid, int) and pid > 0 else None
+
+
+def _is_child(pid):
+    """Whether pid is a child of this process (alive, or a zombie not yet reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()
+    except OSError:
+        return False
+    return len(fields) > 1 and fields[1] == str(os.getpid()).encode()
+
+
+def _memory_mount(v1):
+    """(mount point, root) of the memory controller's hierarchy from /proc/self/mountinfo:
+    cgroup v1's memory, else cgroup2. None when there is none."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            head, _, tail = line.partition(" - ")
+            fields, rest = head.split(), tail.split()
+            if len(fields) < 5 or len(rest) < 3:
+                continue
+            if (v1 and rest[0] == "cgroup" and "memory" in rest[2].split(",")) or \
+                    (not v1 and rest[0] == "cgroup2"):
+                # mountinfo writes a blank in a path as \040
+                return fields[4].replace("\\040", " "), fields[3].replace("\\040", " ")
+    return None
 
 
 class Standby:

@@ -2,10 +2,17 @@
 #include "runner/session/records.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/utf8.h"
 #include "report/verdict.h"
+
+/* What a settled record keeps of a name or a where= (up to 8 KiB each from a client):
+ * 20,000 commands with long names must not grow the runner by their names. */
+#define KEPT_TEXT_MAX 200
 
 static void record_clear(struct rep_unit *u)
 {
@@ -59,11 +66,71 @@ static void let_go(struct run_session *s, int idx)
 	s->info.tests_dropped++;
 }
 
+/* FNV-1a: tells two long names with the same head apart in their cut form. */
+static uint64_t text_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+char *run_record_cut(const char *text)
+{
+	size_t len = strlen(text), head;
+	char *out;
+
+	if (len <= KEPT_TEXT_MAX)
+		return strdup(text);
+	head = rep_utf8_cut(text, KEPT_TEXT_MAX);
+	if (asprintf(&out, "%.*s ...[%zu bytes, hash %016" PRIx64 "]", (int)head, text, len,
+		     text_hash(text)) < 0)
+		return NULL;
+	return out;
+}
+
+bool run_record_named(const struct rep_unit *u, const char *name)
+{
+	char *cut;
+	bool same;
+
+	if (!u->name)
+		return false;
+	if (strcmp(u->name, name) == 0)
+		return true;
+	if (strlen(name) <= KEPT_TEXT_MAX || !(cut = run_record_cut(name)))
+		return false;
+	same = strcmp(u->name, cut) == 0;
+	free(cut);
+	return same;
+}
+
+/* Cuts a kept text in place; without memory for the cut, it stays whole. */
+static void cut_in_place(char **text)
+{
+	char *cut;
+
+	if (!*text || strlen(*text) <= KEPT_TEXT_MAX || !(cut = run_record_cut(*text)))
+		return;
+	free(*text);
+	*text = cut;
+}
+
+/* A record kept for the summary alone: what the summary prints, bounded (its plugin lines
+ * are gone already: run_unit_finish). */
+static void keep_for_summary(struct rep_unit *u)
+{
+	cut_in_place(&u->name);
+	cut_in_place(&u->location);
+}
+
 /* A test that ended as tests do, so that the summary shows it only among the biggest. */
 static bool ordinary_test(const struct rep_unit *u)
 {
 	return u->kind && strcmp(u->kind, "test") == 0 && u->end == REP_END_EXITED &&
-	       u->oom == REP_OOM_NONE && !u->timed_out && u->left_behind == 0;
+	       u->oom == REP_OOM_NONE && !u->timed_out && u->left_behind == 0 &&
+	       u->outside_kills == 0;
 }
 
 static uint64_t peak_of(const struct rep_unit *u)
@@ -79,12 +146,14 @@ static bool bigger(const struct rep_unit *a, const struct rep_unit *b)
 
 void run_record_settle(struct run_session *s, int idx)
 {
-	const struct rep_unit *u = &s->units[idx];
+	struct rep_unit *u = &s->units[idx];
 	int last = 0;
 
+	if (s->opt->json || s->opt->junit_xml || s->opt->html)
+		return;  /* the reports list every unit, whole */
+	keep_for_summary(u);
 	/* The summary lists tests under half their budget: their records stay. */
-	if (s->opt->json || s->opt->junit_xml || s->opt->html || !ordinary_test(u) ||
-	    rep_under_half_budget(u))
+	if (!ordinary_test(u) || rep_under_half_budget(u))
 		return;
 	if (s->nbiggest < REP_SUMMARY_BIGGEST) {
 		s->biggest[s->nbiggest++] = idx;

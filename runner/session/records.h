@@ -1,9 +1,11 @@
 /* The unit records of a session: where they are kept, and which are let go.
  *
  * Every record is kept when a JSON, JUnit or HTML report is asked for: the reports list
- * every unit (the HTML is made from the records, not from the log). Otherwise only what the summary shows is kept (commands, suites, every test that did
- * not end normally, and the REP_SUMMARY_BIGGEST biggest of the others), so that the runner's
- * memory does not grow with the number of tests. Let-go slots are reused; a unit in flight
+ * every unit (the HTML is made from the records, not from the log). Otherwise only what the
+ * summary shows is kept (commands, suites, every test that did not end normally, and the
+ * REP_SUMMARY_BIGGEST biggest of the others), each with its name and where= cut
+ * (run_record_cut) and no plugin lines, so that the runner's memory grows by a few hundred
+ * bytes a unit at most, whatever the client sends. Let-go slots are reused; a unit in flight
  * keeps its slot until it has ended. */
 #ifndef WCMEM_RUNNER_SESSION_RECORDS_H
 #define WCMEM_RUNNER_SESSION_RECORDS_H
@@ -18,6 +20,13 @@ int run_record_new(struct run_session *s);
 /* The unit of the record at idx has ended and nothing will read its record again: let the
  * record go when neither the summary nor a report will show it. */
 void run_record_settle(struct run_session *s, int idx);
+
+/* A name or where= as a settled record keeps it: the text itself up to 200 bytes, else its
+ * head (whole characters), " ...[N bytes, hash HEX16]". Returns a string to free, or NULL. */
+char *run_record_cut(const char *text);
+
+/* Whether u is the record of the unit called name, whole or cut by run_record_cut. */
+bool run_record_named(const struct rep_unit *u, const char *name);
 
 /* The kept records in the order their units began, for the summary and the reports: the
  * slots themselves when none was let go (they are in order then), else a sorted copy that

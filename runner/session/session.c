@@ -19,6 +19,7 @@
 #include "runner/session/records.h"
 #include "runner/session/say.h"
 #include "runner/session/scope.h"
+#include "runner/config/keys.h"
 #include "runner/config/size.h"
 #include "runner/session/unit.h"
 #include "runner/session/warm.h"
@@ -35,6 +36,7 @@ void run_session_init(struct run_session *s)
 	cg_group_init(&s->leaf, &s->hier);
 	cg_group_init(&s->sandbox, &s->hier);
 	cg_group_init(&s->harness, &s->hier);
+	cg_pids_init(&s->pids);
 	cg_group_init(&s->spare, &s->hier);
 	cg_group_init(&s->standby, &s->hier);
 	clock_gettime(CLOCK_MONOTONIC, &s->mono_start);
@@ -86,6 +88,50 @@ static void run_check_limits(struct run_session *s)
 	}
 }
 
+/* The default pids.max: a quarter of what the kernel can hand out (the smaller of
+ * kernel.pid_max and kernel.threads-max: each thread takes a pid), so that a fork bomb
+ * leaves the machine three quarters of its pids; never under 4096, well above what a suite
+ * uses itself (pytest-xdist workers and their thread pools: hundreds). */
+static uint64_t default_pids_max(void)
+{
+	static const char *const files[] = { "/proc/sys/kernel/pid_max",
+					     "/proc/sys/kernel/threads-max" };
+	uint64_t least = UINT64_MAX;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		unsigned long long v;
+		FILE *f = fopen(files[i], "re");
+
+		if (f && fscanf(f, "%llu", &v) == 1 && v < least)
+			least = v;
+		if (f)
+			fclose(f);
+	}
+	return least == UINT64_MAX || least / 4 < 4096 ? 4096 : least / 4;
+}
+
+/* pids.max on the sandbox. Not having it is no reason to refuse the run (the memory caps
+ * are what it is for): a warning when it was asked for, or when it failed for a reason
+ * other than its absence. */
+static void run_session_pids(struct run_session *s)
+{
+	const struct run_options *o = s->opt;
+	bool asked = o->set & CFG_BIT(CFG_PIDS_MAX);
+	uint64_t max = o->pids_max ? o->pids_max : default_pids_max();
+	char name[64], buf[600];
+	struct wc_error w;
+	int r;
+
+	r = cg_pids_limit(&s->pids, &s->hier, &s->sandbox,
+			  cg_sandbox_name(getpid(), CG_PART_SANDBOX, name, sizeof(name)),
+			  max == UINT64_MAX ? CG_UNLIMITED : max, &w);
+	if (r < 0 && (asked || (r != -EOPNOTSUPP && r != -EACCES && r != -EPERM)))
+		run_warn("no limit on the sandbox's processes (--pids-max): %s",
+			 wc_error_text(&w, buf, sizeof(buf)));
+	if (r < 0)
+		cg_pids_close(&s->pids, &w);
+}
+
 int run_session_limits(struct run_session *s, struct wc_error *e)
 {
 	const struct run_options *o = s->opt;
@@ -104,6 +150,7 @@ int run_session_limits(struct run_session *s, struct wc_error *e)
 				 wc_error_text(&w, buf, sizeof(buf)));
 	} else if (r < 0)
 		return wc_wrap(e, &w, NULL);
+	run_session_pids(s);
 	if (o->high != CFG_SIZE_MAX) {
 		r = cg_set_limit(&s->sandbox, CG_LIMIT_HIGH, o->high, NULL, &w);
 		if (r == -EOPNOTSUPP)
@@ -227,6 +274,8 @@ int run_session_close(struct run_session *s, int exit_status, struct wc_error *e
 	if (cg_destroy(&s->harness, &err2) < 0 && r == 0)
 		r = wc_wrap(e, &err2, NULL);
 	if (cg_destroy(&s->sandbox, &err2) < 0 && r == 0)
+		r = wc_wrap(e, &err2, NULL);
+	if (cg_pids_close(&s->pids, &err2) < 0 && r == 0)  /* before -pids: the base empty */
 		r = wc_wrap(e, &err2, NULL);
 	if (cg_return_home(&s->leaf, &err2) < 0 && r == 0)
 		r = wc_wrap(e, &err2, NULL);

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "cgroup/cgroup.h"
+#include "cgroup/pids.h"
 #include "report/log.h"
 #include "runner/session/logsync.h"
 #include "report/record.h"
@@ -39,6 +40,7 @@ struct run_session {
 	struct cg_group leaf;     /* v2: where the runner waits, outside every limit */
 	struct cg_group sandbox;  /* wcmem-PID: memory.max = --limit */
 	struct cg_group harness;  /* the command's processes between units */
+	struct cg_pids pids;      /* the sandbox's pids.max (v1: a pids cgroup of its own) */
 	struct cg_group spare;    /* the next test's cgroup, made while no test waits for it */
 	struct cg_group standby;  /* the command's copy that waits to resume it (control.h) */
 	int cgroups_made;         /* unit cgroups are u1, u2, ... in the order they are made */
@@ -61,6 +63,7 @@ struct run_session {
 	char scope_why[600];      /* why no delegated systemd scope was had, "" (scope.h) */
 	int log_taken_over;       /* jobs whose in-process diagnostics we switched off */
 	int log_restore_said;     /* another writer emptied the log: said once */
+	int tampered_said;        /* a unit made ahead of time was not as made: said once */
 	struct run_loop loop;     /* the one event loop */
 	struct run_warm warm;
 	struct run_control *control; /* the control socket, when the plugin is on */
@@ -76,6 +79,7 @@ struct run_session {
 	int nbiggest;
 	unsigned long units_made; /* records made: the next one's seq */
 	int oom_units;            /* records with an OOM verdict */
+	uint64_t outside_seen;    /* oom_kill of the harness and standby cgroups, read so far */
 	unsigned long log_entries; /* entries written to the log */
 	char *entry;              /* the log entry being formatted, reused */
 	size_t entry_size;

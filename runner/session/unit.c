@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "report/verdict.h"
 #include "runner/session/entry.h"
 #include "runner/session/records.h"
+#include "runner/session/say.h"
 
 /* A unit cgroup uN in the sandbox with memory.max = limit (read back), the session's swap and
  * memory.oom.group (v2). Named by sequence, never by test name: node IDs carry '/', '[',
@@ -50,13 +52,80 @@ void run_unit_prepare(struct run_session *s, uint64_t limit)
 		cg_destroy(&s->spare, &ignored);  /* then the next unit is made when it starts */
 }
 
+struct eviction {
+	struct run_session *s;
+	pid_t keep;
+	int moved;
+};
+
+static void evict_one(pid_t pid, void *arg)
+{
+	struct eviction *ev = arg;
+	struct wc_error ignored;
+
+	if (pid != ev->keep && cg_attach(&ev->s->harness, pid, &ignored) == 0)
+		ev->moved++;
+}
+
+static void count_one(pid_t pid, void *arg)
+{
+	(void)pid;
+	(*(int *)arg)++;
+}
+
+/* Whether a cgroup made ahead of time is still as it was made. Its path is a sibling of
+ * every test's own unit: a test may have moved processes into it, whose memory would then
+ * count as the next test's (and OOM-kill it). Nothing in it but keep (the client that
+ * moved itself in, or 0), nothing below it, and, when it should be empty, no memory.
+ * cgroup.procs is read afresh, never through procs_fd: v1 keeps the list a descriptor read
+ * for a second, and the END of this very unit would then see it as it is now. */
+static bool untouched(struct cg_group *g, pid_t keep)
+{
+	struct wc_error ignored;
+	int others = 0, listed = cg_for_each_proc(g, keep, count_one, &others, &ignored);
+	uint64_t cur;
+
+	if (listed < 0 || others > 0)
+		return false;
+	if (keep > 0)
+		return true;  /* the client's own charges since it moved in are its test's */
+	return listed == 0 && cg_populated(g, &ignored) == 0 &&
+	       cg_read_current(g, &cur, &ignored) == 0 && cur == 0;
+}
+
+/* A cgroup made ahead of time that a test tampered with: what is in it goes to the harness
+ * (the test's own processes, left behind, as any other), and it is removed. The client it
+ * was kept for may be moving itself in meanwhile (START moved=1 goes first): it is moved out
+ * again, never killed, unless processes keep coming back (a test that fights the runner). */
+static void discard_made(struct run_session *s, struct cg_group *made)
+{
+	struct eviction ev = { s, 0, 0 };
+	struct wc_error ignored;
+	int r = -EBUSY;
+
+	for (int i = 0; i < 10 && r == -EBUSY; i++) {
+		cg_for_each_proc(made, 0, evict_one, &ev, &ignored);
+		r = cg_remove_empty(made);
+	}
+	if (!s->tampered_said++)
+		run_warn("%s was not as the runner made it (%d process%s or memory in it): a "
+			 "test moved them there; they went to the harness, and the next unit is a "
+			 "new cgroup", made->rel, ev.moved, ev.moved == 1 ? "" : "es");
+	if (r < 0 && cg_destroy(made, &ignored) < 0)
+		run_warn("%s", ignored.msg);
+}
+
 /* Moves a cgroup made ahead of time (the spare, a kept unit) into *dst when it was made with
- * this limit. */
+ * this limit and holds nothing but keep (a pid, or 0 for nothing). */
 static bool take_made(struct run_session *s, struct cg_group *dst, struct cg_group *made,
-		      uint64_t limit)
+		      uint64_t limit, pid_t keep)
 {
 	if (!made || !made->created || made->limit != cg_limit_applied(limit))
 		return false;
+	if (!untouched(made, keep)) {
+		discard_made(s, made);
+		return false;
+	}
 	*dst = *made;  /* the descriptors move with it */
 	cg_group_init(made, &s->hier);
 	return true;
@@ -66,7 +135,7 @@ int run_unit_keep(struct run_session *s, struct cg_group *kept, struct wc_error 
 {
 	int r;
 
-	if (kept->created || take_made(s, kept, &s->spare, s->test_limit))
+	if (kept->created || take_made(s, kept, &s->spare, s->test_limit, 0))
 		return 0;
 	r = run_unit_cgroup(s, kept, s->test_limit, e);
 	if (r < 0) {
@@ -80,11 +149,11 @@ int run_unit_keep(struct run_session *s, struct cg_group *kept, struct wc_error 
 int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 		  const char *kind, uint64_t limit, struct wc_error *e)
 {
-	return run_unit_open_from(s, u, name, kind, limit, NULL, e);
+	return run_unit_open_from(s, u, name, kind, limit, NULL, 0, e);
 }
 
 int run_unit_open_from(struct run_session *s, struct run_unit *u, const char *name,
-		       const char *kind, uint64_t limit, struct cg_group *from,
+		       const char *kind, uint64_t limit, struct cg_group *from, pid_t client,
 		       struct wc_error *e)
 {
 	struct rep_unit *rec;
@@ -111,7 +180,8 @@ int run_unit_open_from(struct run_session *s, struct run_unit *u, const char *na
 	rep_status_clear(&rec->status_start);
 	rep_status_clear(&rec->status_end);
 
-	if (!take_made(s, &u->cg, from, limit) && !take_made(s, &u->cg, &s->spare, limit)) {
+	if (!take_made(s, &u->cg, from, limit, client) &&
+	    !take_made(s, &u->cg, &s->spare, limit, 0)) {
 		r = run_unit_cgroup(s, &u->cg, limit, e);
 		if (r < 0)
 			return r;
@@ -213,6 +283,25 @@ void run_unit_measure(struct run_session *s, struct run_unit *u)
 	u->measured = true;
 }
 
+/* OOM kills outside every unit since the last call: a process a test left running (a
+ * forkserver's child, a daemon) in the harness, or the copy standing by, taken when the
+ * sandbox total was reached. Named with the unit that ends next, which ran then. */
+static int outside_kills(struct run_session *s)
+{
+	struct cg_group *outside[] = { &s->harness, &s->standby };
+	struct wc_error ignored;
+	struct cg_events ev;
+	uint64_t total = 0, seen = s->outside_seen;
+
+	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++)
+		if (outside[i]->created && cg_read_events(outside[i], &ev, &ignored) == 0)
+			total += ev.oom_kill;
+	if (total <= seen)
+		return 0;
+	s->outside_seen = total;
+	return total - seen > INT_MAX ? INT_MAX : (int)(total - seen);
+}
+
 int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, int not_run,
 		    bool lost, const struct rusage *ru, const char *extras, struct wc_error *e)
 {
@@ -244,6 +333,8 @@ int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, 
 	}
 	rec->oom = rep_verdict_oom(rec);
 	s->oom_units += rec->oom != REP_OOM_NONE;
+	rec->outside_kills = outside_kills(s);
+	s->info.outside_kills += rec->outside_kills;
 	r = run_log_entry(s, RUN_ENTRY_UNIT_END, rec, false, e);
 	/* Thousands of tests: the plugin's lines are kept only for a JSON report. */
 	if (!s->opt->json) {
@@ -252,21 +343,6 @@ int run_unit_finish(struct run_session *s, struct run_unit *u, int wait_status, 
 		rec->extras_start = rec->extras_end = NULL;
 	}
 	return r;
-}
-
-struct eviction {
-	struct run_session *s;
-	pid_t keep;
-	int moved;
-};
-
-static void evict_one(pid_t pid, void *arg)
-{
-	struct eviction *ev = arg;
-	struct wc_error ignored;
-
-	if (pid != ev->keep && cg_attach(&ev->s->harness, pid, &ignored) == 0)
-		ev->moved++;
 }
 
 int run_unit_evict(struct run_session *s, struct run_unit *u, pid_t keep, bool counted,

@@ -29,9 +29,11 @@ int run_unit_open(struct run_session *s, struct run_unit *u, const char *name,
 		  const char *kind, uint64_t limit, struct wc_error *e);
 
 /* As run_unit_open, taking the cgroup *from (a unit kept for one client) when it was made
- * with this limit, else the spare, else a new one. */
+ * with this limit and holds no process but client (0: none), else the spare when it is
+ * empty and holds no memory, else a new one. One made ahead of time that holds more (a
+ * test moved processes there) is emptied into the harness and removed, with one warning. */
 int run_unit_open_from(struct run_session *s, struct run_unit *u, const char *name,
-		       const char *kind, uint64_t limit, struct cg_group *from,
+		       const char *kind, uint64_t limit, struct cg_group *from, pid_t client,
 		       struct wc_error *e);
 
 /* Keeps a unit in *kept for one client's next START: the spare, else a new one, with the

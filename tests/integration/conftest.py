@@ -89,8 +89,14 @@ def _v2_prepare():
         os.makedirs(leaf, exist_ok=True)
         _write(os.path.join(leaf, "cgroup.procs"), str(os.getpid()))
     with open(os.path.join(BASE, "cgroup.subtree_control")) as f:
-        if "memory" not in f.read().split():
-            _write(os.path.join(BASE, "cgroup.subtree_control"), "+memory")
+        enabled = f.read().split()
+    with open(os.path.join(BASE, "cgroup.controllers")) as f:
+        available = f.read().split()
+    # memory always (a missing one is the error the tests are to see); pids where there is
+    # one, as systemd hands it down, for the sandbox's pids.max
+    for ctrl in ("memory", "pids"):
+        if ctrl not in enabled and (ctrl == "memory" or ctrl in available):
+            _write(os.path.join(BASE, "cgroup.subtree_control"), "+" + ctrl)
 
 
 if BACKEND == "v2":

@@ -18,12 +18,14 @@ def test_oom_own_limit_is_confined_and_named(sandbox):
 
 
 def test_oom_sandbox_total_reached_by_a_child(sandbox):
-    # The unit may take 1 GiB but the sandbox only 200 MiB: a child process that takes
-    # 400 MiB is killed by the sandbox total, and the verdict says so.
-    script = f"/usr/bin/python3 -c 'b = bytearray(400 << 20)' {sandbox.marker}; echo rc=$?"
+    # The unit (a nested call) may take 1 GiB but the sandbox only 200 MiB: a child
+    # process that takes 400 MiB is killed by the sandbox total, and the verdict says so.
+    script = (f"{sandbox.cmd()[0]} --name big -- /usr/bin/python3 -c "
+              f"'b = bytearray(400 << 20)' {sandbox.marker}; echo rc=$?")
     run = sandbox.run("--limit", "200M", "--test-limit", "1G", "--", "sh", "-c", script)
     assert "units are held to 200.0 MB" in run.stderr  # the warning states what is in force
-    end = run.entry("COMMAND_END")
+    end = run.entry("TEST_END")
+    assert end.name == "big"
     assert "the sandbox total 200.0 MB was reached" in end.value("OOM"), run.log_text
     assert "the sandbox total 200.0 MB was reached" in run.stderr
     # v2 kills the unit whole (memory.oom.group); v1 kills the child alone.

@@ -225,7 +225,7 @@ def test_with_a_command_the_profile_gives_settings_only(sandbox):
     assert run.stdout == "cmd\n"
     start = run.entry("SESSION_START")
     assert start.value("memory.max") == "512.0 MB"
-    assert run.entry("COMMAND_END").value("memory.max") == "256.0 MB"  # test_limit
+    assert run.entry("COMMAND_END").value("memory.max") == "512.0 MB"  # the limit
     # the profile's reports are written for the command too (relative to the file)
     report = json.loads((sandbox.tmp / "out" / "report.json").read_text())
     assert report["units"][0]["kind"] == "command"
@@ -245,7 +245,8 @@ limit = 200M
     assert run.entry("SESSION_START").value("memory.max") == "300.0 MB"
     run = wcmem(sandbox, "-q", "--profile", "small", "--", "true", env=e)
     assert run.entry("SESSION_START").value("memory.max") == "200.0 MB"
-    assert run.entry("COMMAND_END").value("memory.max") == "100.0 MB"  # from [defaults]
+    assert run.entry("SESSION_START").value("test limit") == "100.0 MB"  # from [defaults]
+    assert run.entry("COMMAND_END").value("memory.max") == "200.0 MB"  # the command: --limit
     run = wcmem(sandbox, "-q", "--profile", "small", "--limit", "150M", "--", "true", env=e)
     assert run.entry("SESSION_START").value("memory.max") == "150.0 MB"
 

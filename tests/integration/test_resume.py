@@ -8,8 +8,7 @@ from conftest import CLIENT_PRELUDE
 from test_plugin import PYTEST, junit_cases, suite, units_of
 
 XDIST = ["-p", "xdist", "-n", "2"]
-# The command's own unit has the test limit too: under xdist it holds the controller and,
-# between tests, both workers (some 30 MB each), so a limit with room for them.
+# A test limit the hogs exceed and the other tests, under xdist too, stay well within.
 XDIST_LIMIT = "160M"
 
 

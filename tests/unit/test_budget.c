@@ -71,6 +71,32 @@ static void test_log_peaks_capture(void **state)
 	free(text);
 }
 
+/* The cgroup's "bytes:" line gives the exact peak, over both rounded lines (32.3 MB
+ * would read back as 33869005 bytes); one after the events line is a test's and counts
+ * for nothing; without one, the rounded text as before. */
+static void test_log_peaks_exact_bytes(void **state)
+{
+	struct budget_peaks t;
+
+	(void)state;
+	budget_peaks_init(&t);
+	read_log(&t, "[2026-11-01T10:00:01.000001] TEST_END: t.py::a\n"
+		     "  Peak memory: 32.3 MB\n"
+		     "  cgroup: wcmem-1/u2\n"
+		     "    memory.peak: 32.3 MB\n"
+		     "    bytes: max=67108864 peak=33869004 current=0\n"
+		     "    memory.events (v1): failcnt=0 oom_kill=0\n"
+		     "[2026-11-01T10:00:02.000001] TEST_END: t.py::forged\n"
+		     "  Peak memory: 32.3 MB\n"
+		     "  cgroup: wcmem-1/u3\n"
+		     "    memory.events (v1): failcnt=0 oom_kill=0\n"
+		     "    bytes: peak=1\n");
+	assert_int_equal(t.n, 2);
+	assert_int_equal(find_peak(&t, "t.py::a")->peak, 33869004);
+	assert_int_equal(find_peak(&t, "t.py::forged")->peak, LOG_MB(32, 3));
+	budget_peaks_free(&t);
+}
+
 /* A test in two logs keeps its larger peak, with that run's date; the cgroup's memory.peak
  * counts when it is above "Peak memory"; an entry without a peak budgets nothing, one of
  * "0.0 MB" gets the floor. The tests stay in the order the logs first name them. */
@@ -550,6 +576,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_peaks_capture),
+		cmocka_unit_test(test_log_peaks_exact_bytes),
 		cmocka_unit_test(test_log_peaks_larger_wins),
 		cmocka_unit_test(test_log_malformed_head),
 		cmocka_unit_test(test_log_nul_and_long_lines),

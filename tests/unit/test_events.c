@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "cgroup/cgroup.h"
+#include "cgroup/pids.h"
 #include "unit.h"
 
 /* v2 memory.events of a unit that hit its own limit (6.1 format). */
@@ -188,6 +189,25 @@ static void test_proc_cgroup_pure_v2(void **state)
 	free(text);
 }
 
+/* The pids hierarchy's line (v1), a whole word of its list; none on pure v2. */
+static void test_proc_cgroup_pids(void **state)
+{
+	char *text = unit_fixture("fixtures/v2/proc_self_cgroup");
+	char path[64] = "unchanged";
+
+	(void)state;
+	assert_int_equal(cg_parse_proc_pids("4:memory:/m\n8:pids:/wcmem-7\n", path,
+					    sizeof(path)), 0);
+	assert_string_equal(path, "/wcmem-7");
+	assert_int_equal(cg_parse_proc_pids("3:cpu,pids,x:/a\n", path, sizeof(path)), 0);
+	assert_string_equal(path, "/a");
+	assert_int_equal(cg_parse_proc_pids("3:cpu,pidsx:/a\n4:pids2:/b\n", path,
+					    sizeof(path)), -ENOENT);
+	assert_int_equal(cg_parse_proc_pids(text, path, sizeof(path)), -ENOENT);
+	assert_int_equal(cg_parse_proc_pids("8:pids:/a-long-path\n", path, 4), -ENAMETOOLONG);
+	free(text);
+}
+
 /* "memory" must be a whole word of the controller list, which may hold several. */
 static void test_proc_cgroup_controller_lists(void **state)
 {
@@ -234,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_proc_cgroup_v1_hybrid),
 		cmocka_unit_test(test_proc_cgroup_pure_v2),
 		cmocka_unit_test(test_proc_cgroup_controller_lists),
+		cmocka_unit_test(test_proc_cgroup_pids),
 		cmocka_unit_test(test_proc_cgroup_small_buffer),
 	};
 

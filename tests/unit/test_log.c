@@ -330,6 +330,33 @@ static void test_log_oom_line_wording(void **state)
 	assert_null(strstr(buf, "OOM"));
 }
 
+/* Kills outside every unit: a line of the unit that ran then, never an "OOM:" line (its
+ * own verdict's), and SESSION_END's count of them; without any, neither line. */
+static void test_log_outside_kills(void **state)
+{
+	struct rep_unit u = {
+		.name = "t", .limit = 512 * MIB, .peak = REP_UNKNOWN, .current = REP_UNKNOWN,
+		.status_end = status_none, .end = REP_END_EXITED, .outside_kills = 1,
+	};
+	struct rep_session s = { .command = "pytest", .peak = REP_UNKNOWN, .units = 3,
+				 .oom_killed = 1, .outside_kills = 1 };
+	struct timespec t = stamp(1);
+	char buf[1024];
+
+	(void)state;
+	assert_true(rep_log_format_unit_end(buf, sizeof(buf), &u, &t, 1) > 0);
+	assert_non_null(strstr(buf, "\n  Outside every unit, OOM-killed meanwhile: 1 process "
+			       "(left running, in the harness or standing by)\n"));
+	assert_null(strstr(buf, "OOM:"));
+	assert_true(rep_log_format_session_end(buf, sizeof(buf), &s, &t) > 0);
+	assert_non_null(strstr(buf, "\n  OOM-killed: 1\n  OOM-killed outside every unit: 1\n"));
+	u.outside_kills = s.outside_kills = 0;
+	assert_true(rep_log_format_unit_end(buf, sizeof(buf), &u, &t, 1) > 0);
+	assert_null(strstr(buf, "Outside"));
+	assert_true(rep_log_format_session_end(buf, sizeof(buf), &s, &t) > 0);
+	assert_null(strstr(buf, "outside"));
+}
+
 /* Every size short of the entry is -ENOSPC; the exact size plus the NUL succeeds. */
 static void test_log_format_too_small_is_enospc(void **state)
 {
@@ -735,6 +762,7 @@ int main(void)
 		cmocka_unit_test_setup(test_log_golden_pytest_v2, setup_log),
 		cmocka_unit_test_setup(test_log_golden_not_started, setup_log),
 		cmocka_unit_test(test_log_oom_line_wording),
+		cmocka_unit_test(test_log_outside_kills),
 		cmocka_unit_test(test_log_format_too_small_is_enospc),
 		cmocka_unit_test(test_log_escape_control_characters),
 		cmocka_unit_test(test_log_escape_c1_bidi_and_bad_bytes),

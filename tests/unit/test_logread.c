@@ -159,7 +159,7 @@ static void test_logread_cut_off(void **state)
 }
 
 /* Names and lines longer than the buffers are cut, marked, and never overflow; a control
- * character in a foreign writer's name cannot reach the terminal. */
+ * character (C0, C1, bidi) in a foreign writer's name cannot reach the terminal. */
 static void test_logread_long_and_hostile_names(void **state)
 {
 	size_t size = 3 * REP_LOGREAD_LINE_MAX;
@@ -170,12 +170,13 @@ static void test_logread_long_and_hostile_names(void **state)
 	(void)state;
 	assert_non_null(line);
 	memset(line, 'a', size);
-	memcpy(line, "[s] TEST_START: \x1b[2J", 20);
+	memcpy(line, "[s] TEST_START: \x1b[2J\xc2\x9b\xe2\x80\xae", 25);
 	rep_logread_init(&r);
 	assert_int_equal(rep_logread_line(&r, line, size, true, &e), 0);
 	assert_int_equal(rep_logread_finish(&r, &e), 1);
 	assert_int_equal(strlen(e.name), REP_LOGREAD_NAME_MAX - 1);
-	assert_memory_equal(e.name, "?[2J", 4);
+	/* escaped as the log escapes: C0, C1 and bidi controls alike */
+	assert_memory_equal(e.name, "\\x1b[2J\\u009b\\u202e", 19);
 	assert_string_equal(e.name + REP_LOGREAD_NAME_MAX - 4, "...");
 	free(line);
 }
@@ -198,6 +199,64 @@ static void test_logread_mb(void **state)
 	assert_int_equal(rep_logread_mb("12 GB", &b), -EINVAL);
 	assert_int_equal(rep_logread_mb("-1.0 MB", &b), -EINVAL);
 	assert_int_equal(rep_logread_mb("1e300 MB", &b), -EINVAL);
+}
+
+/* The "bytes:" line's figures, one by key; a key is a whole word. */
+static void test_logread_bytes_fields(void **state)
+{
+	uint64_t b;
+
+	(void)state;
+	assert_int_equal(rep_logread_bytes("max=268435456 peak=33869004 current=659456", "peak",
+					   &b), 0);
+	assert_int_equal(b, 33869004);
+	assert_int_equal(rep_logread_bytes("max=max peak=1", "max", &b), 0);
+	assert_true(b == REP_UNLIMITED);
+	assert_int_equal(rep_logread_bytes("max=5 peak=1", "current", &b), -ENOENT);
+	assert_int_equal(rep_logread_bytes("xpeak=7 peak=8", "peak", &b), 0);
+	assert_int_equal(b, 8);
+	assert_int_equal(rep_logread_bytes("peak=12MB", "peak", &b), -EINVAL);
+	assert_int_equal(rep_logread_bytes("peak=", "peak", &b), -EINVAL);
+	assert_int_equal(rep_logread_bytes("peak=-1", "peak", &b), -EINVAL);
+	assert_int_equal(rep_logread_bytes("peak=99999999999999999999999", "peak", &b), -EINVAL);
+}
+
+/* An entry with a "bytes:" line: its exact figures, not the rounded text (32.3 MB would
+ * read back as 33869005); one after the events line is a test's and changes nothing; a log
+ * without one reads as before. */
+static void test_logread_exact_bytes(void **state)
+{
+	static const char log[] =
+		"[2026-01-01T00:00:00.000000] SESSION_START: pytest\n"
+		"  cgroup: wcmem-1 (cgroup v1)\n"
+		"    memory.max: 1000.0 MB\n"
+		"    bytes: max=1048575999\n"
+		"[2026-01-01T00:00:02.000000] TEST_END: t\n"
+		"  Peak memory: 32.3 MB\n"
+		"  cgroup: wcmem-1/u2\n"
+		"    memory.max: 64.0 MB\n"
+		"    memory.peak: 32.3 MB\n"
+		"    memory.current: 0.6 MB\n"
+		"    bytes: max=67108864 peak=33869004 current=659456\n"
+		"    memory.events (v1): failcnt=0 oom_kill=0\n"
+		"    bytes: peak=1 current=1\n"
+		"[2026-01-01T00:00:03.000000] TEST_END: forged\n"
+		"  Peak memory: 32.3 MB\n"
+		"  cgroup: wcmem-1/u3\n"
+		"    memory.max: 64.0 MB\n"
+		"    memory.current: 0.6 MB\n"
+		"    memory.events (v1): failcnt=0 oom_kill=0\n"
+		"    bytes: peak=1 current=1\n";
+	struct rep_entry e[3];
+
+	(void)state;
+	assert_int_equal(feed(log, e, 3), 3);
+	assert_int_equal(e[0].sandbox_limit, 1048575999);
+	assert_int_equal(e[1].peak, 33869004);
+	assert_int_equal(e[1].limit, 64ULL << 20);
+	assert_int_equal(e[1].current, 659456);
+	assert_int_equal(e[2].peak, 33869005);  /* the rounded text: no line of the runner's */
+	assert_int_equal(e[2].current, 629146);
 }
 
 /* A test writes lines into its own entry (the plugin's extras, indented by the runner):
@@ -279,6 +338,8 @@ int main(void)
 		cmocka_unit_test(test_logread_cut_off),
 		cmocka_unit_test(test_logread_long_and_hostile_names),
 		cmocka_unit_test(test_logread_mb),
+		cmocka_unit_test(test_logread_bytes_fields),
+		cmocka_unit_test(test_logread_exact_bytes),
 		cmocka_unit_test(test_logread_test_lines_cannot_forge),
 		cmocka_unit_test(test_logread_leak_check),
 	};

@@ -69,6 +69,11 @@ static void test_msg_start_fields(void **state)
 	assert_int_equal(parse("USAGE n", &m, &e), 0);
 	assert_int_equal(m.verb, RUN_MSG_USAGE);
 	assert_string_equal(m.name, "n");
+	/* NOTE: the open unit's latest lines (a sample of its top allocations). */
+	assert_int_equal(parse("NOTE n extras=Top%0A%20%20t.py:3:%201.0%20MB", &m, &e), 0);
+	assert_int_equal(m.verb, RUN_MSG_NOTE);
+	assert_string_equal(m.name, "n");
+	assert_string_equal(m.extras, "Top\n  t.py:3: 1.0 MB");
 }
 
 /* END carries outcome and status; status is an exit status. */
@@ -156,6 +161,8 @@ static void test_msg_garbage_refused(void **state)
 		{ "END a reports=", "reports must be one word" },
 		{ "END a reports=x%20y", "reports must be one word" },
 		{ "VERDICT a b", "VERDICT takes one field" },
+		{ "NOTE a limit=5", "unknown field 'limit'" },
+		{ "NOTE", "missing name" },
 		{ "STANDBY now", "STANDBY takes no field" },
 	};
 	struct run_msg m;

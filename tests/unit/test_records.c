@@ -138,12 +138,43 @@ static void test_records_a_report_keeps_all(void **state)
 	run_records_free(&s);
 }
 
+/* A settled command keeps its name up to 200 bytes, longer ones as a head of whole
+ * characters and a tag; the cut record is still found by the whole name. */
+static void test_records_a_long_name_is_kept_cut(void **state)
+{
+	struct run_session s;
+	struct run_options o;
+	char long_name[8002], other[8002];
+	const char *kept;
+	int idx;
+
+	(void)state;
+	session_init(&s, &o, false);
+	memset(long_name, 0, sizeof(long_name));
+	long_name[0] = 'a';
+	for (int i = 1; i + 2 < (int)sizeof(long_name); i += 2)
+		memcpy(long_name + i, "\xc3\xa9", 2);  /* U+00E9 from an odd start */
+	idx = ended(&s, "command", long_name, 1, REP_OOM_NONE);
+	kept = s.units[idx].name;
+	assert_true(strlen(kept) < 260);
+	assert_memory_equal(kept, long_name, 199);  /* "a" and 99 whole characters */
+	assert_string_equal(kept + 199, strstr(kept, " ...[8001 bytes, hash "));
+	assert_true(run_record_named(&s.units[idx], long_name));
+	memcpy(other, long_name, sizeof(other));
+	other[8000] = 'b';
+	assert_false(run_record_named(&s.units[idx], other));  /* the same head, not the same */
+	idx = ended(&s, "command", "short", 1, REP_OOM_NONE);
+	assert_string_equal(s.units[idx].name, "short");
+	run_records_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records_keep_what_the_summary_shows),
 		cmocka_unit_test(test_records_equal_peaks_keep_the_earliest),
 		cmocka_unit_test(test_records_a_report_keeps_all),
+		cmocka_unit_test(test_records_a_long_name_is_kept_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

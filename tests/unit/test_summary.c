@@ -134,6 +134,35 @@ static void test_summary_counts_tests_let_go(void **state)
 	free(text);
 }
 
+/* A process outside every unit that the OOM killer took counts among the kills, and is
+ * named with the unit that ran then; none, and the footer reads as before. */
+static void test_summary_counts_kills_outside_units(void **state)
+{
+	struct rep_unit units[3] = {
+		{ .name = "pytest", .kind = "command", .limit = GIB, .peak = 9 * MIB },
+		{ .name = "t.py::test_a", .kind = "test", .limit = GIB, .peak = 5 * MIB,
+		  .outcome = "passed" },
+		{ .name = "t.py::test_b", .kind = "test", .limit = GIB, .peak = 5 * MIB,
+		  .outcome = "passed", .outside_kills = 2 },
+	};
+	struct rep_session s = { .command = "pytest", .limit = GIB, .peak = GIB,
+				 .outside_kills = 2 };
+	char *text;
+
+	(void)state;
+	text = summary(units, 3, &s);
+	assert_non_null(strstr(text, "wcmem-sandbox: 3 units, 2 OOM-killed (2 outside every "
+			       "unit: left running by a test); sandbox peak"));
+	assert_non_null(strstr(text, "wcmem-sandbox: 2 processes left running outside every "
+			       "unit were OOM-killed while t.py::test_b ran\n"));
+	free(text);
+	units[2].outside_kills = s.outside_kills = 0;
+	text = summary(units, 3, &s);
+	assert_non_null(strstr(text, "wcmem-sandbox: 3 units, 0 OOM-killed; sandbox peak"));
+	assert_null(strstr(text, "outside every unit"));
+	free(text);
+}
+
 /* With budgets: the tests that went over theirs and those under half of theirs, each with
  * the file's line; a test without a budget, or at more than half, is in neither list. */
 static void test_summary_lists_over_and_under_half_budget(void **state)
@@ -237,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_summary_lists_over_and_under_half_budget),
 		cmocka_unit_test(test_summary_says_what_resuming_cost),
 		cmocka_unit_test(test_summary_no_units_no_limit),
+		cmocka_unit_test(test_summary_counts_kills_outside_units),
 		cmocka_unit_test(test_summary_write_error),
 	};
 

@@ -64,7 +64,7 @@ cg_remove_tree() {
 # (enabled again in the root: the root pass's tests may have changed that).
 make_delegated() {
 	cg_remove_tree "$DELEGATED"
-	echo +memory >$CG/cgroup.subtree_control &&
+	echo "+memory +pids" >$CG/cgroup.subtree_control &&
 		mkdir "$DELEGATED" &&
 		chown $VM_UID:$VM_UID "$DELEGATED" "$DELEGATED"/cgroup.{procs,subtree_control,threads}
 }
@@ -89,7 +89,7 @@ start_user_manager() {
 	read -r t0 _ </proc/uptime
 	mkdir -p /run/systemd/system &&
 		make_delegated_child wcmemtest-pytest && make_delegated_child "user@$VM_UID.service" &&
-		echo +memory >"$DELEGATED/cgroup.subtree_control" || return 1
+		echo "+memory +pids" >"$DELEGATED/cgroup.subtree_control" || return 1
 	# shellcheck disable=SC2016 # $$ and $1 are for the inner bash
 	bash -c 'echo $$ >"$1" || exit 125; shift; exec "$@"' _ "$cg/cgroup.procs" \
 		setpriv "--reuid=$VM_UID" "--regid=$VM_UID" --clear-groups -- \
@@ -189,7 +189,8 @@ check_leftovers() {
 }
 
 pass=setup
-echo +memory >$CG/cgroup.subtree_control || say "cannot enable memory in the root cgroup"
+# memory and pids, as systemd hands both down (pids: the sandbox's pids.max)
+echo "+memory +pids" >$CG/cgroup.subtree_control || say "cannot enable memory in the root cgroup"
 setup_user || say "cannot set up user $VM_UID"
 
 for pass in root user; do

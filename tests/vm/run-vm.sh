@@ -41,8 +41,10 @@ SILENCE=${WCMEM_VM_SILENCE:-600}
 TEST_TIMEOUT=${WCMEM_VM_TEST_TIMEOUT:-300}
 ACCEL=${WCMEM_VM_ACCEL:-}
 PROBE_SECONDS=15
-# The 9p modules and the order to insmod them in follow from modules.dep.
-MODULES=(virtio_pci 9pnet_virtio 9p)
+# The 9p modules and the order to insmod them in follow from modules.dep. unix_diag: the
+# runner asks sock_diag who holds the other end of a control connection (a distribution
+# kernel loads it on demand through modprobe, which the VM has not).
+MODULES=(virtio_pci 9pnet_virtio 9p unix_diag)
 
 mode=full all=0 bin="" results="" capture="" extra=()
 while [ $# -gt 0 ]; do
