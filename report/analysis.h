@@ -58,6 +58,9 @@ struct rep_an_unit {
 	enum rep_oom oom;
 	bool oom_seen;
 	long xarray_from, xarray_to; /* for an xarray step: the count before and after it */
+	int leak_repeats;        /* the leak check's repeats of its call, 0: not checked */
+	int64_t leak_least;      /* the least one repeat added, bytes */
+	int64_t leak_total;      /* what they added in all, bytes */
 };
 
 /* A fixed-size table of units, largest first by a key; count is every unit offered. */
@@ -97,7 +100,9 @@ struct rep_analysis {
 	struct rep_an_list running;  /* what was running when a log stops, in log order */
 	struct rep_an_list oom;      /* OOM-killed, in log order */
 	struct rep_an_list biggest;  /* by peak */
-	struct rep_an_list left;     /* by memory left behind */
+	struct rep_an_list left;     /* by memory left behind (tests without a leak check) */
+	struct rep_an_list leaks;    /* growth that repeats, by what a repeat added */
+	unsigned long leak_checked;  /* tests with a leak check's figures */
 	struct rep_an_list xarray;   /* steps that stayed up, in log order */
 	struct rep_an_unit cut_at;   /* where the last cut-off entry was */
 	unsigned long hist[REP_AN_HIST];

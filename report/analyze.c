@@ -22,6 +22,7 @@ int rep_analysis_init(struct rep_analysis *a, const struct rep_an_options *opt)
 	if (list_init(&a->running, REP_AN_LIST_MAX) < 0 || list_init(&a->oom, REP_AN_LIST_MAX) < 0 ||
 	    list_init(&a->biggest, REP_AN_LIST_MAX) < 0 ||
 	    list_init(&a->left, (size_t)a->opt.top) < 0 ||
+	    list_init(&a->leaks, REP_AN_LIST_MAX) < 0 ||
 	    list_init(&a->xarray, REP_AN_LIST_MAX) < 0 ||
 	    !(a->bands = calloc(REP_AN_BANDS_MAX, sizeof(*a->bands))) ||
 	    !(a->points = calloc(REP_AN_POINTS_MAX, sizeof(*a->points)))) {
@@ -37,12 +38,13 @@ void rep_analysis_free(struct rep_analysis *a)
 	free(a->oom.u);
 	free(a->biggest.u);
 	free(a->left.u);
+	free(a->leaks.u);
 	free(a->xarray.u);
 	free(a->bands);
 	free(a->points);
 	a->bands = NULL;
 	a->points = NULL;
-	a->running.u = a->oom.u = a->biggest.u = a->left.u = a->xarray.u = NULL;
+	a->running.u = a->oom.u = a->biggest.u = a->left.u = a->leaks.u = a->xarray.u = NULL;
 }
 
 /* ---- the tables ---- */
@@ -80,6 +82,19 @@ static uint64_t by_peak(const struct rep_an_unit *u)
 static uint64_t by_left(const struct rep_an_unit *u)
 {
 	return u->left;
+}
+
+uint64_t rep_analysis_leak_per_run(const struct rep_an_unit *u)
+{
+	if (u->leak_repeats < 1 || u->leak_total <= 0)
+		return 0;
+	return (uint64_t)u->leak_total / (uint64_t)u->leak_repeats;
+}
+
+bool rep_analysis_is_leak(const struct rep_analysis *a, const struct rep_an_unit *u)
+{
+	return u->leak_repeats > 0 && u->leak_least > 0 &&
+	       rep_analysis_leak_per_run(u) >= a->opt.leak_floor;
 }
 
 /* ---- where a finding points ---- */
@@ -266,6 +281,9 @@ static void on_end(struct rep_analysis *a, const struct rep_entry *e)
 		u.limit = e->limit;
 	u.oom = e->oom;
 	u.oom_seen = e->oom_seen;
+	u.leak_repeats = e->leak_repeats;
+	u.leak_least = e->leak_least;
+	u.leak_total = e->leak_total;
 	if (e->current != REP_UNKNOWN)
 		u.left = e->current;   /* the unit's own cgroup: what it allocated and still holds */
 	else if (started && o.vm_rss_kb >= 0 && e->vm_rss_kb > o.vm_rss_kb)
@@ -281,8 +299,14 @@ static void on_end(struct rep_analysis *a, const struct rep_entry *e)
 		list_rank(&a->biggest, &u, by_peak);
 		histogram_add(a, u.peak);
 	}
-	if (u.left != REP_UNKNOWN && u.left >= a->opt.leak_floor)
+	/* A leak check answers for its test: the repeats tell a leak from memory kept once. */
+	if (u.leak_repeats > 0) {
+		a->leak_checked++;
+		if (rep_analysis_is_leak(a, &u))
+			list_rank(&a->leaks, &u, rep_analysis_leak_per_run);
+	} else if (u.left != REP_UNKNOWN && u.left >= a->opt.leak_floor) {
 		list_rank(&a->left, &u, by_left);
+	}
 	if (u.oom_seen)
 		;  /* its process died with it: what it held is gone, not released */
 	else if (e->sandbox_current != REP_UNKNOWN)

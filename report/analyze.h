@@ -6,8 +6,10 @@
  *   - the OOM-killed units and which limit killed them;
  *   - the biggest tests by peak, and the sudden spikes (a peak far above the run's typical
  *     test, and above an absolute floor);
- *   - gradual growth: tests that left memory behind, the trend of the memory held after each
- *     test, and the tests after which the count of open xarray datasets rose and stayed up.
+ *   - gradual growth: leaks (with the plugin's leak check: memory that grows with each repeat
+ *     of a test), tests that left memory behind (held at their end: a leak, or a cache or an
+ *     import kept once), the trend of the memory held after each test, and the tests after
+ *     which the count of open xarray datasets rose and stayed up.
  *
  * Memory is constant however long the logs: every list is a fixed-size table of the largest,
  * the typical peak comes from a histogram, the trend from running sums. */
@@ -39,6 +41,14 @@ uint64_t rep_analysis_typical_peak(const struct rep_analysis *a);
 
 /* Whether a unit of the biggest list is a spike by the options. */
 bool rep_analysis_is_spike(const struct rep_analysis *a, const struct rep_an_unit *u);
+
+/* Whether a unit's leak check shows growth that repeats: every repeat of its call added
+ * memory, and on average at least the leak floor (a cache filled once, a first import or
+ * what the allocator keeps adds nothing on a repeat). */
+bool rep_analysis_is_leak(const struct rep_analysis *a, const struct rep_an_unit *u);
+
+/* What one repeat of a unit's call added on average, bytes (0 when it gave back). */
+uint64_t rep_analysis_leak_per_run(const struct rep_an_unit *u);
 
 /* The trend: bytes a test (least squares over each process's tests, pooled); 0 when there
  * are fewer than 3 points. */

@@ -114,14 +114,35 @@ static void print_spikes(FILE *f, const struct rep_analysis *a, uint64_t typical
 	}
 }
 
+static void print_leaks(FILE *f, const struct rep_analysis *a)
+{
+	char m[32], least[32], fl[32];
+
+	if (a->leak_checked == 0)
+		return;
+	fprintf(f, "== leaks (memory that grows with each run: every repeat of the call added "
+		"some, at least %s a run on average): %lu of %lu test%s checked\n",
+		mb(a->opt.leak_floor, fl), a->leaks.count, a->leak_checked,
+		a->leak_checked == 1 ? "" : "s");
+	for (size_t i = 0; i < a->leaks.n; i++) {
+		const struct rep_an_unit *u = &a->leaks.u[i];
+
+		fprintf(f, "%s: %s leaks %s a run (%d repeats, each added at least %s)\n", u->where,
+			u->name, mb(rep_analysis_leak_per_run(u), m), u->leak_repeats,
+			mb((uint64_t)u->leak_least, least));
+	}
+}
+
 static void print_growth(FILE *f, const struct rep_analysis *a)
 {
 	char m[32], m2[32], fl[32];
 	double per_test = rep_analysis_trend(a);
 
+	print_leaks(f, a);
 	if (a->left.count) {
-		fprintf(f, "== left memory behind (still held at the test's end, at least %s): %lu "
-			"test%s\n", mb(a->opt.leak_floor, fl), a->left.count,
+		fprintf(f, "== left memory behind (still held at the test's end, at least %s: a "
+			"leak, or a cache or an import kept once; WCMEM_SANDBOX_LEAK_CHECK=N tells "
+			"which): %lu test%s\n", mb(a->opt.leak_floor, fl), a->left.count,
 			a->left.count == 1 ? "" : "s");
 		for (size_t i = 0; i < a->left.n; i++)
 			fprintf(f, "%s: %s left %s behind\n", a->left.u[i].where, a->left.u[i].name,
@@ -214,6 +235,9 @@ static void json_unit(FILE *f, const struct rep_an_unit *u)
 	if (u->xarray_to >= 0)
 		fprintf(f, ", \"xarray_from\": %ld, \"xarray_to\": %ld", u->xarray_from,
 			u->xarray_to);
+	if (u->leak_repeats > 0)
+		fprintf(f, ", \"leak_repeats\": %d, \"leak_least\": %lld, \"leak_total\": %lld",
+			u->leak_repeats, (long long)u->leak_least, (long long)u->leak_total);
 	fputc('}', f);
 }
 
@@ -260,6 +284,8 @@ int rep_analysis_json(FILE *f, const struct rep_analysis *a)
 	json_list(f, "biggest", &a->biggest, (size_t)a->opt.top, a, false);
 	json_list(f, "spikes", &a->biggest, a->biggest.n, a, true);
 	json_list(f, "left_behind", &a->left, a->left.n, a, false);
+	json_list(f, "leaks", &a->leaks, a->leaks.n, a, false);
+	fprintf(f, ",\n  \"leak_checked\": %lu", a->leak_checked);
 	json_list(f, "xarray_steps", &a->xarray, a->xarray.n, a, false);
 	fputs(",\n  ", f);
 	json_seconds(f, "time_end", a->end);

@@ -214,7 +214,10 @@ int rep_analysis_html(FILE *f, const struct rep_analysis *a)
 	table(f, "OOM-killed", &a->oom, a->oom.n, a, false);
 	table(f, "Biggest by peak", &a->biggest, (size_t)a->opt.top, a, false);
 	table(f, "Sudden spikes", &a->biggest, a->biggest.n, a, true);
-	table(f, "Left memory behind", &a->left, a->left.n, a, false);
+	table(f, "Leaks: memory that grows with each repeat (the leak check)", &a->leaks,
+	      a->leaks.n, a, false);
+	table(f, "Left memory behind (a leak, or a cache or an import kept once)", &a->left,
+	      a->left.n, a, false);
 	table(f, "Open xarray datasets that stayed up", &a->xarray, a->xarray.n, a, false);
 	fputs("</body></html>\n", f);
 	return ferror(f) ? -EIO : 0;

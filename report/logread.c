@@ -178,6 +178,36 @@ static void set_oom_kills(struct rep_entry *e, const char *value)
 		set_long(&e->oom_kills, p + strlen("oom_kill="));
 }
 
+/* "3 repeats added 8388608 8392704 -4096 bytes" (the plugin's leak check, exact bytes):
+ * every repeat's figure, or nothing (a failed repeat's line says "repeat 2 of 3 failed"). */
+static void set_leak(struct rep_entry *e, const char *value)
+{
+	const char *p = value;
+	long long least = 0, total = 0;
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(p, &end, 10);
+	if (end == p || errno || n < 1 || n > REP_LOGREAD_REPEATS_MAX ||
+	    strncmp(end, " repeats added ", 15) != 0)
+		return;
+	p = end + 15;
+	for (long i = 0; i < n; i++, p = end) {
+		long long v = strtoll(p, &end, 10);
+
+		if (end == p || errno || *end != ' ' || v > INT64_MAX / 64 || v < -(INT64_MAX / 64))
+			return;  /* bounded: the sum of 20 cannot overflow */
+		least = i == 0 || v < least ? v : least;
+		total += v;
+	}
+	if (strcmp(p, " bytes") != 0)
+		return;
+	e->leak_repeats = (int)n;
+	e->leak_least = least;
+	e->leak_total = total;
+}
+
 /* Keys an entry holds once: the first wins. The runner writes its own lines before the
  * lines a test sends (GC, xarray, tracemalloc), which it only indents and escapes, so a test
  * cannot restate its peak, its limit or its place in a later line. */
@@ -185,7 +215,7 @@ enum key_bit {
 	K_PROC = 1 << 0, K_PEAK = 1 << 1, K_VMRSS = 1 << 2, K_SANDBOX = 1 << 3,
 	K_XARRAY = 1 << 4, K_ELAPSED = 1 << 5, K_DURATION = 1 << 6, K_KIND = 1 << 7,
 	K_LOCATION = 1 << 8, K_CGROUP = 1 << 9, K_MAX = 1 << 10, K_CURRENT = 1 << 11,
-	K_EVENTS = 1 << 12, K_BYTES = 1 << 13,
+	K_EVENTS = 1 << 12, K_LEAK = 1 << 13, K_BYTES = 1 << 14,
 };
 
 static bool first(struct rep_logread *r, enum key_bit bit)
@@ -242,6 +272,8 @@ static void body_line(struct rep_logread *r, int indent, const char *key, const 
 		copy_text(e->kind, sizeof(e->kind), value, strlen(value));
 	else if (strcmp(key, "Location") == 0 && first(r, K_LOCATION))
 		copy_text(e->location, sizeof(e->location), value, strlen(value));
+	else if (strcmp(key, "Leak check") == 0 && first(r, K_LEAK))
+		set_leak(e, value);
 }
 
 static enum rep_event event_of(const char *word, size_t n)

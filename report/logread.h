@@ -16,6 +16,7 @@
 
 #define REP_LOGREAD_NAME_MAX 1024  /* longer names are cut (and marked with "...") */
 #define REP_LOGREAD_LINE_MAX 8192  /* the rest of a longer line is skipped */
+#define REP_LOGREAD_REPEATS_MAX 20 /* a leak check's repeats (the plugin's bound) */
 
 enum rep_event {
 	REP_EV_OTHER = 0,      /* an event readers skip (a writer's own, or one we do not know) */
@@ -46,6 +47,9 @@ struct rep_entry {
 	long pid;                       /* the process of "/proc/PID/status:", -1 ("self") */
 	long xarray;                    /* "Open xarray datasets: N", -1 */
 	long oom_kills;                 /* oom_kill of the cgroup's memory.events line, -1 */
+	int leak_repeats;               /* "Leak check: N repeats added ...": N, 0 without */
+	int64_t leak_least;             /* the least a repeat added, bytes (may be < 0) */
+	int64_t leak_total;             /* what the repeats added in all, bytes */
 	enum rep_oom oom;               /* from "OOM: ... (exceeded its own limit ...)" */
 	bool oom_seen;                  /* an "OOM:" line was there (kind unknown: SYSTEM); in
 					 * in our entries only when oom_kill > 0 */

@@ -58,18 +58,47 @@ void budget_write_unused(FILE *f, const struct budget_file *bf);
 #define BUDGET_PEAK_HUGE UINT64_MAX
 
 struct budget_run;
+struct budget_fixture;  /* one fixture's key and its largest setup charge (fixtures.c) */
+
+/* A broader fixture a test used, in any run read: set up in its unit, or shared (set up
+ * in another test's). At most BUDGET_FIXTURES_MAX a test. */
+struct budget_use {
+	struct budget_use *next;
+	struct budget_fixture *fixture;
+	bool set_up;
+	bool shared;
+};
+
 struct budget_peak {
 	struct budget_peak *after;  /* the next test, in the order the logs first name them */
 	struct budget_run *run;     /* the session's cgroup, "wcmem-4242": which run it came from */
 	uint64_t peak;              /* the larger of "Peak memory:" and the cgroup's memory.peak;
 				     * BUDGET_PEAK_HUGE: past any SIZE */
+	struct budget_use *uses;    /* its broader fixtures: see budget_shared */
 	uint32_t hash;
+	uint8_t nuses;
 	char date[11];              /* YYYY-MM-DD of its TEST_END, "" when the stamp is not one */
 	bool killed;                /* OOM-killed: its peak is its limit, not what it needed */
 	bool written;               /* its line is in the output (or it was refused) */
 	bool cut;                   /* the name is longer than BUDGET_NAME_MAX: it gets no line */
 	char name[];                /* as the log writes it; a longer name than BUDGET_NAME_MAX
 				     * is cut to BUDGET_NAME_MAX + 1 bytes (and cut is set) */
+};
+
+/* The fixtures a record keeps: so many keys, each so long. The plugin's keys are a
+ * fixture's folder or module and its name; a longer key, or one past the count (a test
+ * using more broader fixtures than that), is dropped, and the budget holds less of what
+ * that fixture charged elsewhere. A record's fixtures take at most this many small
+ * links, and each distinct key is kept once: memory stays bounded per distinct test. */
+#define BUDGET_FIXTURES_MAX 32
+#define BUDGET_FIXTURE_KEY_MAX 255
+
+/* A fixture line of the entry being read, until the entry is recorded. */
+struct budget_fixture_line {
+	uint64_t bytes;   /* its setup charge ("Fixture set up: BYTES KEY") */
+	bool set_up;      /* else "Fixture shared: KEY" */
+	uint16_t len;
+	char key[BUDGET_FIXTURE_KEY_MAX];
 };
 
 /* A name longer than a budget line can hold is kept only this far: it is named in a
@@ -85,6 +114,8 @@ struct budget_peaks {
 	struct budget_peak *first, *last;
 	struct budget_run *run;     /* the current session's */
 	struct budget_arena *arena; /* where the records live */
+	struct budget_fixture **fslot;  /* the fixtures' keys, as slot holds the tests' */
+	size_t nfslots, nfixtures;
 	/* the entry being read */
 	bool in_session, in_end, has_peak, entry_killed;
 	bool entry_exact;     /* the peak is the cgroup's "bytes:" line's, exact */
@@ -93,6 +124,8 @@ struct budget_peaks {
 	size_t name_len;            /* bytes of the head's name (more than BUDGET_NAME_MAX: cut) */
 	char name[BUDGET_NAME_MAX + 2];
 	char date[11];
+	size_t nlines;              /* its fixture lines */
+	struct budget_fixture_line lines[BUDGET_FIXTURES_MAX];
 };
 
 void budget_peaks_init(struct budget_peaks *t);
@@ -116,11 +149,42 @@ struct budget_peak *budget_peaks_find(const struct budget_peaks *t, const char *
 /* The run a peak came from, "" when its log had no SESSION_START. */
 const char *budget_peak_run(const struct budget_peak *p);
 
+/* ---- fixtures.c: what a budget covers of the fixtures a test shares ---- */
+
+/* A line of a TEST_END entry naming a broader fixture, "  Fixture set up: BYTES KEY" or
+ * "  Fixture shared: KEY" (not NUL-terminated): kept for the entry. Returns 1 when it is
+ * one, else 0. */
+int budget_fixture_line(struct budget_peaks *t, const char *line, size_t len);
+
+/* Adds the entry's fixture lines to test p, and their charges to the fixtures' largest.
+ * Returns 0 or -ENOMEM. */
+int budget_fixtures_record(struct budget_peaks *t, struct budget_peak *p);
+
+void budget_fixtures_free(struct budget_peaks *t);
+
+/* What the fixtures p shared charged where they were set up: for each, the largest setup
+ * charge any log shows; none that p set up itself in some run (its peak holds it). */
+uint64_t budget_shared(const struct budget_peak *p);
+
+/* What a test needs whatever ran before it: its peak and budget_shared; BUDGET_PEAK_HUGE
+ * when that is past it. */
+uint64_t budget_need(const struct budget_peak *p);
+
+/* ---- arena.c: where the records live ---- */
+
+/* size bytes, aligned, from the chunks of *a (freed all at once); NULL when out of memory. */
+void *budget_arena_alloc(struct budget_arena **a, size_t size);
+void budget_arena_free(struct budget_arena **a);
+
+/* The hash of a name or a fixture's key (len bytes). */
+uint32_t budget_hash(const char *s, size_t len);
+
 /* The budget for a peak: peak + margin percent, rounded up to a whole MiB, at least floor
  * (itself rounded up), at least 1 MiB. 0 when it is too large for a SIZE (2^63 bytes). */
 uint64_t budget_from_peak(uint64_t peak, unsigned margin_pct, uint64_t floor);
 
-/* The file's line for one test, with its comment when the line still fits
+/* The file's line for one test (its peak, and its shared fixtures' charge when there is
+ * one, in the comment), with its comment when the line still fits
  * BUDGET_LINE_MAX; the line budget_parse reads back as that name and those bytes. Returns
  * the length; -E2BIG when even the bare line does not fit; -EINVAL when the name is empty
  * or cut, or bytes is not a whole number of MiB that budget_parse takes (1M to 2^63 - 1). */

@@ -175,7 +175,7 @@ static void warn(const struct budget_peak *k, const char *fmt, ...)
 /* The line for test k into buf; 0 when it gets none (a warning says why). */
 static int line_for(struct plan *p, struct budget_peak *k, char *buf, size_t size)
 {
-	uint64_t bytes = budget_from_peak(k->peak, p->o.margin, p->o.floor);
+	uint64_t bytes = budget_from_peak(budget_need(k), p->o.margin, p->o.floor);
 	char peak[32];
 
 	k->written = true;  /* handled: never appended */
@@ -192,8 +192,8 @@ static int line_for(struct plan *p, struct budget_peak *k, char *buf, size_t siz
 		if (k->peak == BUDGET_PEAK_HUGE)
 			warn(k, ": its peak is past the largest SIZE (8 EiB)");
 		else
-			warn(k, ": a peak of %s with its margin is past the largest SIZE (8 EiB)",
-			     peak);
+			warn(k, ": a peak of %s%s with its margin is past the largest SIZE "
+			     "(8 EiB)", peak, budget_shared(k) ? " and its shared fixtures" : "");
 		return 0;
 	}
 	if (k->cut || budget_line(k, bytes, buf, size) < 0) {

@@ -58,44 +58,6 @@ static bool starts(const char *p, const char *end, const char *word)
 
 /* ---- the records: in an arena, found through a hash table ---- */
 
-#define ARENA_FIRST (16 << 10)
-#define ARENA_CHUNK (1 << 20)
-
-/* Records are never freed one by one: they live in chunks freed together at the end. */
-struct budget_arena {
-	struct budget_arena *prev;
-	size_t used, size;
-	max_align_t data[];
-};
-
-static void *arena_alloc(struct budget_arena **a, size_t size)
-{
-	struct budget_arena *chunk = *a;
-	void *p;
-
-	size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-	if (!chunk || chunk->size - chunk->used < size) {
-		/* From 16 KB, doubling to 1 MB: a short log takes little, a long one few mallocs. */
-		size_t bytes = chunk ? chunk->size * 2 : ARENA_FIRST;
-
-		if (bytes > ARENA_CHUNK)
-			bytes = ARENA_CHUNK;
-		if (bytes < size)
-			bytes = size;
-
-		chunk = malloc(sizeof(*chunk) + bytes);
-		if (!chunk)
-			return NULL;
-		chunk->prev = *a;
-		chunk->used = 0;
-		chunk->size = bytes;
-		*a = chunk;
-	}
-	p = (char *)chunk->data + chunk->used;
-	chunk->used += size;
-	return p;
-}
-
 /* A session's cgroup, shared by the records of its tests; freed when none holds it. */
 struct budget_run {
 	unsigned long refs;
@@ -118,16 +80,6 @@ static void run_drop(struct budget_run *r)
 const char *budget_peak_run(const struct budget_peak *p)
 {
 	return p->run ? p->run->name : "";
-}
-
-/* FNV-1a: names differ in their last characters ("test_x[1]", "test_x[2]"). */
-static uint32_t hash_of(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
 }
 
 /* The slot of name (len bytes): its record, or the empty slot where it goes. */
@@ -167,7 +119,7 @@ static int grow(struct budget_peaks *t)
 static struct budget_peak *entry(struct budget_peaks *t, const char *name, size_t len,
 				 bool *fresh)
 {
-	uint32_t h = hash_of(name, len);
+	uint32_t h = budget_hash(name, len);
 	struct budget_peak **s, *p;
 
 	*fresh = false;
@@ -176,7 +128,7 @@ static struct budget_peak *entry(struct budget_peaks *t, const char *name, size_
 	s = slot_of(t, name, len, h);
 	if (*s)
 		return *s;
-	p = arena_alloc(&t->arena, sizeof(*p) + len + 1);
+	p = budget_arena_alloc(&t->arena, sizeof(*p) + len + 1);
 	if (!p)
 		return NULL;
 	memset(p, 0, sizeof(*p));
@@ -200,7 +152,7 @@ struct budget_peak *budget_peaks_find(const struct budget_peaks *t, const char *
 
 	if (t->n == 0 || len > BUDGET_NAME_MAX + 1)
 		return NULL;
-	return *slot_of(t, name, len, hash_of(name, len));
+	return *slot_of(t, name, len, budget_hash(name, len));
 }
 
 void budget_peaks_init(struct budget_peaks *t)
@@ -213,19 +165,14 @@ void budget_peaks_free(struct budget_peaks *t)
 	for (struct budget_peak *p = t->first; p; p = p->after)
 		run_drop(p->run);
 	run_drop(t->run);
-	while (t->arena) {
-		struct budget_arena *prev = t->arena->prev;
-
-		free(t->arena);
-		t->arena = prev;
-	}
+	budget_fixtures_free(t);
+	budget_arena_free(&t->arena);
 	free(t->slot);
 	memset(t, 0, sizeof(*t));
 }
 
 /* ---- one entry at a time ---- */
 
-/* A line of a TEST_END entry: its peaks (the larger counts), whether it was OOM-killed. */
 /* The peak of a "bytes:" line's value, read by report/'s one reader of it. */
 static int exact_peak(const char *val, size_t vlen, uint64_t *b)
 {
@@ -240,7 +187,7 @@ static int exact_peak(const char *val, size_t vlen, uint64_t *b)
 
 /* One line of a TEST_END entry: the exact peak (its cgroup's "bytes:" line, before the
  * events line: after it, a test's own), else the larger rounded one; whether it was
- * OOM-killed. */
+ * OOM-killed; the broader fixtures it set up or shared (fixtures.c). */
 static void end_line(struct budget_peaks *t, const char *line, size_t len)
 {
 	const char *val;
@@ -264,6 +211,8 @@ static void end_line(struct budget_peaks *t, const char *line, size_t len)
 	} else if ((val = field(line, len, "OOM", &vlen)) && vlen >= 6 &&
 		   strncmp(val, "killed", 6) == 0) {
 		t->entry_killed = true;
+	} else {
+		budget_fixture_line(t, line, len);
 	}
 }
 
@@ -288,7 +237,7 @@ static int record(struct budget_peaks *t)
 		p->run = run_hold(t->run);
 	}
 	p->cut = cut;
-	return 0;
+	return budget_fixtures_record(t, p);  /* every run's */
 }
 
 /* Ends the entry being read: recorded when it is a TEST_END with a peak. */
@@ -299,6 +248,7 @@ static int entry_end(struct budget_peaks *t)
 	t->in_end = t->in_session = t->has_peak = t->entry_killed = false;
 	t->entry_exact = t->entry_events = false;
 	t->entry_peak = 0;
+	t->nlines = 0;
 	return r;
 }
 
@@ -496,7 +446,8 @@ static void encode_name(const char *name, char *buf, size_t size)
 
 int budget_line(const struct budget_peak *p, uint64_t bytes, char *buf, size_t size)
 {
-	char name[BUDGET_NAME_MAX * 3 + 4], peak[32], date[16] = "", run[80] = "";
+	char name[BUDGET_NAME_MAX * 3 + 4], peak[32], mb[32], shared[64] = "", date[16] = "",
+	     run[80] = "";
 	size_t nlen = strlen(p->name);
 	int len;
 
@@ -505,12 +456,16 @@ int budget_line(const struct budget_peak *p, uint64_t bytes, char *buf, size_t s
 		return nlen > BUDGET_NAME_MAX ? -E2BIG : -EINVAL;
 	encode_name(p->name, name, sizeof(name));
 	rep_format_mb(p->peak, peak, sizeof(peak));
+	if (budget_shared(p)) {
+		rep_format_mb(budget_shared(p), mb, sizeof(mb));
+		snprintf(shared, sizeof(shared), " + shared fixtures %s", mb);
+	}
 	if (p->date[0])
 		snprintf(date, sizeof(date), ", %s", p->date);
 	if (budget_peak_run(p)[0])
 		snprintf(run, sizeof(run), ", run %s", budget_peak_run(p));
-	len = snprintf(buf, size, "test = %lluM %s   ; peak %s%s%s",
-		       (unsigned long long)(bytes / MIB), name, peak, date, run);
+	len = snprintf(buf, size, "test = %lluM %s   ; peak %s%s%s%s",
+		       (unsigned long long)(bytes / MIB), name, peak, shared, date, run);
 	if (len >= 0 && (size_t)len <= BUDGET_LINE_MAX && (size_t)len < size)
 		return len;
 	len = snprintf(buf, size, "test = %lluM %s", (unsigned long long)(bytes / MIB), name);

@@ -116,6 +116,12 @@ void run_conn_check_moved_on(struct run_control *c, struct conn *k)
 	 * its wait status, once its memory is given back. */
 	if ((inside != 0 && holds != 0) || run_peer_exiting(k->pid, k->pidfd))
 		return;
+	/* Moved into the unit kept for its next test (START keep=1): its END and that START
+	 * are on their way, written before the move; they end this unit. */
+	if (inside == 0 && holds != 0 && k->kept.created &&
+	    (k->cgroup_fd >= 0 ? cg_fd_inside(&k->kept, k->cgroup_fd, &e) :
+	     cg_pid_inside(&k->kept, k->pid, &e)) > 0)
+		return;
 	run_conn_warn(k, holds == 0 ? "its process no longer holds its connection (another "
 		      "process keeps a copy): its unit ends now" :
 		      "its process left its unit: the unit ends now");

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import select
 import signal
 import socket
@@ -288,11 +289,204 @@ def _release():
     """gc.collect(), then glibc's malloc_trim(0): memory the test freed but the allocator
     kept for reuse (its heap grows past a freed block's size) is no leak of the test's."""
     gc.collect()
+    _trim()
+
+
+def _trim():
+    """glibc's malloc_trim(0): the free pages of every heap back to the kernel."""
     try:
         import ctypes
         ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
         pass
+
+
+def _faults():
+    """Pages this process has touched for the first time so far (minor faults): one system
+    call, so every test can afford it."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+class UnitMemory:
+    """The memory counters of the cgroup this process is in, read from cgroupfs: its
+    memory.current and its peak (cgroup v2's memory.peak, Linux 5.19, else the current;
+    v1's usage_in_bytes and max_usage_in_bytes). Opening cgroup files costs some 0.1 ms, so
+    only what is opt-in or rare (a broader fixture's setup) reads them."""
+
+    def __init__(self):
+        self.mounts = None  # {"v1": (root, mount point), "v2": (...)}
+
+    def _mounts(self):
+        if self.mounts is None:
+            self.mounts = {}
+            for kind in ("v1", "v2"):
+                found = _memory_mount(kind == "v1")
+                if found:
+                    self.mounts[kind] = (found[1], found[0])
+        return self.mounts
+
+    def folder(self):
+        """("v1" or "v2", the folder of our memory cgroup), or None."""
+        mounts = self._mounts()
+        with open("/proc/self/cgroup") as f:
+            lines = [line.rstrip("\n").split(":", 2) for line in f]
+        for hid, ctrls, path in lines:
+            kind = "v1" if "memory" in ctrls.split(",") else "v2" if hid == "0" else None
+            if kind == "v2" and "v1" in mounts:
+                continue  # v1-hybrid: memory is the v1 hierarchy's
+            if kind and kind in mounts:
+                root, point = mounts[kind]
+                if root != "/" and path.startswith(root):
+                    path = path[len(root):]
+                return kind, point + path
+        return None
+
+    def read(self):
+        """(current, peak) in bytes, or None when it cannot be read."""
+        try:
+            kind, folder = self.folder()
+            names = (("memory.usage_in_bytes", "memory.max_usage_in_bytes") if kind == "v1"
+                     else ("memory.current", "memory.peak"))
+            values = []
+            for name in names:
+                try:
+                    with open(os.path.join(folder, name), "rb") as f:
+                        values.append(int(f.read()))
+                except FileNotFoundError:  # memory.peak before Linux 5.19
+                    values.append(values[0])
+            return values[0], max(values)
+        except (OSError, ValueError, TypeError):
+            return None
+
+
+class EndFigures:
+    """What a test's END adds to its log entry, for `budget` and `analyze` (README, "Memory
+    budgets" and "After the run"):
+
+    - "Fixture set up: BYTES KEY": a fixture broader than a function (session, package,
+      module, class) set up in this test's unit, and the memory its setup charged there (the
+      rise of the unit's peak, else of what it holds). Memory is charged to the unit that
+      first touches it: a test that uses such a fixture set up elsewhere needs that much
+      more when it runs alone or first.
+    - "Fixture shared: KEY": a broader fixture this test uses that another test set up.
+    - After a test that touched a MiB or more of new pages, a young-generation
+      gc.collect(1) and malloc_trim(0) before its END: the unit's memory.current, which the
+      runner logs, is then what the test still holds, not what glibc kept of what it freed.
+    - With WCMEM_SANDBOX_LEAK_CHECK=N, LeakCheck's "Leak check: N repeats added B1 ... BN
+      bytes": growth that repeats is a leak; what the first run alone kept (a cache filled
+      once, a first import) is not (CPython's regrtest -R)."""
+
+    RELEASE_FAULTS = 256  # pages: a test that touched a MiB of new ones may have freed it
+
+    def __init__(self, wcmem):
+        self.wcmem = wcmem
+        self.unit = UnitMemory()
+        self.item = None
+        self.faults = 0  # minor faults at the last test's end
+        self.set_up = {}
+        self.lines = []
+        self.closures = {}  # id(fixture info): (it, the keys of its broader fixtures)
+
+    @staticmethod
+    def _key(fixturedef):
+        base = getattr(fixturedef, "baseid", "") or ""
+        return f"{base}::{fixturedef.argname}" if base else fixturedef.argname
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        if self.wcmem.current == item.nodeid:
+            self.item, self.set_up, self.lines = item, {}, []
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        if self.item is None or getattr(fixturedef, "scope", "function") == "function":
+            yield
+            return
+        before = self.unit.read()
+        yield
+        after = self.unit.read()
+        if before and after:
+            rose = after[1] > before[1]
+            charged = (after[1] if rose else after[0]) - before[0]
+            key = self._key(fixturedef)
+            self.set_up[key] = max(self.set_up.get(key, 0), charged, 0)
+
+    def pytest_runtest_logfinish(self, nodeid):
+        item = self.item
+        if item is None or item.nodeid != nodeid:
+            return
+        self.item = None
+        # Counted from the test before's end: one system call a test, and what pytest
+        # touched in between is little.
+        faults = _faults()
+        if faults - self.faults >= self.RELEASE_FAULTS:
+            gc.collect(1)
+            _trim()
+        self.faults = faults
+        for key, charged in self.set_up.items():
+            self.lines.append(f"Fixture set up: {charged} {key}")
+        self.lines += self._shared(item)
+
+    def _shared(self, item):
+        return [f"Fixture shared: {key}" for key in self._broader(item)
+                if key not in self.set_up]
+
+    def _broader(self, item):
+        """The keys of the broader fixtures in the item's closure: the same for every item
+        of one function (they share their fixture info), so found once for them all."""
+        info = getattr(item, "_fixtureinfo", None)
+        known = self.closures.get(id(info))
+        if known is not None and known[0] is info:
+            return known[1]
+        defs = getattr(info, "name2fixturedefs", {})
+        keys = []
+        for name in getattr(item, "fixturenames", ()):
+            found = defs.get(name)
+            if found and getattr(found[-1], "scope", "function") != "function":
+                keys.append(self._key(found[-1]))
+        if info is not None:
+            self.closures[id(info)] = (info, keys)  # the info kept: its id stays its own
+        return keys
+
+    def take(self):
+        """The lines for this test's END, once."""
+        lines, self.lines = self.lines, []
+        return lines
+
+
+class LeakCheck:
+    """WCMEM_SANDBOX_LEAK_CHECK=N (opt-in, N from 1 to 20): after a test's call passed, it
+    runs N more times in the test's unit, and "Leak check:" says what each repeat added to
+    what the unit holds, after a full gc.collect() and malloc_trim(0) (EndFigures)."""
+
+    def __init__(self, figures, repeats):
+        self.figures, self.repeats = figures, repeats
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        outcome = yield
+        if self.figures.item is item and outcome.excinfo is None:
+            self.figures.lines.append(self._check(item))
+
+    def _check(self, item):
+        added, last = [], self._released()
+        for i in range(self.repeats):
+            try:
+                item.runtest()
+            except Exception as err:  # noqa: BLE001 -- a test that cannot run twice
+                return (f"Leak check: repeat {i + 1} of {self.repeats} failed "
+                        f"({type(err).__name__}); no figure")
+            now = self._released()
+            if now is None or last is None:
+                return "Leak check: the unit's memory could not be read; no figure"
+            added.append(now - last)
+            last = now
+        return f"Leak check: {self.repeats} repeats added {' '.join(map(str, added))} bytes"
+
+    def _released(self):
+        _release()
+        usage = self.figures.unit.read()
+        return usage[0] if usage else None
 
 
 def _def_line(path, lineno):
@@ -392,6 +586,7 @@ class WcmemPlugin:
         self.paths = {}  # a test file as pytest says it: as _where shows it
         self.replayed_failures = 0  # counted in pytest's session as the first test starts
         self.leak_base = None  # _usage() as the test's call began
+        self.figures = None  # EndFigures, with the diagnostics on
 
     # -- resuming after an OOM kill --------------------------------------------------------
 
@@ -852,7 +1047,8 @@ class WcmemPlugin:
         return _gc_line()
 
     def _end_extras(self):
-        lines = []
+        # The figures first: budget and analyze read them, and a long tracemalloc list is cut.
+        lines = self.figures.take() if self.figures is not None else []
         if self.tracemalloc_top:
             lines += self._tracemalloc_lines()
         lines.append(_gc_line())
@@ -1340,6 +1536,16 @@ class XdistCompleteness:
             tr.write_line(f"  ... and {count - len(shown)} more (-v lists them all)")
 
 
+def _leak_check_repeats():
+    """WCMEM_SANDBOX_LEAK_CHECK=N: repeats of each test's call (0: none, at most 20)."""
+    text = os.environ.get("WCMEM_SANDBOX_LEAK_CHECK", "0")
+    if not text.isdigit() or int(text) > 20:
+        sys.stderr.write(f"wcmem-sandbox plugin: WCMEM_SANDBOX_LEAK_CHECK={text!r} is not a "
+                         "count from 0 to 20: no leak check\n")
+        return 0
+    return int(text)
+
+
 def _keep_crashed_out(sched):
     """Two ways pytest-xdist 3.1's --dist loadscope, loadfile and loadgroup hang after a
     worker crashes, which under the sandbox is every OOM kill:
@@ -1411,6 +1617,13 @@ def pytest_configure(config):
         return
     plugin = WcmemPlugin(config, runner)
     config.pluginmanager.register(plugin, "wcmem-sandbox")
+    if plugin.diagnostics:
+        plugin.figures = EndFigures(plugin)
+        config.pluginmanager.register(plugin.figures, "wcmem-sandbox-figures")
+        repeats = _leak_check_repeats()
+        if repeats:
+            config.pluginmanager.register(LeakCheck(plugin.figures, repeats),
+                                          "wcmem-sandbox-leak-check")
     if not _in_xdist(config) and hasattr(os, "fork"):
         config.pluginmanager.register(Standby(plugin, path), "wcmem-sandbox-standby")
     if _is_xdist_controller(config):

@@ -3,7 +3,8 @@
  * command reads a file), a line is made for each, and the whole file is read back with
  * budget_parse: every line written is read back as the same name and the same bytes, and
  * only a name that cannot be budgeted (empty, cut, too long for a line) or a peak past any
- * SIZE goes without a line. The input is also given to budget_parse as a budget file: it is
+ * SIZE goes without a line. A test's bytes are made from its peak and the charge of the
+ * fixtures it shared (budget_need); it keeps at most BUDGET_FIXTURES_MAX of them. The input is also given to budget_parse as a budget file: it is
  * read, or refused with "FILE:LINE: message" and a hint. */
 #include <errno.h>
 
@@ -49,11 +50,11 @@ static void line_of(const struct budget_peak *p, unsigned margin, uint64_t floor
 		    struct out *o)
 {
 	char buf[BUDGET_LINE_MAX * 4];
-	uint64_t bytes = budget_from_peak(p->peak, margin, floor);
+	uint64_t bytes = budget_from_peak(budget_need(p), margin, floor);
 	size_t nlen = strlen(p->name);
 	int n;
 
-	check_bytes(p->peak, margin, floor, bytes);
+	check_bytes(budget_need(p), margin, floor, bytes);
 	n = budget_line(p, bytes ? bytes : MIB, buf, sizeof(buf));
 	if (n < 0) {
 		/* Only what cannot be budgeted: an empty or cut name, or one too long to fit
@@ -84,7 +85,7 @@ static void read_back(const struct budget_peaks *t, unsigned margin, uint64_t fl
 	FUZZ_CHECK(bf.n == o->lines);
 	for (const struct budget_peak *p = t->first; p; p = p->after) {
 		struct budget *b = budget_find(&bf, p->name);
-		uint64_t bytes = budget_from_peak(p->peak, margin, floor);
+		uint64_t bytes = budget_from_peak(budget_need(p), margin, floor);
 
 		if (!b)
 			continue;
@@ -124,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t floor = floors[size > 1 ? data[1] % 4 : 2];
 	struct out o = { 0 };
 	struct budget_peaks t;
-	size_t n = 0;
+	size_t n = 0, uses = 0;
 	FILE *f;
 
 	parse_as_file(data, size);
@@ -137,9 +138,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	append(&o, "[budgets]\n", 10);
 	for (const struct budget_peak *p = t.first; p; p = p->after, n++) {
 		FUZZ_CHECK(budget_peaks_find(&t, p->name) == p);
+		FUZZ_CHECK(p->nuses <= BUDGET_FIXTURES_MAX);
+		FUZZ_CHECK(budget_need(p) >= p->peak && budget_need(p) >= budget_shared(p));
+		uses += p->nuses;
 		line_of(p, margin, floor, &o);
 	}
 	FUZZ_CHECK(n == t.n);
+	FUZZ_CHECK(t.nfixtures <= uses);  /* a key is kept only for a test that uses it */
 	read_back(&t, margin, floor, &o);
 	budget_peaks_free(&t);
 	free(o.text);

@@ -143,6 +143,69 @@ static void test_analyze_cut_off(void **state)
 	done(a);
 }
 
+/* A captured run of tests/suites/leaks with WCMEM_SANDBOX_LEAK_CHECK=3: the three tests
+ * that keep 8 MB more on each run are the leaks, and nothing else is (the cache filled once,
+ * the first import of numpy, the 20 MB freed that glibc would keep, the trivial tests); no
+ * test is left in the "left memory behind" list, whose figures the repeats answered. */
+static void test_analyze_leak_check(void **state)
+{
+	struct rep_analysis *a = analysis();
+	char *text, *json;
+
+	(void)state;
+	read_fixture(a, "fixtures/logs/leak_check_v1.log");
+	rep_analysis_end(a);
+	assert_int_equal(a->tests, 18);
+	assert_int_equal(a->leak_checked, 18);
+	assert_int_equal(a->leaks.count, 3);
+	for (size_t i = 0; i < a->leaks.n; i++) {
+		assert_non_null(strstr(a->leaks.u[i].name, "::test_leaks["));
+		assert_int_equal(a->leaks.u[i].leak_repeats, 3);
+		assert_true(a->leaks.u[i].leak_least > (7 << 20));
+		assert_true(rep_analysis_leak_per_run(&a->leaks.u[i]) < (9 << 20));
+	}
+	assert_int_equal(a->left.count, 0);
+	text = printed(a, false);
+	assert_non_null(strstr(text, "== leaks (memory that grows with each run: every repeat of "
+				     "the call added some, at least 1.0 MB a run on average): 3 of "
+				     "18 tests checked\n"));
+	assert_non_null(strstr(text, "test_leaks.py:12: test_leaks.py::test_leaks[1] leaks 8.0 MB "
+				     "a run (3 repeats, each added at least 8.0 MB)\n"));
+	assert_null(strstr(text, "left memory behind"));
+	json = printed(a, true);
+	assert_non_null(strstr(json, "\"leaks_count\": 3"));
+	assert_non_null(strstr(json, "\"leak_checked\": 18"));
+	assert_non_null(strstr(json, "\"leak_repeats\": 3, \"leak_least\": "));
+	free(json);
+	free(text);
+	done(a);
+}
+
+/* The rule on its own: growth in every repeat, at least the floor a run on average. A
+ * cache filled in the first run (later repeats add nothing), one repeat that gave back,
+ * and growth under the floor are no leak. */
+static void test_analyze_leak_rule(void **state)
+{
+	struct rep_analysis *a = analysis();
+	struct rep_an_unit u = { .leak_repeats = 3, .leak_least = 1 << 20,
+				 .leak_total = 3 << 20 };
+
+	(void)state;
+	assert_true(rep_analysis_is_leak(a, &u));
+	assert_int_equal(rep_analysis_leak_per_run(&u), 1 << 20);
+	u.leak_least = 0;            /* one repeat kept nothing: filled once, then found */
+	assert_false(rep_analysis_is_leak(a, &u));
+	u.leak_least = -4096;
+	assert_false(rep_analysis_is_leak(a, &u));
+	u.leak_least = 4096;
+	u.leak_total = (3 << 20) - 3;  /* under the floor on average */
+	assert_false(rep_analysis_is_leak(a, &u));
+	u.leak_repeats = 0;
+	assert_false(rep_analysis_is_leak(a, &u));
+	assert_int_equal(rep_analysis_leak_per_run(&u), 0);
+	done(a);
+}
+
 /* Several logs make one answer: the lists span them, and an open test of the first log is
  * not closed by a test of the same name in the next. */
 static void test_analyze_merges_logs(void **state)
@@ -323,6 +386,8 @@ int main(void)
 		cmocka_unit_test(test_analyze_example_run),
 		cmocka_unit_test(test_analyze_guide_format),
 		cmocka_unit_test(test_analyze_cut_off),
+		cmocka_unit_test(test_analyze_leak_check),
+		cmocka_unit_test(test_analyze_leak_rule),
 		cmocka_unit_test(test_analyze_merges_logs),
 		cmocka_unit_test(test_analyze_constant_memory),
 		cmocka_unit_test(test_analyze_html),

@@ -244,6 +244,126 @@ static void test_log_many_tests(void **state)
 	budget_peaks_free(&t);
 }
 
+/* A test that shares a broader fixture set up in another test's unit needs that setup's
+ * charge too (the largest of any run); one that set the fixture up itself does not (its
+ * peak holds it), nor does a shared fixture no log saw set up. Lines repeat once. */
+static void test_shared_fixtures_add_their_setup(void **state)
+{
+	static const char one[] =
+		"[2026-11-01T10:00:01.000001] TEST_END: t.py::a\n"
+		"  Peak memory: 120.0 MB\n"
+		"  Fixture set up: 125829120 table\n"
+		"  Fixture shared: gone\n"
+		"[2026-11-01T10:00:02.000001] TEST_END: t.py::b\n"
+		"  Peak memory: 4.0 MB\n"
+		"  Fixture shared: table\n"
+		"  Fixture shared: table\n"
+		"[2026-11-01T10:00:03.000001] TEST_END: t.py::c\n"
+		"  Peak memory: 40.0 MB\n"
+		"  Fixture set up: 41943040 t.py::index\n"
+		"  Fixture shared: table\n"
+		"[2026-11-01T10:00:04.000001] TEST_END: t.py::d\n"
+		"  Peak memory: 8.0 MB\n"
+		"  Fixture shared: table\n"
+		"  Fixture shared: t.py::index\n"
+		"  Fixture set up: -5 bad\n"
+		"  Fixture set up: 12\n"
+		"[2026-11-01T10:00:05.000001] TEST_END: t.py::nopeak\n"
+		"  Fixture set up: 999999999999 table\n";
+	/* Reversed: b sets the table up, with a larger charge; a shares it. */
+	static const char two[] =
+		"[2026-11-02T10:00:01.000001] TEST_END: t.py::b\n"
+		"  Peak memory: 130.0 MB\n"
+		"  Fixture set up: 136314880 table\n"
+		"[2026-11-02T10:00:02.000001] TEST_END: t.py::a\n"
+		"  Peak memory: 1.0 MB\n"
+		"  Fixture shared: table\n";
+	struct budget_peaks t;
+
+	(void)state;
+	budget_peaks_init(&t);
+	read_log(&t, one);
+	assert_int_equal(budget_shared(find_peak(&t, "t.py::a")), 0);
+	assert_int_equal(budget_shared(find_peak(&t, "t.py::b")), 120 * MIB);
+	assert_int_equal(budget_shared(find_peak(&t, "t.py::c")), 120 * MIB);
+	assert_int_equal(budget_shared(find_peak(&t, "t.py::d")), 160 * MIB);
+	assert_int_equal(budget_need(find_peak(&t, "t.py::d")), 168 * MIB);
+	assert_int_equal(find_peak(&t, "t.py::b")->nuses, 1);
+	assert_int_equal(find_peak(&t, "t.py::d")->nuses, 2);
+	read_log(&t, two);
+	/* a set the table up in one run and shared it in the other: its peak of 120 MB holds
+	 * it; b's larger peak of the second run holds it too; c now adds the larger charge */
+	assert_int_equal(budget_shared(find_peak(&t, "t.py::a")), 0);
+	assert_int_equal(budget_shared(find_peak(&t, "t.py::b")), 0);
+	assert_int_equal(budget_shared(find_peak(&t, "t.py::c")), 130 * MIB);
+	assert_int_equal(t.nfixtures, 3);  /* table, gone, t.py::index: each once */
+	budget_peaks_free(&t);
+}
+
+/* A hostile charge cannot wrap the sum: it saturates, and the line says what was added. */
+static void test_shared_fixtures_capped(void **state)
+{
+	static const char log[] =
+		"[2026-11-01T10:00:01.000001] TEST_END: t.py::a\n"
+		"  Peak memory: 1.0 MB\n"
+		"  Fixture set up: 99999999999999999999999 x\n"
+		"  Fixture set up: 18446744073709551615 y\n"
+		"[2026-11-01T10:00:02.000001] TEST_END: t.py::b\n"
+		"  Peak memory: 4.0 MB\n"
+		"  Fixture shared: x\n"
+		"  Fixture shared: y\n";
+	struct budget_peaks t;
+	struct budget_peak *b;
+	char line[400];
+
+	(void)state;
+	budget_peaks_init(&t);
+	read_log(&t, log);
+	b = find_peak(&t, "t.py::b");
+	assert_int_equal(budget_shared(b), UINT64_C(2) << 50);
+	assert_true(budget_need(b) > budget_shared(b));
+	assert_true(budget_line(b, 20 * MIB, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "; peak 4.0 MB + shared fixtures "));
+	budget_peaks_free(&t);
+}
+
+/* What a record keeps of its fixtures is bounded: BUDGET_FIXTURES_MAX keys a test, each
+ * at most BUDGET_FIXTURE_KEY_MAX bytes (a longer one is dropped), and entries that repeat
+ * a key add nothing. */
+static void test_fixtures_bounded(void **state)
+{
+	size_t size = 64 << 10, o = 0;
+	char *log = malloc(size), key[BUDGET_FIXTURE_KEY_MAX + 2];
+	struct budget_peaks t;
+	struct budget_peak *p;
+
+	(void)state;
+	assert_non_null(log);
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	for (int run = 0; run < 3; run++) {
+		o += (size_t)snprintf(log + o, size - o, "[2026-11-01T10:00:01.000001] TEST_END: "
+				      "t.py::many\n  Peak memory: 1.0 MB\n"
+				      "  Fixture set up: 1048576 %s\n", key);
+		for (int i = 0; i < BUDGET_FIXTURES_MAX + 8; i++)
+			o += (size_t)snprintf(log + o, size - o, "  Fixture shared: f%d\n", i);
+	}
+	o += (size_t)snprintf(log + o, size - o, "[2026-11-01T10:00:02.000001] TEST_END: "
+			      "t.py::setup\n  Peak memory: 1.0 MB\n");
+	for (int i = 0; i < BUDGET_FIXTURES_MAX + 8; i++)
+		o += (size_t)snprintf(log + o, size - o, "  Fixture set up: 1048576 f%d\n", i);
+	assert_true(o < size - 1);
+	budget_peaks_init(&t);
+	read_log(&t, log);
+	p = find_peak(&t, "t.py::many");
+	assert_int_equal(p->nuses, BUDGET_FIXTURES_MAX);
+	assert_int_equal(budget_shared(p), BUDGET_FIXTURES_MAX * MIB);
+	assert_int_equal(t.nfixtures, BUDGET_FIXTURES_MAX);  /* the long key is none */
+	assert_int_equal(find_peak(&t, "t.py::setup")->nuses, BUDGET_FIXTURES_MAX);
+	budget_peaks_free(&t);
+	free(log);
+}
+
 /* The peak plus the margin, rounded up to a whole MiB, never under the floor. */
 static void test_budget_from_peak(void **state)
 {
@@ -461,6 +581,9 @@ int main(void)
 		cmocka_unit_test(test_log_malformed_head),
 		cmocka_unit_test(test_log_nul_and_long_lines),
 		cmocka_unit_test(test_log_many_tests),
+		cmocka_unit_test(test_shared_fixtures_add_their_setup),
+		cmocka_unit_test(test_shared_fixtures_capped),
+		cmocka_unit_test(test_fixtures_bounded),
 		cmocka_unit_test(test_budget_from_peak),
 		cmocka_unit_test(test_line_round_trip),
 		cmocka_unit_test(test_line_too_long),

@@ -299,6 +299,36 @@ static void test_logread_test_lines_cannot_forge(void **state)
 	assert_int_equal(e[1].oom, REP_OOM_NONE);
 }
 
+/* The leak check's line: each repeat's bytes, exact; a line that does not hold as many
+ * figures as it says, more repeats than the plugin runs, or figures past the bound is no
+ * figure; only the first line of an entry counts. */
+static void test_logread_leak_check(void **state)
+{
+	static const char log[] =
+		"[2026-01-01T00:00:01.000000] TEST_END: a\n"
+		"  Leak check: 3 repeats added 8388608 -4096 8392704 bytes\n"
+		"  Leak check: 1 repeats added 0 bytes\n"
+		"[2026-01-01T00:00:02.000000] TEST_END: b\n"
+		"  Leak check: 3 repeats added 1 2 bytes\n"
+		"[2026-01-01T00:00:03.000000] TEST_END: c\n"
+		"  Leak check: 21 repeats added 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 bytes\n"
+		"[2026-01-01T00:00:04.000000] TEST_END: d\n"
+		"  Leak check: 2 repeats added 99999999999999999999 1 bytes\n"
+		"[2026-01-01T00:00:05.000000] TEST_END: e\n"
+		"  Leak check: repeat 2 of 3 failed (AssertionError); no figure\n"
+		"[2026-01-01T00:00:06.000000] TEST_END: f\n"
+		"  Leak check: 2 repeats added 5 6 bytes and more\n";
+	struct rep_entry e[6];
+
+	(void)state;
+	assert_int_equal(feed(log, e, 6), 6);
+	assert_int_equal(e[0].leak_repeats, 3);
+	assert_int_equal(e[0].leak_least, -4096);
+	assert_int_equal(e[0].leak_total, 16777216);
+	for (int i = 1; i < 6; i++)
+		assert_int_equal(e[i].leak_repeats, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_logread_bytes_fields),
 		cmocka_unit_test(test_logread_exact_bytes),
 		cmocka_unit_test(test_logread_test_lines_cannot_forge),
+		cmocka_unit_test(test_logread_leak_check),
 	};
 
 	return cmocka_run_group_tests_name("logread", tests, NULL, NULL);
