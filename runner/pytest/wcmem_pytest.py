@@ -209,20 +209,23 @@ class Resume:
         self.done = {}
         self.killed = {}
         self.order = []  # every name, in the order the tests ended
+        seen = set()
         with open(path, encoding="utf-8") as f:
             for line in f:
                 fields = line.rstrip("\n").split(" ", 3)
                 if not line.endswith("\n") or len(fields) != 4:
                     continue  # not a whole line: the runner's copy has none, but be sure
                 kind, name, seconds, text = fields
+                name = _dec(name) if "%" in name else name
                 if kind == "DONE":
-                    self.done[_dec(name)] = (float(seconds), text)
+                    self.done[name] = (float(seconds), text)
                 elif kind == "KILLED":
-                    self.killed[_dec(name)] = (float(seconds), _dec(text))
+                    self.killed[name] = (float(seconds), _dec(text))
                 else:
                     continue
-                if _dec(name) not in self.order:  # a name twice (a test killed again)
-                    self.order.append(_dec(name))
+                if name not in seen:  # a name twice (a test killed again)
+                    seen.add(name)
+                    self.order.append(name)
 
     def __contains__(self, name):
         return name in self.done or name in self.killed
