@@ -339,9 +339,11 @@ class UnitMemory:
                 continue  # v1-hybrid: memory is the v1 hierarchy's
             if kind and kind in mounts:
                 root, point = mounts[kind]
-                if root != "/" and path.startswith(root):
+                if root != "/":
+                    if not (path == root or path.startswith(root + "/")):
+                        return None  # not below what this mount shows
                     path = path[len(root):]
-                return kind, point + path
+                return kind, point + path if path not in ("", "/") else point
         return None
 
     def read(self):
@@ -586,7 +588,7 @@ class WcmemPlugin:
         self.bad_marker = {}  # node id: why its marker's size fails it
         self.leaks = None  # the test's limit_leaks SIZE, when its unit has it
         self.warnings = []  # the test's warnings, as _warning_to makes them
-        self.paths = {}  # a test file as pytest says it: as _where shows it
+        self.paths = {}  # a test file as pytest says it: (as _where shows it, its path)
         self.replayed_failures = 0  # counted in pytest's session as the first test starts
         self.leak_base = None  # _usage() as the test's call began
         self.figures = None  # EndFigures, with the diagnostics on
@@ -756,19 +758,20 @@ class WcmemPlugin:
         seen from the folder the runner was started in (pytest's are from its rootdir),
         the line of its def (pytest's is its first decorator's)."""
         path, lineno, _ = item.location
-        shown = self.paths.get(path)
-        if shown is None:
-            shown = path
-            cwd = os.environ.get("WCMEM_SANDBOX_CWD")
+        known = self.paths.get(path)
+        if known is None:  # once a file: per test, a dict lookup
+            full = os.path.join(str(self.config.rootpath), path)
+            shown, cwd = path, os.environ.get("WCMEM_SANDBOX_CWD")
             if cwd:
                 try:
-                    shown = os.path.relpath(os.path.join(str(self.config.rootpath), path), cwd)
+                    shown = os.path.relpath(full, cwd)
                 except ValueError:
                     pass
-            self.paths[path] = shown
+            known = self.paths[path] = (shown, full)
+        shown, full = known
         if lineno is None:
             return shown
-        return f"{shown}:{_def_line(str(self.config.rootpath / path), lineno) + 1}"
+        return f"{shown}:{_def_line(full, lineno) + 1}"
 
     def _start(self, item, name, where, extras):
         """START, with the sizes of the test's limit_memory and limit_leaks markers as
@@ -1178,7 +1181,7 @@ class Forkserver:
     child: its pid cannot name another process until this process reaps it."""
 
     def __init__(self):
-        self.memory_root = None  # (mount point, root) of the memory hierarchy: found once
+        self.unit = UnitMemory()  # finds this process's memory cgroup
         self.failed = False      # a move was refused: not tried again
 
     def follow(self):
@@ -1212,22 +1215,8 @@ class Forkserver:
 
     def _own_cgroup(self):
         """The folder of this process's memory cgroup, or None."""
-        with open("/proc/self/cgroup") as f:
-            lines = [line.rstrip("\n").split(":", 2) for line in f]
-        v1 = [path for _, ctrls, path in lines if "memory" in ctrls.split(",")]
-        path = v1[0] if v1 else next((p for hid, _, p in lines if hid == "0"), None)
-        if path is None:
-            return None
-        if self.memory_root is None:
-            self.memory_root = _memory_mount(bool(v1))
-        if self.memory_root is None:
-            return None
-        mount, root = self.memory_root
-        if root != "/":
-            if not (path == root or path.startswith(root + "/")):
-                return None
-            path = path[len(root):]
-        return mount + path if path != "/" else mount
+        found = self.unit.folder()
+        return found[1] if found else None
 
 
 def _forkserver_pid():
