@@ -67,6 +67,24 @@ def memory_hierarchy():
     raise RuntimeError("no memory cgroup found")
 
 
+def _localhost_resolves():
+    import socket
+    try:
+        socket.getaddrinfo("localhost", 0)
+        return True
+    except OSError:
+        return False
+
+
+# pytest-rerunfailures (10.2) has every xdist worker connect to its controller at
+# "localhost": where that name does not resolve (a bare chroot without /etc/hosts), every
+# xdist run fails in the plugin itself. Our tests then run pytest without it, as a user
+# would with -p no: (test_faithful.py, which needs it, says why it skips).
+LOCALHOST = _localhost_resolves()
+if not LOCALHOST:
+    os.environ["PYTEST_ADDOPTS"] = " ".join(
+        filter(None, [os.environ.get("PYTEST_ADDOPTS"), "-p no:rerunfailures"]))
+
 BACKEND, MOUNT, OWN = memory_hierarchy()
 # A pytest-xdist worker starts where its controller moved itself (below): same base.
 if os.path.basename(OWN) == "wcmemtest-pytest":
