@@ -184,4 +184,24 @@ int cg_parse_u64(const char *text, uint64_t *val);                  /* "123\n" o
  * whose controller list holds "memory". Returns 0, or -ENOENT. */
 int cg_parse_proc_cgroup(const char *text, enum cg_version v, char *out, size_t size);
 
+/* One line of /proc/PID/mountinfo, its escapes undone. root is the mounted folder as the
+ * reader's namespaces see it: for a cgroup mount made outside the reader's cgroup
+ * namespace it starts with "/.." (the mount shows more than the namespace's root). */
+struct cg_mountinfo {
+	char root[4096];
+	char point[4096];
+	char type[64];
+	char super_opts[512];  /* "rw,nsdelegate,memory_recursiveprot" */
+};
+
+/* Parses one mountinfo line. Returns 0, -EINVAL (not a mountinfo line) or -ENAMETOOLONG. */
+int cg_parse_mountinfo_line(const char *line, struct cg_mountinfo *m);
+
+/* name among the comma-separated options opts ("name" or "name=value"). */
+bool cg_option_has(const char *opts, const char *name);
+
+/* The mountinfo line of the mount at point (the last one there: it hides the others).
+ * Returns 0, -ENOENT, or -errno. */
+int cg_mount_find(const char *point, struct cg_mountinfo *m);
+
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <libcgroup.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,6 +42,31 @@ static int cg_join(char *out, size_t size, const char *mount, const char *rel)
 	return 0;
 }
 
+/* Our cgroup's folder. /proc/self/cgroup names it from our cgroup namespace's root; when
+ * the mount shows more than that root (its root, as mountinfo gives it, climbs out with
+ * "/.."), the folder of that root must be known: an enclosing runner exports it
+ * (WCMEM_SANDBOX_CGROUPNS) to the command it put in such a namespace. */
+static int own_path(struct cg_hier *h, const char *rel, struct wc_error *e)
+{
+	struct cg_mountinfo *m = malloc(sizeof(*m));
+	const char *ns_root = getenv("WCMEM_SANDBOX_CGROUPNS");
+	bool outside = m && cg_mount_find(h->mount, m) == 0 && strncmp(m->root, "/..", 3) == 0;
+	const char *top = h->mount;
+	size_t mlen = strlen(h->mount);
+
+	free(m);
+	if (outside && (!ns_root || strncmp(ns_root, h->mount, mlen) != 0 ||
+			(ns_root[mlen] != '/' && ns_root[mlen] != '\0')))
+		return wc_fail(e, ENOENT, "find our cgroup: we are in a cgroup namespace that "
+			       "the cgroup mount at %s does not start at; mount cgroup2 inside the "
+			       "namespace, as container runtimes do", h->mount);
+	if (outside)
+		top = ns_root;
+	if (cg_join(h->own, sizeof(h->own), top, rel) < 0)
+		return wc_fail(e, ENAMETOOLONG, "cgroup path %s%s", top, rel);
+	return 0;
+}
+
 int cg_discover(struct cg_hier *h, const char *base_override, struct wc_error *e)
 {
 	char text[8192], rel[4096];
@@ -62,8 +88,9 @@ int cg_discover(struct cg_hier *h, const char *base_override, struct wc_error *e
 	if (cg_parse_proc_cgroup(text, h->version, rel, sizeof(rel)) < 0)
 		return wc_fail(e, ENOENT, "find our %s cgroup in /proc/self/cgroup",
 				h->version == CG_V2 ? "cgroup v2" : "v1 memory");
-	if (cg_join(h->own, sizeof(h->own), h->mount, rel) < 0)
-		return wc_fail(e, ENAMETOOLONG, "cgroup path %s%s", h->mount, rel);
+	r = own_path(h, rel, e);
+	if (r < 0)
+		return r;
 
 	if (!base_override || !*base_override) {
 		snprintf(h->base, sizeof(h->base), "%s", h->own);
@@ -138,4 +165,29 @@ int cg_base_limit(const struct cg_hier *h, uint64_t *bytes, uint64_t *headroom,
 	if (headroom)
 		*headroom = room;
 	return 0;
+}
+
+int cg_mount_find(const char *point, struct cg_mountinfo *m)
+{
+	struct cg_mountinfo *line_m = malloc(sizeof(*line_m));
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int r = -ENOENT;
+
+	if (!f || !line_m) {
+		r = f ? -ENOMEM : -errno;
+		goto out;
+	}
+	while (getline(&line, &cap, f) > 0)
+		if (cg_parse_mountinfo_line(line, line_m) == 0 && strcmp(line_m->point, point) == 0) {
+			*m = *line_m;  /* a later mount on the same point hides this one */
+			r = 0;
+		}
+out:
+	free(line);
+	free(line_m);
+	if (f)
+		fclose(f);
+	return r;
 }

@@ -197,3 +197,68 @@ int cg_parse_proc_cgroup(const char *text, enum cg_version v, char *out, size_t 
 	}
 	return -ENOENT;
 }
+
+/* Copies field [p, end) of a mountinfo line into out, undoing the kernel's octal escapes
+ * (\040 for a blank, \011, \012, \134). Returns 0, or -ENAMETOOLONG. */
+static int mountinfo_field(const char *p, const char *end, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; p < end; n++) {
+		char c = *p++;
+
+		if (c == '\\' && end - p >= 3 && p[0] >= '0' && p[0] <= '3' &&
+		    p[1] >= '0' && p[1] <= '7' && p[2] >= '0' && p[2] <= '7') {
+			c = (char)((p[0] - '0') * 64 + (p[1] - '0') * 8 + (p[2] - '0'));
+			p += 3;
+		}
+		if (n + 1 >= size)
+			return -ENAMETOOLONG;
+		out[n] = c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* The start of the next blank-separated field after p, or NULL at the line's end. */
+static const char *next_field(const char *p, const char *end)
+{
+	p = memchr(p, ' ', (size_t)(end - p));
+	return p ? p + 1 : NULL;
+}
+
+int cg_parse_mountinfo_line(const char *line, struct cg_mountinfo *m)
+{
+	const char *end = line_end(line), *f[5], *sep, *type, *src, *opts;
+
+	f[0] = line;
+	for (int i = 1; i < 5; i++)  /* id, parent, major:minor, root, mount point */
+		if (!(f[i] = next_field(f[i - 1], end)))
+			return -EINVAL;
+	sep = strstr(f[4], " - ");
+	if (!sep || sep >= end)
+		return -EINVAL;
+	type = sep + 3;
+	src = next_field(type, end);
+	opts = src ? next_field(src, end) : NULL;
+	if (!opts)
+		return -EINVAL;
+	if (mountinfo_field(f[3], f[4] - 1, m->root, sizeof(m->root)) < 0 ||
+	    mountinfo_field(f[4], memchr(f[4], ' ', (size_t)(end - f[4])), m->point,
+			    sizeof(m->point)) < 0 ||
+	    mountinfo_field(type, src - 1, m->type, sizeof(m->type)) < 0 ||
+	    mountinfo_field(opts, end, m->super_opts, sizeof(m->super_opts)) < 0)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+bool cg_option_has(const char *opts, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = opts; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, name, len) == 0 && (p[len] == ',' || p[len] == '\0' ||
+						   p[len] == '='))
+			return true;
+	return false;
+}

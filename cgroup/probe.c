@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "cgroup/fs.h"
+#include "cgroup/ns.h"
 
 /* The inode of the initial cgroup namespace (PROC_CGROUP_INIT_INO, include/linux/proc_ns.h):
  * any other is a namespace of its own. PID 1 is no reference, as in a container it shares
@@ -77,16 +79,11 @@ static bool has_memory(const char *dir)
 static enum cg_have clone_into(const struct cg_hier *h)
 {
 	int fd = open(h->own, O_PATH | O_DIRECTORY | O_CLOEXEC), status;
-	struct clone_args args;
 	pid_t pid;
 
 	if (fd < 0)
 		return CG_UNKNOWN;
-	memset(&args, 0, sizeof(args));
-	args.flags = CLONE_INTO_CGROUP;
-	args.exit_signal = SIGCHLD;
-	args.cgroup = (uint64_t)fd;
-	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	pid = cg_clone_into(fd, NULL);
 	if (pid == 0)
 		_exit(0);
 	close(fd);
@@ -99,24 +96,13 @@ static enum cg_have clone_into(const struct cg_hier *h)
 	return errno == ENOSYS || errno == E2BIG || errno == EINVAL ? CG_MISSING : CG_HAVE;
 }
 
-/* favordynmods among the mount options of the cgroup2 mount at mount (/proc/self/mountinfo). */
-static bool favordynmods(const char *mount)
+/* option among the super options of the mount at mount (/proc/self/mountinfo). */
+static bool mount_option(const char *mount, const char *option)
 {
-	char line[4096], point[4096], opts[1024];
-	bool found = false;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	struct cg_mountinfo *m = malloc(sizeof(*m));
+	bool found = m && cg_mount_find(mount, m) == 0 && cg_option_has(m->super_opts, option);
 
-	if (!f)
-		return false;
-	/* "36 25 0:30 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate,favordynmods" */
-	while (!found && fgets(line, sizeof(line), f)) {
-		const char *sep = strstr(line, " - cgroup2 ");
-
-		if (sep && sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1 &&
-		    strcmp(point, mount) == 0 && sscanf(sep, " - cgroup2 %*s %1023s", opts) == 1)
-			found = strstr(opts, "favordynmods") != NULL;
-	}
-	fclose(f);
+	free(m);
 	return found;
 }
 
@@ -149,7 +135,8 @@ int cg_probe(struct cg_probe *p, const char *base_override, struct wc_error *e)
 		p->swap = file_in(dir, "memory.swap.max", memory_files);
 		p->kill = file_in(dir, "cgroup.kill", true);
 		p->clone_into = clone_into(h);
-		p->favordynmods = favordynmods(h->mount);
+		p->favordynmods = mount_option(h->mount, "favordynmods");
+		p->nsdelegate = mount_option(h->mount, "nsdelegate");
 	} else {
 		/* The v1 equivalents are always there, but for swap accounting (swapaccount=1). */
 		p->peak = CG_HAVE;

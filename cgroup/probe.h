@@ -23,6 +23,8 @@ struct cg_probe {
 	enum cg_have swap;          /* memory.swap.max, v1 memory.memsw.limit_in_bytes */
 	enum cg_have clone_into;    /* clone3(CLONE_INTO_CGROUP) (5.7) */
 	bool favordynmods;          /* cgroup2 mount option (6.0): cheaper moves between cgroups */
+	bool nsdelegate;            /* cgroup2 mount option (4.13): a cgroup namespace is a
+				     * boundary no process in it can move across */
 	enum cg_have cgroupns;      /* CG_HAVE: in a cgroup namespace of its own (a container) */
 };
 

@@ -167,6 +167,24 @@ static struct run_check *dynmods(struct run_check *c, const struct run_doctor_fa
 		     "the last one waits some milliseconds to move into its cgroup");
 }
 
+/* Whether a test of the runner's own user can move itself out of the sandbox (README,
+ * Security model): on v2 the kernel refuses it across the command's cgroup namespace when
+ * the mount has nsdelegate. */
+static struct run_check *boundary(struct run_check *c, const struct run_doctor_facts *f)
+{
+	if (f->cg.hier.version != CG_V2)
+		return check(c, "test boundary", RUN_WARN, V2_TODO, "cgroup v1: a test may move "
+			     "itself into any memory cgroup its user may write, out of the "
+			     "sandbox's limits");
+	if (f->cg.nsdelegate)
+		return check(c, "test boundary", RUN_PASS, NULL, "nsdelegate on %s: no test "
+			     "can move out of its cgroup namespace, the sandbox", f->cg.hier.mount);
+	return check(c, "test boundary", RUN_WARN, "mount -o remount,nsdelegate /sys/fs/cgroup, "
+		     "as root (systemd mounts it so)", "no nsdelegate on %s: a test may move "
+		     "itself into any cgroup its user may write, out of the sandbox's limits",
+		     f->cg.hier.mount);
+}
+
 static struct run_check *manager(struct run_check *c, const struct run_doctor_facts *f)
 {
 	if (*f->user_manager)
@@ -213,6 +231,7 @@ size_t run_doctor_evaluate(const struct run_doctor_facts *f, struct run_check *c
 	end = high(end, f);
 	end = swap(end, f);
 	end = dynmods(end, f);
+	end = boundary(end, f);
 	end = manager(end, f);
 	end = namespace(end, f);
 	return (size_t)(end - c);

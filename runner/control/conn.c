@@ -47,6 +47,29 @@ void run_conn_flush(struct conn *k)
 		k->broken = true;
 }
 
+void run_conn_send_fd(struct conn *k, const char *text, int fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { .iov_base = (void *)text, .iov_len = strlen(text) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	run_conn_flush(k);
+	if (k->w.fd < 0 || k->broken)
+		return;
+	memset(u.buf, 0, sizeof(u.buf));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(k->w.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)iov.iov_len)
+		k->broken = true;
+}
+
 void run_conn_warn(struct conn *k, const char *what)
 {
 	struct run_control *c = k->ctl;

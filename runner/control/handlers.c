@@ -520,6 +520,9 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line)
 	case RUN_MSG_NOTE:
 		on_note(c, k, &m);
 		return;
+	case RUN_MSG_RESUME:
+		run_control_send_resume(c, k);
+		return;
 	case RUN_MSG_STANDBY:
 		on_standby(c, k);
 		return;

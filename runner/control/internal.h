@@ -126,6 +126,12 @@ void run_conn_reply(struct conn *k, const char *fmt, ...) __attribute__((format(
 /* Sends what is queued, the one place that writes to a client. A client whose socket is full
  * loses its answers and is marked broken. */
 void run_conn_flush(struct conn *k);
+
+/* Sends what is queued, then the one line text with descriptor fd (SCM_RIGHTS). */
+void run_conn_send_fd(struct conn *k, const char *text, int fd);
+
+/* RESUME: the resume file's copy as a descriptor of the client's own (resume.c). */
+void run_control_send_resume(struct run_control *c, struct conn *k);
 void run_conn_warn(struct conn *k, const char *what);
 void run_conn_close(struct run_control *c, struct conn *k);
 

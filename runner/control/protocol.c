@@ -185,7 +185,7 @@ static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
 static const struct { const char *word; enum run_verb verb; } verbs[] = {
 	{ "HELLO", RUN_MSG_HELLO }, { "START", RUN_MSG_START }, { "END", RUN_MSG_END },
 	{ "VERDICT", RUN_MSG_VERDICT }, { "USAGE", RUN_MSG_USAGE }, { "NOTE", RUN_MSG_NOTE },
-	{ "STANDBY", RUN_MSG_STANDBY },
+	{ "RESUME", RUN_MSG_RESUME }, { "STANDBY", RUN_MSG_STANDBY },
 };
 
 int run_msg_parse(char *line, struct run_msg *m, struct wc_error *e)
@@ -209,8 +209,9 @@ int run_msg_parse(char *line, struct run_msg *m, struct wc_error *e)
 	if (i == sizeof(verbs) / sizeof(verbs[0]))
 		return bad(e, "unknown verb", f);
 	m->verb = verbs[i].verb;
-	if (m->verb == RUN_MSG_STANDBY)
-		return rest ? bad(e, "STANDBY takes no field", NULL) : 0;
+	if (m->verb == RUN_MSG_STANDBY || m->verb == RUN_MSG_RESUME)
+		return rest ? bad(e, m->verb == RUN_MSG_STANDBY ? "STANDBY takes no field" :
+				  "RESUME takes no field", NULL) : 0;
 
 	f = next_field(&rest);
 	if (!f)

@@ -15,7 +15,7 @@
 
 /* RUN_MSG_STANDBY stays last: the fuzzer checks that a parsed verb is one of these. */
 enum run_verb { RUN_MSG_HELLO, RUN_MSG_START, RUN_MSG_END, RUN_MSG_VERDICT, RUN_MSG_USAGE,
-		RUN_MSG_NOTE, RUN_MSG_STANDBY };
+		RUN_MSG_NOTE, RUN_MSG_RESUME, RUN_MSG_STANDBY };
 
 /* One parsed line. Strings point into the line, decoded in place. */
 struct run_msg {

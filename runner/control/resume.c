@@ -214,6 +214,23 @@ static int snapshot(struct run_control *c)
 	return 0;
 }
 
+/* A client in a user namespace of its own (the command's, on cgroup v2 under an unprivileged
+ * runner: cg_ns_make) may not open /proc/RUNNER/fd/N: the kernel keeps a process's
+ * descriptors from one in a user namespace below it. It asks, and gets the copy as a
+ * descriptor of its own: opened afresh (read-only, from the start; one description per
+ * client, so that no two share a file offset). The copy is sealed: it stays as it is. */
+void run_control_send_resume(struct run_control *c, struct conn *k)
+{
+	int fd = snap_fd(c) >= 0 ? open(c->snap_path, O_RDONLY | O_CLOEXEC) : -1;
+
+	if (fd < 0) {
+		run_conn_reply(k, "ERR 404 no resume file: this run did not resume");
+		return;
+	}
+	run_conn_send_fd(k, "OK\n", fd);
+	close(fd);
+}
+
 int run_control_write_resume(struct run_control *c, const char **path, struct wc_error *e)
 {
 	int r = resume_open(c);  /* nothing ended yet: an empty file */

@@ -102,6 +102,15 @@ static int wake_standby(struct run_session *s, struct run_unit *u, const char *r
 	return r;
 }
 
+/* The exit status of a command that never ran: as a shell gives it (127: not found, 126:
+ * not runnable), 125 when the runner could not put it in place; 0 when it ran. */
+static int exec_status(int exec_err)
+{
+	if (exec_err < 0)
+		return 125;
+	return exec_err == 0 ? 0 : exec_err == ENOENT ? 127 : 126;
+}
+
 /* One run of the command: started, or the copy woken (woken, when not NULL). Returns 0
  * with *status set, or -errno. */
 static int run_attempt(struct run_session *s, const struct run_job *job, struct run_unit *u,
@@ -123,7 +132,7 @@ static int run_attempt(struct run_session *s, const struct run_job *job, struct 
 	if (r < 0)
 		return r;
 	this.env = env;
-	r = run_spawn(&c, &this, &u->cg, &s->pids, &s->child_mask, e);
+	r = run_spawn(&c, &this, &u->cg, &s->pids, &s->ns, &s->child_mask, e);
 	if (r < 0)
 		goto out;
 	run_control_set_main(s->control, c.pid);
@@ -140,7 +149,11 @@ static int run_attempt(struct run_session *s, const struct run_job *job, struct 
 	if (*exec_err) {
 		char text[4200];
 
-		snprintf(text, sizeof(text), "%s: %s", job->argv[0], strerror(*exec_err));
+		if (*exec_err < 0)
+			snprintf(text, sizeof(text), "enter the sandbox's cgroup namespace: %s",
+				 strerror(-*exec_err));
+		else
+			snprintf(text, sizeof(text), "%s: %s", job->argv[0], strerror(*exec_err));
 		run_say("", text);
 	}
 supervise:
@@ -203,8 +216,7 @@ int run_job(struct run_session *s, const struct run_job *job, struct wc_error *e
 		resumes++;
 	}
 	if (r == 0) {
-		r = run_unit_finish(s, &u, status, exec_err ? (exec_err == ENOENT ? 127 : 126) : 0,
-				    false, &ru, NULL, e);
+		r = run_unit_finish(s, &u, status, exec_status(exec_err), false, &ru, NULL, e);
 		if (r == 0)
 			r = run_exit_status(run_unit_rec(s, &u));
 	}

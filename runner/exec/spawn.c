@@ -17,7 +17,7 @@ static bool clone3_unsupported;  /* cached: probed once */
 
 /* The child: wait at the gate, then become the command. Runs only async-signal-safe code. */
 static void run_child_main(int gate_rd, int err_wr, const struct run_job *job,
-			   const sigset_t *mask)
+			   const struct cg_ns *ns, const sigset_t *mask)
 {
 	char byte;
 	int err;
@@ -31,6 +31,13 @@ static void run_child_main(int gate_rd, int err_wr, const struct run_job *job,
 	while (n < 0 && errno == EINTR);
 	if (n != 0)  /* the gate is opened by closing it; data or an error means abort */
 		_exit(125);
+	err = cg_ns_enter(ns);
+	if (err < 0) {  /* negative: not the command's own failure (run_release) */
+		n = write(err_wr, &err, sizeof(err));
+		(void)n;
+		_exit(125);
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);  /* new credentials may have cleared it */
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	for (char *const *kv = job->env; kv && *kv; kv++)
@@ -48,20 +55,9 @@ static void run_child_main(int gate_rd, int err_wr, const struct run_job *job,
 	_exit(err == ENOENT ? 127 : 126);
 }
 
-static pid_t run_clone_into(int cgroup_fd, int *pidfd)
-{
-	struct clone_args args;
-
-	memset(&args, 0, sizeof(args));
-	args.flags = CLONE_INTO_CGROUP | CLONE_PIDFD;
-	args.pidfd = (uint64_t)(uintptr_t)pidfd;
-	args.exit_signal = SIGCHLD;
-	args.cgroup = (uint64_t)cgroup_fd;
-	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-}
-
 int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *unit,
-	      const struct cg_pids *pids, const sigset_t *child_mask, struct wc_error *e)
+	      const struct cg_pids *pids, const struct cg_ns *ns, const sigset_t *child_mask,
+	      struct wc_error *e)
 {
 	int gate[2] = { -1, -1 }, err[2] = { -1, -1 };
 	pid_t pid = -1;
@@ -76,7 +72,7 @@ int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *u
 	}
 
 	if (unit->hier->version == CG_V2 && !clone3_unsupported) {
-		pid = run_clone_into(unit->dirfd, &c->pidfd);
+		pid = cg_clone_into(unit->dirfd, &c->pidfd);
 		cloned = pid >= 0;
 		if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL))
 			clone3_unsupported = true;  /* before 5.7: fork and move below */
@@ -106,7 +102,7 @@ int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *u
 	if (pid == 0) {
 		close(gate[1]);
 		close(err[0]);
-		run_child_main(gate[0], err[1], job, child_mask);
+		run_child_main(gate[0], err[1], job, ns, child_mask);
 	}
 	close(gate[0]);
 	close(err[1]);

@@ -154,6 +154,9 @@ int run_plugin_env(struct run_session *s, const char *plugin_dir, char *const *j
 		if (r == 0)
 			r = push_cwd(&env, &n);
 	}
+	if (r == 0 && s->ns.cgroup_fd >= 0)
+		r = asprintf(&kv, "WCMEM_SANDBOX_CGROUPNS=%s", s->sandbox.path) < 0 ? -ENOMEM :
+			push(&env, &n, kv);
 	if (r == 0)
 		r = take_over_log(s, job_env, &env, &n);
 	if (r == 0 && s->opt->tracemalloc) {

@@ -172,6 +172,27 @@ class Runner:
                 return b""
             self.buf += got
 
+    def take_fd(self, verb):
+        """Sends verb and returns the descriptor its answer carries (SCM_RIGHTS). Raises
+        RunnerError when the runner refuses it or sends none, OSError when it is gone."""
+        self.wait()
+        self.sock.sendall(verb.encode() + b"\n")
+        fds = []
+        try:
+            while b"\n" not in self.buf:
+                got, new, _, _ = socket.recv_fds(self.sock, 4096, 1)
+                fds += new
+                if not got:
+                    raise RunnerError(verb, "the runner closed the connection", closed=True)
+                self.buf += got
+            answer = self.line().decode("utf-8", "replace").rstrip("\n")
+            if answer != "OK" or not fds:
+                raise RunnerError(verb, answer if answer != "OK" else "no descriptor came")
+            return fds.pop(0)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
     def wait(self, block=True):
         """Reads every answer owed, in order, so that none is left to be taken for the
         next line's; returns the last one's text, or raises the first refusal. With block
@@ -205,12 +226,12 @@ class Runner:
 class Resume:
     """The resume file: tests done (with their serialized reports) and tests killed."""
 
-    def __init__(self, path):
+    def __init__(self, path, runner=None):
         self.done = {}
         self.killed = {}
         self.order = []  # every name, in the order the tests ended
         seen = set()
-        with open(path, encoding="utf-8") as f:
+        with self._open(path, runner) as f:
             for line in f:
                 fields = line.rstrip("\n").split(" ", 3)
                 if not line.endswith("\n") or len(fields) != 4:
@@ -229,6 +250,19 @@ class Resume:
 
     def __contains__(self, name):
         return name in self.done or name in self.killed
+
+    @staticmethod
+    def _open(path, runner):
+        """The runner's copy, asked for as a descriptor of our own (RESUME): path names it
+        in the runner's /proc, which a command in a user namespace of its own (cgroup v2,
+        an unprivileged runner) may not open. path when there is no connection."""
+        if runner is not None:
+            try:
+                return os.fdopen(runner.take_fd("RESUME"), encoding="utf-8")
+            except RunnerError as err:
+                if err.closed:
+                    raise
+        return open(path, encoding="utf-8")
 
 
 class XarrayTracker:
@@ -339,6 +373,11 @@ class UnitMemory:
                 continue  # v1-hybrid: memory is the v1 hierarchy's
             if kind and kind in mounts:
                 root, point = mounts[kind]
+                ns_root = os.environ.get("WCMEM_SANDBOX_CGROUPNS", "")
+                if root.startswith("/..") and ns_root.startswith(point + "/"):
+                    # In the sandbox's cgroup namespace (cgroup v2): path starts at the
+                    # sandbox, whose folder the runner names; the mount shows the whole tree.
+                    root, point = "/", ns_root
                 if root != "/":
                     if not (path == root or path.startswith(root + "/")):
                         return None  # not below what this mount shows
@@ -575,7 +614,7 @@ class WcmemPlugin:
         self.sampler = TopSampler(os.environ.get("WCMEM_SANDBOX_SOCKET"), self._sample)
         self.forkserver = Forkserver()
         resume = os.environ.get("WCMEM_SANDBOX_RESUME")
-        self.resume = Resume(resume) if resume else None
+        self.resume = Resume(resume, runner) if resume else None
         self.xarray = XarrayTracker()
         self.reports = []
         self.current = None
@@ -1356,7 +1395,7 @@ class Standby:
 
     def _take_over(self, session, resume):
         wcmem = self.wcmem
-        wcmem.resume = Resume(resume)
+        wcmem.resume = Resume(resume, wcmem.runner)
         session.items[:] = wcmem._deselect(session.items)
         # As a run started again counts: the tests it runs; the replay adds the rest.
         session.testscollected = len(session.items)

@@ -37,6 +37,7 @@ void run_session_init(struct run_session *s)
 	cg_group_init(&s->sandbox, &s->hier);
 	cg_group_init(&s->harness, &s->hier);
 	cg_pids_init(&s->pids);
+	s->ns = CG_NS_NONE;
 	cg_group_init(&s->spare, &s->hier);
 	cg_group_init(&s->standby, &s->hier);
 	clock_gettime(CLOCK_MONOTONIC, &s->mono_start);
@@ -132,6 +133,22 @@ static void run_session_pids(struct run_session *s)
 		cg_pids_close(&s->pids, &w);
 }
 
+/* The command's cgroup namespace. Where it would be no boundary (v1, no nsdelegate) the
+ * command runs without one; that is news only to a runner that is not root (root's tests
+ * can leave any cgroup anyway, README's Security model), and then said once. */
+static void run_session_namespace(struct run_session *s)
+{
+	struct wc_error w;
+	char buf[1100];
+	int r = cg_ns_make(&s->ns, &s->hier, &s->sandbox, &w);
+
+	if (r == -EOPNOTSUPP && (s->hier.version != CG_V2 || geteuid() == 0))
+		return;
+	if (r < 0 && !s->opt->quiet)
+		run_warn("a test may move its processes out of the sandbox and its limits: %s",
+			 wc_error_text(&w, buf, sizeof(buf)));
+}
+
 int run_session_limits(struct run_session *s, struct wc_error *e)
 {
 	const struct run_options *o = s->opt;
@@ -220,6 +237,7 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 		r = cg_hold(&s->sandbox, e);
 	if (r < 0)
 		return run_scope_explain(e, r, s->scope_why);
+	run_session_namespace(s);  /* while the sandbox hands no controller down */
 	r = run_session_limits(s, e);
 	if (r < 0)
 		return r;
@@ -277,6 +295,7 @@ int run_session_close(struct run_session *s, int exit_status, struct wc_error *e
 		r = wc_wrap(e, &err2, NULL);
 	if (cg_pids_close(&s->pids, &err2) < 0 && r == 0)  /* before -pids: the base empty */
 		r = wc_wrap(e, &err2, NULL);
+	cg_ns_close(&s->ns);
 	if (cg_return_home(&s->leaf, &err2) < 0 && r == 0)
 		r = wc_wrap(e, &err2, NULL);
 

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "cgroup/cgroup.h"
+#include "cgroup/ns.h"
 #include "cgroup/pids.h"
 #include "report/log.h"
 #include "runner/session/logsync.h"
@@ -41,6 +42,7 @@ struct run_session {
 	struct cg_group sandbox;  /* wcmem-PID: memory.max = --limit */
 	struct cg_group harness;  /* the command's processes between units */
 	struct cg_pids pids;      /* the sandbox's pids.max (v1: a pids cgroup of its own) */
+	struct cg_ns ns;          /* v2: the command's cgroup namespace, rooted at the sandbox */
 	struct cg_group spare;    /* the next test's cgroup, made while no test waits for it */
 	struct cg_group standby;  /* the command's copy that waits to resume it (control.h) */
 	int cgroups_made;         /* unit cgroups are u1, u2, ... in the order they are made */

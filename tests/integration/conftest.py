@@ -292,6 +292,22 @@ def wait_for_signal(sig):
 
 # The start of a Python control client run inside a sandbox: ask(line) sends one line and
 # returns the runner's answer.
+# own_cgroup(), for a script run in a sandbox: its memory cgroup as a path below the mount.
+# On cgroup v2 the command runs in a cgroup namespace that starts at the sandbox, so
+# /proc/self/cgroup names the cgroup from there; the runner names the sandbox's folder.
+OWN_CGROUP = r"""
+def own_cgroup():
+    import os
+    with open("/proc/self/cgroup") as f:
+        lines = [line.rstrip("\n").split(":", 2) for line in f]
+    v1 = [path for _, ctrls, path in lines if "memory" in ctrls.split(",")]
+    if v1:
+        return v1[0]
+    path = next(path for hid, _, path in lines if hid == "0")
+    ns = os.environ.get("WCMEM_SANDBOX_CGROUPNS")
+    return ns[len("/sys/fs/cgroup"):] + (path if path != "/" else "") if ns else path
+"""
+
 CLIENT_PRELUDE = r"""
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX)

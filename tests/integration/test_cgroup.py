@@ -17,6 +17,11 @@ if sys.argv[1] == 'v1':
 else:
     path = next(p for h, _, p in own if h == '0')
     root = '/sys/fs/cgroup'
+    # cgroup v2: the command's cgroup namespace starts at the sandbox, whose folder the
+    # runner names; the full path is printed all the same.
+    ns = os.environ.get('WCMEM_SANDBOX_CGROUPNS')
+    if ns:
+        path = ns[len(root):] + (path if path != '/' else '')
 d = root + path
 parent = os.path.dirname(d)
 for name in sys.argv[2:]:

@@ -12,8 +12,11 @@ from conftest import BACKEND, BIN, MOUNT, allocate
 
 UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
 # The cgroup2 mount a container runtime makes: rooted at the namespace's root. The kernel
-# takes no second mount of the same filesystem on the same mount point, so the host's goes.
-FRESH_MOUNT = 'umount -l "$1" && mount -t cgroup2 cgroup2 "$1"'
+# takes no second mount of the same filesystem on the same mount point, so the host's goes;
+# a user namespace may not unmount what its parent mounted (a locked mount, as rootless
+# runtimes find), so there a tmpfs goes between the two.
+FRESH_MOUNT = ('{ umount -l "$1" 2>/dev/null || mount -t tmpfs tmpfs "$1"; } && '
+               'mount -t cgroup2 cgroup2 "$1"')
 
 
 def in_namespaces(sandbox, flags, script, *args):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import BACKEND, BIN, CLIENT_PRELUDE as ASK, sandboxes
+from conftest import BACKEND, BIN, CLIENT_PRELUDE as ASK, MOUNT, sandboxes
 
 
 
@@ -358,3 +358,58 @@ def test_control_bytes_from_an_ini_file_never_reach_the_terminal(sandbox, tmp_pa
                          capture_output=True, timeout=60)
     assert bad.returncode == 125 and b"unknown key" in bad.stderr, bad.stderr
     assert_no_raw("the error", bad.stderr)
+
+
+# A test that tries to leave: it writes its own pid into the cgroup.procs of the cgroup the
+# sandbox is built in (on a delegated cgroup, the test's user owns that file), then
+# allocates more than the sandbox's limit.
+ESCAPE = r'''
+import errno, os
+ns = os.environ.get("WCMEM_SANDBOX_CGROUPNS")
+print("ns", ns)
+try:
+    with open(os.path.join(os.path.dirname(ns), "cgroup.procs"), "w") as f:
+        f.write(str(os.getpid()))
+    print("moved")
+except OSError as e:
+    print("refused", errno.errorcode[e.errno])
+print("cgroup", [l for l in open("/proc/self/cgroup").read().splitlines() if l[:3] == "0::"][0])
+x = bytearray(200 << 20)
+for i in range(0, len(x), 4096):
+    x[i] = 1
+print("survived", flush=True)
+'''
+
+
+def nsdelegate():
+    with open("/proc/self/mountinfo") as f:
+        return any(" - cgroup2 " in l and l.split()[4] == MOUNT and
+                   "nsdelegate" in l.split(" - ")[1].split()[2].split(",") for l in f)
+
+
+@pytest.mark.skipif(BACKEND != "v2", reason="cgroup v1: a cgroup namespace does not keep its "
+                    "processes from moving out (README, Security model)")
+def test_a_test_cannot_move_itself_out_of_the_sandbox(sandbox):
+    if not nsdelegate():
+        pytest.skip(f"the cgroup2 mount at {MOUNT} has no nsdelegate option")
+    run = sandbox.run("--limit", "64M", "--", *sandbox.python(ESCAPE))
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("ns " + MOUNT) and "/wcmem-" in lines[0], run.stdout
+    # The kernel refuses a move across the namespace's boundary (nsdelegate) with ENOENT.
+    assert lines[1] == "refused ENOENT", run.stdout + run.stderr
+    # The command sees its cgroup from the sandbox, as a container sees its own.
+    assert lines[2] == "cgroup 0::/u1", run.stdout
+    assert run.rc == 137 and "survived" not in run.stdout, run.stdout + run.stderr
+    assert "OOM-killed" in run.stderr
+    assert "may move its processes out of the sandbox" not in run.stderr
+
+
+def test_resume_before_any_resume_is_refused(sandbox):
+    # RESUME hands the resume file's copy over as a descriptor; a run that did not resume
+    # has none, and says so.
+    code = ASK + "print(ask(b'HELLO 1\\n'))\nprint(ask(b'RESUME\\n'))\nprint(ask(b'RESUME x\\n'))\n"
+    run = sandbox.run("--limit", "256M", "--", *sandbox.python(code))
+    assert run.rc == 0, run.stderr
+    assert run.stdout.splitlines()[1:] == [
+        "ERR 404 no resume file: this run did not resume",
+        "ERR 400 RESUME takes no field"], run.stdout

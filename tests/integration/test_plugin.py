@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import memlog
-from conftest import CLIENT_PRELUDE, marker_processes, wait_for
+from conftest import CLIENT_PRELUDE, OWN_CGROUP, marker_processes, wait_for
 
 SUITES = os.path.join(os.path.dirname(__file__), "..", "suites")
 PYTEST = ["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q"]
@@ -271,15 +271,12 @@ def test_the_migration_lock_is_kept_warm_while_a_test_is_young_and_no_longer(san
 
 # Each test writes where it is, read at its first instruction: the cgroup of its own unit,
 # whether it moved itself in (the runner kept the unit for it) or the runner moved it.
-WHERE_SUITE = r'''
+WHERE_SUITE = OWN_CGROUP + r'''
 import pytest
 
 
 def here():
-    with open("/proc/self/cgroup") as f:
-        lines = [line.rstrip("\n").split(":", 2) for line in f]
-    v1 = [path for _, ctrls, path in lines if "memory" in ctrls.split(",")]
-    return v1[0] if v1 else next(path for hid, _, path in lines if hid == "0")
+    return own_cgroup()
 
 
 @pytest.mark.parametrize("i", range(40))
@@ -337,7 +334,7 @@ if os.fork() == 0:
     os._exit(0)
 """
 
-KEPT_CLIENT = CLIENT_PRELUDE + "STOP_RUNNER = " + repr(STOP_RUNNER) + r"""
+KEPT_CLIENT = CLIENT_PRELUDE + OWN_CGROUP + "STOP_RUNNER = " + repr(STOP_RUNNER) + r"""
 print(ask(b"HELLO 1\n"))
 first = ask(b"START t1 keep=1\n")
 print(first)
@@ -351,7 +348,7 @@ with open(procs, "w") as p:
     p.write(str(os.getpid()))
 if sys.argv[-1] == "die":
     os.kill(os.getpid(), signal.SIGKILL)
-print([l for l in open("/proc/self/cgroup") if "memory" in l or l.startswith("0::")][0].strip())
+print(own_cgroup())
 print(f.readline().decode().strip())
 print(ask(b"END t2 outcome=passed\n"))
 """

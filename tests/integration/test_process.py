@@ -113,6 +113,9 @@ def test_runner_is_outside_every_limit(sandbox):
     # The command sees its parent (the runner) outside the sandbox it runs in.
     code = ("import os\n"
             "own = open('/proc/self/cgroup').read()\n"
+            # v2: the command's cgroup namespace starts at the sandbox (named by the runner)
+            "ns = os.environ.get('WCMEM_SANDBOX_CGROUPNS', '')\n"
+            "own = own.replace('0::/', '0::' + ns[len('/sys/fs/cgroup'):] + '/') if ns else own\n"
             "parent = open(f'/proc/{os.getppid()}/cgroup').read()\n"
             "print(own.replace(chr(10), ' | '))\nprint(parent.replace(chr(10), ' | '))")
     run = sandbox.run("-q", "--", *sandbox.python(code))

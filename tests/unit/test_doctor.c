@@ -23,6 +23,7 @@ static void modern_v2(struct run_doctor_facts *f)
 	f->cg.peak = f->cg.events_local = f->cg.kill = f->cg.swap = CG_HAVE;
 	f->cg.clone_into = CG_HAVE;
 	f->cg.favordynmods = true;
+	f->cg.nsdelegate = true;
 	f->cg.cgroupns = CG_MISSING;
 	f->kernel_major = 6;
 	f->kernel_minor = 1;
@@ -36,7 +37,7 @@ static void hybrid_v1(struct run_doctor_facts *f)
 	snprintf(f->cg.hier.mount, sizeof(f->cg.hier.mount), "/sys/fs/cgroup/memory");
 	snprintf(f->cg.hier.base, sizeof(f->cg.hier.base), "/sys/fs/cgroup/memory/ci");
 	f->cg.events_local = f->cg.kill = f->cg.clone_into = CG_MISSING;
-	f->cg.favordynmods = false;
+	f->cg.favordynmods = f->cg.nsdelegate = false;
 }
 
 /* The check called name; fails the test when there is none. */
@@ -71,7 +72,7 @@ static void test_doctor_all_pass_on_modern_v2(void **state)
 	(void)state;
 	modern_v2(&f);
 	n = run_doctor_evaluate(&f, c);
-	assert_int_equal(n, 13);
+	assert_int_equal(n, 14);
 	for (size_t i = 0; i < n; i++)
 		if (c[i].status != RUN_PASS)
 			fail_msg("%s: %s", c[i].name, c[i].found);
@@ -98,6 +99,7 @@ static void test_doctor_names_what_v1_cannot(void **state)
 	expect(c, n, "clone3(CLONE_INTO_CGROUP)", RUN_WARN, "cgroup v1 has none", "cgroup v2");
 	expect(c, n, "memory.high", RUN_WARN, "--high is not in force", "cgroup v2");
 	expect(c, n, "favordynmods", RUN_WARN, "cgroup v1 has none", "cgroup v2");
+	expect(c, n, "test boundary", RUN_WARN, "cgroup v1: a test may move itself", "cgroup v2");
 	out = open_memstream(&text, &len);
 	assert_int_equal(run_doctor_write_text(out, c, n), 0);
 	fclose(out);
@@ -128,6 +130,10 @@ static void test_doctor_old_kernel_features(void **state)
 	       "kill loop", "5.14");
 	expect(c, n, "memory.events.local", RUN_PASS, "by the kernel's version", NULL);
 	expect(c, n, "favordynmods", RUN_WARN, "not set", "remount,favordynmods");
+	f.cg.nsdelegate = false;
+	n = run_doctor_evaluate(&f, c);
+	expect(c, n, "test boundary", RUN_WARN, "no nsdelegate on /sys/fs/cgroup: a test may "
+	       "move itself", "remount,nsdelegate");
 	f.kernel_major = 0;  /* not even the version known */
 	n = run_doctor_evaluate(&f, c);
 	expect(c, n, "cgroup.kill", RUN_WARN, "cannot tell", "5.14");

@@ -189,6 +189,34 @@ static void test_proc_cgroup_pure_v2(void **state)
 	free(text);
 }
 
+/* mountinfo lines, captured: the second from inside a cgroup namespace made two levels
+ * below the mount's root, the third with an escaped blank (\040) in its mount point. */
+static void test_mountinfo_lines(void **state)
+{
+	char *text = unit_fixture("fixtures/v2/mountinfo_cgroupns");
+	char *second = strchr(text, '\n') + 1, *third = strchr(second, '\n') + 1;
+	struct cg_mountinfo *m = malloc(sizeof(*m));
+
+	(void)state;
+	assert_int_equal(cg_parse_mountinfo_line(text, m), 0);
+	assert_string_equal(m->type, "sysfs");
+	assert_int_equal(cg_parse_mountinfo_line(second, m), 0);
+	assert_string_equal(m->root, "/../..");
+	assert_string_equal(m->point, "/sys/fs/cgroup/unified");
+	assert_string_equal(m->type, "cgroup2");
+	assert_string_equal(m->super_opts, "rw");
+	assert_false(cg_option_has(m->super_opts, "nsdelegate"));
+	assert_int_equal(cg_parse_mountinfo_line(third, m), 0);
+	assert_string_equal(m->point, "/mnt/with blank");
+	assert_true(cg_option_has(m->super_opts, "nsdelegate"));
+	assert_true(cg_option_has(m->super_opts, "memory_recursiveprot"));
+	assert_false(cg_option_has(m->super_opts, "memory"));  /* a whole word only */
+	assert_int_equal(cg_parse_mountinfo_line("40 30 0:37 / /x rw\n", m), -EINVAL);
+	assert_int_equal(cg_parse_mountinfo_line("", m), -EINVAL);
+	free(m);
+	free(text);
+}
+
 /* The pids hierarchy's line (v1), a whole word of its list; none on pure v2. */
 static void test_proc_cgroup_pids(void **state)
 {
@@ -255,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_proc_cgroup_pure_v2),
 		cmocka_unit_test(test_proc_cgroup_controller_lists),
 		cmocka_unit_test(test_proc_cgroup_pids),
+		cmocka_unit_test(test_mountinfo_lines),
 		cmocka_unit_test(test_proc_cgroup_small_buffer),
 	};
 

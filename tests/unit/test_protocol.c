@@ -34,7 +34,7 @@ static void test_msg_hello(void **state)
 	assert_int_equal(parse("HELLO 1 2", &m, &e), -EINVAL);
 }
 
-/* STANDBY is the verb alone. */
+/* STANDBY and RESUME are the verb alone. */
 static void test_msg_standby(void **state)
 {
 	struct run_msg m;
@@ -43,6 +43,8 @@ static void test_msg_standby(void **state)
 	(void)state;
 	assert_int_equal(parse("STANDBY", &m, &e), 0);
 	assert_int_equal(m.verb, RUN_MSG_STANDBY);
+	assert_int_equal(parse("RESUME", &m, &e), 0);
+	assert_int_equal(m.verb, RUN_MSG_RESUME);
 	assert_null(m.name);
 }
 
@@ -164,6 +166,7 @@ static void test_msg_garbage_refused(void **state)
 		{ "NOTE a limit=5", "unknown field 'limit'" },
 		{ "NOTE", "missing name" },
 		{ "STANDBY now", "STANDBY takes no field" },
+		{ "RESUME all", "RESUME takes no field" },
 	};
 	struct run_msg m;
 	struct wc_error e;

@@ -69,7 +69,12 @@ mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm || fail "mount /dev/shm"
 mkdir -p /host/run/wcmem-vm && mount -o move /res /host/run/wcmem-vm || fail "move results share"
 
 echo "vm-init: kernel $(uname -r), $(nproc) CPUs; running $project/tests/vm/guest.sh"
-chroot /host /bin/bash "$project/tests/vm/guest.sh"
+# The host's tree becomes the root of the mount namespace (as switch_root does), and the guest
+# is chrooted to that root: a process chrooted below its namespace's root may make no user
+# namespace (unshare(2): EPERM), which the user pass needs. This shell keeps the initramfs as
+# its root, so busybox is still at hand for the poweroff.
+cd /host && mount --move . / || fail "move the host's tree to /"
+chroot . /bin/bash "$project/tests/vm/guest.sh"
 echo "vm-init: guest.sh exited with status $?"
 sync
 poweroff -f
