@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runner/exec/status.h"
+
 static bool clone3_unsupported;  /* cached: probed once */
 
 /* The child: wait at the gate, then become the command. Runs only async-signal-safe code. */
@@ -39,13 +41,13 @@ static void run_child_main(int gate_rd, int err_wr, const struct run_job *job,
 		err = errno;
 		n = write(err_wr, &err, sizeof(err));
 		(void)n;
-		_exit(126);
+		_exit(run_exec_status(err));
 	}
 	execvp(job->argv[0], job->argv);
 	err = errno;
 	n = write(err_wr, &err, sizeof(err));
 	(void)n;
-	_exit(err == ENOENT ? 127 : 126);
+	_exit(run_exec_status(err));
 }
 
 static pid_t run_clone_into(int cgroup_fd, int *pidfd)

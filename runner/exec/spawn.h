@@ -8,7 +8,7 @@
 #include "cgroup/cgroup.h"
 #include "cgroup/error.h"
 #include "cgroup/pids.h"
-#include "runner/exec/job_spec.h"
+#include "runner/config/job_spec.h"
 
 struct run_child {
 	pid_t pid;
