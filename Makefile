@@ -88,7 +88,8 @@ check-unit: $(UNIT_BIN)
 		(cd tests/unit && ../../$$t) || fail=1; \
 	done; exit $$fail
 
-# The include-and-call graph of the sources: no circle, and cgroup/ <- report/ <- runner/ only.
+# The include-and-call graph of the sources: no circle of files or folders, and each folder uses
+# only those below it (cgroup/ <- report/ <- runner/, and inside runner/ the order of FOLDERS).
 check-graph: $(BIN)
 	@$(PYTHON) tests/graph_check.py --self-test
 	$(PYTHON) tests/graph_check.py $(BUILD)

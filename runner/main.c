@@ -29,7 +29,8 @@
 #include "runner/config/default_limit.h"
 #include "runner/commands/doctor.h"
 #include "runner/exec/job.h"
-#include "runner/control/nested.h"
+#include "runner/control/control.h"
+#include "runner/exec/nested.h"
 #include "runner/config/options.h"
 #include "runner/session/records.h"
 #include "runner/session/session.h"
@@ -303,6 +304,10 @@ static int session(struct plan *p)
 	r = run_signals_setup(&s, &e);
 	if (r == 0)
 		r = run_session_open(&s, &p->o, &e);
+	/* Always on, for nested calls too; the plugin is what --no-plugin leaves out. Opened
+	 * here, not by the session: the socket's handlers use the session, not the other way. */
+	if (r == 0)
+		r = run_control_open(&s, &e);
 	if (r == 0)
 		r = run_jobs(&s, p, &e);
 	status = r < 0 ? RUN_EXIT_FAILURE : r;
@@ -317,6 +322,7 @@ static int session(struct plan *p)
 	 * timeline was opened: a session that failed early has none). */
 	timeline = p->html && s.timeline.fd >= 0 && s.timeline.reader >= 0 ?
 		   fcntl(s.timeline.reader, F_DUPFD_CLOEXEC, 0) : -1;
+	run_control_close(&s);  /* open units end as lost while the sandbox is still there */
 	if (run_session_close(&s, status, &e2) < 0) {
 		print_error(&e2);
 		status = RUN_EXIT_FAILURE;

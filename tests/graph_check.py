@@ -4,14 +4,18 @@
 A module is a .c file with the .h of the same name beside it. Module A points at module B
 when A includes B's header or calls a function B defines. Calls are read off the objects
 the build made (`nm`: what each defines, what each needs), so a macro or a comment cannot
-fool it; includes are read off the sources.
+fool it; includes are read off the sources. A folder points at another when one of its
+modules points at one of the other's.
 
 Fails (exit 1) when
-  - two or more modules reach each other (a circle), or
-  - a module points at a layer it must not: cgroup/ knows nothing of report/ or runner/,
-    report/ nothing of runner/.
+  - two or more modules reach each other (a circle of files),
+  - two or more folders reach each other (a circle of folders, though no file circle), or
+  - a module points at a folder above its own in FOLDERS: cgroup/ knows nothing of report/
+    or runner/, report/ nothing of runner/, and inside runner/ each folder uses only those
+    below it.
 
 Usage: graph_check.py BUILD_DIR [--dot]   (--dot prints the graph for Graphviz instead)
+       graph_check.py BUILD_DIR --folders (prints the folders' arrows, each with one cause)
        graph_check.py --self-test          (the checks find a planted circle and arrow)
 """
 import os
@@ -20,8 +24,15 @@ import subprocess
 import sys
 
 ROOTS = ("cgroup", "report", "runner")
-# A layer may use the layers after it in this list, never one before it.
-LAYERS = ("runner", "report", "cgroup")
+# The folders from the top down: a folder may use itself and those after it, never one
+# before it. runner/ itself is main.c, which orders a run. Below it the front ends
+# (commands/), then a job (exec/: it runs the command and serves the socket while it
+# supervises), the environment that loads the plugin (pytest/), the control socket
+# (control/: its handlers open units and check budgets), budgets (budget/: the file and
+# peaks), one run's state and what it says (session/), and options (config/), which
+# everything reads.
+FOLDERS = ("runner", "runner/commands", "runner/exec", "runner/pytest", "runner/control",
+           "runner/budget", "runner/session", "runner/config", "report", "cgroup")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -116,19 +127,37 @@ def circles(edges):
     return out
 
 
-def layer(m):
-    return m.split("/")[0]
+def folder(m):
+    return os.path.dirname(m)
 
 
-def problems(edges):
+def folder_edges(edges):
+    """Folder A -> folder B, each arrow with the first module arrow that makes it."""
+    out = {}
+    for a in sorted(edges):
+        out.setdefault(folder(a), {})
+        for b in sorted(edges[a]):
+            if folder(b) != folder(a):
+                out[folder(a)].setdefault(folder(b), f"{a} -> {b}")
+    return out
+
+
+def problems(edges, order=FOLDERS):
     out = []
     for comp in circles(edges):
         inner = [f"{a} -> {b}" for a in comp for b in sorted(edges[a]) if b in comp]
         out.append(f"a circle of {len(comp)} modules: " + ", ".join(inner))
+    fe = folder_edges(edges)
+    for comp in circles(fe):
+        inner = [f"{a}/ -> {b}/ ({fe[a][b]})" for a in comp for b in sorted(fe[a]) if b in comp]
+        out.append(f"a circle of {len(comp)} folders: " + ", ".join(inner))
+    for f in sorted(set(fe) - set(order)):
+        out.append(f"{f}/ is not in FOLDERS: place it in the order")
     for a in sorted(edges):
         for b in sorted(edges[a]):
-            if LAYERS.index(layer(b)) < LAYERS.index(layer(a)):
-                out.append(f"{a} -> {b}: {layer(a)}/ must not need {layer(b)}/")
+            fa, fb = folder(a), folder(b)
+            if fa in order and fb in order and order.index(fb) < order.index(fa):
+                out.append(f"{a} -> {b}: {fa}/ must not need {fb}/ (it is above)")
     return out
 
 
@@ -142,6 +171,20 @@ def self_test():
     upward = dict(clean, **{"cgroup/y": {"report/x"}})
     found = problems(upward)
     assert any("cgroup/ must not need report/" in f for f in found), found
+    # Folders: a/ and b/ reach each other through different files, no file circle.
+    order = ("runner/a", "runner/b")
+    apart = {"runner/a/x": {"runner/b/y"}, "runner/b/y": set(), "runner/b/z": {"runner/a/w"},
+             "runner/a/w": set()}
+    found = problems(apart, order)
+    assert any(f.startswith("a circle of 2 folders: runner/a/ -> runner/b/ (runner/a/x -> "
+                            "runner/b/y)") for f in found), found
+    assert not any("modules" in f for f in found), found
+    assert any("runner/b/z -> runner/a/w: runner/b/ must not need runner/a/" in f
+               for f in found), found
+    down = dict(apart, **{"runner/b/z": set()})
+    assert problems(down, order) == [], problems(down, order)
+    stray = dict(down, **{"runner/c/v": {"runner/b/y"}})
+    assert problems(stray, order) == ["runner/c/ is not in FOLDERS: place it in the order"]
     print("graph_check: self-test passed")
     return 0
 
@@ -159,6 +202,11 @@ def main(argv):
                 print(f'  "{a}" -> "{b}";')
         print("}")
         return 0
+    if "--folders" in argv:
+        for a, out in sorted(folder_edges(edges).items()):
+            for b, why in sorted(out.items()):
+                print(f"{a}/ -> {b}/  ({why})")
+        return 0
     found = problems(edges)
     for f in found:
         print(f"graph_check: {f}")
@@ -167,7 +215,8 @@ def main(argv):
     if bad:
         print(f"graph_check: {bad} problem(s) in {len(edges)} modules, {n} arrows")
         return 1
-    print(f"graph_check: {len(edges)} modules, {n} arrows, no circle, layers one way")
+    print(f"graph_check: {len(edges)} modules in {len(folder_edges(edges))} folders, {n} arrows, "
+          "no circle, folders one way")
     return 0
 
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "report/log.h"
-#include "runner/control/protocol.h"
+#include "runner/config/field.h"
 #include "runner/config/size.h"
 
 struct reader {
@@ -80,7 +80,7 @@ static int add(struct reader *rd, const char *value)
 	name = strdup(sp + 1);
 	if (!name)
 		return out_of_memory(rd);
-	if (run_field_decode(name) < 0) {
+	if (cfg_field_decode(name) < 0) {
 		free(name);
 		return fail_at(rd, "write '%' as %25", "bad %%-escape in '%.80s'", sp + 1);
 	}

@@ -11,7 +11,7 @@
 
 #include "cgroup/error.h"
 #include "runner/config/keys.h"
-#include "runner/exec/job_spec.h"
+#include "runner/config/job_spec.h"
 #include "runner/config/options.h"
 
 #define CFG_SYSTEM_PATH "/etc/wcmem-sandbox.ini"

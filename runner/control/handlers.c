@@ -15,6 +15,7 @@
 #include "runner/budget/budget.h"
 #include "runner/control/internal.h"
 #include "runner/control/peer.h"
+#include "runner/config/field.h"
 #include "runner/control/protocol.h"
 #include "runner/session/records.h"
 #include "runner/session/warm.h"
@@ -224,7 +225,7 @@ static void keep_next(struct run_session *s, struct conn *k, const struct run_ms
 	    run_unit_keep(s, &k->kept, &ignored) < 0)
 		return;
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", k->kept.path);
-	if (run_field_encode(procs, out + 6, size - 6) < size - 6)
+	if (cfg_field_encode(procs, out + 6, size - 6) < size - 6)
 		memcpy(out, " next=", 6);
 	else
 		out[0] = '\0';  /* too long to say: the client waits for its answers */
@@ -349,7 +350,7 @@ static void on_verdict(struct run_control *c, struct conn *k, const struct run_m
 		if (!run_record_named(&s->units[i], m->name) || s->units[i].duration <= 0)
 			continue;
 		rep_verdict_text(&s->units[i], text, sizeof(text));
-		run_field_encode(text, enc, sizeof(enc));
+		cfg_field_encode(text, enc, sizeof(enc));
 		run_conn_reply(k, "OK %s", enc);
 		return;
 	}
@@ -449,7 +450,7 @@ int run_control_wake(struct run_control *c, struct cg_group *unit, const char *r
 	if (*pidfd < 0)
 		return wc_fail(e, errno, "dup the copy's pidfd");
 	r = cg_attach(unit, k->pid, e);
-	run_field_encode(resume, enc, sizeof(enc));
+	cfg_field_encode(resume, enc, sizeof(enc));
 	if (r == 0) {
 		run_conn_reply(k, "WAKE %s", enc);
 		run_conn_flush(k);  /* outside the server's loop: the copy waits for this */

@@ -2,6 +2,7 @@
 
 #include "report/junit.h"
 #include "report/log.h"
+#include "runner/config/field.h"
 #include "runner/config/size.h"
 
 #include <errno.h>
@@ -13,61 +14,6 @@
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int run_field_decode(char *s)
-{
-	char *out = s;
-
-	for (; *s; s++) {
-		if (*s != '%') {
-			*out++ = *s;
-			continue;
-		}
-		int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
-
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-			return -EINVAL;  /* a bad escape, or a NUL that would cut the field */
-		*out++ = (char)(hi << 4 | lo);
-		s += 2;
-	}
-	*out = '\0';
-	return 0;
-}
-
-size_t run_field_encode(const char *src, char *dst, size_t size)
-{
-	static const char plain[] = "-_.:/[]=,()@+";
-	size_t n = 0;
-
-	for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
-		bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || strchr(plain, *p);
-
-		if (keep) {
-			if (n + 1 < size)
-				dst[n] = (char)*p;
-			n++;
-		} else {
-			if (n + 3 < size)
-				snprintf(dst + n, 4, "%%%02X", *p);
-			n += 3;
-		}
-	}
-	if (size)
-		dst[n < size ? n : size - 1] = '\0';
-	return n;
-}
 
 static int bad(struct wc_error *e, const char *what, const char *field)
 {
@@ -130,7 +76,7 @@ static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
 		return bad(e, "expected key=value, got", f);
 	*eq = '\0';
 	val = eq + 1;
-	if (run_field_decode(val) < 0)
+	if (cfg_field_decode(val) < 0)
 		return bad(e, "bad percent-encoding in", key);
 	if (m->verb == RUN_MSG_START && strcmp(key, "kind") == 0) {
 		if (strcmp(val, "test") != 0 && strcmp(val, "command") != 0)
@@ -222,7 +168,7 @@ int run_msg_parse(char *line, struct run_msg *m, struct wc_error *e)
 		m->version = (int)n;
 		return rest ? bad(e, "HELLO takes one field", NULL) : 0;
 	}
-	if (run_field_decode(f) < 0 || !*f)
+	if (cfg_field_decode(f) < 0 || !*f)
 		return bad(e, "bad name", f);
 	if (strlen(f) > RUN_NAME_MAX)
 		return bad(e, "name longer than " STR(RUN_NAME_MAX) " bytes", NULL);

@@ -39,11 +39,4 @@ struct run_msg {
  * Returns 0, or -EINVAL with e->msg saying what is wrong. */
 int run_msg_parse(char *line, struct run_msg *m, struct wc_error *e);
 
-/* Percent-encodes src into dst (NUL-terminated; truncated to size). Returns the length
- * the whole encoding needs. Letters, digits and -_.:/[]=,()@+ stay as they are. */
-size_t run_field_encode(const char *src, char *dst, size_t size);
-
-/* Decodes a percent-encoded field in place. Returns 0, or -EINVAL (bad escape, NUL). */
-int run_field_decode(char *s);
-
 #endif

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "runner/control/internal.h"
-#include "runner/control/protocol.h"
+#include "runner/config/field.h"
 
 /* The resume file and its copies live in memory (memfd, 3.17), not in the private folder:
  * a test can fill that folder's file system (/tmp, $XDG_RUNTIME_DIR), and a resume file that
@@ -42,7 +42,7 @@ static char *encoded(const char *text)
 	char *out = malloc(need);
 
 	if (out)
-		run_field_encode(text, out, need);
+		cfg_field_encode(text, out, need);
 	return out;
 }
 

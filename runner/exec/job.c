@@ -13,8 +13,10 @@
 #include "runner/pytest/plugin_env.h"
 #include "runner/session/reap.h"
 #include "runner/session/say.h"
+#include "runner/session/session.h"
 #include "runner/session/state.h"
 #include "runner/exec/spawn.h"
+#include "runner/exec/status.h"
 #include "runner/exec/supervise.h"
 #include "runner/session/unit.h"
 
@@ -63,15 +65,14 @@ static bool should_resume(struct run_session *s, int status, int resumes)
 
 /* What the resume that followed the command's death at died cost: the time until its
  * first test started (the command's start, imports and collection; the replay), or to its
- * end when it started none. */
-static void count_resume(struct run_session *s, const struct timespec *died)
+ * end when it started none. standby: the collected copy went on. */
+static void count_resume(struct run_session *s, const struct timespec *died, bool standby)
 {
 	struct timespec until;
 
 	if (!run_control_first_start(s->control, &until))
 		clock_gettime(CLOCK_MONOTONIC, &until);
-	s->info.resumes++;
-	s->info.resume_seconds += run_seconds_between(died, &until);
+	run_session_count_resume(s, run_seconds_between(died, &until), standby);
 }
 
 /* A failure loses only the protection of what is outside the sandbox: say so, once. */
@@ -80,7 +81,7 @@ static void raise_oom_score(struct run_session *s, const struct run_child *c)
 	struct wc_error w;
 	char buf[600];
 
-	if (run_raise_oom_score(c, &w) < 0 && !s->oom_score_warned++)
+	if (run_raise_oom_score(c, &w) < 0 && run_once(&s->once, RUN_ONCE_OOM_SCORE))
 		run_warn("%s: a global OOM may pick a process outside the sandbox; "
 			 "--no-oom-score-adj silences this", wc_error_text(&w, buf, sizeof(buf)));
 }
@@ -100,15 +101,6 @@ static int wake_standby(struct run_session *s, struct run_unit *u, const char *r
 	if (r < 0)
 		run_reap_group(&u->cg);  /* a copy that was moved in, and not woken */
 	return r;
-}
-
-/* The exit status of a command that never ran: as a shell gives it (127: not found, 126:
- * not runnable), 125 when the runner could not put it in place; 0 when it ran. */
-static int exec_status(int exec_err)
-{
-	if (exec_err < 0)
-		return 125;
-	return exec_err == 0 ? 0 : exec_err == ENOENT ? 127 : 126;
 }
 
 /* One run of the command: started, or the copy woken (woken, when not NULL). Returns 0
@@ -146,16 +138,8 @@ static int run_attempt(struct run_session *s, const struct run_job *job, struct 
 			goto out;  /* the gate stays shut: the child never runs */
 	}
 	*exec_err = run_release(&c);
-	if (*exec_err) {
-		char text[4200];
-
-		if (*exec_err < 0)
-			snprintf(text, sizeof(text), "enter the sandbox's cgroup namespace: %s",
-				 strerror(-*exec_err));
-		else
-			snprintf(text, sizeof(text), "%s: %s", job->argv[0], strerror(*exec_err));
-		run_say("", text);
-	}
+	if (*exec_err)
+		run_exec_say(job->argv[0], *exec_err);
 supervise:
 	r = run_supervise(s, u, &c, job->timeout_ns, status, ru, e);
 	if (r < 0)
@@ -187,7 +171,7 @@ int run_job(struct run_session *s, const struct run_job *job, struct wc_error *e
 	if (s->opt->plugin) {
 		if (run_plugin_dir(dirbuf, sizeof(dirbuf)) == 0)
 			plugin_dir = dirbuf;
-		else if (!s->plugin_warned++)
+		else if (run_once(&s->once, RUN_ONCE_NO_PLUGIN))
 			run_warn("the pytest plugin (wcmem_pytest.py) is not installed beside the "
 				 "binary: tests get no units of their own");
 	}
@@ -198,7 +182,7 @@ int run_job(struct run_session *s, const struct run_job *job, struct wc_error *e
 		r = run_attempt(s, job, &u, plugin_dir, resume, resumes == 0,
 				awake ? &woken : NULL, &status, &ru, &exec_err, e);
 		if (resumes > 0)
-			count_resume(s, &died);
+			count_resume(s, &died, awake);
 		clock_gettime(CLOCK_MONOTONIC, &died);
 		if (r < 0 || exec_err || !should_resume(s, status, resumes))
 			break;
@@ -211,12 +195,11 @@ int run_job(struct run_session *s, const struct run_job *job, struct wc_error *e
 		fprintf(stderr, "wcmem-sandbox: a test was OOM-killed; %s without the tests that "
 			"are done\n", awake ? "its collected copy goes on" :
 			"running the command again");
-		if (awake)
-			s->info.standby_resumes++;
 		resumes++;
 	}
 	if (r == 0) {
-		r = run_unit_finish(s, &u, status, exec_status(exec_err), false, &ru, NULL, e);
+		r = run_unit_finish(s, &u, status, exec_err ? run_exec_status(exec_err) : 0,
+				    false, &ru, NULL, e);
 		if (r == 0)
 			r = run_exit_status(run_unit_rec(s, &u));
 	}

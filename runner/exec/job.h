@@ -8,7 +8,7 @@
 
 #include "cgroup/error.h"
 #include "report/record.h"
-#include "runner/exec/job_spec.h"
+#include "runner/config/job_spec.h"
 
 struct run_session;
 

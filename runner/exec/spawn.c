@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runner/exec/status.h"
+
 static bool clone3_unsupported;  /* cached: probed once */
 
 /* The child: wait at the gate, then become the command. Runs only async-signal-safe code. */
@@ -35,7 +37,7 @@ static void run_child_main(int gate_rd, int err_wr, const struct run_job *job,
 	if (err < 0) {  /* negative: not the command's own failure (run_release) */
 		n = write(err_wr, &err, sizeof(err));
 		(void)n;
-		_exit(125);
+		_exit(run_exec_status(err));
 	}
 	prctl(PR_SET_PDEATHSIG, SIGKILL);  /* new credentials may have cleared it */
 	signal(SIGPIPE, SIG_DFL);
@@ -46,13 +48,13 @@ static void run_child_main(int gate_rd, int err_wr, const struct run_job *job,
 		err = errno;
 		n = write(err_wr, &err, sizeof(err));
 		(void)n;
-		_exit(126);
+		_exit(run_exec_status(err));
 	}
 	execvp(job->argv[0], job->argv);
 	err = errno;
 	n = write(err_wr, &err, sizeof(err));
 	(void)n;
-	_exit(err == ENOENT ? 127 : 126);
+	_exit(run_exec_status(err));
 }
 
 int run_spawn(struct run_child *c, const struct run_job *job, struct cg_group *unit,

@@ -9,7 +9,7 @@
 #include "cgroup/error.h"
 #include "cgroup/ns.h"
 #include "cgroup/pids.h"
-#include "runner/exec/job_spec.h"
+#include "runner/config/job_spec.h"
 
 struct run_child {
 	pid_t pid;

@@ -12,6 +12,8 @@
 #include "runner/session/loop.h"
 #include "runner/session/reap.h"
 
+/* One child watched until it is reaped: the command of a run (s and u set), or a nested
+ * call's command (s NULL: no sandbox, no unit, no timers of ours). */
 struct super {
 	struct run_session *s;
 	struct run_unit *u;
@@ -35,16 +37,18 @@ static void reap(struct run_loop *l, struct super *x)
 }
 
 /* A signal typed at the terminal (si_code SI_KERNEL) already reached the command, which
- * shares our process group: passing it on again would deliver it twice. */
+ * shares our process group: passing it on again would deliver it twice. A nested call's
+ * command gets every other one passed on: the enclosing runner owns the sandbox. */
 static void on_stop_signal(struct super *x, const struct signalfd_siginfo *si)
 {
-	if (++x->s->forwarded > 1) {
+	if (x->s && ++x->s->forwarded > 1) {
 		kill_sandbox(x->s);
 		return;
 	}
 	if (si->ssi_code != SI_KERNEL)
 		kill(x->c->pid, (int)si->ssi_signo);
-	run_timer_arm(x->kill.fd, x->s->opt->kill_after_ns, false);
+	if (x->s)
+		run_timer_arm(x->kill.fd, x->s->opt->kill_after_ns, false);
 }
 
 static void on_signal(struct run_loop *l, struct run_watch *w, uint32_t events)
@@ -141,13 +145,28 @@ static void watch_close(struct run_loop *l, struct run_watch *w, bool owned)
 	w->fd = -1;
 }
 
+/* The one path every child of ours ends by: its pidfd and the signalfd (SIGCHLD; the stop
+ * signals passed on) on l, beside what else l watches, until the child is reaped.
+ * Returns 0, or -errno. */
+static int watch_child(struct run_loop *l, struct super *x, int sigfd, struct wc_error *e)
+{
+	int r;
+
+	x->sig = (struct run_watch){ sigfd, on_signal, x };
+	x->pid = (struct run_watch){ x->c->pidfd, on_pidfd, x };
+	if ((r = run_loop_add(l, &x->sig, e)) < 0 || (r = run_loop_add(l, &x->pid, e)) < 0)
+		return r;
+	l->done = false;
+	reap(l, x);  /* SIGCHLD may be queued already (a command that exits at once) */
+	return run_loop_run(l, e);
+}
+
 int run_supervise(struct run_session *s, struct run_unit *u, const struct run_child *c,
 		  uint64_t timeout_ns, int *wait_status, struct rusage *ru, struct wc_error *e)
 {
 	struct super x = {
 		.s = s, .u = u, .c = c, .wait_status = wait_status, .ru = ru,
-		.sig = { s->sigfd, on_signal, &x },
-		.pid = { c->pidfd, on_pidfd, &x },
+		.sig.fd = -1, .pid.fd = -1,
 		.mem = { u->cg.watch_fd, on_memory_event, &x },
 	};
 	struct run_loop *l = &s->loop;
@@ -161,17 +180,13 @@ int run_supervise(struct run_session *s, struct run_unit *u, const struct run_ch
 		r = wc_fail(e, errno, "timerfd_create");
 		goto out;
 	}
-	if ((r = run_loop_add(l, &x.sig, e)) < 0 || (r = run_loop_add(l, &x.pid, e)) < 0 ||
-	    (r = run_loop_add(l, &x.mem, e)) < 0 || (r = run_loop_add(l, &x.tick, e)) < 0 ||
+	if ((r = run_loop_add(l, &x.mem, e)) < 0 || (r = run_loop_add(l, &x.tick, e)) < 0 ||
 	    (r = run_loop_add(l, &x.kill, e)) < 0 || (r = run_loop_add(l, &x.timeout, e)) < 0)
 		goto out;
 	run_timer_arm(x.tick.fd, s->opt->interval_ns, true);
 	if (timeout_ns)
 		run_timer_arm(x.timeout.fd, timeout_ns, false);
-
-	l->done = false;
-	reap(l, &x);  /* SIGCHLD may be queued already (a command that exits at once) */
-	r = run_loop_run(l, e);
+	r = watch_child(l, &x, s->sigfd, e);
 out:
 	watch_close(l, &x.sig, false);
 	watch_close(l, &x.pid, false);
@@ -179,5 +194,20 @@ out:
 	watch_close(l, &x.tick, true);
 	watch_close(l, &x.kill, true);
 	watch_close(l, &x.timeout, true);
+	return r;
+}
+
+int run_wait_child(const struct run_child *c, int sigfd, int *wait_status, struct wc_error *e)
+{
+	struct super x = { .c = c, .wait_status = wait_status, .sig.fd = -1, .pid.fd = -1 };
+	struct run_loop l;
+	int r = run_loop_init(&l, e);
+
+	if (r < 0)
+		return r;
+	r = watch_child(&l, &x, sigfd, e);
+	watch_close(&l, &x.sig, false);
+	watch_close(&l, &x.pid, false);
+	run_loop_close(&l);
 	return r;
 }

@@ -21,4 +21,9 @@
 int run_supervise(struct run_session *s, struct run_unit *u, const struct run_child *c,
 		  uint64_t timeout_ns, int *wait_status, struct rusage *ru, struct wc_error *e);
 
+/* Waits for c, a nested call's command (no sandbox of ours around it), on a loop of its own
+ * through the same path: its pidfd, and sigfd (run_signalfd_open) for SIGCHLD and for
+ * SIGINT, SIGTERM and SIGHUP, each passed on. Returns 0 with *wait_status set, or -errno. */
+int run_wait_child(const struct run_child *c, int sigfd, int *wait_status, struct wc_error *e);
+
 #endif

@@ -112,7 +112,7 @@ static int take_over_log(struct run_session *s, char *const *job_env, char ***en
 
 	if (!log_shared(s, job_env))
 		return 0;
-	if (!s->log_taken_over++ && !s->opt->quiet)
+	if (run_once(&s->once, RUN_ONCE_LOG_SHARED) && !s->opt->quiet)
 		fprintf(stderr, "wcmem-sandbox: %s is also where WeatherCop's in-process "
 			"diagnostics write: off for the command (WEATHERCOP_DISABLE_DIAGNOSTICS=1), "
 			"so that they cannot erase it; the log has their figures\n", s->log_path);

@@ -82,7 +82,7 @@ static int log_entry(struct run_session *s, enum run_entry kind, const struct re
 	if (n < 0)
 		return wc_fail(e, -n, "format a log entry");
 	n = rep_log_write(&s->log, s->entry, (size_t)n, sync);
-	if (s->log.restored && !s->log_restore_said++)
+	if (s->log.restored && run_once(&s->once, RUN_ONCE_LOG_EMPTIED))
 		run_warn("another writer emptied the log %s (in-process diagnostics that ignore "
 			 "WEATHERCOP_DISABLE_DIAGNOSTICS?): a new file with all of the runner's "
 			 "entries took its place; that writer's lines are not in it", s->log_path);

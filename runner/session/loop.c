@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -68,4 +69,20 @@ int run_timer_arm(int fd, uint64_t ns, bool periodic)
 	if (periodic)
 		it.it_interval = it.it_value;
 	return timerfd_settime(fd, 0, &it, NULL) < 0 ? -errno : 0;
+}
+
+int run_signalfd_open(sigset_t *old, struct wc_error *e)
+{
+	sigset_t mask;
+	int fd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, old) < 0)
+		return wc_fail(e, errno, "sigprocmask");
+	fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? wc_fail(e, errno, "signalfd") : fd;
 }

@@ -3,6 +3,7 @@
 #ifndef WCMEM_RUNNER_SESSION_LOOP_H
 #define WCMEM_RUNNER_SESSION_LOOP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,6 +32,11 @@ void run_loop_del(struct run_loop *l, struct run_watch *w);
 
 /* Dispatches events until a handler sets l->done. Returns 0 or -errno. */
 int run_loop_run(struct run_loop *l, struct wc_error *e);
+
+/* Blocks SIGCHLD, SIGINT, SIGTERM and SIGHUP and opens a signalfd that reads them, so that
+ * a loop sees them as input; *old gets the mask before (the one a child starts with).
+ * Returns the descriptor, or -errno with e filled. */
+int run_signalfd_open(sigset_t *old, struct wc_error *e);
 
 /* Arms a timerfd: once after ns, or every ns when periodic; ns 0 disarms. Returns 0 or
  * -errno. */

@@ -16,6 +16,14 @@ void run_warn(const char *fmt, ...)
 	run_say("warning: ", text);
 }
 
+bool run_once(struct run_once *o, enum run_once_what what)
+{
+	bool first = !o->said[what];
+
+	o->said[what] = true;
+	return first;
+}
+
 void run_say(const char *what, const char *text)
 {
 	/* Messages carry text from outside (test names, client lines, INI values): escaped. */

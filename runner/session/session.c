@@ -7,13 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "report/verdict.h"
-#include "runner/control/control.h"
 #include "runner/session/entry.h"
 #include "runner/session/reap.h"
 #include "runner/session/records.h"
@@ -45,18 +43,11 @@ void run_session_init(struct run_session *s)
 
 int run_signals_setup(struct run_session *s, struct wc_error *e)
 {
-	sigset_t mask;
+	int fd = run_signalfd_open(&s->child_mask, e);
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &mask, &s->child_mask) < 0)
-		return wc_fail(e, errno, "sigprocmask");
-	s->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (s->sigfd < 0)
-		return wc_fail(e, errno, "signalfd");
+	if (fd < 0)
+		return fd;
+	s->sigfd = fd;
 	/* A closed stderr must not kill us before the sandbox is torn down. */
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
@@ -249,10 +240,6 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 		return r;
 	run_timeline_open(s);
 	run_warm_open(s);
-	/* Always on, for nested calls too; the plugin is what --no-plugin leaves out. */
-	r = run_control_open(s, e);
-	if (r < 0)
-		return r;
 
 	s->info.command = s->command_line;
 	s->info.cgroup = s->sandbox.rel;
@@ -264,6 +251,13 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	s->info.peak = REP_UNKNOWN;
 	s->info.log_path = s->log.fd >= 0 ? s->log_path : NULL;
 	return run_log_entry(s, RUN_ENTRY_SESSION_START, NULL, false, e);
+}
+
+void run_session_count_resume(struct run_session *s, double seconds, bool standby)
+{
+	s->info.resumes++;
+	s->info.resume_seconds += seconds;
+	s->info.standby_resumes += standby;
 }
 
 void run_session_free(struct run_session *s)
@@ -282,7 +276,6 @@ int run_session_close(struct run_session *s, int exit_status, struct wc_error *e
 
 	if (s->sandbox.created && cg_read_peak(&s->sandbox, &peak, &err2) == 0)
 		s->info.peak = peak;
-	run_control_close(s);
 	run_warm_close(s);
 	run_reap_group(&s->sandbox);
 	if (cg_destroy(&s->spare, &err2) < 0 && r == 0)

@@ -14,7 +14,7 @@ void run_session_init(struct run_session *s);
 int run_signals_setup(struct run_session *s, struct wc_error *e);
 
 /* Discovers cgroups, sweeps stale ones, leaves the base (v2), builds sandbox and harness with
- * their limits read back, and opens the log. Warnings go to stderr. Returns 0 or -errno. */
+ * their limits read back, and opens the log; the caller opens the control socket after. Warnings go to stderr. Returns 0 or -errno. */
 int run_session_open(struct run_session *s, const struct run_options *o, struct wc_error *e);
 
 /* Applies --limit, --swap and --high (s->opt) to the sandbox, each read back. What the kernel
@@ -23,8 +23,13 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 int run_session_limits(struct run_session *s, struct wc_error *e);
 
 /* Kills what is left in the sandbox, reaps it, removes every cgroup, writes SESSION_END and
- * closes the log. Safe after a partial run_session_open. Returns 0 or -errno. */
+ * closes the log. Safe after a partial run_session_open. The caller closes the control socket
+ * (control.h) first: its open units end as lost. Returns 0 or -errno. */
 int run_session_close(struct run_session *s, int exit_status, struct wc_error *e);
+
+/* Counts a resume of the command in the summary's figures (s->info, this module's): what it
+ * cost in seconds, and whether the collected copy that stood by went on (standby). */
+void run_session_count_resume(struct run_session *s, double seconds, bool standby);
 
 /* Frees the unit records (after the reports are written). */
 void run_session_free(struct run_session *s);

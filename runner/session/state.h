@@ -1,6 +1,9 @@
 /* What one run of wcmem-sandbox holds: the cgroup tree, the log, the units, the command.
  * Types only (and the time since the start): every part of the runner reads the session,
- * session.c opens and closes it. */
+ * session.c opens and closes it. Each part has one writer, which the others ask: the
+ * cgroups, the log, the records and the summary's figures (info) are session/'s
+ * (session.h: run_session_count_resume; unit.h; records.h), the warnings said once
+ * say.c's (run_once), the control socket control/'s, the stop signals exec/'s. */
 #ifndef WCMEM_RUNNER_SESSION_STATE_H
 #define WCMEM_RUNNER_SESSION_STATE_H
 
@@ -18,6 +21,7 @@
 #include "report/timeline.h"
 #include "runner/session/clock.h"
 #include "runner/session/loop.h"
+#include "runner/session/say.h"
 #include "runner/config/options.h"
 
 /* Our own failures (bad usage, no cgroup to work in), as timeout(1) and env(1) do it. */
@@ -60,12 +64,8 @@ struct run_session {
 	int forwarded;            /* stop signals received and passed on */
 	uint64_t test_limit;      /* each test's limit in the job that runs now */
 	struct budget_file *budgets; /* --budgets: a test listed runs under its own, or NULL */
-	int plugin_warned;        /* the plugin is missing: said once */
-	int oom_score_warned;     /* oom_score_adj could not be raised: said once */
+	struct run_once once;     /* the warnings said once a run (say.h: run_once) */
 	char scope_why[600];      /* why no delegated systemd scope was had, "" (scope.h) */
-	int log_taken_over;       /* jobs whose in-process diagnostics we switched off */
-	int log_restore_said;     /* another writer emptied the log: said once */
-	int tampered_said;        /* a unit made ahead of time was not as made: said once */
 	struct run_loop loop;     /* the one event loop */
 	struct run_warm warm;
 	struct run_control *control; /* the control socket, when the plugin is on */

@@ -107,7 +107,7 @@ static void discard_made(struct run_session *s, struct cg_group *made)
 		cg_for_each_proc(made, 0, evict_one, &ev, &ignored);
 		r = cg_remove_empty(made);
 	}
-	if (!s->tampered_said++)
+	if (run_once(&s->once, RUN_ONCE_TAMPERED))
 		run_warn("%s was not as the runner made it (%d process%s or memory in it): a "
 			 "test moved them there; they went to the harness, and the next unit is a "
 			 "new cgroup", made->rel, ev.moved, ev.moved == 1 ? "" : "es");

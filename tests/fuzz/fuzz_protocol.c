@@ -4,6 +4,7 @@
  * and decoding are each other's inverse. */
 #include <errno.h>
 
+#include "runner/config/field.h"
 #include "runner/control/protocol.h"
 #include "fuzz.h"
 
@@ -18,13 +19,13 @@ static void check_field(const char *line, size_t len, const char *field)
 /* encode then decode gives the text back, whatever its bytes. */
 static void round_trip(const char *text)
 {
-	size_t need = run_field_encode(text, NULL, 0);
+	size_t need = cfg_field_encode(text, NULL, 0);
 	char *enc = malloc(need + 1);
 
 	FUZZ_CHECK(enc != NULL);
-	FUZZ_CHECK(run_field_encode(text, enc, need + 1) == need);
+	FUZZ_CHECK(cfg_field_encode(text, enc, need + 1) == need);
 	FUZZ_CHECK(strlen(enc) == need && !strpbrk(enc, " \n"));
-	FUZZ_CHECK(run_field_decode(enc) == 0);
+	FUZZ_CHECK(cfg_field_decode(enc) == 0);
 	FUZZ_CHECK(strcmp(enc, text) == 0);
 	free(enc);
 }

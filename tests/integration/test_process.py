@@ -2,7 +2,7 @@
 import signal
 import time
 
-from conftest import BACKEND, marker_processes, sandboxes, wait_for, wait_for_signal
+from conftest import BACKEND, BIN, marker_processes, sandboxes, wait_for, wait_for_signal
 
 READY = "import time\nprint('ready', flush=True)\n"
 
@@ -25,6 +25,32 @@ def test_command_not_executable_exits_126(sandbox, tmp_path):
     run = sandbox.run("--", str(script))
     assert run.rc == 126
     assert "Permission denied" in run.stderr
+
+
+def nested_end(run, name):
+    return next(e for e in run.entries if e.event == "TEST_END" and e.name == name)
+
+
+def test_a_nested_call_of_a_missing_command_exits_127(sandbox):
+    # The exit status of a command that could not be run is the same in a nested call.
+    script = f"{BIN} --name gone -- no-such-command-{sandbox.marker}; echo inner=$?"
+    run = sandbox.run("--no-plugin", "--", "sh", "-c", script)
+    assert "inner=127" in run.stdout, run.stdout + run.stderr
+    assert f"no-such-command-{sandbox.marker}: No such file or directory" in run.stderr
+    assert nested_end(run, "gone").value("Exit") == "code 127", run.log_text
+
+
+def test_a_nested_call_passes_sigterm_on_and_ends_as_its_command(sandbox, tmp_path):
+    # A nested call supervises its command as the runner does its own: SIGTERM passed on,
+    # the command's exit code handed back and logged as the unit's.
+    out, code = tmp_path / "out", tmp_path / "inner.py"
+    code.write_text(wait_for_signal(signal.SIGTERM))
+    script = (f"{BIN} --name inner -- /usr/bin/python3 {code} {sandbox.marker} > {out} & p=$!; "
+              f"i=0; until grep -q ready {out} || [ $i -gt 1200 ]; do sleep 0.05; "
+              f"i=$((i+1)); done; kill -TERM $p; wait $p; echo inner=$?")
+    run = sandbox.run("-q", "--no-plugin", "--", "sh", "-c", script)
+    assert "inner=7" in run.stdout, run.stdout + run.stderr
+    assert nested_end(run, "inner").value("Exit") == "code 7", run.log_text
 
 
 def test_sigterm_is_passed_on(sandbox):

@@ -1,4 +1,4 @@
-/* run_msg_parse, run_field_encode and run_field_decode: the control protocol's lines. */
+/* run_msg_parse, cfg_field_encode and cfg_field_decode: the control protocol's lines. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runner/config/field.h"
 #include "runner/control/protocol.h"
 
 static int parse(const char *text, struct run_msg *m, struct wc_error *e)
@@ -215,20 +216,20 @@ static void test_field_encode_round_trip(void **state)
 	char enc[256], all[256];
 
 	(void)state;
-	assert_int_equal(run_field_encode("t.py::Test::test_x[a-1]", enc, sizeof(enc)), 23);
+	assert_int_equal(cfg_field_encode("t.py::Test::test_x[a-1]", enc, sizeof(enc)), 23);
 	assert_string_equal(enc, "t.py::Test::test_x[a-1]");
-	run_field_encode("a b\n%\x1b", enc, sizeof(enc));
+	cfg_field_encode("a b\n%\x1b", enc, sizeof(enc));
 	assert_string_equal(enc, "a%20b%0A%25%1B");
 	for (int i = 1; i < 256; i++)
 		all[i - 1] = (char)i;
 	all[255] = '\0';
-	run_field_encode(all, enc, sizeof(enc));  /* too small: truncated, still terminated */
+	cfg_field_encode(all, enc, sizeof(enc));  /* too small: truncated, still terminated */
 	assert_int_equal(strlen(enc), sizeof(enc) - 1);
 	{
 		char big[1024];
 
-		assert_true(run_field_encode(all, big, sizeof(big)) < sizeof(big));
-		assert_int_equal(run_field_decode(big), 0);
+		assert_true(cfg_field_encode(all, big, sizeof(big)) < sizeof(big));
+		assert_int_equal(cfg_field_decode(big), 0);
 		assert_memory_equal(big, all, 256);
 	}
 }

@@ -107,10 +107,42 @@ static void test_a_limit_that_fails_keeps_its_hint(void **state)
 	assert_string_equal(e.hint, "the hint of the cgroup layer");
 }
 
+/* A warning said once is said the first time of its kind only, whoever comes upon it, and
+ * one kind said leaves the others unsaid. */
+static void test_once_is_true_the_first_time_of_each_kind(void **state)
+{
+	struct run_session s;
+
+	(void)state;
+	run_session_init(&s);
+	assert_true(run_once(&s.once, RUN_ONCE_TAMPERED));
+	assert_false(run_once(&s.once, RUN_ONCE_TAMPERED));
+	assert_false(run_once(&s.once, RUN_ONCE_TAMPERED));
+	for (int k = 0; k < RUN_ONCE_N; k++)
+		if (k != RUN_ONCE_TAMPERED)
+			assert_true(run_once(&s.once, (enum run_once_what)k));
+}
+
+/* The summary's resume figures add up, standby resumes counted among them. */
+static void test_resumes_are_counted_for_the_summary(void **state)
+{
+	struct run_session s;
+
+	(void)state;
+	run_session_init(&s);
+	run_session_count_resume(&s, 1.5, false);
+	run_session_count_resume(&s, 0.25, true);
+	assert_int_equal(s.info.resumes, 2);
+	assert_int_equal(s.info.standby_resumes, 1);
+	assert_true(s.info.resume_seconds > 1.74 && s.info.resume_seconds < 1.76);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_close_after_init_touches_no_descriptor),
+		cmocka_unit_test(test_once_is_true_the_first_time_of_each_kind),
+		cmocka_unit_test(test_resumes_are_counted_for_the_summary),
 		cmocka_unit_test(test_swap_without_accounting_is_not_an_error),
 		cmocka_unit_test(test_a_limit_that_fails_keeps_its_hint),
 	};

@@ -1,4 +1,4 @@
-#include "runner/control/nested.h"
+#include "runner/exec/nested.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -7,13 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runner/control/protocol.h"
+#include "runner/config/field.h"
+#include "runner/exec/status.h"
+#include "runner/exec/supervise.h"
+#include "runner/session/loop.h"
 #include "runner/session/say.h"
-#include "runner/session/state.h"
 
 struct client {
 	int fd;
@@ -58,38 +61,48 @@ static int connect_runner(struct client *c, const char *path)
 	return call(c, "HELLO 1\n");
 }
 
-static pid_t child_pid;
-
-static void pass_on(int sig)
+/* The child: the signal mask we had, then the command. No cgroup to enter: the enclosing
+ * runner moved us into the unit already, and the child inherits it. */
+static void exec_child(char *const argv[], const sigset_t *mask)
 {
-	if (child_pid > 0)
-		kill(child_pid, sig);
+	int err;
+
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	execvp(argv[0], argv);
+	err = errno;
+	run_exec_say(argv[0], err);
+	_exit(run_exec_status(err));
 }
 
-/* Forks and runs argv; passes SIGINT, SIGTERM and SIGHUP on. Returns the wait status. */
-static int run_child(char *const argv[])
+/* Forks and runs argv, supervised as every child of ours is (supervise.h): SIGINT, SIGTERM
+ * and SIGHUP passed on. Returns the wait status, or -errno with e filled. */
+static int run_child(char *const argv[], struct wc_error *e)
 {
-	struct sigaction sa = { .sa_handler = pass_on };
-	int status;
+	struct run_child c = { .pid = -1, .pidfd = -1, .gate_fd = -1, .err_fd = -1 };
+	sigset_t mask;
+	int sigfd, status = 0, r;
 
-	child_pid = fork();
-	if (child_pid < 0)
-		return -errno;
-	if (child_pid == 0) {
-		execvp(argv[0], argv);
-		char text[4200];
-
-		snprintf(text, sizeof(text), "%s: %s", argv[0], strerror(errno));
-		run_say("", text);
-		_exit(errno == ENOENT ? 127 : 126);
+	sigfd = run_signalfd_open(&mask, e);  /* before the fork: no signal falls between */
+	if (sigfd < 0)
+		return sigfd;
+	c.pid = fork();
+	if (c.pid == 0)
+		exec_child(argv, &mask);
+	if (c.pid < 0) {
+		r = wc_fail(e, errno, "fork");
+		goto out;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	while (waitpid(child_pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return status;
+	c.pidfd = (int)syscall(SYS_pidfd_open, c.pid, 0);  /* 5.3; -1: SIGCHLD alone tells */
+	r = run_wait_child(&c, sigfd, &status, e);
+	if (r < 0) {  /* no process left behind */
+		kill(c.pid, SIGKILL);
+		waitpid(c.pid, NULL, 0);
+	}
+out:
+	if (c.pidfd >= 0)
+		close(c.pidfd);
+	close(sigfd);
+	return r < 0 ? r : status;
 }
 
 int run_nested(const char *name, char *const argv[], uint64_t limit, struct wc_error *e)
@@ -108,7 +121,7 @@ int run_nested(const char *name, char *const argv[], uint64_t limit, struct wc_e
 		r = -ENOENT;  /* no sandbox around us that answers: run one of our own */
 		goto out;
 	}
-	run_field_encode(name, enc, need);
+	cfg_field_encode(name, enc, need);
 	if (limit == UINT64_MAX)
 		snprintf(line, need, "START %s kind=command\n", enc);
 	else
@@ -119,9 +132,9 @@ int run_nested(const char *name, char *const argv[], uint64_t limit, struct wc_e
 			     r == -EPROTO ? c.answer : "no answer");
 		goto out;
 	}
-	status = run_child(argv);
+	status = run_child(argv, e);
 	if (status < 0) {
-		r = wc_fail(e, -status, "run %s", argv[0]);
+		r = wc_wrap(e, e, "run %s", argv[0]);
 		goto out;
 	}
 	code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);

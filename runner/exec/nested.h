@@ -1,7 +1,7 @@
 /* A nested call: `wcmem-sandbox [--name NAME] [--test-limit SIZE] -- CMD` inside a sandbox
  * runs CMD as one unit of the enclosing session, through its control socket. */
-#ifndef WCMEM_RUNNER_CONTROL_NESTED_H
-#define WCMEM_RUNNER_CONTROL_NESTED_H
+#ifndef WCMEM_RUNNER_EXEC_NESTED_H
+#define WCMEM_RUNNER_EXEC_NESTED_H
 
 #include <stdint.h>
 

@@ -1,7 +1,8 @@
 /* What a job is: a command with its limits, environment and folder, as the command line or a
- * profile's suite gives it (config/), started by spawn.c and run by job.c. */
-#ifndef WCMEM_RUNNER_EXEC_JOB_SPEC_H
-#define WCMEM_RUNNER_EXEC_JOB_SPEC_H
+ * profile's suite gives it: config/ builds it from the options (so it lives here, below
+ * exec/), exec/spawn.c starts it and exec/job.c runs it. */
+#ifndef WCMEM_RUNNER_CONFIG_JOB_SPEC_H
+#define WCMEM_RUNNER_CONFIG_JOB_SPEC_H
 
 #include <stdint.h>
 
