@@ -344,10 +344,9 @@ static int session(struct plan *p)
 }
 
 /* Everything before the session; returns 1 to run it, 0 when done (config, --help), or
- * -errno with e filled (and p->usage for a usage error). */
-static int prepare(int argc, char **argv, struct plan *p, struct wc_error *e)
+ * -errno with e filled (and p->usage for a usage error). config: argv[1] is `config`. */
+static int prepare(int argc, char **argv, bool config, struct plan *p, struct wc_error *e)
 {
-	bool config = argc > 1 && run_command_find(argv[1]) == run_command_find("config");
 	struct run_options cli;
 	char what[300];
 	int r;
@@ -416,7 +415,7 @@ int main(int argc, char **argv)
 	if (command && command->main)
 		return command->main(argc - 1, argv + 1);
 	memset(&p, 0, sizeof(p));
-	r = prepare(argc, argv, &p, &e);
+	r = prepare(argc, argv, command != NULL, &p, &e);
 	if (r < 0) {
 		print_error(&e);
 		if (p.usage)

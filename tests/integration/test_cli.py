@@ -160,6 +160,9 @@ def test_help_lists_each_subcommand_with_its_summary():
     for name in ("config", "analyze", "doctor", "budget"):
         assert f"       wcmem-sandbox {name} ".encode() in out, name  # a usage line
         assert re.search(rb"\n  " + name.encode() + rb" +\w", out), name  # and a summary
+    for name in ("analyze", "doctor", "budget"):  # the line is the subcommand's own
+        own = front_end([name], "--help")[0].split(b"\n")[0]
+        assert b"\n       " + own[len(b"Usage: "):] + b"\n" in out, own
 
 
 @pytest.mark.no_cgroup
