@@ -26,12 +26,14 @@ _wcmem_sandbox() {
 	local -a args
 	COMPREPLY=()
 
-	# `budget` takes its own options, then memory logs: files.
-	if [[ ${COMP_WORDS[1]} == budget ]] && ((COMP_CWORD > 1)); then
+	# A subcommand with a front end of its own takes the options its --help lists; then
+	# memory logs (files) for analyze and budget, nothing for doctor.
+	if [[ ${COMP_WORDS[1]} == @(analyze|budget|doctor) ]] && ((COMP_CWORD > 1)); then
 		if [[ $cur == -* ]]; then
-			mapfile -t COMPREPLY < <(compgen -W "$("$bin" budget --help 2>/dev/null |
+			mapfile -t COMPREPLY < <(compgen -W "$("$bin" "${COMP_WORDS[1]}" --help 2>/dev/null |
 				grep -o -- '--[a-z][a-z-]*' | sort -u)" -- "$cur")
-		elif [[ $prev != @(-m|--margin|-f|--floor) ]]; then
+		elif [[ ${COMP_WORDS[1]} != doctor &&
+			$prev != @(-m|--margin|-f|--floor|-n|--top|--spike-factor|--spike-floor|--leak-floor) ]]; then
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		fi
 		return
@@ -46,7 +48,7 @@ _wcmem_sandbox() {
 		elif [[ $word == @($_wcmem_sandbox_valued) ]]; then
 			((i++))
 		elif [[ $word != -* ]]; then
-			[[ $word == @(config|doctor) && $i -eq 1 ]] && continue
+			[[ $word == config && $i -eq 1 ]] && continue
 			break
 		fi
 	done
@@ -89,13 +91,13 @@ _wcmem_sandbox() {
 		;;
 	esac
 
-	if [[ $cur == -* && ${COMP_WORDS[1]} == doctor ]]; then
-		mapfile -t COMPREPLY < <(compgen -W "--json --help" -- "$cur")
-	elif [[ $cur == -* ]]; then
+	if [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$("$bin" --help 2>/dev/null |
 			grep -o -- '--[a-z][a-z-]*' | sort -u)" -- "$cur")
 	elif ((COMP_CWORD == 1)); then
-		mapfile -t COMPREPLY < <(compgen -c -W "config doctor analyze budget" -- "$cur")
+		# The subcommands: the usage lines of --help that name one.
+		mapfile -t COMPREPLY < <(compgen -c -W "$("$bin" --help 2>/dev/null |
+			sed -n 's/^ *wcmem-sandbox \([a-z][a-z]*\) .*/\1/p')" -- "$cur")
 	else
 		mapfile -t COMPREPLY < <(compgen -c -- "$cur")
 	fi

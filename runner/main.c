@@ -2,7 +2,7 @@
  *
  *   command line -> config file (found, loaded, checked) -> effective settings
  *     `config`: print them and where each came from; done
- *   (`analyze` reads memory logs instead: runner/commands/analyze.c)
+ *   (`analyze`, `doctor`, `budget` are commands of their own: runner/commands/commands.h)
  *   -> the jobs: the command, or the profile's suites -> the report files, opened
  *   (every mistake so far exits 125 before any cgroup or log exists)
  *   -> one session: each job run as a unit, one after another -> summary, reports. */
@@ -23,24 +23,27 @@
 #include "report/junit.h"
 #include "report/summary.h"
 #include "runner/commands/analyze.h"
+#include "runner/commands/cli.h"
+#include "runner/commands/commands.h"
 #include "runner/budget/budget.h"
 #include "runner/config/config.h"
 #include "runner/config/keys.h"
 #include "runner/config/default_limit.h"
-#include "runner/commands/doctor.h"
 #include "runner/exec/job.h"
 #include "runner/control/control.h"
 #include "runner/exec/nested.h"
+#include "runner/commands/run_args.h"
 #include "runner/config/options.h"
 #include "runner/session/records.h"
 #include "runner/session/session.h"
 #include "runner/config/size.h"
 
+/* The session's own failure status is the one every command shares. */
+_Static_assert(RUN_EXIT_FAILURE == RUN_CLI_FAILURE, "one exit status for our own failures");
+
 static void print_error(const struct wc_error *e)
 {
-	char buf[1024];
-
-	run_say("", wc_error_text(e, buf, sizeof(buf)));
+	run_cli_error(stderr, NULL, e);
 }
 
 /* The command as a shell would take it back: words quoted only where needed. */
@@ -92,9 +95,8 @@ struct plan {
 /* A usage error: fills e (no errno part) and marks it. Returns -EINVAL. */
 static int usage_error(struct plan *p, struct wc_error *e, const char *what)
 {
-	wc_fail(e, 0, "%s", what);
 	p->usage = true;
-	return -EINVAL;
+	return run_cli_usage_error(e, "%s", what);
 }
 
 static void plan_free(struct plan *p)
@@ -349,10 +351,9 @@ static int session(struct plan *p)
 }
 
 /* Everything before the session; returns 1 to run it, 0 when done (config, --help), or
- * -errno with e filled (and p->usage for a usage error). */
-static int prepare(int argc, char **argv, struct plan *p, struct wc_error *e)
+ * -errno with e filled (and p->usage for a usage error). config: argv[1] is `config`. */
+static int prepare(int argc, char **argv, bool config, struct plan *p, struct wc_error *e)
 {
-	bool config = argc > 1 && strcmp(argv[1], "config") == 0;
 	struct run_options cli;
 	char what[300];
 	int r;
@@ -411,24 +412,21 @@ static int nested(struct plan *p)
 
 int main(int argc, char **argv)
 {
+	const struct run_command *command = run_command_find(argc > 1 ? argv[1] : NULL);
 	struct plan p;
 	struct wc_error e = { 0 };
 	int r, status = 0;
 
-	/* `analyze` reads logs and runs nothing: no settings, no config file. */
-	if (argc > 1 && strcmp(argv[1], "analyze") == 0)
-		return run_analyze_main(argc - 1, argv + 1);
-	/* Like `config`, a subcommand only as the first word. */
-	if (argc > 1 && strcmp(argv[1], "doctor") == 0)
-		return run_doctor(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "budget") == 0)  /* a subcommand as the first word only */
-		return budget_main(argc - 1, argv + 1);
+	/* A subcommand with its own front end runs nothing of a run: no settings, no config
+	 * file. `config` has none: it takes the run's options. */
+	if (command && command->main)
+		return command->main(argc - 1, argv + 1);
 	memset(&p, 0, sizeof(p));
-	r = prepare(argc, argv, &p, &e);
+	r = prepare(argc, argv, command != NULL, &p, &e);
 	if (r < 0) {
 		print_error(&e);
 		if (p.usage)
-			fputs("Try 'wcmem-sandbox --help' for more information.\n", stderr);
+			run_cli_try_help(stderr, NULL);
 		status = RUN_EXIT_FAILURE;
 	} else if (r > 0) {
 		status = nested(&p);

@@ -1,6 +1,6 @@
 /* Memory budgets per test: the budget file (an INI file inih reads), the memory log's peaks
- * it is made from, and the lines `wcmem-sandbox budget` writes. Pure but for budget_load
- * and budget_main.
+ * it is made from, and the lines `wcmem-sandbox budget` writes (runner/commands/budget.c
+ * is that subcommand). Pure but for budget_load.
  *
  * The file's one section holds a line per test:
  *
@@ -198,8 +198,5 @@ int budget_open(const char *path, const char *what, FILE **f, struct wc_error *e
  * or -errno with e filled. */
 int budget_read_text(const char *path, const char *what, char **text, size_t *len,
 		     struct wc_error *e);
-
-/* `wcmem-sandbox budget [OPTION]... LOG...`: argv[0] is "budget". Returns the exit status. */
-int budget_main(int argc, char **argv);
 
 #endif

@@ -3,7 +3,6 @@
 #include "runner/commands/analyze.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +14,7 @@
 #include "report/analyze_records.h"
 #include "report/file.h"
 #include "cgroup/error.h"
-#include "runner/session/say.h"
-#include "runner/session/state.h"
+#include "runner/commands/cli.h"
 #include "runner/config/size.h"
 
 struct an_args {
@@ -39,11 +37,11 @@ static const struct option longopts[] = {
 	{ "leak-floor",   required_argument, NULL, OPT_LEAK_FLOOR },
 	{ "json",         no_argument,       NULL, OPT_JSON },
 	{ "html",         required_argument, NULL, OPT_HTML },
-	{ "help",         no_argument,       NULL, 'h' },
+	RUN_CLI_LONGOPTS_COMMON,
 	{ NULL, 0, NULL, 0 },
 };
 
-static void usage(void)
+static void usage(FILE *out)
 {
 	fputs(
 "Usage: wcmem-sandbox analyze [OPTION]... LOG...\n"
@@ -66,17 +64,17 @@ static void usage(void)
 "      --html FILE           also write FILE: one self-contained HTML page, a chart of\n"
 "                            memory over time (LOG.timeline when there is one) with a\n"
 "                            band a test, OOM kills in red, and the tables\n"
-"  -h, --help                this text\n"
+"  -h, --help                show this help and exit\n"
+"  -V, --version             show the version and exit\n"
 "\n"
 "Exit status: 0 when every log was read (findings are not failures); 125 on a usage\n"
-"error or a log that cannot be read. etc/analyze.md has the details.\n", stdout);
+"error or a log that cannot be read. etc/analyze.md has the details.\n", out);
 }
 
-/* A usage error (no errno part). Returns -EINVAL. */
+/* A usage error: a value the option does not take. Returns -EINVAL. */
 static int bad(struct wc_error *e, const char *option, const char *value, const char *want)
 {
-	wc_fail(e, 0, "analyze: invalid value '%s' for %s: %s", value, option, want);
-	return -EINVAL;
+	return run_cli_usage_error(e, "invalid value '%s' for %s: %s", value, option, want);
 }
 
 static int parse_number(const char *text, double lo, double hi, double *out)
@@ -88,16 +86,17 @@ static int parse_number(const char *text, double lo, double hi, double *out)
 	return end == text || *end || errno || *out < lo || *out > hi ? -EINVAL : 0;
 }
 
-/* Returns 1 to analyze, 0 when done (--help), or -EINVAL with e filled (a usage error). */
+/* Returns 1 to analyze, 0 when done (--help, --version), or -EINVAL with e filled. */
 static int parse_args(int argc, char **argv, struct an_args *a, struct wc_error *e)
 {
+	struct run_cli cli = { .name = "analyze", .optstring = "+:n:hV", .longopts = longopts,
+			       .usage = usage };
 	double v;
 	int c;
 
 	a->opt = defaults;
-	optind = 0;  /* a fresh scan (and GNU getopt's re-initialisation) */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:n:h", longopts, NULL)) != -1) {
+	run_cli_start(&cli, argc, argv);
+	while ((c = run_cli_next(&cli)) != -1) {
 		switch (c) {
 		case 'n':
 			if (parse_number(optarg, 1, REP_AN_LIST_MAX, &v) < 0 || v != (int)v)
@@ -122,22 +121,13 @@ static int parse_args(int argc, char **argv, struct an_args *a, struct wc_error 
 		case OPT_HTML:
 			a->html = optarg;
 			break;
-		case 'h':
-			usage();
-			return 0;
-		case ':':
-			wc_fail(e, 0, "analyze: option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			wc_fail(e, 0, "analyze: unknown option '%s'", argv[optind - 1]);
-			return -EINVAL;
+			return run_cli_other(&cli, c, e);
 		}
 	}
-	if (optind >= argc) {
-		wc_fail(e, 0, "analyze: no LOG given (the memory log of a run, e.g. "
-			 "~/.weathercop/test_memory.log; '-' for standard input)");
-		return -EINVAL;
-	}
+	if (optind >= argc)
+		return run_cli_usage_error(e, "no LOG given (the memory log of a run, e.g. "
+					   "~/.weathercop/test_memory.log; '-' for standard input)");
 	a->logs = argv + optind;
 	return 1;
 }
@@ -157,16 +147,16 @@ static int read_timeline(struct rep_analysis *an, const char *log, unsigned long
 	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0)
-		return wc_wrap(e, e, "analyze");
+		return fd;
 	f = fdopen(fd, "r");
 	if (!f) {
-		r = wc_fail(e, errno, "analyze: read %s", path);
+		r = wc_fail(e, errno, "read %s", path);
 		close(fd);
 		return r;
 	}
 	r = rep_analysis_read_timeline(an, f, first);
 	fclose(f);
-	return r < 0 ? wc_fail(e, -r, "analyze: read %s", path) : 0;
+	return r < 0 ? wc_fail(e, -r, "read %s", path) : 0;
 }
 
 /* Writes the HTML page to path, opened as the run's reports are (never through a planted
@@ -177,11 +167,11 @@ static int write_html(const struct rep_analysis *an, const char *path, struct wc
 	int r = rep_file_open_report(path, REP_DIRS_NONE, &f, e);
 
 	if (r < 0)
-		return wc_wrap(e, e, "analyze");
+		return r;
 	r = rep_analysis_html(f, an);
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
-	return r < 0 ? wc_fail(e, -r, "analyze: write %s", path) : 0;
+	return r < 0 ? wc_fail(e, -r, "write %s", path) : 0;
 }
 
 /* Opens a log to read: a regular file only (a FIFO would wait forever for a writer).
@@ -193,13 +183,12 @@ static FILE *open_log(const char *path, struct wc_error *e)
 
 	if (fd < 0) {
 		if (e->err == EISDIR) {
-			wc_fail(e, EISDIR, "analyze: read %s", path);
+			wc_fail(e, EISDIR, "read %s", path);
 		} else if (e->err) {
-			wc_fail(e, e->err, "analyze: open %s", path);
+			wc_fail(e, e->err, "open %s", path);
 			wc_hint(e, "give the memory log of a run (--log FILE of that run, else "
 				"$WEATHERCOP_DIR/test_memory.log or ~/.weathercop/test_memory.log)");
 		} else {
-			wc_wrap(e, e, "analyze");
 			wc_hint(e, "give a regular file; to read a pipe, give '-' and redirect the "
 				"pipe to standard input");
 		}
@@ -207,7 +196,7 @@ static FILE *open_log(const char *path, struct wc_error *e)
 	}
 	f = fdopen(fd, "r");
 	if (!f) {
-		wc_fail(e, errno, "analyze: open %s", path);
+		wc_fail(e, errno, "open %s", path);
 		close(fd);
 	}
 	return f;
@@ -228,25 +217,16 @@ static int read_log(struct rep_analysis *an, const char *path, struct wc_error *
 	if (!in)
 		fclose(f);
 	if (r < 0)
-		return wc_fail(e, -r, "analyze: read %s", path);
+		return wc_fail(e, -r, "read %s", path);
 	if (!in) {
 		r = read_timeline(an, path, first, e);
 		if (r < 0)
 			return r;
 	}
 	if (an->units + an->sessions == entries && an->running.count == 0)
-		fprintf(stderr, "wcmem-sandbox: analyze: %s: no TEST_START, TEST_END or SESSION "
-			"entry in it; is it a memory log?\n", path);
+		run_cli_say("analyze", "%s: no TEST_START, TEST_END or SESSION entry in it; is "
+			    "it a memory log?", path);
 	return 0;
-}
-
-static void print_error(const struct wc_error *e, bool usage_error)
-{
-	char buf[1200];
-
-	fprintf(stderr, "wcmem-sandbox: %s\n", wc_error_text(e, buf, sizeof(buf)));
-	if (usage_error)
-		fputs("Try 'wcmem-sandbox analyze --help' for more information.\n", stderr);
 }
 
 int run_analyze_main(int argc, char **argv)
@@ -257,18 +237,15 @@ int run_analyze_main(int argc, char **argv)
 	int r;
 
 	r = parse_args(argc, argv, &a, &e);
-	if (r <= 0) {
-		if (r < 0)
-			print_error(&e, true);
-		return r < 0 ? RUN_EXIT_FAILURE : 0;
-	}
+	if (r <= 0)
+		return run_cli_exit("analyze", r, &e);
 	/* Large (the open units and the lists): on the heap, not the stack. */
 	an = malloc(sizeof(*an));
 	if (!an || rep_analysis_init(an, &a.opt) < 0) {
 		free(an);
 		wc_fail(&e, ENOMEM, "analyze");
-		print_error(&e, false);
-		return RUN_EXIT_FAILURE;
+		run_cli_error(stderr, NULL, &e);
+		return RUN_CLI_FAILURE;
 	}
 	for (char **log = a.logs; *log && r >= 0; log++)
 		r = read_log(an, *log, &e);
@@ -278,15 +255,15 @@ int run_analyze_main(int argc, char **argv)
 		if (fflush(stdout) != 0 && r == 0)
 			r = -errno;
 		if (r < 0)
-			wc_fail(&e, -r, "analyze: write the answer");
+			wc_fail(&e, -r, "write the answer");
 	}
 	if (r >= 0 && a.html)
 		r = write_html(an, a.html, &e);
 	if (r < 0)
-		print_error(&e, false);
+		run_cli_error(stderr, "analyze", &e);
 	rep_analysis_free(an);
 	free(an);
-	return r < 0 ? RUN_EXIT_FAILURE : 0;
+	return r < 0 ? RUN_CLI_FAILURE : RUN_CLI_OK;
 }
 
 int run_analyze_html(FILE *f, const struct rep_unit *units, size_t n,

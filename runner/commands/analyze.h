@@ -4,7 +4,7 @@
 #define WCMEM_RUNNER_COMMANDS_ANALYZE_H
 
 /* Runs the subcommand; argv[0] is "analyze". Prints the answer on stdout and errors on
- * stderr. Returns the exit status: 0, or 125 (RUN_EXIT_FAILURE) on a usage error or a log
+ * stderr. Returns the exit status: 0, or 125 (RUN_CLI_FAILURE) on a usage error or a log
  * that cannot be read. */
 int run_analyze_main(int argc, char **argv);
 

@@ -3,7 +3,6 @@
 #include "runner/commands/doctor.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "report/json.h"
+#include "runner/commands/cli.h"
 
 static const char *const status_text[] = { "PASS", "WARN", "FAIL" };
 static const char *const status_json[] = { "pass", "warn", "fail" };
@@ -95,7 +95,7 @@ int run_doctor_write_json(FILE *out, const struct run_check *c, size_t n)
 	return finish(out);
 }
 
-static void usage(void)
+static void usage(FILE *out)
 {
 	fputs("Usage: wcmem-sandbox doctor [--json]\n"
 	      "Check whether a run would work here, and what it would do without: one line a\n"
@@ -103,63 +103,55 @@ static void usage(void)
 	      "\n"
 	      "      --json     the checks as JSON (schema wcmem-sandbox-doctor/1)\n"
 	      "  -h, --help     show this help and exit\n"
+	      "  -V, --version  show the version and exit\n"
 	      "\n"
 	      "Exit status: 0 when a run would work (warnings or not), 1 when a check failed,\n"
-	      "125 on a usage error.\n", stdout);
+	      "125 on a usage error.\n", out);
 }
 
-/* Returns 1 for --json, 0 for text, 2 when --help was printed, or -EINVAL (said). */
-static int parse(int argc, char **argv)
+/* Returns 1 to run the checks, 0 when done (--help, --version), or -EINVAL with e filled. */
+static int parse(int argc, char **argv, bool *json, struct wc_error *e)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		RUN_CLI_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, json = 0;
+	struct run_cli cli = { .name = "doctor", .optstring = "+:hV", .longopts = longopts,
+			       .usage = usage };
+	int c;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		if (c == 'j') {
-			json = 1;
-		} else if (c == 'h') {
-			usage();
-			return 2;
-		} else {
-			fprintf(stderr, "wcmem-sandbox: doctor: unknown option '%s'\n",
-				argv[optind - 1]);
-			return -EINVAL;
-		}
+	run_cli_start(&cli, argc, argv);
+	while ((c = run_cli_next(&cli)) != -1) {
+		if (c != 'j')
+			return run_cli_other(&cli, c, e);
+		*json = true;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "wcmem-sandbox: doctor takes no arguments, not '%s'\n",
-			argv[optind]);
-		return -EINVAL;
-	}
-	return json;
+	if (optind < argc)
+		return run_cli_usage_error(e, "unexpected argument '%s' (doctor takes options "
+					   "only)", argv[optind]);
+	return 1;
 }
 
 int run_doctor(int argc, char **argv)
 {
 	struct run_check checks[RUN_DOCTOR_MAX];
 	struct run_doctor_facts facts;
+	struct wc_error e = { 0 };
+	bool json = false;
 	size_t n;
-	int json = parse(argc, argv), r;
+	int r = parse(argc, argv, &json, &e);
 
-	if (json < 0) {
-		fputs("Try 'wcmem-sandbox doctor --help' for more information.\n", stderr);
-		return 125;
-	}
-	if (json == 2)
-		return 0;
+	if (r <= 0)
+		return run_cli_exit("doctor", r, &e);
 	gather(&facts);
 	n = run_doctor_evaluate(&facts, checks);
 	r = json ? run_doctor_write_json(stdout, checks, n) : run_doctor_write_text(stdout,
 										      checks, n);
 	if (r < 0) {
-		fprintf(stderr, "wcmem-sandbox: doctor: write the checks: %s\n", strerror(-r));
-		return 125;
+		wc_fail(&e, -r, "write the checks");
+		run_cli_error(stderr, "doctor", &e);
+		return RUN_CLI_FAILURE;
 	}
-	return run_doctor_ok(checks, n) ? 0 : 1;
+	return run_doctor_ok(checks, n) ? RUN_CLI_OK : 1;
 }

@@ -37,13 +37,4 @@ struct run_options {
 	char **argv;             /* the command, NULL-terminated; NULL when none was given */
 };
 
-enum cfg_parsed { CFG_RUN = 0, CFG_EXIT_OK = 1 };
-
-/* Parses argv into built-in defaults plus what the command line gives, and sets o->set.
- * A missing command is not an error here (a profile may supply suites): o->argv is NULL.
- * Returns CFG_RUN, CFG_EXIT_OK (--help or --version was printed to stdout), or -EINVAL with
- * e naming the option and the value. physical_bytes resolves N% sizes. */
-int cfg_parse_args(int argc, char **argv, uint64_t physical_bytes, struct run_options *o,
-		   struct wc_error *e);
-
 #endif

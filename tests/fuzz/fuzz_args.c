@@ -2,6 +2,7 @@
  * a usage error that names the bad option (never the program's own path), or --help. */
 #include <errno.h>
 
+#include "runner/commands/run_args.h"
 #include "runner/config/options.h"
 #include "fuzz.h"
 

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "runner/commands/run_args.h"
 #include "runner/config/config.h"
 #include "runner/config/keys.h"
 #include "runner/config/options.h"

@@ -1,4 +1,7 @@
 """The command line: sizes, durations, usage errors, help, version, warnings."""
+import re
+import subprocess
+
 import pytest
 
 from conftest import BIN, Sandbox  # noqa: F401  (BIN: the binary under test)
@@ -101,3 +104,70 @@ def test_quiet_prints_no_summary(sandbox):
     run = sandbox.run("-q", "--", "true")
     assert run.rc == 0
     assert run.stderr == ""
+
+
+# Each front end as a user starts it: the run command, and each subcommand by its first word.
+FRONT_ENDS = [[], ["analyze"], ["budget"], ["doctor"]]
+
+
+def front_end(words, *args):
+    """The binary's stdout, stderr (bytes: what a terminal would get) and exit status."""
+    p = subprocess.run([BIN, *words, *args], capture_output=True, timeout=60)
+    return p.stdout, p.stderr, p.returncode
+
+
+@pytest.mark.no_cgroup
+@pytest.mark.parametrize("words", FRONT_ENDS, ids=lambda w: w[0] if w else "run")
+def test_every_front_end_says_try_help_alike(words):
+    # One line for the mistake, then the same "Try" line, naming the subcommand.
+    try_line = "Try 'wcmem-sandbox{} --help' for more information.\n".format(
+        "".join(" " + w for w in words)).encode()
+    for args, said in [(["--bogus"], b"unknown option '--bogus'"),
+                       (["-Z"], b"unknown option '-Z'")]:
+        out, err, rc = front_end(words, *args)
+        assert rc == 125 and out == b"", (args, err)
+        prefix = b"wcmem-sandbox: " + b"".join(w.encode() + b": " for w in words)
+        assert err == prefix + said + b"\n" + try_line, (args, err)
+
+
+@pytest.mark.no_cgroup
+@pytest.mark.parametrize("words", FRONT_ENDS, ids=lambda w: w[0] if w else "run")
+def test_every_front_end_escapes_a_hostile_argument(words):
+    # An ESC that would drive the terminal, a byte that is not UTF-8, a newline that would
+    # make a line of its own: each shown escaped in the error line, none passed through.
+    out, err, rc = front_end(words, b"--x\x1b]0;owned\x07\xff\nwcmem-sandbox: forged")
+    assert rc == 125
+    assert b"unknown option '--x\\x1b]0;owned\\x07\\xff\\nwcmem-sandbox: forged'" in err, err
+    assert not set(err) & {0x1b, 0x07, 0xff}, err
+    assert err.count(b"\n") == 2, err  # the error line and the Try line, nothing forged
+
+
+@pytest.mark.no_cgroup
+@pytest.mark.parametrize("words", FRONT_ENDS, ids=lambda w: w[0] if w else "run")
+def test_every_front_end_has_help_and_version(words):
+    out, err, rc = front_end(words, "--help")
+    assert rc == 0 and err == b"", err
+    assert out.startswith(b"Usage: wcmem-sandbox" + b"".join(b" " + w.encode() for w in words))
+    assert b"--version" in out and b"125" in out
+    out, err, rc = front_end(words, "-V")
+    assert rc == 0 and err == b"" and out.startswith(b"wcmem-sandbox "), (out, err)
+
+
+@pytest.mark.no_cgroup
+def test_help_lists_each_subcommand_with_its_summary():
+    out, _, rc = front_end([], "--help")
+    assert rc == 0
+    for name in ("config", "analyze", "doctor", "budget"):
+        assert f"       wcmem-sandbox {name} ".encode() in out, name  # a usage line
+        assert re.search(rb"\n  " + name.encode() + rb" +\w", out), name  # and a summary
+    for name in ("analyze", "doctor", "budget"):  # the line is the subcommand's own
+        own = front_end([name], "--help")[0].split(b"\n")[0]
+        assert b"\n       " + own[len(b"Usage: "):] + b"\n" in out, own
+
+
+@pytest.mark.no_cgroup
+def test_a_bad_value_of_a_subcommand_is_escaped():
+    _, err, rc = front_end(["budget"], "--margin", "\x1b[31m", "LOG")
+    assert rc == 125 and b"budget: --margin: '\\x1b[31m' is not a percentage" in err, err
+    _, err, rc = front_end(["analyze"], "--top", b"\xff")
+    assert rc == 125 and b"invalid value '\\xff' for --top" in err, err

@@ -62,3 +62,13 @@ def test_the_command_and_its_arguments():
     assert complete("docto") == ["doctor"]
     assert complete("doctor", "--j") == ["--json"]
     assert complete("sh", SCRIPT[:-2]) == [SCRIPT]  # the command's argument: a file
+
+
+def test_each_subcommand_offers_the_options_of_its_help():
+    assert complete("analyze", "--sp") == ["--spike-factor", "--spike-floor"]
+    assert complete("analyze", "--top", "") == []  # a number, not a file
+    assert complete("analyze", SCRIPT[:-2]) == [SCRIPT]  # a memory log
+    assert complete("doctor", "--v") == ["--version"]
+    assert complete("doctor", "") == []  # doctor takes no arguments
+    assert complete("budget", "--vers") == ["--version"]
+    assert "analyze" in complete("ana") and "config" in complete("conf")

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runner/commands/run_args.h"
 #include "runner/config/config.h"
 #include "runner/config/size.h"
 #include "unit.h"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "runner/config/keys.h"
+#include "runner/commands/run_args.h"
 #include "runner/config/options.h"
 #include "runner/config/size.h"
 

@@ -1,8 +1,8 @@
-/* `wcmem-sandbox budget`: a budget file from memory logs, or one brought up to date. */
-#include "runner/budget/budget.h"
+/* `wcmem-sandbox budget`: a budget file from memory logs, or one brought up to date. The
+ * engine (the file, the peaks, the lines) is runner/budget/. */
+#include "runner/commands/budget.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "report/log.h"
 #include "report/verdict.h"
-#include "runner/session/say.h"
-#include "runner/session/state.h"
+#include "runner/budget/budget.h"
+#include "runner/commands/cli.h"
 #include "runner/config/size.h"
 
 #define DEFAULT_OUTPUT "wcmem-budgets.ini"
@@ -45,32 +44,12 @@ static void usage(FILE *out)
 		"  -o, --output FILE    the budget file (default " DEFAULT_OUTPUT ")\n"
 		"  -u, --update         rewrite only the lines of tests the logs show, keeping\n"
 		"                       every other line, comment and the order; add new tests\n"
-		"  -h, --help           this text\n"
+		"  -h, --help           show this help and exit\n"
+		"  -V, --version        show the version and exit\n"
 		"\n"
 		"A test the OOM killer stopped gets no budget: its peak is its limit, not what it\n"
-		"needs. Exit status: 0, or 125 when the budget file could not be written.\n");
-}
-
-/* A usage error: one line, and where to read more. */
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("wcmem-sandbox: budget: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'wcmem-sandbox budget --help' for more information.\n", stderr);
-	return -EINVAL;
-}
-
-static int print_error(const struct wc_error *e)
-{
-	char text[1200];
-
-	fprintf(stderr, "wcmem-sandbox: budget: %s\n", wc_error_text(e, text, sizeof(text)));
-	return -EINVAL;
+		"needs. Exit status: 0, or 125 on a usage error or when the budget file could not\n"
+		"be written.\n");
 }
 
 /* "20" or "20%": 0 to 1000. */
@@ -88,33 +67,35 @@ static int parse_margin(const char *text, unsigned *pct)
 	return 0;
 }
 
-/* Returns 1 to go on, 0 when done (--help), -EINVAL after a usage error. */
-static int parse_args(int argc, char **argv, struct budget_opts *o)
+/* Returns 1 to go on, 0 when done (--help, --version), or -EINVAL with e filled. */
+static int parse_args(int argc, char **argv, struct budget_opts *o, struct wc_error *e)
 {
 	static const struct option longopts[] = {
 		{ "margin", required_argument, NULL, 'm' },
 		{ "floor",  required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "update", no_argument,       NULL, 'u' },
-		{ "help",   no_argument,       NULL, 'h' },
+		RUN_CLI_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
+	/* No "+": no command follows, so options may come after the logs too. */
+	struct run_cli cli = { .name = "budget", .optstring = ":m:f:o:uhV",
+			       .longopts = longopts, .usage = usage };
 	int c;
 
 	*o = (struct budget_opts){ .margin = 20, .floor = 16 << 20, .output = DEFAULT_OUTPUT };
-	optind = 1;
-	opterr = 0;
-	/* No "+": no command follows, so options may come after the logs too. */
-	while ((c = getopt_long(argc, argv, ":m:f:o:uh", longopts, NULL)) != -1) {
+	run_cli_start(&cli, argc, argv);
+	while ((c = run_cli_next(&cli)) != -1) {
 		switch (c) {
 		case 'm':
 			if (parse_margin(optarg, &o->margin) < 0)
-				return usage_error("--margin: '%s' is not a percentage from 0 to "
-						   "1000 (e.g. 20)", optarg);
+				return run_cli_usage_error(e, "--margin: '%s' is not a percentage "
+							   "from 0 to 1000 (e.g. 20)", optarg);
 			break;
 		case 'f':
 			if (cfg_parse_marker_size(optarg, &o->floor) < 0)
-				return usage_error("--floor: '%s' is not a SIZE (e.g. 16M)", optarg);
+				return run_cli_usage_error(e, "--floor: '%s' is not a SIZE (e.g. "
+							   "16M)", optarg);
 			break;
 		case 'o':
 			o->output = optarg;
@@ -122,17 +103,12 @@ static int parse_args(int argc, char **argv, struct budget_opts *o)
 		case 'u':
 			o->update = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return run_cli_other(&cli, c, e);
 		}
 	}
 	if (optind == argc)
-		return usage_error("name a memory log (LOG) to make the budgets from");
+		return run_cli_usage_error(e, "name a memory log (LOG) to make the budgets from");
 	o->logs = argv + optind;
 	o->nlogs = argc - optind;
 	return 1;
@@ -159,17 +135,15 @@ static int read_logs(struct plan *p, struct wc_error *e)
 __attribute__((format(printf, 2, 3)))
 static void warn(const struct budget_peak *k, const char *fmt, ...)
 {
-	char raw[BUDGET_NAME_MAX + 1], name[BUDGET_NAME_MAX * 4 + 1];
+	char what[512];
 	va_list ap;
 
-	snprintf(raw, sizeof(raw), "%s", k->name);  /* a cut one's first bytes, then "..." */
-	rep_log_escape(raw, name, sizeof(name));  /* a foreign log's name: no escapes */
-	fprintf(stderr, "wcmem-sandbox: budget: warning: %s%s", name[0] ? name : "''",
-		k->cut ? "..." : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	fputs("; no budget\n", stderr);
+	/* A foreign log's name, escaped by the printer; a cut one's first bytes, then "...". */
+	run_cli_say("budget", "warning: %.*s%s%s; no budget", BUDGET_NAME_MAX,
+		    k->name[0] ? k->name : "''", k->cut ? "..." : "", what);
 }
 
 /* The line for test k into buf; 0 when it gets none (a warning says why). */
@@ -301,8 +275,7 @@ static int write_file(struct plan *p, const char *old, size_t old_len,
 		unlink(tmp);
 		return wc_fail(e, err, "rename %s to %s", tmp, p->o.output);
 	}
-	fprintf(stderr, "wcmem-sandbox: budget: %s: %u tests updated, %u added\n", p->o.output,
-		updated, added);
+	run_cli_say("budget", "%s: %u tests updated, %u added", p->o.output, updated, added);
 	return 0;
 }
 
@@ -326,19 +299,18 @@ static int run(struct plan *p, struct wc_error *e)
 	return r;
 }
 
-int budget_main(int argc, char **argv)
+int run_budget_main(int argc, char **argv)
 {
 	struct plan p = { 0 };
 	struct wc_error e = { 0 };
-	int r = parse_args(argc, argv, &p.o);
-
-	budget_peaks_init(&p.peaks);
+	int r = parse_args(argc, argv, &p.o, &e);
 
 	if (r <= 0)
-		return r == 0 ? 0 : RUN_EXIT_FAILURE;
+		return run_cli_exit("budget", r, &e);
+	budget_peaks_init(&p.peaks);
 	r = run(&p, &e);
 	if (r < 0)
-		print_error(&e);
+		run_cli_error(stderr, "budget", &e);
 	budget_peaks_free(&p.peaks);
-	return r < 0 ? RUN_EXIT_FAILURE : 0;
+	return r < 0 ? RUN_CLI_FAILURE : RUN_CLI_OK;
 }

@@ -2,14 +2,13 @@
  * `wcmem-sandbox --limit 4G pytest -x` leaves -x to pytest. Values go through the same
  * parsers as INI files (keys.c), and each setting given is marked in o->set, so that
  * the command line wins over profiles (merge.c). */
-#include "runner/config/options.h"
+#include "runner/commands/run_args.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 
+#include "runner/commands/cli.h"
+#include "runner/commands/commands.h"
 #include "runner/config/keys.h"
 #include "runner/config/size.h"
 
@@ -49,28 +48,24 @@ static const struct option longopts[] = {
 	{ "oom-score-adj", no_argument,     NULL, OPT_OOM_SCORE_ADJ },
 	{ "no-oom-score-adj", no_argument,  NULL, OPT_NO_OOM_SCORE_ADJ },
 	{ "no-systemd-scope", no_argument,  NULL, OPT_NO_SYSTEMD_SCOPE },
-	{ "help",        no_argument,       NULL, 'h' },
-	{ "version",     no_argument,       NULL, 'V' },
+	RUN_CLI_LONGOPTS_COMMON,
 	{ NULL, 0, NULL, 0 },
 };
 
-static void usage(void)
+static void usage(FILE *out)
 {
 	fputs(
 "Usage: wcmem-sandbox [OPTION]... [--] COMMAND [ARG]...\n"
-"       wcmem-sandbox [OPTION]... --profile NAME\n"
-"       wcmem-sandbox config [OPTION]...\n"
-"       wcmem-sandbox analyze [OPTION]... LOG...\n"
-"       wcmem-sandbox doctor [--json]\n"
-"       wcmem-sandbox budget [OPTION]... LOG...\n"
+"       wcmem-sandbox [OPTION]... --profile NAME\n", out);
+	run_commands_synopsis(out);
+	fputs(
 "Run COMMAND in a memory-capped cgroup sandbox, log the memory it used, and say\n"
 "whether and why it was OOM-killed. Nothing outside the sandbox can be hurt.\n"
 "With --profile and no COMMAND, run the profile's suites one after another.\n"
-"`config` prints the settings in effect and where each one came from.\n"
-"`analyze` reads memory logs: what was running, what was killed, what grew\n"
-"(`wcmem-sandbox analyze --help`).\n"
-"`doctor` checks whether a run would work here, and what to do when not.\n"
-"`budget` writes a budget file from memory logs (wcmem-sandbox budget --help).\n"
+"\n"
+"Commands (each has its --help: wcmem-sandbox analyze --help):\n", out);
+	run_commands_summary(out);
+	fputs(
 "\n"
 "Limits:\n"
 "  -l, --limit SIZE          cap on the whole run (default: what is free at the\n"
@@ -148,21 +143,7 @@ static void usage(void)
 "\n"
 "Examples:\n"
 "  wcmem-sandbox --limit 4G pytest -x\n"
-"  wcmem-sandbox --profile ci\n", stdout);
-}
-
-/* A usage error: e->msg says what, e->err stays 0 (no strerror part). Returns -EINVAL. */
-static int usage_fail(struct wc_error *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int usage_fail(struct wc_error *e, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = wc_failv(e, 0, fmt, ap);
-	va_end(ap);
-	return r;
+"  wcmem-sandbox --profile ci\n", out);
 }
 
 /* Parses one option of the table, by its INI key's index. Returns 0 or -EINVAL. */
@@ -183,29 +164,15 @@ static int flag(struct run_options *o, enum cfg_key k, bool on)
 static int text(const char **field, const char *opt, struct wc_error *e)
 {
 	if (!*optarg)
-		return usage_fail(e, "%s: invalid value '' (must not be empty)", opt);
+		return run_cli_usage_error(e, "%s: invalid value '' (must not be empty)", opt);
 	*field = optarg;
 	return 0;
 }
 
-/* The option getopt refused in the word arg: "--name" of a long option (without "=VALUE"),
- * else the short option optopt ("-Z" of "-qZ": never the whole word, nor the program). */
-static void refused_option(const char *arg, char *buf, size_t size)
-{
-	if (strncmp(arg, "--", 2) == 0)
-		snprintf(buf, size, "%.*s", (int)strcspn(arg, "="), arg);
-	else if (optopt > 0x20 && optopt < 0x7f)
-		snprintf(buf, size, "-%c", optopt);
-	else
-		snprintf(buf, size, "-\\x%02x", (unsigned)optopt & 0xff);
-}
-
-/* Handles option c, from the word arg. Returns 0, CFG_EXIT_OK, or -EINVAL. */
-static int one_option(int c, const char *arg, uint64_t phys, struct run_options *o,
+/* Handles option c. Returns 0, CFG_EXIT_OK, or -EINVAL. */
+static int one_option(struct run_cli *cli, int c, uint64_t phys, struct run_options *o,
 		      struct wc_error *e)
 {
-	char name[64];
-
 	switch (c) {
 	case 'l': return value(o, CFG_LIMIT, phys, e);
 	case 't': return value(o, CFG_TEST_LIMIT, phys, e);
@@ -234,34 +201,21 @@ static int one_option(int c, const char *arg, uint64_t phys, struct run_options 
 	case OPT_HTML: return value(o, CFG_HTML, phys, e);
 	case OPT_BUDGETS: return value(o, CFG_BUDGETS, phys, e);
 	case OPT_PIDS_MAX: return value(o, CFG_PIDS_MAX, phys, e);
-	case 'h': usage(); return CFG_EXIT_OK;
-	case 'V': printf("wcmem-sandbox %s\n", WCMEM_VERSION); return CFG_EXIT_OK;
-	default: break;
+	default: return run_cli_other(cli, c, e) == 0 ? CFG_EXIT_OK : -EINVAL;
 	}
-	refused_option(arg, name, sizeof(name));
-	if (c == ':')
-		return usage_fail(e, "option '%s' needs a value", name);
-	/* getopt sets optopt to a known option's value when it refused the "=VALUE" given. */
-	if (optopt && strncmp(arg, "--", 2) == 0 && strchr(arg, '='))
-		return usage_fail(e, "option '%s' takes no value", name);
-	return usage_fail(e, "unknown option '%s'", name);
 }
 
 int cfg_parse_args(int argc, char **argv, uint64_t phys, struct run_options *o,
 		   struct wc_error *e)
 {
-	int c, r = 0, word = 1;
+	struct run_cli cli = { .name = NULL, .optstring = "+:l:t:s:o:n:i:k:qp:hV",
+			       .longopts = longopts, .usage = usage };
+	int c, r = 0;
 
 	cfg_defaults(o, phys);
-	opterr = 0;
-	optind = 0;  /* glibc: start afresh, also after a parse that stopped inside a cluster */
-	/* "+" never permutes: the option getopt returns is in argv[word], the word it stood at
-	 * before the call (a cluster -qZ stays one word while getopt walks it). */
-	while (r == 0 && (c = getopt_long(argc, argv, "+:l:t:s:o:n:i:k:qp:hV", longopts,
-					  NULL)) != -1) {
-		r = one_option(c, argv[word], phys, o, e);
-		word = optind;
-	}
+	run_cli_start(&cli, argc, argv);
+	while (r == 0 && (c = run_cli_next(&cli)) != -1)
+		r = one_option(&cli, c, phys, o, e);
 	if (r != 0)
 		return r;
 	if (!(o->set & CFG_BIT(CFG_TEST_LIMIT)))
