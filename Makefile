@@ -1,7 +1,8 @@
 # wcmem-sandbox — build, test, install.
 #   make                 the binary ./wcmem-sandbox
-#   make check           unit tests (cmocka), the layering check (tests/graph_check.py) and
-#                        integration tests (the binary on real cgroups)
+#   make check           unit tests (cmocka), the layering check (tests/graph_check.py, and
+#                        tests/plugin_check.py for the pytest plugin) and integration tests
+#                        (the binary on real cgroups)
 #   make check SAN=1     the same, built with AddressSanitizer and UBSan into build-san/
 #   make deps            install the Debian packages the build and tests need (root), or say how
 #   make demo            run the bundled example under a limit
@@ -90,9 +91,13 @@ check-unit: $(UNIT_BIN)
 
 # The include-and-call graph of the sources: no circle of files or folders, and each folder uses
 # only those below it (cgroup/ <- report/ <- runner/, and inside runner/ the order of FOLDERS).
+# The pytest plugin's package: modules of at most 450 lines, imported one way, and the
+# protocol's constants equal to the runner's.
 check-graph: $(BIN)
 	@$(PYTHON) tests/graph_check.py --self-test
 	$(PYTHON) tests/graph_check.py $(BUILD)
+	@$(PYTHON) tests/plugin_check.py --self-test
+	$(PYTHON) tests/plugin_check.py
 
 # A test that hangs fails by name after TEST_TIMEOUT seconds (pytest-timeout), many times
 # the slowest test's time here, so that a slow host is never taken for a hang.
@@ -127,10 +132,13 @@ bench: $(BIN)
 	$(PYTHON) tests/bench/bench_analyze.py $(abspath $(BIN))
 	$(PYTHON) tests/bench/bench_budget.py $(abspath $(BIN))
 
-# The plugin goes where the binary looks for it: ../share/wcmem-sandbox beside bin/.
+# The plugin, a package, goes where the binary looks for it: ../share/wcmem-sandbox beside
+# bin/. A plugin of one file an older install left there goes.
+PLUGIN_PY := $(wildcard runner/pytest/wcmem_pytest/*.py)
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/wcmem-sandbox
-	install -D -m 0644 runner/pytest/wcmem_pytest.py $(DESTDIR)$(DATADIR)/wcmem_pytest.py
+	install -D -m 0644 -t $(DESTDIR)$(DATADIR)/wcmem_pytest $(PLUGIN_PY)
+	rm -f $(DESTDIR)$(DATADIR)/wcmem_pytest.py
 	install -D -m 0644 etc/wcmem-sandbox.1 $(DESTDIR)$(MANDIR)/man1/wcmem-sandbox.1
 	install -D -m 0644 etc/wcmem-sandbox.bash $(DESTDIR)$(COMPLETIONDIR)/wcmem-sandbox
 

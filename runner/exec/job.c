@@ -172,8 +172,8 @@ int run_job(struct run_session *s, const struct run_job *job, struct wc_error *e
 		if (run_plugin_dir(dirbuf, sizeof(dirbuf)) == 0)
 			plugin_dir = dirbuf;
 		else if (run_once(&s->once, RUN_ONCE_NO_PLUGIN))
-			run_warn("the pytest plugin (wcmem_pytest.py) is not installed beside the "
-				 "binary: tests get no units of their own");
+			run_warn("the pytest plugin (the package wcmem_pytest/) is not installed "
+				 "beside the binary: tests get no units of their own");
 	}
 	r = run_unit_open(s, &u, job->name, job->kind, job->limit, e);
 	if (r == 0)  /* the command holds the tests; a suite is one, for the guide's readers */

@@ -14,7 +14,8 @@
 #include "runner/session/say.h"
 #include "runner/session/state.h"
 
-#define PLUGIN_FILE "wcmem_pytest.py"
+/* A package: pytest imports its __init__.py by the folder's name. */
+#define PLUGIN_FILE "wcmem_pytest/__init__.py"
 #define PLUGIN_MODULE "wcmem_pytest"
 
 int run_plugin_dir(char *out, size_t size)

@@ -9,8 +9,9 @@
 
 struct run_session;
 
-/* The folder that holds wcmem_pytest.py: beside the binary (runner/pytest/ in the build tree, or
- * ../runner/pytest for build-san/), or PREFIX/share/wcmem-sandbox when installed.
+/* The folder that holds the plugin, the package wcmem_pytest/: beside the binary
+ * (runner/pytest/ in the build tree, or ../runner/pytest for build-san/), or
+ * PREFIX/share/wcmem-sandbox when installed.
  * Returns 0, or -ENOENT. */
 int run_plugin_dir(char *out, size_t size);
 

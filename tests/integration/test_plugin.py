@@ -310,13 +310,13 @@ def test_a_test_that_cannot_move_itself_waits_to_be_moved(sandbox, tmp_path):
     out, refused = tmp_path / "seen.txt", tmp_path / "refused.txt"
     (tmp_path / "test_where.py").write_text(f"OUT = {str(out)!r}\n" + WHERE_SUITE)
     (tmp_path / "conftest.py").write_text(
-        "import os\nimport wcmem_pytest\n\n_open = os.open\n\n\n"
+        "import os\nimport wcmem_pytest.units\n\n_open = os.open\n\n\n"
         "def refuse(path, *args, **kwargs):\n"
         "    if str(path).endswith('/cgroup.procs'):\n"
         f"        os.close(_open({str(refused)!r}, os.O_WRONLY | os.O_CREAT))\n"
         "        raise PermissionError(13, 'Permission denied', path)\n"
         "    return _open(path, *args, **kwargs)\n\n\n"
-        "wcmem_pytest.os = type('os', (), {**vars(os), 'open': staticmethod(refuse)})\n")
+        "wcmem_pytest.units.os = type('os', (), {**vars(os), 'open': staticmethod(refuse)})\n")
     run = sandbox.run("--limit", "1G", "--", *PYTEST, str(tmp_path / "test_where.py"))
     assert refused.exists(), "the move was never tried"
     assert_each_test_started_in_its_own_unit(run, out, 40)
