@@ -20,6 +20,8 @@ struct rep_session {
 	struct timespec start;   /* CLOCK_REALTIME */
 	double elapsed;          /* seconds since start, for SESSION_END */
 	const char *command;     /* the command line, unescaped */
+	const char *rerun;       /* the summary's command to rerun a killed test, up to the
+				  * test (shell words), or NULL */
 	const char *cgroup;      /* the sandbox, e.g. "wcmem-4242" */
 	const char *backend;     /* "cgroup v2" or "cgroup v1" */
 	uint64_t limit;          /* the sandbox total, bytes or REP_UNLIMITED */

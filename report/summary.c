@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "report/shell.h"
 #include "report/verdict.h"
 
 #define NAME_COLUMN_MAX 60  /* longer names push their line out rather than every line */
@@ -98,9 +99,26 @@ static int by_peak(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* "  rerun alone: wcmem-sandbox --limit 1G --test-limit 300M -- pytest 'tests/test_x.py::
+ * test_blowup'": the killed test's file (location's, relative to where the run started) and
+ * its name in it, after the session's prefix; nothing when a word does not fit. */
+static void write_rerun(FILE *f, const struct rep_unit *u, const struct rep_session *s)
+{
+	const char *inner = strstr(u->name, "::"), *colon = strrchr(u->location, ':');
+	char cmd[12288], test[8192];
+	size_t file_len = colon ? (size_t)(colon - u->location) : strlen(u->location);
+
+	if (!s->rerun || !inner || file_len + strlen(inner) >= sizeof(test))
+		return;
+	snprintf(test, sizeof(test), "%.*s%s", (int)file_len, u->location, inner);
+	snprintf(cmd, sizeof(cmd), "%s", s->rerun);
+	if (rep_shell_append(cmd, sizeof(cmd), test))
+		fprintf(f, "  rerun alone: %s\n", cmd);
+}
+
 /* "tests/test_x.py:12: test_blowup OOM-killed (peak 300.0 MB, limit 300.0 MB)": at the start
  * of a line, as compilers print, so Emacs' compilation mode and other editors jump to it. */
-static void write_killed(FILE *f, const struct rep_unit *u)
+static void write_killed(FILE *f, const struct rep_unit *u, const struct rep_session *s)
 {
 	char name[4096], where[4096], budget[4096], peak[32], lim[32];
 	const char *short_name = strstr(u->name, "::");
@@ -115,6 +133,7 @@ static void write_killed(FILE *f, const struct rep_unit *u)
 	fprintf(f, "%s: %s OOM-killed (peak %s, limit %s, %s%s)\n", where, name, peak, lim,
 		u->oom == REP_OOM_OWN && u->budget ? "budget " : rep_oom_to_string(u->oom),
 		u->oom == REP_OOM_OWN && u->budget ? budget : "");
+	write_rerun(f, u, s);
 }
 
 /* "wcmem-sandbox: 1 process left running outside every unit was OOM-killed while
@@ -191,7 +210,7 @@ static void write_table(FILE *f, const struct rep_unit *units, size_t n,
 	for (size_t i = 0; i < shown; i++)
 		write_row(f, "    ", &w, tests[i]);
 	for (size_t i = 0; i < n; i++)
-		write_killed(f, &units[i]);
+		write_killed(f, &units[i], s);
 	for (size_t i = 0; i < n; i++)
 		write_outside(f, &units[i]);
 	write_budget_list(f, units, n, rep_over_budget, "over their budget");

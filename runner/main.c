@@ -21,6 +21,7 @@
 #include "report/file.h"
 #include "report/json.h"
 #include "report/junit.h"
+#include "report/shell.h"
 #include "report/summary.h"
 #include "runner/commands/analyze.h"
 #include "runner/commands/cli.h"
@@ -32,6 +33,7 @@
 #include "runner/exec/job.h"
 #include "runner/control/control.h"
 #include "runner/exec/nested.h"
+#include "runner/commands/rerun.h"
 #include "runner/commands/run_args.h"
 #include "runner/config/options.h"
 #include "runner/session/records.h"
@@ -50,30 +52,19 @@ static void print_error(const struct wc_error *e)
 static char *join_command(char *const argv[])
 {
 	size_t size = 1;
-	char *out, *p;
+	char *out;
 
 	for (int i = 0; argv[i]; i++)
-		size += strlen(argv[i]) * 4 + 3;
-	out = p = malloc(size);
+		size += strlen(argv[i]) * 4 + 4;  /* " $'" ... "'" with \xHH for each byte */
+	out = malloc(size);
 	if (!out)
 		return NULL;
-	for (int i = 0; argv[i]; i++) {
-		const char *a = argv[i];
-		bool plain = *a && strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					  "0123456789_@%+=:,./-") == strlen(a);
-
-		if (i)
-			*p++ = ' ';
-		if (plain) {
-			p = stpcpy(p, a);
-			continue;
+	*out = '\0';
+	for (int i = 0; argv[i]; i++)
+		if (!rep_shell_append(out, size, argv[i])) {
+			free(out);
+			return NULL;
 		}
-		*p++ = '\'';
-		for (; *a; a++)
-			p = *a == '\'' ? stpcpy(p, "'\\''") : (*p++ = *a, p);
-		*p++ = '\'';
-	}
-	*p = '\0';
 	return out;
 }
 
@@ -291,6 +282,7 @@ static int session(struct plan *p)
 {
 	struct run_session s;
 	struct wc_error e = { 0 }, e2 = { 0 };
+	char rerun[8192];
 	const struct rep_unit *units;
 	struct rep_unit *copy;
 	int r, status, timeline;
@@ -298,6 +290,8 @@ static int session(struct plan *p)
 
 	run_session_init(&s);
 	s.command_line = p->command_line;
+	if (run_rerun_prefix(program_invocation_name, &p->o, rerun, sizeof(rerun)) == 0)
+		s.rerun_prefix = rerun;
 	s.budgets = p->o.budgets ? &p->budgets : NULL;
 	/* Orphans of the command (a double-forked daemon) are reparented to us, so that we
 	 * reap them, and nothing of the run is left behind. */

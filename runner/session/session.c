@@ -242,6 +242,7 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	run_warm_open(s);
 
 	s->info.command = s->command_line;
+	s->info.rerun = s->rerun_prefix;
 	s->info.cgroup = s->sandbox.rel;
 	s->info.backend = s->hier.version == CG_V2 ? "cgroup v2" : "cgroup v1";
 	s->info.limit = o->limit;

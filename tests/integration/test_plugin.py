@@ -3,13 +3,14 @@ the run carrying on after a test is OOM-killed."""
 import json
 import os
 import socket
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
 import pytest
 
 import memlog
-from conftest import CLIENT_PRELUDE, OWN_CGROUP, marker_processes, wait_for
+from conftest import BIN, CLIENT_PRELUDE, OWN_CGROUP, marker_processes, wait_for
 
 SUITES = os.path.join(os.path.dirname(__file__), "..", "suites")
 PYTEST = ["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q"]
@@ -82,6 +83,25 @@ def test_the_summary_lists_the_biggest_of_many_tests_and_counts_all(sandbox, tmp
     biggest = sorted(units[1:], key=lambda u: -u["peak"])[:10]  # stable: ties keep run order
     assert biggest_listed(full.stderr) == [u["name"] for u in biggest], \
         [(u["name"], u["peak"]) for u in units]
+
+
+def test_the_summary_gives_a_command_that_kills_the_test_again_alone(sandbox, tmp_path):
+    # Started from a folder of its own, with the suite given relative to it: the printed
+    # command reruns the killed test alone, under the same limits, from that folder.
+    start = tmp_path / "start"
+    start.mkdir()
+    rel = os.path.relpath(suite("blowup"), start)
+    run = sandbox.run("--limit", "1G", "--test-limit", "200M", "--", *PYTEST, rel,
+                      cwd=str(start))
+    (line,) = [l for l in run.stderr.splitlines() if l.startswith("  rerun alone: ")]
+    command = line[len("  rerun alone: "):]
+    assert command == (f"{BIN} --limit 1G --test-limit 200M -- /usr/bin/python3 -m pytest "
+                       f"{rel}/test_blowup.py::test_blowup"), command
+    again = subprocess.run(["sh", "-c", command], cwd=start, env=sandbox.env,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "1 failed" in again.stdout and "passed" not in again.stdout, again.stdout
+    assert "test_blowup OOM-killed (peak 200.0 MB, limit 200.0 MB, own limit)" in again.stderr
 
 
 def test_blowup_is_killed_named_and_the_run_carries_on(sandbox, tmp_path):
