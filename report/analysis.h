@@ -115,6 +115,8 @@ struct rep_analysis {
 	struct rep_an_point *points;
 	size_t npoints;
 	double session_start[REP_AN_SESSIONS_MAX]; /* each session's place on the time axis */
+	double first_test[REP_AN_SESSIONS_MAX];    /* where its first test started, -1: none */
+	double tests_end[REP_AN_SESSIONS_MAX];     /* where its last test ended, -1: none */
 	double end;                  /* the latest time on the axis so far */
 	double offset;               /* the current session's start on the axis */
 };

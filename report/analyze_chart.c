@@ -11,8 +11,11 @@
 
 void rep_chart_session(struct rep_analysis *a)
 {
-	if (a->sessions < REP_AN_SESSIONS_MAX)
+	if (a->sessions < REP_AN_SESSIONS_MAX) {
 		a->session_start[a->sessions] = a->end;
+		a->first_test[a->sessions] = -1;
+		a->tests_end[a->sessions] = -1;
+	}
 	a->offset = a->end;
 }
 
@@ -49,6 +52,16 @@ void rep_chart_test(struct rep_analysis *a, const struct rep_an_unit *u)
 	b = &a->bands[a->nbands++];
 	b->t0 = a->offset + (u->start_elapsed > 0 ? u->start_elapsed : 0);
 	b->t1 = b->t0 + (u->duration > 0 ? u->duration : 0);
+	/* the session's phases: start-up (and collection) until its first test's start, its
+	 * tests until the last one's end */
+	if (a->sessions && a->sessions <= REP_AN_SESSIONS_MAX) {
+		size_t s = a->sessions - 1;
+
+		if (a->first_test[s] < 0 || b->t0 < a->first_test[s])
+			a->first_test[s] = b->t0;
+		if (b->t1 > a->tests_end[s])
+			a->tests_end[s] = b->t1;
+	}
 	b->peak = u->peak;
 	b->left = u->left;
 	b->limit = u->limit == REP_UNLIMITED ? 0 : u->limit;
