@@ -293,10 +293,14 @@ static int lane_for(const double end[LANES], double x)
 
 /* Places the boxes in start order: each in the first lane whose last box ends at most
  * PUSH_MAX after its start, right after that box when it ends after the start; else in the
- * lane that frees first, at its start, over what is there. Returns the lanes used. */
+ * lane that frees first, at its start, over what is there. A box that reaches into the next
+ * start by no more than the log's rounding of durations is cut there. Returns the lanes
+ * used. */
 static int layout(const struct scale *k, const struct rep_analysis *a, struct box *bx)
 {
-	double end[LANES];
+	/* a Duration of the log is rounded to a tenth of a second: up to 0.05 s too long */
+	double end[LANES], slack = sx(k, 0.05) - sx(k, 0) + 0.01;
+	size_t last[LANES];
 	int count[LANES] = { 0 }, used = 0;
 
 	for (size_t i = 0; i < a->nbands; i++)
@@ -307,8 +311,14 @@ static int layout(const struct scale *k, const struct rep_analysis *a, struct bo
 	for (size_t i = 0; i < a->nbands; i++) {
 		const struct rep_an_band *b = &a->bands[bx[i].band];
 		double x0 = sx(k, b->t0), w = sx(k, b->t1) - x0;
-		int lane = lane_for(end, x0);
+		int lane;
 
+		/* a box that reaches past this start by no more than its rounding ends there */
+		for (int l = 0; l < LANES; l++)
+			if (count[l] && end[l] > x0 && end[l] - x0 <= slack &&
+			    bx[last[l]].x + bx[last[l]].w >= end[l] && x0 - bx[last[l]].x >= MIN_W)
+				end[l] = x0, bx[last[l]].w = x0 - bx[last[l]].x;
+		lane = lane_for(end, x0);
 		w = w < MIN_W ? MIN_W : w;
 		if (end[lane] > x0 && end[lane] - x0 <= PUSH_MAX)
 			x0 = end[lane];
@@ -318,6 +328,7 @@ static int layout(const struct scale *k, const struct rep_analysis *a, struct bo
 		bx[i].w = w;
 		bx[i].lane = lane;
 		bx[i].shade = count[lane]++ % 2;
+		last[lane] = i;
 		end[lane] = bx[i].x + w > end[lane] ? bx[i].x + w : end[lane];
 		used = lane + 1 > used ? lane + 1 : used;
 	}
