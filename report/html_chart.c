@@ -336,15 +336,20 @@ static int layout(const struct scale *k, const struct rep_analysis *a, struct bo
 }
 
 /* A box's name: the test's own part of its node ID (after the last "::"), whole, or cut
- * with "..." when 5 characters of it fit; nothing when fewer do. */
-static void box_name(FILE *f, const struct box *x, const char *name, bool oom)
+ * with "..." when 5 characters of it fit; nothing when fewer do. Tests merged into one
+ * box (past REP_AN_BANDS_MAX) are named by their count. */
+static void box_name(FILE *f, const struct box *x, const struct rep_an_band *b)
 {
-	const char *tail = name, *p;
+	const char *tail = b->name, *p;
 	int fit = (int)((x->w - 4) / CHAR_W);
-	char cut[sizeof(((struct rep_an_band *)0)->name)];
+	char cut[sizeof(b->name)], count[32];
 
 	while ((p = strstr(tail, "::")) && p[2])
 		tail = p + 2;
+	if (b->n > 1) {
+		snprintf(count, sizeof(count), "%lu tests", b->n);
+		tail = count;
+	}
 	if ((int)strlen(tail) <= fit)
 		snprintf(cut, sizeof(cut), "%s", tail);
 	else if (fit >= 8)
@@ -352,7 +357,7 @@ static void box_name(FILE *f, const struct box *x, const char *name, bool oom)
 	else
 		return;
 	fprintf(f, "<text class=\"box-name\" x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"%s\">",
-		x->x + 2, TRACK_Y + x->lane * ROW_H + 10.5, oom ? "#fff" : "#08306b");
+		x->x + 2, TRACK_Y + x->lane * ROW_H + 10.5, b->oom ? "#fff" : "#08306b");
 	rep_html_esc(f, cut);
 	fputs("</text>\n", f);
 }
@@ -370,7 +375,7 @@ static void box(FILE *f, const struct box *x, const struct rep_an_band *b)
 		fprintf(f, " (the biggest of %lu tests here)", b->n);
 	fprintf(f, "\nstarted at %.3f s, ran %.3f s\npeak %s%s</title></rect>\n", b->t0,
 		b->t1 - b->t0, rep_html_mb(b->peak, p), b->oom ? "\nOOM-killed" : "");
-	box_name(f, x, b->name, b->oom);
+	box_name(f, x, b);
 }
 
 int rep_html_chart(FILE *f, const struct rep_analysis *a)

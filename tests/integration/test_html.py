@@ -313,10 +313,20 @@ def test_the_run_page_reads_like_a_timeline(sandbox, tmp_path):
 
 @pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (make deps)")
 def test_tests_started_together_each_get_a_box(sandbox, tmp_path):
-    # 16 tests logged as starting at one instant and taking no time: each is a box of its
-    # own in the screenshot, at least 3 px wide, in a shade unlike its neighbour's.
+    # 16 tests logged as starting at one instant and taking no time (Elapsed rewritten, so
+    # the stamps no longer count): each is a box of its own in the screenshot, at least 3 px
+    # wide, in a shade unlike its neighbour's.
     run = sandbox.run("--limit", "512M", "--", *PYTEST, "tests/suites/many", cwd=TOP)
     assert run.rc == 0, run.stdout + run.stderr
+    # As they ran, one after another, each is placed where it started, by the log's stamps:
+    # where its Elapsed (a tenth of a second) says, and apart from the others.
+    analyze(sandbox.log, tmp_path / "many.html")
+    starts = sorted(float(t) for t in re.findall(r"\nstarted at ([\d.]+) s,",
+                                                 (tmp_path / "many.html").read_text()))
+    elapsed = sorted(float(t) for t in re.findall(r"\] TEST_START: .*\n  Elapsed: ([\d.]+)s",
+                                                  run.log_text))
+    assert len(starts) == len(elapsed) == 16 and len(set(starts)) == 16, starts
+    assert all(abs(s - e) <= 0.06 for s, e in zip(starts, elapsed)), (starts, elapsed)
     log = tmp_path / "together.log"
     log.write_text(all_at_once(run.log_text))
     shutil.copy(f"{sandbox.log}.timeline", f"{log}.timeline")  # the run's end, past 2.0 s
