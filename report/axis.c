@@ -15,7 +15,7 @@ double rep_axis_step(double span, int parts)
 {
 	double raw = span / (parts > 0 ? parts : 1), p = 1, f;
 
-	if (!(raw > 1e-9 && raw < 1e15))
+	if (!(raw > 1e-9 && raw < 1e300))  /* not NaN, not infinite: the loops below end */
 		return 1;
 	while (raw / p >= 10)
 		p *= 10;

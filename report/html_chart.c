@@ -32,6 +32,7 @@
 #define MIN_W    4.0            /* the narrowest box of the track */
 #define PUSH_MAX (3 * MIN_W)    /* the most a box moves right of its start to stand apart */
 #define CHAR_W   6.5            /* a character of the 10 px font, wide ones included */
+#define TICKS_MAX 30            /* an axis has about 5 to 10; a bound all the same */
 
 void rep_html_esc(FILE *f, const char *s)
 {
@@ -119,7 +120,7 @@ static void ticks(FILE *f, const struct scale *k)
 {
 	char m[32];
 
-	for (int i = 0; i * k->y.step <= k->y.top * (1 + 1e-9); i++) {
+	for (int i = 0; i <= TICKS_MAX && i * k->y.step <= k->y.top * (1 + 1e-9); i++) {
 		double y = sy(k, (uint64_t)(i * k->y.step * k->y.scale + 0.5));
 
 		if (i > 0 && i * k->y.step < k->y.top * (1 - 1e-9))
@@ -129,7 +130,7 @@ static void ticks(FILE *f, const struct scale *k)
 		fprintf(f, "<text class=\"ytick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
 			PLOT_X0 - 4, y + 4, rep_axis_label(&k->y, i, m, sizeof(m)));
 	}
-	for (int i = 0; i * k->x.step <= k->x.top * (1 + 1e-9); i++) {
+	for (int i = 0; i <= TICKS_MAX && i * k->x.step <= k->x.top * (1 + 1e-9); i++) {
 		double x = sx(k, i * k->x.step * k->x.scale);
 
 		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#999\"/>"
