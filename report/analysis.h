@@ -51,6 +51,7 @@ struct rep_an_unit {
 	const char *log;         /* the log it came from (the caller's string) */
 	unsigned long line;      /* its TEST_END (or TEST_START) line in that log */
 	double start_elapsed;    /* seconds into its session, -1 */
+	double chart_start;      /* the same from the stamps where they agree (the chart's) */
 	double duration;         /* seconds, -1 */
 	uint64_t peak;           /* bytes, or REP_UNKNOWN */
 	uint64_t limit;          /* bytes, REP_UNLIMITED, or 0 when the log does not say */
@@ -91,6 +92,7 @@ struct rep_analysis {
 	/* the log being read */
 	const char *log;
 	bool in_session;             /* an entry of a session was seen in this log */
+	double session_stamp;        /* its SESSION_START's stamp in seconds, -1 */
 	struct rep_an_open open[REP_AN_OPEN_MAX];
 	size_t nopen;
 	struct rep_an_unit steps[REP_AN_STEPS_MAX];  /* xarray levels still up, lowest first */
@@ -115,6 +117,8 @@ struct rep_analysis {
 	struct rep_an_point *points;
 	size_t npoints;
 	double session_start[REP_AN_SESSIONS_MAX]; /* each session's place on the time axis */
+	double first_test[REP_AN_SESSIONS_MAX];    /* where its first test started, -1: none */
+	double tests_end[REP_AN_SESSIONS_MAX];     /* where its last test ended, -1: none */
 	double end;                  /* the latest time on the axis so far */
 	double offset;               /* the current session's start on the axis */
 };

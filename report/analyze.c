@@ -177,6 +177,7 @@ void rep_analysis_begin_log(struct rep_analysis *a, const char *log)
 		end_log(a);
 	a->log = log;
 	a->in_session = false;
+	a->session_stamp = -1;
 	a->logs++;
 }
 
@@ -197,6 +198,7 @@ static void on_start(struct rep_analysis *a, const struct rep_entry *e)
 	}
 	o = &a->open[a->nopen++];
 	unit_from(&o->u, e, a->log);
+	o->u.chart_start = rep_chart_start(a, e);
 	o->vm_rss_kb = e->vm_rss_kb;
 	o->command = strcmp(e->kind, "command") == 0;
 }
@@ -270,6 +272,7 @@ static void on_end(struct rep_analysis *a, const struct rep_entry *e)
 		u = o.u;
 	} else {
 		unit_from(&u, e, a->log);
+		u.chart_start = rep_chart_start(a, e);
 		o.command = strcmp(e->kind, "command") == 0;
 	}
 	u.line = e->line;
@@ -334,6 +337,7 @@ void rep_analysis_entry(struct rep_analysis *a, const struct rep_entry *e)
 	case REP_EV_SESSION_START:
 		a->in_session = true;
 		rep_chart_session(a);
+		a->session_stamp = rep_chart_stamp(e->stamp);
 		a->sessions++;
 		/* A new session: the one before ended without closing what it had open. */
 		for (size_t i = 0; i < a->nopen; i++)

@@ -9,10 +9,49 @@
 
 #include "report/utf8.h"
 
+/* The days since 1970-01-01 of a date of the proleptic Gregorian calendar (Howard
+ * Hinnant's days_from_civil). */
+static long days_from_civil(long y, long m, long d)
+{
+	long era, yoe, doy;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+double rep_chart_stamp(const char *stamp)
+{
+	int y, mo, d, h, mi, sec, n = 0;
+	char frac[8] = "";
+
+	if (sscanf(stamp, "%4d-%2d-%2dT%2d:%2d:%2d.%6[0-9]%n", &y, &mo, &d, &h, &mi, &sec, frac,
+		   &n) != 7 || stamp[n] != '\0' || strlen(frac) != 6 || mo < 1 || mo > 12 ||
+	    d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
+		return -1;
+	return (double)days_from_civil(y, mo, d) * 86400.0 + h * 3600.0 + mi * 60.0 + sec +
+	       strtol(frac, NULL, 10) / 1e6;
+}
+
+double rep_chart_start(const struct rep_analysis *a, const struct rep_entry *e)
+{
+	double at = rep_chart_stamp(e->stamp), t = at - a->session_stamp;
+
+	if (a->session_stamp >= 0 && at >= 0 && e->elapsed >= 0 && t >= 0 &&
+	    t - e->elapsed <= 0.06 && e->elapsed - t <= 0.06)
+		return t;
+	return e->elapsed;
+}
+
 void rep_chart_session(struct rep_analysis *a)
 {
-	if (a->sessions < REP_AN_SESSIONS_MAX)
+	if (a->sessions < REP_AN_SESSIONS_MAX) {
 		a->session_start[a->sessions] = a->end;
+		a->first_test[a->sessions] = -1;
+		a->tests_end[a->sessions] = -1;
+	}
 	a->offset = a->end;
 }
 
@@ -47,8 +86,18 @@ void rep_chart_test(struct rep_analysis *a, const struct rep_an_unit *u)
 		a->nbands = REP_AN_BANDS_MAX / 2;
 	}
 	b = &a->bands[a->nbands++];
-	b->t0 = a->offset + (u->start_elapsed > 0 ? u->start_elapsed : 0);
+	b->t0 = a->offset + (u->chart_start > 0 ? u->chart_start : 0);
 	b->t1 = b->t0 + (u->duration > 0 ? u->duration : 0);
+	/* the session's phases: start-up (and collection) until its first test's start, its
+	 * tests until the last one's end */
+	if (a->sessions && a->sessions <= REP_AN_SESSIONS_MAX) {
+		size_t s = a->sessions - 1;
+
+		if (a->first_test[s] < 0 || b->t0 < a->first_test[s])
+			a->first_test[s] = b->t0;
+		if (b->t1 > a->tests_end[s])
+			a->tests_end[s] = b->t1;
+	}
 	b->peak = u->peak;
 	b->left = u->left;
 	b->limit = u->limit == REP_UNLIMITED ? 0 : u->limit;

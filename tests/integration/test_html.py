@@ -1,6 +1,7 @@
 """`analyze --html`: the page a person looks at, rendered by headless Chromium and checked in
 its pixels: the chart is there, and the OOM marker is drawn where the killed test ran."""
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -95,7 +96,8 @@ def test_the_oom_marker_is_drawn_where_the_killed_test_ran(sandbox, tmp_path):
 @pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (make deps)")
 def test_a_killed_test_that_ends_a_short_run_is_marked_at_the_right_edge(sandbox, tmp_path):
     # The same run's log, its clock moved so the killed test covers the second half of the run
-    # and nothing runs after it: the band ends on the frame and covers half of its top line.
+    # and nothing runs after it: the band ends on the frame and covers half of its top line;
+    # the limits' labels, once drawn inside the plot's right end, stay readable beside it.
     run = run_the_example(sandbox)
     edge = tmp_path / "edge.log"
     edge.write_text(end_on_the_kill(run.log_text, "test_ensemble_blowup"))
@@ -103,7 +105,11 @@ def test_a_killed_test_that_ends_a_short_run_is_marked_at_the_right_edge(sandbox
     doc = analyze(edge, html)
     (killed,) = doc["oom_killed"]
     assert (killed["start_elapsed"], killed["duration"], doc["time_end"]) == (1.0, 1.0, 2.0)
-    assert_marker(screenshot(html, tmp_path / "edge.png", tmp_path), doc)
+    img = screenshot(html, tmp_path / "edge.png", tmp_path)
+    assert_marker(img, doc)
+    text = html.read_text()
+    assert {t.split(" limit")[0] for _, _, t in limit_labels(text)} == {"sandbox", "test"}
+    assert_limits_beside_the_plot(text, img)
 
 
 def run_the_example(sandbox):
@@ -182,3 +188,169 @@ def test_a_page_that_cannot_be_written_stops_the_run_before_it_starts(sandbox, t
     assert run.rc == 125
     assert f"open folder {blocker}: Not a directory" in run.stderr, run.stderr
     assert run.log_text is None  # nothing ran: no log
+
+
+# ---- the chart read as a profiler's timeline ----
+
+FRAME = re.compile(r'<rect class="frame" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" '
+                   r'height="([\d.]+)"')
+RECT = re.compile(r'<rect class="(test|test oom|oom-marker|startup)"[^>]* '
+                  r'x="([-\d.]+)" y="[-\d.]+" width="([\d.]+)"')
+BOX = re.compile(r'<rect class="box[^"]*" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)"')
+SHADES = {(158, 202, 225), (107, 174, 214)}  # the track's two blues
+
+
+def svg_frame(page):
+    """The plot's (left, right, top, bottom) in SVG units."""
+    x, y, w, h = (float(v) for v in FRAME.search(page).groups())
+    return x, x + w, y, y + h
+
+
+def assert_round_ticks(page):
+    """Each axis' labels: 0, then one round step (1, 2 or 5 times a power of ten) apart, in
+    one unit."""
+    for cls in ("ytick", "xtick"):
+        labels = re.findall(rf'<text class="{cls}"[^>]*>([^<]*)</text>', page)
+        assert len(labels) >= 3, (cls, labels)
+        units = {label.split()[1] for label in labels}
+        values = [float(label.split()[0]) for label in labels]
+        assert len(units) == 1 and values[0] == 0, (cls, labels)
+        step = values[1]
+        mantissa = float(f"{step:e}".split("e")[0])
+        assert mantissa in (1.0, 2.0, 5.0), (cls, labels)
+        for i, value in enumerate(values):
+            assert abs(value - i * step) < step * 1e-6, (cls, labels)
+
+
+def limit_labels(page):
+    """The limits' labels as (x, y, text)."""
+    return [(float(x), float(y), " ".join(re.findall(r">([^<]+)</tspan>", body)))
+            for x, y, body in re.findall(r'<text class="limit-label" x="([\d.]+)" '
+                                         r'y="([\d.]+)"[^>]*>(.*?)</text>', page)]
+
+
+def assert_limits_beside_the_plot(page, img):
+    """Every limit's label is right of the plot, where no band, marker or box reaches, and
+    in the screenshot its colour is there and no red is."""
+    left, right, top, bottom = svg_frame(page)
+    labels = limit_labels(page)
+    assert labels, "no limit label"
+    for kind, x, w in RECT.findall(page):
+        assert float(x) + float(w) <= right + 0.05, (kind, x, w, right)
+    fleft, fright, ftop, fbottom = plot_frame(img)
+    scale = (fbottom - ftop) / (bottom - top)
+    for x, y, text in labels:
+        assert x > right, (x, right, text)
+        assert re.fullmatch(r"(sandbox|test) limit \d+\.\d MB", text), text
+        # the label's two lines in the screenshot, right of the frame
+        rows = range(ftop + int((y - 12 - top) * scale), ftop + int((y + 14 - top) * scale))
+        cols = range(fright + 3, min(img[0], fright + 110))
+        pixels = [pngread.pixel(img, c, r) for r in rows for c in cols]
+        coloured = [p for p in pixels if max(p) - min(p) > 60]
+        assert len(coloured) > 20, (text, len(coloured))
+        # no killed test's red over it (red: green and blue alike; the orange label's not)
+        assert not any(is_red(p) and abs(p[1] - p[2]) < 25 for p in pixels), text
+
+
+def assert_phases_before_the_tests(page, tests_take_time=True):
+    """The start-up's phase (and its label) is on the time axis before the first test's box,
+    and ends where that box begins; the tests' phase begins there (when they took time)."""
+    first = min(float(x) for x, _, _ in BOX.findall(page))
+    start = re.search(r'<rect class="phase" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"[^>]*>'
+                      r'<title>start-up and collection: ', page)
+    assert start, "no start-up phase"
+    assert abs(float(start[1]) + float(start[2]) - first) < 0.2, (start.groups(), first)
+    label = re.search(r'<text class="phase-label" x="([\d.]+)"[^>]*>(start-up[^<]*)</text>',
+                      page)
+    assert label and float(label[1]) < first, (label, first)
+    tests = re.search(r'<text class="phase-label" x="([\d.]+)"[^>]*>tests</text>', page)
+    assert tests or not tests_take_time, re.findall(r'<text class="phase-label".*', page)
+    assert not tests or float(tests[1]) >= first, (tests, first)
+
+
+def track_boxes(img, page):
+    """The boxes of the track in the screenshot: per lane, the runs of one shade along the
+    lane's middle row, as (lane, first column, width)."""
+    left, right, top, bottom = svg_frame(page)
+    fleft, fright, ftop, fbottom = plot_frame(img)
+    scale = (fbottom - ftop) / (bottom - top)
+    lanes = sorted({float(y) for _, y, _ in BOX.findall(page)})
+    found = []
+    for lane, y in enumerate(lanes):
+        row = ftop + round((y + 6 - top) * scale)
+        run = None
+        for col in range(fleft, fright + 1):
+            c = pngread.pixel(img, col, row)
+            shade = c if c in SHADES else None
+            if run and shade != run[1]:
+                found.append((lane, run[0], col - run[0]))
+                run = None
+            if shade and not run:
+                run = (col, shade)
+    return found
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (make deps)")
+def test_the_run_page_reads_like_a_timeline(sandbox, tmp_path):
+    # The example's own page: round ticks, the limits labelled beside the plot, the phases
+    # before the first test, the killed test's name in its box.
+    page = tmp_path / "run.html"
+    run = sandbox.run("--limit", "512M", "--test-limit", "256M", "--html", str(page), "--",
+                      *PYTEST, "etc/example", cwd=TOP)
+    assert run.rc == 1, run.stdout + run.stderr
+    text = page.read_text()
+    img = screenshot(page, tmp_path / "run.png", tmp_path)
+    assert_round_ticks(text)
+    assert_limits_beside_the_plot(text, img)
+    assert_phases_before_the_tests(text)
+    names = re.findall(r'<text class="box-name" x="([\d.]+)"[^>]*>([^<]*)</text>', text)
+    assert ("test_ensemble_blowup" in [n for _, n in names]), names
+    for x, name in names:  # each inside its own box
+        (box,) = [(float(bx), float(w)) for bx, _, w in BOX.findall(text)
+                  if float(bx) < float(x) < float(bx) + float(w)]
+        assert float(x) + len(name) * 6.5 <= box[0] + box[1] + 2, (name, box)
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (make deps)")
+def test_tests_started_together_each_get_a_box(sandbox, tmp_path):
+    # 16 tests logged as starting at one instant and taking no time (Elapsed rewritten, so
+    # the stamps no longer count): each is a box of its own in the screenshot, at least 3 px
+    # wide, in a shade unlike its neighbour's.
+    run = sandbox.run("--limit", "512M", "--", *PYTEST, "tests/suites/many", cwd=TOP)
+    assert run.rc == 0, run.stdout + run.stderr
+    # As they ran, one after another, each is placed where it started, by the log's stamps:
+    # where its Elapsed (a tenth of a second) says, and apart from the others.
+    analyze(sandbox.log, tmp_path / "many.html")
+    starts = sorted(float(t) for t in re.findall(r"\nstarted at ([\d.]+) s,",
+                                                 (tmp_path / "many.html").read_text()))
+    elapsed = sorted(float(t) for t in re.findall(r"\] TEST_START: .*\n  Elapsed: ([\d.]+)s",
+                                                  run.log_text))
+    assert len(starts) == len(elapsed) == 16 and len(set(starts)) == 16, starts
+    assert all(abs(s - e) <= 0.06 for s, e in zip(starts, elapsed)), (starts, elapsed)
+    log = tmp_path / "together.log"
+    log.write_text(all_at_once(run.log_text))
+    shutil.copy(f"{sandbox.log}.timeline", f"{log}.timeline")  # the run's end, past 2.0 s
+    html = tmp_path / "together.html"
+    doc = analyze(log, html)
+    assert {u["start_elapsed"] for u in doc["biggest"]} == {2.0}
+    text = html.read_text()
+    assert_round_ticks(text)
+    assert_phases_before_the_tests(text, tests_take_time=False)
+    boxes = track_boxes(screenshot(html, tmp_path / "together.png", tmp_path), text)
+    assert len(boxes) == 16, boxes
+    assert all(width >= 3 for _, _, width in boxes), boxes
+    assert len({lane for lane, _, _ in boxes}) >= 2, boxes
+
+
+def all_at_once(log):
+    """log with every test's START and END at 2.0 s and each Duration 0.0 s."""
+    out, in_test = [], False
+    for line in log.splitlines(keepends=True):
+        if line.startswith("["):
+            in_test = "] TEST_" in line
+        if in_test and line.startswith("  Elapsed: "):
+            line = "  Elapsed: 2.0s\n"
+        if in_test and line.startswith("  Duration: "):
+            line = "  Duration: 0.0s\n"
+        out.append(line)
+    return "".join(out)

@@ -9,6 +9,7 @@
 #include <errno.h>
 
 #include "report/analyze.h"
+#include "report/analyze_chart.h"
 #include "report/analyze_records.h"
 #include "report_units.h"
 #include "unit.h"
@@ -286,6 +287,29 @@ static void test_analyze_html(void **state)
 	done(a);
 }
 
+/* The chart places a test by the stamps, to the microsecond, where they agree with its
+ * Elapsed (a tenth of a second); else, and without a session's stamp, by its Elapsed. */
+static void test_analyze_chart_start_from_stamps(void **state)
+{
+	struct rep_analysis a = { .session_stamp = -1 };
+	struct rep_entry e = { .elapsed = 2.4 };
+
+	(void)state;
+	assert_true(rep_chart_stamp("2026-12-07T03:48:46.1895") < 0);        /* 4 digits */
+	assert_true(rep_chart_stamp("2026-13-07T03:48:46.189522") < 0);      /* month 13 */
+	assert_true(rep_chart_stamp("@1796615326.189522") < 0);
+	assert_true(rep_chart_stamp("2026-12-07T03:48:46.189522 ") < 0);
+	assert_true(rep_chart_stamp("1970-01-02T00:00:01.500000") == 86401.5);
+	snprintf(e.stamp, sizeof(e.stamp), "2026-12-07T03:48:48.545549");
+	assert_true(rep_chart_start(&a, &e) == 2.4);                          /* no session stamp */
+	a.session_stamp = rep_chart_stamp("2026-12-07T03:48:46.189522");
+	assert_in_range((long)(rep_chart_start(&a, &e) * 1e6), 2356026, 2356028);
+	e.elapsed = 1.0;  /* an Elapsed the stamps do not agree with: a rewritten log */
+	assert_true(rep_chart_start(&a, &e) == 1.0);
+	snprintf(e.stamp, sizeof(e.stamp), "2026-12-08T03:48:47.189522");     /* a day later */
+	assert_true(rep_chart_start(&a, &e) == 1.0);
+}
+
 /* 20,000 tests on the chart: neighbours merge (the page stays small), the killed test's red
  * band stays, and a band names the biggest test it holds. */
 static void test_analyze_chart_merges_bands(void **state)
@@ -392,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_analyze_constant_memory),
 		cmocka_unit_test(test_analyze_html),
 		cmocka_unit_test(test_analyze_chart_merges_bands),
+		cmocka_unit_test(test_analyze_chart_start_from_stamps),
 		cmocka_unit_test(test_analyze_records_as_the_log),
 	};
 
