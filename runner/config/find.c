@@ -68,9 +68,12 @@ static int peek_section(int fd, const char *path, struct wc_error *e)
 	char *buf = NULL;
 	int r = 0;
 
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {  /* a FIFO put there since lstat */
-		r = wc_fail(e, S_ISREG(st.st_mode) ? errno : EINVAL, "%s: look for [%s]", path,
-			    CFG_SHARED_SECTION);
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))  /* a FIFO put there since lstat */
+		r = -EINVAL;
+	if (r < 0) {
+		wc_fail(e, -r, "%s: look for [%s]", path, CFG_SHARED_SECTION);
 		goto out;
 	}
 	size = st.st_size < PEEK_MAX ? (size_t)st.st_size : PEEK_MAX;

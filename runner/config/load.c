@@ -1,4 +1,7 @@
 /* Loading the INI file with inih: lines, sections, and the checks that need the whole file.
+ * A shared file (shared.h: pytest.ini, tox.ini, setup.cfg) is read the same way, but the
+ * reader hands inih an empty line for each line of another tool's section, so that only our
+ * sections are checked and every line keeps its number.
  *
  * inih's handler cannot be relied on for a line number. INI_HANDLER_LINENO is a compile-time
  * choice of the library's build, and nothing tells us at build or run time which was made:
