@@ -40,8 +40,9 @@ static inline const struct cg_backend *cg_backend_of(const struct cg_hier *h)
 int cg_write_limit_checked(struct cg_group *g, const char *name, uint64_t bytes,
 			   const char *unlimited_text, uint64_t *applied, struct wc_error *e);
 
-/* "create cgroup PATH" with errno, and for a permission error a hint of what to do. */
-int cg_fail_create(struct wc_error *e, int err, const char *path);
+/* "create cgroup PATH" with errno, and for a permission error a hint of what to do on h's
+ * cgroup version. */
+int cg_fail_create(struct wc_error *e, int err, const char *path, const struct cg_hier *h);
 
 /* Sends SIGKILL to every process listed in path/cgroup.procs and its descendants' that is
  * proven still there (by pidfd). Returns the number of pids listed, or -errno. (The v1 kill

@@ -67,6 +67,29 @@ static int own_path(struct cg_hier *h, const char *rel, struct wc_error *e)
 	return 0;
 }
 
+/* The base as given into h->base: an absolute cgroupfs path, or a cgroup as
+ * /proc/PID/cgroup shows it ("0::/a/b" on v2, "N:memory:/a/b" or "N:cpu,memory:/a/b" on v1),
+ * which lies under the memory controller's mount. Returns 0, or -errno with e. */
+static int cg_base_given(struct cg_hier *h, const char *given, struct wc_error *e)
+{
+	char rel[4096];
+
+	if (given[0] == '/') {
+		if ((size_t)snprintf(h->base, sizeof(h->base), "%s", given) >= sizeof(h->base))
+			return wc_fail(e, ENAMETOOLONG, "cgroup base %s", given);
+		return 0;
+	}
+	if (cg_parse_proc_cgroup(given, h->version, rel, sizeof(rel)) < 0 || rel[0] != '/') {
+		wc_fail(e, EINVAL, "WCMEM_CGROUP_BASE=%s: not a cgroup", given);
+		return wc_hint(e, "give an absolute path under %s, or the cgroup as "
+			       "/proc/PID/cgroup shows it (%s)", h->mount, h->version == CG_V2 ?
+			       "0::/PATH" : "N:memory:/PATH, the memory controller's line");
+	}
+	if (cg_join(h->base, sizeof(h->base), h->mount, rel) < 0)
+		return wc_fail(e, ENAMETOOLONG, "cgroup path %s%s", h->mount, rel);
+	return 0;
+}
+
 int cg_discover(struct cg_hier *h, const char *base_override, struct wc_error *e)
 {
 	char text[8192], rel[4096];
@@ -97,8 +120,9 @@ int cg_discover(struct cg_hier *h, const char *base_override, struct wc_error *e
 		return 0;
 	}
 	/* An explicit base must be a cgroup of the same memory hierarchy. */
-	if ((size_t)snprintf(h->base, sizeof(h->base), "%s", base_override) >= sizeof(h->base))
-		return wc_fail(e, ENAMETOOLONG, "cgroup base %s", base_override);
+	r = cg_base_given(h, base_override, e);
+	if (r < 0)
+		return r;
 	if (strncmp(h->base, h->mount, strlen(h->mount)) != 0 ||
 	    (h->base[strlen(h->mount)] != '/' && h->base[strlen(h->mount)] != '\0'))
 		return wc_fail(e, EINVAL, "cgroup base %s is not under the memory controller's "

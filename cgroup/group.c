@@ -17,7 +17,7 @@
 #define CG_RMDIR_TRIES 500
 #define CG_RMDIR_PAUSE_NS (10 * 1000 * 1000)
 
-int cg_fail_create(struct wc_error *e, int err, const char *path)
+int cg_fail_create(struct wc_error *e, int err, const char *path, const struct cg_hier *h)
 {
 	wc_fail(e, err, "create cgroup %s", path);
 	if (err == EROFS)  /* a container that was given no cgroup of its own to write */
@@ -26,10 +26,15 @@ int cg_fail_create(struct wc_error *e, int err, const char *path)
 			 "writable cgroup2 mount (docker or podman run --cgroupns=private "
 			 "--privileged; a privileged Kubernetes container), or "
 			 "wcmem-sandbox outside it");
-	else if (err == EACCES || err == EPERM)
+	else if ((err == EACCES || err == EPERM) && h->version == CG_V2)
 		wc_hint(e, "this cgroup is not yours to write: run as root, or in a cgroup delegated "
 			 "to you (systemd-run --user --scope -p Delegate=yes wcmem-sandbox ...), or "
 			 "set WCMEM_CGROUP_BASE to a cgroup you own");
+	else if (err == EACCES || err == EPERM)  /* v1: systemd delegates nothing to users */
+		wc_hint(e, "this cgroup is not yours to write, and cgroup v1 has no delegation "
+			 "(systemd-run --user cannot help): run as root, or have root make a cgroup "
+			 "for you (mkdir %s/NAME; chown -R USER %s/NAME) and set WCMEM_CGROUP_BASE to "
+			 "it", h->mount, h->mount);
 	return -err;
 }
 
@@ -68,7 +73,7 @@ static int cg_mkdir_libcgroup(const struct cg_hier *h, const char *path, struct 
 	snprintf(parent, sizeof(parent), "%s", path);
 	*strrchr(parent, '/') = '\0';
 	if (faccessat(AT_FDCWD, parent, W_OK, AT_EACCESS) < 0)
-		return cg_fail_create(e, errno, path);
+		return cg_fail_create(e, errno, path, h);
 	cg = cgroup_new_cgroup(*rel ? rel : "/");
 
 	if (!cg)
@@ -84,7 +89,7 @@ static int cg_mkdir_libcgroup(const struct cg_hier *h, const char *path, struct 
 	if (r == ECGOTHER || r == ECGROUPNOTALLOWED || r == ECGROUPNOTOWNER) {
 		int err = cgroup_get_last_errno();
 
-		return cg_fail_create(e, err ? err : EACCES, path);
+		return cg_fail_create(e, err ? err : EACCES, path, h);
 	}
 	return wc_fail(e, EIO, "create cgroup %s (libcgroup: %s)", path, cgroup_strerror(r));
 }
@@ -145,7 +150,7 @@ int cg_create(struct cg_group *g, const struct cg_hier *h, struct cg_group *pare
 	 * hot path: a plain mkdirat on the parent's descriptor, where libcgroup would try mkdir
 	 * on every level of the path and stat each (measured: 8 mkdirs a unit). */
 	if (parent && mkdirat(parent->dirfd, name, 0755) < 0)
-		return cg_fail_create(e, errno, g->path);
+		return cg_fail_create(e, errno, g->path, h);
 	if (!parent) {
 		r = cg_mkdir_libcgroup(h, g->path, e);
 		if (r < 0)

@@ -63,7 +63,7 @@ int cg_leave_base(struct cg_group *g, const struct cg_hier *h, const char *name,
 	/* A plain mkdir: the leaf needs no controller, and enabling one in the base is exactly
 	 * what cannot happen while we are still in it. */
 	if (mkdir(g->path, 0755) < 0)
-		return cg_fail_create(e, errno, g->path);
+		return cg_fail_create(e, errno, g->path, h);
 	g->created = true;
 	r = cg_move_self(g->path, e);
 	if (r < 0) {

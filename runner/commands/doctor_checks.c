@@ -107,9 +107,12 @@ static struct run_check *base(struct run_check *c, const struct run_doctor_facts
 		return check(c, "cgroup to build in", RUN_WARN, NULL, "%s is not yours to write: "
 			     "a run asks your systemd user manager for a delegated scope and "
 			     "builds there", p->hier.base);
-	return check(c, "cgroup to build in", RUN_FAIL,
+	return check(c, "cgroup to build in", RUN_FAIL, p->hier.version == CG_V2 ?
 		     "systemd-run --user --scope -p Delegate=yes -- wcmem-sandbox ..., or run as "
-		     "root, or set WCMEM_CGROUP_BASE to a cgroup of yours",
+		     "root, or set WCMEM_CGROUP_BASE to a cgroup of yours" :
+		     "cgroup v1 has no delegation (systemd-run --user cannot help): run as root, "
+		     "or have root make a cgroup for you (mkdir, chown -R) and set "
+		     "WCMEM_CGROUP_BASE to it",
 		     "%s is not yours to write%s", p->hier.base,
 		     p->read_only ? " (read-only mount)" : "");
 }

@@ -22,7 +22,7 @@ enum cfg_found {
 	CFG_FOUND_NONE = 0,
 	CFG_FOUND_OPTION,    /* --config FILE */
 	CFG_FOUND_ENV,       /* $WCMEM_SANDBOX_CONFIG */
-	CFG_FOUND_NEAREST,   /* wcmem-sandbox.ini here or in the nearest parent */
+	CFG_FOUND_NEAREST,   /* here or in the nearest parent, up to the project's root */
 	CFG_FOUND_XDG,       /* $XDG_CONFIG_HOME/wcmem-sandbox/config.ini (~/.config/...) */
 	CFG_FOUND_SYSTEM,    /* /etc/wcmem-sandbox.ini */
 };
@@ -75,6 +75,7 @@ struct cfg_file {
 	char *path;                /* as found */
 	char *dir;                 /* its folder, absolute: relative paths in the file start here */
 	enum cfg_found found;
+	bool shared;               /* pytest.ini, tox.ini or setup.cfg: our sections only (shared.h) */
 	int defaults_line;         /* of [defaults]; 0: none */
 	struct cfg_layer defaults;
 	struct cfg_profile *profiles;
@@ -98,7 +99,9 @@ struct cfg_origin {
 typedef void cfg_warn_fn(const struct wc_error *w);
 
 /* Finds the config file in the search order: option_path (--config), $WCMEM_SANDBOX_CONFIG,
- * wcmem-sandbox.ini in the current folder or the nearest parent,
+ * in the current folder or the nearest parent up to the project's root (the first that holds
+ * .git or .hg) wcmem-sandbox.ini, else our section of pytest.ini, tox.ini or setup.cfg
+ * (runner/config/shared.h),
  * $XDG_CONFIG_HOME/wcmem-sandbox/config.ini (else $HOME/.config/...), system_path.
  * A file named by the option or the variable must exist; the others are looked for, and one
  * found that another user could have put or changed (runner/config/trust.h) is passed over:
@@ -107,7 +110,8 @@ typedef void cfg_warn_fn(const struct wc_error *w);
 int cfg_find(const char *option_path, const char *system_path, cfg_warn_fn *warn, char **path,
 	     enum cfg_found *found, struct wc_error *e);
 
-/* Reads and checks the whole file (every section, inherit chains, suite names), found as
+/* Reads and checks the whole file (every section, inherit chains, suite names; of a shared
+ * file by its name, pytest.ini, tox.ini or setup.cfg, our sections only), found as
  * found says: a file the search found is checked again as cfg_find checks it (on what is
  * read), one named (--config, the variable) need only be a regular file. f->found is set.
  * Returns 0, or -errno with e "FILE:LINE: message" and f left empty. */

@@ -1,4 +1,7 @@
 /* Loading the INI file with inih: lines, sections, and the checks that need the whole file.
+ * A shared file (shared.h: pytest.ini, tox.ini, setup.cfg) is read the same way, but the
+ * reader hands inih an empty line for each line of another tool's section, so that only our
+ * sections are checked and every line keeps its number.
  *
  * inih's handler cannot be relied on for a line number. INI_HANDLER_LINENO is a compile-time
  * choice of the library's build, and nothing tells us at build or run time which was made:
@@ -17,6 +20,7 @@
  *    two lines (and count wrong). */
 #include "runner/config/check.h"
 #include "runner/config/section.h"
+#include "runner/config/shared.h"
 #include "runner/config/source.h"
 #include "runner/config/text.h"
 #include "runner/config/trust.h"
@@ -125,6 +129,28 @@ static int new_suite(struct cfg_loader *ld, const char *name)
 	return 0;
 }
 
+/* In a shared file, our header's kind (the reader saw it is ours): "wcmem-sandbox" is
+ * "defaults", "wcmem-sandbox:profile" and "wcmem-sandbox:suite" are "profile" and "suite".
+ * Returns 0 with *kind moved past the prefix, or -EINVAL. */
+static int shared_kind(struct cfg_loader *ld, char **kind, const char *name)
+{
+	char *rest = *kind + strlen(CFG_SHARED_SECTION);
+
+	if (strncmp(*kind, CFG_SHARED_SECTION, strlen(CFG_SHARED_SECTION)) == 0) {
+		if (!*rest) {
+			*kind = (char *)"defaults";
+			return 0;
+		}
+		if (strcmp(rest, ":profile") == 0 || strcmp(rest, ":suite") == 0) {
+			*kind = rest + 1;
+			return 0;
+		}
+	}
+	return cfg_fail_at(ld, ld->line, 0, "unknown section [%s%s%s]; ours are [%s], [%s:profile "
+			   "NAME] and [%s:suite NAME]", *kind, *name ? " " : "", name,
+			   CFG_SHARED_SECTION, CFG_SHARED_SECTION, CFG_SHARED_SECTION);
+}
+
 /* A header line "[kind name]" (leading blanks already gone). Returns 0 or -errno. */
 static int section_header(struct cfg_loader *ld, const char *line, size_t len)
 {
@@ -151,12 +177,20 @@ static int section_header(struct cfg_loader *ld, const char *line, size_t len)
 	for (char *end = name + strlen(name); end > name && (end[-1] == ' ' || end[-1] == '\t');)
 		*--end = '\0';
 
+	if (ld->shared) {
+		int r = shared_kind(ld, &kind, name);
+
+		if (r < 0)
+			return r;
+	}
 	if (strcmp(kind, "defaults") == 0) {
+		const char *label = ld->shared ? "[" CFG_SHARED_SECTION "]" : "[defaults]";
+
 		if (*name)
-			return cfg_fail_at(ld, ld->line, 0, "[defaults] takes no name");
+			return cfg_fail_at(ld, ld->line, 0, "%s takes no name", label);
 		if (ld->f->defaults_line)
-			return cfg_fail_at(ld, ld->line, 0, "duplicate [defaults]: first at "
-					   "line %d", ld->f->defaults_line);
+			return cfg_fail_at(ld, ld->line, 0, "duplicate %s: first at line %d", label,
+					   ld->f->defaults_line);
 		ld->f->defaults_line = ld->line;
 		ld->sec = CFG_SEC_DEFAULTS;
 		return 0;
@@ -180,6 +214,7 @@ static char *reader(char *str, int num, void *stream)
 	struct cfg_loader *ld = stream;
 	const char *start, *nl;
 	size_t len, content;
+	bool indented;
 
 	if (ld->fail_line || ld->pos >= ld->len)
 		return NULL;
@@ -192,9 +227,19 @@ static char *reader(char *str, int num, void *stream)
 		start += 3;  /* a UTF-8 byte order mark, as editors on Windows write */
 		len -= 3;
 	}
+	indented = len > 0 && (*start == ' ' || *start == '\t');
 	while (len > 0 && (*start == ' ' || *start == '\t')) {
 		start++;
 		len--;
+	}
+	/* In a shared file, another tool's section is skipped whole, unread: its keys are its
+	 * own, its lines may be long, and an indented '[' there continues its value. */
+	if (ld->shared && len > 0 && *start == '[' && !(ld->foreign && indented))
+		ld->foreign = !cfg_shared_header(start, len);
+	if (ld->foreign) {
+		str[0] = '\n';  /* the line is still counted */
+		str[1] = '\0';
+		return str;
 	}
 	content = len > 0 && start[len - 1] == '\r' ? len - 1 : len;
 	/* inih needs room for the line, '\r', '\n' and '\0' (INI_MAX_LINE's comment). */
@@ -277,6 +322,7 @@ int cfg_load(const char *path, enum cfg_found found, uint64_t phys, struct cfg_f
 
 	memset(f, 0, sizeof(*f));
 	f->found = found;
+	f->shared = ld.shared = ld.foreign = cfg_is_shared(path);
 	f->path = strdup(path);
 	if (!f->path)
 		return wc_fail(e, ENOMEM, "load %s", path);

@@ -1,6 +1,7 @@
 /* The keys of each section: [defaults] and [profile NAME] take the command line's settings
  * (profiles also `inherit` and `suites`); [suite NAME] takes how to run one suite. */
 #include "runner/config/section.h"
+#include "runner/config/shared.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -137,7 +138,8 @@ static int layer_key(struct cfg_loader *ld, struct cfg_profile *p, const char *k
 	int k = cfg_key_find(key), *line;
 	char where[128];
 
-	snprintf(where, sizeof(where), p ? "[profile %s]" : "[defaults]", p ? p->name : "");
+	cfg_section_label(ld->f->shared, p ? "profile" : "defaults", p ? p->name : "", where,
+			  sizeof(where));
 	if (k < 0 && !inherit && !suites) {
 		const char *keys[CFG_NKEYS + 2];
 
@@ -148,8 +150,9 @@ static int layer_key(struct cfg_loader *ld, struct cfg_profile *p, const char *k
 		return unknown_key(ld, key, where, keys, p ? CFG_NKEYS + 2 : CFG_NKEYS);
 	}
 	if (!p && k < 0)
-		return cfg_fail_at(ld, ld->line, 0, "'%s' belongs in a [profile NAME] section, not "
-				   "in [defaults]", key);
+		return cfg_fail_at(ld, ld->line, 0, "'%s' belongs in a %s section, not in %s", key,
+				   ld->f->shared ? "[" CFG_SHARED_SECTION ":profile NAME]" :
+				   "[profile NAME]", where);
 	line = k >= 0 ? &l->line[k] : inherit ? &p->inherit_line : &p->suites_line;
 	if (*line)
 		return cfg_fail_at(ld, ld->line, 0, "duplicate key '%s' in %s: first set at line %d",
@@ -191,7 +194,7 @@ static int suite_key(struct cfg_loader *ld, struct cfg_suite *s, const char *key
 	for (int i = 0; i < CFG_S_NKEYS; i++)
 		if (strcmp(key, suite_keys[i]) == 0)
 			k = i;
-	snprintf(where, sizeof(where), "[suite %s]", s->name);
+	cfg_section_label(ld->f->shared, "suite", s->name, where, sizeof(where));
 	if (k < 0)
 		return unknown_key(ld, key, where, suite_keys, CFG_S_NKEYS);
 	if (s->key_line[k])

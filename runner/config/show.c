@@ -8,15 +8,19 @@
 
 #include "report/log.h"
 #include "report/verdict.h"
+#include "runner/config/shared.h"
 #include "runner/config/size.h"
 
-static const char *found_text(enum cfg_found how)
+static const char *found_text(const struct cfg_file *f)
 {
-	switch (how) {
+	switch (f->found) {
 	case CFG_FOUND_OPTION: return "given by --config";
 	case CFG_FOUND_ENV: return "given by $WCMEM_SANDBOX_CONFIG";
 	case CFG_FOUND_NEAREST:
-		return "wcmem-sandbox.ini of the current folder or the nearest parent";
+		return f->shared ? "its [" CFG_SHARED_SECTION "] sections; found in the current "
+				   "folder or the nearest parent, up to the project's root" :
+				   "found in the current folder or the nearest parent, up to the "
+				   "project's root";
 	case CFG_FOUND_XDG: return "the user's $XDG_CONFIG_HOME/wcmem-sandbox/config.ini";
 	case CFG_FOUND_SYSTEM: return "the system's " CFG_SYSTEM_PATH;
 	case CFG_FOUND_NONE: break;
@@ -24,19 +28,24 @@ static const char *found_text(enum cfg_found how)
 	return "none";
 }
 
-/* "built in", "[defaults] FILE:LINE", "[profile X] FILE:LINE" or "command line". */
+/* "built in", "[defaults] FILE:LINE", "[profile X] FILE:LINE" (as a shared file names
+ * them: shared.h) or "command line". */
 static void origin_text(const struct cfg_file *f, const struct cfg_origin *o, char *buf,
 			size_t size)
 {
+	char label[128];
+
 	switch (o->source) {
 	case CFG_SRC_BUILTIN:
 		snprintf(buf, size, "built in");
 		return;
 	case CFG_SRC_DEFAULTS:
-		snprintf(buf, size, "[defaults] %s:%d", f->path, o->line);
+		snprintf(buf, size, "%s %s:%d", cfg_section_label(f->shared, "defaults", "", label,
+			 sizeof(label)), f->path, o->line);
 		return;
 	case CFG_SRC_PROFILE:
-		snprintf(buf, size, "[profile %s] %s:%d", o->profile, f->path, o->line);
+		snprintf(buf, size, "%s %s:%d", cfg_section_label(f->shared, "profile", o->profile,
+			 label, sizeof(label)), f->path, o->line);
 		return;
 	case CFG_SRC_CMDLINE:
 		snprintf(buf, size, "command line");
@@ -48,11 +57,13 @@ static void show_file(FILE *out, const struct cfg_file *f, const char *profile)
 {
 	if (!f) {
 		fprintf(out, "; config file: none; looked for --config FILE, $WCMEM_SANDBOX_CONFIG, "
-			"%s here and in each parent folder,\n;   $XDG_CONFIG_HOME/wcmem-sandbox/"
-			"config.ini (else ~/.config/...), %s\n", CFG_NEAREST_NAME, CFG_SYSTEM_PATH);
+			"%s and [%s] in pytest.ini, tox.ini, setup.cfg\n;   here and in each "
+			"parent folder up to the project's root (.git or .hg),\n;   "
+			"$XDG_CONFIG_HOME/wcmem-sandbox/config.ini (else ~/.config/...), %s\n",
+			CFG_NEAREST_NAME, CFG_SHARED_SECTION, CFG_SYSTEM_PATH);
 		return;
 	}
-	fprintf(out, "; config file: %s (%s)\n", f->path, found_text(f->found));
+	fprintf(out, "; config file: %s (%s)\n", f->path, found_text(f));
 	if (profile)
 		fprintf(out, "; profile: %s\n", profile);
 	else
@@ -153,9 +164,10 @@ static void show_suite(FILE *out, const struct cfg_file *f, const struct cfg_sui
 		       const struct run_options *o)
 {
 	const int *at = s->key_line;
-	char buf[32];
+	char buf[32], label[128];
 
-	fprintf(out, "\n[suite %s] ; %s:%d\n", s->name, f->path, s->line);
+	fprintf(out, "\n%s ; %s:%d\n", cfg_section_label(f->shared, "suite", s->name, label,
+		sizeof(label)), f->path, s->line);
 	fprintf(out, "%-12s = %s", "command", s->command);
 	suite_origin(out, f, at[CFG_S_COMMAND], "");
 	fprintf(out, "; runs: ");

@@ -18,6 +18,8 @@ struct cfg_loader {
 	enum cfg_section sec;    /* the section the line is in */
 	size_t idx;              /* ...its profile or suite (arrays may move: no pointers) */
 	int fail_line;           /* the line of the first error; 0: none yet */
+	bool shared;             /* a shared file (shared.h): other tools' sections are skipped */
+	bool foreign;            /* ...and the line is in one of theirs: not read at all */
 	struct wc_error *e;
 };
 

@@ -119,6 +119,35 @@ def test_no_writable_cgroup_is_a_clear_error(sandbox):
         run = sandbox.run("--", "true", env=env)
     assert run.rc == 125, run.stderr
     assert "Permission denied" in run.stderr
-    assert "systemd-run --user --scope -p Delegate=yes" in run.stderr
+    if BACKEND == "v2":
+        assert "systemd-run --user --scope -p Delegate=yes" in run.stderr
+    else:  # v1 has no delegation: say what can work there
+        assert "systemd-run --user --scope" not in run.stderr, run.stderr
+        assert "cgroup v1 has no delegation" in run.stderr
+        assert f"mkdir {MOUNT}/NAME; chown -R USER {MOUNT}/NAME" in run.stderr
     assert "WCMEM_CGROUP_BASE" in run.stderr
     assert run.log_text is None or "COMMAND_START" not in run.log_text
+
+
+def test_cgroup_base_as_proc_self_cgroup_shows_it(sandbox):
+    # WCMEM_CGROUP_BASE as `cat /proc/self/cgroup` shows a cgroup: "0::/PATH" on v2,
+    # "N:memory:/PATH" (the memory controller's line) on v1.
+    base = sandbox.fresh_cgroup()
+    rel = "/" + os.path.relpath(base, MOUNT)
+    given = f"0::{rel}" if BACKEND == "v2" else f"9:memory:{rel}"
+    run = sandbox.run("-q", "--", "cat", "/proc/self/cgroup",
+                      env=dict(sandbox.env, WCMEM_CGROUP_BASE=given))
+    assert run.rc == 0, run.stderr
+    lines = [l.split(":", 2) for l in run.stdout.splitlines()]
+    own = [p for h, c, p in lines if (h == "0" if BACKEND == "v2" else "memory" in c.split(","))]
+    assert len(own) == 1 and own[0].startswith(rel + "/wcmem-"), run.stdout
+
+
+@pytest.mark.no_cgroup
+@pytest.mark.parametrize("given", ["memory:/x", "relative/path", "9:cpu:/x", "1:name=systemd:/x"])
+def test_cgroup_base_that_is_no_cgroup_is_refused(sandbox, given):
+    run = sandbox.run("--", "true", env=dict(sandbox.env, WCMEM_CGROUP_BASE=given))
+    assert run.rc == 125
+    assert f"WCMEM_CGROUP_BASE={given}: not a cgroup" in run.stderr, run.stderr
+    want = "0::/PATH" if BACKEND == "v2" else "N:memory:/PATH"
+    assert want in run.stderr and MOUNT in run.stderr, run.stderr

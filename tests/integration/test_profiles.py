@@ -259,8 +259,8 @@ def test_nearest_parent_file_is_found(sandbox):
     assert run.rc == 0, run.stderr
     assert run.entry("SESSION_START").value("memory.max") == "222.0 MB"
     out = wcmem(sandbox, "config", cwd=deep)
-    assert f"; config file: {ini} (wcmem-sandbox.ini of the current folder or the nearest " \
-           "parent)" in out.stdout
+    assert f"; config file: {ini} (found in the current folder or the nearest parent, up " \
+           "to the project's root)" in out.stdout
 
 
 @pytest.mark.no_cgroup

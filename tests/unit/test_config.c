@@ -15,6 +15,7 @@
 
 #include "runner/commands/run_args.h"
 #include "runner/config/config.h"
+#include "runner/config/shared.h"
 #include "runner/config/size.h"
 #include "unit.h"
 
@@ -255,6 +256,65 @@ static void test_load_byte_order_mark(void **state)
 	assert_int_equal(f.defaults.v.limit, GIB);
 	assert_int_equal(f.defaults.line[CFG_LIMIT], 3);
 	cfg_free(&f);
+}
+
+/* Our sections of a shared file alone are read, at their own lines; other tools' sections,
+ * their long lines and indented '[...]' values do not matter. */
+static void test_load_shared_file(void **state)
+{
+	struct cfg_file f;
+
+	(void)state;
+	load("fixtures/ini/shared/setup.cfg", &f);
+	assert_true(f.shared);
+	assert_int_equal(f.defaults_line, 13);
+	assert_int_equal(f.defaults.v.limit, 300 * MIB);
+	assert_int_equal(f.defaults.line[CFG_LIMIT], 14);
+	assert_int_equal(f.nprofiles, 1);
+	assert_string_equal(f.profiles[0].name, "ci");
+	assert_int_equal(f.profiles[0].line, 16);
+	assert_int_equal(f.profiles[0].layer.v.test_limit, 64 * MIB);
+	assert_int_equal(f.nsuites, 1);
+	assert_string_equal(f.suites[0].name, "small");
+	assert_int_equal(f.suites[0].key_line[CFG_S_COMMAND], 20);
+	cfg_free(&f);
+}
+
+/* Which files are shared, which headers are ours, and how a section is named in each. */
+static void test_shared_names_and_headers(void **state)
+{
+	static const struct { const char *line; int ours; } headers[] = {
+		{ "[wcmem-sandbox]", 1 }, { "[wcmem-sandbox:profile ci]", 1 },
+		{ "[ wcmem-sandbox ]", 1 }, { "[wcmem-sandbox x]", 1 },   /* ours, and wrong */
+		{ "[wcmem-sandbox-extra]", 0 }, { "[wcmem-sandboxes]", 0 }, { "[wcmem-sandbox", 0 },
+		{ "[tool:pytest]", 0 }, { "wcmem-sandbox]", 0 }, { "[", 0 }, { "", 0 },
+	};
+	static const char text[] = "[tool:pytest]\naddopts =\n  [wcmem-sandbox]\n";
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(cfg_is_shared("/a/b/setup.cfg"), 1);
+	assert_int_equal(cfg_is_shared("tox.ini"), 1);
+	assert_int_equal(cfg_is_shared("a/pytest.ini"), 1);
+	assert_int_equal(cfg_is_shared("a/wcmem-sandbox.ini"), 0);
+	assert_int_equal(cfg_is_shared("setup.cfg/x.ini"), 0);
+	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)
+		if (cfg_shared_header(headers[i].line, strlen(headers[i].line)) != headers[i].ours)
+			fail_msg("'%s': want %d", headers[i].line, headers[i].ours);
+	/* Indented, it continues another tool's value; at a line's start (a BOM before), ours. */
+	assert_int_equal(cfg_shared_has_section(text, strlen(text)), 0);
+	assert_int_equal(cfg_shared_has_section("\xef\xbb\xbf[wcmem-sandbox]", 18), 1);
+	assert_int_equal(cfg_shared_has_section("x = 1\n[wcmem-sandbox:suite a]", 29), 1);
+	/* Cut before the ']': not a header yet. */
+	assert_int_equal(cfg_shared_has_section("[wcmem-sandbox]", 14), 0);
+	assert_string_equal(cfg_section_label(true, "defaults", "", buf, sizeof(buf)),
+			    "[wcmem-sandbox]");
+	assert_string_equal(cfg_section_label(true, "suite", "a", buf, sizeof(buf)),
+			    "[wcmem-sandbox:suite a]");
+	assert_string_equal(cfg_section_label(false, "profile", "ci", buf, sizeof(buf)),
+			    "[profile ci]");
+	assert_string_equal(cfg_section_label(false, "defaults", "", buf, sizeof(buf)),
+			    "[defaults]");
 }
 
 /* command line > profile > inherited profile > [defaults] > built in, with origins. */
@@ -588,6 +648,52 @@ static void test_find_nearest_parent(void **state)
 	expect_found(t, NULL, "proj/a/wcmem-sandbox.ini", CFG_FOUND_NEAREST);
 }
 
+/* Writes text into the tree's file. */
+static void put(const struct tree *t, const char *file, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", t->root, file);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The search goes no higher than the first folder holding .git (a folder, or a worktree's
+ * file) or .hg; in a folder, wcmem-sandbox.ini, else the first of pytest.ini, tox.ini and
+ * setup.cfg that holds our section. */
+static void test_find_stops_at_the_projects_root(void **state)
+{
+	const struct tree *t = *state;
+	char path[PATH_MAX];
+
+	unsetenv("WCMEM_SANDBOX_CONFIG");
+	snprintf(path, sizeof(path), "%s/xdg", t->root);
+	setenv("XDG_CONFIG_HOME", path, 1);
+	snprintf(path, sizeof(path), "%s/proj/a/b", t->root);
+	assert_int_equal(chdir(path), 0);
+	expect_found(t, NULL, "proj/wcmem-sandbox.ini", CFG_FOUND_NEAREST);
+	put(t, "proj/a/.git", "gitdir: ../.git/worktrees/a\n");
+	expect_found(t, NULL, "xdg/wcmem-sandbox/config.ini", CFG_FOUND_XDG);
+	rm(t, "proj/a/.git");
+	snprintf(path, sizeof(path), "%s/proj/a/.hg", t->root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	expect_found(t, NULL, "xdg/wcmem-sandbox/config.ini", CFG_FOUND_XDG);
+
+	put(t, "proj/a/setup.cfg", "[tool:pytest]\naddopts = -x\n");  /* not ours */
+	expect_found(t, NULL, "xdg/wcmem-sandbox/config.ini", CFG_FOUND_XDG);
+	put(t, "proj/a/setup.cfg", "[tool:pytest]\n[wcmem-sandbox]\n");
+	expect_found(t, NULL, "proj/a/setup.cfg", CFG_FOUND_NEAREST);
+	put(t, "proj/a/tox.ini", "[wcmem-sandbox:profile x]\n");
+	expect_found(t, NULL, "proj/a/tox.ini", CFG_FOUND_NEAREST);
+	put(t, "proj/a/pytest.ini", "[wcmem-sandbox]\n");
+	expect_found(t, NULL, "proj/a/pytest.ini", CFG_FOUND_NEAREST);
+	put(t, "proj/a/wcmem-sandbox.ini", "");
+	expect_found(t, NULL, "proj/a/wcmem-sandbox.ini", CFG_FOUND_NEAREST);
+}
+
 /* What the search passed over, as cfg_find told it. */
 static char passed_over[4][600];
 static int npassed_over;
@@ -721,6 +827,8 @@ int main(void)
 		cmocka_unit_test(test_load_full_file),
 		cmocka_unit_test(test_load_relative_paths),
 		cmocka_unit_test(test_load_byte_order_mark),
+		cmocka_unit_test(test_load_shared_file),
+		cmocka_unit_test(test_shared_names_and_headers),
 		cmocka_unit_test(test_merge_precedence),
 		cmocka_unit_test(test_merge_defaults_without_profile),
 		cmocka_unit_test(test_merge_missing_profile),
@@ -731,6 +839,8 @@ int main(void)
 		cmocka_unit_test(test_show_settings_and_origins),
 		cmocka_unit_test_setup_teardown(test_find_search_order, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_find_nearest_parent, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_find_stops_at_the_projects_root, tree_setup,
+						tree_teardown),
 		cmocka_unit_test_setup_teardown(test_find_passes_over_files_it_may_not_trust,
 						tree_setup, tree_teardown),
 	};
