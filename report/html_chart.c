@@ -306,7 +306,8 @@ static int layout(const struct scale *k, const struct rep_analysis *a, struct bo
 
 	for (size_t i = 0; i < a->nbands; i++)
 		bx[i] = (struct box){ .t0 = a->bands[i].t0, .band = i };
-	qsort(bx, a->nbands, sizeof(*bx), by_start);
+	if (a->nbands)  /* bx may be NULL then: qsort takes no NULL */
+		qsort(bx, a->nbands, sizeof(*bx), by_start);
 	for (int l = 0; l < LANES; l++)
 		end[l] = -1e9;
 	for (size_t i = 0; i < a->nbands; i++) {

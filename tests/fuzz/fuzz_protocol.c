@@ -50,7 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_field(line, len, m.extras);
 		check_field(line, len, m.where);
 		check_field(line, len, m.reports);
-		FUZZ_CHECK(m.verb == RUN_MSG_HELLO || m.verb == RUN_MSG_STANDBY || (m.name && *m.name));
+		/* The verbs that take no name; every other one has a name that is not empty. */
+		FUZZ_CHECK(m.verb == RUN_MSG_HELLO || m.verb == RUN_MSG_STANDBY ||
+			   m.verb == RUN_MSG_RESUME || (m.name && *m.name));
 		FUZZ_CHECK(m.status >= -1 && m.status <= 255);
 	} else {
 		FUZZ_CHECK(e.msg[0] != '\0');
