@@ -135,11 +135,16 @@ def test_cgroup_base_as_proc_self_cgroup_shows_it(sandbox):
     base = sandbox.fresh_cgroup()
     rel = "/" + os.path.relpath(base, MOUNT)
     given = f"0::{rel}" if BACKEND == "v2" else f"9:memory:{rel}"
-    run = sandbox.run("-q", "--", "cat", "/proc/self/cgroup",
-                      env=dict(sandbox.env, WCMEM_CGROUP_BASE=given))
+    # v2: /proc/self/cgroup starts at the sandbox (the command's cgroup namespace), whose
+    # folder the runner names.
+    show = 'echo "$WCMEM_SANDBOX_CGROUPNS"; cat /proc/self/cgroup'
+    run = sandbox.run("-q", "--", "sh", "-c", show, env=dict(sandbox.env, WCMEM_CGROUP_BASE=given))
     assert run.rc == 0, run.stderr
-    lines = [l.split(":", 2) for l in run.stdout.splitlines()]
+    ns, *text = run.stdout.splitlines()
+    lines = [l.split(":", 2) for l in text]
     own = [p for h, c, p in lines if (h == "0" if BACKEND == "v2" else "memory" in c.split(","))]
+    if ns:
+        own = [ns[len(MOUNT):] + p for p in own]
     assert len(own) == 1 and own[0].startswith(rel + "/wcmem-"), run.stdout
 
 
