@@ -128,6 +128,15 @@ def analyze(log, html):
     return json.loads(out.stdout)
 
 
+def stamps_at_start(lines):
+    """lines with every entry stamped as the first one: the page places an entry by its stamp
+    only where the stamp agrees with its Elapsed, which a rewritten Elapsed must decide alone
+    (a slow run's real stamps may agree with the figures written in by chance)."""
+    first = next((line[:line.index("]") + 1] for line in lines if line.startswith("[")), "")
+    return [first + line[line.index("]") + 1:] if line.startswith("[") and "]" in line
+            else line for line in lines]
+
+
 def end_on_the_kill(log, name):
     """log with every Elapsed before the killed test's END at 0.0 s but its START at 1.0 s,
     everything from its END on at 2.0 s, its Duration 1.0 s and every other one 0.0 s (on a
@@ -145,7 +154,7 @@ def end_on_the_kill(log, name):
         if line.startswith("  Duration: "):
             line = "  Duration: 1.0s\n" if in_end else "  Duration: 0.0s\n"
         out.append(line)
-    return "".join(out)
+    return "".join(stamps_at_start(out))
 
 
 def assert_marker(img, doc):
@@ -353,4 +362,4 @@ def all_at_once(log):
         if in_test and line.startswith("  Duration: "):
             line = "  Duration: 0.0s\n"
         out.append(line)
-    return "".join(out)
+    return "".join(stamps_at_start(out))
