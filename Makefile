@@ -11,6 +11,7 @@
 #   make fuzz            each libFuzzer harness of tests/fuzz for FUZZ_SECONDS (default 60)
 #                        under ASan+UBSan, built with clang into build-fuzz/; fails on a finding
 #   make install         PREFIX=/usr/local DESTDIR=
+#   make uninstall       the same PREFIX and DESTDIR: removes what install put there
 
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
@@ -18,6 +19,7 @@ BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 DATADIR  ?= $(PREFIX)/share/wcmem-sandbox
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR   ?= $(PREFIX)/share/doc/wcmem-sandbox
 PYTHON   ?= /usr/bin/python3
 
 CC       ?= cc
@@ -56,7 +58,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 ALL_CFLAGS = $(WFLAGS) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS)
 
 .PHONY: all check check-unit check-graph check-integration check-vm check-vm-where-possible deps demo \
-	bench install clean fuzz
+	bench install uninstall clean fuzz
 
 all: $(BIN)
 
@@ -135,12 +137,28 @@ bench: $(BIN)
 # The plugin, a package, goes where the binary looks for it: ../share/wcmem-sandbox beside
 # bin/. A plugin of one file an older install left there goes.
 PLUGIN_PY := $(wildcard runner/pytest/wcmem_pytest/*.py)
+# The documents a user reads beside the man page: the log's format, analyze's and the
+# reports' references (the README links them).
+DOCS      := README.md etc/log-format.md etc/analyze.md etc/reports.md
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/wcmem-sandbox
 	install -D -m 0644 -t $(DESTDIR)$(DATADIR)/wcmem_pytest $(PLUGIN_PY)
 	rm -f $(DESTDIR)$(DATADIR)/wcmem_pytest.py
 	install -D -m 0644 etc/wcmem-sandbox.1 $(DESTDIR)$(MANDIR)/man1/wcmem-sandbox.1
 	install -D -m 0644 etc/wcmem-sandbox.bash $(DESTDIR)$(COMPLETIONDIR)/wcmem-sandbox
+	install -D -m 0644 -t $(DESTDIR)$(DOCDIR) $(DOCS)
+	install -D -m 0644 -t $(DESTDIR)$(DOCDIR)/examples etc/wcmem-sandbox.ini
+
+# File by file, and a folder only once empty: a PREFIX given wrong removes nothing else.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/wcmem-sandbox $(DESTDIR)$(MANDIR)/man1/wcmem-sandbox.1 \
+		$(DESTDIR)$(COMPLETIONDIR)/wcmem-sandbox $(DESTDIR)$(DATADIR)/wcmem_pytest.py \
+		$(addprefix $(DESTDIR)$(DATADIR)/wcmem_pytest/,$(notdir $(PLUGIN_PY))) \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS))) \
+		$(DESTDIR)$(DOCDIR)/examples/wcmem-sandbox.ini
+	rm -rf $(DESTDIR)$(DATADIR)/wcmem_pytest/__pycache__
+	-rmdir $(DESTDIR)$(DATADIR)/wcmem_pytest $(DESTDIR)$(DATADIR) \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # Fuzzers: libFuzzer needs clang; the library is built again, instrumented, in build-fuzz/.
 # Each harness starts from its seeds (tests/fuzz/corpus/NAME, kept in the repository; every

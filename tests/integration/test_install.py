@@ -1,6 +1,7 @@
 """`make install` into a DESTDIR: the installed binary finds its pytest plugin, the package
 installed beside it (PREFIX/share/wcmem-sandbox/wcmem_pytest/), and runs each test in a unit
-of its own; a binary with no plugin beside it says so, and runs the tests all the same."""
+of its own; the documents go to PREFIX/share/doc/wcmem-sandbox; `make uninstall` takes it
+all back; a binary with no plugin beside it says so, and runs the tests all the same."""
 import os
 import shutil
 import subprocess
@@ -38,9 +39,20 @@ def test_make_install_into_a_destdir_gives_a_working_install(sandbox, tmp_path):
     installed = dest / "usr" / "share" / "wcmem-sandbox" / "wcmem_pytest"
     assert sorted(p.name for p in installed.iterdir()) == \
         sorted(f for f in os.listdir(PACKAGE) if f.endswith(".py"))
+    docs = dest / "usr" / "share" / "doc" / "wcmem-sandbox"
+    assert {"README.md", "log-format.md", "analyze.md", "reports.md"} <= \
+        {p.name for p in docs.iterdir()}
     run, tests = run_suite(sandbox, tmp_path, str(dest / "usr" / "bin" / "wcmem-sandbox"))
     assert NOT_INSTALLED not in run.stderr
     assert [t.rsplit("::", 1)[-1] for t in tests] == ["test_one", "test_two"], run.log_text
+    # make uninstall, with the same PREFIX and DESTDIR, leaves no file of ours (the python
+    # that ran the plugin may have left its __pycache__ there too).
+    gone = subprocess.run(["make", "-s", "-C", ROOT, "uninstall", f"DESTDIR={dest}",
+                           "PREFIX=/usr"], capture_output=True, text=True, timeout=120)
+    assert gone.returncode == 0, gone.stderr
+    left = [str(p.relative_to(dest)) for p in dest.rglob("*") if not p.is_dir()]
+    assert left == [], left
+    assert not (dest / "usr" / "share" / "wcmem-sandbox").exists()
 
 
 def test_a_binary_without_its_plugin_says_so(sandbox, tmp_path):
