@@ -180,12 +180,30 @@ int rep_file_open(const char *path, int extra, enum rep_dirs dirs, struct wc_err
 	return rep_file_open_at(path, extra, dirs, NULL, e);
 }
 
+/* "-": a stream of its own on standard output, which closing it leaves open. */
+static int open_stdout(FILE **f, struct wc_error *e)
+{
+	int fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+
+	if (fd < 0)
+		return wc_fail(e, errno, "open standard output");
+	*f = fdopen(fd, "w");
+	if (!*f) {
+		close(fd);
+		return wc_fail(e, errno, "open standard output");
+	}
+	return 0;
+}
+
 int rep_file_open_report(const char *path, enum rep_dirs dirs, FILE **f, struct wc_error *e)
 {
 	struct stat st;
-	int fd = rep_file_open(path, 0, dirs, e), r;
+	int fd, r;
 
 	*f = NULL;
+	if (strcmp(path, "-") == 0)
+		return open_stdout(f, e);
+	fd = rep_file_open(path, 0, dirs, e);
 	if (fd < 0)
 		return fd;
 	/* Emptied only now that we know it is a file of ours (truncating at open would have

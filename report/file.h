@@ -35,7 +35,8 @@ int rep_file_open_at(const char *path, int extra, enum rep_dirs dirs, int *folde
 		     struct wc_error *e);
 
 /* A report file (JSON, JUnit, HTML) opened with rep_file_open, emptied when it is a regular
- * file (only once it is known to be ours), as a stdio stream in *f.
+ * file (only once it is known to be ours), as a stdio stream in *f; path "-" is standard
+ * output (a stream of its own: closing it leaves standard output open).
  * Returns 0, or -errno with e. */
 int rep_file_open_report(const char *path, enum rep_dirs dirs, FILE **f, struct wc_error *e);
 

@@ -181,6 +181,12 @@ static int jobs(struct plan *p, char **argv, struct wc_error *e)
 	return 0;
 }
 
+/* Whether a report's path is "-", standard output. */
+static int to_stdout(const char *path)
+{
+	return path && strcmp(path, "-") == 0;
+}
+
 /* Opens a report file now, creating its folders, so that a path that cannot be written is
  * known before anything runs; never through a planted link (report/file.h). A stale report
  * from an earlier run is emptied. */
@@ -371,6 +377,8 @@ static int prepare(int argc, char **argv, bool config, struct plan *p, struct wc
 			     p->origin);
 		return r < 0 ? wc_fail(e, -r, "write the settings") : 0;
 	}
+	if (to_stdout(p->o.junit_xml) + to_stdout(p->o.json) + to_stdout(p->o.html) > 1)
+		return usage_error(p, e, "only one report may go to standard output ('-')");
 	r = jobs(p, argv, e);
 	if (r == 0 && p->o.budgets)  /* a mistake in it stops the run before anything runs */
 		r = budget_load(p->o.budgets, &p->budgets, e);

@@ -13,6 +13,7 @@
 #include "report/analyze_chart.h"
 #include "report/analyze_records.h"
 #include "report/file.h"
+#include "report/log.h"
 #include "cgroup/error.h"
 #include "runner/commands/cli.h"
 #include "runner/config/size.h"
@@ -22,6 +23,8 @@ struct an_args {
 	bool json;
 	const char *html;  /* --html FILE, or NULL */
 	char **logs;     /* NULL-terminated; "-" is stdin */
+	char default_log[4096];  /* no LOG given: the default log, logs names it */
+	char *default_logs[2];
 };
 
 enum { OPT_JSON = 256, OPT_HTML, OPT_SPIKE_FACTOR, OPT_SPIKE_FLOOR, OPT_LEAK_FLOOR };
@@ -44,14 +47,15 @@ static const struct option longopts[] = {
 static void usage(FILE *out)
 {
 	fputs(
-"Usage: wcmem-sandbox analyze [OPTION]... LOG...\n"
+"Usage: wcmem-sandbox analyze [OPTION]... [LOG]...\n"
 "Read memory logs (ours, or any in the Memory Diagnostics Guide's format) and say what\n"
 "was running when a log stops, which tests were OOM-killed and by which limit, the\n"
 "biggest tests and the sudden spikes, and the gradual growth: tests that left memory\n"
 "behind, the trend, and rising counts of open xarray datasets. Several logs (xdist\n"
 "workers, CI shards) make one answer; LOG '-' is standard input (a FIFO named as LOG\n"
-"is refused: pipe it into '-'). Each finding is a FILE:LINE: line, the test's own file\n"
-"where the log names it.\n"
+"is refused: pipe it into '-'); no LOG: the default log ($WEATHERCOP_DIR/test_memory.log,\n"
+"else ~/.weathercop/test_memory.log). Each finding is a FILE:LINE: line, the test's own\n"
+"file where the log names it.\n"
 "\n"
 "  -n, --top N               list the N biggest tests, and the N that left most behind\n"
 "                            (1 to 100; default 10)\n"
@@ -63,7 +67,8 @@ static void usage(FILE *out)
 "      --json                every figure as JSON (schema wcmem-sandbox-analysis/1)\n"
 "      --html FILE           also write FILE: one self-contained HTML page, a chart of\n"
 "                            memory over time (LOG.timeline when there is one) with a\n"
-"                            band a test, OOM kills in red, and the tables\n"
+"                            band a test, OOM kills in red, and the tables; FILE '-':\n"
+"                            the page on standard output, instead of the text\n"
 "  -h, --help                show this help and exit\n"
 "  -V, --version             show the version and exit\n"
 "\n"
@@ -84,6 +89,20 @@ static int parse_number(const char *text, double lo, double hi, double *out)
 	errno = 0;
 	*out = strtod(text, &end);
 	return end == text || *end || errno || *out < lo || *out > hi ? -EINVAL : 0;
+}
+
+/* No LOG: the default memory log, where a run writes it without --log. Returns 1, or
+ * -ENOENT with e filled when it cannot be named. */
+static int default_log(struct an_args *a, struct wc_error *e)
+{
+	if (rep_log_default_path(a->default_log, sizeof(a->default_log), getenv("WEATHERCOP_DIR"),
+				 getenv("HOME")) < 0)
+		return run_cli_usage_error(e, "no LOG given, and no default log (set WEATHERCOP_DIR "
+					   "or HOME, or give the memory log of a run)");
+	a->default_logs[0] = a->default_log;
+	a->default_logs[1] = NULL;
+	a->logs = a->default_logs;
+	return 1;
 }
 
 /* Returns 1 to analyze, 0 when done (--help, --version), or -EINVAL with e filled. */
@@ -125,10 +144,12 @@ static int parse_args(int argc, char **argv, struct an_args *a, struct wc_error 
 			return run_cli_other(&cli, c, e);
 		}
 	}
-	if (optind >= argc)
-		return run_cli_usage_error(e, "no LOG given (the memory log of a run, e.g. "
-					   "~/.weathercop/test_memory.log; '-' for standard input)");
+	if (a->json && a->html && strcmp(a->html, "-") == 0)
+		return run_cli_usage_error(e, "--json and --html - both write to standard output: "
+					   "give --html a FILE");
 	a->logs = argv + optind;
+	if (optind >= argc)
+		return default_log(a, e);
 	return 1;
 }
 
@@ -251,7 +272,9 @@ int run_analyze_main(int argc, char **argv)
 		r = read_log(an, *log, &e);
 	rep_analysis_end(an);
 	if (r >= 0) {
-		r = a.json ? rep_analysis_json(stdout, an) : rep_analysis_print(stdout, an);
+		/* --html -: the page is the answer on standard output, the text is not */
+		r = a.json ? rep_analysis_json(stdout, an) :
+		    a.html && strcmp(a.html, "-") == 0 ? 0 : rep_analysis_print(stdout, an);
 		if (fflush(stdout) != 0 && r == 0)
 			r = -errno;
 		if (r < 0)

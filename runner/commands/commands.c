@@ -11,7 +11,7 @@ static const struct run_command commands[] = {
 	/* config takes the run's options (--config, --profile): the run's parser reads it. */
 	{ "config",  "[OPTION]...",      "print the settings in effect and where each came from",
 	  NULL },
-	{ "analyze", "[OPTION]... LOG...", "read memory logs: what ran, what was killed, what grew",
+	{ "analyze", "[OPTION]... [LOG]...", "read memory logs: what ran, what was killed, what grew",
 	  run_analyze_main },
 	{ "doctor",  "[--json]",         "check whether a run would work here, and what to do",
 	  run_doctor },

@@ -96,6 +96,8 @@ static void usage(FILE *out)
 "      --json FILE           write every unit record as JSON at the end\n"
 "      --html FILE           write the run's analysis as an HTML page at the end: a\n"
 "                            chart of memory over time and the tables (as analyze)\n"
+"                            (FILE '-': standard output, after the command's own; one\n"
+"                            report at most)\n"
 "\n"
 "Profiles (INI file: --config FILE, $WCMEM_SANDBOX_CONFIG, ./wcmem-sandbox.ini or a\n"
 "[wcmem-sandbox] section of pytest.ini, tox.ini, setup.cfg, here or in the nearest parent\n"

@@ -4,6 +4,7 @@
 #include "runner/config/shared.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,13 @@ static int unknown_key(struct cfg_loader *ld, const char *key, const char *where
 			   list);
 }
 
+/* A report given as "-", standard output: no path to resolve (the field still owns a copy). */
+static bool report_to_stdout(const char *key, const char *value)
+{
+	return strcmp(value, "-") == 0 && (strcmp(key, "json") == 0 ||
+					   strcmp(key, "junit_xml") == 0 || strcmp(key, "html") == 0);
+}
+
 /* Parses value into *field as type, resolving a path against the file's folder. */
 static int typed(struct cfg_loader *ld, enum cfg_type type, const char *key, const char *value,
 		 void *field)
@@ -70,7 +78,7 @@ static int typed(struct cfg_loader *ld, enum cfg_type type, const char *key, con
 	int r;
 
 	if (type == CFG_T_PATH && *value) {
-		path = cfg_resolve_path(ld, value);
+		path = report_to_stdout(key, value) ? strdup(value) : cfg_resolve_path(ld, value);
 		if (!path)
 			return cfg_fail_at(ld, ld->line, ENOMEM, "%s", key);
 	}

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 
 from conftest import BIN
@@ -134,7 +135,6 @@ def test_a_cut_off_log_is_reported_not_an_error(tmp_path):
 
 def test_mistakes_get_clear_errors(tmp_path):
     cases = [
-        ((), "analyze: no LOG given"),
         (("--top", "0", "x"), "invalid value '0' for --top: a whole number from 1 to 100"),
         (("--spike-floor", "lots", "x"), "invalid value 'lots' for --spike-floor"),
         (("--spike-factor",), "option '--spike-factor' needs a value"),
@@ -164,6 +164,30 @@ def test_mistakes_get_clear_errors(tmp_path):
 def test_help():
     out = analyze("--help")
     assert out.returncode == 0
-    assert out.stdout.startswith("Usage: wcmem-sandbox analyze [OPTION]... LOG...")
+    assert out.stdout.startswith("Usage: wcmem-sandbox analyze [OPTION]... [LOG]...")
     for option in ("--top", "--spike-factor", "--spike-floor", "--leak-floor", "--json"):
         assert option in out.stdout
+
+
+def test_without_a_log_the_default_log_is_read(tmp_path):
+    # As a run writes it without --log: $WEATHERCOP_DIR/test_memory.log, else under HOME.
+    shutil.copy(GUIDE_LOG, tmp_path / "test_memory.log")
+    env = dict(os.environ, WEATHERCOP_DIR=str(tmp_path))
+    out = subprocess.run([BIN, "analyze"], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    assert f"{tmp_path}/test_memory.log" in out.stdout, out.stdout
+    env = dict(os.environ, WEATHERCOP_DIR=str(tmp_path / "none"))
+    out = subprocess.run([BIN, "analyze"], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 125
+    assert f"open {tmp_path}/none/test_memory.log: No such file or directory" in out.stderr
+
+
+def test_html_to_standard_output_is_the_answer(tmp_path):
+    # --html -: the page alone on standard output (pipe it on); with --json, which also
+    # writes there, a usage error.
+    out = analyze("--html", "-", GUIDE_LOG)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("<!DOCTYPE html>") and out.stdout.rstrip().endswith("</html>")
+    out = analyze("--json", "--html", "-", GUIDE_LOG)
+    assert out.returncode == 125
+    assert "--json and --html - both write to standard output" in out.stderr

@@ -171,3 +171,33 @@ def test_a_bad_value_of_a_subcommand_is_escaped():
     assert rc == 125 and b"budget: --margin: '\\x1b[31m' is not a percentage" in err, err
     _, err, rc = front_end(["analyze"], "--top", b"\xff")
     assert rc == 125 and b"invalid value '\\xff' for --top" in err, err
+
+
+def test_a_report_to_standard_output_follows_the_commands_own(sandbox):
+    # FILE '-': the report on standard output, after what the command wrote there, so that
+    # `... --json - -- CMD | tail` or a CI step can take it; one report at most.
+    import json
+    import xml.etree.ElementTree as ET
+
+    run = sandbox.run("-q", "--limit", "64M", "--json", "-", "--", "sh", "-c", "echo hello")
+    assert run.rc == 0, run.stderr
+    first, _, report = run.stdout.partition("\n")
+    assert first == "hello"
+    assert json.loads(report)["units"][0]["name"] == "sh -c 'echo hello'"
+    assert not (sandbox.tmp / "-").exists()
+    run = sandbox.run("-q", "--limit", "64M", "--junit-xml", "-", "--", "true")
+    assert run.rc == 0, run.stderr
+    assert ET.fromstring(run.stdout).find(".//testcase").get("name") == "true"
+    run = sandbox.run("--json", "-", "--html", "-", "--", "true")
+    assert run.rc == 125
+    assert "only one report may go to standard output ('-')" in run.stderr
+
+
+def test_a_profiles_report_to_standard_output_is_no_file(sandbox):
+    # `json = -` in a profile is standard output, not a file called "-" beside the profile.
+    ini = sandbox.tmp / "wcmem-sandbox.ini"
+    ini.write_text("[profile out]\njson = -\n")
+    run = sandbox.run("-q", "--config", str(ini), "--profile", "out", "--limit", "64M", "--",
+                      "true", cwd=str(sandbox.tmp))
+    assert run.rc == 0, run.stderr
+    assert run.stdout.lstrip().startswith("{") and not (sandbox.tmp / "-").exists()
