@@ -117,9 +117,6 @@ void run_control_refuse(struct run_control *c, int fd, const char *line);
  * to tell it so (ERR 503), and keeps one in reserve again. */
 void run_control_refuse_without_fds(struct run_control *c, int lfd);
 
-/* Ends the units of pid's closed connections: it lives (it just connected again), so it
- * did not die in them. */
-void run_conn_release_dead(struct run_control *c, pid_t pid);
 /* Queues an answer line (cut at RUN_REPLY_MAX): the handlers answer, the server sends. */
 void run_conn_reply(struct conn *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -133,7 +130,6 @@ void run_conn_send_fd(struct conn *k, const char *text, int fd);
 /* RESUME: the resume file's copy as a descriptor of the client's own (resume.c). */
 void run_control_send_resume(struct run_control *c, struct conn *k);
 void run_conn_warn(struct conn *k, const char *what);
-void run_conn_close(struct run_control *c, struct conn *k);
 
 /* Ends the client's open unit when its process has moved on: it no longer holds its end of
  * the connection (another process keeps a copy, so no EOF comes), or it has left the unit.

@@ -60,7 +60,7 @@ static void conn_free(struct run_control *c, struct conn *k)
 	free(k);
 }
 
-void run_conn_close(struct run_control *c, struct conn *k)
+static void run_conn_close(struct run_control *c, struct conn *k)
 {
 	/* A client that vanished with a unit open died in it (an OOM kill takes the whole
 	 * process). The command's main process is finished by its wait status instead, when
@@ -78,7 +78,9 @@ void run_conn_close(struct run_control *c, struct conn *k)
 	conn_free(c, k);
 }
 
-void run_conn_release_dead(struct run_control *c, pid_t pid)
+/* Ends the units of pid's closed connections: it lives (it just connected again), so it
+ * did not die in them. */
+static void run_conn_release_dead(struct run_control *c, pid_t pid)
 {
 	struct conn *k, *next;
 

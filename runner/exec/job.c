@@ -23,7 +23,8 @@
 /* A collection that keeps changing under us must not resume forever. */
 #define MAX_RESUMES 1000
 
-int run_exit_status(const struct rep_unit *u)
+/* The exit status of a wrapper for a finished unit: its own, 128+signal, or 126/127. */
+static int run_exit_status(const struct rep_unit *u)
 {
 	switch (u->end) {
 	case REP_END_SIGNALED:

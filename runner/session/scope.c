@@ -30,7 +30,8 @@ const char *run_scope_reason(bool v2, uid_t uid, bool base_given, bool writable,
 	return NULL;
 }
 
-const char *run_scope_needed(const struct cg_hier *h, bool base_given)
+/* The facts of run_scope_reason for h, read from cgroupfs. Returns the reason or NULL. */
+static const char *run_scope_needed(const struct cg_hier *h, bool base_given)
 {
 	int writable = 1, shared = 0;
 
@@ -243,7 +244,11 @@ out:
 	return r;
 }
 
-int run_scope_enter(const char *name, struct wc_error *e)
+/* Asks the user's systemd manager (its private socket $XDG_RUNTIME_DIR/systemd/private,
+ * else the session bus) for the delegated scope `name` holding this process, and waits until
+ * the job that starts it is done: the process then runs in the scope's cgroup. Returns 0, or
+ * -errno with e saying what failed ("no systemd user manager: sd_bus_open_user"). */
+static int run_scope_enter(const char *name, struct wc_error *e)
 {
 	sd_bus *bus = NULL;
 	int r;
