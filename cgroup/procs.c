@@ -30,13 +30,12 @@ static bool cg_rel_below(const char *rel, const char *want)
  * check is made on the pid alone. -ESRCH when it is gone or elsewhere: leave it alone. */
 static int cg_pin_below(const struct cg_hier *h, const char *path, pid_t pid)
 {
-	struct wc_error ignored;
 	char rel[4096];
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
 	if (pidfd < 0 && errno != ENOSYS)
 		return -ESRCH;
-	if (cg_pid_cgroup(h, pid, rel, sizeof(rel), &ignored) < 0 ||
+	if (cg_pid_cgroup(h, pid, rel, sizeof(rel), NULL) < 0 ||
 	    !cg_rel_below(rel, path + strlen(h->mount)) ||
 	    (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)) {
 		if (pidfd >= 0)

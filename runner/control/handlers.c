@@ -218,11 +218,10 @@ static void keep_next(struct run_session *s, struct conn *k, const struct run_ms
 		      bool gone, char *out, size_t size)
 {
 	char procs[sizeof(k->kept.path) + 16];
-	struct wc_error ignored;
 
 	out[0] = '\0';
 	if (!m->keep || gone || !k->unit_is_test || s->budgets ||
-	    run_unit_keep(s, &k->kept, &ignored) < 0)
+	    run_unit_keep(s, &k->kept, NULL) < 0)
 		return;
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", k->kept.path);
 	if (cfg_field_encode(procs, out + 6, size - 6) < size - 6)

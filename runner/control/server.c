@@ -22,11 +22,9 @@
  * without that START is ended with it: nothing else may hold up its removal. */
 static void conn_drop_kept(struct conn *k)
 {
-	struct wc_error ignored;
-
 	if (cg_remove_empty(&k->kept) < 0) {
-		cg_kill(&k->kept, &ignored);
-		cg_destroy(&k->kept, &ignored);
+		cg_kill(&k->kept, NULL);
+		cg_destroy(&k->kept, NULL);
 	}
 }
 

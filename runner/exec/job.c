@@ -148,9 +148,7 @@ supervise:
 	run_control_child_ended(s->control, *status, ru);
 out:
 	if (r < 0 && c.pid > 0) {
-		struct wc_error ignored;
-
-		cg_kill(&u->cg, &ignored);
+		cg_kill(&u->cg, NULL);
 	}
 	run_child_close(&c);
 	run_env_free(env);
