@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cgroup/backend.h"
+#include "cgroup/cleanup.h"
 #include "cgroup/fs.h"
 
 /* 1 when rel (a /proc/PID/cgroup path) is want or below it. */
@@ -58,8 +59,8 @@ static int cg_walk_procs(const struct cg_walk *w, const char *path, bool deep,
 			 struct wc_error *e)
 {
 	char file[4200];
+	_cleanup_closedir_ DIR *d = NULL;
 	FILE *f;
-	DIR *d;
 	struct dirent *de;
 	long pid;
 	int n = 0, r, pidfd;
@@ -89,13 +90,10 @@ static int cg_walk_procs(const struct cg_walk *w, const char *path, bool deep,
 			continue;
 		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
 		r = cg_walk_procs(w, file, true, e);
-		if (r < 0) {
-			closedir(d);
+		if (r < 0)
 			return r;
-		}
 		n += r;
 	}
-	closedir(d);
 	return n;
 }
 

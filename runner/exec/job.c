@@ -147,9 +147,8 @@ supervise:
 		goto out;
 	run_control_child_ended(s->control, *status, ru);
 out:
-	if (r < 0 && c.pid > 0) {
+	if (r < 0 && c.pid > 0)
 		cg_kill(&u->cg, NULL);
-	}
 	run_child_close(&c);
 	run_env_free(env);
 	return r;
