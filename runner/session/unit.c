@@ -70,10 +70,10 @@ static void count_one(pid_t pid, void *arg)
 	(*(int *)arg)++;
 }
 
-/* Whether a cgroup made ahead of time is still as it was made. Its path is a sibling of
- * every test's own unit: a test may have moved processes into it, whose memory would then
- * count as the next test's (and OOM-kill it). Nothing in it but keep (the client that
- * moved itself in, or 0), nothing below it, and, when it should be empty, no memory.
+/* Whether a prepared cgroup (made ahead of time) is still as it was made. Its path is a
+ * sibling of every test's own unit: a test may have moved processes into it, whose memory
+ * would then count as the next test's (and OOM-kill it). Nothing in it but keep (the client
+ * that moved itself in, or 0), nothing below it, and, when it should be empty, no memory.
  * cgroup.procs is read afresh, never through procs_fd: v1 keeps the list a descriptor read
  * for a second, and the END of this very unit would then see it as it is now. */
 static bool untouched(struct cg_group *g, pid_t keep)
@@ -89,41 +89,41 @@ static bool untouched(struct cg_group *g, pid_t keep)
 	       cg_read_current(g, &cur, NULL) == 0 && cur == 0;
 }
 
-/* A cgroup made ahead of time that a test tampered with: what is in it goes to the harness
+/* A prepared cgroup that a test tampered with: what is in it goes to the harness
  * (the test's own processes, left behind, as any other), and it is removed. The client it
  * was kept for may be moving itself in meanwhile (START moved=1 goes first): it is moved out
  * again, never killed, unless processes keep coming back (a test that fights the runner). */
-static void discard_made(struct run_session *s, struct cg_group *made)
+static void discard_prepared(struct run_session *s, struct cg_group *prepared)
 {
 	struct eviction ev = { s, 0, 0 };
 	struct wc_error e;
 	int r = -EBUSY;
 
 	for (int i = 0; i < 10 && r == -EBUSY; i++) {
-		cg_for_each_proc(made, 0, evict_one, &ev, NULL);
-		r = cg_remove_empty(made);
+		cg_for_each_proc(prepared, 0, evict_one, &ev, NULL);
+		r = cg_remove_empty(prepared);
 	}
 	if (run_once(&s->once, RUN_ONCE_TAMPERED))
 		run_warn("%s was not as the runner made it (%d process%s or memory in it): a "
 			 "test moved them there; they went to the harness, and the next unit is a "
-			 "new cgroup", made->rel, ev.moved, ev.moved == 1 ? "" : "es");
-	if (r < 0 && cg_destroy(made, &e) < 0)
+			 "new cgroup", prepared->rel, ev.moved, ev.moved == 1 ? "" : "es");
+	if (r < 0 && cg_destroy(prepared, &e) < 0)
 		run_warn("%s", e.msg);
 }
 
-/* Moves a cgroup made ahead of time (the spare, a kept unit) into *dst when it was made with
- * this limit and holds nothing but keep (a pid, or 0 for nothing). */
-static bool take_made(struct run_session *s, struct cg_group *dst, struct cg_group *made,
-		      uint64_t limit, pid_t keep)
+/* Moves a prepared cgroup, one made ahead of time (the spare, a kept unit), into *dst when
+ * it was made with this limit and holds nothing but keep (a pid, or 0 for nothing). */
+static bool take_prepared(struct run_session *s, struct cg_group *dst,
+			  struct cg_group *prepared, uint64_t limit, pid_t keep)
 {
-	if (!made || !made->created || made->limit != cg_limit_applied(limit))
+	if (!prepared || !prepared->created || prepared->limit != cg_limit_applied(limit))
 		return false;
-	if (!untouched(made, keep)) {
-		discard_made(s, made);
+	if (!untouched(prepared, keep)) {
+		discard_prepared(s, prepared);
 		return false;
 	}
-	*dst = *made;  /* the descriptors move with it */
-	cg_group_init(made, &s->hier);
+	*dst = *prepared;  /* the descriptors move with it */
+	cg_group_init(prepared, &s->hier);
 	return true;
 }
 
@@ -131,12 +131,11 @@ int run_unit_keep(struct run_session *s, struct cg_group *kept, struct wc_error 
 {
 	int r;
 
-	if (kept->created || take_made(s, kept, &s->spare, s->test_limit, 0))
+	if (kept->created || take_prepared(s, kept, &s->spare, s->test_limit, 0))
 		return 0;
 	r = run_unit_cgroup(s, kept, s->test_limit, e);
-	if (r < 0) {
+	if (r < 0)
 		cg_destroy(kept, NULL);
-	}
 	return r;
 }
 
@@ -174,8 +173,8 @@ int run_unit_open_from(struct run_session *s, struct run_unit *u, const char *na
 	rep_status_clear(&rec->status_start);
 	rep_status_clear(&rec->status_end);
 
-	if (!take_made(s, &u->cg, from, limit, client) &&
-	    !take_made(s, &u->cg, &s->spare, limit, 0)) {
+	if (!take_prepared(s, &u->cg, from, limit, client) &&
+	    !take_prepared(s, &u->cg, &s->spare, limit, 0)) {
 		r = run_unit_cgroup(s, &u->cg, limit, e);
 		if (r < 0)
 			return r;
