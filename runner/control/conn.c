@@ -1,5 +1,6 @@
-/* One client connection: its answers (queued by the handlers, sent by run_conn_flush alone),
- * its warnings, and whether it still is who connected. */
+/* One client connection: its state, its answers (queued by the handlers, sent by
+ * run_conn_flush alone), its warnings, and whether it still is who connected. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -13,6 +14,20 @@
 
 #define MAX_WARNINGS_PER_CLIENT 10
 #define MAX_WARNINGS 50  /* of all clients together */
+
+void run_conn_enter(struct conn *k, enum conn_state to)
+{
+	/* The states each state may be entered from (internal.h draws them). */
+	static const unsigned from[] = {
+		[CONN_GREETING] = 0,
+		[CONN_IDLE] = 1u << CONN_GREETING | 1u << CONN_IN_UNIT | 1u << CONN_CLOSED_IN_UNIT,
+		[CONN_IN_UNIT] = 1u << CONN_IDLE,
+		[CONN_CLOSED_IN_UNIT] = 1u << CONN_IN_UNIT,
+	};
+
+	assert(from[to] & 1u << k->state);
+	k->state = to;
+}
 
 void run_conn_reply(struct conn *k, const char *fmt, ...)
 {
