@@ -107,7 +107,8 @@ struct run_control {
 
 void run_conn_line(struct run_control *c, struct conn *k, char *line);
 
-/* Moves k to state to; a transition the diagram above does not have is a bug (assert). */
+/* Moves k to state to; a transition the diagram above does not have is a bug of ours,
+ * warned about. */
 void run_conn_enter(struct conn *k, enum conn_state to);
 
 /* Whether k has a unit open: IN_UNIT, or CLOSED_IN_UNIT. */
