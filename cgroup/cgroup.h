@@ -1,7 +1,9 @@
 /* One backend-neutral cgroup API over cgroup v2 and the v1-hybrid layout (memory controller
  * on v1). The only code that touches cgroupfs or libcgroup lives in this folder.
  *
- * All functions return 0 (or a count) on success and -errno on failure, with e filled. */
+ * All functions return 0 (or a count) on success and -errno on failure, with e filled; a
+ * caller with no use for the text (a best-effort step: kill, remove, a read for a sample)
+ * passes NULL for e. */
 #ifndef WCMEM_CGROUP_CGROUP_H
 #define WCMEM_CGROUP_CGROUP_H
 

@@ -12,6 +12,7 @@
 #include <linux/magic.h>
 
 #include "cgroup/backend.h"
+#include "cgroup/cleanup.h"
 #include "cgroup/fs.h"
 
 /* libcgroup knows where each controller is mounted, on v2 and on v1 alike. */
@@ -193,25 +194,20 @@ int cg_base_limit(const struct cg_hier *h, uint64_t *bytes, uint64_t *headroom,
 
 int cg_mount_find(const char *point, struct cg_mountinfo *m)
 {
-	struct cg_mountinfo *line_m = malloc(sizeof(*line_m));
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
+	_cleanup_free_ struct cg_mountinfo *line_m = malloc(sizeof(*line_m));
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
 	int r = -ENOENT;
 
-	if (!f || !line_m) {
-		r = f ? -ENOMEM : -errno;
-		goto out;
-	}
+	if (!f)
+		return -errno;
+	if (!line_m)
+		return -ENOMEM;
 	while (getline(&line, &cap, f) > 0)
 		if (cg_parse_mountinfo_line(line, line_m) == 0 && strcmp(line_m->point, point) == 0) {
 			*m = *line_m;  /* a later mount on the same point hides this one */
 			r = 0;
 		}
-out:
-	free(line);
-	free(line_m);
-	if (f)
-		fclose(f);
 	return r;
 }

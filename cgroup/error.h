@@ -3,7 +3,12 @@
  * Library functions never print: they return -errno and describe what they were doing
  * here ("write /sys/fs/cgroup/.../memory.max"), so the runner prints one line and tests
  * can check the text. It lives in cgroup/, the bottom layer, so that the cgroup code and
- * everything above it speak of failure in the same words. */
+ * everything above it speak of failure in the same words.
+ *
+ * wc_fail and wc_wrap take a NULL e, fill nothing and return the same -errno; so does a
+ * function that only hands e to them (all of cgroup/, the session's units), and a caller
+ * that ignores the text passes NULL. A function that reads e back (its errno, its text)
+ * says so and wants a record. */
 #ifndef WCMEM_CGROUP_ERROR_H
 #define WCMEM_CGROUP_ERROR_H
 

@@ -159,9 +159,7 @@ int cg_create(struct cg_group *g, const struct cg_hier *h, struct cg_group *pare
 	g->created = true;
 	r = cg_open_files(g, e);
 	if (r < 0) {
-		struct wc_error ignored;
-
-		cg_destroy(g, &ignored);
+		cg_destroy(g, NULL);
 		return r;
 	}
 	return 0;
@@ -189,7 +187,6 @@ static int cg_rmdir_bounded(struct cg_group *g, struct wc_error *e)
 {
 	const struct timespec brief = { 0, CG_RMDIR_PAUSE_NS / 10 };
 	const struct timespec pause = { 0, CG_RMDIR_PAUSE_NS };
-	struct wc_error ignored;
 
 	/* Most groups are empty by now (a test's unit): rmdir first, kill only when busy. */
 	for (int i = 0; i < CG_RMDIR_TRIES; i++) {
@@ -197,7 +194,7 @@ static int cg_rmdir_bounded(struct cg_group *g, struct wc_error *e)
 			return 0;
 		if (errno != EBUSY && errno != EINTR)
 			return wc_fail(e, errno, "remove cgroup %s", g->path);
-		cg_backend_of(g->hier)->kill(g, &ignored);
+		cg_backend_of(g->hier)->kill(g, NULL);
 		nanosleep(i < 10 ? &brief : &pause, NULL);
 	}
 	return wc_fail(e, EBUSY, "remove cgroup %s (still busy after %d s)", g->path,

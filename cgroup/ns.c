@@ -128,6 +128,7 @@ static pid_t anchor_start(struct cg_group *sandbox, int report_fd, int hold[2],
 {
 	pid_t pid = cg_clone_into(sandbox->dirfd, NULL);
 	bool inside = pid >= 0;
+	int r;
 
 	if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL))
 		pid = fork();  /* before 5.7: moved in below, before it may unshare */
@@ -137,11 +138,12 @@ static pid_t anchor_start(struct cg_group *sandbox, int report_fd, int hold[2],
 	}
 	if (pid < 0)
 		return wc_fail(e, errno, "start a process in %s", sandbox->path);
-	if (!inside && cg_attach(sandbox, pid, e) < 0) {
+	r = inside ? 0 : cg_attach(sandbox, pid, e);
+	if (r < 0) {
 		kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		return -e->err;
+		return r;
 	}
 	return pid;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cgroup/backend.h"
+#include "cgroup/cleanup.h"
 #include "cgroup/fs.h"
 
 /* 1 when rel (a /proc/PID/cgroup path) is want or below it. */
@@ -30,13 +31,12 @@ static bool cg_rel_below(const char *rel, const char *want)
  * check is made on the pid alone. -ESRCH when it is gone or elsewhere: leave it alone. */
 static int cg_pin_below(const struct cg_hier *h, const char *path, pid_t pid)
 {
-	struct wc_error ignored;
 	char rel[4096];
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
 	if (pidfd < 0 && errno != ENOSYS)
 		return -ESRCH;
-	if (cg_pid_cgroup(h, pid, rel, sizeof(rel), &ignored) < 0 ||
+	if (cg_pid_cgroup(h, pid, rel, sizeof(rel), NULL) < 0 ||
 	    !cg_rel_below(rel, path + strlen(h->mount)) ||
 	    (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)) {
 		if (pidfd >= 0)
@@ -59,8 +59,8 @@ static int cg_walk_procs(const struct cg_walk *w, const char *path, bool deep,
 			 struct wc_error *e)
 {
 	char file[4200];
+	_cleanup_closedir_ DIR *d = NULL;
 	FILE *f;
-	DIR *d;
 	struct dirent *de;
 	long pid;
 	int n = 0, r, pidfd;
@@ -90,13 +90,10 @@ static int cg_walk_procs(const struct cg_walk *w, const char *path, bool deep,
 			continue;
 		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
 		r = cg_walk_procs(w, file, true, e);
-		if (r < 0) {
-			closedir(d);
+		if (r < 0)
 			return r;
-		}
 		n += r;
 	}
-	closedir(d);
 	return n;
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cgroup/backend.h"
+#include "cgroup/cleanup.h"
 #include "cgroup/fs.h"
 
 #define SWEEP_GRACE_S 10
@@ -130,7 +131,7 @@ static int cg_remove_tree(const struct cg_hier *h, const char *path, struct wc_e
 int cg_sweep_stale(const struct cg_hier *h, struct wc_error *e)
 {
 	struct dirent *de;
-	DIR *d = opendir(h->base);
+	_cleanup_closedir_ DIR *d = opendir(h->base);
 	int n = 0, r;
 
 	if (!d)
@@ -145,12 +146,9 @@ int cg_sweep_stale(const struct cg_hier *h, struct wc_error *e)
 		if (cg_runner_alive(path, pid))
 			continue;
 		r = cg_remove_tree(h, path, e);
-		if (r < 0) {
-			closedir(d);
+		if (r < 0)
 			return r;
-		}
 		n++;
 	}
-	closedir(d);
 	return n;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cgroup/backend.h"
+#include "cgroup/cleanup.h"
 #include "cgroup/fs.h"
 
 static int v2_open_events(struct cg_group *g, struct wc_error *e)
@@ -98,32 +99,27 @@ static int v2_populated(struct cg_group *g, struct wc_error *e)
 static int v2_enable_memory(const char *path, struct wc_error *e)
 {
 	char file[4200], buf[512];
-	int dirfd, r;
+	_cleanup_close_ int dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int r;
 
-	dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return wc_fail(e, errno, "open %s", path);
 	r = cg_fs_read_at(dirfd, "cgroup.subtree_control", buf, sizeof(buf));
 	if (r >= 0 && !strstr(buf, "memory")) {
 		r = cg_fs_read_at(dirfd, "cgroup.controllers", buf, sizeof(buf));
-		if (r >= 0 && !strstr(buf, "memory")) {
-			close(dirfd);
+		if (r >= 0 && !strstr(buf, "memory"))
 			return wc_fail(e, EOPNOTSUPP,
 					"the memory controller is not available in %s (not in its "
 					"cgroup.controllers): its parent does not delegate it", path);
-		}
 		r = cg_fs_write_at(dirfd, "cgroup.subtree_control", "+memory");
-		if (r == -EBUSY) {
-			close(dirfd);
+		if (r == -EBUSY)
 			return wc_fail(e, EBUSY,
 					"enable memory in %s/cgroup.subtree_control: other processes "
 					"live in %s, and cgroup v2 allows no processes in a cgroup that "
 					"hands controllers down; start wcmem-sandbox in a cgroup of its "
 					"own (systemd-run --user --scope -p Delegate=yes wcmem-sandbox ...) "
 					"or set WCMEM_CGROUP_BASE to an empty cgroup you own", path, path);
-		}
 	}
-	close(dirfd);
 	snprintf(file, sizeof(file), "%s/cgroup.subtree_control", path);
 	return r < 0 ? wc_fail(e, -r, "enable memory in %s", file) : 0;
 }

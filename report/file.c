@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup/cleanup.h"
+
 /* A folder anyone may create names in, where only a name's owner may remove it: /tmp. */
 static bool shared_folder(const struct stat *dir)
 {
@@ -129,17 +131,16 @@ int rep_file_open_at(const char *path, int extra, enum rep_dirs dirs, int *folde
 	const int flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | extra;
 	const char *base;
 	bool created = true;
-	int dirfd, fd, r;
+	_cleanup_close_ int dirfd = -1, fd = -1;
+	int r;
 
 	if (!*path)
 		return wc_fail(e, ENOENT, "open ''");
 	dirfd = walk(path, dirs, &base, e);
 	if (dirfd < 0)
 		return dirfd;
-	if (!*base) {
-		close(dirfd);
+	if (!*base)
 		return wc_fail(e, EISDIR, "open %s", path);
-	}
 	fd = openat(dirfd, base, flags | O_CREAT | O_EXCL, 0644);
 	if (fd < 0 && errno == EEXIST) {
 		created = false;
@@ -157,22 +158,16 @@ int rep_file_open_at(const char *path, int extra, enum rep_dirs dirs, int *folde
 		else if (err == ENXIO)
 			wc_hint(e, "%s is a FIFO that no process reads: start its reader first",
 				 path);
-		close(dirfd);
 		return r;
 	}
 	r = check_opened(dirfd, fd, created, path, e);
 	if (r == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
 		r = wc_fail(e, errno, "open %s", path);
-	if (r < 0) {
-		close(fd);
-		close(dirfd);
+	if (r < 0)
 		return r;
-	}
 	if (folder)
-		*folder = dirfd;  /* the caller's now */
-	else
-		close(dirfd);
-	return fd;
+		*folder = steal_fd(&dirfd);  /* the caller's now */
+	return steal_fd(&fd);
 }
 
 int rep_file_open(const char *path, int extra, enum rep_dirs dirs, struct wc_error *e)
@@ -198,7 +193,7 @@ static int open_stdout(FILE **f, struct wc_error *e)
 int rep_file_open_report(const char *path, enum rep_dirs dirs, FILE **f, struct wc_error *e)
 {
 	struct stat st;
-	int fd, r;
+	_cleanup_close_ int fd = -1;
 
 	*f = NULL;
 	if (strcmp(path, "-") == 0)
@@ -209,11 +204,9 @@ int rep_file_open_report(const char *path, enum rep_dirs dirs, FILE **f, struct 
 	/* Emptied only now that we know it is a file of ours (truncating at open would have
 	 * emptied a planted link's target before the checks). */
 	if (fstat(fd, &st) < 0 || (S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0) ||
-	    !(*f = fdopen(fd, "w"))) {
-		r = wc_fail(e, errno, "open %s", path);
-		close(fd);
-		return r;
-	}
+	    !(*f = fdopen(fd, "w")))
+		return wc_fail(e, errno, "open %s", path);
+	steal_fd(&fd);  /* *f owns it now */
 	return 0;
 }
 

@@ -93,11 +93,6 @@ void rep_log_close(struct rep_log *log);
  * A log with fd -1 accepts and drops. Returns 0, or -errno. */
 int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync);
 
-/* fdatasync()s what was written so far, when the file has durability (retried on EINTR).
- * A closed log, or one without durability (a pipe, a terminal), returns 0. Returns 0 or
- * -errno. */
-int rep_log_sync(struct rep_log *log);
-
 /* The one escaping of text from outside (test names, client lines, INI values) for the log
  * and the terminal: control characters, bytes that are not UTF-8 and the code points
  * rep_utf8_unsafe names become \n \r \t \xHH \uHHHH, so that text can never forge an entry

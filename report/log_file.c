@@ -249,6 +249,20 @@ static void keep(struct rep_log *log, const char *entry, size_t len)
 	log->copy_len += (off_t)len;
 }
 
+/* fdatasync()s what was written so far, when the file has durability (retried on EINTR).
+ * A closed log, or one without durability (a pipe, a terminal), returns 0. Returns 0 or
+ * -errno. */
+static int rep_log_sync(struct rep_log *log)
+{
+	if (!log || log->fd < 0 || !log->can_sync)
+		return 0;
+	while (fdatasync(log->fd) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
 int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync)
 {
 	int r;
@@ -272,15 +286,4 @@ int rep_log_write(struct rep_log *log, const char *entry, size_t len, bool sync)
 	}
 	keep(log, entry, len);
 	return sync ? rep_log_sync(log) : 0;
-}
-
-int rep_log_sync(struct rep_log *log)
-{
-	if (!log || log->fd < 0 || !log->can_sync)
-		return 0;
-	while (fdatasync(log->fd) < 0) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	return 0;
 }

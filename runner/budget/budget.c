@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup/cleanup.h"
 #include "report/log.h"
 #include "runner/config/field.h"
 #include "runner/config/size.h"
@@ -218,30 +219,21 @@ static const char *kind_of(mode_t mode)
 int budget_open(const char *path, const char *what, FILE **f, struct wc_error *e)
 {
 	/* O_NONBLOCK: opening a FIFO with no writer would wait; it is refused instead. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), flags;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
+	int flags;
 
 	*f = NULL;
-	if (fd < 0)
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return wc_fail(e, errno, "%s: cannot read the %s", path, what);
-	if (fstat(fd, &st) < 0) {
-		int err = errno;
-
-		close(fd);
-		return wc_fail(e, err, "%s: cannot read the %s", path, what);
-	}
 	if (!S_ISREG(st.st_mode)) {
-		close(fd);
 		wc_fail(e, 0, "%s: cannot read the %s: it is %s", path, what, kind_of(st.st_mode));
 		return wc_hint(e, "give a regular file (to read a pipe, save it to a file first)");
 	}
 	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 || !(*f = fdopen(fd, "r"))) {
-		int err = errno;
-
-		close(fd);
-		return wc_fail(e, err, "%s: cannot read the %s", path, what);
-	}
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 || !(*f = fdopen(fd, "r")))
+		return wc_fail(e, errno, "%s: cannot read the %s", path, what);
+	steal_fd(&fd);  /* *f owns it now */
 	return 0;
 }
 

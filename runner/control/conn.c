@@ -1,5 +1,5 @@
-/* One client connection: its answers (queued by the handlers, sent by run_conn_flush alone),
- * its warnings, and whether it still is who connected. */
+/* One client connection: its state, its answers (queued by the handlers, sent by
+ * run_conn_flush alone), its warnings, and whether it still is who connected. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -13,6 +13,28 @@
 
 #define MAX_WARNINGS_PER_CLIENT 10
 #define MAX_WARNINGS 50  /* of all clients together */
+
+void run_conn_enter(struct conn *k, enum conn_state to)
+{
+	static const char *const name[] = {
+		[CONN_GREETING] = "GREETING", [CONN_IDLE] = "IDLE",
+		[CONN_IN_UNIT] = "IN_UNIT", [CONN_CLOSED_IN_UNIT] = "CLOSED_IN_UNIT",
+	};
+	/* The states each state may be entered from (internal.h draws them). */
+	static const unsigned from[] = {
+		[CONN_GREETING] = 0,
+		[CONN_IDLE] = 1u << CONN_GREETING | 1u << CONN_IN_UNIT | 1u << CONN_CLOSED_IN_UNIT,
+		[CONN_IN_UNIT] = 1u << CONN_IDLE,
+		[CONN_CLOSED_IN_UNIT] = 1u << CONN_IN_UNIT,
+	};
+
+	/* A bug of ours, said rather than aborted on: an abort would leave the sandbox and
+	 * its processes behind. The connection takes the state the handler asked for. */
+	if (!(from[to] & 1u << k->state))
+		run_warn("control client %d: a connection in state %s cannot go to %s; please "
+			 "report this", (int)k->pid, name[k->state], name[to]);
+	k->state = to;
+}
 
 void run_conn_reply(struct conn *k, const char *fmt, ...)
 {

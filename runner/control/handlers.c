@@ -71,12 +71,12 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 	/* A live test client stays in the unit until its next START moves it straight into
 	 * the next one: each migration may wait for an RCU grace period (milliseconds once
 	 * tests are far apart), so one a test, not two. The counters are read now. */
-	bool alive = !lost || run_peer_alive(k->pidfd), park = alive && !lost && k->unit_is_test;
+	bool alive = !lost || run_peer_alive(k->pidfd), stay = alive && !lost && k->unit_is_test;
 
 	run_unit_measure(s, &k->unit);
-	if (alive && !park && !k->left)
+	if (alive && !stay && !k->left)
 		send_home(c, k);
-	run_unit_evict(s, &k->unit, park ? k->pid : 0, true, &e);
+	run_unit_evict(s, &k->unit, stay ? k->pid : 0, true, &e);
 	if (run_unit_finish(s, &k->unit, wait_status, 0, lost, ru, NULL, &e) < 0)
 		run_warn("%s: %s", k->unit.cg.rel, e.msg);
 	rec = run_unit_rec(s, &k->unit);
@@ -92,10 +92,10 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 	/* Its record was read for the last time above: however the unit ended (END, EOF, the
 	 * client's death), what is kept of it is bounded. */
 	run_record_settle(s, k->unit.idx);
-	k->has_unit = false;
-	if (park) {
-		k->park = k->unit;  /* the descriptors move with it */
-		k->parked = true;
+	run_conn_enter(k, CONN_IDLE);
+	if (stay) {
+		k->last = k->unit;  /* the descriptors move with it */
+		k->has_last = true;
 	} else if (run_unit_close(&k->unit, &e) < 0) {
 		run_warn("%s", e.msg);
 	}
@@ -106,7 +106,7 @@ void run_conn_check_moved_on(struct run_control *c, struct conn *k)
 	struct wc_error e;
 	int inside, holds = 1;
 
-	if (!k->has_unit || k->dead)
+	if (k->state != CONN_IN_UNIT)
 		return;
 	inside = k->cgroup_fd >= 0 ? cg_fd_inside(&k->unit.cg, k->cgroup_fd, &e) :
 		 cg_pid_inside(&k->unit.cg, k->pid, &e);
@@ -131,22 +131,22 @@ void run_conn_check_moved_on(struct run_control *c, struct conn *k)
 	k->left = false;
 }
 
-void run_conn_unpark(struct run_control *c, struct conn *k)
+void run_conn_drop_last(struct run_control *c, struct conn *k)
 {
 	struct wc_error e;
 
-	if (!k->parked)
+	if (!k->has_last)
 		return;
-	if (cg_remove_empty(&k->park.cg) == 0) {  /* the usual case: the client moved on */
-		k->parked = false;
+	if (cg_remove_empty(&k->last.cg) == 0) {  /* the usual case: the client moved on */
+		k->has_last = false;
 		return;
 	}
 	/* Whatever is still there (the client, when it did not move on) goes to the harness
 	 * first: removing a busy group would kill it. */
-	run_unit_evict(c->s, &k->park, 0, false, &e);
-	if (run_unit_close(&k->park, &e) < 0)
+	run_unit_evict(c->s, &k->last, 0, false, &e);
+	if (run_unit_close(&k->last, &e) < 0)
 		run_warn("%s", e.msg);
-	k->parked = false;
+	k->has_last = false;
 }
 
 /* Answers a START or END with an error and puts it in the log (UNIT_REFUSED): the client
@@ -218,11 +218,10 @@ static void keep_next(struct run_session *s, struct conn *k, const struct run_ms
 		      bool gone, char *out, size_t size)
 {
 	char procs[sizeof(k->kept.path) + 16];
-	struct wc_error ignored;
 
 	out[0] = '\0';
 	if (!m->keep || gone || !k->unit_is_test || s->budgets ||
-	    run_unit_keep(s, &k->kept, &ignored) < 0)
+	    run_unit_keep(s, &k->kept, NULL) < 0)
 		return;
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", k->kept.path);
 	if (cfg_field_encode(procs, out + 6, size - 6) < size - 6)
@@ -251,7 +250,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	bool gone;
 	int r;
 
-	if (k->has_unit) {
+	if (run_conn_has_unit(k)) {
 		refuse(c, k, m, "ERR 409 a unit is open: END it first");
 		return -EBUSY;
 	}
@@ -289,7 +288,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	}
 	run_warm_moved(s);
 	k->unit.status_fd = k->status_fd;
-	k->has_unit = true;
+	run_conn_enter(k, CONN_IN_UNIT);
 	k->leaks = m->leaks;
 	rec = run_unit_rec(s, &k->unit);
 	if (m->where)
@@ -308,7 +307,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	 * limit holds, and a thrashing machine takes seconds to stop. */
 	run_conn_flush(k);
 	run_log_sync(s);
-	run_conn_unpark(c, k);  /* the client has moved on: its last unit is empty now */
+	run_conn_drop_last(c, k);  /* the client has moved on: its last unit is empty now */
 	/* The next test's unit is made while this one runs, not after its END: pytest sends
 	 * its next START a moment after END, and would wait for the mkdir. */
 	if (k->unit_is_test)
@@ -323,7 +322,7 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 	int code;
 
 	check_others(c, k);
-	if (!k->has_unit || strcmp(run_unit_rec(s, &k->unit)->name, m->name) != 0) {
+	if (!run_conn_has_unit(k) || strcmp(run_unit_rec(s, &k->unit)->name, m->name) != 0) {
 		refuse(c, k, m, "ERR 409 no unit of that name is open");
 		return -ENOENT;
 	}
@@ -364,7 +363,7 @@ static void on_usage(struct run_session *s, struct conn *k, const struct run_msg
 	struct wc_error e;
 	uint64_t current;
 
-	if (!k->has_unit || strcmp(run_unit_rec(s, &k->unit)->name, m->name) != 0) {
+	if (!run_conn_has_unit(k) || strcmp(run_unit_rec(s, &k->unit)->name, m->name) != 0) {
 		run_conn_reply(k, "ERR 409 no unit of that name is open");
 		return;
 	}
@@ -387,7 +386,7 @@ static void on_note(struct run_control *c, struct conn *k, const struct run_msg 
 	struct rep_unit *rec;
 
 	for (struct conn *o = c->conns; o; o = o->next) {
-		if (o->pid != k->pid || !o->has_unit || o->dead)
+		if (o->pid != k->pid || o->state != CONN_IN_UNIT)
 			continue;
 		rec = run_unit_rec(s, &o->unit);
 		if (strcmp(rec->name, m->name) != 0)
@@ -411,7 +410,7 @@ static void on_standby(struct run_control *c, struct conn *k)
 	pid_t ppid = 0;
 	int r;
 
-	if (c->standby || c->started || k->has_unit) {
+	if (c->standby || c->started || run_conn_has_unit(k)) {
 		run_conn_reply(k, "ERR 409 a copy stands by already, or tests have started");
 		return;
 	}
@@ -477,7 +476,7 @@ static bool parent_is_client(struct run_control *c, struct conn *k)
 	if (run_peer_parent(k->pid, k->pidfd, &ppid) < 0)
 		return false;
 	for (struct conn *o = c->conns; o; o = o->next)
-		if (o != k && o->hello && o->pid == ppid)
+		if (o != k && o->state != CONN_GREETING && o->pid == ppid)
 			return true;
 	return false;
 }
@@ -492,7 +491,7 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line)
 		run_conn_warn(k, e.msg);
 		return;
 	}
-	if (!k->hello && m.verb != RUN_MSG_HELLO) {
+	if (k->state == CONN_GREETING && m.verb != RUN_MSG_HELLO) {
 		run_conn_reply(k, "ERR 409 HELLO first");
 		return;
 	}
@@ -502,7 +501,8 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line)
 			run_conn_reply(k, "ERR 505 this runner speaks version %d", RUN_PROTOCOL_VERSION);
 			return;
 		}
-		k->hello = true;
+		if (k->state == CONN_GREETING)  /* a second HELLO changes nothing */
+			run_conn_enter(k, CONN_IDLE);
 		k->worker = parent_is_client(c, k);
 		run_conn_reply(k, "OK %d", RUN_PROTOCOL_VERSION);
 		return;

@@ -20,6 +20,24 @@
 #define RUN_CONN_BUFFERED (4u << 20)   /* unfinished lines of all connections together */
 #define RUN_REPLY_MAX 4096             /* an answer's line, its newline included */
 
+/* Where a connection is in the protocol. run_conn_enter (conn.c), the one function that
+ * moves it on, holds the transitions:
+ *
+ *   GREETING --HELLO--> IDLE --START--> IN_UNIT --END, or its process left or died--> IDLE
+ *   IN_UNIT --closed while its process, the command's main one, dies--> CLOSED_IN_UNIT
+ *   CLOSED_IN_UNIT --the unit ends: the wait status, or the process connects again--> IDLE,
+ *     and the connection is freed
+ *
+ * A unit's END is refused in every state but IN_UNIT, a START but in IDLE, and every line
+ * but HELLO in GREETING. */
+enum conn_state {
+	CONN_GREETING,        /* proven at accept, no HELLO yet (calloc's 0) */
+	CONN_IDLE,            /* no unit open; it may still sit in its last test's (has_last) */
+	CONN_IN_UNIT,         /* a unit is open: its START taken, its END not yet */
+	CONN_CLOSED_IN_UNIT,  /* its socket closed with the unit open: the unit waits for the */
+	                      /* command's wait status, which says how it died */
+};
+
 /* One client connection. */
 struct conn {
 	struct run_control *ctl;
@@ -28,24 +46,22 @@ struct conn {
 	int pidfd;            /* the process that connected (peer.h) */
 	int cgroup_fd;        /* its /proc/PID/cgroup, and its /proc/PID/status, kept open: */
 	int status_fd;        /* one pread a reading, and never another process's (-1: none) */
-	bool hello;
+	enum conn_state state;
 	bool worker;          /* its parent is a client: a pytest-xdist worker, which its */
 	                      /* controller replaces when it dies */
 	bool broken;          /* to be closed after this read */
-	bool dead;            /* closed while its unit was open; the wait status will end it */
 	bool discarding;      /* sent a line too long: read and dropped until it closes */
 	int warnings;
 	char *buf;            /* cap bytes, grown up to RUN_LINE_MAX while a line is long */
 	size_t cap;
 	size_t len;
-	bool has_unit;
 	bool unit_is_test;    /* kind=test: lives in the harness between units */
 	uint64_t leaks;       /* the open unit's START leaks= (limit_leaks), UINT64_MAX: none */
-	struct run_unit unit;
+	struct run_unit unit;  /* the open unit (IN_UNIT, CLOSED_IN_UNIT) */
 	char out[2 * RUN_REPLY_MAX]; /* answers not sent yet (run_conn_flush) */
 	size_t out_len;
-	bool parked;          /* the client still sits in its last test's unit: */
-	struct run_unit park; /* it leaves at its next START, one migration a test, not two */
+	bool has_last;        /* the client still sits in its last test's unit, last: */
+	struct run_unit last; /* it leaves at its next START, one migration a test, not two */
 	struct cg_group kept; /* START keep=1: the unit its next START takes (moved=1) */
 	char *origin;         /* kind=command: the cgroup it came from, to go back to */
 	unsigned long peer_ino; /* the client's end of the connection (0: unknown, peer.h) */
@@ -91,6 +107,16 @@ struct run_control {
 
 void run_conn_line(struct run_control *c, struct conn *k, char *line);
 
+/* Moves k to state to; a transition the diagram above does not have is a bug of ours,
+ * warned about. */
+void run_conn_enter(struct conn *k, enum conn_state to);
+
+/* Whether k has a unit open: IN_UNIT, or CLOSED_IN_UNIT. */
+static inline bool run_conn_has_unit(const struct conn *k)
+{
+	return k->state == CONN_IN_UNIT || k->state == CONN_CLOSED_IN_UNIT;
+}
+
 /* Opens the client's /proc/PID/cgroup and /proc/PID/status (k->cgroup_fd, k->status_fd),
  * right after its pidfd and before its first proof; best effort. */
 void run_conn_open_proc(struct conn *k);
@@ -117,9 +143,6 @@ void run_control_refuse(struct run_control *c, int fd, const char *line);
  * to tell it so (ERR 503), and keeps one in reserve again. */
 void run_control_refuse_without_fds(struct run_control *c, int lfd);
 
-/* Ends the units of pid's closed connections: it lives (it just connected again), so it
- * did not die in them. */
-void run_conn_release_dead(struct run_control *c, pid_t pid);
 /* Queues an answer line (cut at RUN_REPLY_MAX): the handlers answer, the server sends. */
 void run_conn_reply(struct conn *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -133,7 +156,6 @@ void run_conn_send_fd(struct conn *k, const char *text, int fd);
 /* RESUME: the resume file's copy as a descriptor of the client's own (resume.c). */
 void run_control_send_resume(struct run_control *c, struct conn *k);
 void run_conn_warn(struct conn *k, const char *what);
-void run_conn_close(struct run_control *c, struct conn *k);
 
 /* Ends the client's open unit when its process has moved on: it no longer holds its end of
  * the connection (another process keeps a copy, so no EOF comes), or it has left the unit.
@@ -142,7 +164,7 @@ void run_conn_check_moved_on(struct run_control *c, struct conn *k);
 
 /* Removes the unit the client stayed in after its last test (moving anything left in it to
  * the harness). A no-op when there is none. */
-void run_conn_unpark(struct run_control *c, struct conn *k);
+void run_conn_drop_last(struct run_control *c, struct conn *k);
 
 /* Ends the client's open unit: measured, client moved out, leftovers evicted, TEST_END
  * written, cgroup removed; recorded for a resume (a killed test; an END's reports word when

@@ -12,7 +12,7 @@
 #include "runner/control/protocol.h"
 
 /* Connections at once: RUN_CONN_MAX, fewer when the descriptor limit would run out first
- * (a connection may hold its socket, its pidfd, a unit's and a parked unit's). */
+ * (a connection may hold its socket, its pidfd, a unit's and its last test's unit's). */
 int run_conn_max(void)
 {
 	struct rlimit rl;

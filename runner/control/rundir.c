@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup/cleanup.h"
+
 #define LOCK_NAME "lock"
 #define LOCK_TEMP "lock.new"
 
@@ -22,7 +24,7 @@ static const char *const contents[] = { "control", "resume", LOCK_TEMP, LOCK_NAM
 int run_dir_create(const char *parent, char *dir, size_t size, int *lockfd,
 		   struct wc_error *e)
 {
-	int dirfd, fd, r;
+	_cleanup_close_ int dirfd = -1, fd = -1;
 
 	*lockfd = -1;
 	if ((size_t)snprintf(dir, size, "%s/" RUN_DIR_PREFIX "XXXXXX", parent) >= size)
@@ -33,15 +35,9 @@ int run_dir_create(const char *parent, char *dir, size_t size, int *lockfd,
 	if (dirfd < 0)
 		return wc_fail(e, errno, "open %s", dir);
 	fd = openat(dirfd, LOCK_TEMP, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0 || renameat(dirfd, LOCK_TEMP, dirfd, LOCK_NAME) < 0) {
-		r = wc_fail(e, errno, "lock %s", dir);
-		if (fd >= 0)
-			close(fd);
-		close(dirfd);
-		return r;
-	}
-	close(dirfd);
-	*lockfd = fd;
+	if (fd < 0 || flock(fd, LOCK_EX) < 0 || renameat(dirfd, LOCK_TEMP, dirfd, LOCK_NAME) < 0)
+		return wc_fail(e, errno, "lock %s", dir);
+	*lockfd = steal_fd(&fd);  /* the caller holds the lock while the runner lives */
 	return 0;
 }
 
@@ -81,21 +77,15 @@ static bool dead_runner(int fd, int *lock)
 /* Removes the folder name of parent when its runner is dead. Returns 1 when removed. */
 static int sweep_one(int parentfd, const char *name)
 {
-	int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int lock, removed;
+	_cleanup_close_ int fd = openat(parentfd, name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int lock = -1;
 
-	if (fd < 0)
+	if (fd < 0 || !dead_runner(fd, &lock))
 		return 0;
-	if (!dead_runner(fd, &lock)) {
-		close(fd);
-		return 0;
-	}
 	for (size_t i = 0; i < sizeof(contents) / sizeof(contents[0]); i++)
 		unlinkat(fd, contents[i], 0);  /* ENOENT: it never had one */
-	removed = unlinkat(parentfd, name, AT_REMOVEDIR) == 0;  /* not empty: left as is */
-	close(lock);
-	close(fd);
-	return removed;
+	return unlinkat(parentfd, name, AT_REMOVEDIR) == 0;  /* not empty: left as is */
 }
 
 int run_dir_sweep(const char *parent)

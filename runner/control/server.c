@@ -22,11 +22,9 @@
  * without that START is ended with it: nothing else may hold up its removal. */
 static void conn_drop_kept(struct conn *k)
 {
-	struct wc_error ignored;
-
 	if (cg_remove_empty(&k->kept) < 0) {
-		cg_kill(&k->kept, &ignored);
-		cg_destroy(&k->kept, &ignored);
+		cg_kill(&k->kept, NULL);
+		cg_destroy(&k->kept, NULL);
 	}
 }
 
@@ -43,7 +41,7 @@ static void conn_free(struct run_control *c, struct conn *k)
 		run_loop_del(&c->s->loop, &k->w);
 		close(k->w.fd);
 	}
-	run_conn_unpark(c, k);
+	run_conn_drop_last(c, k);
 	conn_drop_kept(k);
 	if (c->standby == k)
 		c->standby = NULL;
@@ -60,31 +58,33 @@ static void conn_free(struct run_control *c, struct conn *k)
 	free(k);
 }
 
-void run_conn_close(struct run_control *c, struct conn *k)
+static void run_conn_close(struct run_control *c, struct conn *k)
 {
 	/* A client that vanished with a unit open died in it (an OOM kill takes the whole
 	 * process). The command's main process is finished by its wait status instead, when
 	 * it is dying; one that lives on and merely closed the connection ends the unit now. */
-	if (k->has_unit && k->pid == c->main_pid && run_peer_exiting(k->pid, k->pidfd)) {
+	if (run_conn_has_unit(k) && k->pid == c->main_pid && run_peer_exiting(k->pid, k->pidfd)) {
 		run_conn_flush(k);
 		run_loop_del(&c->s->loop, &k->w);
 		close(k->w.fd);
 		k->w.fd = -1;
-		k->dead = true;
+		run_conn_enter(k, CONN_CLOSED_IN_UNIT);
 		return;
 	}
-	if (k->has_unit)
+	if (run_conn_has_unit(k))
 		run_conn_end_unit(c, k, 0, true, NULL, NULL);
 	conn_free(c, k);
 }
 
-void run_conn_release_dead(struct run_control *c, pid_t pid)
+/* Ends the units of pid's closed connections: it lives (it just connected again), so it
+ * did not die in them. */
+static void run_conn_release_dead(struct run_control *c, pid_t pid)
 {
 	struct conn *k, *next;
 
 	for (k = c->conns; k; k = next) {
 		next = k->next;
-		if (k->dead && k->pid == pid) {
+		if (k->state == CONN_CLOSED_IN_UNIT && k->pid == pid) {
 			run_conn_end_unit(c, k, 0, true, NULL, NULL);
 			conn_free(c, k);
 		}
@@ -324,7 +324,7 @@ size_t run_control_sample(struct run_control *c, struct rep_tl_unit *out, size_t
 		uint64_t cur;
 
 		run_conn_check_moved_on(c, k);
-		if (!k->has_unit)
+		if (!run_conn_has_unit(k))
 			continue;
 		cur = run_unit_sample(c->s, &k->unit);
 		if (n < max)
@@ -356,11 +356,11 @@ int run_control_child_ended(struct run_control *c, int wait_status, const struct
 	struct conn *k;
 
 	for (k = c ? c->conns : NULL; k; k = k->next)
-		if (k->pid == c->main_pid && !k->dead)
+		if (k->pid == c->main_pid && k->state != CONN_CLOSED_IN_UNIT)
 			conn_drain(c, k);
 
 	for (k = c ? c->conns : NULL; k; k = k->next)
-		if (k->pid == c->main_pid && k->has_unit)
+		if (k->pid == c->main_pid && run_conn_has_unit(k))
 			break;
 	if (!k)
 		return 0;

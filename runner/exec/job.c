@@ -23,7 +23,8 @@
 /* A collection that keeps changing under us must not resume forever. */
 #define MAX_RESUMES 1000
 
-int run_exit_status(const struct rep_unit *u)
+/* The exit status of a wrapper for a finished unit: its own, 128+signal, or 126/127. */
+static int run_exit_status(const struct rep_unit *u)
 {
 	switch (u->end) {
 	case REP_END_SIGNALED:
@@ -146,11 +147,8 @@ supervise:
 		goto out;
 	run_control_child_ended(s->control, *status, ru);
 out:
-	if (r < 0 && c.pid > 0) {
-		struct wc_error ignored;
-
-		cg_kill(&u->cg, &ignored);
-	}
+	if (r < 0 && c.pid > 0)
+		cg_kill(&u->cg, NULL);
 	run_child_close(&c);
 	run_env_free(env);
 	return r;

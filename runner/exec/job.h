@@ -17,7 +17,4 @@ struct run_session;
  * when the runner itself failed. */
 int run_job(struct run_session *s, const struct run_job *job, struct wc_error *e);
 
-/* The exit status of a wrapper for a finished unit: its own, 128+signal, or 126/127. */
-int run_exit_status(const struct rep_unit *u);
-
 #endif

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup/cleanup.h"
 #include "runner/config/field.h"
 #include "runner/exec/status.h"
 #include "runner/exec/supervise.h"
@@ -22,6 +23,12 @@ struct client {
 	int fd;
 	char answer[512];
 };
+
+static void client_close(struct client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+}
 
 /* Sends one line and reads the one-line answer. Returns 0 for OK, -EPROTO for ERR
  * (c->answer holds it), or -errno. */
@@ -80,63 +87,52 @@ static int run_child(char *const argv[], struct wc_error *e)
 {
 	struct run_child c = { .pid = -1, .pidfd = -1, .gate_fd = -1, .err_fd = -1 };
 	sigset_t mask;
-	int sigfd, status = 0, r;
+	/* before the fork: no signal falls between */
+	_cleanup_close_ int sigfd = run_signalfd_open(&mask, e);
+	int status = 0, r;
 
-	sigfd = run_signalfd_open(&mask, e);  /* before the fork: no signal falls between */
 	if (sigfd < 0)
 		return sigfd;
 	c.pid = fork();
 	if (c.pid == 0)
 		exec_child(argv, &mask);
-	if (c.pid < 0) {
-		r = wc_fail(e, errno, "fork");
-		goto out;
-	}
+	if (c.pid < 0)
+		return wc_fail(e, errno, "fork");
 	c.pidfd = (int)syscall(SYS_pidfd_open, c.pid, 0);  /* 5.3; -1: SIGCHLD alone tells */
 	r = run_wait_child(&c, sigfd, &status, e);
 	if (r < 0) {  /* no process left behind */
 		kill(c.pid, SIGKILL);
 		waitpid(c.pid, NULL, 0);
 	}
-out:
 	if (c.pidfd >= 0)
 		close(c.pidfd);
-	close(sigfd);
 	return r < 0 ? r : status;
 }
 
 int run_nested(const char *name, char *const argv[], uint64_t limit, struct wc_error *e)
 {
 	const char *path = getenv("WCMEM_SANDBOX_SOCKET");
-	struct client c = { .fd = -1 };
+	struct client c __attribute__((cleanup(client_close))) = { .fd = -1 };
 	size_t need = strlen(name) * 3 + 128;
-	char *line = malloc(need), *enc = malloc(need);
+	_cleanup_free_ char *line = malloc(need), *enc = malloc(need);
 	int r, status, code;
 
-	if (!line || !enc) {
-		r = wc_fail(e, ENOMEM, "nested call");
-		goto out;
-	}
-	if (!path || !*path || connect_runner(&c, path) < 0) {
-		r = -ENOENT;  /* no sandbox around us that answers: run one of our own */
-		goto out;
-	}
+	if (!line || !enc)
+		return wc_fail(e, ENOMEM, "nested call");
+	if (!path || !*path || connect_runner(&c, path) < 0)
+		return -ENOENT;  /* no sandbox around us that answers: run one of our own */
 	cfg_field_encode(name, enc, need);
 	if (limit == UINT64_MAX)
 		snprintf(line, need, "START %s kind=command\n", enc);
 	else
 		snprintf(line, need, "START %s kind=command limit=%" PRIu64 "\n", enc, limit);
 	r = call(&c, line);
-	if (r < 0) {
-		r = wc_fail(e, r == -EPROTO ? EIO : -r, "join the enclosing sandbox (%s)",
-			     r == -EPROTO ? c.answer : "no answer");
-		goto out;
-	}
+	if (r < 0)
+		return wc_fail(e, r == -EPROTO ? EIO : -r, "join the enclosing sandbox (%s)",
+			       r == -EPROTO ? c.answer : "no answer");
 	status = run_child(argv, e);
-	if (status < 0) {
-		r = wc_wrap(e, e, "run %s", argv[0]);
-		goto out;
-	}
+	if (status < 0)
+		return wc_wrap(e, e, "run %s", argv[0]);
 	code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	if (WIFSIGNALED(status))
 		snprintf(line, need, "END %s signal=%d\n", enc, WTERMSIG(status));
@@ -144,11 +140,5 @@ int run_nested(const char *name, char *const argv[], uint64_t limit, struct wc_e
 		snprintf(line, need, "END %s status=%d\n", enc, code);
 	if (call(&c, line) < 0)
 		run_warn("the enclosing sandbox did not take the unit's end (%s)", c.answer);
-	r = code;
-out:
-	if (c.fd >= 0)
-		close(c.fd);
-	free(line);
-	free(enc);
-	return r;
+	return code;
 }

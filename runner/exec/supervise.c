@@ -25,9 +25,7 @@ struct super {
 
 static void kill_sandbox(struct run_session *s)
 {
-	struct wc_error ignored;
-
-	cg_kill(&s->sandbox, &ignored);
+	cg_kill(&s->sandbox, NULL);
 }
 
 static void reap(struct run_loop *l, struct super *x)
@@ -91,7 +89,6 @@ static void on_tick(struct run_loop *l, struct run_watch *w, uint32_t events)
 {
 	struct super *x = w->obj;
 	struct rep_tl_unit units[REP_TL_UNITS_MAX];
-	struct wc_error ignored;
 	uint64_t cur;
 	size_t n;
 
@@ -102,7 +99,7 @@ static void on_tick(struct run_loop *l, struct run_watch *w, uint32_t events)
 	units[0] = (struct rep_tl_unit){ run_unit_short_name(x->u), run_unit_sample(x->s, x->u) };
 	n = 1 + run_control_sample(x->s->control, units + 1, REP_TL_UNITS_MAX - 1);
 	/* also the sampled peak, before 5.19 */
-	if (cg_read_current(&x->s->sandbox, &cur, &ignored) < 0)
+	if (cg_read_current(&x->s->sandbox, &cur, NULL) < 0)
 		cur = REP_UNKNOWN;
 	run_timeline_sample(x->s, cur, units, n);
 }
@@ -118,14 +115,13 @@ static void on_kill_after(struct run_loop *l, struct run_watch *w, uint32_t even
 static void on_timeout(struct run_loop *l, struct run_watch *w, uint32_t events)
 {
 	struct super *x = w->obj;
-	struct wc_error ignored;
 
 	(void)l;
 	(void)events;
 	if (!timer_fired(w->fd))
 		return;
 	run_unit_rec(x->s, x->u)->timed_out = true;
-	cg_kill(&x->u->cg, &ignored);
+	cg_kill(&x->u->cg, NULL);
 }
 
 static int timer_watch(struct run_watch *w, void (*fn)(struct run_loop *, struct run_watch *,

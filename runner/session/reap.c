@@ -29,15 +29,14 @@ int run_reap(pid_t pid, int *main_status, struct rusage *ru)
 void run_reap_group(struct cg_group *g)
 {
 	const struct timespec pause = { 0, REAP_PAUSE_NS };
-	struct wc_error ignored;
 	int status;
 
 	if (!g->created)
 		return;
 	for (int i = 0; i < REAP_TRIES; i++) {
-		cg_kill(g, &ignored);
+		cg_kill(g, NULL);
 		run_reap(-1, &status, NULL);
-		if (cg_populated(g, &ignored) <= 0)
+		if (cg_populated(g, NULL) <= 0)
 			return;
 		nanosleep(&pause, NULL);
 	}

@@ -76,7 +76,9 @@ static uint64_t text_hash(const char *s)
 	return h;
 }
 
-char *run_record_cut(const char *text)
+/* A name or where= as a settled record keeps it: the text itself up to 200 bytes, else its
+ * head (whole characters), " ...[N bytes, hash HEX16]". Returns a string to free, or NULL. */
+static char *run_record_cut(const char *text)
 {
 	size_t len = strlen(text), head;
 	char *out;

@@ -21,10 +21,6 @@ int run_record_new(struct run_session *s);
  * record go when neither the summary nor a report will show it. */
 void run_record_settle(struct run_session *s, int idx);
 
-/* A name or where= as a settled record keeps it: the text itself up to 200 bytes, else its
- * head (whole characters), " ...[N bytes, hash HEX16]". Returns a string to free, or NULL. */
-char *run_record_cut(const char *text);
-
 /* Whether u is the record of the unit called name, whole or cut by run_record_cut. */
 bool run_record_named(const struct rep_unit *u, const char *name);
 

@@ -30,7 +30,8 @@ const char *run_scope_reason(bool v2, uid_t uid, bool base_given, bool writable,
 	return NULL;
 }
 
-const char *run_scope_needed(const struct cg_hier *h, bool base_given)
+/* The facts of run_scope_reason for h, read from cgroupfs. Returns the reason or NULL. */
+static const char *run_scope_needed(const struct cg_hier *h, bool base_given)
 {
 	int writable = 1, shared = 0;
 
@@ -204,9 +205,10 @@ static int scope_wait(sd_bus *bus, struct scope_job *job)
 
 static int scope_start(sd_bus *bus, const char *name, struct wc_error *e)
 {
-	sd_bus_error error = SD_BUS_ERROR_NULL;
-	sd_bus_message *reply = NULL;
-	sd_bus_slot *slot = NULL;
+	/* sd-bus's own cleanup helpers (sd-bus.h) free these on every return. */
+	__attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+	__attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+	__attribute__((cleanup(sd_bus_slot_unrefp))) sd_bus_slot *slot = NULL;
 	struct scope_job job = { 0 };
 	int r;
 
@@ -217,33 +219,33 @@ static int scope_start(sd_bus *bus, const char *name, struct wc_error *e)
 				&job);
 	if (r < 0) {
 		wc_fail(e, -r, "the systemd user manager: watch for JobRemoved");
-		goto out;
+		return r;
 	}
 	r = scope_call(bus, name, &reply, &error);
 	if (r < 0) {
 		wc_fail(e, -r, "the systemd user manager refused the scope %s: "
 			 "StartTransientUnit%s%s", name, error.message ? ": " : "",
 			 error.message ? error.message : "");
-		goto out;
+		return r;
 	}
 	r = sd_bus_message_read(reply, "o", &job.path);
 	if (r >= 0)
 		r = scope_wait(bus, &job);
 	if (r < 0) {
 		wc_fail(e, -r, "the systemd user manager: wait for the job starting %s", name);
-		goto out;
+		return r;
 	}
 	if (strcmp(job.result, "done") != 0)
-		r = wc_fail(e, EIO, "the systemd user manager could not start %s (its job "
-			     "ended '%s')", name, job.result);
-out:
-	sd_bus_error_free(&error);
-	sd_bus_message_unref(reply);
-	sd_bus_slot_unref(slot);
-	return r;
+		return wc_fail(e, EIO, "the systemd user manager could not start %s (its job "
+			       "ended '%s')", name, job.result);
+	return 0;
 }
 
-int run_scope_enter(const char *name, struct wc_error *e)
+/* Asks the user's systemd manager (its private socket $XDG_RUNTIME_DIR/systemd/private,
+ * else the session bus) for the delegated scope `name` holding this process, and waits until
+ * the job that starts it is done: the process then runs in the scope's cgroup. Returns 0, or
+ * -errno with e saying what failed ("no systemd user manager: sd_bus_open_user"). */
+static int run_scope_enter(const char *name, struct wc_error *e)
 {
 	sd_bus *bus = NULL;
 	int r;

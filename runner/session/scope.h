@@ -19,21 +19,12 @@
  * in the base, which is the runner's own, so that it can never hand memory down. */
 const char *run_scope_reason(bool v2, uid_t uid, bool base_given, bool writable, bool shared);
 
-/* The facts of run_scope_reason for h, read from cgroupfs. Returns the reason or NULL. */
-const char *run_scope_needed(const struct cg_hier *h, bool base_given);
-
 /* The scope's unit name for process pid: "wcmem-sandbox-PID.scope". */
 void run_scope_name(char *buf, size_t size, pid_t pid);
 
 /* The D-Bus address of a unix socket at path, escaped as the D-Bus spec wants
  * ("unix:path=/run/user/1000/systemd/private"). Returns 0, or -ENAMETOOLONG. */
 int run_scope_address(char *buf, size_t size, const char *path);
-
-/* Asks the user's systemd manager (its private socket $XDG_RUNTIME_DIR/systemd/private,
- * else the session bus) for the delegated scope `name` holding this process, and waits until
- * the job that starts it is done: the process then runs in the scope's cgroup. Returns 0, or
- * -errno with e saying what failed ("no systemd user manager: sd_bus_open_user"). */
-int run_scope_enter(const char *name, struct wc_error *e);
 
 /* When the runner needs a scope (run_scope_needed; WCMEM_CGROUP_BASE honoured), enters one,
  * discovers h again and says so in one line on stderr unless quiet. When it gets none, why

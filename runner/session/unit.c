@@ -44,12 +44,10 @@ static int run_unit_cgroup(struct run_session *s, struct cg_group *g, uint64_t l
 
 void run_unit_prepare(struct run_session *s, uint64_t limit)
 {
-	struct wc_error ignored;
-
 	if (s->spare.created)
 		return;
-	if (run_unit_cgroup(s, &s->spare, limit, &ignored) < 0)
-		cg_destroy(&s->spare, &ignored);  /* then the next unit is made when it starts */
+	if (run_unit_cgroup(s, &s->spare, limit, NULL) < 0)
+		cg_destroy(&s->spare, NULL);  /* then the next unit is made when it starts */
 }
 
 struct eviction {
@@ -61,9 +59,8 @@ struct eviction {
 static void evict_one(pid_t pid, void *arg)
 {
 	struct eviction *ev = arg;
-	struct wc_error ignored;
 
-	if (pid != ev->keep && cg_attach(&ev->s->harness, pid, &ignored) == 0)
+	if (pid != ev->keep && cg_attach(&ev->s->harness, pid, NULL) == 0)
 		ev->moved++;
 }
 
@@ -73,61 +70,60 @@ static void count_one(pid_t pid, void *arg)
 	(*(int *)arg)++;
 }
 
-/* Whether a cgroup made ahead of time is still as it was made. Its path is a sibling of
- * every test's own unit: a test may have moved processes into it, whose memory would then
- * count as the next test's (and OOM-kill it). Nothing in it but keep (the client that
- * moved itself in, or 0), nothing below it, and, when it should be empty, no memory.
+/* Whether a prepared cgroup (made ahead of time) is still as it was made. Its path is a
+ * sibling of every test's own unit: a test may have moved processes into it, whose memory
+ * would then count as the next test's (and OOM-kill it). Nothing in it but keep (the client
+ * that moved itself in, or 0), nothing below it, and, when it should be empty, no memory.
  * cgroup.procs is read afresh, never through procs_fd: v1 keeps the list a descriptor read
  * for a second, and the END of this very unit would then see it as it is now. */
 static bool untouched(struct cg_group *g, pid_t keep)
 {
-	struct wc_error ignored;
-	int others = 0, listed = cg_for_each_proc(g, keep, count_one, &others, &ignored);
+	int others = 0, listed = cg_for_each_proc(g, keep, count_one, &others, NULL);
 	uint64_t cur;
 
 	if (listed < 0 || others > 0)
 		return false;
 	if (keep > 0)
 		return true;  /* the client's own charges since it moved in are its test's */
-	return listed == 0 && cg_populated(g, &ignored) == 0 &&
-	       cg_read_current(g, &cur, &ignored) == 0 && cur == 0;
+	return listed == 0 && cg_populated(g, NULL) == 0 &&
+	       cg_read_current(g, &cur, NULL) == 0 && cur == 0;
 }
 
-/* A cgroup made ahead of time that a test tampered with: what is in it goes to the harness
+/* A prepared cgroup that a test tampered with: what is in it goes to the harness
  * (the test's own processes, left behind, as any other), and it is removed. The client it
  * was kept for may be moving itself in meanwhile (START moved=1 goes first): it is moved out
  * again, never killed, unless processes keep coming back (a test that fights the runner). */
-static void discard_made(struct run_session *s, struct cg_group *made)
+static void discard_prepared(struct run_session *s, struct cg_group *prepared)
 {
 	struct eviction ev = { s, 0, 0 };
-	struct wc_error ignored;
+	struct wc_error e;
 	int r = -EBUSY;
 
 	for (int i = 0; i < 10 && r == -EBUSY; i++) {
-		cg_for_each_proc(made, 0, evict_one, &ev, &ignored);
-		r = cg_remove_empty(made);
+		cg_for_each_proc(prepared, 0, evict_one, &ev, NULL);
+		r = cg_remove_empty(prepared);
 	}
 	if (run_once(&s->once, RUN_ONCE_TAMPERED))
 		run_warn("%s was not as the runner made it (%d process%s or memory in it): a "
 			 "test moved them there; they went to the harness, and the next unit is a "
-			 "new cgroup", made->rel, ev.moved, ev.moved == 1 ? "" : "es");
-	if (r < 0 && cg_destroy(made, &ignored) < 0)
-		run_warn("%s", ignored.msg);
+			 "new cgroup", prepared->rel, ev.moved, ev.moved == 1 ? "" : "es");
+	if (r < 0 && cg_destroy(prepared, &e) < 0)
+		run_warn("%s", e.msg);
 }
 
-/* Moves a cgroup made ahead of time (the spare, a kept unit) into *dst when it was made with
- * this limit and holds nothing but keep (a pid, or 0 for nothing). */
-static bool take_made(struct run_session *s, struct cg_group *dst, struct cg_group *made,
-		      uint64_t limit, pid_t keep)
+/* Moves a prepared cgroup, one made ahead of time (the spare, a kept unit), into *dst when
+ * it was made with this limit and holds nothing but keep (a pid, or 0 for nothing). */
+static bool take_prepared(struct run_session *s, struct cg_group *dst,
+			  struct cg_group *prepared, uint64_t limit, pid_t keep)
 {
-	if (!made || !made->created || made->limit != cg_limit_applied(limit))
+	if (!prepared || !prepared->created || prepared->limit != cg_limit_applied(limit))
 		return false;
-	if (!untouched(made, keep)) {
-		discard_made(s, made);
+	if (!untouched(prepared, keep)) {
+		discard_prepared(s, prepared);
 		return false;
 	}
-	*dst = *made;  /* the descriptors move with it */
-	cg_group_init(made, &s->hier);
+	*dst = *prepared;  /* the descriptors move with it */
+	cg_group_init(prepared, &s->hier);
 	return true;
 }
 
@@ -135,14 +131,11 @@ int run_unit_keep(struct run_session *s, struct cg_group *kept, struct wc_error 
 {
 	int r;
 
-	if (kept->created || take_made(s, kept, &s->spare, s->test_limit, 0))
+	if (kept->created || take_prepared(s, kept, &s->spare, s->test_limit, 0))
 		return 0;
 	r = run_unit_cgroup(s, kept, s->test_limit, e);
-	if (r < 0) {
-		struct wc_error ignored;
-
-		cg_destroy(kept, &ignored);
-	}
+	if (r < 0)
+		cg_destroy(kept, NULL);
 	return r;
 }
 
@@ -180,8 +173,8 @@ int run_unit_open_from(struct run_session *s, struct run_unit *u, const char *na
 	rep_status_clear(&rec->status_start);
 	rep_status_clear(&rec->status_end);
 
-	if (!take_made(s, &u->cg, from, limit, client) &&
-	    !take_made(s, &u->cg, &s->spare, limit, 0)) {
+	if (!take_prepared(s, &u->cg, from, limit, client) &&
+	    !take_prepared(s, &u->cg, &s->spare, limit, 0)) {
 		r = run_unit_cgroup(s, &u->cg, limit, e);
 		if (r < 0)
 			return r;
@@ -196,9 +189,8 @@ int run_unit_start(struct run_session *s, struct run_unit *u, pid_t pid, const c
 		   bool sync, struct wc_error *e)
 {
 	struct rep_unit *rec = run_unit_rec(s, u);
-	struct wc_error ignored;
 
-	cg_read_events(&s->sandbox, &u->sandbox_ev0, &ignored);
+	cg_read_events(&s->sandbox, &u->sandbox_ev0, NULL);
 	clock_gettime(CLOCK_REALTIME, &rec->start);
 	clock_gettime(CLOCK_MONOTONIC, &u->mono0);
 	rec->start_elapsed = run_elapsed(s);
@@ -229,11 +221,10 @@ static void snapshot_status(struct run_session *s, struct run_unit *u)
 
 uint64_t run_unit_sample(struct run_session *s, struct run_unit *u)
 {
-	struct wc_error ignored;
 	uint64_t cur;
 
 	/* also the sampled peak, before memory.peak */
-	if (cg_read_current(&u->cg, &cur, &ignored) < 0)
+	if (cg_read_current(&u->cg, &cur, NULL) < 0)
 		cur = REP_UNKNOWN;
 	snapshot_status(s, u);
 	return cur;
@@ -255,22 +246,21 @@ void run_unit_measure(struct run_session *s, struct run_unit *u)
 {
 	struct rep_unit *rec = run_unit_rec(s, u);
 	struct cg_events sev;
-	struct wc_error ignored;
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	rec->duration = run_seconds_between(&u->mono0, &now);
-	if (cg_read_peak(&u->cg, &rec->peak, &ignored) < 0)
+	if (cg_read_peak(&u->cg, &rec->peak, NULL) < 0)
 		rec->peak = REP_UNKNOWN;
-	if (cg_read_current(&u->cg, &rec->current, &ignored) < 0)
+	if (cg_read_current(&u->cg, &rec->current, NULL) < 0)
 		rec->current = REP_UNKNOWN;
-	if (cg_read_peak(&s->sandbox, &rec->sandbox_peak, &ignored) < 0)
+	if (cg_read_peak(&s->sandbox, &rec->sandbox_peak, NULL) < 0)
 		rec->sandbox_peak = REP_UNKNOWN;
-	if (cg_read_current(&s->sandbox, &rec->sandbox_current, &ignored) < 0)
+	if (cg_read_current(&s->sandbox, &rec->sandbox_current, NULL) < 0)
 		rec->sandbox_current = REP_UNKNOWN;
 	/* The kernel counts oom_kill before it sends SIGKILL: read after the wait, no race. */
-	cg_read_events(&u->cg, &rec->events, &ignored);
-	if (cg_read_events(&s->sandbox, &sev, &ignored) == 0) {
+	cg_read_events(&u->cg, &rec->events, NULL);
+	if (cg_read_events(&s->sandbox, &sev, NULL) == 0) {
 		rec->sandbox_events.low = delta(sev.low, u->sandbox_ev0.low);
 		rec->sandbox_events.high = delta(sev.high, u->sandbox_ev0.high);
 		rec->sandbox_events.max = delta(sev.max, u->sandbox_ev0.max);
@@ -289,12 +279,11 @@ void run_unit_measure(struct run_session *s, struct run_unit *u)
 static int outside_kills(struct run_session *s)
 {
 	struct cg_group *outside[] = { &s->harness, &s->standby };
-	struct wc_error ignored;
 	struct cg_events ev;
 	uint64_t total = 0, seen = s->outside_seen;
 
 	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++)
-		if (outside[i]->created && cg_read_events(outside[i], &ev, &ignored) == 0)
+		if (outside[i]->created && cg_read_events(outside[i], &ev, NULL) == 0)
 			total += ev.oom_kill;
 	if (total <= seen)
 		return 0;

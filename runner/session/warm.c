@@ -55,14 +55,12 @@ static void tick(struct run_loop *l, struct run_watch *w, uint32_t events)
 
 void run_warm_open(struct run_session *s)
 {
-	struct wc_error ignored;
-
 	s->warm.watch = (struct run_watch){ -1, tick, s };
-	s->warm.procs_fd = cg_self_procs_open(&s->hier, &ignored);
+	s->warm.procs_fd = cg_self_procs_open(&s->hier, NULL);
 	if (s->warm.procs_fd < 0)
 		return;
 	s->warm.watch.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (s->warm.watch.fd < 0 || run_loop_add(&s->loop, &s->warm.watch, &ignored) < 0)
+	if (s->warm.watch.fd < 0 || run_loop_add(&s->loop, &s->warm.watch, NULL) < 0)
 		run_warm_close(s);
 }
 
