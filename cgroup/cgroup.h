@@ -206,4 +206,8 @@ bool cg_option_has(const char *opts, const char *name);
  * Returns 0, -ENOENT, or -errno. */
 int cg_mount_find(const char *point, struct cg_mountinfo *m);
 
+/* option among the super options of the mount at point (cg_mount_find's), e.g. nsdelegate;
+ * false when there is no such mount or it cannot be read. */
+bool cg_mount_has_option(const char *point, const char *option);
+
 #endif

@@ -211,3 +211,10 @@ int cg_mount_find(const char *point, struct cg_mountinfo *m)
 		}
 	return r;
 }
+
+bool cg_mount_has_option(const char *point, const char *option)
+{
+	_cleanup_free_ struct cg_mountinfo *m = malloc(sizeof(*m));
+
+	return m && cg_mount_find(point, m) == 0 && cg_option_has(m->super_opts, option);
+}

@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -170,18 +169,10 @@ static int ns_open(struct cg_ns *ns, pid_t pid, const struct anchor_report *rep,
 
 static int ns_boundary(const struct cg_hier *h, struct wc_error *e)
 {
-	struct cg_mountinfo *m;
-	bool delegates;
-
 	if (h->version != CG_V2)
 		return wc_fail(e, EOPNOTSUPP, "on cgroup v1 a cgroup namespace does not keep "
 				"its processes from moving out");
-	m = malloc(sizeof(*m));
-	if (!m)
-		return wc_fail(e, ENOMEM, "read /proc/self/mountinfo");
-	delegates = cg_mount_find(h->mount, m) == 0 && cg_option_has(m->super_opts, "nsdelegate");
-	free(m);
-	if (!delegates) {
+	if (!cg_mount_has_option(h->mount, "nsdelegate")) {
 		wc_fail(e, EOPNOTSUPP, "the cgroup2 mount at %s has no nsdelegate option, so a "
 			"cgroup namespace does not keep its processes from moving out", h->mount);
 		return wc_hint(e, "as root: mount -o remount,nsdelegate %s (systemd mounts it so)",

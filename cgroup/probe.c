@@ -96,16 +96,6 @@ static enum cg_have clone_into(const struct cg_hier *h)
 	return errno == ENOSYS || errno == E2BIG || errno == EINVAL ? CG_MISSING : CG_HAVE;
 }
 
-/* option among the super options of the mount at mount (/proc/self/mountinfo). */
-static bool mount_option(const char *mount, const char *option)
-{
-	struct cg_mountinfo *m = malloc(sizeof(*m));
-	bool found = m && cg_mount_find(mount, m) == 0 && cg_option_has(m->super_opts, option);
-
-	free(m);
-	return found;
-}
-
 int cg_probe(struct cg_probe *p, const char *base_override, struct wc_error *e)
 {
 	const struct cg_hier *h = &p->hier;
@@ -135,8 +125,8 @@ int cg_probe(struct cg_probe *p, const char *base_override, struct wc_error *e)
 		p->swap = file_in(dir, "memory.swap.max", memory_files);
 		p->kill = file_in(dir, "cgroup.kill", true);
 		p->clone_into = clone_into(h);
-		p->favordynmods = mount_option(h->mount, "favordynmods");
-		p->nsdelegate = mount_option(h->mount, "nsdelegate");
+		p->favordynmods = cg_mount_has_option(h->mount, "favordynmods");
+		p->nsdelegate = cg_mount_has_option(h->mount, "nsdelegate");
 	} else {
 		/* The v1 equivalents are always there, but for swap accounting (swapaccount=1). */
 		p->peak = CG_HAVE;
