@@ -62,6 +62,7 @@ struct rep_an_unit {
 	int leak_repeats;        /* the leak check's repeats of its call, 0: not checked */
 	int64_t leak_least;      /* the least one repeat added, bytes */
 	int64_t leak_total;      /* what they added in all, bytes */
+	int64_t leak_median;     /* the middle repeat's figure: what a run keeps */
 };
 
 /* A fixed-size table of units, largest first by a key; count is every unit offered. */

@@ -121,7 +121,7 @@ static void print_leaks(FILE *f, const struct rep_analysis *a)
 	if (a->leak_checked == 0)
 		return;
 	fprintf(f, "== leaks (memory that grows with each run: every repeat of the call added "
-		"some, at least %s a run on average): %lu of %lu test%s checked\n",
+		"some, and the middle repeat at least %s): %lu of %lu test%s checked\n",
 		mb(a->opt.leak_floor, fl), a->leaks.count, a->leak_checked,
 		a->leak_checked == 1 ? "" : "s");
 	for (size_t i = 0; i < a->leaks.n; i++) {
@@ -236,8 +236,9 @@ static void json_unit(FILE *f, const struct rep_an_unit *u)
 		fprintf(f, ", \"xarray_from\": %ld, \"xarray_to\": %ld", u->xarray_from,
 			u->xarray_to);
 	if (u->leak_repeats > 0)
-		fprintf(f, ", \"leak_repeats\": %d, \"leak_least\": %lld, \"leak_total\": %lld",
-			u->leak_repeats, (long long)u->leak_least, (long long)u->leak_total);
+		fprintf(f, ", \"leak_repeats\": %d, \"leak_least\": %lld, \"leak_median\": %lld, "
+			"\"leak_total\": %lld", u->leak_repeats, (long long)u->leak_least,
+			(long long)u->leak_median, (long long)u->leak_total);
 	fputc('}', f);
 }
 

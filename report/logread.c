@@ -178,12 +178,20 @@ static void set_oom_kills(struct rep_entry *e, const char *value)
 		set_long(&e->oom_kills, p + strlen("oom_kill="));
 }
 
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
 /* "3 repeats added 8388608 8392704 -4096 bytes" (the plugin's leak check, exact bytes):
  * every repeat's figure, or nothing (a failed repeat's line says "repeat 2 of 3 failed"). */
 static void set_leak(struct rep_entry *e, const char *value)
 {
+	long long v[REP_LOGREAD_REPEATS_MAX];
 	const char *p = value;
-	long long least = 0, total = 0;
+	long long total = 0;
 	char *end;
 	long n;
 
@@ -194,17 +202,18 @@ static void set_leak(struct rep_entry *e, const char *value)
 		return;
 	p = end + 15;
 	for (long i = 0; i < n; i++, p = end) {
-		long long v = strtoll(p, &end, 10);
-
-		if (end == p || errno || *end != ' ' || v > INT64_MAX / 64 || v < -(INT64_MAX / 64))
+		v[i] = strtoll(p, &end, 10);
+		if (end == p || errno || *end != ' ' || v[i] > INT64_MAX / 64 ||
+		    v[i] < -(INT64_MAX / 64))
 			return;  /* bounded: the sum of 20 cannot overflow */
-		least = i == 0 || v < least ? v : least;
-		total += v;
+		total += v[i];
 	}
 	if (strcmp(p, " bytes") != 0)
 		return;
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_ll);
 	e->leak_repeats = (int)n;
-	e->leak_least = least;
+	e->leak_least = v[0];
+	e->leak_median = v[(n - 1) / 2];
 	e->leak_total = total;
 }
 

@@ -50,6 +50,7 @@ struct rep_entry {
 	int leak_repeats;               /* "Leak check: N repeats added ...": N, 0 without */
 	int64_t leak_least;             /* the least a repeat added, bytes (may be < 0) */
 	int64_t leak_total;             /* what the repeats added in all, bytes */
+	int64_t leak_median;            /* the middle repeat's figure (the lower of two) */
 	enum rep_oom oom;               /* from "OOM: ... (exceeded its own limit ...)" */
 	bool oom_seen;                  /* an "OOM:" line was there (kind unknown: SYSTEM); in
 					 * in our entries only when oom_kill > 0 */

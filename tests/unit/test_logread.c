@@ -325,6 +325,7 @@ static void test_logread_leak_check(void **state)
 	assert_int_equal(e[0].leak_repeats, 3);
 	assert_int_equal(e[0].leak_least, -4096);
 	assert_int_equal(e[0].leak_total, 16777216);
+	assert_int_equal(e[0].leak_median, 8388608);
 	for (int i = 1; i < 6; i++)
 		assert_int_equal(e[i].leak_repeats, 0);
 }
