@@ -7,7 +7,7 @@
 # Installed by `make install` as $(PREFIX)/share/bash-completion/completions/wcmem-sandbox.
 
 # Options that take a value: the next word is that value, not the command.
-_wcmem_sandbox_valued='-l|--limit|-t|--test-limit|-s|--swap|--high|--pids-max|-o|--log|-n|--name|-i|--interval|-k|--kill-after|-p|--profile|--config|--tracemalloc|--junit-xml|--json|--html|--budgets'
+_wcmem_sandbox_valued='-l|--limit|-t|--test-limit|-s|--swap|--high|--pids-max|-o|--log|-n|--name|-i|--interval|-k|--kill-after|-p|--profile|--config|--tracemalloc|--junit-xml|--json|--html|--budgets|--shard|--shard-log'
 
 # The words before the current one that select a config file, for `config` to read.
 _wcmem_sandbox_config_args() {
@@ -70,7 +70,7 @@ _wcmem_sandbox() {
 			sed -n 's/^; profiles: *//p')" -- "$cur")
 		return
 		;;
-	-o | --log | --config | --junit-xml | --json | --html | --budgets)
+	-o | --log | --config | --junit-xml | --json | --html | --budgets | --shard-log)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return
 		;;
