@@ -38,9 +38,10 @@ def test_three_shards_run_every_test_once_through_oom_kills(sandbox, tmp_path):
     path = suite("hogs/test_hogs.py")
     everything = collected(path)
     assert len(everything) == 50
-    seen = []
+    seen, logs = [], []
     for i in (1, 2, 3):
-        run, _ = shard_run(sandbox, tmp_path, i, 3, path)
+        run, log = shard_run(sandbox, tmp_path, i, 3, path)
+        logs.append(log)
         assert run.rc == 1, run.stdout + run.stderr
         names = ran(run)
         assert 0 < len(names) < 50, names
@@ -50,6 +51,43 @@ def test_three_shards_run_every_test_once_through_oom_kills(sandbox, tmp_path):
         assert f"  Shard: {i}/3 (--shard)" in run.log_text
         seen += names
     assert sorted(seen) == everything
+    # analyze reads the three logs as the one run they are: 50 tests, the 10 kills.
+    answer = subprocess.run([BIN, "analyze", *logs], capture_output=True, text=True)
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    assert "3 logs, 3 sessions, 50 tests" in answer.stdout, answer.stdout
+    assert "one run in 3 shards: 3 of them read\n" in answer.stdout, answer.stdout
+    assert "ran in shard" not in answer.stdout
+    assert "== OOM-killed: 10\n" in answer.stdout, answer.stdout
+
+
+def test_a_test_in_two_shards_is_an_error_naming_it(sandbox, tmp_path):
+    # Shard 1/2 split by the ids' hash, shard 2/2 by durations: the two splits differ, so
+    # some test ran in both; analyze names it, and fails.
+    path = suite("many/test_many.py")
+    everything = collected(path)
+    history = tmp_path / "history.log"
+    history.write_text("".join(
+        f"[2026-12-01T10:00:00.000000] TEST_END: {nodeid}\n  Duration: {n + 1}.0s\n"
+        for n, nodeid in enumerate(everything)))
+    first, log1 = shard_run(sandbox, tmp_path, 1, 2, path, limit="128M")
+    second, log2 = shard_run(sandbox, tmp_path, 2, 2, path, "--shard-log", str(history),
+                             limit="128M")
+    both = set(ran(first)) & set(ran(second))
+    assert both, (ran(first), ran(second))
+    answer = subprocess.run([BIN, "analyze", log1, log2], capture_output=True, text=True)
+    assert answer.returncode == 1, answer.stdout + answer.stderr
+    for name in both:
+        assert f"error: {name} ran in shard 1/2 and again in shard 2/2" in answer.stdout, \
+            answer.stdout
+    budget = subprocess.run([BIN, "budget", "-o", str(tmp_path / "b.ini"), log1, log2],
+                            capture_output=True, text=True)
+    assert budget.returncode == 1, budget.stdout + budget.stderr
+    for name in both:
+        assert f"error: {name} ran in shard 1/2 and again in shard 2/2" in budget.stderr
+        missing = subprocess.run([BIN, "analyze", log1], capture_output=True, text=True)
+    assert missing.returncode == 0
+    assert "one run in 2 shards: 1 of them read" in missing.stdout
+    assert "shard 2/2: no log of it given" in missing.stdout
 
 
 def test_shards_agree_under_xdist(sandbox, tmp_path):
