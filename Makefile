@@ -44,8 +44,8 @@ endif
 # `make deps demo` on a fresh machine, pkg-config and the -dev packages exist only once `deps`
 # has run. Each answer is kept after its first use (lazy := idiom); an error shows as is.
 lazy = $(eval $(1) := $(shell $(2)))$($(1))
-PKG_CFLAGS  = $(call lazy,PKG_CFLAGS,pkg-config --cflags libcgroup inih libsystemd)
-PKG_LIBS    = $(call lazy,PKG_LIBS,pkg-config --libs libcgroup inih libsystemd)
+PKG_CFLAGS  = $(call lazy,PKG_CFLAGS,pkg-config --cflags libcgroup inih libsystemd expat)
+PKG_LIBS    = $(call lazy,PKG_LIBS,pkg-config --libs libcgroup inih libsystemd expat) -lm
 TEST_CFLAGS = $(call lazy,TEST_CFLAGS,pkg-config --cflags cmocka)
 TEST_LIBS   = $(call lazy,TEST_LIBS,pkg-config --libs cmocka)
 

@@ -27,8 +27,8 @@ _wcmem_sandbox() {
 	COMPREPLY=()
 
 	# A subcommand with a front end of its own takes the options its --help lists; then
-	# memory logs (files) for analyze and budget, nothing for doctor.
-	if [[ ${COMP_WORDS[1]} == @(analyze|budget|doctor) ]] && ((COMP_CWORD > 1)); then
+	# memory logs (files) for analyze and budget, reports for merge, nothing for doctor.
+	if [[ ${COMP_WORDS[1]} == @(analyze|budget|doctor|merge) ]] && ((COMP_CWORD > 1)); then
 		if [[ $cur == -* ]]; then
 			mapfile -t COMPREPLY < <(compgen -W "$("$bin" "${COMP_WORDS[1]}" --help 2>/dev/null |
 				grep -o -- '--[a-z][a-z-]*' | sort -u)" -- "$cur")

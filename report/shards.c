@@ -129,7 +129,7 @@ void rep_shards_print(FILE *f, const char *command, const struct rep_shards *s)
 	for (uint32_t i = 0; i < s->count && s->nseen < s->count && listed < 20; i++) {
 		if (s->seen[i / 8] & (1u << (i % 8)))
 			continue;
-		fprintf(f, "wcmem-sandbox %s: shard %u/%u: no log of it given\n", command, i + 1,
+		fprintf(f, "wcmem-sandbox %s: shard %u/%u: not among those read\n", command, i + 1,
 			s->count);
 		listed++;
 	}

@@ -1,8 +1,10 @@
 """Shards: N runs with --shard I/N execute every collected test exactly once, through OOM
 kills and resumes and under pytest-xdist; the engine's index (Slurm, Kubernetes, GitLab)
 is taken without typing it; a bad shard is refused with the value and where it came from."""
+import json
 import os
 import subprocess
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -58,6 +60,30 @@ def test_three_shards_run_every_test_once_through_oom_kills(sandbox, tmp_path):
     assert "one run in 3 shards: 3 of them read\n" in answer.stdout, answer.stdout
     assert "ran in shard" not in answer.stdout
     assert "== OOM-killed: 10\n" in answer.stdout, answer.stdout
+    # merge makes one report of the three, JSON and JUnit (ours and pytest's): every test once.
+    merged = tmp_path / "merged.json"
+    run = subprocess.run([BIN, "merge", "-o", str(merged),
+                          *(str(tmp_path / f"shard-{i}.json") for i in (1, 2, 3))],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "one run in 3 shards: 3 of them read" in run.stderr, run.stderr
+    report = json.loads(merged.read_text())
+    assert report["schema"] == "wcmem-sandbox-merged/1"
+    assert [s["shard"] for s in report["sessions"]] == ["1/3", "2/3", "3/3"]
+    tests = [u["name"] for u in report["units"] if u["kind"] == "test"]
+    assert sorted(tests) == everything
+    assert sum(1 for u in report["units"] if u["oom"]) == 10
+    for flavour in ("shard", "pytest"):
+        xml = subprocess.run([BIN, "merge", *(str(tmp_path / f"{flavour}-{i}.xml")
+                                              for i in (1, 2, 3))],
+                             capture_output=True, text=True)
+        assert xml.returncode == 0, xml.stderr
+        root = ET.fromstring(xml.stdout)
+        cases = [c for c in root.iter("testcase") if c.get("classname") != "command"]
+        assert len(cases) == 50, (flavour, len(cases))
+        assert root.get("tests") == str(sum(len(s.findall("testcase"))
+                                            for s in root.iter("testsuite")))
+        assert int(root.get("failures")) >= 10
 
 
 def test_a_test_in_two_shards_is_an_error_naming_it(sandbox, tmp_path):
@@ -87,7 +113,7 @@ def test_a_test_in_two_shards_is_an_error_naming_it(sandbox, tmp_path):
         missing = subprocess.run([BIN, "analyze", log1], capture_output=True, text=True)
     assert missing.returncode == 0
     assert "one run in 2 shards: 1 of them read" in missing.stdout
-    assert "shard 2/2: no log of it given" in missing.stdout
+    assert "shard 2/2: not among those read" in missing.stdout
 
 
 def test_shards_agree_under_xdist(sandbox, tmp_path):
@@ -139,8 +165,11 @@ def shard_run(sandbox, tmp_path, index, count, path, *extra, limit="64M", env=No
         [extra[i + 1] for i, a in enumerate(extra) if a == "--shard-log"]
     theirs = [a for a in extra if a not in ours]
     log = str(tmp_path / f"shard-{index}.log")
+    reports = ["--json", str(tmp_path / f"shard-{index}.json"), "--junit-xml",
+               str(tmp_path / f"shard-{index}.xml")]
+    theirs = [f"--junitxml={tmp_path / f'pytest-{index}.xml'}", *theirs]
     run = sandbox.run("--limit", "1G", "--test-limit", limit, "--log", log, "--shard",
-                      f"{index}/{count}", *ours, "--", *PYTEST, *theirs, path,
+                      f"{index}/{count}", *reports, *ours, "--", *PYTEST, *theirs, path,
                       env=env or env_without_engines(sandbox), cwd=os.path.dirname(path),
                       timeout=600)
     with open(log) as f:
@@ -199,3 +228,55 @@ def test_auto_without_a_usable_index_is_refused(sandbox, variables, says):
     assert run.rc == 125
     assert says in run.stderr, run.stderr
     assert run.log_text is None
+
+
+def merge(tmp_path, name, text, *more):
+    path = tmp_path / name
+    path.write_text(text)
+    return subprocess.run([BIN, "merge", str(path), *more], capture_output=True, text=True)
+
+
+REPORT = ('{"schema": "wcmem-sandbox-report/1", "session": {"shard": "1/2"}, "units": '
+          '[{"name": "t.py::a", "kind": "test"}]}')
+
+
+@pytest.mark.parametrize("name, text, says", [
+    ("doctype.xml", '<?xml version="1.0"?>\n<!DOCTYPE t [<!ENTITY a "aaaa">]>\n<testsuites/>',
+     "doctype.xml:2:"),
+    ("laughs.xml", "<testsuites>" + "<a>" * 100 + "</a>" * 100 + "</testsuites>",
+     "elements nested too deep"),
+    ("other.xml", "<html/>", "the root is neither <testsuites> nor <testsuite>"),
+    ("count.xml", '<testsuite tests="-1"/>', "count or time that is not a number"),
+    ("torn.xml", "<testsuites><testsuite>", "torn.xml:1:"),
+    ("deep.json", '{"a":' * 1000, "nested more than 64 deep"),
+    ("schema.json", '{"schema": "other/1", "session": {}, "units": []}',
+     "not a report of schema wcmem-sandbox-report/1"),
+    ("ctrl.json", '{"schema": "wcmem-sandbox-report/1\x01"}', "a control character"),
+    ("tail.json", REPORT + "{}", "more after the report's object"),
+    ("text.txt", "hello", "neither a JSON report nor a JUnit XML file"),
+])
+def test_merge_refuses_what_is_no_report(tmp_path, name, text, says):
+    run = merge(tmp_path, name, text)
+    assert run.returncode == 125, run.stdout + run.stderr
+    assert says in run.stderr, run.stderr
+    assert run.stdout == ""  # nothing written before every input was checked
+
+
+def test_merge_refuses_a_pipe_and_mixed_kinds(tmp_path):
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    run = subprocess.run([BIN, "merge", str(fifo)], capture_output=True, text=True,
+                         timeout=30)
+    assert run.returncode == 125 and "regular file" in run.stderr, run.stderr
+    (tmp_path / "a.xml").write_text("<testsuites/>")
+    run = merge(tmp_path, "a.json", REPORT, str(tmp_path / "a.xml"))
+    assert run.returncode == 125 and "merge reports of one kind" in run.stderr, run.stderr
+
+
+def test_merge_names_a_test_in_two_reports(tmp_path):
+    (tmp_path / "b.json").write_text(REPORT.replace("1/2", "2/2"))
+    run = merge(tmp_path, "a.json", REPORT, str(tmp_path / "b.json"))
+    assert run.returncode == 1, run.stderr
+    assert f"{tmp_path / 'b.json'}: error: t.py::a is in {tmp_path / 'a.json'} too" in \
+        run.stderr, run.stderr
+    assert len(json.loads(run.stdout)["units"]) == 2  # written all the same
