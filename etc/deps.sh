@@ -8,6 +8,8 @@ PKGS="gcc make pkg-config libcgroup-dev libinih-dev libsystemd-dev libcmocka-dev
 # expat: `merge` reads JUnit XML files, its own and pytest's, with a parser built for
 # untrusted input (no DOCTYPE, so no entity expansion, and a bounded depth on top).
 PKGS="$PKGS libexpat1-dev"
+# PyYAML: the Kubernetes recipe (etc/kubernetes-shards.yaml) is checked as Kubernetes reads it.
+PKGS="$PKGS python3-yaml"
 # pytest-xdist: the per-worker units test; pytest-forked: what `make bench` compares against;
 # pytest-timeout: a test that hangs fails with its name instead of stopping the suite.
 PKGS="$PKGS python3-pytest-xdist python3-pytest-forked python3-pytest-timeout"
