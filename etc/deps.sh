@@ -27,6 +27,13 @@ PKGS="$PKGS clang libclang-rt-14-dev"
 # systemd user manager (systemd --user) for the runner to ask for a delegated scope.
 PKGS="$PKGS qemu-system-x86 linux-image-amd64 busybox-static systemd"
 
+# `etc/deps.sh slurm`: instead, what `make check-slurm` needs: a single-node Slurm cluster
+# (Debian's slurmctld, slurmd, the client commands) and munge, its authentication. Apart
+# from the rest: daemons' packages that no other test needs.
+if [ "${1:-}" = slurm ]; then
+	PKGS="slurmctld slurmd slurm-client munge"
+fi
+
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -280,3 +280,17 @@ def test_merge_names_a_test_in_two_reports(tmp_path):
     assert f"{tmp_path / 'b.json'}: error: t.py::a is in {tmp_path / 'a.json'} too" in \
         run.stderr, run.stderr
     assert len(json.loads(run.stdout)["units"]) == 2  # written all the same
+
+
+def test_a_shard_the_hash_gives_no_test_passes(sandbox, tmp_path):
+    # One test, two shards: one of them runs nothing, which is its whole share: exit 0, not
+    # pytest's "no tests collected" (5), and it says 0 of 1.
+    path = tmp_path / "test_one.py"
+    path.write_text("def test_one():\n    pass\n")
+    outcomes = []
+    for i in (1, 2):
+        run, _ = shard_run(sandbox, tmp_path, i, 2, str(path), limit="128M")
+        assert run.rc == 0, run.stdout + run.stderr
+        outcomes.append(len(ran(run)))
+        assert f"wcmem-sandbox: shard {i}/2: {outcomes[-1]} of 1 collected tests" in run.stdout
+    assert sorted(outcomes) == [0, 1]
