@@ -294,3 +294,48 @@ def test_a_shard_the_hash_gives_no_test_passes(sandbox, tmp_path):
         outcomes.append(len(ran(run)))
         assert f"wcmem-sandbox: shard {i}/2: {outcomes[-1]} of 1 collected tests" in run.stdout
     assert sorted(outcomes) == [0, 1]
+
+
+def plugin_shard_module():
+    import importlib
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "runner", "pytest"))
+    return importlib.import_module("wcmem_pytest.shard")
+
+
+def test_balance_keeps_a_shards_estimated_peak_under_the_limit():
+    # Two workers a shard, a 1 GiB limit. Longest first: a to shard 0, b and c to shard 1
+    # (less time so far). d would go to shard 0, the one with less time, but a (600 MB) and
+    # d (500 MB) at once pass the limit there; shard 1's two largest with d are 500 + 500:
+    # d goes there. Without a limit, it goes to shard 0. The same input, the same split.
+    shard = plugin_shard_module()
+    mib = 1 << 20
+    durations = {"a": 10.0, "b": 9.0, "c": 2.0, "d": 1.0}
+    peaks = {"a": 600 * mib, "b": 100 * mib, "c": 500 * mib, "d": 500 * mib}
+    ids = sorted(durations)
+    assert shard.balance(ids, 2, durations, peaks, None, 2) == \
+        {"a": 0, "b": 1, "c": 1, "d": 0}
+    assert shard.balance(ids, 2, durations, peaks, 1 << 30, 2) == \
+        {"a": 0, "b": 1, "c": 1, "d": 1}
+    # One worker: one test at a time, each under the limit anywhere: time alone decides.
+    assert shard.balance(ids, 2, durations, peaks, 1 << 30, 1) == \
+        {"a": 0, "b": 1, "c": 1, "d": 0}
+    # Where no shard has room, the least time wins.
+    assert shard.balance(ids, 2, durations, {**peaks, "d": 900 * mib}, 1 << 30, 2)["d"] == 0
+    assert shard.balance(list(reversed(ids)), 2, durations, peaks, 1 << 30, 2) == \
+        shard.balance(ids, 2, durations, peaks, 1 << 30, 2)
+
+
+def test_the_hash_is_the_same_in_every_process():
+    # sha256, not Python's per-process salted hash(): a fixed answer for a fixed id.
+    shard = plugin_shard_module()
+    assert [shard.stable_bucket(f"t.py::test[{n}]", 3) for n in range(6)] == \
+        [shard.stable_bucket(f"t.py::test[{n}]", 3) for n in range(6)]
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+            "from wcmem_pytest.shard import stable_bucket; "
+            "print([stable_bucket(f't.py::test[{n}]', 3) for n in range(20)])")
+    where = os.path.join(os.path.dirname(__file__), "..", "..", "runner", "pytest")
+    outs = {subprocess.run(["/usr/bin/python3", "-c", code, where], capture_output=True,
+                           text=True, env=dict(os.environ, PYTHONHASHSEED=str(seed))).stdout
+            for seed in (1, 2, 3)}
+    assert len(outs) == 1 and outs.pop().startswith("[")
