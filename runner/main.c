@@ -106,7 +106,7 @@ static void plan_free(struct plan *p)
 	budget_free(&p->budgets);
 }
 
-/* --shard-log must not be the log this run writes: emptied at the start, or growing while
+/* --shard-log must be a regular file, and not the log this run writes: emptied at the start, or growing while
  * the run goes on, it would balance a resumed pytest's shard by other durations, and the
  * shards would no longer add up to the whole collection. Returns 0 or -EINVAL. */
 static int shard_log_apart(const struct run_options *o, struct wc_error *e)
@@ -114,8 +114,17 @@ static int shard_log_apart(const struct run_options *o, struct wc_error *e)
 	char path[4096];
 	struct stat a, b;
 
-	if (!o->shard_log || stat(o->shard_log, &a) < 0)
+	if (!o->shard_log)
 		return 0;
+	/* Read by the plugin, which would fall back to the hash without a word. */
+	if (stat(o->shard_log, &a) < 0) {
+		wc_fail(e, errno, "--shard-log %s", o->shard_log);
+		return wc_hint(e, "give the memory log of an earlier run (its --log FILE)");
+	}
+	if (!S_ISREG(a.st_mode)) {
+		wc_fail(e, 0, "--shard-log %s: not a regular file", o->shard_log);
+		return -EINVAL;
+	}
 	if (!o->log_path && rep_log_default_path(path, sizeof(path), getenv("WEATHERCOP_DIR"),
 						  getenv("HOME")) < 0)
 		return 0;

@@ -339,3 +339,19 @@ def test_the_hash_is_the_same_in_every_process():
                            text=True, env=dict(os.environ, PYTHONHASHSEED=str(seed))).stdout
             for seed in (1, 2, 3)}
     assert len(outs) == 1 and outs.pop().startswith("[")
+
+
+def test_a_shard_log_that_is_not_there_or_is_the_runs_own_is_refused(sandbox, tmp_path):
+    env = env_without_engines(sandbox)
+    run = sandbox.run("--shard", "1/2", "--shard-log", str(tmp_path / "none.log"), "--",
+                      "true", env=env)
+    assert run.rc == 125 and f"--shard-log {tmp_path / 'none.log'}: No such file" in \
+        run.stderr, run.stderr
+    run = sandbox.run("--shard", "1/2", "--shard-log", str(tmp_path), "--", "true", env=env)
+    assert run.rc == 125 and "not a regular file" in run.stderr, run.stderr
+    own = tmp_path / "own.log"
+    own.write_text("")
+    run = sandbox.run("--log", str(own), "--shard", "1/2", "--shard-log", str(own), "--",
+                      "true", env=env)
+    assert run.rc == 125 and "is the log this run writes: copy it first" in run.stderr, \
+        run.stderr
