@@ -5,6 +5,7 @@
 #                        (the binary on real cgroups)
 #   make check SAN=1     the same, built with AddressSanitizer and UBSan into build-san/
 #   make deps            install the Debian packages the build and tests need (root), or say how
+#   make check-slurm     a single-node Slurm cluster runs a job array of shards (etc/deps.sh slurm)
 #   make demo            run the bundled example under a limit
 #   make bench           the overhead benchmark, the soak (5,000 tests, 20 OOM kills), analyze on 100,000 tests,
 #                        budget beside analyze on 100,000 and 1,000,000 tests
@@ -44,8 +45,8 @@ endif
 # `make deps demo` on a fresh machine, pkg-config and the -dev packages exist only once `deps`
 # has run. Each answer is kept after its first use (lazy := idiom); an error shows as is.
 lazy = $(eval $(1) := $(shell $(2)))$($(1))
-PKG_CFLAGS  = $(call lazy,PKG_CFLAGS,pkg-config --cflags libcgroup inih libsystemd)
-PKG_LIBS    = $(call lazy,PKG_LIBS,pkg-config --libs libcgroup inih libsystemd)
+PKG_CFLAGS  = $(call lazy,PKG_CFLAGS,pkg-config --cflags libcgroup inih libsystemd expat)
+PKG_LIBS    = $(call lazy,PKG_LIBS,pkg-config --libs libcgroup inih libsystemd expat) -lm
 TEST_CFLAGS = $(call lazy,TEST_CFLAGS,pkg-config --cflags cmocka)
 TEST_LIBS   = $(call lazy,TEST_LIBS,pkg-config --libs cmocka)
 
@@ -57,7 +58,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 ALL_CFLAGS = $(WFLAGS) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS)
 
-.PHONY: all check check-unit check-graph check-integration check-vm check-vm-where-possible deps demo \
+.PHONY: all check check-unit check-graph check-integration check-vm check-vm-where-possible check-slurm deps demo \
 	bench install uninstall clean fuzz
 
 all: $(BIN)
@@ -110,6 +111,12 @@ check-integration: $(BIN)
 
 check-vm: $(BIN)
 	tests/vm/run-vm.sh $(abspath $(BIN))
+
+# A real engine: a single-node Slurm cluster started by the test, a 3-task job array of
+# shards (etc/deps.sh slurm installs Debian's slurmctld, slurmd and munge).
+check-slurm: $(BIN)
+	WCMEM_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -p no:cacheprovider \
+		--timeout=$(TEST_TIMEOUT) tests/slurm
 
 # The pure cgroup v2 pass needs qemu (make deps installs it). On CI it is never skipped:
 # a VM that cannot start is a failure there.

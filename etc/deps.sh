@@ -5,6 +5,11 @@
 set -eu
 
 PKGS="gcc make pkg-config libcgroup-dev libinih-dev libsystemd-dev libcmocka-dev python3 python3-pytest"
+# expat: `merge` reads JUnit XML files, its own and pytest's, with a parser built for
+# untrusted input (no DOCTYPE, so no entity expansion, and a bounded depth on top).
+PKGS="$PKGS libexpat1-dev"
+# PyYAML: the Kubernetes recipe (etc/kubernetes-shards.yaml) is checked as Kubernetes reads it.
+PKGS="$PKGS python3-yaml"
 # pytest-xdist: the per-worker units test; pytest-forked: what `make bench` compares against;
 # pytest-timeout: a test that hangs fails with its name instead of stopping the suite.
 PKGS="$PKGS python3-pytest-xdist python3-pytest-forked python3-pytest-timeout"
@@ -21,6 +26,13 @@ PKGS="$PKGS clang libclang-rt-14-dev"
 # The pure cgroup v2 tests boot a kernel under qemu (tests/vm); its user pass runs a
 # systemd user manager (systemd --user) for the runner to ask for a delegated scope.
 PKGS="$PKGS qemu-system-x86 linux-image-amd64 busybox-static systemd"
+
+# `etc/deps.sh slurm`: instead, what `make check-slurm` needs: a single-node Slurm cluster
+# (Debian's slurmctld, slurmd, the client commands) and munge, its authentication. Apart
+# from the rest: daemons' packages that no other test needs.
+if [ "${1:-}" = slurm ]; then
+	PKGS="slurmctld slurmd slurm-client munge"
+fi
 
 missing=""
 for p in $PKGS; do

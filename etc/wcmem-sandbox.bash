@@ -7,7 +7,7 @@
 # Installed by `make install` as $(PREFIX)/share/bash-completion/completions/wcmem-sandbox.
 
 # Options that take a value: the next word is that value, not the command.
-_wcmem_sandbox_valued='-l|--limit|-t|--test-limit|-s|--swap|--high|--pids-max|-o|--log|-n|--name|-i|--interval|-k|--kill-after|-p|--profile|--config|--tracemalloc|--junit-xml|--json|--html|--budgets'
+_wcmem_sandbox_valued='-l|--limit|-t|--test-limit|-s|--swap|--high|--pids-max|-o|--log|-n|--name|-i|--interval|-k|--kill-after|-p|--profile|--config|--tracemalloc|--junit-xml|--json|--html|--budgets|--shard|--shard-log'
 
 # The words before the current one that select a config file, for `config` to read.
 _wcmem_sandbox_config_args() {
@@ -27,8 +27,8 @@ _wcmem_sandbox() {
 	COMPREPLY=()
 
 	# A subcommand with a front end of its own takes the options its --help lists; then
-	# memory logs (files) for analyze and budget, nothing for doctor.
-	if [[ ${COMP_WORDS[1]} == @(analyze|budget|doctor) ]] && ((COMP_CWORD > 1)); then
+	# memory logs (files) for analyze and budget, reports for merge, nothing for doctor.
+	if [[ ${COMP_WORDS[1]} == @(analyze|budget|doctor|merge) ]] && ((COMP_CWORD > 1)); then
 		if [[ $cur == -* ]]; then
 			mapfile -t COMPREPLY < <(compgen -W "$("$bin" "${COMP_WORDS[1]}" --help 2>/dev/null |
 				grep -o -- '--[a-z][a-z-]*' | sort -u)" -- "$cur")
@@ -70,7 +70,7 @@ _wcmem_sandbox() {
 			sed -n 's/^; profiles: *//p')" -- "$cur")
 		return
 		;;
-	-o | --log | --config | --junit-xml | --json | --html | --budgets)
+	-o | --log | --config | --junit-xml | --json | --html | --budgets | --shard-log)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return
 		;;

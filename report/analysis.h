@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "report/logread.h"
+#include "report/shards.h"
 
 #define REP_AN_LIST_MAX   100   /* the most entries any list keeps (--top is at most this) */
 #define REP_AN_OPEN_MAX   64    /* units open at once in one log (xdist workers share one) */
@@ -112,6 +113,7 @@ struct rep_analysis {
 	unsigned long peaks;         /* tests with a peak, in hist */
 	uint64_t sandbox_limit;      /* the largest SESSION_START memory.max, or 0 */
 	struct rep_an_trend trend;
+	struct rep_shards shards;    /* the logs of one run's shards (--shard) */
 	/* the chart (--html): fixed-size, merging, so memory stays constant */
 	struct rep_an_band *bands;
 	size_t nbands;

@@ -42,6 +42,7 @@ void rep_analysis_free(struct rep_analysis *a)
 	free(a->xarray.u);
 	free(a->bands);
 	free(a->points);
+	rep_shards_free(&a->shards);
 	a->bands = NULL;
 	a->points = NULL;
 	a->running.u = a->oom.u = a->biggest.u = a->left.u = a->leaks.u = a->xarray.u = NULL;
@@ -182,6 +183,7 @@ void rep_analysis_begin_log(struct rep_analysis *a, const char *log)
 		end_log(a);
 	a->log = log;
 	a->in_session = false;
+	a->shards.current = 0;  /* a log without SESSION_START is no shard's */
 	a->session_stamp = -1;
 	a->logs++;
 }
@@ -271,6 +273,7 @@ static void on_end(struct rep_analysis *a, const struct rep_entry *e)
 {
 	struct rep_an_open o;
 	struct rep_an_unit u;
+	char where[REP_LOGREAD_NAME_MAX + 32];
 	bool started = take_open(a, e->name, &o);
 
 	if (started) {
@@ -304,6 +307,8 @@ static void on_end(struct rep_analysis *a, const struct rep_entry *e)
 		return;  /* the enclosing command's peak is its own, not a test's */
 	rep_chart_test(a, &u);
 	a->tests++;
+	snprintf(where, sizeof(where), "%s:%lu", a->log, e->line);
+	rep_shards_test(&a->shards, e->name, where);
 	if (u.peak != REP_UNKNOWN) {
 		list_rank(&a->biggest, &u, by_peak);
 		histogram_add(a, u.peak);
@@ -350,6 +355,7 @@ void rep_analysis_entry(struct rep_analysis *a, const struct rep_entry *e)
 			list_append(&a->running, &a->open[i].u);
 		a->nopen = a->nsteps = 0;
 		trend_flush(&a->trend);
+		rep_shards_session(&a->shards, e->shard_index, e->shard_count);
 		if (e->sandbox_limit > a->sandbox_limit)  /* REP_UNLIMITED wins: it is the largest */
 			a->sandbox_limit = e->sandbox_limit;
 		break;

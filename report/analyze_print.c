@@ -174,6 +174,7 @@ int rep_analysis_print(FILE *f, const struct rep_analysis *a)
 	fprintf(f, "wcmem-sandbox analyze: %lu log%s, %lu session%s, %lu test%s\n", a->logs,
 		a->logs == 1 ? "" : "s", a->sessions, a->sessions == 1 ? "" : "s", a->tests,
 		a->tests == 1 ? "" : "s");
+	rep_shards_print(f, "analyze", &a->shards);
 	if (a->cut)
 		fprintf(f, "%s: the log is cut off inside this entry (as after a power cut or a "
 			"full disk); read up to there\n", a->cut_at.where);
@@ -265,7 +266,9 @@ int rep_analysis_json(FILE *f, const struct rep_analysis *a)
 	fprintf(f, "{\n  \"schema\": \"wcmem-sandbox-analysis/1\",\n");
 	fprintf(f, "  \"logs\": %lu, \"sessions\": %lu, \"tests\": %lu, \"units\": %lu,\n",
 		a->logs, a->sessions, a->tests, a->units);
-	fputs("  ", f);
+	fputs("  \"shards\": ", f);
+	rep_shards_json(f, &a->shards);
+	fputs(",\n  ", f);
 	json_bytes(f, "typical_peak", rep_analysis_typical_peak(a));
 	fputs(", ", f);
 	json_bytes(f, "sandbox_limit", a->sandbox_limit == 0 ? REP_UNKNOWN : a->sandbox_limit);

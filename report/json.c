@@ -223,6 +223,12 @@ static void session(FILE *f, const struct rep_session *s)
 	bytes(f, s->limit);
 	fputs(", \"limit_origin\": ", f);  /* how the default was found; null: it was given */
 	rep_json_string(f, s->limit_origin);
+	if (s->shard) {  /* only in a sharded run's report: merge checks the shards */
+		fputs(", \"shard\": ", f);
+		rep_json_string(f, s->shard);
+		fputs(", \"shard_origin\": ", f);
+		rep_json_string(f, s->shard_origin);
+	}
 	fputs(", \"test_limit\": ", f);
 	bytes(f, s->test_limit);
 	fputs(", \"swap\": ", f);

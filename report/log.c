@@ -290,6 +290,11 @@ int rep_log_format_session_start(char *buf, size_t size, const struct rep_sessio
 	put(&o, "  Command: ");
 	put_escaped(&o, s->command);
 	put(&o, "\n");
+	if (s->shard) {  /* analyze takes the logs of a run's shards as one run */
+		put(&o, "  Shard: %s (", s->shard);
+		put_escaped(&o, s->shard_origin ? s->shard_origin : "--shard");
+		put(&o, ")\n");
+	}
 	if (s->cgroup) {
 		put(&o, "  cgroup: ");
 		put_escaped(&o, s->cgroup);

@@ -26,6 +26,8 @@ struct rep_session {
 	const char *backend;     /* "cgroup v2" or "cgroup v1" */
 	uint64_t limit;          /* the sandbox total, bytes or REP_UNLIMITED */
 	const char *limit_origin; /* how the built-in limit was found; NULL: it was given */
+	const char *shard;       /* this run's share of the tests, "2/3"; NULL: all of them */
+	const char *shard_origin; /* where its index came from: "--shard", an engine's variables */
 	uint64_t test_limit;     /* each unit's limit, bytes or REP_UNLIMITED */
 	uint64_t swap;           /* bytes or REP_UNLIMITED */
 	uint64_t peak;           /* the sandbox's peak at the end, bytes or REP_UNKNOWN */

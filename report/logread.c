@@ -217,6 +217,24 @@ static void set_leak(struct rep_entry *e, const char *value)
 	e->leak_total = total;
 }
 
+int rep_logread_shard(const char *value, uint32_t *index, uint32_t *count)
+{
+	unsigned long i, n;
+	char *end;
+
+	if (*value < '1' || *value > '9')
+		return -EINVAL;
+	i = strtoul(value, &end, 10);
+	if (*end != '/' || end[1] < '1' || end[1] > '9')
+		return -EINVAL;
+	n = strtoul(end + 1, &end, 10);
+	if ((*end != '\0' && *end != ' ') || i > n || n > UINT32_MAX)
+		return -EINVAL;
+	*index = (uint32_t)i;
+	*count = (uint32_t)n;
+	return 0;
+}
+
 /* Keys an entry holds once: the first wins. The runner writes its own lines before the
  * lines a test sends (GC, xarray, tracemalloc), which it only indents and escapes, so a test
  * cannot restate its peak, its limit or its place in a later line. */
@@ -224,7 +242,7 @@ enum key_bit {
 	K_PROC = 1 << 0, K_PEAK = 1 << 1, K_VMRSS = 1 << 2, K_SANDBOX = 1 << 3,
 	K_XARRAY = 1 << 4, K_ELAPSED = 1 << 5, K_DURATION = 1 << 6, K_KIND = 1 << 7,
 	K_LOCATION = 1 << 8, K_CGROUP = 1 << 9, K_MAX = 1 << 10, K_CURRENT = 1 << 11,
-	K_EVENTS = 1 << 12, K_LEAK = 1 << 13, K_BYTES = 1 << 14,
+	K_EVENTS = 1 << 12, K_LEAK = 1 << 13, K_BYTES = 1 << 14, K_SHARD = 1 << 15,
 };
 
 static bool first(struct rep_logread *r, enum key_bit bit)
@@ -283,6 +301,9 @@ static void body_line(struct rep_logread *r, int indent, const char *key, const 
 		copy_text(e->location, sizeof(e->location), value, strlen(value));
 	else if (strcmp(key, "Leak check") == 0 && first(r, K_LEAK))
 		set_leak(e, value);
+	else if (strcmp(key, "Shard") == 0 && e->event == REP_EV_SESSION_START &&
+		 first(r, K_SHARD))
+		rep_logread_shard(value, &e->shard_index, &e->shard_count);
 }
 
 static enum rep_event event_of(const char *word, size_t n)

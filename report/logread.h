@@ -43,6 +43,8 @@ struct rep_entry {
 	uint64_t current;               /* the unit's memory.current at its end */
 	uint64_t sandbox_current;       /* "Sandbox memory.current" */
 	uint64_t sandbox_limit;         /* SESSION_START's memory.max (0: absent) */
+	uint32_t shard_index;           /* SESSION_START's "Shard: I/N", 0/0: not a shard */
+	uint32_t shard_count;
 	long vm_rss_kb;                 /* VmRSS of the /proc status snapshot, -1 */
 	long pid;                       /* the process of "/proc/PID/status:", -1 ("self") */
 	long xarray;                    /* "Open xarray datasets: N", -1 */
@@ -85,5 +87,9 @@ int rep_logread_mb(const char *text, uint64_t *bytes);
  * the exact bytes behind the rounded sizes (etc/log-format.md), "max" as REP_UNLIMITED.
  * Returns 0, -ENOENT when value has no KEY, or -EINVAL. */
 int rep_logread_bytes(const char *value, const char *key, uint64_t *bytes);
+
+/* The shard of a SESSION_START's "Shard: 2/3 (where from)" value. Returns 0, or -EINVAL
+ * (then index and count are left alone). */
+int rep_logread_shard(const char *value, uint32_t *index, uint32_t *count);
 
 #endif

@@ -271,6 +271,11 @@ static void write_footer(FILE *f, const struct rep_unit *units, size_t n,
 	if (s->log_path)
 		rep_log_escape(s->log_path, path, sizeof(path));
 	fprintf(f, "; log: %s\n", s->log_path ? path : "off");
+	if (s->shard)  /* the plugin's line above says how many of the collected tests */
+		fprintf(f, "wcmem-sandbox: shard %s (%s): the other shards run the rest of the "
+			"tests; `wcmem-sandbox analyze` of their logs together, or `merge` of their "
+			"reports, gives the whole run\n", s->shard, s->shard_origin ? s->shard_origin :
+			"--shard");
 	if (s->limit_origin)  /* no one chose it: say what it is, so that it can be chosen */
 		fprintf(f, "wcmem-sandbox: the limit %s is the default: %s; --limit SIZE sets "
 			"another\n", lim, s->limit_origin);

@@ -20,6 +20,7 @@
 
 #include "report/file.h"
 #include "report/json.h"
+#include "report/log.h"
 #include "report/junit.h"
 #include "report/shell.h"
 #include "report/summary.h"
@@ -29,6 +30,7 @@
 #include "runner/budget/budget.h"
 #include "runner/config/config.h"
 #include "runner/config/keys.h"
+#include "runner/config/shard.h"
 #include "runner/config/default_limit.h"
 #include "runner/exec/job.h"
 #include "runner/control/control.h"
@@ -102,6 +104,43 @@ static void plan_free(struct plan *p)
 	free(p->command_line);
 	cfg_free(&p->file);
 	budget_free(&p->budgets);
+}
+
+/* --shard-log must be a regular file, and not the log this run writes: emptied at the start, or growing while
+ * the run goes on, it would balance a resumed pytest's shard by other durations, and the
+ * shards would no longer add up to the whole collection. Returns 0 or -EINVAL. */
+static int shard_log_apart(const struct run_options *o, struct wc_error *e)
+{
+	char path[4096];
+	struct stat a, b;
+
+	if (!o->shard_log)
+		return 0;
+	/* Read by the plugin, which would fall back to the hash without a word. */
+	if (stat(o->shard_log, &a) < 0) {
+		wc_fail(e, errno, "--shard-log %s", o->shard_log);
+		return wc_hint(e, "give the memory log of an earlier run (its --log FILE)");
+	}
+	if (!S_ISREG(a.st_mode)) {
+		wc_fail(e, 0, "--shard-log %s: not a regular file", o->shard_log);
+		return -EINVAL;
+	}
+	if (!o->log_path && rep_log_default_path(path, sizeof(path), getenv("WEATHERCOP_DIR"),
+						  getenv("HOME")) < 0)
+		return 0;
+	if (stat(o->log_path ? o->log_path : path, &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino)
+		return 0;
+	wc_fail(e, 0, "--shard-log %s is the log this run writes: copy it first (cp %s "
+		"history.log; --shard-log history.log), so that every shard and every resume "
+		"balances by the same durations", o->shard_log, o->shard_log);
+	return -EINVAL;
+}
+
+/* getenv, as the shard's lookup takes it. */
+static const char *run_getenv(const char *name)
+{
+	return getenv(name);
 }
 
 /* A config file the search found and did not read: one warning, with what to do. */
@@ -379,7 +418,14 @@ static int prepare(int argc, char **argv, bool config, struct plan *p, struct wc
 	}
 	if (to_stdout(p->o.junit_xml) + to_stdout(p->o.json) + to_stdout(p->o.html) > 1)
 		return usage_error(p, e, "only one report may go to standard output ('-')");
-	r = jobs(p, argv, e);
+	r = shard_log_apart(&p->o, e);
+	if (r < 0)
+		return r;
+	/* The engine's index is read once, here: a resumed pytest keeps the shard it had. */
+	r = cfg_shard_resolve(&p->o.shard, run_getenv, &p->o.shard, p->o.shard_origin,
+			      sizeof(p->o.shard_origin), e);
+	if (r == 0)
+		r = jobs(p, argv, e);
 	if (r == 0 && p->o.budgets)  /* a mistake in it stops the run before anything runs */
 		r = budget_load(p->o.budgets, &p->budgets, e);
 	if (r == 0)

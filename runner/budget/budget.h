@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "cgroup/error.h"
+#include "report/shards.h"
 
 #define BUDGET_LINE_MAX 197  /* characters inih reads of a line (its buffer less 3) */
 
@@ -126,6 +127,9 @@ struct budget_peaks {
 	char date[11];
 	size_t nlines;              /* its fixture lines */
 	struct budget_fixture_line lines[BUDGET_FIXTURES_MAX];
+	/* the logs of one run's shards: a test in two of them (report/shards.h) */
+	struct rep_shards shards;
+	const char *log;            /* the log being read, for the shards' messages */
 };
 
 void budget_peaks_init(struct budget_peaks *t);

@@ -168,6 +168,7 @@ void budget_peaks_free(struct budget_peaks *t)
 	budget_fixtures_free(t);
 	budget_arena_free(&t->arena);
 	free(t->slot);
+	rep_shards_free(&t->shards);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -216,13 +217,39 @@ static void end_line(struct budget_peaks *t, const char *line, size_t len)
 	}
 }
 
+/* The test of the TEST_END entry just read, for the check that no test ran in two of a
+ * run's shards. */
+static void shard_test(struct budget_peaks *t, bool cut)
+{
+	char name[BUDGET_NAME_MAX + 2];
+	size_t n = cut ? BUDGET_NAME_MAX + 1 : t->name_len;
+
+	memcpy(name, t->name, n);
+	name[n] = '\0';
+	rep_shards_test(&t->shards, name, t->log ? t->log : "<log>");
+}
+
+/* A SESSION_START's "Shard: I/N (...)" line: the shard whose tests follow. */
+static void session_shard(struct budget_peaks *t, const char *val, size_t vlen)
+{
+	char text[64];
+	uint32_t index = 0, count = 0;
+
+	snprintf(text, sizeof(text), "%.*s", (int)(vlen < sizeof(text) ? vlen : sizeof(text) - 1), val);
+	if (rep_logread_shard(text, &index, &count) == 0)
+		rep_shards_session(&t->shards, index, count);
+}
+
 /* Records the TEST_END entry just read, when it has a peak. */
 static int record(struct budget_peaks *t)
 {
 	struct budget_peak *p;
 	bool fresh, cut = t->name_len > BUDGET_NAME_MAX;
 
-	if (!t->in_end || !t->has_peak)
+	if (!t->in_end)
+		return 0;
+	shard_test(t, cut);
+	if (!t->has_peak)
 		return 0;  /* no peak could be read: nothing to budget */
 	/* A cut name keeps one byte more than a whole one may have: it is never taken for
 	 * the test whose whole name is its first BUDGET_NAME_MAX bytes. */
@@ -294,6 +321,7 @@ static int head_line(struct budget_peaks *t, const char *line, size_t len)
 	event = close + 2;
 	if (starts(event, end, "SESSION_START:")) {
 		t->in_session = true;
+		rep_shards_session(&t->shards, 0, 0);  /* no shard until its line says one */
 	} else if (starts(event, end, "TEST_END: ")) {
 		name = event + strlen("TEST_END: ");
 		t->in_end = true;
@@ -316,6 +344,10 @@ int budget_peaks_line(struct budget_peaks *t, const char *line, size_t len)
 		return head_line(t, line, len);
 	if (t->in_session && (val = field(line, len, "cgroup", &vlen)))
 		return session_run(t, val, vlen);
+	if (t->in_session && (val = field(line, len, "Shard", &vlen))) {
+		session_shard(t, val, vlen);
+		return 0;
+	}
 	if (t->in_end)
 		end_line(t, line, len);
 	return 0;
@@ -327,6 +359,7 @@ int budget_peaks_end(struct budget_peaks *t)
 
 	run_drop(t->run);  /* the next log is another run's */
 	t->run = NULL;
+	t->shards.current = 0;
 	return r;
 }
 

@@ -73,9 +73,15 @@ static void usage(FILE *out)
 "  -h, --help                show this help and exit\n"
 "  -V, --version             show the version and exit\n"
 "\n"
-"Exit status: 0 when every log was read (findings are not failures); 125 on a usage\n"
-"error or a log that cannot be read. etc/analyze.md has the details.\n", out);
+"The logs of one run's shards (--shard I/N) are read as that run; a test that ran in\n"
+"two shards is an error, named.\n"
+"\n"
+"Exit status: 0 when every log was read (findings are not failures); 1 when the logs\n"
+"are shards that do not add up to one run (a test in two shards, shards of two counts);\n"
+"125 on a usage error or a log that cannot be read. etc/analyze.md has the details.\n", out);
 }
+
+#define ANALYZE_SHARDS_BROKEN 1  /* the exit status when the shards do not add up */
 
 /* A usage error: a value the option does not take. Returns -EINVAL. */
 static int bad(struct wc_error *e, const char *option, const char *value, const char *want)
@@ -256,6 +262,7 @@ int run_analyze_main(int argc, char **argv)
 	struct rep_analysis *an = NULL;
 	struct wc_error e = { 0 };
 	struct an_args a = { 0 };
+	bool broken;
 	int r;
 
 	r = parse_args(argc, argv, &a, &e);
@@ -285,9 +292,11 @@ int run_analyze_main(int argc, char **argv)
 		r = write_html(an, a.html, &e);
 	if (r < 0)
 		run_cli_error(stderr, "analyze", &e);
+	/* Shards that do not add up to one run are a finding that fails: a test ran twice. */
+	broken = r >= 0 && rep_shards_broken(&an->shards);
 	rep_analysis_free(an);
 	free(an);
-	return r < 0 ? RUN_CLI_FAILURE : RUN_CLI_OK;
+	return r < 0 ? RUN_CLI_FAILURE : broken ? ANALYZE_SHARDS_BROKEN : RUN_CLI_OK;
 }
 
 int run_analyze_html(FILE *f, const struct rep_unit *units, size_t n,

@@ -48,8 +48,10 @@ static void usage(FILE *out)
 		"  -V, --version        show the version and exit\n"
 		"\n"
 		"A test the OOM killer stopped gets no budget: its peak is its limit, not what it\n"
-		"needs. Exit status: 0, or 125 on a usage error or when the budget file could not\n"
-		"be written.\n");
+		"needs. The logs of one run's shards (--shard I/N) are that run; a test that ran in two\n"
+		"shards is named. Exit status: 0; 1 when the logs are shards that do not add up to\n"
+		"one run (the file is written all the same); 125 on a usage error or when the budget\n"
+		"file could not be written.\n");
 }
 
 /* "20" or "20%": 0 to 1000. */
@@ -124,7 +126,9 @@ static int read_logs(struct plan *p, struct wc_error *e)
 		if (r < 0)
 			return e->hint[0] ? r : wc_hint(e, "give the memory log of a run (its --log "
 							"FILE)");
+		p->peaks.log = p->o.logs[i];
 		r = budget_peaks_read(&p->peaks, f);
+		p->peaks.log = NULL;
 		fclose(f);
 		if (r < 0)
 			return wc_fail(e, -r, "read %s", p->o.logs[i]);
@@ -304,6 +308,7 @@ int run_budget_main(int argc, char **argv)
 	struct plan p = { 0 };
 	struct wc_error e = { 0 };
 	int r = parse_args(argc, argv, &p.o, &e);
+	bool broken;
 
 	if (r <= 0)
 		return run_cli_exit("budget", r, &e);
@@ -311,6 +316,11 @@ int run_budget_main(int argc, char **argv)
 	r = run(&p, &e);
 	if (r < 0)
 		run_cli_error(stderr, "budget", &e);
+	/* The budgets hold (each test's largest peak in any log); shards that do not add up
+	 * to one run are said, and fail, as analyze does. */
+	if (r >= 0 && p.peaks.shards.count)
+		rep_shards_print(stderr, "budget", &p.peaks.shards);
+	broken = r >= 0 && rep_shards_broken(&p.peaks.shards);
 	budget_peaks_free(&p.peaks);
-	return r < 0 ? RUN_CLI_FAILURE : RUN_CLI_OK;
+	return r < 0 ? RUN_CLI_FAILURE : broken ? 1 : RUN_CLI_OK;
 }

@@ -6,6 +6,7 @@
 #include "runner/commands/analyze.h"
 #include "runner/commands/budget.h"
 #include "runner/commands/doctor.h"
+#include "runner/commands/merge.h"
 
 static const struct run_command commands[] = {
 	/* config takes the run's options (--config, --profile): the run's parser reads it. */
@@ -17,6 +18,8 @@ static const struct run_command commands[] = {
 	  run_doctor },
 	{ "budget",  "[OPTION]... LOG...", "write a budget file (--budgets) from memory logs",
 	  run_budget_main },
+	{ "merge",   "[-o FILE] REPORT...", "merge the JSON or JUnit XML reports of a run's shards",
+	  run_merge_main },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -14,7 +14,7 @@
 
 enum {
 	OPT_HIGH = 256, OPT_APPEND, OPT_CONFIG, OPT_NO_PLUGIN, OPT_STOP_ON_OOM, OPT_TRACEMALLOC,
-	OPT_JUNIT_XML, OPT_JSON, OPT_HTML, OPT_BUDGETS, OPT_PIDS_MAX,
+	OPT_JUNIT_XML, OPT_JSON, OPT_HTML, OPT_BUDGETS, OPT_PIDS_MAX, OPT_SHARD, OPT_SHARD_LOG,
 	/* The opposites: a yes or no of a profile can always be undone on the command line. */
 	OPT_NO_APPEND, OPT_NO_QUIET, OPT_PLUGIN, OPT_NO_STOP_ON_OOM,
 	OPT_OOM_SCORE_ADJ, OPT_NO_OOM_SCORE_ADJ, OPT_NO_SYSTEMD_SCOPE,
@@ -41,6 +41,8 @@ static const struct option longopts[] = {
 	{ "html",        required_argument, NULL, OPT_HTML },
 	{ "budgets",     required_argument, NULL, OPT_BUDGETS },
 	{ "pids-max",    required_argument, NULL, OPT_PIDS_MAX },
+	{ "shard",       required_argument, NULL, OPT_SHARD },
+	{ "shard-log",   required_argument, NULL, OPT_SHARD_LOG },
 	{ "no-append",   no_argument,       NULL, OPT_NO_APPEND },
 	{ "no-quiet",    no_argument,       NULL, OPT_NO_QUIET },
 	{ "plugin",      no_argument,       NULL, OPT_PLUGIN },
@@ -115,6 +117,10 @@ static void usage(FILE *out)
 "      --tracemalloc N       log each test's N biggest allocations (tracemalloc)\n"
 "      --budgets FILE        run each test FILE lists under its budget (its own\n"
 "                            memory.max); `budget` writes FILE from a run's log\n"
+"      --shard I/N           run the I-th of N shares of the tests (N runs together\n"
+"                            run each once); auto, auto/N: I from the engine\n"
+"                            (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, CI_NODE_INDEX)\n"
+"      --shard-log LOG       balance the shards by the durations LOG measured\n"
 "\n"
 "Supervision:\n"
 "  -k, --kill-after DURATION after passing SIGINT, SIGTERM or SIGHUP on to COMMAND,\n"
@@ -205,6 +211,8 @@ static int one_option(struct run_cli *cli, int c, uint64_t phys, struct run_opti
 	case OPT_HTML: return value(o, CFG_HTML, phys, e);
 	case OPT_BUDGETS: return value(o, CFG_BUDGETS, phys, e);
 	case OPT_PIDS_MAX: return value(o, CFG_PIDS_MAX, phys, e);
+	case OPT_SHARD: return value(o, CFG_SHARD, phys, e);
+	case OPT_SHARD_LOG: return value(o, CFG_SHARD_LOG, phys, e);
 	default: return run_cli_other(cli, c, e) == 0 ? CFG_EXIT_OK : -EINVAL;
 	}
 }

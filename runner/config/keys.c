@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "runner/config/shard.h"
 #include "runner/config/size.h"
 
 #define DEFAULT_INTERVAL_NS (100ULL * 1000 * 1000)
@@ -38,6 +39,8 @@ const struct cfg_key_info cfg_keys[CFG_NKEYS] = {
 	[CFG_OOM_SCORE_ADJ] = KEY("oom_score_adj", "--no-oom-score-adj", CFG_T_BOOL, oom_score_adj),
 	[CFG_BUDGETS]     = KEY("budgets",     "--budgets",     CFG_T_PATH,     budgets),
 	[CFG_PIDS_MAX]    = KEY("pids_max",    "--pids-max",    CFG_T_COUNT,    pids_max),
+	[CFG_SHARD]       = KEY("shard",       "--shard",       CFG_T_SHARD,    shard),
+	[CFG_SHARD_LOG]   = KEY("shard_log",   "--shard-log",   CFG_T_PATH,     shard_log),
 };
 
 int cfg_key_find(const char *name)
@@ -184,6 +187,11 @@ int cfg_parse_typed(enum cfg_type type, const char *label, const char *text, uin
 		r = parse_count(text, field);
 		return r < 0 ? bad_value(e, label, text, r, "(a number of processes, 1 to "
 					 "4194304, or max)") : 0;
+	case CFG_T_SHARD:
+		r = cfg_shard_parse(text, field);
+		snprintf(what, sizeof(what), "(a shard I/N with 1 <= I <= N <= %u, e.g. 2/3; or "
+			 "auto, auto/N)", CFG_SHARD_MAX);
+		return r < 0 ? bad_value(e, label, text, r, what) : 0;
 	case CFG_T_PATH:
 		if (!*text)
 			return bad_value(e, label, text, -EINVAL, "(a file name)");
@@ -223,6 +231,9 @@ void cfg_copy_value(struct run_options *dst, const struct run_options *src, enum
 		break;
 	case CFG_T_FRAMES:
 		*(unsigned *)to = *(const unsigned *)from;
+		break;
+	case CFG_T_SHARD:
+		*(struct run_shard *)to = *(const struct run_shard *)from;
 		break;
 	case CFG_T_PATH:
 		*(const char **)to = *(const char *const *)from;
@@ -297,6 +308,9 @@ void cfg_format_value(const struct run_options *o, enum cfg_key k, char *buf, si
 			snprintf(buf, size, "max");
 		else
 			snprintf(buf, size, "%" PRIu64, v);
+		return;
+	case CFG_T_SHARD:
+		cfg_shard_format(field, buf, size);
 		return;
 	case CFG_T_PATH:
 		path = *(const char *const *)field;

@@ -30,6 +30,8 @@ enum cfg_key {
 	CFG_OOM_SCORE_ADJ,
 	CFG_BUDGETS,
 	CFG_PIDS_MAX,
+	CFG_SHARD,
+	CFG_SHARD_LOG,
 	CFG_NKEYS
 };
 
@@ -47,6 +49,7 @@ enum cfg_type {
 	CFG_T_FRAMES,    /* 0..65535, stored as unsigned */
 	CFG_T_PATH,      /* a non-empty file name, stored as const char * */
 	CFG_T_COUNT,     /* a count of at least 1, or max (UINT64_MAX), stored as uint64_t */
+	CFG_T_SHARD,     /* I/N, auto or auto/N, stored as struct run_shard (shard.h) */
 };
 
 /* Sampling more often than this burns a core and measures nothing new: memory.peak and the

@@ -9,6 +9,13 @@
 
 #include "cgroup/error.h"
 
+/* --shard: this run's share of the tests (runner/config/shard.h). */
+struct run_shard {
+	uint32_t index;          /* 1-based; 0: from the engine (auto) */
+	uint32_t count;          /* 0: from the engine, or no shard */
+	bool is_auto;            /* "auto" or "auto/N" */
+};
+
 struct run_options {
 	uint64_t limit;          /* the sandbox total, bytes or CFG_SIZE_MAX */
 	uint64_t test_limit;     /* each unit's memory.max (default: limit) */
@@ -30,10 +37,14 @@ struct run_options {
 	const char *json;        /* JSON report written at the end, or NULL */
 	const char *html;        /* HTML page of the run's analysis written at the end, or NULL */
 	const char *budgets;     /* the budget file: a memory.max per test (budget.h), or NULL */
+	struct run_shard shard;  /* as given; no shard when count and is_auto are 0 */
+	const char *shard_log;   /* an earlier run's log: its durations balance the shards */
 	const char *config;      /* --config FILE, or NULL: search (config.h) */
 	const char *profile;     /* --profile NAME, or NULL */
 	uint32_t set;            /* CFG_BIT(k) for each setting k given (keys.h) */
 	char limit_origin[160];  /* how the built-in limit was found; "": given, or not yet */
+	char shard_origin[200];  /* where the shard's index came from ("--shard", an engine's
+				  * variables); "": no shard, or not resolved yet */
 	char **argv;             /* the command, NULL-terminated; NULL when none was given */
 };
 

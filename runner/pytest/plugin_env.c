@@ -1,6 +1,7 @@
 #include "runner/pytest/plugin_env.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "report/log.h"
 
+#include "runner/config/size.h"
 #include "runner/control/control.h"
 #include "runner/session/say.h"
 #include "runner/session/state.h"
@@ -137,6 +139,48 @@ static int push_cwd(char ***env, size_t *n)
 	return r;
 }
 
+/* "KEY=PATH" with PATH absolute: the command may run in another folder (a suite's workdir).
+ * Nothing when path is NULL. */
+static int push_path(char ***env, size_t *n, const char *key, const char *path)
+{
+	char *cwd = NULL, *kv = NULL;
+	int r;
+
+	if (!path)
+		return 0;
+	if (*path != '/' && !(cwd = getcwd(NULL, 0)))
+		return -errno;
+	r = asprintf(&kv, "%s=%s%s%s", key, cwd ? cwd : "", cwd ? "/" : "", path) < 0 ?
+		-ENOMEM : push(env, n, kv);
+	free(cwd);
+	return r;
+}
+
+/* The shard the plugin selects (WCMEM_SANDBOX_SHARD=I/N), where it came from, and what
+ * balances it: the durations of an earlier log and the budget file's sizes. */
+static int push_shard(const struct run_options *o, char ***env, size_t *n)
+{
+	char *kv = NULL;
+	int r;
+
+	if (!o->shard.count)
+		return 0;
+	if (asprintf(&kv, "WCMEM_SANDBOX_SHARD=%u/%u", o->shard.index, o->shard.count) < 0)
+		return -ENOMEM;
+	r = push(env, n, kv);
+	if (r == 0)
+		r = push(env, n, asprintf(&kv, "WCMEM_SANDBOX_SHARD_FROM=%s", o->shard_origin) < 0 ?
+			 NULL : kv);
+	if (r == 0 && o->limit != CFG_SIZE_MAX)
+		r = push(env, n, asprintf(&kv, "WCMEM_SANDBOX_SHARD_LIMIT=%" PRIu64, o->limit) < 0 ?
+			 NULL : kv);
+	if (r == 0)
+		r = push_path(env, n, "WCMEM_SANDBOX_SHARD_LOG", o->shard_log);
+	if (r == 0)
+		r = push_path(env, n, "WCMEM_SANDBOX_SHARD_BUDGETS", o->budgets);
+	return r;
+}
+
 int run_plugin_env(struct run_session *s, const char *plugin_dir, char *const *job_env,
 		   const char *resume, char ***out, struct wc_error *e)
 {
@@ -165,6 +209,8 @@ int run_plugin_env(struct run_session *s, const char *plugin_dir, char *const *j
 		if (r == 0)
 			r = push(&env, &n, kv);
 	}
+	if (r == 0 && plugin_dir)
+		r = push_shard(s->opt, &env, &n);
 	if (r == 0 && resume) {
 		r = asprintf(&kv, "WCMEM_SANDBOX_RESUME=%s", resume) < 0 ? -ENOMEM : 0;
 		if (r == 0)

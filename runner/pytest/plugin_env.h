@@ -17,7 +17,8 @@ int run_plugin_dir(char *out, size_t size);
 
 /* Builds the "KEY=VALUE" list for the command: the job's own entries, then
  * WCMEM_SANDBOX_SOCKET, PYTHONPATH and PYTEST_PLUGINS (the user's values kept after ours),
- * WCMEM_SANDBOX_TRACEMALLOC and, when resume is not NULL, WCMEM_SANDBOX_RESUME. When the
+ * WCMEM_SANDBOX_TRACEMALLOC, the shard (WCMEM_SANDBOX_SHARD, _SHARD_FROM, _SHARD_LOG,
+ * _SHARD_BUDGETS) and, when resume is not NULL, WCMEM_SANDBOX_RESUME. When the
  * command's in-process diagnostics would write our log file, WEATHERCOP_DISABLE_DIAGNOSTICS=1
  * and WCMEM_SANDBOX_DIAGNOSTICS=1 (our plugin logs in their stead), said once on stderr.
  * *out is NULL-terminated; free it with run_env_free. Returns 0 or -errno. */

@@ -247,6 +247,12 @@ int run_session_open(struct run_session *s, const struct run_options *o, struct 
 	s->info.backend = s->hier.version == CG_V2 ? "cgroup v2" : "cgroup v1";
 	s->info.limit = o->limit;
 	s->info.limit_origin = *o->limit_origin ? o->limit_origin : NULL;
+	if (o->shard.count) {
+		snprintf(s->shard_text, sizeof(s->shard_text), "%u/%u", o->shard.index,
+			 o->shard.count);
+		s->info.shard = s->shard_text;
+		s->info.shard_origin = o->shard_origin;
+	}
 	s->info.test_limit = o->test_limit;
 	s->info.swap = o->swap;
 	s->info.peak = REP_UNKNOWN;

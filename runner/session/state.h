@@ -71,6 +71,7 @@ struct run_session {
 	struct run_control *control; /* the control socket, when the plugin is on */
 	char *command_line;       /* argv joined, shell-quoted where needed */
 	const char *rerun_prefix; /* the command that reruns a killed test, but the test (main) */
+	char shard_text[32];      /* "2/3": info.shard points here */
 	/* The unit records (records.c): slots, some free for reuse when no report needs every
 	 * record; units in flight address theirs by index. */
 	struct rep_unit *units;

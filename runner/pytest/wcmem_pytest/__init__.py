@@ -20,6 +20,7 @@ fails on an import circle, or on a module over 450 lines):
     libc           malloc_trim, and a fork's shared pages made our own (ctypes)
     memory         the memory counters of this process's cgroup
     reports        a test's reports as one word for END, and back
+    shard          --shard I/N: this run's share of the collected tests
     resume         the resume file, and the replay of the tests it names
     xarrays        the xarray datasets left open
     sampler        tracemalloc samples while a test runs (NOTE)
@@ -37,6 +38,7 @@ import sys
 from . import markers
 from .client import Runner, RunnerError
 from .figures import EndFigures, LeakCheck, leak_check_repeats
+from .shard import Shard
 from .standby import Standby
 from .units import WcmemPlugin
 from .xdist_support import XdistCompleteness, in_xdist, is_xdist_controller
@@ -55,6 +57,9 @@ def pytest_configure(config):
         return
     plugin = WcmemPlugin(config, runner)
     config.pluginmanager.register(plugin, "wcmem-sandbox")
+    plugin.shard = Shard.from_env()
+    if plugin.shard:
+        config.pluginmanager.register(plugin.shard, "wcmem-sandbox-shard")
     if plugin.diagnostics:
         plugin.figures = EndFigures(plugin)
         config.pluginmanager.register(plugin.figures, "wcmem-sandbox-figures")

@@ -67,6 +67,10 @@ class Replay:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items):
+        # The shard first (shard.py), from the whole collection as every shard and every
+        # resume of this one sees it; then the tests a resume leaves out.
+        if self.shard:
+            items[:] = self.shard.select(self.config, items)
         if self.resume:
             items[:] = self._deselect(items)
 

@@ -41,6 +41,7 @@ class WcmemPlugin(Replay, Markers, Diagnostics, XdistVerdict):
         self.runner = runner
         self._init_diagnostics()
         self.forkserver = Forkserver()
+        self.shard = None  # the Shard that selects this run's share (shard.py), or None
         self._init_replay()
         self._init_markers()
         self.reports = []
