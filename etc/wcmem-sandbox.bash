@@ -1,13 +1,45 @@
 # bash completion for wcmem-sandbox                                   -*- shell-script -*-
 #
-# Options come from `wcmem-sandbox --help` and profile names from `wcmem-sandbox config`, so
-# the binary stays the one owner of both. After the command (the first word that is not an
+# Options, and the kind of value each takes, come from `wcmem-sandbox [SUBCOMMAND] --help`
+# and profile names from `wcmem-sandbox config`, so the binary stays the one owner of both. After the command (the first word that is not an
 # option, or the word after --), the command's own completion takes over when bash-completion
 # is loaded (_command_offset), else file names.
 # Installed by `make install` as $(PREFIX)/share/bash-completion/completions/wcmem-sandbox.
 
-# Options that take a value: the next word is that value, not the command.
-_wcmem_sandbox_valued='-l|--limit|-t|--test-limit|-s|--swap|--high|--pids-max|-o|--log|-n|--name|-i|--interval|-k|--kill-after|-p|--profile|--config|--tracemalloc|--junit-xml|--json|--html|--budgets|--shard|--shard-log'
+# The options a --help lists (`wcmem-sandbox [SUBCOMMAND] --help`), one a line, each with
+# the value it takes as the help names it (SIZE, FILE, DURATION, N|max...) or "-": read
+# from the help's option lines ("  -l, --limit SIZE  ...", "      --no-append, --no-quiet"),
+# so that completion and --help cannot drift apart.
+_wcmem_sandbox_options() {
+	"$@" --help 2>/dev/null | awk '/^ +-/ {
+		n = 0; value = "-"
+		for (i = 1; i <= NF; i++) {
+			w = $i; sub(/,$/, "", w)
+			if (w ~ /^-/) { opt[++n] = w; continue }
+			if (w ~ /^[A-Z]/) value = w
+			break
+		}
+		for (j = 1; j <= n; j++) print opt[j], value
+	}'
+}
+
+# The value the option $2 takes in the options list $1 (see above), or "" when it takes none.
+_wcmem_sandbox_value_of() {
+	local opt value
+	while read -r opt value; do
+		[[ $opt == "$2" && $value != - ]] && { printf '%s\n' "$value"; return; }
+	done <<<"$1"
+}
+
+# Offers what a value of the kind the help names may be.
+_wcmem_sandbox_complete_value() {
+	case $1 in
+	FILE | LOG) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+	SIZE) mapfile -t COMPREPLY < <(compgen -W "512M 1G 2G 4G 8G 50% max" -- "$cur") ;;
+	DURATION) mapfile -t COMPREPLY < <(compgen -W "100ms 1s 10s 1m" -- "$cur") ;;
+	'N|max') mapfile -t COMPREPLY < <(compgen -W "1024 4096 16384 max" -- "$cur") ;;
+	esac  # NAME, N, PCT...: nothing to offer
+}
 
 # The words before the current one that select a config file, for `config` to read.
 _wcmem_sandbox_config_args() {
@@ -22,32 +54,37 @@ _wcmem_sandbox_config_args() {
 
 _wcmem_sandbox() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local bin=${COMP_WORDS[0]} i word
+	local bin=${COMP_WORDS[0]} i word value options sub=
 	local -a args
 	COMPREPLY=()
 
 	# A subcommand with a front end of its own takes the options its --help lists; then
 	# memory logs (files) for analyze and budget, reports for merge, nothing for doctor.
 	if [[ ${COMP_WORDS[1]} == @(analyze|budget|doctor|merge) ]] && ((COMP_CWORD > 1)); then
+		sub=${COMP_WORDS[1]}
+		options=$(_wcmem_sandbox_options "$bin" "$sub")
+		value=$(_wcmem_sandbox_value_of "$options" "$prev")
 		if [[ $cur == -* ]]; then
-			mapfile -t COMPREPLY < <(compgen -W "$("$bin" "${COMP_WORDS[1]}" --help 2>/dev/null |
-				grep -o -- '--[a-z][a-z-]*' | sort -u)" -- "$cur")
-		elif [[ ${COMP_WORDS[1]} != doctor &&
-			$prev != @(-m|--margin|-f|--floor|-n|--top|--spike-factor|--spike-floor|--leak-floor) ]]; then
+			mapfile -t COMPREPLY < <(compgen -W "$(cut -d' ' -f1 <<<"$options" |
+				grep -- '^--' | sort -u)" -- "$cur")
+		elif [[ -n $value ]]; then
+			_wcmem_sandbox_complete_value "$value"
+		elif [[ $sub != doctor ]]; then
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		fi
 		return
 	fi
 
 	# Past the command: complete as the command would.
+	options=$(_wcmem_sandbox_options "$bin")
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		word=${COMP_WORDS[i]}
 		if [[ $word == -- ]]; then
 			((i++))
 			break
-		elif [[ $word == @($_wcmem_sandbox_valued) ]]; then
-			((i++))
-		elif [[ $word != -* ]]; then
+		elif [[ $word == -* ]]; then
+			[[ -n $(_wcmem_sandbox_value_of "$options" "$word") ]] && ((i++))
+		else
 			[[ $word == config && $i -eq 1 ]] && continue
 			break
 		fi
@@ -63,37 +100,16 @@ _wcmem_sandbox() {
 		return
 	fi
 
-	case $prev in
-	-p | --profile)
+	value=$(_wcmem_sandbox_value_of "$options" "$prev")
+	if [[ $prev == @(-p|--profile) ]]; then
 		mapfile -t args < <(_wcmem_sandbox_config_args)
 		mapfile -t COMPREPLY < <(compgen -W "$("$bin" config "${args[@]}" 2>/dev/null |
 			sed -n 's/^; profiles: *//p')" -- "$cur")
-		return
-		;;
-	-o | --log | --config | --junit-xml | --json | --html | --budgets | --shard-log)
-		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
-		return
-		;;
-	-l | --limit | -t | --test-limit | -s | --swap | --high)
-		mapfile -t COMPREPLY < <(compgen -W "512M 1G 2G 4G 8G 50% max" -- "$cur")
-		return
-		;;
-	-i | --interval | -k | --kill-after)
-		mapfile -t COMPREPLY < <(compgen -W "100ms 1s 10s 1m" -- "$cur")
-		return
-		;;
-	--pids-max)
-		mapfile -t COMPREPLY < <(compgen -W "1024 4096 16384 max" -- "$cur")
-		return
-		;;
-	-n | --name | --tracemalloc)
-		return
-		;;
-	esac
-
-	if [[ $cur == -* ]]; then
-		mapfile -t COMPREPLY < <(compgen -W "$("$bin" --help 2>/dev/null |
-			grep -o -- '--[a-z][a-z-]*' | sort -u)" -- "$cur")
+	elif [[ -n $value ]]; then
+		_wcmem_sandbox_complete_value "$value"
+	elif [[ $cur == -* ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "$(cut -d' ' -f1 <<<"$options" |
+			grep -- '^--' | sort -u)" -- "$cur")
 	elif ((COMP_CWORD == 1)); then
 		# The subcommands: the usage lines of --help that name one.
 		mapfile -t COMPREPLY < <(compgen -c -W "$("$bin" --help 2>/dev/null |

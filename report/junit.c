@@ -2,17 +2,20 @@
  *
  *   <testsuites name="wcmem-sandbox" tests="2" failures="1" errors="0" time="1.234">
  *     <testsuite name="wcmem-sandbox --profile ci" ... timestamp="2026-11-25T17:53:48">
- *       <properties> the sandbox: cgroup, backend, limits, peak, log </properties>
- *       <testcase classname="suite" name="blowup" time="0.812">
+ *       <properties> the sandbox: cgroup, backend, limits, peak, log; the command </properties>
+ *       <testcase classname="tests.test_a.TestB" name="test_c[x::y]" time="0.812">
  *         <failure type="oom" message="OOM-killed: exceeded its own limit 64.0 MB; peak 64.0 MB">
- *         ...the figures...</failure>
+ *         ...the test's own text, then the figures...</failure>
  *         <system-out>peak 64.0 MB, limit 64.0 MB, cgroup wcmem-42/u2</system-out>
  *
+ * A test's classname and name are pytest's own --junitxml's, so that CI pages match the two;
+ * the command that ran the tests is the suite's properties, not a test.
  * Times are UTC. The figures are the log's ("64.0 MB"): people read JUnit in CI pages; programs
  * read the JSON report. */
 #include "report/junit.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -119,7 +122,33 @@ static void property(FILE *f, const char *name, const char *value)
 	fputs("\"/>\n", f);
 }
 
-static void suite_properties(FILE *f, const struct rep_session *s)
+/* A run of tests: the command that ran them (and ran again after each OOM kill) is not a
+ * test of it; its line and how each of its runs ended are the suite's properties. */
+static bool is_command_of_tests(const struct rep_unit *u, bool tests)
+{
+	return tests && u->enclosing;
+}
+
+static void command_properties(FILE *f, const struct rep_unit *units, size_t n, bool tests)
+{
+	char verdict[REP_VERDICT_MAX], peak[32], text[REP_VERDICT_MAX + 64];
+	bool named = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!is_command_of_tests(&units[i], tests))
+			continue;
+		if (!named)
+			property(f, "command", units[i].name);
+		named = true;
+		rep_verdict_text(&units[i], verdict, sizeof(verdict));
+		snprintf(text, sizeof(text), "%s; peak %s", verdict,
+			 measured(units[i].peak, peak, sizeof(peak)));
+		property(f, "command_verdict", text);
+	}
+}
+
+static void suite_properties(FILE *f, const struct rep_session *s,
+			     const struct rep_unit *units, size_t n, bool tests)
 {
 	char buf[32];
 
@@ -131,6 +160,7 @@ static void suite_properties(FILE *f, const struct rep_session *s)
 	property(f, "swap", mb(s->swap, buf, sizeof(buf)));
 	property(f, "peak", measured(s->peak, buf, sizeof(buf)));
 	property(f, "log", s->log_path ? s->log_path : "off");
+	command_properties(f, units, n, tests);
 	fputs("    </properties>\n", f);
 }
 
@@ -151,10 +181,16 @@ static void failure(FILE *f, const struct rep_unit *u, enum rep_outcome o)
 
 	rep_verdict_text(u, verdict, sizeof(verdict));
 	snprintf(msg, sizeof(msg), "%s; peak %s", verdict, measured(u->peak, peak, sizeof(peak)));
+	/* pytest's message and text when the test sent them (pytest's own JUnit says the
+	 * same), then ours */
 	fprintf(f, "      <%s type=\"%s\" message=\"", o == REP_FAILED ? "failure" : "error",
 		kind_of_failure(u));
-	rep_xml_escape(f, msg);
+	rep_xml_escape(f, u->message && u->oom == REP_OOM_NONE ? u->message : msg);
 	fputs("\">", f);
+	if (u->failure) {
+		rep_xml_escape(f, u->failure);
+		fputs("\n\nwcmem-sandbox: ", f);
+	}
 	rep_xml_escape(f, verdict);
 	fputs("\n", f);
 	figures(f, u);
@@ -179,9 +215,41 @@ const char *rep_junit_split(const char *nodeid)
 	return last;
 }
 
-/* classname and name: a test's node ID split at its last "::" before its parameters
- * ("tests/test_a.py::TestX" and "test_y[1]"), as CI pages group tests by class; a suite or
- * command is classed by its kind. */
+/* The classname of a test's node ID as pytest's junitxml makes it (mangle_test_address):
+ * the file without ".py", '/' as '.', then its classes, all up to the last "::" before the
+ * parameters ("tests/test_a.py::TestB::test_c[x::y]" gives "tests.test_a.TestB"). */
+static void test_classname(FILE *f, const char *id, const char *last)
+{
+	size_t file = strcspn(id, ":"), cls;
+	char *text;
+
+	while (id[file] && strncmp(id + file, "::", 2) != 0)
+		file += 1 + strcspn(id + file + 1, ":");
+	cls = (size_t)(last - id);
+	if (file > cls)
+		file = cls;
+	text = strndup(id, cls);
+	if (!text) {
+		fputs("test", f);
+		return;
+	}
+	for (size_t i = 0; i < file; i++)
+		if (text[i] == '/')
+			text[i] = '.';
+	if (file >= 3 && strncmp(text + file - 3, ".py", 3) == 0) {
+		memmove(text + file - 3, text + file, cls - file + 1);
+		file -= 3;
+	}
+	for (char *p = text + file; (p = strstr(p, "::")); p++) {  /* "A::B" is "A.B" */
+		*p = '.';
+		memmove(p + 1, p + 2, strlen(p + 2) + 1);
+	}
+	rep_xml_escape(f, text);
+	free(text);
+}
+
+/* classname and name: a test's as pytest's own JUnit XML has them; a suite or command is
+ * classed by its kind. */
 static void testcase_names(FILE *f, const struct rep_unit *u)
 {
 	const char *name = u->name ? u->name : "", *last = NULL;
@@ -190,10 +258,7 @@ static void testcase_names(FILE *f, const struct rep_unit *u)
 		last = rep_junit_split(name);
 	fputs("classname=\"", f);
 	if (last) {
-		char *cls = strndup(name, (size_t)(last - name));
-
-		rep_xml_escape(f, cls ? cls : "test");
-		free(cls);
+		test_classname(f, name, last);
 		name = last + 2;
 	} else {
 		rep_xml_escape(f, u->kind);
@@ -210,8 +275,13 @@ static void testcase(FILE *f, const struct rep_unit *u)
 	fputs("    <testcase ", f);
 	testcase_names(f, u);
 	fprintf(f, " time=\"%.3f\">\n", u->duration);
-	if (o == REP_SKIPPED)
+	if (o == REP_SKIPPED && u->message) {  /* pytest's reason */
+		fputs("      <skipped message=\"", f);
+		rep_xml_escape(f, u->message);
+		fputs("\"/>\n", f);
+	} else if (o == REP_SKIPPED) {
 		fputs("      <skipped/>\n", f);
+	}
 	else if (o != REP_PASSED)
 		failure(f, u, o);
 	fputs("      <system-out>", f);
@@ -231,11 +301,17 @@ static void testcase_not_run(FILE *f, const char *name, const char *why)
 
 int rep_junit_write(FILE *f, const struct rep_unit *units, size_t n, const struct rep_session *s)
 {
-	size_t failures = 0, errors = 0, skipped = s->n_not_run, tests = n + s->n_not_run;
+	size_t failures = 0, errors = 0, skipped = s->n_not_run, tests = s->n_not_run;
+	bool of_tests = false;
 	char stamp[32];
 	struct tm tm;
 
+	for (size_t i = 0; i < n; i++)
+		of_tests |= strcmp(units[i].kind ? units[i].kind : "", "test") == 0;
 	for (size_t i = 0; i < n; i++) {
+		if (is_command_of_tests(&units[i], of_tests))
+			continue;  /* counts are the tests' */
+		tests++;
 		failures += rep_outcome(&units[i]) == REP_FAILED;
 		errors += rep_outcome(&units[i]) == REP_ERROR;
 		skipped += rep_outcome(&units[i]) == REP_SKIPPED;
@@ -252,9 +328,10 @@ int rep_junit_write(FILE *f, const struct rep_unit *units, size_t n, const struc
 	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
 		"time=\"%.3f\" timestamp=\"%s\">\n", tests, failures, errors, skipped, s->elapsed,
 		stamp);
-	suite_properties(f, s);
+	suite_properties(f, s, units, n, of_tests);
 	for (size_t i = 0; i < n; i++)
-		testcase(f, &units[i]);
+		if (!is_command_of_tests(&units[i], of_tests))
+			testcase(f, &units[i]);
 	for (size_t i = 0; i < s->n_not_run; i++)
 		testcase_not_run(f, s->not_run[i], s->not_run_why);
 	fputs("  </testsuite>\n</testsuites>\n", f);

@@ -1,7 +1,8 @@
 /* The JUnit XML report, as CI systems read it: one <testsuite> for the session, one
- * <testcase> a unit; a unit that did not end well (OOM-killed, killed, exited non-zero, or a
- * failed test) is a <failure> with its verdict and peak, one that never ran an <error>. Schema:
- * etc/reports.md. */
+ * <testcase> a unit (a test named as pytest's own --junitxml names it; the command that ran
+ * tests is the suite's properties instead); a unit that did not end well (OOM-killed,
+ * killed, exited non-zero, or a failed test) is a <failure> with pytest's own text when it
+ * sent one, its verdict and peak, one that never ran an <error>. Schema: etc/reports.md. */
 #ifndef WCMEM_REPORT_JUNIT_H
 #define WCMEM_REPORT_JUNIT_H
 

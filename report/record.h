@@ -69,6 +69,9 @@ struct rep_unit {
 				* the test (--budgets), or NULL */
 	char *extras_start;    /* lines from the pytest plugin for TEST_START, or NULL */
 	char *extras_end;      /* ... for TEST_END (GC, tracemalloc, xarray), or NULL */
+	char *message;         /* a failed or skipped test's one-line message, as pytest's
+				* JUnit writes it, or NULL (kept only for a JUnit report) */
+	char *failure;         /* a failed test's text (its traceback's end), or NULL */
 	struct cg_events events;         /* the unit's own counters over its life */
 	struct cg_events sandbox_events; /* the sandbox's own counters over the unit's life */
 

@@ -136,7 +136,15 @@ def fit_problems(p):
     if p.EXTRAS_MAX * 3 > p.EXTRAS_SENT_MAX:
         out.append(f"EXTRAS_MAX {p.EXTRAS_MAX} characters may encode to more than "
                    f"EXTRAS_SENT_MAX {p.EXTRAS_SENT_MAX} bytes")
-    line = 3 * p.ID_MAX + 3 * p.WHERE_MAX + p.EXTRAS_SENT_MAX + p.REPORTS_MAX + LINE_SLACK
+    if p.MESSAGE_MAX > p.RUN_FAILURE_MAX or p.FAILURE_MAX > p.RUN_FAILURE_MAX:
+        out.append(f"MESSAGE_MAX {p.MESSAGE_MAX} or FAILURE_MAX {p.FAILURE_MAX} is over the "
+                   f"runner's RUN_FAILURE_MAX {p.RUN_FAILURE_MAX}")
+    if 3 * (p.MESSAGE_MAX + p.FAILURE_MAX) > p.FAILURE_SENT_MAX:
+        out.append(f"MESSAGE_MAX and FAILURE_MAX bytes may encode to more than "
+                   f"FAILURE_SENT_MAX {p.FAILURE_SENT_MAX}")
+    # START has where=, END message= and failure=: the larger of the two
+    line = (3 * p.ID_MAX + max(3 * p.WHERE_MAX, p.FAILURE_SENT_MAX) + p.EXTRAS_SENT_MAX
+            + p.REPORTS_MAX + LINE_SLACK)
     if line > p.RUN_LINE_MAX:
         out.append(f"a START or END may need {line} bytes, over RUN_LINE_MAX {p.RUN_LINE_MAX}")
     return out

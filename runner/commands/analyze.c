@@ -20,7 +20,7 @@
 
 struct an_args {
 	struct rep_an_options opt;
-	bool json;
+	const char *json;  /* --json FILE ("-": standard output), or NULL */
 	const char *html;  /* --html FILE, or NULL */
 	char **logs;     /* NULL-terminated; "-" is stdin */
 	char default_log[4096];  /* no LOG given: the default log, logs names it */
@@ -34,11 +34,11 @@ static const struct rep_an_options defaults = {
 };
 
 static const struct option longopts[] = {
-	{ "top",          required_argument, NULL, 'n' },
+	{ "top",          required_argument, NULL, 'N' },
 	{ "spike-factor", required_argument, NULL, OPT_SPIKE_FACTOR },
 	{ "spike-floor",  required_argument, NULL, OPT_SPIKE_FLOOR },
 	{ "leak-floor",   required_argument, NULL, OPT_LEAK_FLOOR },
-	{ "json",         no_argument,       NULL, OPT_JSON },
+	{ "json",         optional_argument, NULL, OPT_JSON },  /* FILE: json_file() */
 	{ "html",         required_argument, NULL, OPT_HTML },
 	RUN_CLI_LONGOPTS_COMMON,
 	{ NULL, 0, NULL, 0 },
@@ -57,7 +57,7 @@ static void usage(FILE *out)
 "else ~/.weathercop/test_memory.log). Each finding is a FILE:LINE: line, the test's own\n"
 "file where the log names it.\n"
 "\n"
-"  -n, --top N               list the N biggest tests, and the N that left most behind\n"
+"  -N, --top N               list the N biggest tests, and the N that left most behind\n"
 "                            (1 to 100; default 10)\n"
 "      --spike-factor X      a sudden spike peaks at X times the typical (median) test\n"
 "                            or more (default 10)\n"
@@ -65,7 +65,8 @@ static void usage(FILE *out)
 "      --leak-floor SIZE     a test left memory behind when it still held SIZE or more\n"
 "                            at its end, and leaks when every repeat of its leak check\n"
 "                            added some and the middle one SIZE or more (default 1M)\n"
-"      --json                every figure as JSON (schema wcmem-sandbox-analysis/1)\n"
+"      --json FILE           write every figure as JSON to FILE ('-': standard output,\n"
+"                            instead of the text; schema wcmem-sandbox-analysis/1)\n"
 "      --html FILE           also write FILE: one self-contained HTML page, a chart of\n"
 "                            memory over time (LOG.timeline when there is one) with a\n"
 "                            band a test, OOM kills in red, and the tables; FILE '-':\n"
@@ -112,10 +113,44 @@ static int default_log(struct an_args *a, struct wc_error *e)
 	return 1;
 }
 
+/* 1 when path names a memory log already (its first line an entry's head, "[2026-"), so
+ * that `--json LOG` of old scripts reads LOG instead of writing over it. */
+static int looks_like_log(const char *path)
+{
+	struct wc_error ignored = { 0 };
+	char head[8] = "";
+	int fd = rep_file_open_read(path, "memory log", &ignored);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	return n == 7 && head[0] == '[' && strspn(head + 1, "0123456789") == 4 && head[5] == '-';
+}
+
+/* --json's FILE: "--json=FILE", or the next word "--json FILE". --json was a flag (the JSON
+ * on standard output), so where the next word cannot be its FILE it still means "-":
+ * nothing after it, an option after it, or a word that names a memory log (a LOG). */
+static const char *json_file(int argc, char **argv, const char *arg)
+{
+	const char *next = optind < argc ? argv[optind] : NULL;
+
+	if (arg)
+		return arg;
+	if (!next || (next[0] == '-' && next[1]) || looks_like_log(next)) {
+		run_cli_say("analyze", "--json without FILE writes to standard output; write "
+			    "'--json -' (or '--json FILE')");
+		return "-";
+	}
+	optind++;
+	return next;
+}
+
 /* Returns 1 to analyze, 0 when done (--help, --version), or -EINVAL with e filled. */
 static int parse_args(int argc, char **argv, struct an_args *a, struct wc_error *e)
 {
-	struct run_cli cli = { .name = "analyze", .optstring = "+:n:hV", .longopts = longopts,
+	struct run_cli cli = { .name = "analyze", .optstring = "+:N:n:hV", .longopts = longopts,
 			       .usage = usage };
 	double v;
 	int c;
@@ -124,7 +159,10 @@ static int parse_args(int argc, char **argv, struct an_args *a, struct wc_error 
 	run_cli_start(&cli, argc, argv);
 	while ((c = run_cli_next(&cli)) != -1) {
 		switch (c) {
-		case 'n':
+		case 'n':  /* was --top's letter; in a run it is --name */
+			run_cli_say("analyze", "-n is -N (--top) now, as -n is --name in a run");
+			/* fall through */
+		case 'N':
 			if (parse_number(optarg, 1, REP_AN_LIST_MAX, &v) < 0 || v != (int)v)
 				return bad(e, "--top", optarg, "a whole number from 1 to 100");
 			a->opt.top = (int)v;
@@ -142,7 +180,7 @@ static int parse_args(int argc, char **argv, struct an_args *a, struct wc_error 
 					   optarg, "a SIZE such as 512K, 100M or 1G");
 			break;
 		case OPT_JSON:
-			a->json = true;
+			a->json = json_file(argc, argv, optarg);
 			break;
 		case OPT_HTML:
 			a->html = optarg;
@@ -151,9 +189,9 @@ static int parse_args(int argc, char **argv, struct an_args *a, struct wc_error 
 			return run_cli_other(&cli, c, e);
 		}
 	}
-	if (a->json && a->html && strcmp(a->html, "-") == 0)
-		return run_cli_usage_error(e, "--json and --html - both write to standard output: "
-					   "give --html a FILE");
+	if (a->json && a->html && strcmp(a->json, "-") == 0 && strcmp(a->html, "-") == 0)
+		return run_cli_usage_error(e, "--json - and --html - both write to standard output: "
+					   "give one of them a FILE");
 	a->logs = argv + optind;
 	if (optind >= argc)
 		return default_log(a, e);
@@ -187,16 +225,17 @@ static int read_timeline(struct rep_analysis *an, const char *log, unsigned long
 	return r < 0 ? wc_fail(e, -r, "read %s", path) : 0;
 }
 
-/* Writes the HTML page to path, opened as the run's reports are (never through a planted
- * link: report/file.h). Returns 0, or -errno with e filled. */
-static int write_html(const struct rep_analysis *an, const char *path, struct wc_error *e)
+/* Writes the HTML page or the JSON to path, opened as the run's reports are (never through
+ * a planted link: report/file.h; "-" is standard output). Returns 0, or -errno with e. */
+static int write_file(const struct rep_analysis *an, const char *path,
+		      int (*write)(FILE *f, const struct rep_analysis *an), struct wc_error *e)
 {
 	FILE *f;
 	int r = rep_file_open_report(path, REP_DIRS_NONE, &f, e);
 
 	if (r < 0)
 		return r;
-	r = rep_analysis_html(f, an);
+	r = write(f, an);
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
 	return r < 0 ? wc_fail(e, -r, "write %s", path) : 0;
@@ -257,6 +296,11 @@ static int read_log(struct rep_analysis *an, const char *path, struct wc_error *
 	return 0;
 }
 
+static bool is_stdout(const char *path)
+{
+	return path && strcmp(path, "-") == 0;
+}
+
 int run_analyze_main(int argc, char **argv)
 {
 	struct rep_analysis *an = NULL;
@@ -279,17 +323,18 @@ int run_analyze_main(int argc, char **argv)
 	for (char **log = a.logs; *log && r >= 0; log++)
 		r = read_log(an, *log, &e);
 	rep_analysis_end(an);
-	if (r >= 0) {
-		/* --html -: the page is the answer on standard output, the text is not */
-		r = a.json ? rep_analysis_json(stdout, an) :
-		    a.html && strcmp(a.html, "-") == 0 ? 0 : rep_analysis_print(stdout, an);
+	if (r >= 0 && !is_stdout(a.json) && !is_stdout(a.html)) {
+		/* the text answer, unless the JSON or the page is on standard output instead */
+		r = rep_analysis_print(stdout, an);
 		if (fflush(stdout) != 0 && r == 0)
 			r = -errno;
 		if (r < 0)
 			wc_fail(&e, -r, "write the answer");
 	}
+	if (r >= 0 && a.json)
+		r = write_file(an, a.json, rep_analysis_json, &e);
 	if (r >= 0 && a.html)
-		r = write_html(an, a.html, &e);
+		r = write_file(an, a.html, rep_analysis_html, &e);
 	if (r < 0)
 		run_cli_error(stderr, "analyze", &e);
 	/* Shards that do not add up to one run are a finding that fails: a test ran twice. */

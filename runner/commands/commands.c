@@ -14,7 +14,7 @@ static const struct run_command commands[] = {
 	  NULL },
 	{ "analyze", "[OPTION]... [LOG]...", "read memory logs: what ran, what was killed, what grew",
 	  run_analyze_main },
-	{ "doctor",  "[--json]",         "check whether a run would work here, and what to do",
+	{ "doctor",  "[--json [FILE]]",  "check whether a run would work here, and what to do",
 	  run_doctor },
 	{ "budget",  "[OPTION]... LOG...", "write a budget file (--budgets) from memory logs",
 	  run_budget_main },

@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "report/file.h"
 #include "report/json.h"
 #include "runner/commands/cli.h"
 
@@ -97,23 +98,25 @@ int run_doctor_write_json(FILE *out, const struct run_check *c, size_t n)
 
 static void usage(FILE *out)
 {
-	fputs("Usage: wcmem-sandbox doctor [--json]\n"
+	fputs("Usage: wcmem-sandbox doctor [--json [FILE]]\n"
 	      "Check whether a run would work here, and what it would do without: one line a\n"
 	      "check, PASS, WARN or FAIL, with what to do. WCMEM_CGROUP_BASE is honoured.\n"
 	      "\n"
-	      "      --json     the checks as JSON (schema wcmem-sandbox-doctor/1)\n"
-	      "  -h, --help     show this help and exit\n"
-	      "  -V, --version  show the version and exit\n"
+	      "      --json FILE    write the checks as JSON to FILE (schema\n"
+	      "                     wcmem-sandbox-doctor/1); FILE '-', or none: standard\n"
+	      "                     output, instead of the text\n"
+	      "  -h, --help         show this help and exit\n"
+	      "  -V, --version      show the version and exit\n"
 	      "\n"
 	      "Exit status: 0 when a run would work (warnings or not), 1 when a check failed,\n"
 	      "125 on a usage error.\n", out);
 }
 
 /* Returns 1 to run the checks, 0 when done (--help, --version), or -EINVAL with e filled. */
-static int parse(int argc, char **argv, bool *json, struct wc_error *e)
+static int parse(int argc, char **argv, const char **json, struct wc_error *e)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
+		{ "json", optional_argument, NULL, 'j' },  /* FILE: "--json=FILE", "--json FILE" */
 		RUN_CLI_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -125,7 +128,10 @@ static int parse(int argc, char **argv, bool *json, struct wc_error *e)
 	while ((c = run_cli_next(&cli)) != -1) {
 		if (c != 'j')
 			return run_cli_other(&cli, c, e);
-		*json = true;
+		/* --json was a flag (standard output): alone, or before an option, it still is */
+		*json = optarg ? optarg : "-";
+		if (!optarg && optind < argc && (argv[optind][0] != '-' || !argv[optind][1]))
+			*json = argv[optind++];
 	}
 	if (optind < argc)
 		return run_cli_usage_error(e, "unexpected argument '%s' (doctor takes options "
@@ -138,18 +144,28 @@ int run_doctor(int argc, char **argv)
 	struct run_check checks[RUN_DOCTOR_MAX];
 	struct run_doctor_facts facts;
 	struct wc_error e = { 0 };
-	bool json = false;
+	const char *json = NULL;
+	FILE *f = NULL;
 	size_t n;
 	int r = parse(argc, argv, &json, &e);
 
 	if (r <= 0)
 		return run_cli_exit("doctor", r, &e);
+	/* opened before the checks, as a run's reports are: a path that cannot be written
+	 * fails at once, never through a planted link */
+	if (json && rep_file_open_report(json, REP_DIRS_NONE, &f, &e) < 0) {
+		run_cli_error(stderr, "doctor", &e);
+		return RUN_CLI_FAILURE;
+	}
 	gather(&facts);
 	n = run_doctor_evaluate(&facts, checks);
-	r = json ? run_doctor_write_json(stdout, checks, n) : run_doctor_write_text(stdout,
-										      checks, n);
+	r = json && strcmp(json, "-") == 0 ? 0 : run_doctor_write_text(stdout, checks, n);
+	if (r == 0 && f)
+		r = run_doctor_write_json(f, checks, n);
+	if (f && fclose(f) != 0 && r == 0)
+		r = -errno;
 	if (r < 0) {
-		wc_fail(&e, -r, "write the checks");
+		wc_fail(&e, -r, json ? "write %s" : "write the checks", json);
 		run_cli_error(stderr, "doctor", &e);
 		return RUN_CLI_FAILURE;
 	}

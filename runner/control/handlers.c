@@ -333,6 +333,13 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 	       m->outcome && (!strcmp(m->outcome, "failed") || !strcmp(m->outcome, "error"));
 	free(rec->extras_end);  /* a NOTE's sample: the END's own lines say more */
 	rec->extras_end = m->extras ? strdup(m->extras) : NULL;
+	/* The test's own failure text, for the JUnit report only: a few KiB a failed test. */
+	if (s->opt->junit_xml) {
+		free(rec->message);
+		free(rec->failure);
+		rec->message = m->message ? strdup(m->message) : NULL;
+		rec->failure = m->failure ? strdup(m->failure) : NULL;
+	}
 	/* An exit code is only ever one: `exit 200` is code 200, never "signal 72". */
 	run_conn_end_unit(c, k, m->signal ? m->signal : W_EXITCODE(code, 0), false, NULL,
 			  m->reports ? m->reports : "-");
@@ -345,12 +352,21 @@ static void on_verdict(struct run_control *c, struct conn *k, const struct run_m
 	struct run_session *s = c->s;
 	char text[REP_VERDICT_MAX], enc[3 * REP_VERDICT_MAX];
 
-	for (int i = s->nunits - 1; i >= 0; i--) {
+	/* From the record after the last one found, wrapping: pytest's own JUnit XML asks for
+	 * every test as its session ends, in the order they ran, and a search from one end
+	 * each time would cost O(tests^2) in all. */
+	for (int n = 0; n < s->nunits; n++) {
+		int i = (c->verdict_at + 1 + n) % s->nunits;
+
 		if (!run_record_named(&s->units[i], m->name) || s->units[i].duration <= 0)
 			continue;
+		c->verdict_at = i;
 		rep_verdict_text(&s->units[i], text, sizeof(text));
 		cfg_field_encode(text, enc, sizeof(enc));
-		run_conn_reply(k, "OK %s", enc);
+		if (s->units[i].peak == REP_UNKNOWN)
+			run_conn_reply(k, "OK %s", enc);
+		else  /* for the plugin's properties in pytest's own JUnit XML */
+			run_conn_reply(k, "OK %s peak=%" PRIu64, enc, s->units[i].peak);
 		return;
 	}
 	run_conn_reply(k, "ERR 409 no ended unit of that name");
@@ -504,6 +520,7 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line)
 		if (k->state == CONN_GREETING)  /* a second HELLO changes nothing */
 			run_conn_enter(k, CONN_IDLE);
 		k->worker = parent_is_client(c, k);
+		c->s->keep_records |= m.records;
 		run_conn_reply(k, "OK %d", RUN_PROTOCOL_VERSION);
 		return;
 	case RUN_MSG_START:

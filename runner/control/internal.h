@@ -101,6 +101,7 @@ struct run_control {
 	int killed_top;       /* tests killed in this attempt that took a client that is no */
 	                      /* worker (run_control_killed_top) */
 	struct timespec first_start; /* CLOCK_MONOTONIC of its first, when started > 0 */
+	int verdict_at;           /* the record the last VERDICT found: the next search's start */
 	char resume_path[4300];
 	char snap_path[4300];     /* the copy the command's current run reads */
 };

@@ -78,7 +78,11 @@ static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
 	val = eq + 1;
 	if (cfg_field_decode(val) < 0)
 		return bad(e, "bad percent-encoding in", key);
-	if (m->verb == RUN_MSG_START && strcmp(key, "kind") == 0) {
+	if (m->verb == RUN_MSG_HELLO && strcmp(key, "records") == 0) {
+		if (strcmp(val, "1") != 0)
+			return bad(e, "records takes 1, got", val);
+		m->records = true;
+	} else if (m->verb == RUN_MSG_START && strcmp(key, "kind") == 0) {
 		if (strcmp(val, "test") != 0 && strcmp(val, "command") != 0)
 			return bad(e, "kind must be test or command, got", val);
 		m->kind = val;
@@ -118,7 +122,14 @@ static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
 		if (!*val || strchr(val, ' ') || strchr(val, '\n'))
 			return bad(e, "reports must be one word", NULL);
 		m->reports = val;
-	} else if (strcmp(key, "extras") == 0) {
+	} else if (m->verb == RUN_MSG_END && (strcmp(key, "message") == 0 ||
+					      strcmp(key, "failure") == 0)) {
+		/* The test's own words for the JUnit report: a bounded copy is kept a test. */
+		if (strlen(val) > RUN_FAILURE_MAX)
+			return bad(e, "message and failure longer than " STR(RUN_FAILURE_MAX) " bytes",
+				   NULL);
+		*(key[0] == 'm' ? &m->message : &m->failure) = val;
+	} else if (m->verb != RUN_MSG_HELLO && strcmp(key, "extras") == 0) {
 		if (strlen(val) > RUN_EXTRAS_MAX)
 			return bad(e, "extras longer than " STR(RUN_EXTRAS_MAX) " bytes", NULL);
 		m->extras = val;
@@ -166,7 +177,10 @@ int run_msg_parse(char *line, struct run_msg *m, struct wc_error *e)
 		if (parse_number(f, 1000000, &n) < 0)
 			return bad(e, "bad version", f);
 		m->version = (int)n;
-		return rest ? bad(e, "HELLO takes one field", NULL) : 0;
+		while ((f = next_field(&rest)))
+			if ((r = parse_option(f, m, e)) < 0)
+				return r;
+		return 0;
 	}
 	if (cfg_field_decode(f) < 0 || !*f)
 		return bad(e, "bad name", f);

@@ -12,6 +12,7 @@
 #define RUN_LINE_MAX 65536  /* bytes, the newline included */
 #define RUN_NAME_MAX 8192   /* bytes of a decoded name: a longer one is refused (400) */
 #define RUN_EXTRAS_MAX 16384 /* bytes of decoded extras: longer ones are refused (400) */
+#define RUN_FAILURE_MAX 4096 /* bytes of a decoded message or failure: longer, refused (400) */
 
 /* RUN_MSG_STANDBY stays last: the fuzzer checks that a parsed verb is one of these. */
 enum run_verb { RUN_MSG_HELLO, RUN_MSG_START, RUN_MSG_END, RUN_MSG_VERDICT, RUN_MSG_USAGE,
@@ -21,6 +22,7 @@ enum run_verb { RUN_MSG_HELLO, RUN_MSG_START, RUN_MSG_END, RUN_MSG_VERDICT, RUN_
 struct run_msg {
 	enum run_verb verb;
 	int version;          /* HELLO */
+	bool records;         /* HELLO records=1: keep every test's record for VERDICT */
 	const char *name;     /* START, END, VERDICT, USAGE, NOTE */
 	const char *kind;     /* START: "test" (default) or "command" */
 	uint64_t limit;       /* START: bytes (sent as a SIZE); UINT64_MAX when absent */
@@ -33,6 +35,8 @@ struct run_msg {
 	bool keep;            /* START keep=1: keep a unit for the client's next START */
 	bool moved;           /* START moved=1: the client moves itself into the kept unit */
 	const char *reports;  /* END: pytest's serialized reports (opaque), NULL when absent */
+	const char *message;  /* END: the failure's or skip's one-line message, NULL: absent */
+	const char *failure;  /* END: the failure's text (its traceback's end), NULL: absent */
 };
 
 /* Parses one line (without its newline), decoding fields in place.

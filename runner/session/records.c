@@ -13,6 +13,8 @@
 /* What a settled record keeps of a name or a where= (up to 8 KiB each from a client):
  * 20,000 commands with long names must not grow the runner by their names. */
 #define KEPT_TEXT_MAX 200
+/* Records kept for pytest's own JUnit XML (HELLO records=1): at most some 60 MB. */
+#define RUN_RECORDS_KEPT_MAX 100000
 
 static void record_clear(struct rep_unit *u)
 {
@@ -23,6 +25,8 @@ static void record_clear(struct rep_unit *u)
 	free(u->budget);
 	free(u->extras_start);
 	free(u->extras_end);
+	free(u->message);
+	free(u->failure);
 	free(u->error);
 	memset(u, 0, sizeof(*u));
 }
@@ -154,6 +158,12 @@ void run_record_settle(struct run_session *s, int idx)
 	if (s->opt->json || s->opt->junit_xml || s->opt->html)
 		return;  /* the reports list every unit, whole */
 	keep_for_summary(u);
+	/* Every test's verdict for pytest's own JUnit XML, names cut as above: bounded, since
+	 * any client may ask for it. */
+	if (s->keep_records && s->records_kept < RUN_RECORDS_KEPT_MAX) {
+		s->records_kept++;
+		return;
+	}
 	/* The summary lists tests under half their budget: their records stay. */
 	if (!ordinary_test(u) || rep_under_half_budget(u))
 		return;

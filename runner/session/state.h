@@ -81,6 +81,9 @@ struct run_session {
 	int nfree, free_cap;
 	int biggest[REP_SUMMARY_BIGGEST]; /* the kept tests that compete for the summary */
 	int nbiggest;
+	bool keep_records;        /* a client writes pytest's own JUnit XML (HELLO records=1):
+				   * VERDICT answers for every test, up to RUN_RECORDS_KEPT_MAX */
+	int records_kept;         /* records kept for it that the summary alone would drop */
 	unsigned long units_made; /* records made: the next one's seq */
 	int oom_units;            /* records with an OOM verdict */
 	uint64_t outside_seen;    /* oom_kill of the harness and standby cgroups, read so far */

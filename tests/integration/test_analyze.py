@@ -53,7 +53,7 @@ def test_example_run_names_the_oom_the_biggest_and_the_leak(sandbox):
 
 
 def test_json_has_every_figure(sandbox):
-    out = analyze("--json", example_run(sandbox))
+    out = analyze("--json", "-", example_run(sandbox))
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["schema"] == "wcmem-sandbox-analysis/1"
@@ -188,6 +188,41 @@ def test_html_to_standard_output_is_the_answer(tmp_path):
     out = analyze("--html", "-", GUIDE_LOG)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("<!DOCTYPE html>") and out.stdout.rstrip().endswith("</html>")
-    out = analyze("--json", "--html", "-", GUIDE_LOG)
+    out = analyze("--json", "-", "--html", "-", GUIDE_LOG)
     assert out.returncode == 125
-    assert "--json and --html - both write to standard output" in out.stderr
+    assert "--json - and --html - both write to standard output" in out.stderr
+
+
+def test_json_takes_a_file_as_a_run_does(tmp_path):
+    # --json FILE as in a run: the JSON there, the text answer on standard output.
+    report = tmp_path / "a.json"
+    out = analyze("-N", "2", "--json", str(report), GUIDE_LOG)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("wcmem-sandbox analyze: ") and out.stderr == "", out.stderr
+    doc = json.loads(report.read_text())
+    assert doc["options"]["top"] == 2
+    out = analyze(f"--json={report}", GUIDE_LOG)
+    assert out.returncode == 0 and json.loads(report.read_text())["schema"]
+
+
+def test_old_json_flag_still_writes_to_standard_output(tmp_path):
+    # --json was a flag: where the word after it cannot be its FILE (nothing, an option, a
+    # memory log), it is standard output still, with a note; never written over a log.
+    log = tmp_path / "run.log"
+    shutil.copy(GUIDE_LOG, log)
+    before = log.read_bytes()
+    for args in (("--json", str(log)), ("--json", "--top", "3", str(log))):
+        out = analyze(*args)
+        assert out.returncode == 0, (args, out.stderr)
+        assert json.loads(out.stdout)["schema"] == "wcmem-sandbox-analysis/1"
+        assert "write '--json -'" in out.stderr, out.stderr
+        assert log.read_bytes() == before
+    env = dict(os.environ, WEATHERCOP_DIR=str(tmp_path))
+    shutil.copy(GUIDE_LOG, tmp_path / "test_memory.log")
+    out = subprocess.run([BIN, "analyze", "--json"], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert out.returncode == 0 and json.loads(out.stdout)["logs"] == 1, out.stderr
+    # -n was --top's letter; in a run it is --name: -N now, -n still read, with a note
+    out = analyze("-n", "3", "--json", "-", GUIDE_LOG)
+    assert out.returncode == 0 and json.loads(out.stdout)["options"]["top"] == 3
+    assert "-n is -N (--top) now" in out.stderr

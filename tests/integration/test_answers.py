@@ -88,7 +88,7 @@ LEAKERS = {f"test_leaks.py::test_leaks[{n}]" for n in (1, 2, 3)}
 
 
 def analyze_json(log):
-    out = subprocess.run([BIN, "analyze", "--json", log], capture_output=True, text=True,
+    out = subprocess.run([BIN, "analyze", "--json", "-", log], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr
     import json

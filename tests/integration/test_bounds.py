@@ -122,7 +122,7 @@ def test_analyze_escapes_a_foreign_log_and_its_json_is_json(tmp_path, elapsed):
     assert text.returncode == 0, text.stderr
     assert_no_raw("analyze's text", text.stdout + text.stderr)
     assert b"\\x1b[2Jhog\\u009b\\u202eexe.txt OOM-killed" in text.stdout, text.stdout
-    out = analyze("--json", str(log))
+    out = analyze("--json", "-", str(log))
     assert out.returncode == 0, out.stderr
     doc = strict_json(out.stdout.decode())
     assert doc["oom_killed"][0]["name"] == "t/test_a.py::\\x1b[2Jhog\\u009b\\u202eexe.txt", doc
@@ -146,7 +146,7 @@ def test_a_long_non_ascii_name_is_cut_between_characters(tmp_path):
     html = tmp_path / "a.html"
     assert analyze("--html", str(html), str(log)).returncode == 0
     html.read_bytes().decode("utf-8")
-    strict_json(analyze("--json", str(log)).stdout.decode("utf-8"))
+    strict_json(analyze("--json", "-", str(log)).stdout.decode("utf-8"))
 
 
 # A test (conn a) moves a process that holds 100 MB into a unit made ahead of time (the

@@ -1,6 +1,7 @@
 """The bash completion (etc/wcmem-sandbox.bash), driven as bash drives it: COMP_WORDS and
 COMP_CWORD set, the function called, COMPREPLY read. No cgroup is involved."""
 import os
+import re
 import subprocess
 
 import pytest
@@ -67,8 +68,43 @@ def test_the_command_and_its_arguments():
 def test_each_subcommand_offers_the_options_of_its_help():
     assert complete("analyze", "--sp") == ["--spike-factor", "--spike-floor"]
     assert complete("analyze", "--top", "") == []  # a number, not a file
+    assert complete("analyze", "-N", "") == []
     assert complete("analyze", SCRIPT[:-2]) == [SCRIPT]  # a memory log
     assert complete("doctor", "--v") == ["--version"]
     assert complete("doctor", "") == []  # doctor takes no arguments
     assert complete("budget", "--vers") == ["--version"]
     assert "analyze" in complete("ana") and "config" in complete("conf")
+
+
+def help_options(*sub):
+    """The long options of `BIN [sub] --help`, read from its option lines."""
+    out = subprocess.run([BIN, *sub, "--help"], capture_output=True, text=True, check=True)
+    found = set()
+    for line in out.stdout.splitlines():
+        if re.match(r" +-", line):
+            column = re.split(r" [a-z(]", line.strip() + " ", maxsplit=1)[0]
+            found |= set(re.findall(r"--[a-z][a-z-]*", column))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("sub", [(), ("config",), ("analyze",), ("budget",), ("doctor",),
+                                 ("merge",)])
+def test_each_subcommand_completes_exactly_the_options_of_its_help(sub):
+    # Compared with the help itself: the options a help mentions in its prose (budget's
+    # "--budgets FILE of a run") are not offered, and none of its own is missing.
+    assert sorted(complete(*sub, "--")) == help_options(*(sub if sub != ("config",) else ()))
+    assert "--budgets" not in complete("budget", "--")
+    assert sorted(complete("analyze", "--")) == ["--help", "--html", "--json", "--leak-floor",
+                                         "--spike-factor", "--spike-floor", "--top",
+                                         "--version"]
+
+
+def test_the_value_an_option_takes_comes_from_the_help():
+    # "-N, --top N": a number, not a file; "--json FILE": files; a run's "-n, --name
+    # NAME" is a value, so the word after it is not the command.
+    assert complete("analyze", "-N", "") == []
+    assert complete("analyze", "--json", SCRIPT[:-2]) == [SCRIPT]
+    assert complete("budget", "-f", "") == ["512M", "1G", "2G", "4G", "8G", "50%", "max"]
+    assert complete("-k", "") == ["100ms", "1s", "10s", "1m"]
+    assert complete("-n", "x", "--", "s") == complete("--", "s")
+    assert complete("--pids-max", "m") == ["max"]

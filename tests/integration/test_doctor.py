@@ -48,6 +48,12 @@ def test_doctor_json_holds_the_same_checks(sandbox):
     assert report["schema"] == "wcmem-sandbox-doctor/1" and report["ok"] is True
     found, _ = checks(text.stdout)
     assert [c["name"] for c in report["checks"]] == list(found)
+    # --json FILE as in a run: the JSON there, the text on standard output; "-" as alone
+    path = sandbox.tmp / "doctor.json"
+    run = sandbox.run("doctor", "--json", str(path))
+    assert run.rc == 0 and checks(run.stdout)[0] == found, run.stdout
+    assert json.loads(path.read_text())["checks"] == report["checks"]
+    assert json.loads(sandbox.run("doctor", "--json", "-").stdout)["checks"] == report["checks"]
     for c in report["checks"]:
         assert c["status"].upper() == found[c["name"]][0], c
         assert found[c["name"]][1].startswith(c["found"]), c

@@ -84,14 +84,24 @@ def summary_lines(stdout):
 ADDRESS = re.compile(r"0x[0-9a-f]+")
 
 
-def junit(path):
-    """{(classname, name): what the case says}, its time left out."""
+# The properties the sandbox adds to each test (its peak and verdict): all that differs.
+OURS = ("wcmem_peak", "wcmem_verdict")
+
+
+def junit(path, sandboxed=False):
+    """{(classname, name): what the case says}, its time and the sandbox's properties left
+    out; sandboxed: each test must have them."""
     cases = {}
     for case in ET.parse(path).getroot().iter("testcase"):
         said = [(child.tag, child.get("message"), child.get("type"),
                  ADDRESS.sub("0x?", (child.text or "").strip()))
                 for child in case if child.tag != "properties"]
-        props = [(p.get("name"), p.get("value")) for p in case.iter("property")]
+        every = [(p.get("name"), p.get("value")) for p in case.iter("property")]
+        props = [(name, value) for name, value in every if name not in OURS]
+        if sandboxed:  # every test has them; a module's collection (no classname) none
+            names = [name for name, _ in every if name in OURS]
+            want = sorted(OURS) if case.get("classname") else []
+            assert sorted(names) == want, (case.get("name"), every)
         key = (case.get("classname"), case.get("name"))
         cases.setdefault(key, []).append((sorted(said), props, case.get("file"),
                                           case.get("line")))
@@ -112,7 +122,7 @@ def assert_same(plain_out, plain_junit, run, sb_junit, ordered=True):
     if not ordered:
         ours, theirs = sorted(ours), sorted(theirs)
     assert ours == theirs, out
-    cases, expected_cases = junit(sb_junit), junit(plain_junit)
+    cases, expected_cases = junit(sb_junit, sandboxed=True), junit(plain_junit)
     for hog in HOGS:
         (said, _, _, _), = cases.pop(("test_a_outcomes", hog))
         assert said[0][0] == "failure" and "OOM-killed" in said[0][1], said
@@ -237,8 +247,8 @@ def test_hog(n):
 
 def test_a_killed_test_is_named_where_an_editor_finds_it(sandbox, tmp_path):
     # pytest runs in a folder below the runner's: the summary's FILE:LINE is from the
-    # runner's folder, at the def (not the first decorator); our junit splits the id at its
-    # last "::" before the parameters.
+    # runner's folder, at the def (not the first decorator); our junit names the test as
+    # pytest's own does, the "::" in its parameters kept in its name.
     (tmp_path / "proj" / "tests").mkdir(parents=True)
     (tmp_path / "proj" / "tests" / "test_deco.py").write_text(DECORATED)
     junit = tmp_path / "ours.xml"
@@ -249,7 +259,7 @@ def test_a_killed_test_is_named_where_an_editor_finds_it(sandbox, tmp_path):
     assert "\nproj/tests/test_deco.py:6: test_hog[a::b] OOM-killed (" in run.stderr, run.stderr
     case = next(c for c in ET.parse(junit).getroot().iter("testcase")
                 if c.get("name") == "test_hog[a::b]")
-    assert case.get("classname") == "tests/test_deco.py"
+    assert case.get("classname") == "tests.test_deco"
 
 
 SCOPED = """

@@ -44,7 +44,7 @@ def test_analyze_and_budget_read_the_exact_bytes_the_run_measured(sandbox, tmp_p
         assert end.value("bytes") == "max=%d peak=%d current=%d" % (
             measured[name][1], measured[name][0], measured[name][2])
 
-    analyzed = subprocess.run([BIN, "analyze", "--json", run.log_path], capture_output=True,
+    analyzed = subprocess.run([BIN, "analyze", "--json", "-", run.log_path], capture_output=True,
                               text=True, check=True)
     biggest = json.loads(analyzed.stdout)["biggest"]
     assert {u["name"]: u["peak"] for u in biggest} == \

@@ -122,7 +122,7 @@ def run_the_example(sandbox):
 
 def analyze(log, html):
     """analyze's JSON document of log, writing its page to html."""
-    out = subprocess.run([BIN, "analyze", "--json", "--html", str(html), str(log)],
+    out = subprocess.run([BIN, "analyze", "--json", "-", "--html", str(html), str(log)],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)

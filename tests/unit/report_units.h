@@ -58,7 +58,7 @@ static inline void ru_units(struct rep_unit u[RU_NUNITS], struct rep_session *s)
 		.sandbox_limit = 1024 * RU_MIB, .peak = 1 * RU_MIB, .current = 0,
 		.sandbox_peak = REP_UNKNOWN, .sandbox_current = REP_UNKNOWN, .pid = 4252,
 		.status_start = st, .status_end = st, .end = REP_END_EXITED, .code = 0,
-		.outcome = "skipped", .location = "tests/test_x.py:12" };
+		.outcome = "skipped", .location = "tests/test_x.py:12", .message = "no network" };
 	/* a test that pytest failed, with extras from the plugin */
 	u[4] = (struct rep_unit){ .name = "tests/test_x.py::test_c", .kind = "test",
 		.cgroup = "wcmem-42/u5", .start = ru_time(1, 100), .start_elapsed = 1.0001,
@@ -66,7 +66,10 @@ static inline void ru_units(struct rep_unit u[RU_NUNITS], struct rep_session *s)
 		.peak = 30 * RU_MIB, .current = 0, .sandbox_peak = 40 * RU_MIB,
 		.sandbox_current = 10 * RU_MIB, .pid = 4252, .status_start = st, .status_end = st,
 		.end = REP_END_EXITED, .code = 0, .outcome = "failed",
-		.location = "tests/test_x.py:20", .extras_end = "  GC: collections=3\n" };
+		.location = "tests/test_x.py:20", .extras_end = "  GC: collections=3\n",
+		.message = "assert 1 == 2",
+		.failure = "    def test_c():\n>       assert 1 == 2\nE       assert 1 == 2\n\n"
+			   "tests/test_x.py:21: AssertionError" };
 	/* a suite killed at its time limit */
 	u[5] = (struct rep_unit){ .name = "slow", .kind = "suite", .cgroup = "wcmem-42/u6",
 		.start = ru_time(2, 0), .start_elapsed = 2.0, .duration = 60.0,
@@ -125,21 +128,28 @@ static inline void ru_assert_write_error(ru_writer write)
 	fclose(f);
 }
 
+/* What write prints for the n units and the session s, as a string (free it). */
+static inline char *ru_write(ru_writer write, const struct rep_unit *u, size_t n,
+			     const struct rep_session *s)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	assert_non_null(f);
+	assert_int_equal(write(f, u, n, s), 0);
+	assert_int_equal(fclose(f), 0);
+	return out;
+}
+
 /* What a report writer prints for the records of ru_units, as a string (free it). */
 static inline char *ru_report(ru_writer write)
 {
 	struct rep_unit u[RU_NUNITS];
 	struct rep_session s;
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f;
 
 	ru_units(u, &s);
-	f = open_memstream(&out, &len);
-	assert_non_null(f);
-	assert_int_equal(write(f, u, RU_NUNITS, &s), 0);
-	assert_int_equal(fclose(f), 0);
-	return out;
+	return ru_write(write, u, RU_NUNITS, &s);
 }
 
 #endif

@@ -70,6 +70,43 @@ static void test_junit_split(void **state)
 	assert_null(rep_junit_split("t.py[::]"));
 }
 
+/* The report of a pytest run as pytest's own JUnit XML names its tests: the path dotted
+ * without ".py", the classes appended, the parameters (with "::" and "/" in them) left in
+ * the name; the command that ran the tests (twice: an OOM kill resumed it) is the suite's
+ * properties, and counts as no test. */
+static void test_junit_pytest_names(void **state)
+{
+	struct rep_unit u[4] = {
+		{ .name = "python3 -m pytest", .kind = "command", .enclosing = true,
+		  .cgroup = "w/u1", .peak = 1 << 20, .limit = REP_UNLIMITED,
+		  .end = REP_END_SIGNALED, .code = 9, .oom = REP_OOM_OWN },
+		{ .name = "etc/example/test_weather.py::test_rain[a::b/c]", .kind = "test",
+		  .cgroup = "w/u2", .peak = 1 << 20, .limit = 1 << 24, .outcome = "passed" },
+		{ .name = "pkg/test_mod.py::TestA::TestB::test_x[1]", .kind = "test",
+		  .cgroup = "w/u3", .peak = 1 << 20, .limit = 1 << 24, .outcome = "failed" },
+		{ .name = "python3 -m pytest", .kind = "command", .enclosing = true,
+		  .cgroup = "w/u4", .peak = 1 << 20, .limit = REP_UNLIMITED,
+		  .end = REP_END_EXITED, .code = 1 },
+	};
+	struct rep_session s = { .command = "wcmem-sandbox -- python3 -m pytest", .cgroup = "w",
+				 .backend = "cgroup v2", .limit = REP_UNLIMITED,
+				 .test_limit = 1 << 24, .peak = 1 << 20 };
+	char *out;
+
+	(void)state;
+	out = ru_write(rep_junit_write, u, 4, &s);
+	assert_non_null(strstr(out, "<testcase classname=\"etc.example.test_weather\" "
+				    "name=\"test_rain[a::b/c]\""));
+	assert_non_null(strstr(out, "<testcase classname=\"pkg.test_mod.TestA.TestB\" "
+				    "name=\"test_x[1]\""));
+	assert_non_null(strstr(out, "tests=\"2\" failures=\"1\" errors=\"0\""));
+	assert_null(strstr(out, "classname=\"command\""));
+	assert_non_null(strstr(out, "<property name=\"command\" value=\"python3 -m pytest\"/>"));
+	assert_non_null(strstr(out, "<property name=\"command_verdict\" value=\"exited 1; "));
+	assert_non_null(strstr(out, "<property name=\"command_verdict\" value=\"OOM-killed: "));
+	free(out);
+}
+
 /* A stream that cannot be written is an error, not a silent empty report. */
 static void test_junit_write_error(void **state)
 {
@@ -83,6 +120,7 @@ int main(void)
 		cmocka_unit_test(test_junit_golden),
 		cmocka_unit_test(test_junit_escape),
 		cmocka_unit_test(test_junit_split),
+		cmocka_unit_test(test_junit_pytest_names),
 		cmocka_unit_test(test_junit_write_error),
 	};
 

@@ -33,6 +33,12 @@ static void test_msg_hello(void **state)
 	assert_int_equal(parse("HELLO x", &m, &e), -EINVAL);
 	assert_string_equal(e.msg, "bad version 'x'");
 	assert_int_equal(parse("HELLO 1 2", &m, &e), -EINVAL);
+	assert_false(m.records);
+	assert_int_equal(parse("HELLO 1 records=1", &m, &e), 0);
+	assert_true(m.records);
+	assert_int_equal(parse("HELLO 1 records=2", &m, &e), -EINVAL);
+	assert_int_equal(parse("HELLO 1 extras=x", &m, &e), -EINVAL);
+	assert_string_equal(e.msg, "unknown field 'extras'");
 }
 
 /* STANDBY and RESUME are the verb alone. */
@@ -116,6 +122,12 @@ static void test_msg_end_fields(void **state)
 	assert_null(m.reports);
 	assert_int_equal(parse("END n outcome=failed reports=eyJhIjogMX0=", &m, &e), 0);
 	assert_string_equal(m.reports, "eyJhIjogMX0=");
+	assert_null(m.message);
+	assert_int_equal(parse("END n outcome=failed message=assert%201%20==%202 "
+			       "failure=E%20%20assert%0A", &m, &e), 0);
+	assert_string_equal(m.message, "assert 1 == 2");
+	assert_string_equal(m.failure, "E  assert\n");
+	assert_int_equal(parse("START n message=x", &m, &e), -EINVAL);
 	assert_int_equal(parse("END n status=256", &m, &e), -EINVAL);
 	assert_string_equal(e.msg, "status must be 0-255, got '256'");
 }
@@ -204,6 +216,11 @@ static void test_msg_bounds(void **state)
 	line[n + RUN_EXTRAS_MAX + 1] = '\0';
 	assert_int_equal(run_msg_parse(line, &m, &e), -EINVAL);
 	assert_string_equal(e.msg, "extras longer than 16384 bytes");
+	n = snprintf(line, sizeof(line), "END t failure=");
+	memset(line + n, 'x', RUN_FAILURE_MAX + 1);
+	line[n + RUN_FAILURE_MAX + 1] = '\0';
+	assert_int_equal(run_msg_parse(line, &m, &e), -EINVAL);
+	assert_string_equal(e.msg, "message and failure longer than 4096 bytes");
 	n = snprintf(line, sizeof(line), "END t extras=");  /* parsing cut the line up */
 	memset(line + n, 'x', RUN_EXTRAS_MAX);
 	line[n + RUN_EXTRAS_MAX] = '\0';

@@ -10,6 +10,7 @@
 
 #include "report/summary.h"
 #include "report/verdict.h"
+#include "report_units.h"
 #include "unit.h"
 
 #define MIB UINT64_C(1048576)
@@ -18,14 +19,7 @@
 /* Runs rep_summary_write into memory and returns the text (free it). */
 static char *summary(const struct rep_unit *units, size_t n, const struct rep_session *s)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	assert_non_null(f);
-	assert_int_equal(rep_summary_write(f, units, n, s), 0);
-	assert_int_equal(fclose(f), 0);
-	return text;
+	return ru_write(rep_summary_write, units, n, s);
 }
 
 /* One command, OOM-killed by its own limit on cgroup v1, log off. */

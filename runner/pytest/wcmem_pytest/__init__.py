@@ -30,6 +30,7 @@ fails on an import circle, or on a module over 450 lines):
     markers        limit_memory and limit_leaks, enforced by the kernel
     xdist_support  pytest-xdist: crashed workers' verdicts, completeness, its schedulers
     units          WcmemPlugin: one unit per test
+    junit          the peak and verdict of each test in pytest's own --junitxml
     standby        a forked copy of pytest that stands by to resume after an OOM kill
 """
 import os
@@ -38,6 +39,7 @@ import sys
 from . import markers
 from .client import Runner, RunnerError
 from .figures import EndFigures, LeakCheck, leak_check_repeats
+from .junit import JunitFigures
 from .shard import Shard
 from .standby import Standby
 from .units import WcmemPlugin
@@ -50,7 +52,7 @@ def pytest_configure(config):
     if not path or config.pluginmanager.has_plugin("wcmem-sandbox"):
         return
     try:
-        runner = Runner(path)
+        runner = Runner(path, records=bool(getattr(config.option, "xmlpath", None)))
     except (OSError, RunnerError) as err:
         sys.stderr.write(f"wcmem-sandbox plugin: not in a sandbox ({err}): tests run without "
                          "units of their own\n")
@@ -67,6 +69,8 @@ def pytest_configure(config):
         if repeats:
             config.pluginmanager.register(LeakCheck(plugin.figures, repeats),
                                           "wcmem-sandbox-leak-check")
+    if getattr(config.option, "xmlpath", None):
+        config.pluginmanager.register(JunitFigures(plugin), "wcmem-sandbox-junit")
     if not in_xdist(config) and hasattr(os, "fork"):
         config.pluginmanager.register(Standby(plugin, path), "wcmem-sandbox-standby")
     if is_xdist_controller(config):

@@ -13,12 +13,13 @@ RUN_PROTOCOL_VERSION = 1
 RUN_LINE_MAX = 65536    # bytes of a line, its newline included
 RUN_NAME_MAX = 8192     # bytes of a decoded name: the runner refuses a longer one
 RUN_EXTRAS_MAX = 16384  # bytes of decoded extras: the runner refuses longer ones
+RUN_FAILURE_MAX = 4096  # bytes of a decoded message or failure: the runner refuses longer
 
 # Each verb a client sends, with the key=value fields it may carry (any other is refused).
 OPTIONS = {
-    "HELLO": (),
+    "HELLO": ("records",),
     "START": ("kind", "limit", "leaks", "where", "extras", "keep", "moved"),
-    "END": ("outcome", "status", "signal", "extras", "reports"),
+    "END": ("outcome", "status", "signal", "extras", "reports", "message", "failure"),
     "VERDICT": (),
     "USAGE": (),
     "NOTE": ("extras",),
@@ -32,13 +33,17 @@ PLAIN = "-_.:/[]=,()@+"  # besides letters and digits, what a field keeps unenco
 
 # What one line may carry, so that START and END always fit RUN_LINE_MAX (the runner refuses
 # longer names and extras): a name and its where (percent-encoded: up to 3 bytes a byte),
-# the extras, and the reports; 12 + 3 + 12 + 32 KiB. tests/plugin_check.py adds them up.
+# the extras, the reports, and (END's, instead of where) the failure's message and text;
+# 12 + 7.5 + 12 + 24 KiB. tests/plugin_check.py adds them up.
 ID_MAX = 4096      # bytes of a test id, UTF-8; a longer one is cut (short_id)
 ID_HEAD = 4000     # bytes of a cut id kept as they are
 WHERE_MAX = 1024     # bytes of "path:line"
 EXTRAS_MAX = 4096    # characters of the extras...
 EXTRAS_SENT_MAX = 12288  # ...and bytes of them encoded
-REPORTS_MAX = RUN_LINE_MAX // 2
+MESSAGE_MAX = 512    # bytes of a failure's or skip's message (UTF-8)...
+FAILURE_MAX = 2048   # ...and of the end of a failure's text
+FAILURE_SENT_MAX = 7680  # both, encoded
+REPORTS_MAX = RUN_LINE_MAX // 2 - 8192
 
 
 # surrogateescape both ways: a node ID from a file name that is not UTF-8 goes to the runner
@@ -68,3 +73,9 @@ def short_id(nodeid):
     head = raw[:ID_HEAD].decode("utf-8", "ignore")
     digest = hashlib.sha256(raw).hexdigest()[:12]
     return f"{head} ...[{len(raw)} bytes, sha256 {digest}]"
+
+
+def verdict_of(answer):
+    """VERDICT's answer as (verdict text, peak in bytes or None)."""
+    text, _, peak = answer.partition(" peak=")
+    return decode(text), int(peak) if peak.isdigit() else None

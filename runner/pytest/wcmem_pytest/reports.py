@@ -6,7 +6,7 @@ import base64
 import json
 import sys
 
-from .protocol import REPORTS_MAX
+from .protocol import FAILURE_MAX, MESSAGE_MAX, REPORTS_MAX
 
 
 class KilledText(str):
@@ -68,6 +68,40 @@ def outcome_of(reports):
     if any(rep.skipped for rep in reports):
         return "skipped"
     return "passed"
+
+
+def _cut(text, limit, keep_end):
+    """text in at most limit bytes of UTF-8: its start, or its end (where a traceback says
+    what failed)."""
+    raw = text.encode("utf-8", "surrogateescape")
+    if len(raw) <= limit:
+        return text
+    mark = "(cut)\n"
+    if keep_end:
+        return mark + raw[len(raw) - limit + len(mark):].decode("utf-8", "ignore")
+    return raw[:limit].decode("utf-8", "ignore")
+
+
+def failure_of(reports):
+    """(message, text) as pytest's own --junitxml writes a test's first failure, or its
+    skip's reason (text None); (None, None) for a test that passed. The runner's JUnit
+    report gives them, bounded (MESSAGE_MAX, FAILURE_MAX)."""
+    for rep in reports:
+        if rep.failed:
+            crash = getattr(rep.longrepr, "reprcrash", None)
+            message = crash.message if crash is not None else str(rep.longrepr)
+            if rep.when != "call":
+                message = f'failed on {rep.when} with "{message}"'
+            return (_cut(message, MESSAGE_MAX, False),
+                    _cut(str(rep.longrepr), FAILURE_MAX, True))
+    for rep in reports:
+        if rep.skipped and hasattr(rep, "wasxfail"):
+            return "expected test failure", None
+        if rep.skipped and isinstance(rep.longrepr, tuple) and len(rep.longrepr) == 3:
+            reason = str(rep.longrepr[2])
+            reason = reason[len("Skipped: "):] if reason.startswith("Skipped: ") else reason
+            return _cut(reason, MESSAGE_MAX, False), None
+    return None, None
 
 
 def plain_pass(reports, warnings):

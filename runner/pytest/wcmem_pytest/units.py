@@ -17,7 +17,7 @@ from .diagnostics import Diagnostics
 from .forkserver import Forkserver, forkserver_pid
 from .markers import FailMessage, Markers
 from .protocol import WHERE_MAX, encode, short_id
-from .reports import outcome_of, plain_pass, reports_blob, warning_to
+from .reports import failure_of, outcome_of, plain_pass, reports_blob, warning_to
 from .resume import Replay
 from .xdist_support import XdistVerdict
 
@@ -85,7 +85,9 @@ class WcmemPlugin(Replay, Markers, Diagnostics, XdistVerdict):
             if opened:
                 self.forkserver.leave()
                 # Held for the next test's START, sent a moment later: one write for both.
+                message, failure = failure_of(self.reports)
                 self._tell("END", name, item.nodeid, outcome=outcome_of(self.reports),
+                           message=message, failure=failure,
                            extras=self._extras(self._end_extras),
                            reports=None if plain_pass(self.reports, self.warnings) else
                            reports_blob(self.config, self.reports, self.warnings),

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from .client import RunnerError
-from .protocol import decode, encode, short_id
+from .protocol import encode, short_id, verdict_of
 from .reports import KilledText
 
 
@@ -28,7 +28,7 @@ class XdistVerdict:
             if self.runner is None:
                 return None
             try:
-                return decode(self.runner.call("VERDICT", encode(short_id(nodeid))))
+                return verdict_of(self.runner.call("VERDICT", encode(short_id(nodeid))))[0]
             except RunnerError as err:
                 if err.closed:
                     return None
