@@ -93,6 +93,8 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 	 * client's death), what is kept of it is bounded. */
 	run_record_settle(s, k->unit.idx);
 	run_conn_enter(k, CONN_IDLE);
+	k->alone = false;
+	k->expect = 0;
 	if (stay) {
 		k->last = k->unit;  /* the descriptors move with it */
 		k->has_last = true;
@@ -220,7 +222,7 @@ static void keep_next(struct run_session *s, struct conn *k, const struct run_ms
 	char procs[sizeof(k->kept.path) + 16];
 
 	out[0] = '\0';
-	if (!m->keep || gone || !k->unit_is_test || s->budgets ||
+	if (!m->keep || gone || !k->unit_is_test || s->budgets || run_admit_pending(k->ctl) ||
 	    run_unit_keep(s, &k->kept, NULL) < 0)
 		return;
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", k->kept.path);
@@ -294,6 +296,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	if (m->where)
 		rec->location = strdup(m->where);
 	mark_budget(s, rec, budget);
+	run_admit_started(c, k);
 	if (run_unit_start(s, &k->unit, k->pid, m->extras, false, &e) < 0)
 		run_warn("%s", e.msg);
 	if (c->started++ == 0)  /* what a resume cost ends here (job.c) */
@@ -340,6 +343,9 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 	return 0;
 }
 
+/* VERDICT: the last ended unit's verdict; with requeue=1 (the client can run the test
+ * again), " again=1" when the sandbox total killed it while other units ran: the test is
+ * then run again, alone (admit.c), and not reported failed. */
 static void on_verdict(struct run_control *c, struct conn *k, const struct run_msg *m)
 {
 	struct run_session *s = c->s;
@@ -350,7 +356,8 @@ static void on_verdict(struct run_control *c, struct conn *k, const struct run_m
 			continue;
 		rep_verdict_text(&s->units[i], text, sizeof(text));
 		cfg_field_encode(text, enc, sizeof(enc));
-		run_conn_reply(k, "OK %s", enc);
+		run_conn_reply(k, "OK %s%s", enc,
+			       m->requeue && run_admit_requeue(c, &s->units[i]) ? " again=1" : "");
 		return;
 	}
 	run_conn_reply(k, "ERR 409 no ended unit of that name");
@@ -481,7 +488,7 @@ static bool parent_is_client(struct run_control *c, struct conn *k)
 	return false;
 }
 
-void run_conn_line(struct run_control *c, struct conn *k, char *line)
+int run_conn_line(struct run_control *c, struct conn *k, char *line, bool may_wait)
 {
 	struct run_msg m;
 	struct wc_error e;
@@ -489,43 +496,51 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line)
 	if (run_msg_parse(line, &m, &e) < 0) {
 		run_conn_reply(k, "ERR 400 %s", e.msg);
 		run_conn_warn(k, e.msg);
-		return;
+		return 0;
 	}
 	if (k->state == CONN_GREETING && m.verb != RUN_MSG_HELLO) {
 		run_conn_reply(k, "ERR 409 HELLO first");
-		return;
+		return 0;
 	}
 	switch (m.verb) {
 	case RUN_MSG_HELLO:
 		if (m.version != RUN_PROTOCOL_VERSION) {
 			run_conn_reply(k, "ERR 505 this runner speaks version %d", RUN_PROTOCOL_VERSION);
-			return;
+			return 0;
 		}
 		if (k->state == CONN_GREETING)  /* a second HELLO changes nothing */
 			run_conn_enter(k, CONN_IDLE);
 		k->worker = parent_is_client(c, k);
 		run_conn_reply(k, "OK %d", RUN_PROTOCOL_VERSION);
-		return;
+		return 0;
 	case RUN_MSG_START:
+		if (may_wait && run_admit_waits(c, k, &m)) {
+			if (!k->held)
+				clock_gettime(CLOCK_MONOTONIC, &k->held_since);
+			k->held = true;
+			return 1;
+		}
 		on_start(c, k, &m);
-		return;
+		k->held = false;  /* taken, or refused: either way it waits no more */
+		return 0;
 	case RUN_MSG_END:
 		on_end(c, k, &m);
-		return;
+		return 0;
 	case RUN_MSG_VERDICT:
 		on_verdict(c, k, &m);
-		return;
+		return 0;
 	case RUN_MSG_USAGE:
 		on_usage(c->s, k, &m);
-		return;
+		return 0;
 	case RUN_MSG_NOTE:
 		on_note(c, k, &m);
-		return;
+		return 0;
 	case RUN_MSG_RESUME:
 		run_control_send_resume(c, k);
-		return;
+		return 0;
 	case RUN_MSG_STANDBY:
 		on_standby(c, k);
-		return;
+		return 0;
 	}
+	return 0;
 }

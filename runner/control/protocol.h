@@ -33,6 +33,7 @@ struct run_msg {
 	bool keep;            /* START keep=1: keep a unit for the client's next START */
 	bool moved;           /* START moved=1: the client moves itself into the kept unit */
 	const char *reports;  /* END: pytest's serialized reports (opaque), NULL when absent */
+	bool requeue;         /* VERDICT requeue=1: the client can run the test again */
 };
 
 /* Parses one line (without its newline), decoding fields in place.

@@ -19,7 +19,7 @@ OPTIONS = {
     "HELLO": (),
     "START": ("kind", "limit", "leaks", "where", "extras", "keep", "moved"),
     "END": ("outcome", "status", "signal", "extras", "reports"),
-    "VERDICT": (),
+    "VERDICT": ("requeue",),
     "USAGE": (),
     "NOTE": ("extras",),
     "RESUME": (),
@@ -27,6 +27,7 @@ OPTIONS = {
 }
 WAKE = "WAKE "      # the line that wakes a copy standing by (STANDBY), then the resume file
 NEXT = " next="     # in START's answer: the cgroup.procs of the unit kept for the next START
+AGAIN = " again=1"  # in VERDICT requeue=1's answer: run the test again, it was not its fault
 RESUME_DONE, RESUME_KILLED = "DONE", "KILLED"  # the kinds of a resume file's lines
 PLAIN = "-_.:/[]=,()@+"  # besides letters and digits, what a field keeps unencoded
 
