@@ -1,6 +1,7 @@
 #include "runner/pytest/plugin_env.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 
 #include "report/log.h"
 
+#include "runner/config/options.h"
+#include "runner/config/size.h"
 #include "runner/control/control.h"
 #include "runner/session/say.h"
 #include "runner/session/state.h"
@@ -160,6 +163,12 @@ int run_plugin_env(struct run_session *s, const char *plugin_dir, char *const *j
 			push(&env, &n, kv);
 	if (r == 0)
 		r = take_over_log(s, job_env, &env, &n);
+	/* The sandbox total, for the plugin's -n auto (its workers must fit in it). */
+	if (r == 0 && plugin_dir && s->opt->limit != CFG_SIZE_MAX) {
+		r = asprintf(&kv, "WCMEM_SANDBOX_LIMIT=%" PRIu64, s->opt->limit) < 0 ? -ENOMEM : 0;
+		if (r == 0)
+			r = push(&env, &n, kv);
+	}
 	if (r == 0 && s->opt->tracemalloc) {
 		r = asprintf(&kv, "WCMEM_SANDBOX_TRACEMALLOC=%u", s->opt->tracemalloc) < 0 ? -ENOMEM : 0;
 		if (r == 0)

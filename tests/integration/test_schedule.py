@@ -88,3 +88,17 @@ def test_a_test_the_total_killed_alone_fails(sandbox):
     assert "OOM-killed: the sandbox total 250.0 MB was reached" in run.stdout
     assert "run again" not in run.stdout + run.stderr
     assert len([e for e in run.entries if e.event == "TEST_START"]) == 1
+
+
+@pytest.mark.parametrize("limit, workers", [("120M", "1 worker: "), ("2G", "by CPUs")])
+def test_n_auto_takes_no_more_workers_than_the_total_holds(sandbox, limit, workers):
+    """-n auto: xdist's CPU count, or fewer when the total holds fewer workers."""
+    pytest.importorskip("xdist")
+    small = {"SHARED_HEAVY": "1", "SHARED_HEAVY_MB": "5", "SHARED_HOLD": "0"}
+    argv = [a if a != "4" else "auto" for a in PYTEST]
+    run = sandbox.run("--limit", limit, "--", *argv, env=dict(sandbox.env, **small),
+                      timeout=300)
+    assert run.rc == 0, run.stdout + run.stderr
+    said = [line for line in run.stderr.splitlines() if "-n auto:" in line]
+    assert len(said) == 1 and workers in said[0], run.stderr
+    assert "MB each (twice what pytest holds before collection)" in said[0]
