@@ -20,6 +20,10 @@
  * test: it only orders starts. */
 #define RUN_ADMIT_FAIR_S 10.0
 
+/* The sandbox's tasks stalled on memory at least this part of the last 10 s (v2 PSI, in
+ * hundredths of a percent): the kernel reclaims hard, and the next test waits. */
+#define RUN_ADMIT_PRESSURE 1000
+
 static struct rerun *rerun_of(const struct run_control *c, const char *name)
 {
 	for (int i = 0; i < c->nreruns; i++)
@@ -74,6 +78,21 @@ static bool has_room(struct run_control *c, uint64_t need)
 	return cur < limit && need <= limit - cur;
 }
 
+/* Whether the sandbox is under memory pressure now: v2 only (v1 has no pressure per
+ * cgroup, nor a kernel without PSI: not asked again). */
+static bool under_pressure(struct run_control *c)
+{
+	unsigned avg10;
+
+	if (c->no_pressure)
+		return false;
+	if (cg_read_pressure(&c->s->sandbox, &avg10, NULL) < 0) {
+		c->no_pressure = true;
+		return false;
+	}
+	return avg10 >= RUN_ADMIT_PRESSURE;
+}
+
 bool run_admit_waits(struct run_control *c, struct conn *k, const struct run_msg *m)
 {
 	bool others = false, alone = false, starved = false;
@@ -97,7 +116,7 @@ bool run_admit_waits(struct run_control *c, struct conn *k, const struct run_msg
 	k->alone = again && !again->started;
 	if (!others)
 		return false;  /* nothing else runs: it starts, whatever it needs */
-	if (k->alone || alone || starved)
+	if (k->alone || alone || starved || under_pressure(c))
 		return true;
 	need = expected(c->s, m->name);
 	return need && !has_room(c, need);

@@ -114,6 +114,7 @@ struct run_control {
 	struct timespec first_start; /* CLOCK_MONOTONIC of its first, when started > 0 */
 	struct rerun *reruns; /* tests to run again, alone: the sandbox total killed them */
 	int nreruns;          /* beside other tests (VERDICT requeue=1, admit.c) */
+	bool no_pressure;     /* the sandbox's memory.pressure cannot be read (v1): not tried */
 	char resume_path[4300];
 	char snap_path[4300];     /* the copy the command's current run reads */
 };
@@ -126,7 +127,8 @@ int run_conn_line(struct run_control *c, struct conn *k, char *line, bool may_wa
 /* Admission (admit.c). Whether k's START m waits: a test to run again waits until no other
  * unit is open, and any START while one does; a test whose budget the sandbox's headroom
  * (its limit less what is charged now and what open units are expected to take still)
- * cannot hold waits, unless no unit is open. Never a START that moved itself in. */
+ * cannot hold waits, and on v2 any START while the sandbox is under memory pressure;
+ * none when no other unit is open. Never a START that moved itself in. */
 bool run_admit_waits(struct run_control *c, struct conn *k, const struct run_msg *m);
 
 /* The START k held is taken now: how long it waited goes to its record and the session. */
