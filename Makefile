@@ -7,7 +7,8 @@
 #   make deps            install the Debian packages the build and tests need (root), or say how
 #   make demo            run the bundled example under a limit
 #   make bench           the overhead benchmark, the soak (5,000 tests, 20 OOM kills), analyze on 100,000 tests,
-#                        budget beside analyze on 100,000 and 1,000,000 tests
+#                        budget beside analyze on 100,000 and 1,000,000 tests, pytest-xdist -n 4 under
+#                        a shared total against a two-phase run
 #   make fuzz            each libFuzzer harness of tests/fuzz for FUZZ_SECONDS (default 60)
 #                        under ASan+UBSan, built with clang into build-fuzz/; fails on a finding
 #   make install         PREFIX=/usr/local DESTDIR=
@@ -133,6 +134,7 @@ bench: $(BIN)
 	$(PYTHON) tests/bench/soak.py $(abspath $(BIN))
 	$(PYTHON) tests/bench/bench_analyze.py $(abspath $(BIN))
 	$(PYTHON) tests/bench/bench_budget.py $(abspath $(BIN))
+	$(PYTHON) tests/bench/bench_schedule.py $(abspath $(BIN))
 
 # The plugin, a package, goes where the binary looks for it: ../share/wcmem-sandbox beside
 # bin/. A plugin of one file an older install left there goes.

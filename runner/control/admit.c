@@ -107,7 +107,9 @@ bool run_admit_waits(struct run_control *c, struct conn *k, const struct run_msg
 		if (o == k)
 			continue;
 		others |= run_conn_has_unit(o);
-		alone |= o->alone && (o->held || run_conn_has_unit(o));
+		/* Not while it waits: the others go on until none runs (or it is starved),
+		 * rather than every worker idling until the sandbox drains. */
+		alone |= o->alone && run_conn_has_unit(o);
 		starved |= o->held && run_seconds_since(&o->held_since) > RUN_ADMIT_FAIR_S &&
 			   (!k->held || run_seconds_since(&k->held_since) <
 			    run_seconds_since(&o->held_since));

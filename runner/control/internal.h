@@ -125,7 +125,7 @@ struct run_control {
 int run_conn_line(struct run_control *c, struct conn *k, char *line, bool may_wait);
 
 /* Admission (admit.c). Whether k's START m waits: a test to run again waits until no other
- * unit is open, and any START while one does; a test whose budget the sandbox's headroom
+ * unit is open, and any START while one runs; a test whose budget the sandbox's headroom
  * (its limit less what is charged now and what open units are expected to take still)
  * cannot hold waits, and on v2 any START while the sandbox is under memory pressure;
  * none when no other unit is open. Never a START that moved itself in. */
