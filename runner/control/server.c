@@ -96,7 +96,7 @@ static void run_conn_release_dead(struct run_control *c, pid_t pid)
  * test and the next one's START), and the runner must still learn which test it died in.
  * The buffer bounds that work; the connection is closed after this read. A START that waits
  * for room (admit.c) stops the reading: it stays in the buffer, as it came, with what
- * follows it, until run_conn_resume hands it again. */
+ * follows it, until admit_held hands it again. */
 static void conn_lines(struct run_control *c, struct conn *k)
 {
 	size_t start = 0, len;
