@@ -8,7 +8,8 @@
 #   make check-slurm     a single-node Slurm cluster runs a job array of shards (etc/deps.sh slurm)
 #   make demo            run the bundled example under a limit
 #   make bench           the overhead benchmark, the soak (5,000 tests, 20 OOM kills), analyze on 100,000 tests,
-#                        budget beside analyze on 100,000 and 1,000,000 tests
+#                        budget beside analyze on 100,000 and 1,000,000 tests, pytest-xdist -n 4 under
+#                        a shared total against a two-phase run
 #   make fuzz            each libFuzzer harness of tests/fuzz for FUZZ_SECONDS (default 60)
 #                        under ASan+UBSan, built with clang into build-fuzz/; fails on a finding
 #   make install         PREFIX=/usr/local DESTDIR=
@@ -140,6 +141,7 @@ bench: $(BIN)
 	$(PYTHON) tests/bench/soak.py $(abspath $(BIN))
 	$(PYTHON) tests/bench/bench_analyze.py $(abspath $(BIN))
 	$(PYTHON) tests/bench/bench_budget.py $(abspath $(BIN))
+	$(PYTHON) tests/bench/bench_schedule.py $(abspath $(BIN))
 
 # The plugin, a package, goes where the binary looks for it: ../share/wcmem-sandbox beside
 # bin/. A plugin of one file an older install left there goes.

@@ -131,6 +131,11 @@ int cg_fd_inside(const struct cg_group *g, int proc_cgroup_fd, struct wc_error *
  * be told (one pread of cgroup.procs: the usual END, a test that left nothing behind). */
 int cg_holds_only(struct cg_group *g, pid_t keep);
 
+/* How long g's tasks stalled on memory in the last 10 s (v2 memory.pressure, PSI, Linux
+ * 4.20), in hundredths of a percent. -EOPNOTSUPP on v1, which has no pressure per cgroup;
+ * -ENOENT or -EOPNOTSUPP from a kernel without PSI (psi=0). */
+int cg_read_pressure(struct cg_group *g, unsigned *avg10_centi, struct wc_error *e);
+
 /* Hot reads through the descriptors opened at creation. */
 int cg_read_current(struct cg_group *g, uint64_t *bytes, struct wc_error *e);
 int cg_read_peak(struct cg_group *g, uint64_t *bytes, struct wc_error *e);
@@ -182,6 +187,9 @@ pid_t cg_sandbox_owner(const char *name);
 int cg_parse_events(const char *text, struct cg_events *ev);      /* v2 memory.events */
 int cg_parse_oom_control(const char *text, uint64_t *oom_kill);    /* v1 memory.oom_control */
 int cg_parse_u64(const char *text, uint64_t *val);                  /* "123\n" or "max\n" */
+/* v2 memory.pressure (PSI): the "some" line's avg10, in hundredths of a percent ("some
+ * avg10=12.34 ..." gives 1234). Returns 0, or -EINVAL. */
+int cg_parse_pressure(const char *text, unsigned *avg10_centi);
 /* The path of our cgroup in /proc/self/cgroup text: v2 the "0::" line, v1 the line
  * whose controller list holds "memory". Returns 0, or -ENOENT. */
 int cg_parse_proc_cgroup(const char *text, enum cg_version v, char *out, size_t size);

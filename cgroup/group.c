@@ -271,6 +271,22 @@ int cg_read_current(struct cg_group *g, uint64_t *bytes, struct wc_error *e)
 	return r;
 }
 
+int cg_read_pressure(struct cg_group *g, unsigned *avg10_centi, struct wc_error *e)
+{
+	char buf[512];
+	int n;
+
+	if (g->hier->version != CG_V2)
+		return wc_fail(e, EOPNOTSUPP, "%s: cgroup v1 has no memory pressure per cgroup",
+				g->path);
+	n = cg_fs_read_at(g->dirfd, "memory.pressure", buf, sizeof(buf));
+	if (n < 0)
+		return wc_fail(e, -n, "read %s/memory.pressure", g->path);
+	if (cg_parse_pressure(buf, avg10_centi) < 0)
+		return wc_fail(e, EINVAL, "%s/memory.pressure: no \"some avg10=\" line", g->path);
+	return 0;
+}
+
 int cg_read_peak(struct cg_group *g, uint64_t *bytes, struct wc_error *e)
 {
 	if (g->peak_fd < 0) {

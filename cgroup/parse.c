@@ -262,3 +262,21 @@ bool cg_option_has(const char *opts, const char *name)
 			return true;
 	return false;
 }
+
+int cg_parse_pressure(const char *text, unsigned *avg10_centi)
+{
+	static const char key[] = "some avg10=";
+	const char *p = strstr(text, key), *dot;
+	uint64_t whole, cents;
+
+	/* The "some" line starts the file, or a line: never "full avg10=". */
+	if (!p || (p != text && p[-1] != '\n'))
+		return -EINVAL;
+	p += sizeof(key) - 1;
+	dot = strchr(p, '.');
+	if (!dot || parse_digits(p, dot, &whole) < 0 || whole > 100 ||
+	    parse_digits(dot + 1, dot + 3, &cents) < 0 || (dot[3] != ' ' && dot[3] != '\n'))
+		return -EINVAL;
+	*avg10_centi = (unsigned)(whole * 100 + cents);
+	return 0;
+}

@@ -41,6 +41,10 @@ struct rep_session {
 	unsigned long warm_moves; /* moves of nothing that kept the migration lock warm */
 	double resume_seconds;   /* what they cost: from each death of the command to the
 				  * first test of its next run (start, import, collection) */
+	int reruns;              /* tests run again: the sandbox total killed them beside others */
+	int waited;              /* tests whose START waited for room (admission) */
+	double wait_seconds;     /* how long they waited, in all */
+	double wait_longest;     /* the longest wait of one */
 	int exit_status;         /* the runner's exit status, for SESSION_END */
 	const char *log_path;    /* the memory log, NULL when it is off (for the summary) */
 	/* Suites of a profile that never started (after an OOM kill with stop_on_oom, or an

@@ -83,6 +83,9 @@ struct rep_unit {
 	int code;
 	enum rep_oom oom;      /* derived by rep_verdict() */
 	bool timed_out;        /* killed by the runner at its time limit */
+	bool beside;           /* another unit was open at some time in its life */
+	bool rerun;            /* killed by the sandbox total beside others: run again */
+	double waited;         /* seconds its START waited for room (admission) */
 	const char *started;   /* how the command got into its cgroup (static text), or NULL */
 	char *error;           /* REP_END_NOT_RUN: why the unit could not be set up, or NULL */
 };

@@ -133,7 +133,11 @@ static void write_killed(FILE *f, const struct rep_unit *u, const struct rep_ses
 	fprintf(f, "%s: %s OOM-killed (peak %s, limit %s, %s%s)\n", where, name, peak, lim,
 		u->oom == REP_OOM_OWN && u->budget ? "budget " : rep_oom_to_string(u->oom),
 		u->oom == REP_OOM_OWN && u->budget ? budget : "");
-	write_rerun(f, u, s);
+	if (u->rerun)  /* not its own doing: its rerun's entry has its outcome */
+		fprintf(f, "  run again, alone: the sandbox total was reached while other tests "
+			"ran\n");
+	else
+		write_rerun(f, u, s);
 }
 
 /* "wcmem-sandbox: 1 process left running outside every unit was OOM-killed while
@@ -241,6 +245,20 @@ static void write_resumes(FILE *f, const struct rep_unit *units, size_t n,
 		s->resume_seconds / s->resumes);
 }
 
+/* "3 tests run again, alone: the sandbox total killed them while other tests ran" and "5
+ * tests waited for room, 12.3 s in all (longest 4.1 s)": what sharing the total cost. */
+static void write_schedule(FILE *f, const struct rep_session *s)
+{
+	if (s->reruns > 0)
+		fprintf(f, "wcmem-sandbox: %d test%s run again, alone: the sandbox total killed "
+			"%s while other tests ran\n", s->reruns, s->reruns == 1 ? "" : "s",
+			s->reruns == 1 ? "it" : "them");
+	if (s->waited > 0)
+		fprintf(f, "wcmem-sandbox: %d test%s waited for room in the sandbox, %.1f s in all "
+			"(longest %.1f s)\n", s->waited, s->waited == 1 ? "" : "s", s->wait_seconds,
+			s->wait_longest);
+}
+
 /* "1 unit, 1 OOM-killed; sandbox peak 512.3 MB of 512.0 MB (cgroup v1); log: PATH" */
 static void write_footer(FILE *f, const struct rep_unit *units, size_t n,
 			 const struct rep_session *s)
@@ -290,6 +308,7 @@ int rep_summary_write(FILE *f, const struct rep_unit *units, size_t n,
 		write_table(f, units, n, s);
 	write_footer(f, units, n, s);
 	write_resumes(f, units, n, s);
+	write_schedule(f, s);
 	if (fflush(f) == EOF)
 		return -errno;
 	if (ferror(f))

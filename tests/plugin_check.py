@@ -9,8 +9,8 @@ runner/control/protocol.h and the C files beside it. Fails (exit 1) when
     each other in a circle);
   - protocol.py and the runner differ: a RUN_* number of protocol.h, the verbs (the
     parser's table), the key=value fields (the keys it compares, and which verb takes
-    each), the characters a field keeps unencoded, the WAKE line, START's " next=", the
-    resume file's DONE and KILLED;
+    each), the characters a field keeps unencoded, the WAKE line, START's " next=",
+    VERDICT's " again=1", the resume file's DONE and KILLED;
   - the plugin's own bounds (test ids, where, extras, reports) do not fit the runner's.
 
 Usage: plugin_check.py                (from the top of the source tree, as make does)
@@ -115,7 +115,7 @@ def protocol_problems(p, header, c_text):
     if not plain or plain.group(1) != p.PLAIN:
         out.append(f"PLAIN: cfg_field_encode keeps {plain and plain.group(1)!r} as it is, "
                    f"protocol.py {p.PLAIN!r}")
-    for name, word in (("WAKE", f'"{p.WAKE}%s"'), ("NEXT", f'"{p.NEXT}"'),
+    for name, word in (("WAKE", f'"{p.WAKE}%s"'), ("NEXT", f'"{p.NEXT}"'), ("AGAIN", f'"{p.AGAIN}"'),
                        ("RESUME_DONE", f'"{p.RESUME_DONE}"'),
                        ("RESUME_KILLED", f'"{p.RESUME_KILLED}"')):
         if word not in c_text:

@@ -93,6 +93,8 @@ void run_conn_end_unit(struct run_control *c, struct conn *k, int wait_status, b
 	 * client's death), what is kept of it is bounded. */
 	run_record_settle(s, k->unit.idx);
 	run_conn_enter(k, CONN_IDLE);
+	k->alone = false;
+	k->expect = 0;
 	if (stay) {
 		k->last = k->unit;  /* the descriptors move with it */
 		k->has_last = true;
@@ -220,7 +222,7 @@ static void keep_next(struct run_session *s, struct conn *k, const struct run_ms
 	char procs[sizeof(k->kept.path) + 16];
 
 	out[0] = '\0';
-	if (!m->keep || gone || !k->unit_is_test || s->budgets ||
+	if (!m->keep || gone || !k->unit_is_test || s->budgets || run_admit_pending(k->ctl) ||
 	    run_unit_keep(s, &k->kept, NULL) < 0)
 		return;
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", k->kept.path);
@@ -294,6 +296,7 @@ static int on_start(struct run_control *c, struct conn *k, const struct run_msg 
 	if (m->where)
 		rec->location = strdup(m->where);
 	mark_budget(s, rec, budget);
+	run_admit_started(c, k);
 	if (run_unit_start(s, &k->unit, k->pid, m->extras, false, &e) < 0)
 		run_warn("%s", e.msg);
 	if (c->started++ == 0)  /* what a resume cost ends here (job.c) */
@@ -347,29 +350,47 @@ static int on_end(struct run_control *c, struct conn *k, const struct run_msg *m
 	return 0;
 }
 
+/* The ended record of that name, from the one after the last found, wrapping: pytest's own
+ * JUnit XML asks for every test as its session ends, in the order they ran, and a search
+ * from one end each time would cost O(tests^2) in all. A record run again (admit.c) is
+ * taken only when its later run has not ended: the later run is the test's answer. -1: none. */
+static int find_ended(const struct run_session *s, const char *name, int after)
+{
+	int superseded = -1;
+
+	for (int n = 0; n < s->nunits; n++) {
+		int i = (after + 1 + n) % s->nunits;
+
+		if (!run_record_named(&s->units[i], name) || s->units[i].duration <= 0)
+			continue;
+		if (!s->units[i].rerun)
+			return i;
+		superseded = i;
+	}
+	return superseded;
+}
+
+/* VERDICT: the ended unit's verdict, with its peak in bytes (for the plugin's properties in
+ * pytest's own JUnit XML); with requeue=1 (the client can run the test again), " again=1"
+ * when the sandbox total killed it while other units ran: the test is then run again,
+ * alone (admit.c), and not reported failed. */
 static void on_verdict(struct run_control *c, struct conn *k, const struct run_msg *m)
 {
 	struct run_session *s = c->s;
-	char text[REP_VERDICT_MAX], enc[3 * REP_VERDICT_MAX];
+	char text[REP_VERDICT_MAX], enc[3 * REP_VERDICT_MAX], peak[32] = "";
+	int i = find_ended(s, m->name, c->verdict_at);
 
-	/* From the record after the last one found, wrapping: pytest's own JUnit XML asks for
-	 * every test as its session ends, in the order they ran, and a search from one end
-	 * each time would cost O(tests^2) in all. */
-	for (int n = 0; n < s->nunits; n++) {
-		int i = (c->verdict_at + 1 + n) % s->nunits;
-
-		if (!run_record_named(&s->units[i], m->name) || s->units[i].duration <= 0)
-			continue;
-		c->verdict_at = i;
-		rep_verdict_text(&s->units[i], text, sizeof(text));
-		cfg_field_encode(text, enc, sizeof(enc));
-		if (s->units[i].peak == REP_UNKNOWN)
-			run_conn_reply(k, "OK %s", enc);
-		else  /* for the plugin's properties in pytest's own JUnit XML */
-			run_conn_reply(k, "OK %s peak=%" PRIu64, enc, s->units[i].peak);
+	if (i < 0) {
+		run_conn_reply(k, "ERR 409 no ended unit of that name");
 		return;
 	}
-	run_conn_reply(k, "ERR 409 no ended unit of that name");
+	c->verdict_at = i;
+	rep_verdict_text(&s->units[i], text, sizeof(text));
+	cfg_field_encode(text, enc, sizeof(enc));
+	if (s->units[i].peak != REP_UNKNOWN)
+		snprintf(peak, sizeof(peak), " peak=%" PRIu64, s->units[i].peak);
+	run_conn_reply(k, "OK %s%s%s", enc, peak,
+		       m->requeue && run_admit_requeue(c, &s->units[i]) ? " again=1" : "");
 }
 
 /* What the open unit holds now, and what its START's leaks= allows: a limit_leaks marker
@@ -497,7 +518,7 @@ static bool parent_is_client(struct run_control *c, struct conn *k)
 	return false;
 }
 
-void run_conn_line(struct run_control *c, struct conn *k, char *line)
+int run_conn_line(struct run_control *c, struct conn *k, char *line, bool may_wait)
 {
 	struct run_msg m;
 	struct wc_error e;
@@ -505,44 +526,52 @@ void run_conn_line(struct run_control *c, struct conn *k, char *line)
 	if (run_msg_parse(line, &m, &e) < 0) {
 		run_conn_reply(k, "ERR 400 %s", e.msg);
 		run_conn_warn(k, e.msg);
-		return;
+		return 0;
 	}
 	if (k->state == CONN_GREETING && m.verb != RUN_MSG_HELLO) {
 		run_conn_reply(k, "ERR 409 HELLO first");
-		return;
+		return 0;
 	}
 	switch (m.verb) {
 	case RUN_MSG_HELLO:
 		if (m.version != RUN_PROTOCOL_VERSION) {
 			run_conn_reply(k, "ERR 505 this runner speaks version %d", RUN_PROTOCOL_VERSION);
-			return;
+			return 0;
 		}
 		if (k->state == CONN_GREETING)  /* a second HELLO changes nothing */
 			run_conn_enter(k, CONN_IDLE);
 		k->worker = parent_is_client(c, k);
 		c->s->keep_records |= m.records;
 		run_conn_reply(k, "OK %d", RUN_PROTOCOL_VERSION);
-		return;
+		return 0;
 	case RUN_MSG_START:
+		if (may_wait && run_admit_waits(c, k, &m)) {
+			if (!k->held)
+				clock_gettime(CLOCK_MONOTONIC, &k->held_since);
+			k->held = true;
+			return 1;
+		}
 		on_start(c, k, &m);
-		return;
+		k->held = false;  /* taken, or refused: either way it waits no more */
+		return 0;
 	case RUN_MSG_END:
 		on_end(c, k, &m);
-		return;
+		return 0;
 	case RUN_MSG_VERDICT:
 		on_verdict(c, k, &m);
-		return;
+		return 0;
 	case RUN_MSG_USAGE:
 		on_usage(c->s, k, &m);
-		return;
+		return 0;
 	case RUN_MSG_NOTE:
 		on_note(c, k, &m);
-		return;
+		return 0;
 	case RUN_MSG_RESUME:
 		run_control_send_resume(c, k);
-		return;
+		return 0;
 	case RUN_MSG_STANDBY:
 		on_standby(c, k);
-		return;
+		return 0;
 	}
+	return 0;
 }

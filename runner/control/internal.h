@@ -11,6 +11,7 @@
 #include "runner/session/loop.h"
 #include "runner/session/say.h"
 #include "runner/session/state.h"
+#include "runner/control/protocol.h"
 #include "runner/session/unit.h"
 
 /* What a sandbox may make the runner hold, whatever its tests do. */
@@ -67,6 +68,10 @@ struct conn {
 	unsigned long peer_ino; /* the client's end of the connection (0: unknown, peer.h) */
 	int peer_fd;          /* the descriptor the client was last seen holding it at, or -1 */
 	bool left;            /* its unit ends because it left it: not sent home from elsewhere */
+	bool held;            /* its START waits for room (admit.c): its lines wait in buf */
+	struct timespec held_since; /* CLOCK_MONOTONIC of the START's first wait */
+	uint64_t expect;      /* the open unit's expected peak (its budget), 0: unknown */
+	bool alone;           /* its START (held or open) is a test's run again: alone */
 	struct conn *next;
 };
 
@@ -74,6 +79,12 @@ struct conn {
 struct resume_entry {
 	char *name;
 	int attempt;          /* the attempt it was killed in */
+};
+
+/* A test to run again (admit.c); its name is matched by the next START of it. */
+struct rerun {
+	char *name;
+	bool started;         /* it has run again: never a third time */
 };
 
 struct run_control {
@@ -102,11 +113,39 @@ struct run_control {
 	                      /* worker (run_control_killed_top) */
 	struct timespec first_start; /* CLOCK_MONOTONIC of its first, when started > 0 */
 	int verdict_at;           /* the record the last VERDICT found: the next search's start */
+	struct rerun *reruns; /* tests to run again, alone: the sandbox total killed them */
+	int nreruns;          /* beside other tests (VERDICT requeue=1, admit.c) */
+	bool no_pressure;     /* the sandbox's memory.pressure cannot be read (v1): not tried */
 	char resume_path[4300];
 	char snap_path[4300];     /* the copy the command's current run reads */
 };
 
-void run_conn_line(struct run_control *c, struct conn *k, char *line);
+/* Handles one line. Returns 1 when it is a START that waits for room (admit.c), which
+ * only one that may_wait does: the caller then hands the line again, as it came, once
+ * there may be room (server.c, at each END, death and sample); else 0. */
+int run_conn_line(struct run_control *c, struct conn *k, char *line, bool may_wait);
+
+/* Admission (admit.c). Whether k's START m waits: a test to run again waits until no other
+ * unit is open, and any START while one runs; a test whose budget the sandbox's headroom
+ * (its limit less what is charged now and what open units are expected to take still)
+ * cannot hold waits, and on v2 any START while the sandbox is under memory pressure;
+ * none when no other unit is open. Never a START that moved itself in. */
+bool run_admit_waits(struct run_control *c, struct conn *k, const struct run_msg *m);
+
+/* The START k held is taken now: how long it waited goes to its record and the session. */
+void run_admit_started(struct run_control *c, struct conn *k);
+
+/* VERDICT requeue=1 for rec: 1 (and it is to run again, alone) when the sandbox total
+ * killed it while another unit was open, and it is not a rerun itself; else 0. */
+int run_admit_requeue(struct run_control *c, struct rep_unit *rec);
+
+/* Whether a test waits to run again: no unit is kept for a client's next START then, so
+ * that each START waits for its answer (and the rerun's runs alone). */
+bool run_admit_pending(const struct run_control *c);
+
+/* Frees the list of tests to run again. */
+void run_admit_free(struct run_control *c);
+
 
 /* Moves k to state to; a transition the diagram above does not have is a bug of ours,
  * warned about. */

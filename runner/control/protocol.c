@@ -64,7 +64,7 @@ static int parse_number(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* key=value fields of START and END. */
+/* key=value fields of START, END, NOTE and VERDICT. */
 static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
 {
 	char *eq = strchr(f, '=');
@@ -105,6 +105,10 @@ static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
 		if (strcmp(val, "1") != 0)
 			return bad(e, "keep and moved take 1, got", val);
 		*(key[0] == 'k' ? &m->keep : &m->moved) = true;
+	} else if (m->verb == RUN_MSG_VERDICT && strcmp(key, "requeue") == 0) {
+		if (strcmp(val, "1") != 0)
+			return bad(e, "requeue takes 1, got", val);
+		m->requeue = true;
 	} else if (m->verb == RUN_MSG_END && strcmp(key, "outcome") == 0) {
 		/* The summary prints it as the test's verdict: pytest's four words, nothing else. */
 		if (rep_outcome_parse(val) < 0)
@@ -129,7 +133,8 @@ static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
 			return bad(e, "message and failure longer than " STR(RUN_FAILURE_MAX) " bytes",
 				   NULL);
 		*(key[0] == 'm' ? &m->message : &m->failure) = val;
-	} else if (m->verb != RUN_MSG_HELLO && strcmp(key, "extras") == 0) {
+	} else if (m->verb != RUN_MSG_HELLO && m->verb != RUN_MSG_VERDICT &&
+		   strcmp(key, "extras") == 0) {
 		if (strlen(val) > RUN_EXTRAS_MAX)
 			return bad(e, "extras longer than " STR(RUN_EXTRAS_MAX) " bytes", NULL);
 		m->extras = val;
@@ -188,9 +193,8 @@ int run_msg_parse(char *line, struct run_msg *m, struct wc_error *e)
 		return bad(e, "name longer than " STR(RUN_NAME_MAX) " bytes", NULL);
 	m->name = f;
 
-	if (m->verb == RUN_MSG_VERDICT || m->verb == RUN_MSG_USAGE)
-		return rest ? bad(e, m->verb == RUN_MSG_USAGE ? "USAGE takes one field" :
-				  "VERDICT takes one field", NULL) : 0;
+	if (m->verb == RUN_MSG_USAGE)
+		return rest ? bad(e, "USAGE takes one field", NULL) : 0;
 	while ((f = next_field(&rest))) {
 		r = parse_option(f, m, e);
 		if (r < 0)

@@ -37,6 +37,7 @@ struct run_msg {
 	const char *reports;  /* END: pytest's serialized reports (opaque), NULL when absent */
 	const char *message;  /* END: the failure's or skip's one-line message, NULL: absent */
 	const char *failure;  /* END: the failure's text (its traceback's end), NULL: absent */
+	bool requeue;         /* VERDICT requeue=1: the client can run the test again */
 };
 
 /* Parses one line (without its newline), decoding fields in place.

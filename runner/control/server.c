@@ -94,20 +94,83 @@ static void run_conn_release_dead(struct run_control *c, pid_t pid)
 /* Handles the complete lines in the buffer; keeps a partial one. Every one, also once an
  * answer could not be sent: a client that died sent its last lines together (the END of a
  * test and the next one's START), and the runner must still learn which test it died in.
- * The buffer bounds that work; the connection is closed after this read. */
+ * The buffer bounds that work; the connection is closed after this read. A START that waits
+ * for room (admit.c) stops the reading: it stays in the buffer, as it came, with what
+ * follows it, until admit_held hands it again. */
 static void conn_lines(struct run_control *c, struct conn *k)
 {
-	size_t start = 0;
-	char *nl;
+	size_t start = 0, len;
+	char *nl, *line, *copy;
 
 	while ((nl = memchr(k->buf + start, '\n', k->len - start))) {
+		line = k->buf + start;
+		len = (size_t)(nl - line);
+		/* Parsing decodes in place: a START that may wait is kept as it came. Without
+		 * the memory for that copy, it does not wait. */
+		copy = len > 6 && memcmp(line, "START ", 6) == 0 ? malloc(len) : NULL;
+		if (copy)
+			memcpy(copy, line, len);
 		*nl = '\0';
-		run_conn_line(c, k, k->buf + start);
+		if (run_conn_line(c, k, line, copy != NULL) == 1) {
+			memcpy(line, copy, len);
+			*nl = '\n';
+			free(copy);
+			break;
+		}
+		free(copy);
 		run_conn_flush(k);  /* the answer, sent here for every handler */
 		start = (size_t)(nl - k->buf) + 1;
 	}
 	memmove(k->buf, k->buf + start, k->len - start);
 	k->len -= start;
+}
+
+/* Hands a held START its line again, and what came after it. */
+static void conn_resume(struct run_control *c, struct conn *k)
+{
+	conn_lines(c, k);
+	run_conn_flush(k);
+	run_conn_shrink(c, k);
+}
+
+static int by_wait(const void *a, const void *b)
+{
+	const struct conn *x = *(struct conn *const *)a, *y = *(struct conn *const *)b;
+
+	if (x->held_since.tv_sec != y->held_since.tv_sec)
+		return x->held_since.tv_sec < y->held_since.tv_sec ? -1 : 1;
+	return (x->held_since.tv_nsec > y->held_since.tv_nsec) -
+	       (x->held_since.tv_nsec < y->held_since.tv_nsec);
+}
+
+/* Closes the connections that lost an answer while their held STARTs were handed again. */
+static void close_broken(struct run_control *c)
+{
+	struct conn *k, *next;
+
+	for (k = c->conns; k; k = next) {
+		next = k->next;
+		if (k->broken)
+			run_conn_close(c, k);
+	}
+}
+
+/* Room may have come: the held STARTs are tried again, oldest first (admit.c decides). A
+ * connection that lost an answer meanwhile is closed after, not under the loop. */
+static void admit_held(struct run_control *c)
+{
+	struct conn *held[RUN_CONN_MAX];
+	size_t n = 0;
+
+	for (struct conn *k = c->conns; k && n < RUN_CONN_MAX; k = k->next)
+		if (k->held && !k->broken)
+			held[n++] = k;
+	if (!n)
+		return;
+	qsort(held, n, sizeof(held[0]), by_wait);
+	for (size_t i = 0; i < n; i++)
+		conn_resume(c, held[i]);
+	close_broken(c);
 }
 
 static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
@@ -135,6 +198,7 @@ static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
 		return;
 	if (n <= 0) {
 		run_conn_close(c, k);
+		admit_held(c);
 		return;
 	}
 	if (k->discarding)
@@ -150,11 +214,13 @@ static void on_conn(struct run_loop *l, struct run_watch *w, uint32_t events)
 		shutdown(w->fd, SHUT_WR);
 		k->discarding = true;
 		k->len = 0;
+		k->held = k->alone = false;  /* its START went with the rest: it holds no one up */
 	}
 	run_conn_flush(k);
 	run_conn_shrink(c, k);
 	if (k->broken)
 		run_conn_close(c, k);
+	admit_held(c);  /* an END, or a death, may have made room */
 }
 
 /* Says why the client's process could not be proven, and lets it go. */
@@ -299,6 +365,7 @@ void run_control_close(struct run_session *s)
 	if (c->path[0])
 		unlink(c->path);
 	run_resume_free(c);
+	run_admit_free(c);
 	if (c->dir[0])
 		run_dir_remove(c->dir, c->dir_lock);
 	free(c);
@@ -330,6 +397,8 @@ size_t run_control_sample(struct run_control *c, struct rep_tl_unit *out, size_t
 		if (n < max)
 			out[n++] = (struct rep_tl_unit){ run_unit_short_name(&k->unit), cur };
 	}
+	if (c)
+		admit_held(c);  /* what the units hold has changed since */
 	return n;
 }
 

@@ -11,6 +11,7 @@
 
 #include "report/log.h"
 
+#include "runner/config/options.h"
 #include "runner/config/size.h"
 #include "runner/control/control.h"
 #include "runner/session/say.h"
@@ -204,6 +205,12 @@ int run_plugin_env(struct run_session *s, const char *plugin_dir, char *const *j
 			push(&env, &n, kv);
 	if (r == 0)
 		r = take_over_log(s, job_env, &env, &n);
+	/* The sandbox total, for the plugin's -n auto (its workers must fit in it). */
+	if (r == 0 && plugin_dir && s->opt->limit != CFG_SIZE_MAX) {
+		r = asprintf(&kv, "WCMEM_SANDBOX_LIMIT=%" PRIu64, s->opt->limit) < 0 ? -ENOMEM : 0;
+		if (r == 0)
+			r = push(&env, &n, kv);
+	}
 	if (r == 0 && s->opt->tracemalloc) {
 		r = asprintf(&kv, "WCMEM_SANDBOX_TRACEMALLOC=%u", s->opt->tracemalloc) < 0 ? -ENOMEM : 0;
 		if (r == 0)

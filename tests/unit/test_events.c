@@ -162,6 +162,37 @@ static void test_u64_text(void **state)
 }
 
 /* On this v1-hybrid machine the memory line names our cgroup; "0::" is the empty v2 root. */
+/* memory.pressure (PSI): the "some" line's avg10 in hundredths of a percent; never the
+ * "full" line's, and text that is not PSI's is refused. */
+static void test_pressure(void **state)
+{
+	static const struct { const char *text; int r; unsigned avg10; } cases[] = {
+		{ "some avg10=0.00 avg60=0.02 avg300=0.01 total=32157587\n", 0, 0 },
+		{ "some avg10=100.00 avg60=0.00 avg300=0.00 total=1\n", 0, 10000 },
+		{ "some avg10=7.50\n", 0, 750 },
+		{ "full avg10=11.02 avg60=2.77 avg300=0.55 total=4410203\n", -EINVAL, 0 },
+		{ "xsome avg10=1.00 avg60=0.00\n", -EINVAL, 0 },
+		{ "some avg10=1.5 avg60=0.00\n", -EINVAL, 0 },
+		{ "some avg10=101.00 avg60=0.00\n", -EINVAL, 0 },
+		{ "some avg10=1.000 avg60=0.00\n", -EINVAL, 0 },
+		{ "some avg10=.50 avg60=0.00\n", -EINVAL, 0 },
+		{ "some avg10=1.5", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },
+	};
+	char *text = unit_fixture("fixtures/v2/memory.pressure");
+	unsigned avg10 = 0;
+
+	(void)state;
+	assert_int_equal(cg_parse_pressure(text, &avg10), 0);
+	assert_int_equal(avg10, 1234);
+	free(text);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		avg10 = 0;
+		assert_int_equal(cg_parse_pressure(cases[i].text, &avg10), cases[i].r);
+		assert_int_equal(avg10, cases[i].avg10);
+	}
+}
+
 static void test_proc_cgroup_v1_hybrid(void **state)
 {
 	char *text = unit_fixture("fixtures/v1/proc_self_cgroup");
@@ -279,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_oom_control_without_oom_kill),
 		cmocka_unit_test(test_u64_fixtures),
 		cmocka_unit_test(test_u64_text),
+		cmocka_unit_test(test_pressure),
 		cmocka_unit_test(test_proc_cgroup_v1_hybrid),
 		cmocka_unit_test(test_proc_cgroup_pure_v2),
 		cmocka_unit_test(test_proc_cgroup_controller_lists),

@@ -110,6 +110,20 @@ static void test_msg_start_keep_and_moved(void **state)
 	assert_string_equal(e.msg, "unknown field 'keep'");
 }
 
+/* VERDICT requeue=1: the client can run the test again; only 1, only on VERDICT. */
+static void test_msg_verdict_requeue(void **state)
+{
+	struct run_msg m;
+	struct wc_error e;
+
+	(void)state;
+	assert_int_equal(parse("VERDICT t.py::test_a", &m, &e), 0);
+	assert_false(m.requeue);
+	assert_int_equal(parse("VERDICT t.py::test_a requeue=1", &m, &e), 0);
+	assert_true(m.requeue);
+	assert_string_equal(m.name, "t.py::test_a");
+}
+
 static void test_msg_end_fields(void **state)
 {
 	struct run_msg m;
@@ -175,7 +189,10 @@ static void test_msg_garbage_refused(void **state)
 		{ "END a limit=5", "unknown field 'limit'" },
 		{ "END a reports=", "reports must be one word" },
 		{ "END a reports=x%20y", "reports must be one word" },
-		{ "VERDICT a b", "VERDICT takes one field" },
+		{ "VERDICT a b", "expected key=value, got 'b'" },
+		{ "VERDICT a requeue=2", "requeue takes 1, got '2'" },
+		{ "VERDICT a extras=x", "unknown field 'extras'" },
+		{ "START a requeue=1", "unknown field 'requeue'" },
 		{ "NOTE a limit=5", "unknown field 'limit'" },
 		{ "NOTE", "missing name" },
 		{ "STANDBY now", "STANDBY takes no field" },
@@ -258,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_msg_standby),
 		cmocka_unit_test(test_msg_start_fields),
 		cmocka_unit_test(test_msg_start_keep_and_moved),
+		cmocka_unit_test(test_msg_verdict_requeue),
 		cmocka_unit_test(test_msg_end_fields),
 		cmocka_unit_test(test_msg_end_status_or_signal),
 		cmocka_unit_test(test_msg_garbage_refused),

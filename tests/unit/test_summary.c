@@ -222,6 +222,48 @@ static void test_summary_says_what_resuming_cost(void **state)
 	free(text);
 }
 
+/* A test the sandbox total killed beside others says it runs again, not how to rerun it;
+ * the end says how many ran again and how long STARTs waited for room; without either it
+ * says neither. */
+static void test_summary_says_what_sharing_the_total_cost(void **state)
+{
+	struct rep_unit units[3] = {
+		{ .name = "pytest", .kind = "command", .limit = GIB, .peak = 9 * MIB },
+		{ .name = "t.py::test_a", .kind = "test", .limit = GIB, .peak = GIB / 2,
+		  .sandbox_limit = GIB, .end = REP_END_SIGNALED, .code = SIGKILL,
+		  .location = "t.py:3", .beside = true, .rerun = true },
+		{ .name = "t.py::test_a", .kind = "test", .limit = GIB, .peak = GIB / 2,
+		  .location = "t.py:3" },
+	};
+	struct rep_session s = { .command = "pytest", .limit = GIB, .peak = GIB,
+				 .rerun = "wcmem-sandbox -- pytest", .reruns = 1, .waited = 3,
+				 .wait_seconds = 4.25, .wait_longest = 2.0 };
+	char *text, *line;
+
+	(void)state;
+	units[1].events.oom_kill = 1;
+	units[1].sandbox_events.oom = 1;
+	units[1].oom = rep_verdict_oom(&units[1]);
+	assert_int_equal(units[1].oom, REP_OOM_SANDBOX);
+	text = summary(units, 3, &s);
+	assert_non_null(strstr(text, "t.py:3: test_a OOM-killed (peak 512.0 MB, limit 1024.0 MB, "
+			       "the sandbox total)\n  run again, alone: the sandbox total was "
+			       "reached while other tests ran\n"));
+	assert_null(strstr(text, "rerun alone:"));
+	line = strstr(text, "wcmem-sandbox: 1 test run");
+	assert_string_equal(line ? line : text, "wcmem-sandbox: 1 test run again, alone: the "
+			    "sandbox total killed it while other tests ran\nwcmem-sandbox: 3 tests "
+			    "waited for room in the sandbox, 4.2 s in all (longest 2.0 s)\n");
+	free(text);
+	s.reruns = s.waited = 0;
+	units[1].rerun = false;
+	text = summary(units, 3, &s);
+	assert_null(strstr(text, "run again"));
+	assert_null(strstr(text, "waited"));
+	assert_non_null(strstr(text, "rerun alone:"));
+	free(text);
+}
+
 /* No units (nothing ran) and no limit: only the closing line. */
 static void test_summary_no_units_no_limit(void **state)
 {
@@ -259,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_summary_counts_tests_let_go),
 		cmocka_unit_test(test_summary_lists_over_and_under_half_budget),
 		cmocka_unit_test(test_summary_says_what_resuming_cost),
+		cmocka_unit_test(test_summary_says_what_sharing_the_total_cost),
 		cmocka_unit_test(test_summary_no_units_no_limit),
 		cmocka_unit_test(test_summary_counts_kills_outside_units),
 		cmocka_unit_test(test_summary_write_error),

@@ -29,12 +29,15 @@ fails on an import circle, or on a module over 450 lines):
     forkserver     multiprocessing's forkserver, moved along with the tests
     markers        limit_memory and limit_leaks, enforced by the kernel
     xdist_support  pytest-xdist: crashed workers' verdicts, completeness, its schedulers
+    workers        pytest-xdist's -n auto: no more workers than the sandbox total holds
     units          WcmemPlugin: one unit per test
     junit          the peak and verdict of each test in pytest's own --junitxml
     standby        a forked copy of pytest that stands by to resume after an OOM kill
 """
 import os
 import sys
+
+import pytest
 
 from . import markers
 from .client import Runner, RunnerError
@@ -43,7 +46,14 @@ from .junit import JunitFigures
 from .shard import Shard
 from .standby import Standby
 from .units import WcmemPlugin
+from .workers import auto_workers
 from .xdist_support import XdistCompleteness, in_xdist, is_xdist_controller
+
+
+# Here, not on a plugin object: xdist asks before pytest_configure registers those.
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_auto_num_workers(config):
+    return auto_workers(config) if os.environ.get("WCMEM_SANDBOX_SOCKET") else None
 
 
 def pytest_configure(config):

@@ -66,7 +66,7 @@ class JunitFigures:
                 answers[nodeid] = self._verdict(nodeid)
             if answers[nodeid] is None:
                 continue
-            verdict, peak = answers[nodeid]
+            verdict, peak, _ = answers[nodeid]
             found = [(PEAK, str(peak))] if peak is not None else []
             found.append((VERDICT, verdict))
             if "properties" in vars(reporter):  # not finalized (no teardown: a killed test)

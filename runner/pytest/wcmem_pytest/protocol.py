@@ -20,7 +20,7 @@ OPTIONS = {
     "HELLO": ("records",),
     "START": ("kind", "limit", "leaks", "where", "extras", "keep", "moved"),
     "END": ("outcome", "status", "signal", "extras", "reports", "message", "failure"),
-    "VERDICT": (),
+    "VERDICT": ("requeue",),
     "USAGE": (),
     "NOTE": ("extras",),
     "RESUME": (),
@@ -28,6 +28,7 @@ OPTIONS = {
 }
 WAKE = "WAKE "      # the line that wakes a copy standing by (STANDBY), then the resume file
 NEXT = " next="     # in START's answer: the cgroup.procs of the unit kept for the next START
+AGAIN = " again=1"  # in VERDICT requeue=1's answer: run the test again, it was not its fault
 RESUME_DONE, RESUME_KILLED = "DONE", "KILLED"  # the kinds of a resume file's lines
 PLAIN = "-_.:/[]=,()@+"  # besides letters and digits, what a field keeps unencoded
 
@@ -76,6 +77,7 @@ def short_id(nodeid):
 
 
 def verdict_of(answer):
-    """VERDICT's answer as (verdict text, peak in bytes or None)."""
-    text, _, peak = answer.partition(" peak=")
-    return decode(text), int(peak) if peak.isdigit() else None
+    """VERDICT's answer as (verdict text, peak in bytes or None, whether to run it again)."""
+    again = answer.endswith(AGAIN)
+    text, _, peak = answer[:-len(AGAIN) if again else None].partition(" peak=")
+    return decode(text), int(peak) if peak.isdigit() else None, again

@@ -174,6 +174,10 @@ class WcmemPlugin(Replay, Markers, Diagnostics, XdistVerdict):
                 os.write(fd, str(os.getpid()).encode())
             finally:
                 os.close(fd)
+        except FileNotFoundError:
+            # The runner let the kept unit go: a test to run again waits to run alone, and
+            # every START waits for its answer meanwhile.
+            return self._ask_owed(nodeid)
         except OSError:
             # Not ours to write (a runner of another user, without delegation): the runner
             # moves the test when it reads START, so wait for that, from now on too.

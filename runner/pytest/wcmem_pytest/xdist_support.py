@@ -1,5 +1,6 @@
-"""pytest-xdist: the runner's verdict on a worker killed in a test, every collected test
-run or reported, and schedulers that do not hang after a worker crashed."""
+"""pytest-xdist: the runner's verdict on a worker killed in a test, a test the sandbox total
+killed beside others run again, every collected test run or reported, and schedulers that do
+not hang after a worker crashed."""
 import time
 
 import pytest
@@ -15,27 +16,40 @@ class XdistVerdict:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_handlecrashitem(self, crashitem, report, sched):
-        verdict = self._verdict(crashitem)
+        verdict = self._verdict(crashitem)[0]
         if verdict:
             report.longrepr = KilledText(f"{report.longrepr}: {verdict}")
             # A failure in the test's call, as in a run without xdist (junit: <failure>,
             # not the <error> of xdist's unknown phase "???").
             report.when = "call"
 
-    def _verdict(self, nodeid):
+    def _verdict(self, nodeid, requeue=False):
+        """(the runner's verdict or None, whether to run the test again): with requeue,
+        the runner says again=1 when the sandbox total killed the test while other tests
+        ran, and then runs it alone. The answer is kept: a crash is asked about once."""
+        kept = getattr(self, "_verdicts", None)
+        if kept is None:
+            kept = self._verdicts = {}
+        if nodeid not in kept:
+            kept[nodeid] = self._ask_verdict(nodeid, requeue)
+        return kept[nodeid]
+
+    def _ask_verdict(self, nodeid, requeue):
         # The worker's death reaches the runner and xdist in either order: ask a few times.
         for _ in range(20):
             if self.runner is None:
-                return None
+                return None, False
             try:
-                return verdict_of(self.runner.call("VERDICT", encode(short_id(nodeid))))[0]
+                verdict, _, again = verdict_of(self.runner.call(
+                    "VERDICT", encode(short_id(nodeid)), requeue="1" if requeue else None))
+                return verdict, again
             except RunnerError as err:
                 if err.closed:
-                    return None
+                    return None, False
                 time.sleep(0.05)
             except OSError:
-                return None
-        return None
+                return None, False
+        return None, False
 
 
 class XdistCompleteness:
@@ -56,6 +70,7 @@ class XdistCompleteness:
         self.collected = None
         self.reported = set()
         self.missing = []
+        self.again = []  # tests run again: the sandbox total killed them beside others
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids):
@@ -70,6 +85,9 @@ class XdistCompleteness:
         # WcmemPlugin has added the runner's verdict to the crash report by now.
         if ": OOM-killed" not in str(report.longrepr):
             return
+        self._one_more_restart()
+
+    def _one_more_restart(self):
         dsession = self.config.pluginmanager.getplugin("dsession")
         bound = getattr(dsession, "_max_worker_restart", None)
         if self.config.getoption("maxworkerrestart", None) is None and bound is not None:
@@ -78,7 +96,37 @@ class XdistCompleteness:
     @pytest.hookimpl(hookwrapper=True, optionalhook=True)
     def pytest_xdist_make_scheduler(self, config, log):
         outcome = yield
-        _keep_crashed_out(outcome.get_result())
+        sched = outcome.get_result()
+        _keep_crashed_out(sched)
+        self._run_again(sched)
+
+    def _run_again(self, sched):
+        """A worker the sandbox total killed while other tests ran did nothing wrong: its
+        test goes back to the queue instead of being reported failed, once (the runner
+        says so, VERDICT requeue=1, and runs it alone). pytest-xdist's --dist load only,
+        whose queue is one list of tests: the scopes of loadscope, loadfile and loadgroup
+        go to a worker whole."""
+        dsession = self.config.pluginmanager.getplugin("dsession")
+        if (dsession is None or not hasattr(dsession, "handle_crashitem")
+                or not isinstance(getattr(sched, "pending", None), list)
+                or not hasattr(sched, "collection")
+                or hasattr(sched, "workqueue")):
+            return
+        handle = dsession.handle_crashitem
+
+        def handle_crashitem(nodeid, worker):
+            again = self.wcmem.runner is not None and nodeid in (sched.collection or ()) and \
+                self.wcmem._verdict(nodeid, requeue=True)[1]
+            if not again:
+                handle(nodeid, worker)
+                return
+            self.again.append(nodeid)
+            sched.pending.append(sched.collection.index(nodeid))
+            self._one_more_restart()  # the replacement worker is not a crash's
+            dsession.report_line(f"wcmem-sandbox: {nodeid} runs again, alone: the sandbox "
+                                 "total was reached while other tests ran")
+
+        dsession.handle_crashitem = handle_crashitem
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session):
@@ -87,6 +135,13 @@ class XdistCompleteness:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter):
+        if self.again:
+            terminalreporter.write_line(
+                f"wcmem-sandbox: {len(self.again)} test{'s' if len(self.again) > 1 else ''} "
+                "run again, alone: the sandbox total was reached while other tests ran "
+                "(not their own limit):", yellow=True)
+            for nodeid in self.again[:self.LISTED]:
+                terminalreporter.write_line(f"  {nodeid}")
         if not self.missing:
             return
         tr, count = terminalreporter, len(self.missing)

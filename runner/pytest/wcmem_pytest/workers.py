@@ -1,0 +1,57 @@
+"""pytest-xdist's -n auto under the sandbox: no more workers than the sandbox total holds.
+
+xdist counts CPUs only. Each worker is a pytest of its own that holds, once it collected,
+what pytest holds here before collection (its plugins, the conftest files) and the test
+modules it imported: counted as twice this process's resident memory now, a figure measured
+on this machine, not a guess. The count is xdist's, or fewer when the total holds fewer
+such workers beside the tests themselves (which wait for room at START, the runner's
+admission), never more."""
+import os
+import sys
+
+FOOTPRINT_FACTOR = 2  # a worker after collection, against pytest before it
+
+
+def resident_bytes():
+    """This process's VmRSS, or None."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def choose(cpus, limit, own, footprint):
+    """(workers, why): at most cpus, at most what limit holds of footprint each beside
+    this pytest's own memory, at least 1."""
+    fit = max(1, (limit - own) // footprint)
+    mb = 1 << 20
+    held = (f"the limit {limit / mb:.1f} MB less this pytest's {own / mb:.1f} MB holds "
+            f"{fit} of {footprint / mb:.1f} MB each (twice what pytest holds before "
+            "collection)")
+    if fit >= cpus:
+        return cpus, f"{cpus} by CPUs (pytest-xdist's choice); {held}"
+    return fit, f"{held}, fewer than the {cpus} CPUs pytest-xdist would take"
+
+
+def auto_workers(config):
+    """The worker count for -n auto, said on stderr with why; None to leave it to xdist
+    (no total, or PYTEST_XDIST_AUTO_NUM_WORKERS set)."""
+    try:
+        limit = int(os.environ.get("WCMEM_SANDBOX_LIMIT", ""))
+    except ValueError:
+        return None
+    rss = resident_bytes()
+    if limit <= 0 or not rss or os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    try:
+        from xdist.plugin import pytest_xdist_auto_num_workers as by_cpus
+    except ImportError:
+        return None
+    workers, why = choose(int(by_cpus(config)), limit, rss, rss * FOOTPRINT_FACTOR)
+    sys.stderr.write(f"wcmem-sandbox: -n auto: {workers} worker{'s' if workers > 1 else ''}: "
+                     f"{why}\n")
+    return workers

@@ -1,0 +1,104 @@
+"""pytest-xdist under a shared total: a test the sandbox total killed while other tests ran
+runs again, alone, and is reported once with its real outcome; with the first run's budgets,
+a worker's next test waits for room and nothing is killed (runner/control/PROTOCOL.md,
+"Room"). Real cgroups, Debian's pytest-xdist."""
+import os
+import subprocess
+
+import pytest
+
+from conftest import BIN
+
+SUITE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "suites", "shared_cap"))
+
+def pytest_n(workers):
+    return ["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q", "--rootdir",
+            SUITE, "-p", "xdist", "-n", str(workers), SUITE]
+
+
+PYTEST = pytest_n(4)
+# Four tests of 120 MB and four workers of some 40 MB each do not fit 560 MB together;
+# three of them do.
+LIMITS = ["--limit", "560M", "--test-limit", "300M"]
+HEAVY = {"SHARED_HEAVY": "4", "SHARED_HEAVY_MB": "120", "SHARED_HOLD": "2"}
+
+
+def units_in_order(run):
+    return [e for e in run.entries if e.event in ("TEST_START", "TEST_END")]
+
+
+def killed(run):
+    return [e for e in run.entries if e.event == "TEST_END" and e.value("OOM")]
+
+
+@pytest.fixture
+def first(sandbox):
+    pytest.importorskip("xdist")
+    run = sandbox.run(*LIMITS, "--", *PYTEST, env=dict(sandbox.env, **HEAVY), timeout=300)
+    assert run.rc == 0, run.stdout + run.stderr
+    return run
+
+
+def test_a_test_the_shared_total_killed_runs_again_alone(first):
+    assert "4 passed" in first.stdout, first.stdout
+    assert "failed" not in first.stdout
+    kills = killed(first)
+    # All four start together (xdist hands them out once every worker has collected): the
+    # total cannot hold them.
+    assert kills, f"no test was killed: the suite no longer overfills the total\n{first.log_text}"
+    for kill in kills:
+        assert kill.value("OOM").startswith("killed (the sandbox total"), kill.lines
+        entries = units_in_order(first)
+        again = next(e for e in entries[entries.index(kill) + 1:]
+                     if e.event == "TEST_START" and e.name == kill.name)
+        # Alone: every test that started before it had ended.
+        before = entries[:entries.index(again)]
+        started = [e.name for e in before if e.event == "TEST_START"]
+        ended = [e.name for e in before if e.event == "TEST_END"]
+        assert sorted(started) == sorted(ended), f"{kill.name} ran again beside others"
+        end = next(e for e in entries[entries.index(again):]
+                   if e.event == "TEST_END" and e.name == kill.name)
+        assert not end.value("OOM"), end.lines
+        assert f"  {kill.name}" in first.stdout  # the plugin's list of tests run again
+    assert f"{len(kills)} test{'s' if len(kills) > 1 else ''} run again, alone" in first.stderr
+
+
+def test_with_the_first_runs_budgets_nothing_is_killed(first, sandbox, tmp_path):
+    budgets = tmp_path / "budgets.ini"
+    made = subprocess.run([BIN, "budget", "-o", str(budgets), first.log_path],
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    second = sandbox.run(*LIMITS, "--budgets", str(budgets), "--", *PYTEST,
+                         env=dict(sandbox.env, **HEAVY), timeout=300)
+    assert second.rc == 0, second.stdout + second.stderr
+    assert "4 passed" in second.stdout
+    assert not killed(second), second.log_text
+    assert "run again" not in second.stderr
+    # The fourth could not start beside the other three: it waited, and the summary says so.
+    assert "waited for room in the sandbox" in second.stderr, second.stderr
+
+
+def test_a_test_the_total_killed_alone_fails(sandbox):
+    pytest.importorskip("xdist")
+    alone = {"SHARED_HEAVY": "1", "SHARED_HEAVY_MB": "300", "SHARED_HOLD": "0"}
+    run = sandbox.run("--limit", "250M", "--test-limit", "400M", "--", *pytest_n(2),
+                      env=dict(sandbox.env, **alone), timeout=300)
+    assert run.rc == 1, run.stdout + run.stderr
+    assert "1 failed" in run.stdout
+    assert "OOM-killed: the sandbox total 250.0 MB was reached" in run.stdout
+    assert "run again" not in run.stdout + run.stderr
+    assert len([e for e in run.entries if e.event == "TEST_START"]) == 1
+
+
+@pytest.mark.parametrize("limit, workers", [("120M", "1 worker: "), ("2G", "by CPUs")])
+def test_n_auto_takes_no_more_workers_than_the_total_holds(sandbox, limit, workers):
+    """-n auto: xdist's CPU count, or fewer when the total holds fewer workers."""
+    pytest.importorskip("xdist")
+    small = {"SHARED_HEAVY": "1", "SHARED_HEAVY_MB": "5", "SHARED_HOLD": "0"}
+    argv = [a if a != "4" else "auto" for a in PYTEST]
+    run = sandbox.run("--limit", limit, "--", *argv, env=dict(sandbox.env, **small),
+                      timeout=300)
+    assert run.rc == 0, run.stdout + run.stderr
+    said = [line for line in run.stderr.splitlines() if "-n auto:" in line]
+    assert len(said) == 1 and workers in said[0], run.stderr
+    assert "MB each (twice what pytest holds before collection)" in said[0]
