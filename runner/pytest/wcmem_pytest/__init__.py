@@ -28,6 +28,7 @@ fails on an import circle, or on a module over 450 lines):
     forkserver     multiprocessing's forkserver, moved along with the tests
     markers        limit_memory and limit_leaks, enforced by the kernel
     xdist_support  pytest-xdist: crashed workers' verdicts, completeness, its schedulers
+    terminal       the memory section of pytest's terminal summary (TOP)
     units          WcmemPlugin: one unit per test
     standby        a forked copy of pytest that stands by to resume after an OOM kill
 """
@@ -38,6 +39,7 @@ from . import markers
 from .client import Runner, RunnerError
 from .figures import EndFigures, LeakCheck, leak_check_repeats
 from .standby import Standby
+from .terminal import MemorySummary
 from .units import WcmemPlugin
 from .xdist_support import XdistCompleteness, in_xdist, is_xdist_controller
 
@@ -64,6 +66,8 @@ def pytest_configure(config):
                                           "wcmem-sandbox-leak-check")
     if not in_xdist(config) and hasattr(os, "fork"):
         config.pluginmanager.register(Standby(plugin, path), "wcmem-sandbox-standby")
+    if not hasattr(config, "workerinput"):  # the one pytest that prints its summary
+        config.pluginmanager.register(MemorySummary(config, plugin), "wcmem-sandbox-memory")
     if is_xdist_controller(config):
         config.pluginmanager.register(XdistCompleteness(config, plugin),
                                       "wcmem-sandbox-xdist")
