@@ -34,6 +34,13 @@ def _ask(runner, rank):
         return None
 
 
+def _killed_reported(tr):
+    """Whether pytest reported a test as OOM-killed: the replay's, or a crashed xdist
+    worker's with the runner's verdict."""
+    return any("OOM-killed" in str(getattr(r, "longrepr", ""))
+               for r in tr.stats.get("failed", ()))
+
+
 class MemorySummary:
     """The section, by pytest's verbosity: -qq names only the tests killed (and shows
     nothing when none was), -q the 3 biggest, the default the 5 biggest, -v the 10 the
@@ -51,6 +58,8 @@ class MemorySummary:
         if runner is None:
             return
         verbose = self.config.option.verbose
+        if verbose <= -2 and not _killed_reported(terminalreporter):
+            return  # nothing to say, and the runner's own summary keeps its list
         try:
             killed, biggest = self._gather(runner, self._biggest_count(verbose))
         except (RunnerError, OSError, ValueError) as err:
