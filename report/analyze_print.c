@@ -8,10 +8,10 @@
 #include "report/json.h"
 #include "report/verdict.h"
 
-/* "256.0 MB", "max", "unknown". */
+/* "256.0 MiB", "max" (people's sizes). */
 static const char *mb(uint64_t bytes, char buf[32])
 {
-	rep_format_mb(bytes, buf, 32);
+	rep_format_size(bytes, buf, 32);
 	return buf;
 }
 
@@ -28,8 +28,8 @@ static const char *measured(uint64_t bytes, char buf[32])
 static void oom_text(const struct rep_an_unit *u, const struct rep_analysis *a, char *buf,
 		     size_t size)
 {
-	rep_oom_reason(u->oom == REP_OOM_NONE ? REP_OOM_SYSTEM : u->oom, u->limit, NULL,
-		       a->sandbox_limit, false, buf, size);
+	rep_oom_reason_said(u->oom == REP_OOM_NONE ? REP_OOM_SYSTEM : u->oom, u->limit, NULL,
+			    a->sandbox_limit, buf, size);
 }
 
 static const char *oom_word(const struct rep_an_unit *u)

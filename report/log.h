@@ -32,6 +32,8 @@ struct rep_session {
 	uint64_t swap;           /* bytes or REP_UNLIMITED */
 	uint64_t peak;           /* the sandbox's peak at the end, bytes or REP_UNKNOWN */
 	int units;               /* units run, for SESSION_END */
+	bool tests_shown;        /* pytest's terminal summary listed the tests (TOP) */
+	bool colour;             /* the summary's verdicts in colour (a terminal, no NO_COLOR) */
 	int tests_dropped;       /* of them, tests whose records were let go: they ended
 				  * normally and were too small for the summary's biggest */
 	int oom_killed;          /* units OOM-killed and processes killed outside every unit */

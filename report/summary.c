@@ -1,8 +1,8 @@
 /* The summary a human reads on stderr when the run ends:
  *
  *   wcmem-sandbox: python3 -c 'b = bytearray(2 << 30)'
- *     peak 512.0 MB, limit 512.0 MB, OOM-killed: exceeded its own limit 512.0 MB
- *   wcmem-sandbox: 1 unit, 1 OOM-killed; sandbox peak 512.3 MB of 512.0 MB (cgroup v1); log: off
+ *     peak 512.0 MiB, limit 512.0 MiB, OOM-killed: exceeded its own limit 512.0 MiB
+ *   wcmem-sandbox: 1 unit, 1 OOM-killed; sandbox peak 512.3 MiB of 512.0 MiB (cgroup v1); log: off
  *
  * With more units, one aligned line each: name, peak, limit, verdict. Names are escaped
  * as in the log, so a test name cannot send escape sequences to the terminal. */
@@ -18,35 +18,63 @@
 
 #define NAME_COLUMN_MAX 60  /* longer names push their line out rather than every line */
 
-/* A measured figure: "512.0 MB" or "unknown". */
+/* SGR sequences, as pytest's terminal has them: red for a unit killed or failed, green for
+ * one that passed or exited 0, yellow for a skip; nothing for the rest. */
+#define SGR_RESET "\033[0m"
+
+static const char *colour_of(const struct rep_unit *u, const struct rep_session *s)
+{
+	if (!s->colour)
+		return NULL;
+	if (u->oom != REP_OOM_NONE || u->end != REP_END_EXITED)
+		return "\033[1;31m";
+	if (u->outcome && strcmp(u->outcome, "skipped") == 0)
+		return "\033[33m";
+	if ((u->outcome && strcmp(u->outcome, "passed") == 0) || (!u->outcome && u->code == 0))
+		return "\033[32m";
+	return "\033[31m";
+}
+
+/* The verdict, in its colour when the summary has colours. */
+static void put_verdict(FILE *f, const struct rep_unit *u, const struct rep_session *s,
+			const char *verdict)
+{
+	const char *sgr = colour_of(u, s);
+
+	fprintf(f, "%s%s%s", sgr ? sgr : "", verdict, sgr ? SGR_RESET : "");
+}
+
+/* A measured figure: "512.0 MiB" or "unknown". */
 static void measured(uint64_t bytes, char *buf, size_t size)
 {
 	if (bytes == REP_UNKNOWN)
 		snprintf(buf, size, "unknown");
 	else
-		rep_format_mb(bytes, buf, size);
+		rep_format_size(bytes, buf, size);
 }
 
-/* A limit: "512.0 MB" or "none". */
+/* A limit: "512.0 MiB" or "none". */
 static void limit(uint64_t bytes, char *buf, size_t size)
 {
 	if (bytes == REP_UNLIMITED)
 		snprintf(buf, size, "none");
 	else
-		rep_format_mb(bytes, buf, size);
+		rep_format_size(bytes, buf, size);
 }
 
 /* The one-unit form: the unit's name on the first line, its figures below. */
-static void write_single(FILE *f, const struct rep_unit *u)
+static void write_single(FILE *f, const struct rep_unit *u, const struct rep_session *s)
 {
 	char name[4096], peak[32], lim[32], verdict[REP_VERDICT_MAX];
 
 	rep_log_escape(u->name, name, sizeof(name));
 	measured(u->peak, peak, sizeof(peak));
 	limit(u->limit, lim, sizeof(lim));
-	rep_verdict_text(u, verdict, sizeof(verdict));
+	rep_verdict_said(u, verdict, sizeof(verdict));
 	fprintf(f, "wcmem-sandbox: %s\n", name);
-	fprintf(f, "  peak %s, limit %s, %s\n", peak, lim, verdict);
+	fprintf(f, "  peak %s, limit %s, ", peak, lim);
+	put_verdict(f, u, s, verdict);
+	fputc('\n', f);
 }
 
 /* Column widths over the units write_rows will show. */
@@ -75,16 +103,18 @@ static void widen(struct widths *w, const struct rep_unit *u)
 }
 
 static void write_row(FILE *f, const char *indent, const struct widths *w,
-		      const struct rep_unit *u)
+		      const struct rep_unit *u, const struct rep_session *s)
 {
 	char name[4096], peak[32], lim[32], verdict[REP_VERDICT_MAX];
 
 	rep_log_escape(u->name, name, sizeof(name));
 	measured(u->peak, peak, sizeof(peak));
 	limit(u->limit, lim, sizeof(lim));
-	rep_verdict_text(u, verdict, sizeof(verdict));
-	fprintf(f, "%s%-*s  peak %*s  limit %*s  %s\n", indent, w->name, name, w->peak, peak,
-		w->lim, lim, verdict);
+	rep_verdict_said(u, verdict, sizeof(verdict));
+	fprintf(f, "%s%-*s  peak %*s  limit %*s  ", indent, w->name, name, w->peak, peak,
+		w->lim, lim);
+	put_verdict(f, u, s, verdict);
+	fputc('\n', f);
 }
 
 /* Tests by peak, biggest first (stable: equal peaks keep their order). */
@@ -116,7 +146,7 @@ static void write_rerun(FILE *f, const struct rep_unit *u, const struct rep_sess
 		fprintf(f, "  rerun alone: %s\n", cmd);
 }
 
-/* "tests/test_x.py:12: test_blowup OOM-killed (peak 300.0 MB, limit 300.0 MB)": at the start
+/* "tests/test_x.py:12: test_blowup OOM-killed (peak 300.0 MiB, limit 300.0 MiB)": at the start
  * of a line, as compilers print, so Emacs' compilation mode and other editors jump to it. */
 static void write_killed(FILE *f, const struct rep_unit *u, const struct rep_session *s)
 {
@@ -130,7 +160,9 @@ static void write_killed(FILE *f, const struct rep_unit *u, const struct rep_ses
 	measured(u->peak, peak, sizeof(peak));
 	limit(u->oom == REP_OOM_SANDBOX ? u->sandbox_limit : u->limit, lim, sizeof(lim));
 	rep_log_escape(u->budget ? u->budget : "", budget, sizeof(budget));
-	fprintf(f, "%s: %s OOM-killed (peak %s, limit %s, %s%s)\n", where, name, peak, lim,
+	fprintf(f, "%s: %s ", where, name);
+	put_verdict(f, u, s, "OOM-killed");
+	fprintf(f, " (peak %s, limit %s, %s%s)\n", peak, lim,
 		u->oom == REP_OOM_OWN && u->budget ? "budget " : rep_oom_to_string(u->oom),
 		u->oom == REP_OOM_OWN && u->budget ? budget : "");
 	if (u->rerun)  /* not its own doing: its rerun's entry has its outcome */
@@ -172,7 +204,7 @@ static void write_budget_list(FILE *f, const struct rep_unit *units, size_t n,
 		rep_log_escape(units[i].name, name, sizeof(name));
 		rep_log_escape(units[i].budget, line, sizeof(line));
 		measured(units[i].peak, peak, sizeof(peak));
-		rep_format_limit(units[i].limit, budget, sizeof(budget));
+		rep_format_size_limit(units[i].limit, budget, sizeof(budget));
 		fprintf(f, "    %s  peak %s  budget %s (%s)\n", name, peak, budget, line);
 		shown++;
 	}
@@ -199,6 +231,8 @@ static void write_table(FILE *f, const struct rep_unit *units, size_t n,
 	if (tests)
 		qsort(tests, ntests, sizeof(*tests), by_peak);
 	shown = ntests < REP_SUMMARY_BIGGEST ? ntests : REP_SUMMARY_BIGGEST;
+	if (s->tests_shown)  /* pytest's own summary listed them: not twice */
+		shown = 0;
 	for (size_t i = 0; i < shown; i++)
 		widen(&w, tests[i]);
 
@@ -206,13 +240,16 @@ static void write_table(FILE *f, const struct rep_unit *units, size_t n,
 	fprintf(f, "wcmem-sandbox: %s\n", name);
 	for (size_t i = 0; i < n; i++)
 		if (!shown_as_test(&units[i]) || !tests)
-			write_row(f, "  ", &w, &units[i]);
+			write_row(f, "  ", &w, &units[i], s);
 	ntests += (size_t)s->tests_dropped;  /* let go, as smaller than those shown */
+	if (s->tests_shown && ntests)
+		fprintf(f, "  %zu test%s: the biggest by peak in pytest's summary above "
+			"(wcmem-sandbox: memory)\n", ntests, ntests == 1 ? "" : "s");
 	if (shown)
 		fprintf(f, "  the %zu biggest of %zu test%s by peak:\n", shown, ntests,
 			ntests == 1 ? "" : "s");
 	for (size_t i = 0; i < shown; i++)
-		write_row(f, "    ", &w, tests[i]);
+		write_row(f, "    ", &w, tests[i], s);
 	for (size_t i = 0; i < n; i++)
 		write_killed(f, &units[i], s);
 	for (size_t i = 0; i < n; i++)
@@ -259,7 +296,7 @@ static void write_schedule(FILE *f, const struct rep_session *s)
 			s->wait_longest);
 }
 
-/* "1 unit, 1 OOM-killed; sandbox peak 512.3 MB of 512.0 MB (cgroup v1); log: PATH" */
+/* "1 unit, 1 OOM-killed; sandbox peak 512.3 MiB of 512.0 MiB (cgroup v1); log: PATH" */
 static void write_footer(FILE *f, const struct rep_unit *units, size_t n,
 			 const struct rep_session *s)
 {
@@ -281,7 +318,7 @@ static void write_footer(FILE *f, const struct rep_unit *units, size_t n,
 	if (s->limit == REP_UNLIMITED) {
 		fprintf(f, ", no limit");
 	} else {
-		rep_format_mb(s->limit, lim, sizeof(lim));
+		rep_format_size(s->limit, lim, sizeof(lim));
 		fprintf(f, " of %s", lim);
 	}
 	if (s->backend)
@@ -303,7 +340,7 @@ int rep_summary_write(FILE *f, const struct rep_unit *units, size_t n,
 		      const struct rep_session *s)
 {
 	if (n == 1 && s->tests_dropped == 0)
-		write_single(f, &units[0]);
+		write_single(f, &units[0], s);
 	else if (n > 1)
 		write_table(f, units, n, s);
 	write_footer(f, units, n, s);

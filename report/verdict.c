@@ -39,22 +39,55 @@ enum rep_oom rep_verdict_oom(const struct rep_unit *u)
 	return REP_OOM_SYSTEM;
 }
 
-/* MiB with one decimal, rounded half up in integers: a double would do, but integers
- * give the same text on every machine. UINT64_MAX is "max": this formats limits;
- * callers print measured figures that are REP_UNKNOWN themselves. */
-int rep_format_mb(uint64_t bytes, char *buf, size_t size)
+/* Bytes in units of 2^shift with one decimal, rounded half up in integers: a double would
+ * do, but integers give the same text on every machine. */
+static int format_tenths(uint64_t bytes, unsigned shift, const char *unit, char *buf,
+			 size_t size)
 {
-	uint64_t whole = bytes >> 20;
-	uint64_t tenths = ((bytes & 0xfffff) * 10 + 0x80000) >> 20;
+	uint64_t mask = ((uint64_t)1 << shift) - 1, whole = bytes >> shift;
+	uint64_t tenths = (uint64_t)(((unsigned __int128)(bytes & mask) * 10 +
+				      ((uint64_t)1 << (shift - 1))) >> shift);
 
-	if (bytes == REP_UNLIMITED)
-		return snprintf(buf, size, "max");
 	if (tenths == 10) {
 		whole++;
 		tenths = 0;
 	}
-	return snprintf(buf, size, "%llu.%llu MB", (unsigned long long)whole,
-			(unsigned long long)tenths);
+	return snprintf(buf, size, "%llu.%llu %s", (unsigned long long)whole,
+			(unsigned long long)tenths, unit);
+}
+
+/* UINT64_MAX is "max": this formats limits; callers print measured figures that are
+ * REP_UNKNOWN themselves. */
+int rep_format_mb(uint64_t bytes, char *buf, size_t size)
+{
+	if (bytes == REP_UNLIMITED)
+		return snprintf(buf, size, "max");
+	return format_tenths(bytes, 20, "MB", buf, size);
+}
+
+/* As free(1) -h and systemctl status do: the unit that keeps the figure under 1024, with
+ * the binary names the kernel's documents use (KiB, MiB, GiB). */
+static const struct { unsigned shift; const char *name; } size_units[] = {
+	{ 60, "EiB" }, { 50, "PiB" }, { 40, "TiB" }, { 30, "GiB" }, { 20, "MiB" }, { 10, "KiB" },
+};
+
+static size_t size_unit(uint64_t bytes)
+{
+	size_t i = 0;
+
+	while (i + 1 < sizeof(size_units) / sizeof(size_units[0]) &&
+	       bytes < ((uint64_t)1 << size_units[i].shift))
+		i++;
+	return i;
+}
+
+int rep_format_size(uint64_t bytes, char *buf, size_t size)
+{
+	size_t i = size_unit(bytes);
+
+	if (bytes == REP_UNLIMITED)
+		return snprintf(buf, size, "max");
+	return format_tenths(bytes, size_units[i].shift, size_units[i].name, buf, size);
 }
 
 bool rep_over_budget(const struct rep_unit *u)
@@ -75,6 +108,17 @@ int rep_format_limit(uint64_t bytes, char *buf, size_t size)
 	return rep_format_mb(bytes, buf, size);
 }
 
+int rep_format_size_limit(uint64_t bytes, char *buf, size_t size)
+{
+	size_t i = size_unit(bytes);
+	uint64_t mask = ((uint64_t)1 << size_units[i].shift) - 1;
+
+	if (bytes == REP_UNLIMITED || bytes == 0 || (bytes & mask) != 0)
+		return rep_format_size(bytes, buf, size);
+	return snprintf(buf, size, "%llu %s", (unsigned long long)(bytes >> size_units[i].shift),
+			size_units[i].name);
+}
+
 static const char *const oom_table[] = {
 	[REP_OOM_NONE] = "not by the OOM killer",
 	[REP_OOM_OWN] = "own limit",
@@ -87,23 +131,32 @@ const char *rep_oom_to_string(enum rep_oom oom)
 	return (unsigned)oom < sizeof(oom_table) / sizeof(oom_table[0]) ? oom_table[oom] : "unknown";
 }
 
-int rep_oom_reason(enum rep_oom oom, uint64_t limit, const char *budget, uint64_t sandbox_limit,
-		   bool in_parens, char *buf, size_t size)
+/* A size in the log's words or in people's. */
+static int format_in(enum rep_units units, uint64_t bytes, char *buf, size_t size)
+{
+	return units == REP_UNITS_LOG ? rep_format_mb(bytes, buf, size) :
+	       rep_format_size(bytes, buf, size);
+}
+
+static int oom_reason(enum rep_oom oom, uint64_t limit, const char *budget,
+		      uint64_t sandbox_limit, bool in_parens, enum rep_units units, char *buf,
+		      size_t size)
 {
 	char mb[32];
 
 	switch (oom) {
 	case REP_OOM_OWN:
 		if (budget) {  /* a budget file's line set it: say which, for review */
-			rep_format_limit(limit, mb, sizeof(mb));
+			(units == REP_UNITS_LOG ? rep_format_limit : rep_format_size_limit)(
+				limit, mb, sizeof(mb));
 			return snprintf(buf, size, "exceeded its budget %s (%s)", mb, budget);
 		}
-		rep_format_mb(limit, mb, sizeof(mb));
+		format_in(units, limit, mb, sizeof(mb));
 		return snprintf(buf, size, "exceeded its own limit %s", mb);
 	case REP_OOM_SANDBOX:
 		if (sandbox_limit == 0 || sandbox_limit == REP_UNKNOWN)  /* a log that lacks it */
 			return snprintf(buf, size, "the sandbox total was reached");
-		rep_format_mb(sandbox_limit, mb, sizeof(mb));
+		format_in(units, sandbox_limit, mb, sizeof(mb));
 		return snprintf(buf, size, "the sandbox total %s was reached", mb);
 	case REP_OOM_SYSTEM:
 		return snprintf(buf, size, in_parens ?
@@ -115,9 +168,26 @@ int rep_oom_reason(enum rep_oom oom, uint64_t limit, const char *budget, uint64_
 	return snprintf(buf, size, "none");
 }
 
+int rep_oom_reason(enum rep_oom oom, uint64_t limit, const char *budget, uint64_t sandbox_limit,
+		   bool in_parens, char *buf, size_t size)
+{
+	return oom_reason(oom, limit, budget, sandbox_limit, in_parens, REP_UNITS_LOG, buf, size);
+}
+
+int rep_oom_reason_said(enum rep_oom oom, uint64_t limit, const char *budget,
+			uint64_t sandbox_limit, char *buf, size_t size)
+{
+	return oom_reason(oom, limit, budget, sandbox_limit, false, REP_UNITS_PEOPLE, buf, size);
+}
+
 int rep_verdict_reason(const struct rep_unit *u, char *buf, size_t size)
 {
 	return rep_oom_reason(u->oom, u->limit, u->budget, u->sandbox_limit, false, buf, size);
+}
+
+int rep_verdict_reason_said(const struct rep_unit *u, char *buf, size_t size)
+{
+	return rep_oom_reason_said(u->oom, u->limit, u->budget, u->sandbox_limit, buf, size);
 }
 
 /* "SIGKILL", or "signal 70" for a number without a name. */
@@ -131,11 +201,11 @@ static void signal_name(int sig, char *buf, size_t size)
 		snprintf(buf, size, "signal %d", sig);
 }
 
-int rep_verdict_text(const struct rep_unit *u, char *buf, size_t size)
+static int verdict_text(const struct rep_unit *u, enum rep_units units, char *buf, size_t size)
 {
 	char how[64], why[REP_VERDICT_MAX];
 
-	rep_verdict_reason(u, why, sizeof(why));
+	oom_reason(u->oom, u->limit, u->budget, u->sandbox_limit, false, units, why, sizeof(why));
 	switch (u->end) {
 	case REP_END_NOT_RUN:
 		if (u->code == 127)
@@ -171,4 +241,14 @@ int rep_verdict_text(const struct rep_unit *u, char *buf, size_t size)
 	if (u->oom == REP_OOM_NONE)
 		return snprintf(buf, size, "exited %d", u->code);
 	return snprintf(buf, size, "exited %d; a process was OOM-killed: %s", u->code, why);
+}
+
+int rep_verdict_text(const struct rep_unit *u, char *buf, size_t size)
+{
+	return verdict_text(u, REP_UNITS_LOG, buf, size);
+}
+
+int rep_verdict_said(const struct rep_unit *u, char *buf, size_t size)
+{
+	return verdict_text(u, REP_UNITS_PEOPLE, buf, size);
 }

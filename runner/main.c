@@ -368,6 +368,9 @@ static int session(struct plan *p)
 		print_error(&e2);
 		status = RUN_EXIT_FAILURE;
 	}
+	/* Colour for people at a terminal; none when piped, or with NO_COLOR set (no-color.org:
+	 * any value but the empty string). */
+	s.info.colour = isatty(STDERR_FILENO) && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	if (!p->o.quiet && n > 0)
 		rep_summary_write(stderr, units, n, &s.info);
 	if (!p->o.quiet && s.budgets)

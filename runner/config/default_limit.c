@@ -77,9 +77,9 @@ void cfg_default_limit_text(const struct cfg_default_limit *d, char *buf, size_t
 		"the enclosing cgroup's headroom" : "MemAvailable";
 	int n = 0;
 
-	rep_format_mb(d->physical, phys, sizeof(phys));
-	rep_format_mb(d->free, avail, sizeof(avail));
-	rep_format_mb(d->reserve, reserve, sizeof(reserve));
+	rep_format_size(d->physical, phys, sizeof(phys));
+	rep_format_size(d->free, avail, sizeof(avail));
+	rep_format_size(d->reserve, reserve, sizeof(reserve));
 	if (d->bytes == CFG_SIZE_MAX) {
 		snprintf(buf, size, "no limit: neither physical memory nor MemAvailable is known");
 		return;

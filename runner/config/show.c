@@ -3,6 +3,7 @@
 #include "runner/config/config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,14 +95,48 @@ static void default_log(char *value, size_t vsize, char *from, size_t fsize)
 	}
 }
 
+/* Values longer than this push their own line's comment out rather than every line's. */
+#define VALUE_COLUMN_MAX 24
+
+/* The value of key k as shown: as a file would give it, but a size that is no whole
+ * number of MiB, GiB or TiB (50% of memory, the default limit) as people read it
+ * ("18.8 GiB"), its bytes then in exact (the comment says them). */
+static void show_value(const struct run_options *o, int k, char *value, size_t size,
+		       uint64_t *exact)
+{
+	uint64_t bytes;
+
+	*exact = 0;
+	cfg_format_value(o, (enum cfg_key)k, value, size);
+	if ((cfg_keys[k].type != CFG_T_SIZE && cfg_keys[k].type != CFG_T_SWAP) ||
+	    strspn(value, "0123456789") < strlen(value) - (value[0] && strchr(value, 'K')))
+		return;
+	bytes = *(const uint64_t *)((const char *)o + cfg_keys[k].offset);
+	if (bytes < (1u << 20))
+		return;
+	*exact = bytes;
+	rep_format_size(bytes, value, size);
+}
+
 static void show_settings(FILE *out, const struct cfg_file *f, const struct run_options *o,
 			  const struct cfg_origin origin[CFG_NKEYS])
 {
-	char value[4200], from[4200], mb[32];
-	uint64_t bytes;
+	char value[CFG_NKEYS][4200], from[4200];
+	uint64_t exact[CFG_NKEYS];
+	int kw = 0, vw = 0;
 
 	for (int k = 0; k < CFG_NKEYS; k++) {
-		cfg_format_value(o, (enum cfg_key)k, value, sizeof(value));
+		show_value(o, k, value[k], sizeof(value[k]), &exact[k]);
+		if (k == CFG_LOG && !o->log_path)
+			default_log(value[k], sizeof(value[k]), from, sizeof(from));
+		if (!*value[k])
+			snprintf(value[k], sizeof(value[k]), "(none)");
+		if ((int)strlen(cfg_keys[k].ini) > kw)
+			kw = (int)strlen(cfg_keys[k].ini);
+		if ((int)strlen(value[k]) > vw && strlen(value[k]) <= VALUE_COLUMN_MAX)
+			vw = (int)strlen(value[k]);
+	}
+	for (int k = 0; k < CFG_NKEYS; k++) {
 		origin_text(f, &origin[k], from, sizeof(from));
 		if (k == CFG_LIMIT && origin[k].source == CFG_SRC_BUILTIN)
 			snprintf(from, sizeof(from), "built in: %s", *o->limit_origin ?
@@ -109,17 +144,10 @@ static void show_settings(FILE *out, const struct cfg_file *f, const struct run_
 		if (k == CFG_TEST_LIMIT && origin[k].source == CFG_SRC_BUILTIN)
 			snprintf(from, sizeof(from), "built in: the limit");
 		if (k == CFG_LOG && !o->log_path)
-			default_log(value, sizeof(value), from, sizeof(from));
-		fprintf(out, "%-12s = %-14s ; %s", cfg_keys[k].ini, *value ? value : "(none)",
-			from);
-		/* A size no unit states exactly (50% of memory) gets a readable figure too. */
-		if ((cfg_keys[k].type == CFG_T_SIZE || cfg_keys[k].type == CFG_T_SWAP) &&
-		    strspn(value, "0123456789") == strlen(value)) {
-			bytes = *(const uint64_t *)((const char *)o + cfg_keys[k].offset);
-			rep_format_mb(bytes, mb, sizeof(mb));
-			if (bytes >= 1024)
-				fprintf(out, " (%s)", mb);
-		}
+			default_log(value[k], sizeof(value[k]), from, sizeof(from));
+		fprintf(out, "%-*s = %-*s ; %s", kw, cfg_keys[k].ini, vw, value[k], from);
+		if (exact[k])
+			fprintf(out, " (%" PRIu64 " bytes)", exact[k]);
 		fputc('\n', out);
 	}
 }

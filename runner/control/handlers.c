@@ -40,23 +40,23 @@ static void send_home(struct run_control *c, struct conn *k)
 	cg_attach(&c->s->harness, k->pid, &e);  /* a test's home; else the origin is gone */
 }
 
-/* "OOM-killed: peak 512.0 MB, limit 512.0 MB (own limit)", or "OOM-killed: exceeded its
- * budget 210 MB (wcmem-budgets.ini:12); peak 210.0 MB": the failure a resumed plugin
- * reports for the test that was killed. */
+/* "OOM-killed: peak 512.0 MiB, limit 512.0 MiB (own limit)", or "OOM-killed: exceeded its
+ * budget 210 MiB (wcmem-budgets.ini:12); peak 210.0 MiB": the failure a resumed plugin
+ * reports for the test that was killed, in people's words. */
 static void killed_text(const struct rep_unit *u, char *buf, size_t size)
 {
 	char peak[32] = "unknown", limit[32];
 
 	if (u->peak != REP_UNKNOWN)
-		rep_format_mb(u->peak, peak, sizeof(peak));
+		rep_format_size(u->peak, peak, sizeof(peak));
 	if (u->oom == REP_OOM_OWN && u->budget) {  /* the budget file's line, for review */
 		char reason[REP_VERDICT_MAX];
 
-		rep_verdict_reason(u, reason, sizeof(reason));
+		rep_verdict_reason_said(u, reason, sizeof(reason));
 		snprintf(buf, size, "OOM-killed: %s; peak %s", reason, peak);
 		return;
 	}
-	rep_format_mb(u->oom == REP_OOM_SANDBOX ? u->sandbox_limit : u->limit, limit, sizeof(limit));
+	rep_format_size(u->oom == REP_OOM_SANDBOX ? u->sandbox_limit : u->limit, limit, sizeof(limit));
 	snprintf(buf, size, "OOM-killed: peak %s, limit %s (%s)", peak, limit,
 		 rep_oom_to_string(u->oom));
 }
@@ -568,6 +568,9 @@ int run_conn_line(struct run_control *c, struct conn *k, char *line, bool may_wa
 		return 0;
 	case RUN_MSG_RESUME:
 		run_control_send_resume(c, k);
+		return 0;
+	case RUN_MSG_TOP:
+		run_control_top(c, k, m.rank);
 		return 0;
 	case RUN_MSG_STANDBY:
 		on_standby(c, k);

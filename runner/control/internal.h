@@ -193,6 +193,10 @@ void run_conn_flush(struct conn *k);
 /* Sends what is queued, then the one line text with descriptor fd (SCM_RIGHTS). */
 void run_conn_send_fd(struct conn *k, const char *text, int fd);
 
+/* TOP RANK: the test of that rank (killed first, then by peak), for pytest's terminal
+ * (top.c). */
+void run_control_top(struct run_control *c, struct conn *k, int rank);
+
 /* RESUME: the resume file's copy as a descriptor of the client's own (resume.c). */
 void run_control_send_resume(struct run_control *c, struct conn *k);
 void run_conn_warn(struct conn *k, const char *what);

@@ -189,10 +189,9 @@ int run_job(struct run_session *s, const struct run_job *job, struct wc_error *e
 			break;
 		run_reap_group(&u.cg);
 		run_reap_group(&s->harness);
+		/* Nothing said here: pytest's progress line goes on where it stopped (the
+		 * plugin), and the summary's last line counts the resumes and how each went. */
 		awake = wake_standby(s, &u, resume, &woken) == 0;
-		fprintf(stderr, "wcmem-sandbox: a test was OOM-killed; %s without the tests that "
-			"are done\n", awake ? "its collected copy goes on" :
-			"running the command again");
 		resumes++;
 	}
 	if (r == 0) {

@@ -109,19 +109,29 @@ static bool log_shared(const struct run_session *s, char *const *job_env)
 }
 
 /* Switches the in-process writer off for the command when it shares our log, and tells our
- * plugin to log the same figures in its stead (WCMEM_SANDBOX_DIAGNOSTICS). */
+ * plugin to log the same figures in its stead (WCMEM_SANDBOX_DIAGNOSTICS). The plugin says
+ * so in pytest's header when it finds that writer among pytest's plugins: a project without
+ * one hears nothing of it. */
 static int take_over_log(struct run_session *s, char *const *job_env, char ***env, size_t *n)
 {
 	int r;
 
 	if (!log_shared(s, job_env))
 		return 0;
-	if (run_once(&s->once, RUN_ONCE_LOG_SHARED) && !s->opt->quiet)
-		fprintf(stderr, "wcmem-sandbox: %s is also where WeatherCop's in-process "
-			"diagnostics write: off for the command (WEATHERCOP_DISABLE_DIAGNOSTICS=1), "
-			"so that they cannot erase it; the log has their figures\n", s->log_path);
 	r = push(env, n, strdup("WEATHERCOP_DISABLE_DIAGNOSTICS=1"));
 	return r < 0 ? r : push(env, n, strdup("WCMEM_SANDBOX_DIAGNOSTICS=1"));
+}
+
+/* WCMEM_SANDBOX_STARTED: when the session started (seconds since the epoch), so that a
+ * pytest started again after an OOM kill gives the run's whole time, not its own. */
+static int push_started(const struct run_session *s, char ***env, size_t *n)
+{
+	char *kv;
+
+	if (asprintf(&kv, "WCMEM_SANDBOX_STARTED=%lld.%06ld", (long long)s->info.start.tv_sec,
+		     s->info.start.tv_nsec / 1000) < 0)
+		return -ENOMEM;
+	return push(env, n, kv);
 }
 
 /* WCMEM_SANDBOX_CWD: the folder the runner was started in. The plugin gives each test's
@@ -199,6 +209,8 @@ int run_plugin_env(struct run_session *s, const char *plugin_dir, char *const *j
 			r = push(&env, &n, prepend("PYTEST_PLUGINS", PLUGIN_MODULE, ","));
 		if (r == 0)
 			r = push_cwd(&env, &n);
+		if (r == 0)
+			r = push_started(s, &env, &n);
 	}
 	if (r == 0 && s->ns.cgroup_fd >= 0)
 		r = asprintf(&kv, "WCMEM_SANDBOX_CGROUPNS=%s", s->sandbox.path) < 0 ? -ENOMEM :

@@ -16,7 +16,6 @@ void run_say(const char *what, const char *text);
 enum run_once_what {
 	RUN_ONCE_NO_PLUGIN,    /* the plugin is not installed beside the binary */
 	RUN_ONCE_OOM_SCORE,    /* oom_score_adj could not be raised */
-	RUN_ONCE_LOG_SHARED,   /* the log is where in-process diagnostics write too */
 	RUN_ONCE_LOG_EMPTIED,  /* another writer emptied the log */
 	RUN_ONCE_TAMPERED,     /* a unit made ahead of time was not as made */
 	RUN_ONCE_N

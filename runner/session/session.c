@@ -63,19 +63,19 @@ static void run_check_limits(struct run_session *s)
 
 	if (cg_base_limit(&s->hier, &above, NULL, &e) == 0 && above != CG_UNLIMITED &&
 	    o->limit > above) {
-		rep_format_mb(o->limit, a, sizeof(a));
-		rep_format_mb(above, b, sizeof(b));
+		rep_format_size(o->limit, a, sizeof(a));
+		rep_format_size(above, b, sizeof(b));
 		run_warn("--limit %s is above the %s limit of the enclosing cgroup %s: "
 			 "at most %s is in force", a, b, s->hier.base, b);
 	} else if (phys && o->limit != CFG_SIZE_MAX && o->limit > phys) {
-		rep_format_mb(o->limit, a, sizeof(a));
-		rep_format_mb(phys, b, sizeof(b));
+		rep_format_size(o->limit, a, sizeof(a));
+		rep_format_size(phys, b, sizeof(b));
 		run_warn("--limit %s is above this machine's memory (%s): the system runs out "
 			 "first", a, b);
 	}
 	if (o->test_limit > o->limit) {
-		rep_format_mb(o->test_limit, a, sizeof(a));
-		rep_format_mb(o->limit, b, sizeof(b));
+		rep_format_size(o->test_limit, a, sizeof(a));
+		rep_format_size(o->limit, b, sizeof(b));
 		run_warn("--test-limit %s is above --limit %s: units are held to %s", a, b, b);
 	}
 }

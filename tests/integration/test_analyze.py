@@ -35,21 +35,21 @@ def test_example_run_names_the_oom_the_biggest_and_the_leak(sandbox):
     text = out.stdout
     # The killed test, its verdict, at its own file and line (where the def is).
     assert re.search(r"^etc/example/test_weather\.py:31: etc/example/test_weather\.py::"
-                     r"test_ensemble_blowup OOM-killed: exceeded its own limit 256\.0 MB",
+                     r"test_ensemble_blowup OOM-killed: exceeded its own limit 256\.0 MiB",
                      text, re.M), text
     # The biggest first: the blow-up, then the 32 MB scratch buffer.
     biggest = text.split("== the ")[1].splitlines()[1:3]
-    assert "test_ensemble_blowup peak 256.0 MB" in biggest[0], text
+    assert "test_ensemble_blowup peak 256.0 MiB" in biggest[0], text
     assert "test_resampling peak 3" in biggest[1], text
     # The test that keeps 8 MB after it ends, and nothing else above 1 MB.
-    left = re.findall(r"^(etc/example/test_weather\.py:\d+): \S+::(\w+) left ([\d.]+) MB "
+    left = re.findall(r"^(etc/example/test_weather\.py:\d+): \S+::(\w+) left ([\d.]+) MiB "
                       r"behind$", text, re.M)
     assert [name for _, name, _ in left] == ["test_leaks_station_cache"], text
     assert 7.5 <= float(left[0][2]) <= 12, text
     with open(os.path.join(TOP, left[0][0].split(":")[0])) as f:
         line = f.read().splitlines()[int(left[0][0].split(":")[1]) - 1]
     assert line.startswith("def test_leaks_station_cache"), line
-    assert "spiked to 256.0 MB" in text
+    assert "spiked to 256.0 MiB" in text
 
 
 def test_json_has_every_figure(sandbox):
@@ -92,8 +92,8 @@ def test_guide_format_log_by_another_writer():
     assert lines[2].startswith("src/weathercop/tests/test_multisite.py:1: "
                                "src/weathercop/tests/test_multisite.py::Test::test_ensemble "
                                "was running when the log stopped"), out.stdout
-    assert "::Test::test_name spiked to 2500.0 MB" in out.stdout
-    assert "::test_open_dataset left 500.0 MB behind" in out.stdout
+    assert "::Test::test_name spiked to 2.4 GiB" in out.stdout
+    assert "::test_open_dataset left 500.0 MiB behind" in out.stdout
     assert "::Test::test_sim left 3 more xarray datasets open (0 -> 3)" in out.stdout
 
 

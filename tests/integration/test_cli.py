@@ -97,7 +97,7 @@ def test_percent_of_physical_memory(sandbox):
 def test_limit_above_the_machine_warns_and_says_what_holds(sandbox):
     run = sandbox.run("--limit", "64T", "--", "true")
     assert run.rc == 0
-    assert "warning: --limit 67108864.0 MB is above" in run.stderr, run.stderr
+    assert "warning: --limit 64.0 TiB is above" in run.stderr, run.stderr
 
 
 def test_quiet_prints_no_summary(sandbox):

@@ -2,6 +2,7 @@
 diagnostics writing the same log, the readers of WeatherCop's Memory Diagnostics Guide
 format, what a test reads of its own process, hostile tests that make the runner refuse,
 and test ids or tracemalloc lists too long for a protocol line."""
+import math
 import os
 import re
 
@@ -42,17 +43,22 @@ def test_a_test_that_stops_tracemalloc_passes(sandbox):
 
 
 def summary_peaks(stderr, indent):
-    """{name: peak MB} of the summary's rows at that indent."""
-    rows = re.findall(rf"^ {{{indent}}}(\S+)\s+peak\s+([\d.]+) MB", stderr, re.M)
-    return {name: float(mb) for name, mb in rows}
+    """{name: peak in MiB, to a tenth} of the summary's rows at that indent."""
+    rows = re.findall(rf"^ {{{indent}}}(\S+)\s+peak\s+([\d.]+) ([KMG])iB", stderr, re.M)
+    scale = {"K": 1 / 1024, "M": 1, "G": 1024}
+    # to a tenth, half up, as the log rounds (round() would take 0.25 to 0.2)
+    return {name: math.floor(float(n) * scale[unit] * 10 + 0.5) / 10 for name, n, unit in rows}
 
 
 @neutral
 def test_a_guide_reader_sees_exactly_the_tests_of_a_pytest_run(sandbox):
     # Four tests, one OOM-killed and pytest started again: each test once, none more (not
     # the pytest command), with the peaks the summary shows.
-    run = sandbox.run("--limit", "1G", "--test-limit", "200M", "--", *PYTEST, suite("blowup"))
+    # pytest's own memory section left out, so that the runner's summary lists the tests.
+    run = sandbox.run("--limit", "1G", "--test-limit", "200M", "--", *PYTEST,
+                      "-p", "no:wcmem-sandbox-memory", suite("blowup"))
     assert run.rc == 1, run.stdout + run.stderr
+    assert "wcmem-sandbox: memory" not in run.stdout, run.stdout
     seen = guide_reader.tests(run.log_text)
     names = [name.rsplit("::", 1)[1] for name, _ in seen]
     assert names == ["test_before", "test_blowup", "test_after_one", "test_after_two"], seen
@@ -86,7 +92,9 @@ def runner_entries(run):
 def test_an_in_process_writer_of_the_same_log_loses_nothing(sandbox):
     # The suite's conftest, like WeatherCop's plugin, empties the default log when its
     # session starts: once, and again when the runner starts pytest after the OOM kill.
-    run = sandbox.run("--limit", "1G", "--test-limit", "150M", "--", *PYTEST,
+    # Without -q, so that pytest shows its header, where the plugin says what it did.
+    loud = [w for w in PYTEST if w != "-q"]
+    run = sandbox.run("--limit", "1G", "--test-limit", "150M", "--", *loud,
                       suite("own_diagnostics"))
     assert run.rc == 1, run.stdout + run.stderr
     assert "1 failed, 2 passed" in run.stdout
@@ -94,8 +102,19 @@ def test_an_in_process_writer_of_the_same_log_loses_nothing(sandbox):
     assert by_test(run)["test_blowup"].value("OOM") == "killed (exceeded its own limit 150.0 MB)"
     assert "Peak memory: 1.0 MB" not in run.log_text  # the in-process writer was off
     assert "GC: collections=" in run.log_text         # and ours logged in its stead
-    said = [line for line in run.stderr.splitlines() if "in-process diagnostics" in line]
-    assert len(said) == 1 and "WEATHERCOP_DISABLE_DIAGNOSTICS=1" in said[0], run.stderr
+    said = [line for line in (run.stdout + run.stderr).splitlines()
+            if "in-process diagnostics" in line]
+    assert len(said) == 1 and "WEATHERCOP_DISABLE_DIAGNOSTICS=1" in said[0], run.stdout
+    assert "own_diagnostics/conftest.py" in said[0], said
+
+
+def test_the_in_process_writer_is_named_only_where_there_is_one(sandbox):
+    # The same default log, a suite with no writer of its own: nothing to say about one.
+    loud = [w for w in PYTEST if w != "-q"]
+    run = sandbox.run("--limit", "1G", "--", *loud, suite("peaks"))
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.log_text and "GC: collections=" in run.log_text, run.log_text
+    assert "in-process diagnostics" not in run.stdout + run.stderr, run.stdout + run.stderr
 
 
 @neutral

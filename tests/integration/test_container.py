@@ -50,7 +50,7 @@ def test_a_run_inside_a_cgroup_namespace_works_as_on_a_host(sandbox):
     run = in_namespaces(sandbox, ["--cgroup", "--mount"], script, MOUNT, BIN, allocate(200),
                         sandbox.marker)
     assert run.rc == 137, run.stderr
-    assert "OOM-killed: exceeded its own limit 64.0 MB" in run.stderr, run.stderr
+    assert "OOM-killed: exceeded its own limit 64.0 MiB" in run.stderr, run.stderr
     assert run.entry("COMMAND_END").value("cgroup").endswith("/u1")
     doctor = in_namespaces(sandbox, ["--cgroup", "--mount"],
                            FRESH_MOUNT + ' && exec "$2" doctor', MOUNT, BIN)

@@ -207,7 +207,7 @@ def test_a_pytest_under_make_is_resumed_after_a_kill(sandbox, tmp_path):
     # make exits 2 when its pytest dies: the run still resumes, and every test runs.
     run = sandbox.run(*LIMITS, "--", *seven(tmp_path), timeout=600)
     assert run.rc == 2, run.stdout + run.stderr
-    assert "running the command again" in run.stderr, run.stderr
+    assert "1 resume (0 by the collected copy, 1 restart)" in run.stderr, run.stderr
     assert counts(run.stdout.split("Killed")[-1]) == {"failed": 2, "passed": 5}, run.stdout
 
 

@@ -35,8 +35,8 @@ def test_a_marked_test_over_its_limit_is_killed_at_the_markers_size(markers_run)
     end = ends(run)["test_over_its_limit"]
     assert end.value("OOM") == "killed (exceeded its own limit 24.0 MB)", end.lines
     assert memlog.peak_mb(end) <= 25
-    assert "OOM-killed: peak 24.0 MB, limit 24.0 MB (own limit)" in run.stdout
-    assert "test_over_its_limit OOM-killed (peak 24.0 MB, limit 24.0 MB, own limit)" \
+    assert "OOM-killed: peak 24.0 MiB, limit 24.0 MiB (own limit)" in run.stdout
+    assert "test_over_its_limit OOM-killed (peak 24.0 MiB, limit 24.0 MiB, own limit)" \
         in run.stderr
 
 

@@ -10,7 +10,7 @@ def test_oom_own_limit_is_confined_and_named(sandbox):
     # verdict "own limit" in the summary and in the log.
     run = sandbox.run("--limit", "256M", "--", *sandbox.python(allocate(1024)))
     assert run.rc == 137, run.stderr
-    assert "OOM-killed: exceeded its own limit 256.0 MB" in run.stderr
+    assert "OOM-killed: exceeded its own limit 256.0 MiB" in run.stderr
     end = run.entry("COMMAND_END")
     assert end.value("OOM") == "killed (exceeded its own limit 256.0 MB)"
     assert end.value("Exit").startswith("signal 9")
@@ -23,11 +23,11 @@ def test_oom_sandbox_total_reached_by_a_child(sandbox):
     script = (f"{sandbox.cmd()[0]} --name big -- /usr/bin/python3 -c "
               f"'b = bytearray(400 << 20)' {sandbox.marker}; echo rc=$?")
     run = sandbox.run("--limit", "200M", "--test-limit", "1G", "--", "sh", "-c", script)
-    assert "units are held to 200.0 MB" in run.stderr  # the warning states what is in force
+    assert "units are held to 200.0 MiB" in run.stderr  # the warning states what is in force
     end = run.entry("TEST_END")
     assert end.name == "big"
     assert "the sandbox total 200.0 MB was reached" in end.value("OOM"), run.log_text
-    assert "the sandbox total 200.0 MB was reached" in run.stderr
+    assert "the sandbox total 200.0 MiB was reached" in run.stderr
     # v2 kills the unit whole (memory.oom.group); v1 kills the child alone.
     assert run.rc in (0, 137), run.stderr
 
@@ -48,7 +48,7 @@ def test_disabled_diagnostics_still_enforce_the_limit(sandbox):
     run = sandbox.run("--limit", "128M", "--", *sandbox.python(allocate(512)), env=env)
     assert run.rc == 137
     assert run.log_text is None
-    assert "OOM-killed: exceeded its own limit 128.0 MB" in run.stderr
+    assert "OOM-killed: exceeded its own limit 128.0 MiB" in run.stderr
 
 
 @pytest.mark.parametrize("limit", ["64M", "100M"])

@@ -133,7 +133,7 @@ def test_command_line_undoes_a_profiles_yes_and_no(sandbox):
     run = wcmem(sandbox, "--config", ini, "--profile", "ci", "--no-stop-on-oom", "--no-quiet")
     assert run.rc == 137, run.stderr
     assert "small ran" in run.stdout  # the suite after the OOM kill ran
-    assert "OOM-killed: exceeded its own limit 64.0 MB" in run.stderr  # the summary is back
+    assert "OOM-killed: exceeded its own limit 64.0 MiB" in run.stderr  # the summary is back
     # plugin = no, undone: a pytest command gets a unit per test again
     keeps = os.path.join(TOP, "tests", "suites", "keeps")
     run = wcmem(sandbox, "--config", ini, "--profile", "ci", "--plugin", "--",

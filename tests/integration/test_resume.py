@@ -80,8 +80,6 @@ def test_a_kill_wakes_the_collected_copy_instead_of_a_restart(sandbox, tmp_path)
     run, cases = hogs_run(sandbox, tmp_path)
     assert run.rc == 1, run.stdout + run.stderr
     assert len(cases) == 50 and "10 failed, 40 passed" in run.stdout, run.stdout
-    assert run.stderr.count("its collected copy goes on") == 10, run.stderr
-    assert "running the command again" not in run.stderr
     assert "10 resumes (10 by the collected copy, 0 restarts)" in resumes_line(run)
     assert run.stdout.count("test session starts") <= 1  # one header: one pytest start
 
@@ -91,7 +89,6 @@ def test_without_its_copy_the_run_starts_pytest_again(sandbox, tmp_path):
     run = sandbox.run("--limit", "1G", "--test-limit", "64M", "--", *PYTEST,
                       f"--junitxml={junit}", suite("standby_gone"), timeout=300)
     assert run.rc == 1, run.stdout + run.stderr
-    assert "running the command again" in run.stderr, run.stderr
     assert "1 resume (0 by the collected copy, 1 restart)" in resumes_line(run)
     cases = junit_cases(junit)
     assert sorted(cases) == ["test_after", "test_before", "test_ends_the_standby", "test_hog"]

@@ -85,7 +85,7 @@ def test_a_test_the_total_killed_alone_fails(sandbox):
                       env=dict(sandbox.env, **alone), timeout=300)
     assert run.rc == 1, run.stdout + run.stderr
     assert "1 failed" in run.stdout
-    assert "OOM-killed: the sandbox total 250.0 MB was reached" in run.stdout
+    assert "OOM-killed: the sandbox total 250.0 MiB was reached" in run.stdout
     assert "run again" not in run.stdout + run.stderr
     assert len([e for e in run.entries if e.event == "TEST_START"]) == 1
 
@@ -101,4 +101,4 @@ def test_n_auto_takes_no_more_workers_than_the_total_holds(sandbox, limit, worke
     assert run.rc == 0, run.stdout + run.stderr
     said = [line for line in run.stderr.splitlines() if "-n auto:" in line]
     assert len(said) == 1 and workers in said[0], run.stderr
-    assert "MB each (twice what pytest holds before collection)" in said[0]
+    assert "MiB each (twice what pytest holds before collection)" in said[0]

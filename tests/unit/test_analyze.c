@@ -168,10 +168,10 @@ static void test_analyze_leak_check(void **state)
 	assert_int_equal(a->left.count, 0);
 	text = printed(a, false);
 	assert_non_null(strstr(text, "== leaks (memory that grows with each run: every repeat of "
-				     "the call added some, and the middle repeat at least 1.0 MB): 3 of "
+				     "the call added some, and the middle repeat at least 1.0 MiB): 3 of "
 				     "18 tests checked\n"));
-	assert_non_null(strstr(text, "test_leaks.py:12: test_leaks.py::test_leaks[1] leaks 8.0 MB "
-				     "a run (3 repeats, each added at least 8.0 MB)\n"));
+	assert_non_null(strstr(text, "test_leaks.py:12: test_leaks.py::test_leaks[1] leaks 8.0 MiB "
+				     "a run (3 repeats, each added at least 8.0 MiB)\n"));
 	assert_null(strstr(text, "left memory behind"));
 	json = printed(a, true);
 	assert_non_null(strstr(json, "\"leaks_count\": 3"));

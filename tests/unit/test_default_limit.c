@@ -82,7 +82,7 @@ static void test_default_leaves_the_desktop_room(void **state)
 	(void)state;
 	expect_default(16 * GIB, available_of("fixtures/meminfo/laptop-16g-6g-used"),
 		       CFG_SIZE_MAX, 9 * GIB,
-		       "MemAvailable 10240.0 MB less a 1024.0 MB reserve");
+		       "MemAvailable 10.0 GiB less a 1.0 GiB reserve");
 }
 
 /* An idle machine: 80% of physical memory caps what is available less the reserve. */
@@ -92,8 +92,8 @@ static void test_default_is_at_most_80_percent_of_physical(void **state)
 
 	(void)state;
 	expect_default(phys, available_of("fixtures/meminfo/host-24g"), CFG_SIZE_MAX,
-		       phys / 100 * 80, "80% of physical memory 24105.6 MB, as MemAvailable "
-		       "23096.8 MB less a 1024.0 MB reserve is more");
+		       phys / 100 * 80, "80% of physical memory 23.5 GiB, as MemAvailable "
+		       "22.6 GiB less a 1.0 GiB reserve is more");
 }
 
 /* A tighter enclosing cgroup (a user slice's MemoryMax, a container) wins over the machine. */
@@ -101,10 +101,10 @@ static void test_default_within_the_enclosing_cgroup(void **state)
 {
 	(void)state;
 	expect_default(16 * GIB, 10 * GIB, 3 * GIB + 5 * KIB, 2 * GIB,
-		       "the enclosing cgroup's headroom 3072.0 MB less a 1024.0 MB reserve");
+		       "the enclosing cgroup's headroom 3.0 GiB less a 1.0 GiB reserve");
 	/* Its headroom above MemAvailable: the machine is what bounds the run. */
 	expect_default(16 * GIB, 10 * GIB, 12 * GIB, 9 * GIB,
-		       "MemAvailable 10240.0 MB less a 1024.0 MB reserve");
+		       "MemAvailable 10.0 GiB less a 1.0 GiB reserve");
 }
 
 /* The reserve is 10% of physical memory on a small machine; with no more than that free,
@@ -113,11 +113,11 @@ static void test_default_on_a_small_or_full_machine(void **state)
 {
 	(void)state;
 	expect_default(2 * GIB, 1 * GIB, CFG_SIZE_MAX, 819 * MIB,
-		       "MemAvailable 1024.0 MB less a 204.8 MB reserve");
+		       "MemAvailable 1.0 GiB less a 204.8 MiB reserve");
 	expect_default(2 * GIB, 150 * MIB, CFG_SIZE_MAX, 75 * MIB,
-		       "half of MemAvailable 150.0 MB, no more than the 204.8 MB reserve");
+		       "half of MemAvailable 150.0 MiB, no more than the 204.8 MiB reserve");
 	expect_default(2 * GIB, 1 * GIB, 0, 1 * MIB,
-		       "half of the enclosing cgroup's headroom 0.0 MB, no more than the 204.8 MB "
+		       "half of the enclosing cgroup's headroom 0.0 KiB, no more than the 204.8 MiB "
 		       "reserve");
 }
 
@@ -127,9 +127,9 @@ static void test_default_when_little_is_known(void **state)
 {
 	(void)state;
 	expect_default(16 * GIB, 0, CFG_SIZE_MAX, 16 * GIB / 100 * 80,
-		       "80% of physical memory 16384.0 MB (MemAvailable unknown)");
+		       "80% of physical memory 16.0 GiB (MemAvailable unknown)");
 	expect_default(16 * GIB, 0, 4 * GIB, 3 * GIB,
-		       "the enclosing cgroup's headroom 4096.0 MB less a 1024.0 MB reserve");
+		       "the enclosing cgroup's headroom 4.0 GiB less a 1.0 GiB reserve");
 	expect_default(0, 0, CFG_SIZE_MAX, CFG_SIZE_MAX,
 		       "no limit: neither physical memory nor MemAvailable is known");
 }

@@ -55,6 +55,20 @@ static void test_msg_standby(void **state)
 	assert_null(m.name);
 }
 
+/* TOP takes a rank, a number and nothing else. */
+static void test_msg_top(void **state)
+{
+	struct run_msg m;
+	struct wc_error e;
+
+	(void)state;
+	assert_int_equal(parse("TOP 0", &m, &e), 0);
+	assert_int_equal(m.verb, RUN_MSG_TOP);
+	assert_int_equal(m.rank, 0);
+	assert_int_equal(parse("TOP 12", &m, &e), 0);
+	assert_int_equal(m.rank, 12);
+}
+
 /* START decodes the node ID and its options; defaults when absent. */
 static void test_msg_start_fields(void **state)
 {
@@ -197,6 +211,10 @@ static void test_msg_garbage_refused(void **state)
 		{ "NOTE", "missing name" },
 		{ "STANDBY now", "STANDBY takes no field" },
 		{ "RESUME all", "RESUME takes no field" },
+		{ "TOP", "missing name" },
+		{ "TOP x", "TOP needs a rank 'x'" },
+		{ "TOP -1", "TOP needs a rank '-1'" },
+		{ "TOP 1 2", "TOP takes one field" },
 	};
 	struct run_msg m;
 	struct wc_error e;
@@ -273,6 +291,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_msg_hello),
 		cmocka_unit_test(test_msg_standby),
+		cmocka_unit_test(test_msg_top),
 		cmocka_unit_test(test_msg_start_fields),
 		cmocka_unit_test(test_msg_start_keep_and_moved),
 		cmocka_unit_test(test_msg_verdict_requeue),

@@ -105,7 +105,35 @@ static void test_summary_lists_biggest_tests_only(void **state)
 	assert_true(strstr(text, "test_12") < strstr(text, "test_03"));  /* biggest first */
 	assert_null(strstr(text, "test_01 "));
 	assert_null(strstr(text, "test_02 "));
-	assert_non_null(strstr(text, "\nt.py:3: test_00 OOM-killed (peak 1.0 MB, limit 1024.0 MB, by the system)\n"));
+	assert_non_null(strstr(text, "\nt.py:3: test_00 OOM-killed (peak 1.0 MiB, limit 1.0 GiB, by the system)\n"));
+	free(text);
+}
+
+/* Once pytest's own summary listed the tests (TOP), ours names where, not them again; the
+ * killed test keeps its line. In colour, the verdicts are red, green, yellow. */
+static void test_summary_leaves_the_list_to_pytest_and_colours(void **state)
+{
+	struct rep_unit units[3] = {
+		{ .name = "pytest", .kind = "command", .limit = GIB, .peak = 60 * MIB, .code = 1 },
+		{ .name = "t.py::test_big", .kind = "test", .limit = GIB, .peak = GIB,
+		  .end = REP_END_SIGNALED, .code = SIGKILL, .location = "t.py:3" },
+		{ .name = "t.py::test_ok", .kind = "test", .limit = GIB, .peak = 2 * MIB,
+		  .outcome = "passed" },
+	};
+	struct rep_session s = { .command = "pytest", .limit = 4 * GIB, .peak = GIB,
+				 .tests_shown = true, .colour = true };
+	char *text;
+
+	(void)state;
+	units[1].events.oom_kill = 1;
+	units[1].events.max = 1;
+	units[1].oom = rep_verdict_oom(&units[1]);
+	text = summary(units, 3, &s);
+	assert_non_null(strstr(text, "\n  2 tests: the biggest by peak in pytest's summary above"));
+	assert_null(strstr(text, "biggest of"));
+	assert_null(strstr(text, "test_ok"));
+	assert_non_null(strstr(text, "\nt.py:3: test_big \033[1;31mOOM-killed\033[0m (peak"));
+	assert_non_null(strstr(text, "limit 1.0 GiB  \033[31mexited 1\033[0m\n"));
 	free(text);
 }
 
@@ -181,12 +209,12 @@ static void test_summary_lists_over_and_under_half_budget(void **state)
 		units[i].oom = rep_verdict_oom(&units[i]);
 	text = summary(units, 5, &s);
 	if (!strstr(text, "  over their budget (1 test):\n"
-			  "    t.py::test_grew  peak 210.0 MB  budget 210 MB (b.ini:12)\n"
+			  "    t.py::test_grew  peak 210.0 MiB  budget 210 MiB (b.ini:12)\n"
 			  "  under half their budget, candidates to tighten (1 test):\n"
-			  "    t.py::test_slim  peak 10.0 MB  budget 64 MB (b.ini:3)\n"
+			  "    t.py::test_slim  peak 10.0 MiB  budget 64 MiB (b.ini:3)\n"
 			  "wcmem-sandbox: 5 units"))
 		fail_msg("the budget lists are missing from:\n%s", text);
-	assert_non_null(strstr(text, "OOM-killed: exceeded its budget 210 MB (b.ini:12)"));
+	assert_non_null(strstr(text, "OOM-killed: exceeded its budget 210 MiB (b.ini:12)"));
 	free(text);
 }
 
@@ -246,7 +274,7 @@ static void test_summary_says_what_sharing_the_total_cost(void **state)
 	units[1].oom = rep_verdict_oom(&units[1]);
 	assert_int_equal(units[1].oom, REP_OOM_SANDBOX);
 	text = summary(units, 3, &s);
-	assert_non_null(strstr(text, "t.py:3: test_a OOM-killed (peak 512.0 MB, limit 1024.0 MB, "
+	assert_non_null(strstr(text, "t.py:3: test_a OOM-killed (peak 512.0 MiB, limit 1.0 GiB, "
 			       "the sandbox total)\n  run again, alone: the sandbox total was "
 			       "reached while other tests ran\n"));
 	assert_null(strstr(text, "rerun alone:"));
@@ -298,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_summary_single_command_oom),
 		cmocka_unit_test(test_summary_table_of_units),
 		cmocka_unit_test(test_summary_lists_biggest_tests_only),
+		cmocka_unit_test(test_summary_leaves_the_list_to_pytest_and_colours),
 		cmocka_unit_test(test_summary_counts_tests_let_go),
 		cmocka_unit_test(test_summary_lists_over_and_under_half_budget),
 		cmocka_unit_test(test_summary_says_what_resuming_cost),

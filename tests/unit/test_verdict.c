@@ -1,4 +1,4 @@
-/* rep_verdict_oom, rep_verdict_text and rep_format_mb. */
+/* rep_verdict_oom, rep_verdict_text and rep_verdict_said, rep_format_mb and rep_format_size. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -255,6 +255,51 @@ static void test_format_mb_values(void **state)
 	}
 }
 
+/* People's sizes: the binary unit that keeps the figure under 1024, one decimal, rounded
+ * half up; a whole limit without its decimal. */
+static void test_format_size_values(void **state)
+{
+	static const struct { uint64_t bytes; const char *want, *limit; } cases[] = {
+		{ 0, "0.0 KiB", "0.0 KiB" },
+		{ 819 * 1024, "819.0 KiB", "819 KiB" },
+		{ MIB - 1, "1024.0 KiB", "1024.0 KiB" },  /* rounds, as free -h does */
+		{ 512 * MIB, "512.0 MiB", "512 MiB" },
+		{ 537198592, "512.3 MiB", "512.3 MiB" },
+		{ 1536 * MIB, "1.5 GiB", "1.5 GiB" },
+		{ 4096 * MIB, "4.0 GiB", "4 GiB" },
+		{ 102400 * MIB, "100.0 GiB", "100 GiB" },
+		{ 64ull << 40, "64.0 TiB", "64 TiB" },
+		{ INT64_MAX, "8.0 EiB", "8.0 EiB" },
+		{ UINT64_MAX, "max", "max" },
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = rep_format_size(cases[i].bytes, buf, sizeof(buf));
+
+		assert_string_equal(buf, cases[i].want);
+		assert_int_equal(n, strlen(cases[i].want));
+		rep_format_size_limit(cases[i].bytes, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].limit);
+	}
+}
+
+/* The same verdict for people (MiB) and for the log (MB, its readers' unit). */
+static void test_verdict_said_in_mib_logged_in_mb(void **state)
+{
+	struct rep_unit u = killed_unit(false);
+	char log[REP_VERDICT_MAX], said[REP_VERDICT_MAX];
+
+	(void)state;
+	u.events.oom = 1;
+	u.oom = rep_verdict_oom(&u);
+	rep_verdict_text(&u, log, sizeof(log));
+	rep_verdict_said(&u, said, sizeof(said));
+	assert_string_equal(log, "OOM-killed: exceeded its own limit 512.0 MB");
+	assert_string_equal(said, "OOM-killed: exceeded its own limit 512.0 MiB");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +317,8 @@ int main(void)
 		cmocka_unit_test(test_verdict_text_process_oom_killed),
 		cmocka_unit_test(test_verdict_text_truncates),
 		cmocka_unit_test(test_format_mb_values),
+		cmocka_unit_test(test_format_size_values),
+		cmocka_unit_test(test_verdict_said_in_mib_logged_in_mb),
 	};
 
 	return cmocka_run_group_tests_name("verdict", tests, NULL, NULL);

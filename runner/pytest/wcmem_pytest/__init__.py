@@ -30,6 +30,7 @@ fails on an import circle, or on a module over 450 lines):
     markers        limit_memory and limit_leaks, enforced by the kernel
     xdist_support  pytest-xdist: crashed workers' verdicts, completeness, its schedulers
     workers        pytest-xdist's -n auto: no more workers than the sandbox total holds
+    terminal       the memory section of pytest's terminal summary (TOP)
     units          WcmemPlugin: one unit per test
     junit          the peak and verdict of each test in pytest's own --junitxml
     standby        a forked copy of pytest that stands by to resume after an OOM kill
@@ -45,6 +46,7 @@ from .figures import EndFigures, LeakCheck, leak_check_repeats
 from .junit import JunitFigures
 from .shard import Shard
 from .standby import Standby
+from .terminal import MemorySummary
 from .units import WcmemPlugin
 from .workers import auto_workers
 from .xdist_support import XdistCompleteness, in_xdist, is_xdist_controller
@@ -83,6 +85,8 @@ def pytest_configure(config):
         config.pluginmanager.register(JunitFigures(plugin), "wcmem-sandbox-junit")
     if not in_xdist(config) and hasattr(os, "fork"):
         config.pluginmanager.register(Standby(plugin, path), "wcmem-sandbox-standby")
+    if not hasattr(config, "workerinput"):  # the one pytest that prints its summary
+        config.pluginmanager.register(MemorySummary(config, plugin), "wcmem-sandbox-memory")
     if is_xdist_controller(config):
         config.pluginmanager.register(XdistCompleteness(config, plugin),
                                       "wcmem-sandbox-xdist")

@@ -5,6 +5,7 @@ EndFigures (figures.py) found; bounded to what a line may carry.
 """
 import gc
 import os
+import types
 
 from .protocol import EXTRAS_MAX, EXTRAS_SENT_MAX, encode
 from .sampler import TopSampler
@@ -24,6 +25,35 @@ def _gc_line():
             f"uncollectable={sum(s['uncollectable'] for s in stats)}")
 
 
+SWITCH = b"WEATHERCOP_DISABLE_DIAGNOSTICS"
+SOURCE_READ_MAX = 1 << 20  # bytes of a plugin's source looked through for SWITCH
+
+
+def _own_writer(config):
+    """The module of pytest's plugins (a conftest, an installed plugin) that reads
+    WeatherCop's switch: the project's in-process diagnostics. None without one."""
+    ours = os.path.dirname(os.path.abspath(__file__))
+    for plugin in config.pluginmanager.get_plugins():
+        path = getattr(plugin, "__file__", None) if isinstance(plugin, types.ModuleType) \
+            else None
+        if not path or not path.endswith(".py") or os.path.dirname(path) == ours or \
+                f"{os.sep}_pytest{os.sep}" in path:
+            continue
+        try:
+            with open(path, "rb") as f:
+                if SWITCH in f.read(SOURCE_READ_MAX):
+                    return path
+        except OSError:
+            continue
+    return None
+
+
+def _default_log():
+    folder = os.environ.get("WEATHERCOP_DIR") or os.path.join(os.path.expanduser("~"),
+                                                              ".weathercop")
+    return os.path.join(folder, "test_memory.log")
+
+
 class Diagnostics:
     """WcmemPlugin's extras: on unless the runner switched the project's own diagnostics
     off and did not ask for ours (WCMEM_SANDBOX_DIAGNOSTICS)."""
@@ -38,6 +68,19 @@ class Diagnostics:
         self.tracemalloc_top = int(top) if self.diagnostics and top.isdigit() else 0
         self.sampler = TopSampler(os.environ.get("WCMEM_SANDBOX_SOCKET"), self._sample)
         self.xarray = XarrayTracker()
+
+    def pytest_report_header(self, config):
+        """Said once, in pytest's header, only when the project has a writer of its own
+        that the runner switched off (WCMEM_SANDBOX_DIAGNOSTICS: it shares our log)."""
+        if os.environ.get("WCMEM_SANDBOX_DIAGNOSTICS") != "1":
+            return None
+        writer = _own_writer(config)
+        if writer is None:
+            return None
+        return [f"wcmem-sandbox: {_default_log()} is also where the in-process diagnostics "
+                f"of {os.path.relpath(writer)} write (WeatherCop's): off for the run "
+                "(WEATHERCOP_DISABLE_DIAGNOSTICS=1), so that they cannot erase it; the log "
+                "has their figures"]
         self.figures = None  # EndFigures, with the diagnostics on
 
     def _extras(self, make):

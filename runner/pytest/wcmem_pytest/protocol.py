@@ -24,6 +24,7 @@ OPTIONS = {
     "USAGE": (),
     "NOTE": ("extras",),
     "RESUME": (),
+    "TOP": (),
     "STANDBY": (),
 }
 WAKE = "WAKE "      # the line that wakes a copy standing by (STANDBY), then the resume file

@@ -4,6 +4,7 @@ The runner names the file in WCMEM_SANDBOX_RESUME (or sends it to a copy standin
 tests done, with their reports, and the one killed. They are left out of the run, and their
 reports are replayed, so that the terminal summary and --junitxml list every test once.
 """
+import io
 import os
 
 import pytest
@@ -20,6 +21,7 @@ class Resume:
         self.done = {}
         self.killed = {}
         self.order = []  # every name, in the order the tests ended
+        self.last_killed = None  # the test the latest attempt died in
         seen = set()
         with self._open(path, runner) as f:
             for line in f:
@@ -32,6 +34,7 @@ class Resume:
                     self.done[name] = (float(seconds), text)
                 elif kind == RESUME_KILLED:
                     self.killed[name] = (float(seconds), decode(text))
+                    self.last_killed = name
                 else:
                     continue
                 if name not in seen:  # a name twice (a test killed again)
@@ -64,6 +67,49 @@ class Replay:
         self.resume = Resume(resume, self.runner) if resume else None
         self.removed = {}
         self.replayed_failures = 0  # counted in pytest's session as the first test starts
+        self.quiet = None  # pytest's terminal, silenced while it says again what it said
+
+    # -- one progress line over every attempt ------------------------------------------------
+    # The terminal already shows what the attempts before said: pytest's header, and the
+    # progress line up to the test that was killed. A pytest started again says it all once
+    # more (a copy standing by, what came after its collection): the terminal's writer is
+    # swapped for one that writes nowhere, and given back, with what it would have written
+    # on the current line, as the killed test's report comes. pytest's counts and its
+    # [NN%] are the same as when it wrote.
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session):
+        if self.resume is not None and not hasattr(self.config, "workerinput"):
+            self._silence()  # a new start: its header was said by the first
+
+    def _silence(self):
+        tr = self.config.pluginmanager.getplugin("terminalreporter")
+        tw = getattr(tr, "_tw", None)
+        if tw is None or self.quiet is not None or not hasattr(tw, "_current_line"):
+            return
+        nowhere = type(tw)(file=io.StringIO())
+        nowhere.hasmarkup, nowhere.fullwidth = tw.hasmarkup, tw.fullwidth
+        nowhere._current_line = tw._current_line
+        self.quiet = (tr, tw)
+        tr._tw = nowhere
+
+    def _speak(self):
+        if self.quiet is None:
+            return
+        tr, tw = self.quiet
+        tw._current_line = tr._tw._current_line  # where the line the terminal shows ends
+        tr._tw, self.quiet = tw, None
+
+    def _started_with_the_first(self):
+        """pytest's total time is the run's: from the start of the first attempt (the
+        runner's WCMEM_SANDBOX_STARTED), as a copy standing by has it already."""
+        tr = self.config.pluginmanager.getplugin("terminalreporter")
+        try:
+            started = float(os.environ.get("WCMEM_SANDBOX_STARTED", ""))
+        except ValueError:
+            return
+        if tr is not None and isinstance(getattr(tr, "_sessionstarttime", None), float):
+            tr._sessionstarttime = min(tr._sessionstarttime, started)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items):
@@ -116,7 +162,12 @@ class Replay:
             return
         failed = session.testsfailed
         session.testscollected += len(self.resume.done) + len(self.resume.killed)
-        self._replay()
+        self._silence()  # a copy standing by: said up to its collection; else silent already
+        self._started_with_the_first()  # after pytest's own sessionstart, which sets it
+        try:
+            self._replay()
+        finally:
+            self._speak()
         # pytest's own loop refuses to start when tests failed before it ("errors during
         # collection"): the replayed failures are counted back in as the first test starts
         # (pytest_runtest_protocol), where -x and --maxfail count them as plain pytest does.
@@ -166,6 +217,8 @@ class Replay:
         nodeid = item.nodeid if item else name
         location = reports[0].location
         hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
+        if name == self.resume.last_killed:
+            self._speak()  # the terminal showed up to its start: its outcome is new
         for report in reports:
             if item is not None:
                 report.nodeid = nodeid  # an id that depends on the process: this one's

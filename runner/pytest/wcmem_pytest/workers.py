@@ -29,8 +29,8 @@ def choose(cpus, limit, own, footprint):
     this pytest's own memory, at least 1."""
     fit = max(1, (limit - own) // footprint)
     mb = 1 << 20
-    held = (f"the limit {limit / mb:.1f} MB less this pytest's {own / mb:.1f} MB holds "
-            f"{fit} of {footprint / mb:.1f} MB each (twice what pytest holds before "
+    held = (f"the limit {limit / mb:.1f} MiB less this pytest's {own / mb:.1f} MiB holds "
+            f"{fit} of {footprint / mb:.1f} MiB each (twice what pytest holds before "
             "collection)")
     if fit >= cpus:
         return cpus, f"{cpus} by CPUs (pytest-xdist's choice); {held}"
