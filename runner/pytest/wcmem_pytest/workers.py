@@ -12,6 +12,11 @@ import sys
 FOOTPRINT_FACTOR = 2  # a worker after collection, against pytest before it
 
 
+def people(size):
+    """Bytes as the runner writes them for people: MiB, or GiB from 1 GiB on."""
+    return f"{size / (1 << 30):.1f} GiB" if size >= 1 << 30 else f"{size / (1 << 20):.1f} MiB"
+
+
 def resident_bytes():
     """This process's VmRSS, or None."""
     try:
@@ -28,9 +33,8 @@ def choose(cpus, limit, own, footprint):
     """(workers, why): at most cpus, at most what limit holds of footprint each beside
     this pytest's own memory, at least 1."""
     fit = max(1, (limit - own) // footprint)
-    mb = 1 << 20
-    held = (f"the limit {limit / mb:.1f} MiB less this pytest's {own / mb:.1f} MiB holds "
-            f"{fit} of {footprint / mb:.1f} MiB each (twice what pytest holds before "
+    held = (f"the limit {people(limit)} less this pytest's {people(own)} holds "
+            f"{fit} of {people(footprint)} each (twice what pytest holds before "
             "collection)")
     if fit >= cpus:
         return cpus, f"{cpus} by CPUs (pytest-xdist's choice); {held}"
