@@ -17,7 +17,7 @@ fails on an import circle, or on a module over 450 lines):
 
     protocol       the protocol's constants (checked equal to the runner's), field encoding
     client         the connection to the runner
-    libc           malloc_trim, and a fork's shared pages made our own (ctypes)
+    libc           malloc_trim, a fork's shared pages made our own (ctypes), a child ended
     memory         the memory counters of this process's cgroup
     reports        a test's reports as one word for END, and back
     resume         the resume file, and the replay of the tests it names
@@ -29,6 +29,7 @@ fails on an import circle, or on a module over 450 lines):
     markers        limit_memory and limit_leaks, enforced by the kernel
     xdist_support  pytest-xdist: crashed workers' verdicts, completeness, its schedulers
     units          WcmemPlugin: one unit per test
+    measure        WCMEM_SANDBOX_MEASURE: each test in a fork of the collected pytest
     standby        a forked copy of pytest that stands by to resume after an OOM kill
 """
 import os
@@ -37,6 +38,7 @@ import sys
 from . import markers
 from .client import Runner, RunnerError
 from .figures import EndFigures, LeakCheck, leak_check_repeats
+from .measure import Measure, measuring
 from .standby import Standby
 from .units import WcmemPlugin
 from .xdist_support import XdistCompleteness, in_xdist, is_xdist_controller
@@ -62,7 +64,15 @@ def pytest_configure(config):
         if repeats:
             config.pluginmanager.register(LeakCheck(plugin.figures, repeats),
                                           "wcmem-sandbox-leak-check")
-    if not in_xdist(config) and hasattr(os, "fork"):
+    measure = measuring()
+    if measure and is_xdist_controller(config):
+        sys.stderr.write("wcmem-sandbox plugin: WCMEM_SANDBOX_MEASURE=1 measures no test under "
+                         "pytest-xdist (its workers run theirs one after another): run it "
+                         "without -n to make budgets\n")
+    if measure and not in_xdist(config) and hasattr(os, "fork"):
+        # A kill ends a child, never this pytest: no copy needs to stand by.
+        config.pluginmanager.register(Measure(plugin, path), "wcmem-sandbox-measure")
+    elif not in_xdist(config) and hasattr(os, "fork"):
         config.pluginmanager.register(Standby(plugin, path), "wcmem-sandbox-standby")
     if is_xdist_controller(config):
         config.pluginmanager.register(XdistCompleteness(config, plugin),
