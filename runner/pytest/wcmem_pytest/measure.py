@@ -8,7 +8,7 @@ import time
 import pytest
 
 from .client import Runner, RunnerError
-from .libc import end_child
+from .libc import end_child, malloc_trim
 from .reports import KilledText, reports_blob, reports_from_blob
 
 
@@ -48,9 +48,13 @@ class Measure:
         if self.in_child or self.wcmem.runner is None:
             return None  # the child's own run of the test, or no runner: as without us
         if not self.frozen:
+            malloc_trim()  # imports ctypes here, once, not in every child
             gc.collect()
             gc.freeze()
             self.frozen = True
+        # What a child would otherwise work out anew each time: the test file's path as
+        # the summary shows it, and the regular expression that finds its def line.
+        self.wcmem._where(item)
         self._flush()
         out = os.memfd_create("wcmem-reports", os.MFD_CLOEXEC)
         try:
