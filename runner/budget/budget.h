@@ -80,6 +80,10 @@ struct budget_peak {
 	uint8_t nuses;
 	char date[11];              /* YYYY-MM-DD of its TEST_END, "" when the stamp is not one */
 	bool killed;                /* OOM-killed: its peak is its limit, not what it needed */
+	bool measured;              /* an entry of it says "Measured:": it ran in a fork of the
+				     * collected pytest (WCMEM_SANDBOX_MEASURE=1), so its peak
+				     * is what it needs whatever ran before it */
+	bool peak_alone;            /* the peak kept is such an entry's */
 	bool written;               /* its line is in the output (or it was refused) */
 	bool cut;                   /* the name is longer than BUDGET_NAME_MAX: it gets no line */
 	char name[];                /* as the log writes it; a longer name than BUDGET_NAME_MAX
@@ -118,7 +122,7 @@ struct budget_peaks {
 	struct budget_fixture **fslot;  /* the fixtures' keys, as slot holds the tests' */
 	size_t nfslots, nfixtures;
 	/* the entry being read */
-	bool in_session, in_end, has_peak, entry_killed;
+	bool in_session, in_end, has_peak, entry_killed, entry_measured;
 	bool entry_exact;     /* the peak is the cgroup's "bytes:" line's, exact */
 	bool entry_events;    /* past the events line: a "bytes:" line now is a test's */
 	uint64_t entry_peak;

@@ -188,7 +188,7 @@ static int exact_peak(const char *val, size_t vlen, uint64_t *b)
 
 /* One line of a TEST_END entry: the exact peak (its cgroup's "bytes:" line, before the
  * events line: after it, a test's own), else the larger rounded one; whether it was
- * OOM-killed; the broader fixtures it set up or shared (fixtures.c). */
+ * OOM-killed, or measured alone; the broader fixtures it set up or shared (fixtures.c). */
 static void end_line(struct budget_peaks *t, const char *line, size_t len)
 {
 	const char *val;
@@ -212,6 +212,8 @@ static void end_line(struct budget_peaks *t, const char *line, size_t len)
 	} else if ((val = field(line, len, "OOM", &vlen)) && vlen >= 6 &&
 		   strncmp(val, "killed", 6) == 0) {
 		t->entry_killed = true;
+	} else if (field(line, len, "Measured", &vlen)) {
+		t->entry_measured = true;
 	} else {
 		budget_fixture_line(t, line, len);
 	}
@@ -259,11 +261,13 @@ static int record(struct budget_peaks *t)
 	if (fresh || t->entry_peak > p->peak) {  /* the run that needed most */
 		p->killed = t->entry_killed;
 		p->peak = t->entry_peak;
+		p->peak_alone = t->entry_measured;
 		memcpy(p->date, t->date, sizeof(p->date));
 		run_drop(p->run);
 		p->run = run_hold(t->run);
 	}
 	p->cut = cut;
+	p->measured |= t->entry_measured;  /* its budget, at least that peak, fits any order */
 	return budget_fixtures_record(t, p);  /* every run's */
 }
 
@@ -272,7 +276,7 @@ static int entry_end(struct budget_peaks *t)
 {
 	int r = record(t);
 
-	t->in_end = t->in_session = t->has_peak = t->entry_killed = false;
+	t->in_end = t->in_session = t->has_peak = t->entry_killed = t->entry_measured = false;
 	t->entry_exact = t->entry_events = false;
 	t->entry_peak = 0;
 	t->nlines = 0;
@@ -497,8 +501,9 @@ int budget_line(const struct budget_peak *p, uint64_t bytes, char *buf, size_t s
 		snprintf(date, sizeof(date), ", %s", p->date);
 	if (budget_peak_run(p)[0])
 		snprintf(run, sizeof(run), ", run %s", budget_peak_run(p));
-	len = snprintf(buf, size, "test = %lluM %s   ; peak %s%s%s%s",
-		       (unsigned long long)(bytes / MIB), name, peak, shared, date, run);
+	len = snprintf(buf, size, "test = %lluM %s   ; peak %s%s%s%s%s",
+		       (unsigned long long)(bytes / MIB), name, peak, p->peak_alone ? " alone" : "",
+		       shared, date, run);
 	if (len >= 0 && (size_t)len <= BUDGET_LINE_MAX && (size_t)len < size)
 		return len;
 	len = snprintf(buf, size, "test = %lluM %s", (unsigned long long)(bytes / MIB), name);

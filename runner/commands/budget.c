@@ -29,6 +29,7 @@ struct budget_opts {
 struct plan {
 	struct budget_opts o;
 	struct budget_peaks peaks;  /* per test seen: its largest peak */
+	unsigned lines, unmeasured; /* budgets written, and those no measured run gave */
 };
 
 static void usage(FILE *out)
@@ -47,6 +48,10 @@ static void usage(FILE *out)
 		"  -h, --help           show this help and exit\n"
 		"  -V, --version        show the version and exit\n"
 		"\n"
+		"A budget is what a test needs whatever ran before it. From a run with\n"
+		"WCMEM_SANDBOX_MEASURE=1 (each test alone, in a fork of the collected pytest)\n"
+		"it fits any order; from an ordinary run it covers the fixtures a test shares,\n"
+		"not what an earlier test's body left (a cache it filled), and budget says so.\n"
 		"A test the OOM killer stopped gets no budget: its peak is its limit, not what it\n"
 		"needs. The logs of one run's shards (--shard I/N) are that run; a test that ran in two\n"
 		"shards is named. Exit status: 0; 1 when the logs are shards that do not add up to\n"
@@ -179,7 +184,22 @@ static int line_for(struct plan *p, struct budget_peak *k, char *buf, size_t siz
 		     BUDGET_LINE_MAX);
 		return 0;
 	}
+	p->lines++;
+	p->unmeasured += !k->measured;
 	return 1;
+}
+
+/* Says when budgets come from runs that measured no test alone: each is then what its
+ * test touched first in that order, which another order may exceed. */
+static void say_unmeasured(const struct plan *p)
+{
+	if (p->unmeasured == 0)
+		return;
+	run_cli_say("budget", "%s: %u of the %u budgets written come from runs of every test "
+		    "in one process, where a test pays only for memory it touched first: alone "
+		    "or in another order it may need more (a cache an earlier test filled); "
+		    "WCMEM_SANDBOX_MEASURE=1 measures each test alone, for budgets that fit any "
+		    "order", p->o.output, p->unmeasured, p->lines);
 }
 
 /* The budgets of the old file in the order of their lines, for write_updated. */
@@ -280,6 +300,7 @@ static int write_file(struct plan *p, const char *old, size_t old_len,
 		return wc_fail(e, err, "rename %s to %s", tmp, p->o.output);
 	}
 	run_cli_say("budget", "%s: %u tests updated, %u added", p->o.output, updated, added);
+	say_unmeasured(p);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 """The per-test overhead benchmark: 2,000 trivial tests under plain pytest, under
-wcmem-sandbox with a unit per test, under wcmem-sandbox with --no-plugin (one unit for the
-run), and under pytest --forked; and allocation-heavy tests plain vs per-test units.
+wcmem-sandbox with a unit per test, with each test alone in a fork of the collected pytest
+(WCMEM_SANDBOX_MEASURE=1), under wcmem-sandbox with --no-plugin (one unit for the run), and
+under pytest --forked; and allocation-heavy tests plain vs per-test units.
 Interleaved in the same run, so machine noise hits every case alike.
 
 Beside them, the floor of an isolated, logged test on this machine's own cgroups: mkdir a
@@ -185,6 +186,9 @@ def main():
             "wcmem-sandbox --no-plugin": ([binary, "-q", "--limit", "4G", "--no-plugin", "--"]
                                           + PYTEST + [trivial], True),
         }
+        # Each test in a fork of the collected pytest, for budgets that fit any order.
+        cases["wcmem-sandbox, each test alone"] = (
+            ["/usr/bin/env", "WCMEM_SANDBOX_MEASURE=1"] + sandbox + PYTEST + [trivial], True)
         if forked:
             cases["pytest --forked"] = (PYTEST + ["-p", "pytest_forked", "--forked", trivial],
                                         False)

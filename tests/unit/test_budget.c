@@ -300,6 +300,53 @@ static void test_shared_fixtures_add_their_setup(void **state)
 	budget_peaks_free(&t);
 }
 
+/* A "Measured:" line marks the entry's test as measured alone, in any log read; its
+ * comment says "alone" when the peak kept is such an entry's. Not indented, or in
+ * another entry, it marks nothing; a key that only starts the same is no mark. */
+static void test_log_measured_alone(void **state)
+{
+	static const char plain[] =
+		"[2026-11-01T10:00:01.000001] TEST_END: t.py::a\n"
+		"  Peak memory: 2.0 MB\n"
+		"[2026-11-01T10:00:02.000001] TEST_END: t.py::b\n"
+		"  Peak memory: 90.0 MB\n"
+		"Measured: alone, from the collected state\n"
+		"  Measuredx: alone\n"
+		"[2026-11-01T10:00:03.000001] TEST_END: t.py::c\n"
+		"  Peak memory: 5.0 MB\n";
+	static const char alone[] =
+		"[2026-11-02T10:00:01.000001] TEST_END: t.py::a\n"
+		"  Peak memory: 70.0 MB\n"
+		"  Measured: alone, from the collected state\n"
+		"[2026-11-02T10:00:02.000001] TEST_END: t.py::b\n"
+		"  Measured: alone, from the collected state\n"
+		"  Peak memory: 60.0 MB\n";
+	struct budget_peaks t;
+	struct budget_peak *p;
+	char buf[BUDGET_LINE_MAX + 1];
+
+	(void)state;
+	budget_peaks_init(&t);
+	read_log(&t, plain);
+	assert_false(find_peak(&t, "t.py::a")->measured);
+	assert_false(find_peak(&t, "t.py::b")->measured);
+	read_log(&t, alone);
+	p = find_peak(&t, "t.py::a");
+	assert_true(p->measured && p->peak_alone);
+	assert_int_equal(p->peak, 70 * MIB);
+	assert_true(budget_line(p, 84 * MIB, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "; peak 70.0 MB alone, 2026-11-02"));
+	/* b's larger peak is the plain run's: measured, but that peak was not */
+	p = find_peak(&t, "t.py::b");
+	assert_true(p->measured);
+	assert_false(p->peak_alone);
+	assert_int_equal(p->peak, 90 * MIB);
+	assert_true(budget_line(p, 108 * MIB, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "; peak 90.0 MB, 2026-11-01"));
+	assert_false(find_peak(&t, "t.py::c")->measured);
+	budget_peaks_free(&t);
+}
+
 /* A hostile charge cannot wrap the sum: it saturates, and the line says what was added. */
 static void test_shared_fixtures_capped(void **state)
 {
@@ -582,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_log_nul_and_long_lines),
 		cmocka_unit_test(test_log_many_tests),
 		cmocka_unit_test(test_shared_fixtures_add_their_setup),
+		cmocka_unit_test(test_log_measured_alone),
 		cmocka_unit_test(test_shared_fixtures_capped),
 		cmocka_unit_test(test_fixtures_bounded),
 		cmocka_unit_test(test_budget_from_peak),

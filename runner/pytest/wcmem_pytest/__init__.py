@@ -17,7 +17,7 @@ fails on an import circle, or on a module over 450 lines):
 
     protocol       the protocol's constants (checked equal to the runner's), field encoding
     client         the connection to the runner
-    libc           malloc_trim, and a fork's shared pages made our own (ctypes)
+    libc           malloc_trim, a fork's shared pages made our own (ctypes), a child ended
     memory         the memory counters of this process's cgroup
     reports        a test's reports as one word for END, and back
     shard          --shard I/N: this run's share of the collected tests
@@ -33,6 +33,7 @@ fails on an import circle, or on a module over 450 lines):
     terminal       the memory section of pytest's terminal summary (TOP)
     units          WcmemPlugin: one unit per test
     junit          the peak and verdict of each test in pytest's own --junitxml
+    measure        WCMEM_SANDBOX_MEASURE: each test in a fork of the collected pytest
     standby        a forked copy of pytest that stands by to resume after an OOM kill
 """
 import os
@@ -44,6 +45,7 @@ from . import markers
 from .client import Runner, RunnerError
 from .figures import EndFigures, LeakCheck, leak_check_repeats
 from .junit import JunitFigures
+from .measure import Measure, measuring
 from .shard import Shard
 from .standby import Standby
 from .terminal import MemorySummary
@@ -83,7 +85,15 @@ def pytest_configure(config):
                                           "wcmem-sandbox-leak-check")
     if getattr(config.option, "xmlpath", None):
         config.pluginmanager.register(JunitFigures(plugin), "wcmem-sandbox-junit")
-    if not in_xdist(config) and hasattr(os, "fork"):
+    measure = measuring()
+    if measure and is_xdist_controller(config):
+        sys.stderr.write("wcmem-sandbox plugin: WCMEM_SANDBOX_MEASURE=1 measures no test under "
+                         "pytest-xdist (its workers run theirs one after another): run it "
+                         "without -n to make budgets\n")
+    if measure and not in_xdist(config) and hasattr(os, "fork"):
+        # A kill ends a child, never this pytest: no copy needs to stand by.
+        config.pluginmanager.register(Measure(plugin, path), "wcmem-sandbox-measure")
+    elif not in_xdist(config) and hasattr(os, "fork"):
         config.pluginmanager.register(Standby(plugin, path), "wcmem-sandbox-standby")
     if not hasattr(config, "workerinput"):  # the one pytest that prints its summary
         config.pluginmanager.register(MemorySummary(config, plugin), "wcmem-sandbox-memory")

@@ -82,6 +82,7 @@ class Diagnostics:
                 "(WEATHERCOP_DISABLE_DIAGNOSTICS=1), so that they cannot erase it; the log "
                 "has their figures"]
         self.figures = None  # EndFigures, with the diagnostics on
+        self.alone = False  # a child that runs one test from the collected state (measure.py)
 
     def _extras(self, make):
         """The extras, bounded; a diagnostic that fails is a line, never a failed session."""
@@ -111,6 +112,8 @@ class Diagnostics:
     def _end_extras(self):
         # The figures first: budget and analyze read them, and a long tracemalloc list is cut.
         lines = self.figures.take() if self.figures is not None else []
+        if self.alone:  # measure.py's child: budget reads it
+            lines.insert(0, "Measured: alone, from the collected state")
         if self.tracemalloc_top:
             lines += self._tracemalloc_lines()
         lines.append(_gc_line())

@@ -1,9 +1,19 @@
-"""What the plugin asks of glibc and the kernel through ctypes: malloc_trim, and the pages
-a fork shares made this process's own (mincore, madvise)."""
+"""What the plugin asks of glibc and the kernel: malloc_trim, the pages a fork shares made
+this process's own (mincore, madvise, through ctypes), and a child of ours ended."""
 import errno
 import gc
 import os
 import re
+import signal
+
+
+def end_child(pid):
+    """Kills a child of ours and waits for it: no zombie left (gone already: nothing)."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
 
 
 def release_memory():

@@ -113,23 +113,25 @@ def plain_pass(reports, warnings):
                     and not hasattr(r, "wasxfail") for r in reports))
 
 
-def reports_blob(config, reports, warnings):
+def reports_blob(config, reports, warnings, limit=REPORTS_MAX):
     """pytest's own serialization of a test's reports and its warnings (as warning_to
-    makes them), base64 (fast, and one word). What does not fit a line keeps the end of
-    each text (where a traceback says what failed) and says it was cut; None when even
-    that does not fit."""
+    makes them), base64 (fast, and one word). What does not fit a line (limit, None: no
+    limit) keeps the end of each text (where a traceback says what failed) and says it was
+    cut; None when even that does not fit."""
     datas = [config.hook.pytest_report_to_serializable(config=config, report=r)
              for r in reports]
     blob = _blob(datas, warnings)
+    if limit is None:
+        return blob
     for keep in (4000, 1000, 200):
-        if len(blob) <= REPORTS_MAX:
+        if len(blob) <= limit:
             break
         for d, r in zip(datas, reports):
             d["sections"] = [(title, _tail(text, keep)) for title, text in r.sections]
             if r.longrepr is not None and not isinstance(r.longrepr, tuple):
                 d["longrepr"] = _tail(str(r.longrepr), keep)
         blob = _blob(datas, [w[:4] + [_tail(w[4], keep), w[5]] for w in warnings][:20])
-    return blob if len(blob) <= REPORTS_MAX else None
+    return blob if len(blob) <= limit else None
 
 
 def reports_from_blob(config, blob):

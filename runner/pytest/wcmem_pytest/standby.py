@@ -1,14 +1,13 @@
 """After an OOM kill, a fork of the collected pytest instead of a new start (STANDBY)."""
 import os
 import select
-import signal
 import sys
 import time
 
 import pytest
 
 from .client import Runner, RunnerError
-from .libc import own_pages
+from .libc import end_child, own_pages
 from .protocol import WAKE, decode
 from .resume import Resume
 
@@ -89,7 +88,7 @@ class Standby:
         if said == b"1":
             self.pid = pid
         else:
-            self._end(pid)
+            end_child(pid)
             self._cannot(said[1:].decode("utf-8", "replace") or "it ended")
         return None
 
@@ -121,17 +120,9 @@ class Standby:
         # As a run started again counts: the tests it runs; the replay adds the rest.
         session.testscollected = len(session.items)
 
-    @staticmethod
-    def _end(pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except OSError:
-            pass
-
     def pytest_unconfigure(self, config):
         if self.pid is not None:
-            self._end(self.pid)
+            end_child(self.pid)
             self.pid = None
 
 

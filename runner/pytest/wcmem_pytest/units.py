@@ -50,6 +50,8 @@ class WcmemPlugin(Replay, Markers, Diagnostics, XdistVerdict):
         self.move_in = True  # a test moves itself into its kept unit (until that fails)
         self.warnings = []  # the test's warnings, as warning_to makes them
         self.paths = {}  # a test file as pytest says it: (as _where shows it, its path)
+        self.measuring = False  # WCMEM_SANDBOX_MEASURE: tests run in children (measure.py)
+        self.keep_next = "1"  # START's keep=: a unit kept for this process's next test
 
     # -- one unit per test -------------------------------------------------------------------
 
@@ -57,7 +59,9 @@ class WcmemPlugin(Replay, Markers, Diagnostics, XdistVerdict):
     # test raised are recorded by the time its END goes.
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_protocol(self, item, nextitem):
-        if self.current is not None:  # a pytest run inside a test (pytester): not ours
+        # A pytest run inside a test (pytester) is not ours; nor a test run in a child
+        # (measure.py), which opens its own unit.
+        if self.current is not None or self.measuring:
             yield
             return
         if self.replayed_failures:
@@ -123,7 +127,7 @@ class WcmemPlugin(Replay, Markers, Diagnostics, XdistVerdict):
         if bad is None and any(sizes.values()) and self.runner is not None:
             try:
                 self.runner.call("START", name, kind="test", where=where, extras=extras,
-                                 keep="1", **sizes)
+                                 keep=self.keep_next, **sizes)
                 self.leaks = sizes["leaks"]
                 return True
             except RunnerError as err:
@@ -142,7 +146,7 @@ class WcmemPlugin(Replay, Markers, Diagnostics, XdistVerdict):
         elif forkserver_pid() is None and self._move_in(name, item.nodeid, where, extras):
             return True
         return self._ask("START", name, item.nodeid, kind="test", where=where, extras=extras,
-                         keep="1")
+                         keep=self.keep_next)
 
     def _move_in(self, name, nodeid, where, extras):
         """START without waiting for its answer: the test moves itself into the unit the
@@ -166,7 +170,7 @@ class WcmemPlugin(Replay, Markers, Diagnostics, XdistVerdict):
             return False
         runner.kept = None
         if not self._tell("START", name, nodeid, kind="test", where=where, extras=extras,
-                          keep="1", moved="1"):
+                          keep=self.keep_next, moved="1"):
             return False
         try:
             fd = os.open(procs, os.O_WRONLY | os.O_CLOEXEC)
