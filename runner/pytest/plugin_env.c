@@ -168,7 +168,8 @@ static int push_path(char ***env, size_t *n, const char *key, const char *path)
 }
 
 /* The shard the plugin selects (WCMEM_SANDBOX_SHARD=I/N), where it came from, and what
- * balances it: the durations of an earlier log and the budget file's sizes. */
+ * balances it: the durations of an earlier log and the budget file's sizes (and the total,
+ * WCMEM_SANDBOX_LIMIT, which every plugin reads). */
 static int push_shard(const struct run_options *o, char ***env, size_t *n)
 {
 	char *kv = NULL;
@@ -181,9 +182,6 @@ static int push_shard(const struct run_options *o, char ***env, size_t *n)
 	r = push(env, n, kv);
 	if (r == 0)
 		r = push(env, n, asprintf(&kv, "WCMEM_SANDBOX_SHARD_FROM=%s", o->shard_origin) < 0 ?
-			 NULL : kv);
-	if (r == 0 && o->limit != CFG_SIZE_MAX)
-		r = push(env, n, asprintf(&kv, "WCMEM_SANDBOX_SHARD_LIMIT=%" PRIu64, o->limit) < 0 ?
 			 NULL : kv);
 	if (r == 0)
 		r = push_path(env, n, "WCMEM_SANDBOX_SHARD_LOG", o->shard_log);

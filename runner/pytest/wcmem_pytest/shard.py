@@ -11,7 +11,7 @@ With what an earlier run measured (WCMEM_SANDBOX_SHARD_LOG: a memory log's Durat
 Peak memory of each test; WCMEM_SANDBOX_SHARD_BUDGETS: the budget file's sizes), the shares
 are balanced by duration instead: longest first over the ids in sorted order, each to the
 shard with the least time so far whose estimated peak (the sum of its largest peaks, one a
-worker) stays under the limit (WCMEM_SANDBOX_SHARD_LIMIT), else to the one with the least
+worker) stays under the limit (WCMEM_SANDBOX_LIMIT), else to the one with the least
 time. A test the history does not know counts the mean duration of those it does.
 """
 import hashlib
@@ -162,7 +162,7 @@ class Shard:
         ids = {item.nodeid: short_id(item.nodeid) for item in items}
         names = sorted(set(ids.values()))
         if durations:
-            limit = os.environ.get("WCMEM_SANDBOX_SHARD_LIMIT", "")
+            limit = os.environ.get("WCMEM_SANDBOX_LIMIT", "")
             shard_of = balance(names, self.count, durations, peaks,
                                int(limit) if limit.isdigit() else None, _workers(config))
             known = sum(1 for n in names if n in durations)
