@@ -385,7 +385,7 @@ static void on_verdict(struct run_control *c, struct conn *k, const struct run_m
 		return;
 	}
 	c->verdict_at = i;
-	rep_verdict_text(&s->units[i], text, sizeof(text));
+	rep_verdict_said(&s->units[i], text, sizeof(text));
 	cfg_field_encode(text, enc, sizeof(enc));
 	if (s->units[i].peak != REP_UNKNOWN)
 		snprintf(peak, sizeof(peak), " peak=%" PRIu64, s->units[i].peak);

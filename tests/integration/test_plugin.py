@@ -198,7 +198,7 @@ def test_xdist_workers_get_units_and_a_killed_worker_is_marked(sandbox):
                                                      "test_after_one", "test_after_two"}
     blowup = tests[next(n for n in tests if n.endswith("test_blowup"))]
     assert blowup.value("OOM") == "killed (exceeded its own limit 200.0 MB)"
-    assert "OOM-killed: exceeded its own limit 200.0 MB" in run.stdout  # xdist's crash report
+    assert "OOM-killed: exceeded its own limit 200.0 MiB" in run.stdout  # xdist's crash report
     assert "1 failed, 3 passed" in run.stdout
 
 

@@ -68,6 +68,8 @@ class Diagnostics:
         self.tracemalloc_top = int(top) if self.diagnostics and top.isdigit() else 0
         self.sampler = TopSampler(os.environ.get("WCMEM_SANDBOX_SOCKET"), self._sample)
         self.xarray = XarrayTracker()
+        self.figures = None  # EndFigures, with the diagnostics on
+        self.alone = False  # a child that runs one test from the collected state (measure.py)
 
     def pytest_report_header(self, config):
         """Said once, in pytest's header, only when the project has a writer of its own
@@ -81,8 +83,6 @@ class Diagnostics:
                 f"of {os.path.relpath(writer)} write (WeatherCop's): off for the run "
                 "(WEATHERCOP_DISABLE_DIAGNOSTICS=1), so that they cannot erase it; the log "
                 "has their figures"]
-        self.figures = None  # EndFigures, with the diagnostics on
-        self.alone = False  # a child that runs one test from the collected state (measure.py)
 
     def _extras(self, make):
         """The extras, bounded; a diagnostic that fails is a line, never a failed session."""

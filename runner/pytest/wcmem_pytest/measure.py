@@ -120,7 +120,7 @@ class Measure:
             except (ValueError, KeyError, TypeError):  # the test wrote over them
                 pass
         if reports is None:
-            verdict = self.wcmem._verdict(item.nodeid) if os.WIFSIGNALED(status) else None
+            verdict = self.wcmem._verdict(item.nodeid)[0] if os.WIFSIGNALED(status) else None
             how = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else
                    f"exit status {os.WEXITSTATUS(status)}")
             text = verdict or f"the test's process ended ({how}) without its reports"
