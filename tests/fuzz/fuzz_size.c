@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "runner/config/keys.h"
+#include "runner/config/shard.h"
 #include "runner/config/size.h"
 #include "fuzz.h"
 
@@ -24,7 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ERANGE);
 	FUZZ_CHECK(r != 0 || (v > 0 && v <= UINT64_C(86400) * 1000000000));
 	for (int k = 0; k < CFG_NKEYS; k++) {
-		union { uint64_t u64; bool b; unsigned u; const char *s; } field;
+		/* as large as any setting's field: a shard is a struct */
+		union {
+			uint64_t u64; bool b; unsigned u; const char *s; struct run_shard shard;
+		} field;
 
 		r = cfg_parse_typed(cfg_keys[k].type, cfg_keys[k].option, text, PHYS, &field, &e);
 		FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ERANGE);
