@@ -355,3 +355,14 @@ def test_a_shard_log_that_is_not_there_or_is_the_runs_own_is_refused(sandbox, tm
                       "true", env=env)
     assert run.rc == 125 and "is the log this run writes: copy it first" in run.stderr, \
         run.stderr
+
+
+def test_a_budget_files_encoded_id_is_read_back_as_utf8(tmp_path):
+    # budget writes %HH of an id's UTF-8 bytes; the shards' balance must find that id again,
+    # not one of Latin-1 characters.
+    shard = plugin_shard_module()
+    budgets = tmp_path / "b.ini"
+    budgets.write_text("[budgets]\ntest = 64M t.py::test_%C3%A9t%C3%A9  ; peak\n")
+    peaks = {}
+    shard.read_budgets(str(budgets), peaks)
+    assert peaks == {"t.py::test_été": 64 << 20}

@@ -20,7 +20,7 @@ import re
 
 import pytest
 
-from .protocol import short_id
+from .protocol import decode, short_id
 
 LINE_MAX = 8192          # a history line's bytes read; the rest is skipped
 TESTS_MAX = 1_000_000    # tests kept from a history
@@ -86,16 +86,12 @@ def read_log(path, durations, peaks):
             peaks[name] = max(peaks.get(name, 0), int(float(m.group(1)) * (1 << 20)))
 
 
-def _decode(text):
-    return re.sub(r"%([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), text)
-
-
 def read_budgets(path, peaks):
     """The budget file's size of each test: what it may use, when no log says more."""
     for line in _lines(path):
         m = re.match(r"\s*test\s*=\s*([0-9]+)([KMGT]?)\s+(.*?)\s*(;.*)?$", line)
         if m and len(peaks) < TESTS_MAX:
-            name = _decode(m.group(3))
+            name = decode(m.group(3))
             peaks.setdefault(name, int(m.group(1)) * UNITS[m.group(2)])
 
 
