@@ -131,15 +131,14 @@ static void say_twice(const struct rep_merge_input *in, const struct rep_shards 
 static int merge(const struct merge_opts *o, const struct rep_merge_input *in,
 		 struct rep_merge_result *res, struct wc_error *e)
 {
-	bool to_stdout = strcmp(o->output, "-") == 0;
-	FILE *out = stdout;
-	int r;
+	FILE *out;
+	int r = rep_file_open_report(o->output, REP_DIRS_ALL, &out, e);  /* "-": stdout */
 
-	if (!to_stdout && (r = rep_file_open_report(o->output, REP_DIRS_ALL, &out, e)) < 0)
+	if (r < 0)
 		return r;
 	r = kind_of(&in[0]) == '{' ? rep_merge_json(in, (size_t)o->nreports, out, res, e) :
 	     rep_merge_junit(in, (size_t)o->nreports, out, res, e);
-	if (!to_stdout && fclose(out) != 0 && r == 0)
+	if (fclose(out) != 0 && r == 0)
 		r = wc_fail(e, errno, "write %s", o->output);
 	return r;
 }
