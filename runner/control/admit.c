@@ -49,12 +49,22 @@ static uint64_t expected(const struct run_session *s, const char *name)
 	return b ? b->bytes : 0;
 }
 
-/* What the open units are expected to take still, beyond what they hold now. */
-static uint64_t still_expected(struct run_control *c)
+/* Whether o's ROOM answered 1 for a test whose START has not come yet, lately. */
+static bool reserved(const struct conn *o)
+{
+	return o->reserved && !run_conn_has_unit(o) &&
+	       run_seconds_since(&o->reserved_since) <= RUN_ADMIT_FAIR_S;
+}
+
+/* What the open units are expected to take still, beyond what they hold now, and the
+ * tests ROOM promised room to, whole. */
+static uint64_t still_expected(struct run_control *c, const struct conn *k)
 {
 	uint64_t sum = 0, cur;
 
 	for (struct conn *o = c->conns; o; o = o->next) {
+		if (o != k && reserved(o))
+			sum += o->expect;
 		if (!run_conn_has_unit(o) || !o->expect)
 			continue;
 		if (cg_read_current(&o->unit.cg, &cur, NULL) < 0)
@@ -67,14 +77,14 @@ static uint64_t still_expected(struct run_control *c)
 
 /* Whether the sandbox holds need more now: its limit less what it holds and what its open
  * units are still expected to take. */
-static bool has_room(struct run_control *c, uint64_t need)
+static bool has_room(struct run_control *c, const struct conn *k, uint64_t need)
 {
 	struct run_session *s = c->s;
 	uint64_t limit = s->opt->limit, cur;
 
 	if (limit == CFG_SIZE_MAX || cg_read_current(&s->sandbox, &cur, NULL) < 0)
 		return true;  /* no total to fit in, or none to read: as without admission */
-	cur += still_expected(c);
+	cur += still_expected(c, k);
 	return cur < limit && need <= limit - cur;
 }
 
@@ -93,35 +103,63 @@ static bool under_pressure(struct run_control *c)
 	return avg10 >= RUN_ADMIT_PRESSURE;
 }
 
+/* Whether a START of name by k would wait now, and (alone) whether it is a test to run
+ * again, which runs alone. Reads only. */
+static bool would_wait(struct run_control *c, struct conn *k, const char *name, bool *alone)
+{
+	bool others = false, others_alone = false, starved = false;
+	struct rerun *again = rerun_of(c, name);
+	uint64_t need;
+
+	for (struct conn *o = c->conns; o; o = o->next) {
+		if (o == k)
+			continue;
+		others |= run_conn_has_unit(o) || reserved(o);
+		/* Not while it waits: the others go on until none runs (or it is starved),
+		 * rather than every worker idling until the sandbox drains. */
+		others_alone |= o->alone && run_conn_has_unit(o);
+		starved |= o->held && run_seconds_since(&o->held_since) > RUN_ADMIT_FAIR_S &&
+			   (!k->held || run_seconds_since(&k->held_since) <
+			    run_seconds_since(&o->held_since));
+	}
+	*alone = again && !again->started;
+	if (!others)
+		return false;  /* nothing else runs: it starts, whatever it needs */
+	if (*alone || others_alone || starved || under_pressure(c))
+		return true;
+	need = expected(c->s, name);
+	return need && !has_room(c, k, need);
+}
+
 bool run_admit_waits(struct run_control *c, struct conn *k, const struct run_msg *m)
 {
-	bool others = false, alone = false, starved = false;
-	struct rerun *again;
-	uint64_t need;
+	bool alone, waits;
 
 	/* One that moved itself into its kept unit runs already; one whose kept unit went
 	 * (drop_kept) waits for its answer where it was, and may wait for room too. */
 	if ((m->moved && k->kept.created) || k->state != CONN_IDLE)
 		return false;
-	for (struct conn *o = c->conns; o; o = o->next) {
-		if (o == k)
-			continue;
-		others |= run_conn_has_unit(o);
-		/* Not while it waits: the others go on until none runs (or it is starved),
-		 * rather than every worker idling until the sandbox drains. */
-		alone |= o->alone && run_conn_has_unit(o);
-		starved |= o->held && run_seconds_since(&o->held_since) > RUN_ADMIT_FAIR_S &&
-			   (!k->held || run_seconds_since(&k->held_since) <
-			    run_seconds_since(&o->held_since));
-	}
-	again = rerun_of(c, m->name);
-	k->alone = again && !again->started;
-	if (!others)
-		return false;  /* nothing else runs: it starts, whatever it needs */
-	if (k->alone || alone || starved || under_pressure(c))
-		return true;
-	need = expected(c->s, m->name);
-	return need && !has_room(c, need);
+	waits = would_wait(c, k, m->name, &alone);
+	k->alone = alone;
+	return waits;
+}
+
+bool run_admit_room(struct run_control *c, struct conn *k, const char *name)
+{
+	bool alone;
+
+	k->reserved = false;
+	if (would_wait(c, k, name, &alone))
+		return false;
+	k->reserved = true;
+	k->expect = expected(c->s, name);
+	clock_gettime(CLOCK_MONOTONIC, &k->reserved_since);
+	return true;
+}
+
+bool run_admit_by_memory(const struct run_control *c)
+{
+	return c->s->budgets && c->s->opt->limit != CFG_SIZE_MAX;
 }
 
 void run_admit_started(struct run_control *c, struct conn *k)
@@ -132,6 +170,7 @@ void run_admit_started(struct run_control *c, struct conn *k)
 	double waited;
 
 	k->expect = expected(s, rec->name);
+	k->reserved = false;
 	if (again)
 		again->started = true;
 	/* Whatever ran beside whatever: a kill by the sandbox total is only then not the

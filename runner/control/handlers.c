@@ -518,6 +518,16 @@ static bool parent_is_client(struct run_control *c, struct conn *k)
 	return false;
 }
 
+/* ROOM: a client with tests to choose from (a pytest-xdist worker's queue) asks which would
+ * start now, to run it first rather than wait. Asked between tests: its END first. */
+static void on_room(struct run_control *c, struct conn *k, const struct run_msg *m)
+{
+	if (k->state != CONN_IDLE)
+		run_conn_reply(k, "ERR 409 ROOM with a unit open: END it first");
+	else
+		run_conn_reply(k, "OK %d", run_admit_room(c, k, m->name) ? 1 : 0);
+}
+
 int run_conn_line(struct run_control *c, struct conn *k, char *line, bool may_wait)
 {
 	struct run_msg m;
@@ -542,7 +552,8 @@ int run_conn_line(struct run_control *c, struct conn *k, char *line, bool may_wa
 			run_conn_enter(k, CONN_IDLE);
 		k->worker = parent_is_client(c, k);
 		c->s->keep_records |= m.records;
-		run_conn_reply(k, "OK %d", RUN_PROTOCOL_VERSION);
+		run_conn_reply(k, "OK %d%s", RUN_PROTOCOL_VERSION,
+			       run_admit_by_memory(c) ? " room=1" : "");
 		return 0;
 	case RUN_MSG_START:
 		if (may_wait && run_admit_waits(c, k, &m)) {
@@ -552,7 +563,8 @@ int run_conn_line(struct run_control *c, struct conn *k, char *line, bool may_wa
 			return 1;
 		}
 		on_start(c, k, &m);
-		k->held = false;  /* taken, or refused: either way it waits no more */
+		/* taken, or refused: either way it waits no more, nor holds room ROOM gave */
+		k->held = k->reserved = false;
 		return 0;
 	case RUN_MSG_END:
 		on_end(c, k, &m);
@@ -571,6 +583,9 @@ int run_conn_line(struct run_control *c, struct conn *k, char *line, bool may_wa
 		return 0;
 	case RUN_MSG_TOP:
 		run_control_top(c, k, m.rank);
+		return 0;
+	case RUN_MSG_ROOM:
+		on_room(c, k, &m);
 		return 0;
 	case RUN_MSG_STANDBY:
 		on_standby(c, k);

@@ -70,7 +70,12 @@ struct conn {
 	bool left;            /* its unit ends because it left it: not sent home from elsewhere */
 	bool held;            /* its START waits for room (admit.c): its lines wait in buf */
 	struct timespec held_since; /* CLOCK_MONOTONIC of the START's first wait */
-	uint64_t expect;      /* the open unit's expected peak (its budget), 0: unknown */
+	uint64_t expect;      /* the open unit's expected peak (its budget), 0: unknown; or
+			       * the reserved test's (below) */
+	bool reserved;        /* ROOM said its test starts now: counted as running until its
+			       * START comes (or RUN_ADMIT_FAIR_S), so that two clients asking
+			       * at once are not both told the same room is theirs */
+	struct timespec reserved_since;
 	bool alone;           /* its START (held or open) is a test's run again: alone */
 	struct conn *next;
 };
@@ -142,6 +147,14 @@ int run_admit_requeue(struct run_control *c, struct rep_unit *rec);
 /* Whether a test waits to run again: no unit is kept for a client's next START then, so
  * that each START waits for its answer (and the rerun's runs alone). */
 bool run_admit_pending(const struct run_control *c);
+
+/* ROOM: whether k's START of name would be taken now rather than wait (k has no unit
+ * open). Reads only: a START later may still wait, room taken meanwhile. */
+bool run_admit_room(struct run_control *c, struct conn *k, const char *name);
+
+/* Whether STARTs wait for memory the tests are expected to take (a total, and what an
+ * earlier run measured): HELLO's answer says room=1, and a client may ask ROOM. */
+bool run_admit_by_memory(const struct run_control *c);
 
 /* Frees the list of tests to run again. */
 void run_admit_free(struct run_control *c);

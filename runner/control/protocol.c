@@ -147,7 +147,8 @@ static int parse_option(char *f, struct run_msg *m, struct wc_error *e)
 static const struct { const char *word; enum run_verb verb; } verbs[] = {
 	{ "HELLO", RUN_MSG_HELLO }, { "START", RUN_MSG_START }, { "END", RUN_MSG_END },
 	{ "VERDICT", RUN_MSG_VERDICT }, { "USAGE", RUN_MSG_USAGE }, { "NOTE", RUN_MSG_NOTE },
-	{ "RESUME", RUN_MSG_RESUME }, { "TOP", RUN_MSG_TOP }, { "STANDBY", RUN_MSG_STANDBY },
+	{ "RESUME", RUN_MSG_RESUME }, { "TOP", RUN_MSG_TOP }, { "ROOM", RUN_MSG_ROOM },
+	{ "STANDBY", RUN_MSG_STANDBY },
 };
 
 int run_msg_parse(char *line, struct run_msg *m, struct wc_error *e)
@@ -199,8 +200,9 @@ int run_msg_parse(char *line, struct run_msg *m, struct wc_error *e)
 		m->rank = (int)n;
 		return rest ? bad(e, "TOP takes one field", NULL) : 0;
 	}
-	if (m->verb == RUN_MSG_USAGE)
-		return rest ? bad(e, "USAGE takes one field", NULL) : 0;
+	if (m->verb == RUN_MSG_USAGE || m->verb == RUN_MSG_ROOM)
+		return rest ? bad(e, m->verb == RUN_MSG_USAGE ? "USAGE takes one field" :
+				  "ROOM takes one field", NULL) : 0;
 	while ((f = next_field(&rest))) {
 		r = parse_option(f, m, e);
 		if (r < 0)

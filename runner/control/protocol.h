@@ -16,7 +16,7 @@
 
 /* RUN_MSG_STANDBY stays last: the fuzzer checks that a parsed verb is one of these. */
 enum run_verb { RUN_MSG_HELLO, RUN_MSG_START, RUN_MSG_END, RUN_MSG_VERDICT, RUN_MSG_USAGE,
-		RUN_MSG_NOTE, RUN_MSG_RESUME, RUN_MSG_TOP, RUN_MSG_STANDBY };
+		RUN_MSG_NOTE, RUN_MSG_RESUME, RUN_MSG_TOP, RUN_MSG_ROOM, RUN_MSG_STANDBY };
 
 /* One parsed line. Strings point into the line, decoded in place. */
 struct run_msg {
@@ -24,7 +24,7 @@ struct run_msg {
 	int version;          /* HELLO */
 	bool records;         /* HELLO records=1: keep every test's record for VERDICT */
 	int rank;             /* TOP: which test, from 0 (killed tests first, then by peak) */
-	const char *name;     /* START, END, VERDICT, USAGE, NOTE; TOP: the rank, as text */
+	const char *name;     /* START, END, VERDICT, USAGE, NOTE, ROOM; TOP: the rank, as text */
 	const char *kind;     /* START: "test" (default) or "command" */
 	uint64_t limit;       /* START: bytes (sent as a SIZE); UINT64_MAX when absent */
 	uint64_t leaks;       /* START: what the test may keep (limit_leaks); UINT64_MAX: absent */

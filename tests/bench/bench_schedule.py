@@ -58,6 +58,15 @@ def once(binary, tmp, i):
     subprocess.run([binary, "budget", "--margin", "5", "-o", budgets, log], check=True, capture_output=True)
     second = run(binary, ["--limit", LIMIT, "--budgets", budgets, "--", *PYTEST, "-n", "4"],
                  env)
+    if second["kills"]:  # the run that must have none: say what the runner saw
+        sys.stderr.write(f"bench_schedule: run {i} with budgets had an OOM kill:\n"
+                         f"{second['stderr']}\n")
+        keep = os.environ.get("BENCH_KEEP")  # a folder: the log and timeline, to read later
+        if keep:
+            import shutil
+            shutil.copytree(os.path.dirname(log), os.path.join(keep, f"killed{i}"),
+                            dirs_exist_ok=True)
+            shutil.copy(budgets, os.path.join(keep, f"killed{i}"))
     phases = {"s": sum(r["s"] for r in two), "passed": sum(r["passed"] for r in two),
               "failed": sum(r["failed"] for r in two), "kills": 0, "again": 0, "waited": 0.0}
     return phases, first, second

@@ -102,3 +102,49 @@ def test_n_auto_takes_no_more_workers_than_the_total_holds(sandbox, limit, worke
     said = [line for line in run.stderr.splitlines() if "-n auto:" in line]
     assert len(said) == 1 and workers in said[0], run.stderr
     assert "MiB each (twice what pytest holds before collection)" in said[0]
+
+
+MIXED = dict(HEAVY, SHARED_LIGHT="4", SHARED_LIGHT_HOLD="0.2")
+
+
+@pytest.fixture
+def mixed_budgets(sandbox, tmp_path):
+    """Budgets of the suite with light tests: xdist hands each of the four workers a heavy
+    test and a light one (the suite alternates them)."""
+    pytest.importorskip("xdist")
+    run = sandbox.run(*LIMITS, "--", *PYTEST, env=dict(sandbox.env, **MIXED), timeout=300)
+    assert run.rc == 0, run.stdout + run.stderr
+    budgets = tmp_path / "budgets.ini"
+    made = subprocess.run([BIN, "budget", "-o", str(budgets), run.log_path],
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    return budgets
+
+
+def test_a_worker_runs_a_test_with_room_first(sandbox, mixed_budgets):
+    """The fourth heavy test has no room beside three: its worker runs its light test first
+    instead of waiting (ROOM), so a light test is among the first four to start."""
+    run = sandbox.run(*LIMITS, "--budgets", str(mixed_budgets), "--", *PYTEST,
+                      env=dict(sandbox.env, **MIXED), timeout=300)
+    assert run.rc == 0, run.stdout + run.stderr
+    assert "8 passed" in run.stdout and not killed(run), run.log_text
+    first = [e.name for e in units_in_order(run) if e.event == "TEST_START"][:4]
+    assert any("test_light" in name for name in first), first
+
+
+def test_a_test_a_worker_ran_first_is_the_one_its_crash_names(sandbox, mixed_budgets):
+    """A light test run ahead of the heavy one before it, and killed by its own budget: the
+    failure is the light test's, and the heavy one runs and passes (xdist takes the first
+    test a crashed worker held for the one it ran; the controller follows the reorder)."""
+    tight = mixed_budgets.read_text().replace("test = 16M test_shared_cap.py::test_light",
+                                              "test = 1M test_shared_cap.py::test_light")
+    mixed_budgets.write_text(tight)
+    run = sandbox.run(*LIMITS, "--budgets", str(mixed_budgets), "--", *PYTEST, "-rA",
+                      env=dict(sandbox.env, **MIXED), timeout=300)
+    assert run.rc == 1, run.stdout + run.stderr
+    failed = [line for line in run.stdout.splitlines() if line.startswith("FAILED ")]
+    assert failed and all("test_light" in line for line in failed), run.stdout
+    assert len(failed) == 4, run.stdout
+    assert len([line for line in run.stdout.splitlines()
+                if line.startswith("PASSED ") and "test_heavy" in line]) == 4, run.stdout
+    assert "4 passed" in run.stdout, run.stdout

@@ -92,6 +92,10 @@ static void test_msg_start_fields(void **state)
 	assert_int_equal(parse("USAGE n", &m, &e), 0);
 	assert_int_equal(m.verb, RUN_MSG_USAGE);
 	assert_string_equal(m.name, "n");
+	/* ROOM: whether a test would start now, by its name alone. */
+	assert_int_equal(parse("ROOM t%20x", &m, &e), 0);
+	assert_int_equal(m.verb, RUN_MSG_ROOM);
+	assert_string_equal(m.name, "t x");
 	/* NOTE: the open unit's latest lines (a sample of its top allocations). */
 	assert_int_equal(parse("NOTE n extras=Top%0A%20%20t.py:3:%201.0%20MB", &m, &e), 0);
 	assert_int_equal(m.verb, RUN_MSG_NOTE);
@@ -193,6 +197,8 @@ static void test_msg_garbage_refused(void **state)
 		{ "START a limit=24%20XB", "limit must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got '24 XB'" },
 		{ "START a limit=max", "limit must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got 'max'" },
 		{ "USAGE a b", "USAGE takes one field" },
+		{ "ROOM a b", "ROOM takes one field" },
+		{ "ROOM", "missing name" },
 		{ "START a limit=1%0A%20MB", "limit must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got '1\\n MB'" },
 		{ "START a kind=x%0Dy", "kind must be test or command, got 'x\\ry'" },
 		{ "START a leaks=1%20XB", "leaks must be a SIZE (bytes, 24 MB, 1.5 GiB, 512M), got '1 XB'" },

@@ -24,6 +24,7 @@ fails on an import circle, or on a module over 450 lines):
     resume         the resume file, and the replay of the tests it names
     xarrays        the xarray datasets left open
     sampler        tracemalloc samples while a test runs (NOTE)
+    room           pytest-xdist: a worker runs first a test that has room (ROOM)
     diagnostics    the extras a test's START and END add to its log entry
     figures        fixtures set up and shared, and the leak check, for budget and analyze
     forkserver     multiprocessing's forkserver, moved along with the tests
@@ -46,6 +47,7 @@ from .client import Runner, RunnerError
 from .figures import EndFigures, LeakCheck, leak_check_repeats
 from .junit import JunitFigures
 from .measure import Measure, measuring
+from .room import ROOM_FIRST, RoomFirst
 from .shard import Shard
 from .standby import Standby
 from .terminal import MemorySummary
@@ -100,3 +102,5 @@ def pytest_configure(config):
     if is_xdist_controller(config):
         config.pluginmanager.register(XdistCompleteness(config, plugin),
                                       "wcmem-sandbox-xdist")
+    if getattr(config, "workerinput", {}).get(ROOM_FIRST) and runner.room:
+        config.pluginmanager.register(RoomFirst(plugin), "wcmem-sandbox-room")

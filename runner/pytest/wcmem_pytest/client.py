@@ -3,7 +3,7 @@ import os
 import select
 import socket
 
-from .protocol import NEXT, OPTIONS, RUN_PROTOCOL_VERSION, decode, encode
+from .protocol import NEXT, OPTIONS, ROOM, RUN_PROTOCOL_VERSION, decode, encode
 
 
 class RunnerError(Exception):
@@ -29,7 +29,10 @@ class Runner:
         # the last START's answer: that test moves itself in and does not wait.
         self.kept = None
         # records: pytest writes its own JUnit XML, which gets every test's VERDICT
-        self.call("HELLO", str(RUN_PROTOCOL_VERSION), records="1" if records else None)
+        hello = self.call("HELLO", str(RUN_PROTOCOL_VERSION), records="1" if records else None)
+        # STARTs wait for room by what the tests are expected to take: a client with tests
+        # to choose from may ask ROOM which would start now.
+        self.room = ROOM in hello.split()
 
     def send(self, verb, *fields, hold=False, **options):
         """Sends a line without waiting for its answer (read before the next call's): the

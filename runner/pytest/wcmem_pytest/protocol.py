@@ -25,10 +25,12 @@ OPTIONS = {
     "NOTE": ("extras",),
     "RESUME": (),
     "TOP": (),
+    "ROOM": (),
     "STANDBY": (),
 }
 WAKE = "WAKE "      # the line that wakes a copy standing by (STANDBY), then the resume file
 NEXT = " next="     # in START's answer: the cgroup.procs of the unit kept for the next START
+ROOM = "room=1"     # in HELLO's answer: STARTs wait for room by memory; ROOM may be asked
 AGAIN = " again=1"  # in VERDICT requeue=1's answer: run the test again, it was not its fault
 RESUME_DONE, RESUME_KILLED = "DONE", "KILLED"  # the kinds of a resume file's lines
 PLAIN = "-_.:/[]=,()@+"  # besides letters and digits, what a field keeps unencoded

@@ -8,6 +8,7 @@ import pytest
 from .client import RunnerError
 from .protocol import encode, short_id, verdict_of
 from .reports import KilledText
+from .room import ROOM_FIRST, follow_starts
 
 
 class XdistVerdict:
@@ -93,12 +94,26 @@ class XdistCompleteness:
         if self.config.getoption("maxworkerrestart", None) is None and bound is not None:
             dsession._max_worker_restart = bound + 1
 
+    def _room_first(self):
+        """Whether workers run first a test with room (room.py): under admission by memory
+        (the runner said room=1), with --dist load, whose queues allow it."""
+        runner = self.wcmem.runner
+        return runner is not None and runner.room and \
+            getattr(self.config.option, "dist", "no") == "load"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node):
+        if self._room_first():
+            node.workerinput[ROOM_FIRST] = True
+
     @pytest.hookimpl(hookwrapper=True, optionalhook=True)
     def pytest_xdist_make_scheduler(self, config, log):
         outcome = yield
         sched = outcome.get_result()
         _keep_crashed_out(sched)
         self._run_again(sched)
+        if self._room_first():
+            follow_starts(self.config.pluginmanager.getplugin("dsession"), sched)
 
     def _run_again(self, sched):
         """A worker the sandbox total killed while other tests ran did nothing wrong: its
