@@ -11,6 +11,12 @@ under 2G, scaled to this machine: HEAVY_MB under LIMIT, four workers).
   - `-n 4` under the sandbox with the first run's budgets (`wcmem-sandbox budget`): a
     worker's next test waits for room; no OOM kill.
 
+Then a suite of mixed real tests (Debian's xarray and numpy: test_dataarray.py and
+test_numeric.py, some 1,800 tests) at `-n auto`: plain pytest, and under the sandbox with a
+total that holds xdist's CPU count of workers and with one that holds fewer: the worker count
+the plugin chose and why, pytest's counts (equal to plain pytest's), OOM kills (none) and
+the sandbox's peak against its total.
+
 One bench run measures all three in turn, REPS times (this machine is shared and noisy:
 each case sees the same noise); the median of each is shown, with its ratio to two-phase.
 
@@ -41,7 +47,7 @@ def run(binary, args, env):
     kills = re.search(r"units?, (\d+) OOM-killed", p.stderr)
     again = re.search(r"(\d+) tests? run again", p.stderr)
     waited = re.search(r"waited for room in the sandbox, ([0-9.]+) s", p.stderr)
-    return {"s": elapsed, "passed": passed, "failed": failed, "rc": p.returncode,
+    return {"s": elapsed, "stdout": p.stdout, "passed": passed, "failed": failed, "rc": p.returncode,
             "kills": int(kills.group(1)) if kills else 0, "again": int(again.group(1)) if again else 0,
             "waited": float(waited.group(1)) if waited else 0.0, "stderr": p.stderr}
 
@@ -72,6 +78,52 @@ def once(binary, tmp, i):
     return phases, first, second
 
 
+DIST = "/usr/lib/python3/dist-packages"
+REAL = [os.path.join(DIST, "xarray", "tests", "test_dataarray.py"),
+        os.path.join(DIST, "numpy", "core", "tests", "test_numeric.py")]
+REAL_LIMITS = ("4G", "400M")  # xdist's two CPUs fit the first; the second holds fewer
+
+
+def counts(stdout):
+    """pytest's last line of counts, without its time."""
+    last = [line for line in stdout.splitlines() if " passed" in line or " failed" in line]
+    return re.sub(r" in [0-9.]+s.*", "", last[-1]).strip("= ") if last else "?"
+
+
+def real_suite(binary, tmp, reps):
+    """The real suite at -n auto: plain, then under each total, reps times."""
+    if not all(os.path.exists(path) for path in REAL):
+        print("bench_schedule: the real suite is not installed (python3-xarray, python3-numpy)")
+        return
+    argv = ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "xdist",
+            "-n", "auto", *REAL]
+    rows = {"plain pytest -n auto": []}
+    rows.update((f"--limit {limit} -- pytest -n auto", []) for limit in REAL_LIMITS)
+    for i in range(reps):
+        env = dict(os.environ, WEATHERCOP_DIR=os.path.join(tmp, f"real{i}"))
+        t0 = time.perf_counter()
+        plain = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900)
+        rows["plain pytest -n auto"].append({"s": time.perf_counter() - t0,
+                                             "counts": counts(plain.stdout), "kills": 0,
+                                             "workers": "2 by CPUs", "peak": "-"})
+        for limit in REAL_LIMITS:
+            r = run(binary, ["--limit", limit, "--", *argv], env)
+            said = re.search(r"-n auto: (\d+) workers?: (.*)", r["stderr"])
+            peak = re.search(r"sandbox peak (.*?) of", r["stderr"])
+            r.update(counts=counts(r.get("stdout", "")),
+                     workers=(f"{said.group(1)}: " + ("by CPUs" if "by CPUs" in said.group(2)
+                                                       else "by memory")) if said else "?",
+                     peak=peak.group(1) if peak else "?")
+            rows[f"--limit {limit} -- pytest -n auto"].append(r)
+    print(f"bench_schedule: {len(REAL)} files of real tests (xarray, numpy) at -n auto, "
+          f"{reps} runs, medians")
+    print(f"  {'':34} {'wall':>7} {'workers':>13} {'OOM kills':>9} {'sandbox peak':>12}  counts")
+    for name, runs in rows.items():
+        print(f"  {name:34} {statistics.median(r['s'] for r in runs):6.1f}s "
+              f"{runs[-1]['workers']:>13} {max(r['kills'] for r in runs):9} "
+              f"{runs[-1]['peak']:>12}  {', '.join(sorted(set(r['counts'] for r in runs)))}")
+
+
 def main():
     binary = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "./wcmem-sandbox"
     reps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -92,6 +144,8 @@ def main():
               f"{max(r['failed'] for r in runs):6} {max(r['kills'] for r in runs):9} "
               f"{max(r['again'] for r in runs):9} "
               f"{statistics.median(r['waited'] for r in runs):6.1f}s")
+    with tempfile.TemporaryDirectory() as tmp:
+        real_suite(binary, tmp, reps)
 
 
 if __name__ == "__main__":
