@@ -32,7 +32,9 @@ static struct rerun *rerun_of(const struct run_control *c, const char *name)
 	return NULL;
 }
 
-bool run_admit_pending(const struct run_control *c)
+/* Whether a test waits to run again: then each START waits for its answer (and the
+ * rerun's runs alone). */
+static bool run_admit_pending(const struct run_control *c)
 {
 	for (int i = 0; i < c->nreruns; i++)
 		if (!c->reruns[i].started)
@@ -88,19 +90,30 @@ static bool has_room(struct run_control *c, const struct conn *k, uint64_t need)
 	return cur < limit && need <= limit - cur;
 }
 
-/* Whether the sandbox is under memory pressure now: v2 only (v1 has no pressure per
- * cgroup, nor a kernel without PSI: not asked again). */
+/* Whether the sandbox was under memory pressure at the last sample (v2 only: v1 has no
+ * pressure per cgroup, nor a kernel without PSI: not asked again). */
 static bool under_pressure(struct run_control *c)
+{
+	return c->pressured;
+}
+
+void run_admit_sample(struct run_control *c)
 {
 	unsigned avg10;
 
 	if (c->no_pressure)
-		return false;
+		return;
 	if (cg_read_pressure(&c->s->sandbox, &avg10, NULL) < 0) {
 		c->no_pressure = true;
-		return false;
+		c->pressured = false;
+		return;
 	}
-	return avg10 >= RUN_ADMIT_PRESSURE;
+	c->pressured = avg10 >= RUN_ADMIT_PRESSURE;
+}
+
+bool run_admit_may_keep(const struct run_control *c)
+{
+	return !c->s->budgets && !c->pressured && !run_admit_pending(c);
 }
 
 /* Whether a START of name by k would wait now, and (alone) whether it is a test to run

@@ -215,14 +215,15 @@ static void mark_budget(struct run_session *s, struct rep_unit *rec, struct budg
 }
 
 /* keep=1: " next=PATH", the cgroup.procs of a unit kept for the client's next START, or
- * "" (none kept: under --budgets a test's limit is known only from its START). */
+ * "" (none kept while a START may wait, admit.c; under --budgets a test's limit is known
+ * only from its START anyway). */
 static void keep_next(struct run_session *s, struct conn *k, const struct run_msg *m,
 		      bool gone, char *out, size_t size)
 {
 	char procs[sizeof(k->kept.path) + 16];
 
 	out[0] = '\0';
-	if (!m->keep || gone || !k->unit_is_test || s->budgets || run_admit_pending(k->ctl) ||
+	if (!m->keep || gone || !k->unit_is_test || !run_admit_may_keep(k->ctl) ||
 	    run_unit_keep(s, &k->kept, NULL) < 0)
 		return;
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", k->kept.path);

@@ -121,6 +121,7 @@ struct run_control {
 	struct rerun *reruns; /* tests to run again, alone: the sandbox total killed them */
 	int nreruns;          /* beside other tests (VERDICT requeue=1, admit.c) */
 	bool no_pressure;     /* the sandbox's memory.pressure cannot be read (v1): not tried */
+	bool pressured;       /* it showed pressure at the last sample (admit.c) */
 	char resume_path[4300];
 	char snap_path[4300];     /* the copy the command's current run reads */
 };
@@ -144,10 +145,6 @@ void run_admit_started(struct run_control *c, struct conn *k);
  * killed it while another unit was open, and it is not a rerun itself; else 0. */
 int run_admit_requeue(struct run_control *c, struct rep_unit *rec);
 
-/* Whether a test waits to run again: no unit is kept for a client's next START then, so
- * that each START waits for its answer (and the rerun's runs alone). */
-bool run_admit_pending(const struct run_control *c);
-
 /* ROOM: whether k's START of name would be taken now rather than wait (k has no unit
  * open). Reads only: a START later may still wait, room taken meanwhile. */
 bool run_admit_room(struct run_control *c, struct conn *k, const char *name);
@@ -155,6 +152,15 @@ bool run_admit_room(struct run_control *c, struct conn *k, const char *name);
 /* Whether STARTs wait for memory the tests are expected to take (a total, and what an
  * earlier run measured): HELLO's answer says room=1, and a client may ask ROOM. */
 bool run_admit_by_memory(const struct run_control *c);
+
+/* At each sample: whether the sandbox is under memory pressure (v2 PSI), which holds
+ * every START while other tests run. */
+void run_admit_sample(struct run_control *c);
+
+/* Whether a unit may be kept for a client's next START (keep=1): not when STARTs may
+ * wait (budgets, a test to run again alone, pressure), since a client that moves itself
+ * into a kept unit starts without asking. */
+bool run_admit_may_keep(const struct run_control *c);
 
 /* Frees the list of tests to run again. */
 void run_admit_free(struct run_control *c);

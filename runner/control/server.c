@@ -397,8 +397,10 @@ size_t run_control_sample(struct run_control *c, struct rep_tl_unit *out, size_t
 		if (n < max)
 			out[n++] = (struct rep_tl_unit){ run_unit_short_name(&k->unit), cur };
 	}
-	if (c)
+	if (c) {
+		run_admit_sample(c);
 		admit_held(c);  /* what the units hold has changed since */
+	}
 	return n;
 }
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN
+from conftest import BACKEND, BIN
 
 SUITE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "suites", "shared_cap"))
 
@@ -148,3 +148,24 @@ def test_a_test_a_worker_ran_first_is_the_one_its_crash_names(sandbox, mixed_bud
     assert len([line for line in run.stdout.splitlines()
                 if line.startswith("PASSED ") and "test_heavy" in line]) == 4, run.stdout
     assert "4 passed" in run.stdout, run.stdout
+
+
+PRESSURE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "suites", "pressure"))
+
+
+@pytest.mark.skipif(BACKEND != "v2", reason="memory.pressure is cgroup v2's")
+def test_a_test_waits_while_the_sandbox_is_under_memory_pressure(sandbox):
+    """One test throttled at its own memory.high stalls the sandbox's tasks on memory: the
+    other worker's light tests wait at their START while the sandbox's PSI says so."""
+    pytest.importorskip("xdist")
+    argv = ["/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider", "-q", "--rootdir",
+            PRESSURE, "-p", "xdist", "-n", "2", PRESSURE]
+    note = sandbox.tmp / "pressure.txt"
+    run = sandbox.run("--limit", "512M", "--", *argv, env=dict(sandbox.env, PRESSURE_NOTE=str(note)),
+                      timeout=600)
+    assert run.rc == 0, run.stdout + run.stderr
+    assert "17 passed" in run.stdout, run.stdout
+    # No budgets and no kill (nothing to run again): only the pressure holds a START.
+    assert not killed(run), run.log_text
+    assert "waited for room in the sandbox" in run.stderr, \
+        f"{run.stderr}\n{note.read_text() if note.exists() else 'no note'}\n{run.log_text}"

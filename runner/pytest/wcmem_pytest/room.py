@@ -10,6 +10,8 @@ test done by its index, in any order. Two things still hold the order:
   - the controller takes the first test a crashed worker held for the one it was running:
     it moves each test a worker starts to the front of that worker's list, so that an OOM
     kill still names the test that ran."""
+import time
+
 import pytest
 
 from .client import RunnerError
@@ -17,6 +19,10 @@ from .protocol import encode, short_id
 
 ROOM_FIRST = "wcmem_room_first"  # in a worker's workerinput: the controller's choice
 LOOKAHEAD = 8  # tests of the queue asked about: one round trip each, only when the first waits
+# A test passed over this long goes first anyway, and waits at its START: there the runner
+# lets no younger START pass one held as long (RUN_ADMIT_FAIR_S), so a heavy test is not
+# put off for ever by lighter ones that keep coming.
+FAIR_S = 10.0
 
 
 def _interactor(config):
@@ -42,7 +48,7 @@ class RoomFirst:
     def __init__(self, plugin):
         self.plugin = plugin
         self.last = None  # the item run last: pytest's teardown kept what its nextitem needs
-        self.moved = 0
+        self.passed_over = {}  # item index: when another first went ahead of it
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
@@ -54,6 +60,7 @@ class RoomFirst:
         def reordered(torun):
             if len(torun) >= 2:
                 self._first_with_room(session.items, torun)
+            self.passed_over.pop(torun[0], None)
             self.last = session.items[torun[0]]
             run_one_test(torun)
 
@@ -61,6 +68,9 @@ class RoomFirst:
 
     def _first_with_room(self, items, torun):
         front = items[torun[0]]
+        since = self.passed_over.get(torun[0])
+        if since is not None and time.monotonic() - since > FAIR_S:
+            return
         for at in range(min(len(torun), LOOKAHEAD)):
             candidate = items[torun[at]]
             if at and not may_go_first(self.last, front, candidate):
@@ -70,8 +80,8 @@ class RoomFirst:
                 return  # no answer: the queue's order, as without the runner
             if room:
                 if at:
+                    self.passed_over.setdefault(torun[0], time.monotonic())
                     torun.insert(0, torun.pop(at))
-                    self.moved += 1
                 return
 
     def _room(self, item):
@@ -82,13 +92,11 @@ class RoomFirst:
             return None
         try:
             return runner.call("ROOM", encode(short_id(item.nodeid))).strip() == "1"
-        except RunnerError as err:
-            if err.closed:
-                self.plugin.runner = None
-            return None
-        except OSError:
-            self.plugin.runner = None
-            return None
+        except RunnerError as err:  # the last test's END refused, or the runner gone
+            self.plugin._degrade(item.nodeid, err, err.closed)
+        except OSError as err:
+            self.plugin._degrade(item.nodeid, err, True)
+        return None
 
 
 def follow_starts(dsession, sched):
