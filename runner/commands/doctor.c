@@ -49,6 +49,8 @@ static void gather(struct run_doctor_facts *f)
 	    run_parse_kernel_release(u.release, &f->kernel_major, &f->kernel_minor) < 0)
 		f->kernel_major = f->kernel_minor = 0;
 	user_manager(f->uid, f->user_manager, sizeof(f->user_manager));
+	f->psi = access("/proc/pressure/memory", R_OK) == 0 ? CG_HAVE :
+		 errno == ENOENT || errno == EOPNOTSUPP ? CG_MISSING : CG_UNKNOWN;
 }
 
 static int finish(FILE *out)

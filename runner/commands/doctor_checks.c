@@ -147,6 +147,25 @@ static struct run_check *high(struct run_check *c, const struct run_doctor_facts
 		     "force");
 }
 
+/* Admission's pressure hold (runner/control/admit.c): the sandbox's memory.pressure. */
+static struct run_check *pressure(struct run_check *c, const struct run_doctor_facts *f)
+{
+	static const char without[] = "a test waits for room by what the sandbox holds and the "
+		"budgets alone, not while the kernel reclaims hard";
+	bool old = f->kernel_major > 0 && (f->kernel_major < 4 ||
+					   (f->kernel_major == 4 && f->kernel_minor < 20));
+
+	if (f->cg.hier.version != CG_V2)
+		return check(c, "memory.pressure", RUN_WARN, V2_TODO, "cgroup v1 has none: %s",
+			     without);
+	if (f->psi == CG_HAVE)
+		return check(c, "memory.pressure", RUN_PASS, NULL, "a test waits for room while "
+			     "the sandbox stalls on memory (PSI)");
+	return check(c, "memory.pressure", RUN_WARN, old ? "a kernel 4.20 or later" :
+		     "boot with psi=1 (a kernel built with CONFIG_PSI)", "%s: %s",
+		     f->psi == CG_MISSING ? "the kernel keeps no PSI" : "cannot tell", without);
+}
+
 static struct run_check *swap(struct run_check *c, const struct run_doctor_facts *f)
 {
 	if (f->cg.swap == CG_HAVE)
@@ -232,6 +251,7 @@ size_t run_doctor_evaluate(const struct run_doctor_facts *f, struct run_check *c
 	end = feature(end, f, &kill, f->cg.kill);
 	end = feature(end, f, &clone_into, f->cg.clone_into);
 	end = high(end, f);
+	end = pressure(end, f);
 	end = swap(end, f);
 	end = dynmods(end, f);
 	end = boundary(end, f);

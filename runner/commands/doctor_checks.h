@@ -18,6 +18,7 @@ struct run_doctor_facts {
 	uid_t uid;                  /* effective */
 	int kernel_major, kernel_minor; /* 0.0: unknown */
 	char user_manager[256];     /* the systemd user manager's socket, "" when none */
+	enum cg_have psi;           /* /proc/pressure/memory: the kernel keeps PSI */
 };
 
 enum run_check_status { RUN_PASS, RUN_WARN, RUN_FAIL };

@@ -164,7 +164,7 @@ def test_a_test_waits_while_the_sandbox_is_under_memory_pressure(sandbox):
     run = sandbox.run("--limit", "512M", "--", *argv, env=dict(sandbox.env, PRESSURE_NOTE=str(note)),
                       timeout=600)
     assert run.rc == 0, run.stdout + run.stderr
-    assert "17 passed" in run.stdout, run.stdout
+    assert "13 passed" in run.stdout, run.stdout
     # No budgets and no kill (nothing to run again): only the pressure holds a START.
     assert not killed(run), run.log_text
     assert "waited for room in the sandbox" in run.stderr, \

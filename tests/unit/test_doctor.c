@@ -27,6 +27,7 @@ static void modern_v2(struct run_doctor_facts *f)
 	f->cg.cgroupns = CG_MISSING;
 	f->kernel_major = 6;
 	f->kernel_minor = 1;
+	f->psi = CG_HAVE;
 }
 
 /* This development host: the memory controller on v1 (hybrid), root. */
@@ -72,7 +73,7 @@ static void test_doctor_all_pass_on_modern_v2(void **state)
 	(void)state;
 	modern_v2(&f);
 	n = run_doctor_evaluate(&f, c);
-	assert_int_equal(n, 14);
+	assert_int_equal(n, 15);
 	for (size_t i = 0; i < n; i++)
 		if (c[i].status != RUN_PASS)
 			fail_msg("%s: %s", c[i].name, c[i].found);
@@ -98,6 +99,7 @@ static void test_doctor_names_what_v1_cannot(void **state)
 	expect(c, n, "cgroup.kill", RUN_WARN, "cgroup v1 has none", "cgroup v2");
 	expect(c, n, "clone3(CLONE_INTO_CGROUP)", RUN_WARN, "cgroup v1 has none", "cgroup v2");
 	expect(c, n, "memory.high", RUN_WARN, "--high is not in force", "cgroup v2");
+	expect(c, n, "memory.pressure", RUN_WARN, "cgroup v1 has none", "cgroup v2");
 	expect(c, n, "favordynmods", RUN_WARN, "cgroup v1 has none", "cgroup v2");
 	expect(c, n, "test boundary", RUN_WARN, "cgroup v1: a test may move itself", "cgroup v2");
 	out = open_memstream(&text, &len);
@@ -141,6 +143,29 @@ static void test_doctor_old_kernel_features(void **state)
 
 /* A user without a cgroup of their own: the run would fail, and doctor says how to get one;
  * a delegated cgroup passes and says so. */
+/* v2 without PSI: the pressure hold is off, and what to do depends on the kernel. */
+static void test_doctor_pressure_without_psi(void **state)
+{
+	struct run_check c[RUN_DOCTOR_MAX];
+	struct run_doctor_facts f;
+	size_t n;
+
+	(void)state;
+	modern_v2(&f);
+	f.psi = CG_MISSING;
+	n = run_doctor_evaluate(&f, c);
+	assert_true(run_doctor_ok(c, n));
+	expect(c, n, "memory.pressure", RUN_WARN, "the kernel keeps no PSI", "boot with psi=1");
+	f.kernel_major = 4;
+	f.kernel_minor = 19;
+	n = run_doctor_evaluate(&f, c);
+	expect(c, n, "memory.pressure", RUN_WARN, "budgets alone", "a kernel 4.20 or later");
+	f.psi = CG_UNKNOWN;
+	f.kernel_major = 6;
+	n = run_doctor_evaluate(&f, c);
+	expect(c, n, "memory.pressure", RUN_WARN, "cannot tell", "psi=1");
+}
+
 static void test_doctor_user_without_and_with_delegation(void **state)
 {
 	struct run_check c[RUN_DOCTOR_MAX];
@@ -261,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_doctor_all_pass_on_modern_v2),
 		cmocka_unit_test(test_doctor_names_what_v1_cannot),
 		cmocka_unit_test(test_doctor_old_kernel_features),
+		cmocka_unit_test(test_doctor_pressure_without_psi),
 		cmocka_unit_test(test_doctor_user_without_and_with_delegation),
 		cmocka_unit_test(test_doctor_containers_and_controllers),
 		cmocka_unit_test(test_doctor_no_cgroup),

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-STALL = float(os.environ.get("STALL_SECONDS", "8"))
-LIGHT = int(os.environ.get("PRESSURE_LIGHT", "16"))
+STALL = float(os.environ.get("STALL_SECONDS", "5"))
+LIGHT = int(os.environ.get("PRESSURE_LIGHT", "12"))
 LIGHT_HOLD = float(os.environ.get("PRESSURE_LIGHT_HOLD", "0.5"))
 
 
