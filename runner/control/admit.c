@@ -40,13 +40,13 @@ bool run_admit_pending(const struct run_control *c)
 	return false;
 }
 
-/* The test's expected peak: its budget (the limit it runs under, from what an earlier run
- * measured), or 0 when nothing was measured. */
+/* The test's expected peak: its budget (the limit it runs under: it cannot go past it),
+ * else the largest peak --expect's log measured, or 0 when nothing was measured. */
 static uint64_t expected(const struct run_session *s, const char *name)
 {
 	struct budget *b = s->budgets ? budget_find(s->budgets, name) : NULL;
 
-	return b ? b->bytes : 0;
+	return b ? b->bytes : budget_expected(s->expect, name);
 }
 
 /* What the open units are expected to take still, beyond what they hold now. */

@@ -215,15 +215,16 @@ static void mark_budget(struct run_session *s, struct rep_unit *rec, struct budg
 }
 
 /* keep=1: " next=PATH", the cgroup.procs of a unit kept for the client's next START, or
- * "" (none kept: under --budgets a test's limit is known only from its START). */
+ * "" (none kept: under --budgets a test's limit is known only from its START; under either
+ * --budgets or --expect its START may wait for room). */
 static void keep_next(struct run_session *s, struct conn *k, const struct run_msg *m,
 		      bool gone, char *out, size_t size)
 {
 	char procs[sizeof(k->kept.path) + 16];
 
 	out[0] = '\0';
-	if (!m->keep || gone || !k->unit_is_test || s->budgets || run_admit_pending(k->ctl) ||
-	    run_unit_keep(s, &k->kept, NULL) < 0)
+	if (!m->keep || gone || !k->unit_is_test || s->budgets || s->expect ||
+	    run_admit_pending(k->ctl) || run_unit_keep(s, &k->kept, NULL) < 0)
 		return;
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", k->kept.path);
 	if (cfg_field_encode(procs, out + 6, size - 6) < size - 6)
