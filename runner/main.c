@@ -83,7 +83,7 @@ struct plan {
 	FILE *junit, *json, *html;      /* the report files, opened before the run */
 	struct budget_file budgets;     /* --budgets, read before the run */
 	struct budget_peaks expect;     /* --expect, read before the run */
-	bool expect_read;               /* its log was there and read */
+	bool expect_tried, expect_read; /* its log was looked for; it was there and read */
 	bool usage;                     /* the error was one of usage: point to --help */
 };
 
@@ -140,6 +140,12 @@ static int shard_log_apart(const struct run_options *o, struct wc_error *e)
 	return -EINVAL;
 }
 
+/* Whether the run may be a call nested in an enclosing session (nested, below). */
+static bool may_nest(const struct plan *p)
+{
+	return !p->suites && getenv("WCMEM_SANDBOX_SOCKET");
+}
+
 /* --expect LOG, read before the session opens its own log, which may be LOG (the usual
  * case: last time's figures) and is emptied then. A LOG not there yet (a CI job's first
  * run) is said in one line, and the run goes on without expected peaks; one that cannot be
@@ -154,6 +160,7 @@ static int read_expect(struct plan *p, struct wc_error *e)
 			 "start as without --expect", p->o.expect);
 		run_say("--expect ", text);
 	}
+	p->expect_tried = true;
 	p->expect_read = r == 0;
 	return r < 0 ? r : 0;
 }
@@ -457,7 +464,9 @@ static int prepare(int argc, char **argv, bool config, struct plan *p, struct wc
 		r = jobs(p, argv, e);
 	if (r == 0 && p->o.budgets)  /* a mistake in it stops the run before anything runs */
 		r = budget_load(p->o.budgets, &p->budgets, e);
-	if (r == 0 && p->o.expect)
+	/* A call nested in a session is one unit of it, admitted there: the log is read only
+	 * when the run is a session of its own (main reads it then, should no session answer). */
+	if (r == 0 && p->o.expect && !may_nest(p))
 		r = read_expect(p, e);
 	if (r == 0)
 		r = open_report(p->o.junit_xml, &p->junit, e);
@@ -477,7 +486,7 @@ static int nested(struct plan *p)
 	struct wc_error e = { 0 };
 	int r;
 
-	if (p->suites || !getenv("WCMEM_SANDBOX_SOCKET"))
+	if (!may_nest(p))
 		return -ENOENT;
 	r = run_nested(p->jobs[0].name, p->o.argv, limit, &e);
 	if (r == -ENOENT)
@@ -487,6 +496,19 @@ static int nested(struct plan *p)
 		return RUN_EXIT_FAILURE;
 	}
 	return r;
+}
+
+/* A session of our own, no enclosing one having answered: --expect's log first, when a
+ * call that might have nested left it unread. Returns the exit status. */
+static int own_session(struct plan *p)
+{
+	struct wc_error e = { 0 };
+
+	if (p->o.expect && !p->expect_tried && read_expect(p, &e) < 0) {
+		print_error(&e);
+		return RUN_EXIT_FAILURE;
+	}
+	return session(p);
 }
 
 int main(int argc, char **argv)
@@ -510,7 +532,7 @@ int main(int argc, char **argv)
 	} else if (r > 0) {
 		status = nested(&p);
 		if (status == -ENOENT)
-			status = session(&p);
+			status = own_session(&p);
 	}
 	plan_free(&p);
 	return status;

@@ -5,6 +5,7 @@ one that is no memory log stops it before anything runs. Real cgroups, Debian's
 pytest-xdist, the shared_cap suite of test_schedule.py."""
 import pytest
 
+from conftest import BIN
 from test_schedule import HEAVY, LIMITS, PYTEST, killed
 
 
@@ -72,3 +73,20 @@ def test_what_is_no_memory_log_stops_the_run(sandbox, tmp_path, what):
     assert message in run.stderr, run.stderr
     assert not ran.exists()
     assert run.log_text is None  # refused before the log was opened
+
+
+def test_a_nested_call_leaves_the_log_to_its_session(sandbox, tmp_path):
+    """Inside a session a call is one unit of it, admitted there: its --expect (from a
+    profile's [defaults], say) is not read, however large the log; with no session that
+    answers, the call runs its own and reads it."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    nested = [BIN, "--expect", str(folder), "--", "true"]
+    run = sandbox.run("--limit", "100M", "--", *nested, timeout=60)
+    assert run.rc == 0, run.stderr
+    assert "--expect" not in run.stderr.replace(" ".join(nested), ""), run.stderr
+    alone = sandbox.run("--limit", "100M", "--expect", str(folder), "--", "true", timeout=60,
+                        env=dict(sandbox.env, WCMEM_SANDBOX_SOCKET=str(tmp_path / "none")))
+    assert alone.rc == 125, alone.stderr
+    assert f"{folder}: cannot read the memory log of --expect: it is a directory" \
+        in alone.stderr
