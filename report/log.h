@@ -47,6 +47,8 @@ struct rep_session {
 	int waited;              /* tests whose START waited for room (admission) */
 	double wait_seconds;     /* how long they waited, in all */
 	double wait_longest;     /* the longest wait of one */
+	const char *expect;      /* --expect's log, when it was read; NULL: none */
+	size_t expect_tests;     /* the tests it gave a peak for */
 	int exit_status;         /* the runner's exit status, for SESSION_END */
 	const char *log_path;    /* the memory log, NULL when it is off (for the summary) */
 	/* Suites of a profile that never started (after an OOM kill with stop_on_oom, or an

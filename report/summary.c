@@ -283,9 +283,17 @@ static void write_resumes(FILE *f, const struct rep_unit *units, size_t n,
 }
 
 /* "3 tests run again, alone: the sandbox total killed them while other tests ran" and "5
- * tests waited for room, 12.3 s in all (longest 4.1 s)": what sharing the total cost. */
+ * tests waited for room, 12.3 s in all (longest 4.1 s)": what sharing the total cost; and
+ * where admission's expected peaks came from (--expect). */
 static void write_schedule(FILE *f, const struct rep_session *s)
 {
+	char path[4096];
+
+	if (s->expect) {
+		rep_log_escape(s->expect, path, sizeof(path));
+		fprintf(f, "wcmem-sandbox: admission: expected peaks of %zu test%s from %s\n",
+			s->expect_tests, s->expect_tests == 1 ? "" : "s", path);
+	}
 	if (s->reruns > 0)
 		fprintf(f, "wcmem-sandbox: %d test%s run again, alone: the sandbox total killed "
 			"%s while other tests ran\n", s->reruns, s->reruns == 1 ? "" : "s",

@@ -82,6 +82,8 @@ struct plan {
 	char *command_line;             /* the session's name in the log and the summary */
 	FILE *junit, *json, *html;      /* the report files, opened before the run */
 	struct budget_file budgets;     /* --budgets, read before the run */
+	struct budget_peaks expect;     /* --expect, read before the run */
+	bool expect_tried, expect_read; /* its log was looked for; it was there and read */
 	bool usage;                     /* the error was one of usage: point to --help */
 };
 
@@ -104,6 +106,7 @@ static void plan_free(struct plan *p)
 	free(p->command_line);
 	cfg_free(&p->file);
 	budget_free(&p->budgets);
+	budget_peaks_free(&p->expect);
 }
 
 /* --shard-log must be a regular file, and not the log this run writes: emptied at the start, or growing while
@@ -135,6 +138,31 @@ static int shard_log_apart(const struct run_options *o, struct wc_error *e)
 		"history.log; --shard-log history.log), so that every shard and every resume "
 		"balances by the same durations", o->shard_log, o->shard_log);
 	return -EINVAL;
+}
+
+/* Whether the run may be a call nested in an enclosing session (nested, below). */
+static bool may_nest(const struct plan *p)
+{
+	return !p->suites && getenv("WCMEM_SANDBOX_SOCKET");
+}
+
+/* --expect LOG, read before the session opens its own log, which may be LOG (the usual
+ * case: last time's figures) and is emptied then. A LOG not there yet (a CI job's first
+ * run) is said in one line, and the run goes on without expected peaks; one that cannot be
+ * read, or is no memory log, stops the run before anything runs. Returns 0 or -errno. */
+static int read_expect(struct plan *p, struct wc_error *e)
+{
+	char text[4200];
+	int r = budget_expect_load(p->o.expect, &p->expect, e);
+
+	if (r == 1 && !p->o.quiet) {
+		snprintf(text, sizeof(text), "%s: no such file: this run expects no peaks, tests "
+			 "start as without --expect", p->o.expect);
+		run_say("--expect ", text);
+	}
+	p->expect_tried = true;
+	p->expect_read = r == 0;
+	return r < 0 ? r : 0;
 }
 
 /* getenv, as the shard's lookup takes it. */
@@ -338,6 +366,11 @@ static int session(struct plan *p)
 	if (run_rerun_prefix(program_invocation_name, &p->o, rerun, sizeof(rerun)) == 0)
 		s.rerun_prefix = rerun;
 	s.budgets = p->o.budgets ? &p->budgets : NULL;
+	s.expect = p->expect.n ? &p->expect : NULL;  /* none: every START as without it */
+	if (p->expect_read) {
+		s.info.expect = p->o.expect;
+		s.info.expect_tests = p->expect.n;
+	}
 	/* Orphans of the command (a double-forked daemon) are reparented to us, so that we
 	 * reap them, and nothing of the run is left behind. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -431,6 +464,10 @@ static int prepare(int argc, char **argv, bool config, struct plan *p, struct wc
 		r = jobs(p, argv, e);
 	if (r == 0 && p->o.budgets)  /* a mistake in it stops the run before anything runs */
 		r = budget_load(p->o.budgets, &p->budgets, e);
+	/* A call nested in a session is one unit of it, admitted there: the log is read only
+	 * when the run is a session of its own (main reads it then, should no session answer). */
+	if (r == 0 && p->o.expect && !may_nest(p))
+		r = read_expect(p, e);
 	if (r == 0)
 		r = open_report(p->o.junit_xml, &p->junit, e);
 	if (r == 0)
@@ -449,7 +486,7 @@ static int nested(struct plan *p)
 	struct wc_error e = { 0 };
 	int r;
 
-	if (p->suites || !getenv("WCMEM_SANDBOX_SOCKET"))
+	if (!may_nest(p))
 		return -ENOENT;
 	r = run_nested(p->jobs[0].name, p->o.argv, limit, &e);
 	if (r == -ENOENT)
@@ -459,6 +496,19 @@ static int nested(struct plan *p)
 		return RUN_EXIT_FAILURE;
 	}
 	return r;
+}
+
+/* A session of our own, no enclosing one having answered: --expect's log first, when a
+ * call that might have nested left it unread. Returns the exit status. */
+static int own_session(struct plan *p)
+{
+	struct wc_error e = { 0 };
+
+	if (p->o.expect && !p->expect_tried && read_expect(p, &e) < 0) {
+		print_error(&e);
+		return RUN_EXIT_FAILURE;
+	}
+	return session(p);
 }
 
 int main(int argc, char **argv)
@@ -482,7 +532,7 @@ int main(int argc, char **argv)
 	} else if (r > 0) {
 		status = nested(&p);
 		if (status == -ENOENT)
-			status = session(&p);
+			status = own_session(&p);
 	}
 	plan_free(&p);
 	return status;

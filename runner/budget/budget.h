@@ -116,6 +116,8 @@ struct budget_peaks {
 	struct budget_peak **slot;  /* open addressing, linear probing; a power of two */
 	size_t nslots;
 	size_t n;                   /* tests */
+	unsigned long heads;        /* SESSION_START and TEST_END entries read: none in a file
+				     * that is no memory log */
 	struct budget_peak *first, *last;
 	struct budget_run *run;     /* the current session's */
 	struct budget_arena *arena; /* where the records live */
@@ -197,6 +199,19 @@ uint64_t budget_from_peak(uint64_t peak, unsigned margin_pct, uint64_t floor);
  * the length; -E2BIG when even the bare line does not fit; -EINVAL when the name is empty
  * or cut, or bytes is not a whole number of MiB that budget_parse takes (1M to 2^63 - 1). */
 int budget_line(const struct budget_peak *p, uint64_t bytes, char *buf, size_t size);
+
+/* ---- expect.c: --expect LOG, the peaks admission expects ---- */
+
+/* Reads the memory log path (budget_open, budget_peaks_read) into t, initialised here:
+ * each test's largest peak, in every run and shard the log holds. Returns 0; 1 when there
+ * is no such file (t empty: a first run has no log yet); -errno with e filled (and a hint)
+ * when it cannot be read, or is not empty and holds no entry of a memory log. */
+int budget_expect_load(const char *path, struct budget_peaks *t, struct wc_error *e);
+
+/* The largest peak t holds for the test name as the plugin sends it (escaped here as the
+ * log escapes names), or 0 when t has none: never measured, or a node ID longer than
+ * BUDGET_NAME_MAX once escaped. */
+uint64_t budget_expected(const struct budget_peaks *t, const char *name);
 
 /* Opens path to read it whole: a regular file, else -EINVAL with e saying why and what to
  * do (a FIFO or a device would block or never end). what: "memory log", ... */

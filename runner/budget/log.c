@@ -324,9 +324,11 @@ static int head_line(struct budget_peaks *t, const char *line, size_t len)
 		return r;  /* not a head the runner writes: an entry of no interest */
 	event = close + 2;
 	if (starts(event, end, "SESSION_START:")) {
+		t->heads++;
 		t->in_session = true;
 		rep_shards_session(&t->shards, 0, 0);  /* no shard until its line says one */
 	} else if (starts(event, end, "TEST_END: ")) {
+		t->heads++;
 		name = event + strlen("TEST_END: ");
 		t->in_end = true;
 		t->name_len = (size_t)(end - name);

@@ -15,6 +15,7 @@
 enum {
 	OPT_HIGH = 256, OPT_APPEND, OPT_CONFIG, OPT_NO_PLUGIN, OPT_STOP_ON_OOM, OPT_TRACEMALLOC,
 	OPT_JUNIT_XML, OPT_JSON, OPT_HTML, OPT_BUDGETS, OPT_PIDS_MAX, OPT_SHARD, OPT_SHARD_LOG,
+	OPT_EXPECT,
 	/* The opposites: a yes or no of a profile can always be undone on the command line. */
 	OPT_NO_APPEND, OPT_NO_QUIET, OPT_PLUGIN, OPT_NO_STOP_ON_OOM,
 	OPT_OOM_SCORE_ADJ, OPT_NO_OOM_SCORE_ADJ, OPT_NO_SYSTEMD_SCOPE,
@@ -43,6 +44,7 @@ static const struct option longopts[] = {
 	{ "pids-max",    required_argument, NULL, OPT_PIDS_MAX },
 	{ "shard",       required_argument, NULL, OPT_SHARD },
 	{ "shard-log",   required_argument, NULL, OPT_SHARD_LOG },
+	{ "expect",      required_argument, NULL, OPT_EXPECT },
 	{ "no-append",   no_argument,       NULL, OPT_NO_APPEND },
 	{ "no-quiet",    no_argument,       NULL, OPT_NO_QUIET },
 	{ "plugin",      no_argument,       NULL, OPT_PLUGIN },
@@ -117,6 +119,9 @@ static void usage(FILE *out)
 "      --tracemalloc N       log each test's N biggest allocations (tracemalloc)\n"
 "      --budgets FILE        run each test FILE lists under its budget (its own\n"
 "                            memory.max); `budget` writes FILE from a run's log\n"
+"      --expect LOG          hold a test's start until the sandbox can hold the\n"
+"                            peak LOG measured for it (an earlier run's log; this\n"
+"                            run's own is read before it is emptied)\n"
 "      --shard I/N           run the I-th of N shares of the tests (N runs together\n"
 "                            run each once); auto, auto/N: I from the engine\n"
 "                            (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, CI_NODE_INDEX)\n"
@@ -213,6 +218,7 @@ static int one_option(struct run_cli *cli, int c, uint64_t phys, struct run_opti
 	case OPT_PIDS_MAX: return value(o, CFG_PIDS_MAX, phys, e);
 	case OPT_SHARD: return value(o, CFG_SHARD, phys, e);
 	case OPT_SHARD_LOG: return value(o, CFG_SHARD_LOG, phys, e);
+	case OPT_EXPECT: return value(o, CFG_EXPECT, phys, e);
 	default: return run_cli_other(cli, c, e) == 0 ? CFG_EXIT_OK : -EINVAL;
 	}
 }

@@ -41,6 +41,7 @@ const struct cfg_key_info cfg_keys[CFG_NKEYS] = {
 	[CFG_PIDS_MAX]    = KEY("pids_max",    "--pids-max",    CFG_T_COUNT,    pids_max),
 	[CFG_SHARD]       = KEY("shard",       "--shard",       CFG_T_SHARD,    shard),
 	[CFG_SHARD_LOG]   = KEY("shard_log",   "--shard-log",   CFG_T_PATH,     shard_log),
+	[CFG_EXPECT]      = KEY("expect",      "--expect",      CFG_T_PATH,     expect),
 };
 
 int cfg_key_find(const char *name)

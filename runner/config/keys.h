@@ -32,6 +32,7 @@ enum cfg_key {
 	CFG_PIDS_MAX,
 	CFG_SHARD,
 	CFG_SHARD_LOG,
+	CFG_EXPECT,
 	CFG_NKEYS
 };
 

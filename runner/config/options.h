@@ -39,6 +39,8 @@ struct run_options {
 	const char *budgets;     /* the budget file: a memory.max per test (budget.h), or NULL */
 	struct run_shard shard;  /* as given; no shard when count and is_auto are 0 */
 	const char *shard_log;   /* an earlier run's log: its durations balance the shards */
+	const char *expect;      /* an earlier run's log: its peaks are what admission expects
+				  * of each test (runner/control/admit.c), or NULL */
 	const char *config;      /* --config FILE, or NULL: search (config.h) */
 	const char *profile;     /* --profile NAME, or NULL */
 	uint32_t set;            /* CFG_BIT(k) for each setting k given (keys.h) */

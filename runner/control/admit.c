@@ -42,13 +42,13 @@ static bool run_admit_pending(const struct run_control *c)
 	return false;
 }
 
-/* The test's expected peak: its budget (the limit it runs under, from what an earlier run
- * measured), or 0 when nothing was measured. */
+/* The test's expected peak: its budget (the limit it runs under: it cannot go past it),
+ * else the largest peak --expect's log measured, or 0 when nothing was measured. */
 static uint64_t expected(const struct run_session *s, const char *name)
 {
 	struct budget *b = s->budgets ? budget_find(s->budgets, name) : NULL;
 
-	return b ? b->bytes : 0;
+	return b ? b->bytes : budget_expected(s->expect, name);
 }
 
 /* Whether o's ROOM answered 1 for a test whose START has not come yet, lately. */
@@ -113,7 +113,7 @@ void run_admit_sample(struct run_control *c)
 
 bool run_admit_may_keep(const struct run_control *c)
 {
-	return !c->s->budgets && !c->pressured && !run_admit_pending(c);
+	return !c->s->budgets && !c->s->expect && !c->pressured && !run_admit_pending(c);
 }
 
 /* Whether a START of name by k would wait now, and (alone) whether it is a test to run
@@ -172,7 +172,7 @@ bool run_admit_room(struct run_control *c, struct conn *k, const char *name)
 
 bool run_admit_by_memory(const struct run_control *c)
 {
-	return c->s->budgets && c->s->opt->limit != CFG_SIZE_MAX;
+	return (c->s->budgets || c->s->expect) && c->s->opt->limit != CFG_SIZE_MAX;
 }
 
 void run_admit_started(struct run_control *c, struct conn *k)

@@ -158,7 +158,7 @@ bool run_admit_by_memory(const struct run_control *c);
 void run_admit_sample(struct run_control *c);
 
 /* Whether a unit may be kept for a client's next START (keep=1): not when STARTs may
- * wait (budgets, a test to run again alone, pressure), since a client that moves itself
+ * wait (--budgets, --expect, a test to run again alone, pressure), since a client that moves itself
  * into a kept unit starts without asking. */
 bool run_admit_may_keep(const struct run_control *c);
 

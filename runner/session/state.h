@@ -29,6 +29,7 @@
 
 struct run_control;
 struct budget_file;
+struct budget_peaks;
 
 /* The migration lock kept warm while a test is young (warm.h). */
 struct run_warm {
@@ -64,6 +65,8 @@ struct run_session {
 	int forwarded;            /* stop signals received and passed on */
 	uint64_t test_limit;      /* each test's limit in the job that runs now */
 	struct budget_file *budgets; /* --budgets: a test listed runs under its own, or NULL */
+	const struct budget_peaks *expect; /* --expect: the peaks a test is expected to take
+					    * (admission), or NULL when it gave none */
 	struct run_once once;     /* the warnings said once a run (say.h: run_once) */
 	char scope_why[600];      /* why no delegated systemd scope was had, "" (scope.h) */
 	struct run_loop loop;     /* the one event loop */

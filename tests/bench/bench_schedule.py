@@ -8,8 +8,10 @@ under 2G, scaled to this machine: HEAVY_MB under LIMIT, four workers).
     keeps the machine safe);
   - `-n 4` under the sandbox, first run: no budgets; a heavy test the total kills beside
     others runs again, alone; nothing lost;
-  - `-n 4` under the sandbox with the first run's budgets (`wcmem-sandbox budget`): a
-    worker's next test waits for room; no OOM kill.
+  - `-n 4` under the sandbox with `--expect` on its own log (the first run's peaks, read
+    before the run empties the log): admission without budgets;
+  - `-n 4` under the sandbox with the budgets `wcmem-sandbox budget` makes of the run before:
+    a worker's next test waits for room; no OOM kill.
 
 Then a suite of mixed real tests (Debian's xarray and numpy: test_dataarray.py and
 test_numeric.py, some 1,800 tests) at `-n auto`: plain pytest, and under the sandbox with a
@@ -17,7 +19,7 @@ total that holds xdist's CPU count of workers and with one that holds fewer: the
 the plugin chose and why, pytest's counts (equal to plain pytest's), OOM kills (none) and
 the sandbox's peak against its total.
 
-One bench run measures all three in turn, REPS times (this machine is shared and noisy:
+One bench run measures all four in turn, REPS times (this machine is shared and noisy:
 each case sees the same noise); the median of each is shown, with its ratio to two-phase.
 
     make bench    (or: /usr/bin/python3 tests/bench/bench_schedule.py ./wcmem-sandbox [reps])
@@ -60,6 +62,7 @@ def once(binary, tmp, i):
            run(binary, ["-q", "--limit", LIMIT, "--no-plugin", "--", *PYTEST, "-n", "1",
                         "-m", "memory_intensive"], env)]
     first = run(binary, ["--limit", LIMIT, "--", *PYTEST, "-n", "4"], env)
+    expect = run(binary, ["--limit", LIMIT, "--expect", log, "--", *PYTEST, "-n", "4"], env)
     budgets = os.path.join(tmp, f"budgets{i}.ini")
     subprocess.run([binary, "budget", "--margin", "5", "-o", budgets, log], check=True, capture_output=True)
     second = run(binary, ["--limit", LIMIT, "--budgets", budgets, "--", *PYTEST, "-n", "4"],
@@ -75,7 +78,7 @@ def once(binary, tmp, i):
             shutil.copy(budgets, os.path.join(keep, f"killed{i}"))
     phases = {"s": sum(r["s"] for r in two), "passed": sum(r["passed"] for r in two),
               "failed": sum(r["failed"] for r in two), "kills": 0, "again": 0, "waited": 0.0}
-    return phases, first, second
+    return phases, first, expect, second
 
 
 DIST = "/usr/lib/python3/dist-packages"
@@ -128,7 +131,7 @@ def main():
     binary = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "./wcmem-sandbox"
     reps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     rows = {"two-phase (-n 4 light, then -n 1 heavy)": [], "-n 4, first run": [],
-            "-n 4, with its budgets": []}
+            "-n 4, --expect its own log": [], "-n 4, with its budgets": []}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(reps):
             for name, r in zip(rows, once(binary, tmp, i)):

@@ -5,9 +5,11 @@
  * only a name that cannot be budgeted (empty, cut, too long for a line) or a peak past any
  * SIZE goes without a line. A test's bytes are made from its peak and the charge of the
  * fixtures it shared (budget_need); it keeps at most BUDGET_FIXTURES_MAX of them. The input is also given to budget_parse as a budget file: it is
- * read, or refused with "FILE:LINE: message" and a hint. */
+ * read, or refused with "FILE:LINE: message" and a hint. --expect finds each test whose
+ * name the log's escaping leaves as it is at its peak (budget_expected). */
 #include <errno.h>
 
+#include "report/log.h"
 #include "runner/budget/budget.h"
 #include "fuzz.h"
 
@@ -68,6 +70,18 @@ static void line_of(const struct budget_peak *p, unsigned margin, uint64_t floor
 	append(o, buf, (size_t)n);
 	append(o, "\n", 1);
 	o->lines++;
+}
+
+/* --expect looks a test up by the name the plugin sends, escaped as the log escapes it:
+ * a whole name that escaping leaves as it is names its own test. */
+static void expect_finds(const struct budget_peaks *t, const struct budget_peak *p)
+{
+	char escaped[BUDGET_NAME_MAX * 6 + 8];
+
+	if (p->cut || rep_log_escape(p->name, escaped, sizeof(escaped)) != strlen(p->name) ||
+	    strcmp(escaped, p->name) != 0)
+		return;
+	FUZZ_CHECK(budget_expected(t, p->name) == p->peak);
 }
 
 /* Every line written is read back: the name as the log had it, the bytes written. */
@@ -141,6 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(p->nuses <= BUDGET_FIXTURES_MAX);
 		FUZZ_CHECK(budget_need(p) >= p->peak && budget_need(p) >= budget_shared(p));
 		uses += p->nuses;
+		expect_finds(&t, p);
 		line_of(p, margin, floor, &o);
 	}
 	FUZZ_CHECK(n == t.n);

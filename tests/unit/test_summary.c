@@ -292,6 +292,33 @@ static void test_summary_says_what_sharing_the_total_cost(void **state)
 	free(text);
 }
 
+/* --expect: the summary says where admission's expected peaks came from (the path
+ * escaped, as every text from outside), before what waiting cost; without it, nothing. */
+static void test_summary_names_where_expected_peaks_came_from(void **state)
+{
+	struct rep_unit u = { .name = "t.py::a", .kind = "test", .limit = GIB, .peak = MIB };
+	struct rep_session s = { .command = "pytest", .limit = GIB, .peak = GIB, .waited = 1,
+				 .wait_seconds = 1.0, .wait_longest = 1.0,
+				 .expect = "wc/test\nmemory.log", .expect_tests = 1 };
+	char *text, *line;
+
+	(void)state;
+	text = summary(&u, 1, &s);
+	line = strstr(text, "wcmem-sandbox: admission:");
+	assert_string_equal(line ? line : text, "wcmem-sandbox: admission: expected peaks of 1 "
+			    "test from wc/test\\nmemory.log\nwcmem-sandbox: 1 test waited for "
+			    "room in the sandbox, 1.0 s in all (longest 1.0 s)\n");
+	free(text);
+	s.expect_tests = 4;
+	text = summary(&u, 1, &s);
+	assert_non_null(strstr(text, "expected peaks of 4 tests from"));
+	free(text);
+	s.expect = NULL;
+	text = summary(&u, 1, &s);
+	assert_null(strstr(text, "admission"));
+	free(text);
+}
+
 /* No units (nothing ran) and no limit: only the closing line. */
 static void test_summary_no_units_no_limit(void **state)
 {
@@ -331,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_summary_lists_over_and_under_half_budget),
 		cmocka_unit_test(test_summary_says_what_resuming_cost),
 		cmocka_unit_test(test_summary_says_what_sharing_the_total_cost),
+		cmocka_unit_test(test_summary_names_where_expected_peaks_came_from),
 		cmocka_unit_test(test_summary_no_units_no_limit),
 		cmocka_unit_test(test_summary_counts_kills_outside_units),
 		cmocka_unit_test(test_summary_write_error),
