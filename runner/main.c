@@ -109,9 +109,10 @@ static void plan_free(struct plan *p)
 	budget_peaks_free(&p->expect);
 }
 
-/* --shard-log must be a regular file, and not the log this run writes: emptied at the start, or growing while
- * the run goes on, it would balance a resumed pytest's shard by other durations, and the
- * shards would no longer add up to the whole collection. Returns 0 or -EINVAL. */
+/* --shard-log must be a regular file, and not the log this run writes: emptied at the
+ * start, or growing while the run goes on, it would balance a resumed pytest's shard by
+ * other durations, and the shards would no longer add up to the whole collection.
+ * Returns 0 or -EINVAL. */
 static int shard_log_apart(const struct run_options *o, struct wc_error *e)
 {
 	char path[4096];

@@ -34,7 +34,7 @@ static struct rerun *rerun_of(const struct run_control *c, const char *name)
 
 /* Whether a test waits to run again: then each START waits for its answer (and the
  * rerun's runs alone). */
-static bool run_admit_pending(const struct run_control *c)
+static bool rerun_waiting(const struct run_control *c)
 {
 	for (int i = 0; i < c->nreruns; i++)
 		if (!c->reruns[i].started)
@@ -90,13 +90,7 @@ static bool has_room(struct run_control *c, const struct conn *k, uint64_t need)
 	return cur < limit && need <= limit - cur;
 }
 
-/* Whether the sandbox was under memory pressure at the last sample (v2 only: v1 has no
- * pressure per cgroup, nor a kernel without PSI: not asked again). */
-static bool under_pressure(struct run_control *c)
-{
-	return c->pressured;
-}
-
+/* v2 only: v1 has no pressure per cgroup, nor a kernel without PSI (not asked again). */
 void run_admit_sample(struct run_control *c)
 {
 	unsigned avg10;
@@ -113,7 +107,7 @@ void run_admit_sample(struct run_control *c)
 
 bool run_admit_may_keep(const struct run_control *c)
 {
-	return !c->s->budgets && !c->s->expect && !c->pressured && !run_admit_pending(c);
+	return !c->s->budgets && !c->s->expect && !c->pressured && !rerun_waiting(c);
 }
 
 /* Whether a START of name by k would wait now, and (alone) whether it is a test to run
@@ -138,7 +132,7 @@ static bool would_wait(struct run_control *c, struct conn *k, const char *name, 
 	*alone = again && !again->started;
 	if (!others)
 		return false;  /* nothing else runs: it starts, whatever it needs */
-	if (*alone || others_alone || starved || under_pressure(c))
+	if (*alone || others_alone || starved || c->pressured)
 		return true;
 	need = expected(c->s, name);
 	return need && !has_room(c, k, need);
