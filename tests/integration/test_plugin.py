@@ -255,6 +255,29 @@ def test_protocol_abuse_gets_errors_not_a_crash(sandbox):
     assert "bad line" in run.stderr or "unknown verb" in run.stderr  # a line on stderr
 
 
+ROOM_CLIENT = CLIENT_PRELUDE + r"""
+print(ask(b"HELLO 1\n"))
+print(ask(b"ROOM t1 x\n"))             # one field only
+print(ask(b"START t1\n"))
+print(ask(b"ROOM t2\n"))               # a unit is open: END it first
+print(ask(b"END t1 outcome=passed\n"))
+print(ask(b"ROOM t2\n"))               # nothing else runs: it would start
+"""
+
+
+def test_room_is_asked_between_tests_and_answers_whether_a_test_would_start(sandbox):
+    run = sandbox.run("--limit", "512M", "--", "/usr/bin/python3", "-c", ROOM_CLIENT,
+                      sandbox.marker)
+    assert run.rc == 0, run.stderr
+    answers = run.stdout.splitlines()
+    assert answers[0] == "OK 1"  # no room=1: no admission by memory without budgets
+    assert answers[1] == "ERR 400 ROOM takes one field"
+    assert answers[2].startswith("OK ")
+    assert answers[3] == "ERR 409 ROOM with a unit open: END it first"
+    assert answers[4] == "OK"
+    assert answers[5] == "OK 1"
+
+
 def test_a_client_outside_the_sandbox_is_refused(sandbox):
     code = ("import os, time\nprint(os.environ['WCMEM_SANDBOX_SOCKET'], flush=True)\n"
             "time.sleep(30)")
