@@ -258,7 +258,10 @@ static int record(struct budget_peaks *t)
 	p = entry(t, t->name, cut ? BUDGET_NAME_MAX + 1 : t->name_len, &fresh);
 	if (!p)
 		return -ENOMEM;
-	if (fresh || t->entry_peak > p->peak) {  /* the run that needed most */
+	/* The run that needed most; at the same peak, one that ended over one the OOM killer
+	 * ended there (the sandbox total took it beside others, and it ran again alone). */
+	if (fresh || t->entry_peak > p->peak ||
+	    (t->entry_peak == p->peak && p->killed && !t->entry_killed)) {
 		p->killed = t->entry_killed;
 		p->peak = t->entry_peak;
 		p->peak_alone = t->entry_measured;

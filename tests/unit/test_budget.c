@@ -71,6 +71,31 @@ static void test_log_peaks_capture(void **state)
 	free(text);
 }
 
+/* A test the sandbox total killed beside others, at the very peak its run again alone then
+ * reached and passed at, has that passing run's peak: it is no longer marked killed (which
+ * would give it no budget). A later run killed at the same peak does not undo it. */
+static void test_log_peaks_killed_then_passed_at_the_same_peak(void **state)
+{
+	struct budget_peaks t;
+	struct budget_peak *p;
+
+	(void)state;
+	budget_peaks_init(&t);
+	read_log(&t, "[2026-11-01T10:00:01.000001] TEST_END: t.py::heavy\n"
+		     "  Peak memory: 120.5 MB\n"
+		     "  OOM: killed (the sandbox total 560.0 MB was reached)\n"
+		     "[2026-11-01T10:00:05.000001] TEST_END: t.py::heavy\n"
+		     "  Peak memory: 120.5 MB\n"
+		     "  Exit: code 0\n"
+		     "[2026-11-01T10:00:09.000001] TEST_END: t.py::heavy\n"
+		     "  Peak memory: 120.5 MB\n"
+		     "  OOM: killed (the sandbox total 560.0 MB was reached)\n");
+	p = find_peak(&t, "t.py::heavy");
+	assert_int_equal(p->peak, LOG_MB(120, 5));
+	assert_false(p->killed);
+	budget_peaks_free(&t);
+}
+
 /* The cgroup's "bytes:" line gives the exact peak, over both rounded lines (32.3 MB
  * would read back as 33869005 bytes); one after the events line is a test's and counts
  * for nothing; without one, the rounded text as before. */
@@ -623,6 +648,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_peaks_capture),
+		cmocka_unit_test(test_log_peaks_killed_then_passed_at_the_same_peak),
 		cmocka_unit_test(test_log_peaks_exact_bytes),
 		cmocka_unit_test(test_log_peaks_larger_wins),
 		cmocka_unit_test(test_log_malformed_head),
