@@ -134,9 +134,13 @@ static int v1_limit(struct cg_pids *p, const struct cg_hier *h, const char *name
 				"controller apart; pids is not mounted here)");
 	snprintf(mount, sizeof(mount), "%.*s/pids", (int)(slash - h->mount), h->mount);
 	snprintf(p->path, sizeof(p->path), "%s%s/%s", mount, strcmp(own, "/") ? own : "", name);
-	if (mkdir(p->path, 0755) < 0)
-		return wc_fail(e, errno == ENOENT ? EOPNOTSUPP : errno, "create cgroup %s",
-			       p->path);
+	/* One of this name already is a runner's that was killed before it could remove it
+	 * (nothing sweeps the pids hierarchy), or a live one's in another PID namespace. Empty,
+	 * it is the first: removed and made again. In use (EBUSY), the second: left alone. */
+	if (mkdir(p->path, 0755) < 0 && (errno != EEXIST || rmdir(p->path) < 0 ||
+					 mkdir(p->path, 0755) < 0))
+		return wc_fail(e, errno == ENOENT ? EOPNOTSUPP : errno == EBUSY ? EEXIST : errno,
+			       "create cgroup %s", p->path);
 	p->created = true;
 	r = write_max(p->path, max, e);
 	if (r < 0)

@@ -241,6 +241,36 @@ def test_a_fork_bomb_stops_at_pids_max(sandbox):
     assert json.loads(run.stdout.splitlines()[-1]) == dict(made=300, refused=0), run.stdout
 
 
+def own_pids_folder():
+    """This process's cgroup in the v1 pids hierarchy, or None."""
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if "pids" in ctrls.split(","):
+                folder = "/sys/fs/cgroup/pids" + (path if path != "/" else "")
+                return folder if os.path.isdir(folder) else None
+    return None
+
+
+@pytest.mark.skipif(BACKEND != "v1", reason="the v1 pids hierarchy")
+def test_a_pids_cgroup_a_killed_runner_left_is_taken_over(sandbox):
+    """A runner killed before it removed its pids cgroup leaves wcmem-PID behind; a later
+    runner with that pid (another PID namespace, a wrapped pid) removes the empty one and
+    makes its own, rather than run without pids.max."""
+    folder = own_pids_folder()
+    if folder is None or not os.access(folder, os.W_OK):
+        pytest.skip("no writable v1 pids hierarchy")
+    # The shell makes the leftover under its own pid, then becomes the runner (exec).
+    argv = ["sh", "-c", 'mkdir "$0/wcmem-$$" || exit 99; echo "$$" >&2; exec "$@"', folder,
+            BIN, "--limit", "256M", "--pids-max", "40", "--", *sandbox.python(BOMB)]
+    run = subprocess.run(argv, env=sandbox.env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    pid = run.stderr.splitlines()[0]
+    assert "warning" not in run.stderr, run.stderr
+    assert json.loads(run.stdout.splitlines()[-1])["made"] < 40, run.stdout
+    assert not os.path.exists(os.path.join(folder, f"wcmem-{pid}"))
+
+
 def test_pids_max_is_an_option_and_a_setting(sandbox, tmp_path):
     shown = sandbox.run("config", "--pids-max", "100")
     assert shown.rc == 0 and re.search(r"^pids_max\s+= 100\b", shown.stdout, re.M), shown.stdout
